@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { inspectModel, type ModelInspection } from '../../io/inspect.js';
+import type { CommandOutput } from '../command.js';
+
+export function configure(cmd: Command): void {
+  cmd.argument('<model>', 'a .safetensors file, a model dir or a sharded model dir').option('--json', 'print one JSON object').option('--tensors', 'list every tensor in the text output');
+}
+
+export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  const info = inspectModel(args[0]!);
+  return { json: info, text: renderInspection(info, opts.tensors === true) };
+}
+
+function renderInspection(i: ModelInspection, listTensors: boolean): string {
+  const lines = [
+    `model       ${i.path} (${i.layout}, ${i.files.length} file${i.files.length === 1 ? '' : 's'})`,
+    `parameters  ${i.parameterCount.toLocaleString('en-US')}`,
+    `layers      ${i.layerCount}`,
+    `tensors     ${i.tensorCount}`,
+    `bytes       ${i.totalBytes.toLocaleString('en-US')}`,
+    'by dtype:',
+    ...i.byDtype.map((d) => `  ${d.dtype.padEnd(8)} ${String(d.tensors).padStart(6)} tensors ${d.parameters.toLocaleString('en-US').padStart(16)} params${d.supported ? '' : '  (darekit cannot compute with this dtype)'}`),
+  ];
+  if (listTensors) {
+    lines.push('tensors:');
+    for (const t of i.tensors) lines.push(`  ${t.name}  ${t.dtype}  [${t.shape.join(', ')}]`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isDarekitError } from '../errors.js';
+import type { CommandModule } from './command.js';
+
+/** Every command, declared once; each module is imported only when its command runs. */
+const COMMANDS: { name: string; description: string; load: () => Promise<CommandModule> }[] = [
+  { name: 'inspect', description: 'list the tensors, dtypes, parameter and layer counts of a model', load: () => import('./commands/inspect.js') },
+  { name: 'analyze', description: 'analyze fine-tune deltas against a base into Arrow/Parquet/DuckDB tables', load: () => import('./commands/analyze.js') },
+  { name: 'query', description: 'run SQL on an analysis dir', load: () => import('./commands/query.js') },
+  { name: 'predict', description: 'predict safe drop rates and verdicts from an analysis dir', load: () => import('./commands/predict.js') },
+  { name: 'merge', description: 'merge models from a mergekit-style YAML config (or flags)', load: () => import('./commands/merge.js') },
+  { name: 'tune', description: 'analyze, predict, write a recipe and merge (optionally searching with --eval)', load: () => import('./commands/tune.js') },
+  { name: 'report', description: 'write report.md, report.html and report.json for an analysis dir', load: () => import('./commands/report.js') },
+  { name: 'dash', description: 'open the terminal dashboard on an analysis dir', load: () => import('./commands/dash.js') },
+  { name: 'fixtures', description: 'generate synthetic model families', load: () => import('./commands/fixtures.js') },
+  { name: 'demo', description: 'run analyze → predict → report → tune on the bundled fixtures', load: () => import('./commands/demo.js') },
+];
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`darekit: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('darekit')
+    .description('DARE merge-readiness analysis and streaming merges for fine-tuned models')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const wanted = argv[2];
+  for (const spec of COMMANDS) {
+    const cmd = program.command(spec.name).description(spec.description).exitOverride();
+    if (spec.name !== wanted) continue;
+    const mod = await spec.load();
+    mod.configure(cmd);
+    cmd.action(async (...params: unknown[]) => {
+      const c = params[params.length - 1] as Command;
+      const opts = c.opts();
+      const positional: string[] = [];
+      for (const a of params.slice(0, c.registeredArguments.length)) {
+        if (Array.isArray(a)) positional.push(...(a as string[]));
+        else if (typeof a === 'string') positional.push(a);
+      }
+      const out = await mod.run(positional, opts);
+      if (!out) return;
+      if (opts.json) process.stdout.write(JSON.stringify(out.json, null, 2) + '\n');
+      else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : out.text + '\n');
+    });
+  }
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) process.exit(0);
+    process.exit(2); // commander already printed its one-line message
+  }
+  if (isDarekitError(err)) fail(err.message, err.exitCode);
+  const e = err as NodeJS.ErrnoException;
+  if (e && (e.code === 'ENOSPC' || e.code === 'EDQUOT')) fail(`no space left on the output device (${e.message})`, 1);
+  if (e && e.code === 'EFBIG') fail(`file too large for this system's limits (${e.message})`, 1);
+  fail(`internal error: ${e instanceof Error ? e.message : String(err)} (please report this with the command you ran)`, 1);
+});

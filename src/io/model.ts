@@ -1,0 +1,122 @@
+import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { inputError } from '../errors.js';
+import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
+import { parseStrictJson } from './strict-json.js';
+
+/** A model on disk: one or more validated safetensors files and the tensors they hold. */
+export interface Model {
+  /** The path the user gave. */
+  path: string;
+  /** The directory holding the model (for a single file, its directory). */
+  dir: string;
+  layout: 'file' | 'single' | 'sharded';
+  files: string[];
+  /** Tensor name → where it is. */
+  tensors: Map<string, TensorInfo>;
+  /** Tensor names in a stable order: by file, then by data offset. */
+  names: string[];
+  /** config.json beside the weights, if any. */
+  configPath?: string;
+  /** Merged __metadata__ of the files. */
+  metadata: Record<string, string>;
+}
+
+const PICKLE_PATTERN = /\.(bin|pt|pth|ckpt|pkl|pickle)$/i;
+const INDEX_NAME = 'model.safetensors.index.json';
+
+function pickleRefusal(path: string): Error {
+  return inputError(
+    `${path}: pickle checkpoints are refused: loading a pickle can execute arbitrary code. ` +
+      `Convert it to safetensors in a sandbox you trust (e.g. transformers: model.save_pretrained(dir, safe_serialization=True)) and pass that dir`,
+  );
+}
+
+/** Resolve a user path (a .safetensors file, a dir with model.safetensors, or a sharded dir) and validate every file. */
+export function openModel(path: string): Model {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw inputError(`${path}: no such file or directory`);
+  const st = statSync(abs);
+  if (st.isFile()) {
+    if (PICKLE_PATTERN.test(abs)) throw pickleRefusal(path);
+    if (basename(abs) === INDEX_NAME) return openSharded(path, dirname(abs));
+    if (!abs.endsWith('.safetensors')) throw inputError(`${path}: not a .safetensors file or a model dir`);
+    return fromFiles(path, dirname(abs), 'file', [abs]);
+  }
+  if (!st.isDirectory()) throw inputError(`${path}: not a file or directory`);
+  if (existsSync(join(abs, INDEX_NAME))) return openSharded(path, abs);
+  if (existsSync(join(abs, 'model.safetensors'))) return fromFiles(path, abs, 'single', [join(abs, 'model.safetensors')]);
+  if (existsSync(join(abs, 'adapter_config.json'))) {
+    throw inputError(`${path}: this is a LoRA/PEFT adapter dir; give it where a fine-tune goes together with --base, not as a full model`);
+  }
+  const entries = readdirSync(abs);
+  const pickles = entries.filter((e) => PICKLE_PATTERN.test(e));
+  if (pickles.length > 0) throw pickleRefusal(join(path, pickles[0]!));
+  const sts = entries.filter((e) => e.endsWith('.safetensors'));
+  if (sts.length === 1) return fromFiles(path, abs, 'single', [join(abs, sts[0]!)]);
+  if (sts.length > 1) throw inputError(`${path}: ${sts.length} .safetensors files but no ${INDEX_NAME}; name the file to use or add the index`);
+  throw inputError(`${path}: no model.safetensors, ${INDEX_NAME} or .safetensors file in this directory`);
+}
+
+/** Check that a shard name from an index is a plain file inside dir (no traversal, no escaping symlink). */
+function resolveShard(indexFile: string, dir: string, shard: string): string {
+  if (shard.length === 0 || isAbsolute(shard) || shard.includes('/') || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
+    throw inputError(`${indexFile}: shard "${shard}" is not a plain file name inside the model dir; refusing to read outside it`);
+  }
+  const p = join(dir, shard);
+  if (!existsSync(p)) throw inputError(`${indexFile}: shard "${shard}" is missing from ${dir}`);
+  const l = lstatSync(p);
+  if (l.isSymbolicLink()) {
+    const real = realpathSync(p);
+    const realDir = realpathSync(dir);
+    if (!real.startsWith(realDir + sep)) throw inputError(`${indexFile}: shard "${shard}" is a symlink to ${real}, outside the model dir; refusing to follow it`);
+  }
+  if (!statSync(p).isFile()) throw inputError(`${indexFile}: shard "${shard}" is not a regular file`);
+  return p;
+}
+
+function openSharded(path: string, dir: string): Model {
+  const indexFile = join(dir, INDEX_NAME);
+  const index = parseStrictJson(readFileSync(indexFile, 'utf8'), indexFile);
+  if (index.t !== 'object') throw inputError(`${indexFile}: not a JSON object`);
+  const wm = index.entries.get('weight_map');
+  if (!wm || wm.t !== 'object') throw inputError(`${indexFile}: no "weight_map" object`);
+  const shardOf = new Map<string, string>();
+  const shardPaths = new Map<string, string>();
+  for (const [name, v] of wm.entries) {
+    if (v.t !== 'string') throw inputError(`${indexFile}: weight_map entry for "${name}" is not a file name`);
+    if (!shardPaths.has(v.v)) shardPaths.set(v.v, resolveShard(indexFile, dir, v.v));
+    shardOf.set(name, v.v);
+  }
+  if (shardOf.size === 0) throw inputError(`${indexFile}: weight_map is empty`);
+  const model = fromFiles(path, dir, 'sharded', [...shardPaths.values()]);
+  for (const [name, shard] of shardOf) {
+    const t = model.tensors.get(name);
+    if (!t) throw inputError(`${indexFile}: tensor "${name}" is listed in shard "${shard}" but no shard holds it`);
+    if (basename(t.file) !== shard) throw inputError(`${indexFile}: tensor "${name}" is mapped to "${shard}" but is stored in "${basename(t.file)}"`);
+  }
+  for (const name of model.names) {
+    if (!shardOf.has(name)) throw inputError(`${indexFile}: tensor "${name}" in ${basename(model.tensors.get(name)!.file)} is not in weight_map`);
+  }
+  return model;
+}
+
+function fromFiles(path: string, dir: string, layout: Model['layout'], files: string[]): Model {
+  const tensors = new Map<string, TensorInfo>();
+  const names: string[] = [];
+  const metadata: Record<string, string> = {};
+  for (const f of files) {
+    const h = readSafetensorsHeader(f);
+    Object.assign(metadata, h.metadata);
+    for (const t of h.tensors) {
+      const prev = tensors.get(t.name);
+      if (prev) throw inputError(`${path}: tensor "${t.name}" appears in both ${basename(prev.file)} and ${basename(f)}`);
+      tensors.set(t.name, t);
+      names.push(t.name);
+    }
+  }
+  const configPath = join(dir, 'config.json');
+  const model: Model = { path, dir, layout, files, tensors, names, metadata };
+  if (existsSync(configPath)) model.configPath = configPath;
+  return model;
+}

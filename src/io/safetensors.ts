@@ -1,0 +1,149 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { inputError } from '../errors.js';
+import { DTYPES, isDtype, type Dtype } from './dtypes.js';
+import { asNonNegativeInteger, parseStrictJson, type JsonValue } from './strict-json.js';
+
+/** The largest header the reference implementation accepts. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/** One tensor of a safetensors file: where its bytes are and what they mean. */
+export interface TensorInfo {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  numel: number;
+  /** Absolute byte offset of the tensor's first byte in `file`. */
+  byteOffset: number;
+  byteLength: number;
+  file: string;
+}
+
+/** A validated safetensors header. */
+export interface SafetensorsHeader {
+  file: string;
+  fileSize: number;
+  headerLength: number;
+  /** Absolute offset where the data buffer starts (8 + headerLength). */
+  dataOffset: number;
+  metadata: Record<string, string>;
+  /** Tensors in data order (sorted by offset). */
+  tensors: TensorInfo[];
+}
+
+function readExactly(fd: number, buf: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw inputError(`${file}: unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+}
+
+/** Read and validate the header of a safetensors file without reading its data. */
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
+  }
+  try {
+    const fileSize = fstatSync(fd).size;
+    if (fileSize < 8) throw inputError(`${file}: not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
+    const lenBuf = new Uint8Array(8);
+    readExactly(fd, lenBuf, 0, file);
+    const headerLen = new DataView(lenBuf.buffer).getBigUint64(0, true);
+    if (headerLen > BigInt(MAX_HEADER_BYTES)) {
+      throw inputError(`${file}: header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit of the safetensors format`);
+    }
+    const headerLength = Number(headerLen);
+    if (8 + headerLength > fileSize) {
+      throw inputError(`${file}: header length ${headerLength} runs past the end of the file (${fileSize} bytes); the file is truncated or not safetensors`);
+    }
+    const headerBytes = new Uint8Array(headerLength);
+    readExactly(fd, headerBytes, 8, file);
+    return parseHeader(file, headerBytes, fileSize);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Validate header bytes the way the safetensors reference implementation does. */
+export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw inputError(`${file}: header is not valid UTF-8`);
+  }
+  if (!text.startsWith('{')) throw inputError(`${file}: header does not start with '{'; not a safetensors file`);
+  const root = parseStrictJson(text, file);
+  if (root.t !== 'object') throw inputError(`${file}: header is not a JSON object`);
+  const dataOffset = 8 + headerBytes.length;
+  const dataLength = fileSize - dataOffset;
+  const metadata: Record<string, string> = {};
+  const raw: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, value] of root.entries) {
+    if (name === '__metadata__') {
+      if (value.t !== 'object') throw inputError(`${file}: __metadata__ must be an object of strings`);
+      for (const [k, v] of value.entries) {
+        if (v.t !== 'string') throw inputError(`${file}: __metadata__ value for "${k}" is not a string`);
+        metadata[k] = v.v;
+      }
+      continue;
+    }
+    raw.push(parseTensorEntry(file, name, value));
+  }
+  raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  const tensors: TensorInfo[] = [];
+  for (const r of raw) {
+    if (r.begin !== expected) {
+      const what = r.begin < expected ? 'overlaps the previous tensor' : 'leaves a gap after the previous tensor';
+      throw inputError(`${file}: tensor "${r.name}" data_offsets [${r.begin}, ${r.end}] ${what} (expected it to start at ${expected})`);
+    }
+    if (r.end < r.begin) throw inputError(`${file}: tensor "${r.name}" data_offsets end ${r.end} is before begin ${r.begin}`);
+    let numel = 1;
+    for (const d of r.shape) {
+      numel *= d;
+      if (!Number.isSafeInteger(numel)) throw inputError(`${file}: tensor "${r.name}" shape [${r.shape.join(', ')}] overflows the element count`);
+    }
+    const bits = numel * DTYPES[r.dtype].bits;
+    if (!Number.isSafeInteger(bits)) throw inputError(`${file}: tensor "${r.name}" size overflows`);
+    if (bits % 8 !== 0) throw inputError(`${file}: tensor "${r.name}" of ${numel} ${r.dtype} elements does not fill whole bytes`);
+    const byteLength = bits / 8;
+    if (r.end - r.begin !== byteLength) {
+      throw inputError(`${file}: tensor "${r.name}" has ${r.end - r.begin} bytes but shape [${r.shape.join(', ')}] × ${r.dtype} needs ${byteLength}`);
+    }
+    tensors.push({ name: r.name, dtype: r.dtype, shape: r.shape, numel, byteOffset: dataOffset + r.begin, byteLength, file });
+    expected = r.end;
+  }
+  if (expected !== dataLength) {
+    const what = expected < dataLength ? `${dataLength - expected} trailing bytes after the last tensor` : `the data is truncated: tensors need ${expected} bytes, the file has ${dataLength}`;
+    throw inputError(`${file}: ${what}`);
+  }
+  return { file, fileSize, headerLength: headerBytes.length, dataOffset, metadata, tensors };
+}
+
+function parseTensorEntry(file: string, name: string, value: JsonValue): { name: string; dtype: Dtype; shape: number[]; begin: number; end: number } {
+  if (value.t !== 'object') throw inputError(`${file}: tensor "${name}" entry is not an object`);
+  const dt = value.entries.get('dtype');
+  const shape = value.entries.get('shape');
+  const offsets = value.entries.get('data_offsets');
+  if (!dt || dt.t !== 'string') throw inputError(`${file}: tensor "${name}" has no dtype string`);
+  if (!isDtype(dt.v)) throw inputError(`${file}: tensor "${name}" has unknown dtype "${dt.v}" (known: ${Object.keys(DTYPES).join(', ')})`);
+  if (!shape || shape.t !== 'array') throw inputError(`${file}: tensor "${name}" has no shape array`);
+  const dims: number[] = [];
+  for (const d of shape.items) {
+    const n = asNonNegativeInteger(d);
+    if (n === undefined) throw inputError(`${file}: tensor "${name}" shape has ${d.t === 'number' ? d.text : d.t}, expected non-negative integers`);
+    dims.push(n);
+  }
+  if (!offsets || offsets.t !== 'array' || offsets.items.length !== 2) {
+    throw inputError(`${file}: tensor "${name}" data_offsets must be [begin, end]`);
+  }
+  const begin = asNonNegativeInteger(offsets.items[0]!);
+  const end = asNonNegativeInteger(offsets.items[1]!);
+  if (begin === undefined || end === undefined) throw inputError(`${file}: tensor "${name}" data_offsets must be non-negative integers below 2^53`);
+  return { name, dtype: dt.v, shape: dims, begin, end };
+}

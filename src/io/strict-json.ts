@@ -1,0 +1,132 @@
+import { inputError } from '../errors.js';
+
+/** A parsed JSON value where integers keep their source text so callers can check for overflow. */
+export type JsonValue =
+  | { t: 'object'; entries: Map<string, JsonValue> }
+  | { t: 'array'; items: JsonValue[] }
+  | { t: 'string'; v: string }
+  | { t: 'number'; v: number; text: string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'null' };
+
+const MAX_DEPTH = 64;
+
+/**
+ * Parse JSON strictly: duplicate keys are an error (JSON.parse keeps the last silently, which would hide a
+ * tensor), nesting is bounded (no stack overflow on hostile input), numbers keep their text.
+ * `where` names the file in error messages.
+ */
+export function parseStrictJson(text: string, where: string): JsonValue {
+  let i = 0;
+  const fail = (what: string): never => {
+    throw inputError(`${where}: invalid JSON header: ${what} at character ${i}`);
+  };
+  const ws = (): void => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+  };
+  const parseString = (): string => {
+    // text[i] === '"'
+    i++;
+    let out = '';
+    let start = i;
+    for (;;) {
+      if (i >= text.length) fail('unterminated string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        out += text.slice(start, i);
+        i++;
+        return out;
+      }
+      if (c < 0x20) fail('control character in string');
+      if (c === 0x5c) {
+        out += text.slice(start, i);
+        const e = text[i + 1];
+        i += 2;
+        switch (e) {
+          case '"': out += '"'; break;
+          case '\\': out += '\\'; break;
+          case '/': out += '/'; break;
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 't': out += '\t'; break;
+          case 'u': {
+            const hex = text.slice(i, i + 4);
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+            out += String.fromCharCode(parseInt(hex, 16));
+            i += 4;
+            break;
+          }
+          default: fail('bad escape');
+        }
+        start = i;
+        continue;
+      }
+      i++;
+    }
+  };
+  const parseValue = (depth: number): JsonValue => {
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const entries = new Map<string, JsonValue>();
+      ws();
+      if (text[i] === '}') { i++; return { t: 'object', entries }; }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('expected a key');
+        const key = parseString();
+        if (entries.has(key)) throw inputError(`${where}: duplicate key "${key}" in the JSON header; each name may appear once`);
+        ws();
+        if (text[i] !== ':') fail("expected ':'");
+        i++;
+        entries.set(key, parseValue(depth + 1));
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return { t: 'object', entries }; }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (c === '[') {
+      i++;
+      const items: JsonValue[] = [];
+      ws();
+      if (text[i] === ']') { i++; return { t: 'array', items }; }
+      for (;;) {
+        items.push(parseValue(depth + 1));
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return { t: 'array', items }; }
+        fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return { t: 'string', v: parseString() };
+    if (text.startsWith('true', i)) { i += 4; return { t: 'bool', v: true }; }
+    if (text.startsWith('false', i)) { i += 5; return { t: 'bool', v: false }; }
+    if (text.startsWith('null', i)) { i += 4; return { t: 'null' }; }
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    if (!m) fail('unexpected character');
+    const numText = m![0];
+    i += numText.length;
+    return { t: 'number', v: Number(numText), text: numText };
+  };
+  const value = parseValue(0);
+  ws();
+  if (i !== text.length) fail('trailing characters after the JSON value');
+  return value;
+}
+
+/** Read a JSON number as a non-negative safe integer, or undefined when it is not one (fraction, sign, overflow). */
+export function asNonNegativeInteger(v: JsonValue): number | undefined {
+  if (v.t !== 'number') return undefined;
+  if (!/^(0|[1-9][0-9]*)$/.test(v.text)) return undefined;
+  if (!Number.isSafeInteger(v.v)) return undefined;
+  return v.v;
+}
