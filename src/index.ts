@@ -1,0 +1,7 @@
+// The darekit library API. The CLI (src/cli) is a thin layer over these functions.
+export { DarekitError, isDarekitError, type ErrorKind } from './errors.js';
+export { openModel, type Model } from './io/model.js';
+export { inspectModel, type ModelInspection } from './io/inspect.js';
+export { readSafetensorsHeader, type TensorInfo, type SafetensorsHeader } from './io/safetensors.js';
+export { TensorReader } from './io/tensor-reader.js';
+export { parseTensorName, type ModuleKind, type TensorRole } from './io/tensor-names.js';
