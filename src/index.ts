@@ -5,3 +5,5 @@ export { inspectModel, type ModelInspection } from './io/inspect.js';
 export { readSafetensorsHeader, type TensorInfo, type SafetensorsHeader } from './io/safetensors.js';
 export { TensorReader } from './io/tensor-reader.js';
 export { parseTensorName, type ModuleKind, type TensorRole } from './io/tensor-names.js';
+export { planShards, indexJson, writeSafetensorsFile, shardFileName, type PlannedTensor, type ShardPlan, type EncodedTensor } from './io/writer.js';
+export { OutputDir, checkFreeSpace } from './io/output-dir.js';
