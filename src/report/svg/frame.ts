@@ -1,0 +1,83 @@
+import { el, escapeXml, formatNumber } from './xml.js';
+import { seriesColor } from './scale.js';
+
+/** Plot area inside the svg, in pixels. */
+export interface PlotArea {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** Sizes every chart shares. */
+export interface ChartSize {
+  width?: number;
+  height?: number;
+}
+
+/** Default chart size in CSS pixels. */
+export const DEFAULT_SIZE = { width: 640, height: 300 };
+
+/** The outer <svg> with a <title> (read by screen readers and shown as a tooltip) and a visible heading. */
+export function svgShell(title: string, width: number, height: number, body: string[]): string {
+  return el(
+    'svg',
+    {
+      xmlns: 'http://www.w3.org/2000/svg',
+      viewBox: `0 0 ${width} ${height}`,
+      width,
+      height,
+      role: 'img',
+      'aria-label': title,
+      'font-family': 'system-ui, sans-serif',
+      'font-size': 11,
+    },
+    el('title', {}, escapeXml(title)),
+    el('text', { x: 8, y: 16, 'font-size': 13, 'font-weight': 'bold' }, escapeXml(title)),
+    ...body,
+  );
+}
+
+/** Horizontal grid lines with value labels on the left. */
+export function yAxis(ticks: number[], y: (v: number) => number, area: PlotArea, label: string, fmt = formatNumber): string[] {
+  const out: string[] = [];
+  for (const t of ticks) {
+    const py = y(t);
+    out.push(el('line', { x1: area.left, x2: area.right, y1: py, y2: py, stroke: '#ddd' }));
+    out.push(el('text', { x: area.left - 4, y: py + 3, 'text-anchor': 'end', fill: '#444' }, escapeXml(fmt(t))));
+  }
+  const cy = (area.top + area.bottom) / 2;
+  out.push(
+    el('text', { x: 12, y: cy, transform: `rotate(-90 12 ${Math.round(cy)})`, 'text-anchor': 'middle', fill: '#444' }, escapeXml(label)),
+  );
+  return out;
+}
+
+/** Tick marks and labels under the plot, plus the axis title. */
+export function xAxis(ticks: { at: number; label: string }[], area: PlotArea, label: string): string[] {
+  const out = [el('line', { x1: area.left, x2: area.right, y1: area.bottom, y2: area.bottom, stroke: '#888' })];
+  for (const t of ticks) {
+    out.push(el('line', { x1: t.at, x2: t.at, y1: area.bottom, y2: area.bottom + 4, stroke: '#888' }));
+    out.push(el('text', { x: t.at, y: area.bottom + 15, 'text-anchor': 'middle', fill: '#444' }, escapeXml(t.label)));
+  }
+  out.push(el('text', { x: (area.left + area.right) / 2, y: area.bottom + 30, 'text-anchor': 'middle', fill: '#444' }, escapeXml(label)));
+  return out;
+}
+
+/** One legend row per series (colour swatch + name), at the top right of the plot. */
+export function legend(names: string[], area: PlotArea): string[] {
+  return names.map((name, i) => {
+    const y = area.top + 4 + i * 14;
+    return el(
+      'g',
+      { class: 'legend' },
+      el('rect', { x: area.right - 130, y, width: 10, height: 10, fill: seriesColor(i) }),
+      el('text', { x: area.right - 116, y: y + 9, fill: '#222' }, escapeXml(name)),
+    );
+  });
+}
+
+/** A centred "no data" note, so an empty chart still says why it is empty. */
+export function noData(area: PlotArea, why: string): string {
+  return el('text', { x: (area.left + area.right) / 2, y: (area.top + area.bottom) / 2, 'text-anchor': 'middle', fill: '#888' }, escapeXml(why));
+}
