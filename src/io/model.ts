@@ -63,6 +63,8 @@ function resolveShard(indexFile: string, dir: string, shard: string): string {
   if (shard.length === 0 || isAbsolute(shard) || shard.includes('/') || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
     throw inputError(`${indexFile}: shard "${shard}" is not a plain file name inside the model dir; refusing to read outside it`);
   }
+  if (PICKLE_PATTERN.test(shard)) throw pickleRefusal(join(dir, shard));
+  if (!shard.endsWith('.safetensors')) throw inputError(`${indexFile}: shard "${shard}" is not a .safetensors file`);
   const p = join(dir, shard);
   if (!existsSync(p)) throw inputError(`${indexFile}: shard "${shard}" is missing from ${dir}`);
   const l = lstatSync(p);
@@ -77,7 +79,13 @@ function resolveShard(indexFile: string, dir: string, shard: string): string {
 
 function openSharded(path: string, dir: string): Model {
   const indexFile = join(dir, INDEX_NAME);
-  const index = parseStrictJson(readFileSync(indexFile, 'utf8'), indexFile);
+  let text: string;
+  try {
+    text = readFileSync(indexFile, 'utf8');
+  } catch (err) {
+    throw inputError(`${indexFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
+  }
+  const index = parseStrictJson(text, indexFile);
   if (index.t !== 'object') throw inputError(`${indexFile}: not a JSON object`);
   const wm = index.entries.get('weight_map');
   if (!wm || wm.t !== 'object') throw inputError(`${indexFile}: no "weight_map" object`);

@@ -48,7 +48,9 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
   }
   try {
-    const fileSize = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw inputError(`${file}: not a regular file`);
+    const fileSize = st.size;
     if (fileSize < 8) throw inputError(`${file}: not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
     const lenBuf = new Uint8Array(8);
     readExactly(fd, lenBuf, 0, file);
@@ -72,7 +74,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes); // keep a BOM: the reference refuses it
   } catch {
     throw inputError(`${file}: header is not valid UTF-8`);
   }
@@ -119,7 +121,10 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     expected = r.end;
   }
   if (expected !== dataLength) {
-    const what = expected < dataLength ? `${dataLength - expected} trailing bytes after the last tensor` : `the data is truncated: tensors need ${expected} bytes, the file has ${dataLength}`;
+    const last = raw.length > 0 ? ` (last tensor "${raw[raw.length - 1]!.name}")` : '';
+    const what = expected < dataLength
+      ? `${dataLength - expected} trailing bytes after the last tensor${last}; the data buffer must end at the end of the file`
+      : `the data is truncated: tensors need ${expected} bytes${last}, the file has ${Math.max(0, dataLength)}`;
     throw inputError(`${file}: ${what}`);
   }
   return { file, fileSize, headerLength: headerBytes.length, dataOffset, metadata, tensors };

@@ -10,6 +10,7 @@ export type JsonValue =
   | { t: 'null' };
 
 const MAX_DEPTH = 64;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Parse JSON strictly: duplicate keys are an error (JSON.parse keeps the last silently, which would hide a
@@ -39,6 +40,8 @@ export function parseStrictJson(text: string, where: string): JsonValue {
       if (c === 0x22) {
         out += text.slice(start, i);
         i++;
+        // \u escapes can spell a lone surrogate, which is not valid Unicode (serde_json refuses it too)
+        if (LONE_SURROGATE.test(out)) fail('lone UTF-16 surrogate in a \\u escape');
         return out;
       }
       if (c < 0x20) fail('control character in string');
