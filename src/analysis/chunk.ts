@@ -1,0 +1,173 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { inputError, runtimeError } from '../errors.js';
+import { decodeToF32 } from '../io/codec.js';
+import { bytesPerElement, type MathDtype } from '../io/dtypes.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
+import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
+
+/** The wasm exports the stats pass uses (pointer + length convention; see src/kernel/assembly/stats.ts). */
+export interface StatsKernelExports {
+  decode_bf16(src: number, dst: number, n: number): void;
+  decode_f16(src: number, dst: number, n: number): void;
+  stats_delta(base: number, ft: number, delta: number, n: number, out: number, hist: number, energy: number): void;
+  stats_pair(da: number, db: number, n: number, out: number): void;
+  stats_u64_to_f64(src: number, dst: number, n: number): void;
+}
+
+/** Where one tensor's bytes are in one model (inputs[0] is the base). */
+export interface TensorSource {
+  file: string;
+  byteOffset: number;
+  dtype: MathDtype;
+  name: string;
+}
+
+/** One unit of work: elements [start, start+count) of one tensor in the base and every fine-tune. */
+export interface ChunkTask {
+  seq: number;
+  tensor: number;
+  start: number;
+  count: number;
+  inputs: TensorSource[];
+}
+
+/** Partial results of one chunk, laid out per fine-tune (k) and per pair (p, in pairIndex order). */
+export interface ChunkResult {
+  seq: number;
+  tensor: number;
+  /** K × blocks × DELTA_FIELDS block records. */
+  delta: Float64Array;
+  /** P × blocks × PAIR_FIELDS block records. */
+  pair: Float64Array;
+  /** K × HIST_BINS counts of |Δ|. */
+  hist: Uint32Array;
+  /** K × HIST_BINS energies Σ ⌊m²/2²⁴⌋ (exact integers in float64). */
+  energy: Float64Array;
+  /** Input bytes read for this chunk (all models). */
+  bytes: number;
+}
+
+/** Number of pairs among k fine-tunes. */
+export function pairCount(k: number): number {
+  return (k * (k - 1)) / 2;
+}
+
+/** Runs chunks of the stats pass on its own kernel instance; owns the descriptors it opens. */
+export class ChunkProcessor {
+  private readonly kernel: KernelInstance<StatsKernelExports>;
+  private readonly fds = new Map<string, number>();
+  private scratch = new Uint8Array(0);
+  private readonly layout: ReturnType<typeof planLayout>;
+
+  /** Lay out linear memory for chunks of up to maxCount elements and k fine-tunes. */
+  constructor(private readonly k: number, maxCount: number, module?: WebAssembly.Module) {
+    this.kernel = instantiateKernel<StatsKernelExports>(undefined, module);
+    this.layout = planLayout(k, maxCount);
+    this.kernel.ensure(this.layout.end);
+  }
+
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd === undefined) {
+      try {
+        fd = openSync(file, 'r');
+      } catch (err) {
+        throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
+      }
+      this.fds.set(file, fd);
+    }
+    return fd;
+  }
+
+  private readInto(src: TensorSource, start: number, count: number, dst: Uint8Array): void {
+    const bpe = bytesPerElement(src.dtype);
+    const len = count * bpe;
+    const fd = this.fd(src.file);
+    const pos = src.byteOffset + start * bpe;
+    let done = 0;
+    while (done < len) {
+      const n = readSync(fd, dst, done, len - done, pos + done);
+      if (n === 0) throw inputError(`${src.file}: unexpected end of file while reading tensor "${src.name}" (the file changed or is truncated)`);
+      done += n;
+    }
+  }
+
+  /** Read the chunk of one model and decode it to f32 at ptr (in place: raw bytes go to the upper half). */
+  private load(src: TensorSource, start: number, n: number, ptr: number): number {
+    const mem = this.kernel.memory.buffer;
+    const bpe = bytesPerElement(src.dtype);
+    switch (src.dtype) {
+      case 'F32':
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, 4 * n));
+        break;
+      case 'BF16':
+        this.readInto(src, start, n, new Uint8Array(mem, ptr + 2 * n, 2 * n));
+        this.kernel.exports.decode_bf16(ptr + 2 * n, ptr, n);
+        break;
+      case 'F16':
+        this.readInto(src, start, n, new Uint8Array(mem, ptr + 2 * n, 2 * n));
+        this.kernel.exports.decode_f16(ptr + 2 * n, ptr, n);
+        break;
+      case 'F64':
+        if (this.scratch.length < 8 * n) this.scratch = new Uint8Array(8 * n);
+        this.readInto(src, start, n, this.scratch);
+        decodeToF32('F64', this.scratch, new Float32Array(mem, ptr, n), n);
+        break;
+    }
+    return n * bpe;
+  }
+
+  /** Read, decode and run the stats pass over one chunk. */
+  run(task: ChunkTask): ChunkResult {
+    const { k, layout: L } = this;
+    const n = task.count;
+    if (n > L.maxCount || task.inputs.length !== k + 1) throw runtimeError(`internal: chunk of ${n} elements / ${task.inputs.length} inputs exceeds the processor layout`);
+    if (task.start % STATS_BLOCK !== 0) throw runtimeError(`internal: chunk start ${task.start} is not a multiple of ${STATS_BLOCK}`);
+    let bytes = 0;
+    for (let m = 0; m <= k; m++) bytes += this.load(task.inputs[m]!, task.start, n, L.models + m * L.bufBytes);
+    const ex = this.kernel.exports;
+    const blocks = Math.ceil(n / STATS_BLOCK);
+    for (let i = 0; i < k; i++) {
+      ex.stats_delta(L.models, L.models + (i + 1) * L.bufBytes, L.deltas + i * L.bufBytes, n, L.deltaOut + i * L.deltaOutBytes, L.hist + i * HIST_BINS * 4, L.energyU64 + i * HIST_BINS * 8);
+    }
+    let p = 0;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++, p++) ex.stats_pair(L.deltas + a * L.bufBytes, L.deltas + b * L.bufBytes, n, L.pairOut + p * L.pairOutBytes);
+    }
+    ex.stats_u64_to_f64(L.energyU64, L.energyF64, k * HIST_BINS);
+    const mem = this.kernel.memory.buffer;
+    const delta = new Float64Array(k * blocks * DELTA_FIELDS);
+    for (let i = 0; i < k; i++) delta.set(new Float64Array(mem, L.deltaOut + i * L.deltaOutBytes, blocks * DELTA_FIELDS), i * blocks * DELTA_FIELDS);
+    const pair = new Float64Array(p * blocks * PAIR_FIELDS);
+    for (let j = 0; j < p; j++) pair.set(new Float64Array(mem, L.pairOut + j * L.pairOutBytes, blocks * PAIR_FIELDS), j * blocks * PAIR_FIELDS);
+    const histView = new Uint32Array(mem, L.hist, k * HIST_BINS);
+    const hist = histView.slice();
+    histView.fill(0);
+    const energy = new Float64Array(mem, L.energyF64, k * HIST_BINS).slice();
+    return { seq: task.seq, tensor: task.tensor, delta, pair, hist, energy, bytes };
+  }
+
+  /** Close every descriptor this processor opened. */
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+/** Byte offsets of every buffer in linear memory for k fine-tunes and chunks of up to maxCount elements. */
+function planLayout(k: number, maxCount: number) {
+  const align = (x: number): number => Math.ceil(x / 64) * 64;
+  const bufBytes = align(4 * maxCount);
+  const blocks = Math.ceil(maxCount / STATS_BLOCK);
+  const deltaOutBytes = align(blocks * DELTA_FIELDS * 8);
+  const pairOutBytes = align(blocks * PAIR_FIELDS * 8);
+  const models = 1024;
+  const deltas = models + (k + 1) * bufBytes;
+  const deltaOut = deltas + k * bufBytes;
+  const pairOut = deltaOut + k * deltaOutBytes;
+  const hist = pairOut + Math.max(1, pairCount(k)) * pairOutBytes;
+  const energyU64 = hist + align(k * HIST_BINS * 4);
+  const energyF64 = energyU64 + k * HIST_BINS * 8;
+  const end = energyF64 + k * HIST_BINS * 8;
+  return { maxCount, bufBytes, deltaOutBytes, pairOutBytes, models, deltas, deltaOut, pairOut, hist, energyU64, energyF64, end };
+}

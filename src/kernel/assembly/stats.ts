@@ -1,0 +1,191 @@
+// Stats pass of the analyzer: per-block float64 partial sums of Δ = ft − base, a log-binned histogram of |Δ|
+// with per-bin energy, and pairwise interference sums. Block = STATS_BLOCK elements from the chunk start (chunks
+// start at multiples of the block in a tensor), so partials never depend on chunk size or thread count.
+// Float64 sums use two lanes (element parity) and add lane 0 + lane 1 at the block end; the scalar TS reference
+// (src/kernel/reference/stats.ts) sums in the same order, so both agree bit for bit.
+
+const BLOCK: i32 = 4096;
+/** f64 fields per block of stats_delta. */
+const DELTA_FIELDS: i32 = 14;
+/** f64 fields per block of stats_pair. */
+const PAIR_FIELDS: i32 = 5;
+/** Histogram bins: the f32 bits of |Δ| shifted right by 18 (exponent + top 5 mantissa bits). */
+const BINS: i32 = 8192;
+/** Largest f32 ≤ 0.002 and ≤ 0.005: so an f32 compare equals the exact float64 compare with 0.002 / 0.005. */
+const T0002: f32 = reinterpret<f32>(0x3b03126e);
+const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
+
+@inline function hsumI(v: v128): f64 {
+  return <f64>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
+}
+
+@inline function hi2lo(v: v128): v128 {
+  return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+/**
+ * Δ = ft − base over n f32 values; writes masked Δ (0 where non-finite) to delta, one record of DELTA_FIELDS f64
+ * per block to out, and adds each finite |Δ| to hist (u32 counts) and energy (u64: Σ ⌊m²/2²⁴⌋, m = the 24-bit
+ * significand). Record: nonFinite, ΣΔ, ΣΔ², Σ|Δ|, ΣΔ³, ΣΔ⁴, max|Δ|, Σbase², Σft², #Δ>0, #Δ<0, #Δ=0, #|Δ|≤0.002, #|Δ|≤0.005.
+ */
+export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: usize, hist: usize, energy: usize): void {
+  const inf = f32x4.splat(Infinity);
+  const zf = f32x4.splat(0);
+  const t1 = f32x4.splat(T0002);
+  const t2 = f32x4.splat(T0005);
+  for (let b0 = 0; b0 < n; b0 += BLOCK) {
+    const len = min(BLOCK, n - b0);
+    const len4 = len & ~3;
+    let s1 = f64x2.splat(0), s2 = f64x2.splat(0), sa = f64x2.splat(0), s3 = f64x2.splat(0), s4 = f64x2.splat(0);
+    let sb = f64x2.splat(0), sf = f64x2.splat(0);
+    let cNf = i32x4.splat(0), cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cZero = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0);
+    let vmax = f32x4.splat(0);
+    const pb = base + (<usize>b0 << 2), pf = ft + (<usize>b0 << 2), pd = delta + (<usize>b0 << 2);
+    for (let i = 0; i < len4; i += 4) {
+      const off = <usize>i << 2;
+      const bv = v128.load(pb + off);
+      const fv = v128.load(pf + off);
+      const raw = f32x4.sub(fv, bv);
+      const fin = f32x4.lt(f32x4.abs(raw), inf);
+      const d = v128.and(raw, fin);
+      const ad = f32x4.abs(d);
+      v128.store(pd + off, d);
+      cNf = i32x4.sub(cNf, v128.not(fin));
+      cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
+      cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
+      cZero = i32x4.sub(cZero, v128.and(f32x4.eq(d, zf), fin));
+      cT1 = i32x4.sub(cT1, v128.and(f32x4.le(ad, t1), fin));
+      cT2 = i32x4.sub(cT2, v128.and(f32x4.le(ad, t2), fin));
+      vmax = f32x4.max(vmax, ad);
+      const dl = f64x2.promote_low_f32x4(d), dh = f64x2.promote_low_f32x4(hi2lo(d));
+      const ql = f64x2.mul(dl, dl), qh = f64x2.mul(dh, dh);
+      s1 = f64x2.add(f64x2.add(s1, dl), dh);
+      s2 = f64x2.add(f64x2.add(s2, ql), qh);
+      sa = f64x2.add(f64x2.add(sa, f64x2.abs(dl)), f64x2.abs(dh));
+      s3 = f64x2.add(f64x2.add(s3, f64x2.mul(ql, dl)), f64x2.mul(qh, dh));
+      s4 = f64x2.add(f64x2.add(s4, f64x2.mul(ql, ql)), f64x2.mul(qh, qh));
+      const bm = v128.and(bv, fin), fm = v128.and(fv, fin);
+      const bl = f64x2.promote_low_f32x4(bm), bh = f64x2.promote_low_f32x4(hi2lo(bm));
+      const fl = f64x2.promote_low_f32x4(fm), fh = f64x2.promote_low_f32x4(hi2lo(fm));
+      sb = f64x2.add(f64x2.add(sb, f64x2.mul(bl, bl)), f64x2.mul(bh, bh));
+      sf = f64x2.add(f64x2.add(sf, f64x2.mul(fl, fl)), f64x2.mul(fh, fh));
+    }
+    // lanes to scalars; the tail (only in a tensor's last block) continues each lane in element order
+    let a1_0 = f64x2.extract_lane(s1, 0), a1_1 = f64x2.extract_lane(s1, 1);
+    let a2_0 = f64x2.extract_lane(s2, 0), a2_1 = f64x2.extract_lane(s2, 1);
+    let aa_0 = f64x2.extract_lane(sa, 0), aa_1 = f64x2.extract_lane(sa, 1);
+    let a3_0 = f64x2.extract_lane(s3, 0), a3_1 = f64x2.extract_lane(s3, 1);
+    let a4_0 = f64x2.extract_lane(s4, 0), a4_1 = f64x2.extract_lane(s4, 1);
+    let ab_0 = f64x2.extract_lane(sb, 0), ab_1 = f64x2.extract_lane(sb, 1);
+    let af_0 = f64x2.extract_lane(sf, 0), af_1 = f64x2.extract_lane(sf, 1);
+    let nNf = hsumI(cNf), nPos = hsumI(cPos), nNeg = hsumI(cNeg), nZero = hsumI(cZero), nT1 = hsumI(cT1), nT2 = hsumI(cT2);
+    let mx = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
+    for (let i = len4; i < len; i++) {
+      const off = <usize>i << 2;
+      const bs = load<f32>(pb + off), fs = load<f32>(pf + off);
+      const raw = fs - bs;
+      if (!(abs(raw) < Infinity)) { store<f32>(pd + off, 0); nNf += 1; continue; }
+      store<f32>(pd + off, raw);
+      const ad = abs(raw);
+      if (raw > 0) nPos += 1; else if (raw < 0) nNeg += 1; else nZero += 1;
+      if (ad <= T0002) nT1 += 1;
+      if (ad <= T0005) nT2 += 1;
+      mx = max(mx, ad);
+      const d = <f64>raw, q = d * d, bd = <f64>bs, fd = <f64>fs;
+      if ((i & 1) == 0) {
+        a1_0 += d; a2_0 += q; aa_0 += abs(d); a3_0 += q * d; a4_0 += q * q; ab_0 += bd * bd; af_0 += fd * fd;
+      } else {
+        a1_1 += d; a2_1 += q; aa_1 += abs(d); a3_1 += q * d; a4_1 += q * q; ab_1 += bd * bd; af_1 += fd * fd;
+      }
+    }
+    const rec = out + (<usize>(b0 / BLOCK) * <usize>DELTA_FIELDS << 3);
+    store<f64>(rec, nNf);
+    store<f64>(rec, a1_0 + a1_1, 8);
+    store<f64>(rec, a2_0 + a2_1, 16);
+    store<f64>(rec, aa_0 + aa_1, 24);
+    store<f64>(rec, a3_0 + a3_1, 32);
+    store<f64>(rec, a4_0 + a4_1, 40);
+    store<f64>(rec, <f64>mx, 48);
+    store<f64>(rec, ab_0 + ab_1, 56);
+    store<f64>(rec, af_0 + af_1, 64);
+    store<f64>(rec, nPos, 72);
+    store<f64>(rec, nNeg, 80);
+    store<f64>(rec, nZero, 88);
+    store<f64>(rec, nT1, 96);
+    store<f64>(rec, nT2, 104);
+    // histogram of |Δ|: non-finite entries were stored as 0 and are taken back out of bin 0 below
+    for (let i = 0; i < len; i++) {
+      const bits = load<u32>(pd + (<usize>i << 2)) & 0x7fffffff;
+      const bin = <usize>(bits >>> 18);
+      const hp = hist + (bin << 2);
+      store<u32>(hp, load<u32>(hp) + 1);
+      let m = <u64>(bits & 0x7fffff);
+      if ((bits >>> 23) != 0) m |= 0x800000;
+      const ep = energy + (bin << 3);
+      store<u64>(ep, load<u64>(ep) + ((m * m) >>> 24));
+    }
+    store<u32>(hist, load<u32>(hist) - <u32>nNf);
+  }
+}
+
+/**
+ * Pairwise sums over two masked Δ arrays (non-finite already 0), one record of PAIR_FIELDS f64 per block:
+ * Σ Δa·Δb, #both ≠ 0, #both ≠ 0 with opposite signs, Σ min(|Δa|,|Δb|), Σ_conflicting min(|Δa|,|Δb|).
+ */
+export function stats_pair(da: usize, db: usize, n: i32, out: usize): void {
+  const zf = f32x4.splat(0);
+  const zi = i32x4.splat(0);
+  for (let b0 = 0; b0 < n; b0 += BLOCK) {
+    const len = min(BLOCK, n - b0);
+    const len4 = len & ~3;
+    let sDot = f64x2.splat(0), sMin = f64x2.splat(0), sMinC = f64x2.splat(0);
+    let cBoth = i32x4.splat(0), cConf = i32x4.splat(0);
+    const pa = da + (<usize>b0 << 2), pb = db + (<usize>b0 << 2);
+    for (let i = 0; i < len4; i += 4) {
+      const off = <usize>i << 2;
+      const a = v128.load(pa + off), b = v128.load(pb + off);
+      const both = v128.and(f32x4.ne(a, zf), f32x4.ne(b, zf));
+      const conf = v128.and(both, i32x4.lt_s(v128.xor(a, b), zi));
+      cBoth = i32x4.sub(cBoth, both);
+      cConf = i32x4.sub(cConf, conf);
+      const mn = f32x4.min(f32x4.abs(a), f32x4.abs(b));
+      const mc = v128.and(mn, conf);
+      const al = f64x2.promote_low_f32x4(a), ah = f64x2.promote_low_f32x4(hi2lo(a));
+      const bl = f64x2.promote_low_f32x4(b), bh = f64x2.promote_low_f32x4(hi2lo(b));
+      sDot = f64x2.add(f64x2.add(sDot, f64x2.mul(al, bl)), f64x2.mul(ah, bh));
+      sMin = f64x2.add(f64x2.add(sMin, f64x2.promote_low_f32x4(mn)), f64x2.promote_low_f32x4(hi2lo(mn)));
+      sMinC = f64x2.add(f64x2.add(sMinC, f64x2.promote_low_f32x4(mc)), f64x2.promote_low_f32x4(hi2lo(mc)));
+    }
+    let d0 = f64x2.extract_lane(sDot, 0), d1 = f64x2.extract_lane(sDot, 1);
+    let m0 = f64x2.extract_lane(sMin, 0), m1 = f64x2.extract_lane(sMin, 1);
+    let c0 = f64x2.extract_lane(sMinC, 0), c1 = f64x2.extract_lane(sMinC, 1);
+    let nBoth = hsumI(cBoth), nConf = hsumI(cConf);
+    for (let i = len4; i < len; i++) {
+      const off = <usize>i << 2;
+      const a = load<f32>(pa + off), b = load<f32>(pb + off);
+      const p = <f64>a * <f64>b;
+      const mn = <f64>min(abs(a), abs(b));
+      const isBoth = a != 0 && b != 0;
+      const isConf = isBoth && ((reinterpret<u32>(a) ^ reinterpret<u32>(b)) >>> 31) != 0;
+      if (isBoth) nBoth += 1;
+      if (isConf) nConf += 1;
+      const mc = isConf ? mn : 0.0;
+      if ((i & 1) == 0) { d0 += p; m0 += mn; c0 += mc; } else { d1 += p; m1 += mn; c1 += mc; }
+    }
+    const rec = out + (<usize>(b0 / BLOCK) * <usize>PAIR_FIELDS << 3);
+    store<f64>(rec, d0 + d1);
+    store<f64>(rec, nBoth, 8);
+    store<f64>(rec, nConf, 16);
+    store<f64>(rec, m0 + m1, 24);
+    store<f64>(rec, c0 + c1, 32);
+  }
+}
+
+/** Convert n u64 values at src to f64 at dst and zero src (exact below 2⁵³). */
+export function stats_u64_to_f64(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const p = src + (<usize>i << 3);
+    store<f64>(dst + (<usize>i << 3), <f64>load<u64>(p));
+    store<u64>(p, 0);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Scalar TypeScript reference of the stats kernel (src/kernel/assembly/stats.ts). It sums in exactly the kernel's
+ * order — per block of STATS_BLOCK elements, two float64 lanes by element parity, lane 0 + lane 1 at the block
+ * end — so its results equal the wasm kernel's bit for bit.
+ */
+
+/** Elements per summation block; chunk starts must be multiples of it. */
+export const STATS_BLOCK = 4096;
+/** float64 fields per block record of the delta pass (see DELTA_FIELD). */
+export const DELTA_FIELDS = 14;
+/** float64 fields per block record of the pair pass (see PAIR_FIELD). */
+export const PAIR_FIELDS = 5;
+/** Histogram bins: f32 bits of |Δ| >>> 18 (8 exponent bits + top 5 mantissa bits); 8160+ are never hit. */
+export const HIST_BINS = 8192;
+
+/** Field offsets of a delta block record. */
+export const DELTA_FIELD = {
+  nonFinite: 0, sumDelta: 1, sumSqDelta: 2, sumAbsDelta: 3, sumCubeDelta: 4, sumQuadDelta: 5, maxAbsDelta: 6,
+  sumSqBase: 7, sumSqFt: 8, positive: 9, negative: 10, zero: 11, le0002: 12, le0005: 13,
+} as const;
+
+/** Field offsets of a pair block record. */
+export const PAIR_FIELD = { dot: 0, bothNonzero: 1, conflicts: 2, minBoth: 3, minConflict: 4 } as const;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function bitsOf(x: number): number {
+  f32[0] = x;
+  return u32[0]!;
+}
+function fromBits(b: number): number {
+  u32[0] = b;
+  return f32[0]!;
+}
+
+/** Largest float32 ≤ 0.002 and ≤ 0.005 (an f32 compare with them equals the exact compare with 0.002/0.005). */
+export const T0002 = fromBits(0x3b03126e);
+export const T0005 = fromBits(0x3ba3d70a);
+
+/** Reference of stats_delta: see the kernel for the record layout; energy accumulates Σ ⌊m²/2²⁴⌋ as float64. */
+export function statsDeltaRef(base: Float32Array, ft: Float32Array, delta: Float32Array, n: number, out: Float64Array, hist: Uint32Array, energy: Float64Array): void {
+  for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) {
+    const len = Math.min(STATS_BLOCK, n - b0);
+    const a1 = [0, 0], a2 = [0, 0], aa = [0, 0], a3 = [0, 0], a4 = [0, 0], ab = [0, 0], af = [0, 0];
+    let nNf = 0, nPos = 0, nNeg = 0, nZero = 0, nT1 = 0, nT2 = 0, mx = 0;
+    for (let i = 0; i < len; i++) {
+      const bs = base[b0 + i]!, fs = ft[b0 + i]!;
+      const raw = Math.fround(fs - bs);
+      if (!(Math.abs(raw) < Infinity)) { delta[b0 + i] = 0; nNf++; continue; }
+      delta[b0 + i] = raw;
+      const ad = Math.abs(raw);
+      if (raw > 0) nPos++; else if (raw < 0) nNeg++; else nZero++;
+      if (ad <= T0002) nT1++;
+      if (ad <= T0005) nT2++;
+      mx = Math.max(mx, ad);
+      const q = raw * raw, l = i & 1;
+      a1[l]! += raw; a2[l]! += q; aa[l]! += ad; a3[l]! += q * raw; a4[l]! += q * q; ab[l]! += bs * bs; af[l]! += fs * fs;
+      const bits = bitsOf(raw) & 0x7fffffff;
+      const bin = bits >>> 18;
+      hist[bin]!++;
+      let m = bits & 0x7fffff;
+      if (bits >>> 23 !== 0) m |= 0x800000;
+      energy[bin]! += Math.floor((m * m) / 16777216);
+    }
+    const r = (b0 / STATS_BLOCK) * DELTA_FIELDS;
+    const rec = [nNf, a1[0]! + a1[1]!, a2[0]! + a2[1]!, aa[0]! + aa[1]!, a3[0]! + a3[1]!, a4[0]! + a4[1]!, mx, ab[0]! + ab[1]!, af[0]! + af[1]!, nPos, nNeg, nZero, nT1, nT2];
+    for (let k = 0; k < DELTA_FIELDS; k++) out[r + k] = rec[k]!;
+  }
+}
+
+/** Reference of stats_pair: Σ Δa·Δb, #both ≠ 0, #opposite signs among them, Σ min(|Δa|,|Δb|), Σ over conflicts. */
+export function statsPairRef(da: Float32Array, db: Float32Array, n: number, out: Float64Array): void {
+  for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) {
+    const len = Math.min(STATS_BLOCK, n - b0);
+    const dot = [0, 0], mn = [0, 0], mc = [0, 0];
+    let nBoth = 0, nConf = 0;
+    for (let i = 0; i < len; i++) {
+      const a = da[b0 + i]!, b = db[b0 + i]!, l = i & 1;
+      const isBoth = a !== 0 && b !== 0;
+      const isConf = isBoth && ((bitsOf(a) ^ bitsOf(b)) >>> 31) !== 0;
+      if (isBoth) nBoth++;
+      if (isConf) nConf++;
+      const m = Math.min(Math.abs(a), Math.abs(b));
+      dot[l]! += a * b; mn[l]! += m; mc[l]! += isConf ? m : 0;
+    }
+    const r = (b0 / STATS_BLOCK) * PAIR_FIELDS;
+    out[r] = dot[0]! + dot[1]!;
+    out[r + 1] = nBoth;
+    out[r + 2] = nConf;
+    out[r + 3] = mn[0]! + mn[1]!;
+    out[r + 4] = mc[0]! + mc[1]!;
+  }
+}
