@@ -1,3 +1,13 @@
-// The kernel's entry points: one file per op family. Pointer + length calling convention, imported memory,
-// no allocation inside kernels (the caller lays out buffers in linear memory).
-export * from './decode';
+// The kernel's entry points: one file per op and dtype. Pointer + length calling convention, imported memory,
+// no allocation inside kernels (the caller lays out buffers in linear memory). Declared list: src/kernel/exports.ts.
+export * from './decode_bf16';
+export * from './decode_f16';
+export * from './encode_bf16';
+export * from './encode_f16';
+export * from './delta_f32';
+export * from './dare_mask_f32';
+export * from './trim_window_f32';
+export * from './hist_abs_f32';
+export * from './count_nonfinite_f32';
+export * from './combine_f32';
+export * from './stats';
