@@ -7,3 +7,4 @@ export { TensorReader } from './io/tensor-reader.js';
 export { parseTensorName, type ModuleKind, type TensorRole } from './io/tensor-names.js';
 export { planShards, indexJson, writeSafetensorsFile, shardFileName, type PlannedTensor, type ShardPlan, type EncodedTensor } from './io/writer.js';
 export { OutputDir, checkFreeSpace } from './io/output-dir.js';
+export { checkHomology, assertHomologous, summarizeHomology, type HomologyReport, type ModelHomology, type HomologyOptions } from './io/homology.js';
