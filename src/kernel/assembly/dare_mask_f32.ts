@@ -1,0 +1,55 @@
+/**
+ * DARE's random drop, counter-based: element i (absolute index start + j inside its tensor) is kept when
+ * h(i) = fmix32(fmix32(i ^ key) ^ key) >= threshold, else set to +0. `key` = the (seed, model position, tensor name)
+ * key computed on the host (see README "Merging"); threshold = round(p * 2^32) as f64, and >= 2^32 drops all.
+ * The rescale is not applied here: the host folds it into the f64 coefficient of the combine step.
+ */
+export function dare_mask_f32(ptr: usize, n: i32, key: u32, start: u32, threshold: f64): void {
+  if (threshold >= 4294967296.0) {
+    memory.fill(ptr, 0, <usize>n << 2);
+    return;
+  }
+  const t = <u32>threshold;
+  if (t == 0) return;
+  const vt = i32x4.splat(t);
+  const vk = i32x4.splat(key);
+  const c1 = i32x4.splat(0x85ebca6b);
+  const c2 = i32x4.splat(0xc2b2ae35);
+  let idx = i32x4(start, start + 1, start + 2, start + 3);
+  const four = i32x4.splat(4);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let h = fmix32x4(v128.xor(idx, vk), c1, c2);
+    h = fmix32x4(v128.xor(h, vk), c1, c2);
+    const keep = i32x4.ge_u(h, vt);
+    const p = ptr + (<usize>i << 2);
+    v128.store(p, v128.and(v128.load(p), keep));
+    idx = i32x4.add(idx, four);
+  }
+  for (; i < n; i++) {
+    const h = fmix32(fmix32((start + <u32>i) ^ key) ^ key);
+    if (h < t) store<u32>(ptr + (<usize>i << 2), 0);
+  }
+}
+
+// murmur3's 32-bit finalizer.
+// @ts-ignore: decorator
+@inline
+function fmix32(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h;
+}
+
+// @ts-ignore: decorator
+@inline
+function fmix32x4(h: v128, c1: v128, c2: v128): v128 {
+  h = v128.xor(h, i32x4.shr_u(h, 16));
+  h = i32x4.mul(h, c1);
+  h = v128.xor(h, i32x4.shr_u(h, 13));
+  h = i32x4.mul(h, c2);
+  return v128.xor(h, i32x4.shr_u(h, 16));
+}

@@ -1,0 +1,43 @@
+/**
+ * The raw layer over the merge kernel: one method per wasm export, mirroring its native signature (in the
+ * comment) 1:1. Pointers are byte addresses in the kernel's linear memory; lengths are element counts.
+ * `MERGE_KERNEL_EXPORTS` is the declared list; a test checks that the built module exports exactly these
+ * (plus the analyzer's `stats_*` entry points, which the analyzer declares and tests).
+ */
+export interface MergeKernelExports {
+  /** decode_bf16(src: usize, dst: usize, n: i32): void */
+  decode_bf16(src: number, dst: number, n: number): void;
+  /** decode_f16(src: usize, dst: usize, n: i32): void */
+  decode_f16(src: number, dst: number, n: number): void;
+  /** encode_bf16(src: usize, dst: usize, n: i32): void */
+  encode_bf16(src: number, dst: number, n: number): void;
+  /** encode_f16(src: usize, dst: usize, n: i32): void */
+  encode_f16(src: number, dst: number, n: number): void;
+  /** delta_f32(a: usize, b: usize, dst: usize, n: i32): void */
+  delta_f32(a: number, b: number, dst: number, n: number): void;
+  /** dare_mask_f32(ptr: usize, n: i32, key: u32, start: u32, threshold: f64): void */
+  dare_mask_f32(ptr: number, n: number, key: number, start: number, threshold: number): void;
+  /** trim_window_f32(ptr: usize, n: i32, keepBits: u32, keepTies: i32, dropBits: u32, dropTies: i32): void */
+  trim_window_f32(ptr: number, n: number, keepBits: number, keepTies: number, dropBits: number, dropTies: number): void;
+  /** hist_abs_hi16_f32(ptr: usize, n: i32, hist: usize): void */
+  hist_abs_hi16_f32(ptr: number, n: number, hist: number): void;
+  /** hist_abs_lo16_f32(ptr: usize, n: i32, hi: u32, hist: usize): void */
+  hist_abs_lo16_f32(ptr: number, n: number, hi: number, hist: number): void;
+  /** count_abs_eq_f32(ptr: usize, n: i32, bits: u32): i32 */
+  count_abs_eq_f32(ptr: number, n: number, bits: number): number;
+  /** count_nonfinite_f32(ptr: usize, n: i32): i32 */
+  count_nonfinite_f32(ptr: number, n: number): number;
+  /** weighted_sum_f32(base, hasBase: i32, deltas, stride: usize, k: i32, n: i32, coef, divw, normalize: i32, lambda: f64, out): void */
+  weighted_sum_f32(base: number, hasBase: number, deltas: number, stride: number, k: number, n: number, coef: number, divw: number, normalize: number, lambda: number, out: number): void;
+  /** ties_sum_f32(base, hasBase: i32, deltas, stride: usize, k: i32, n: i32, coef, divw, normalize: i32, lambda: f64, out): void */
+  ties_sum_f32(base: number, hasBase: number, deltas: number, stride: number, k: number, n: number, coef: number, divw: number, normalize: number, lambda: number, out: number): void;
+}
+
+/** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
+export const MERGE_KERNEL_EXPORTS = [
+  'decode_bf16', 'decode_f16', 'encode_bf16', 'encode_f16', 'delta_f32', 'dare_mask_f32', 'trim_window_f32',
+  'hist_abs_hi16_f32', 'hist_abs_lo16_f32', 'count_abs_eq_f32', 'count_nonfinite_f32', 'weighted_sum_f32', 'ties_sum_f32',
+] as const satisfies readonly (keyof MergeKernelExports)[];
+
+/** Exports that belong to the module itself rather than to a kernel. */
+export const MODULE_EXPORTS = ['memory', '_initialize'] as const;

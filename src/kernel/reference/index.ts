@@ -1,0 +1,28 @@
+import type { MergeKernelExports } from '../exports.js';
+import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './codecs.js';
+import { combineF32, deltaF32 } from './combine.js';
+import { dareMaskF32 } from './mask.js';
+import { views } from './memory.js';
+import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
+
+/**
+ * The scalar TypeScript reference of every merge-kernel export, over the same memory and with the same
+ * signatures, so the wasm kernel can be checked bit for bit and the executor can run without wasm (bench).
+ */
+export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports {
+  return {
+    decode_bf16: (s, d, n) => decodeBf16(views(memory), s, d, n),
+    decode_f16: (s, d, n) => decodeF16(views(memory), s, d, n),
+    encode_bf16: (s, d, n) => encodeBf16(views(memory), s, d, n),
+    encode_f16: (s, d, n) => encodeF16(views(memory), s, d, n),
+    delta_f32: (a, b, d, n) => deltaF32(views(memory), a, b, d, n),
+    dare_mask_f32: (p, n, key, start, thr) => dareMaskF32(views(memory), p, n, key, start, thr),
+    trim_window_f32: (p, n, kb, kt, db, dt) => trimWindowF32(views(memory), p, n, kb, kt, db, dt),
+    hist_abs_hi16_f32: (p, n, h) => histAbsHi16F32(views(memory), p, n, h),
+    hist_abs_lo16_f32: (p, n, hi, h) => histAbsLo16F32(views(memory), p, n, hi, h),
+    count_abs_eq_f32: (p, n, b) => countAbsEqF32(views(memory), p, n, b),
+    count_nonfinite_f32: (p, n) => countNonfiniteF32(views(memory), p, n),
+    weighted_sum_f32: (...a) => combineF32(views(memory), false, ...a),
+    ties_sum_f32: (...a) => combineF32(views(memory), true, ...a),
+  };
+}
