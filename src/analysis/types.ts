@@ -46,6 +46,8 @@ export interface DeltaStats extends DeltaSums {
   fracLe0005: number;
   /** Share of entries (smallest |Δ| first) that together carry ≤ 1% of ‖Δ‖². */
   droppableShare: number;
+  /** Bound on droppableShare's error from the histogram: the true share lies in [droppableShare, droppableShare + this]. */
+  droppableShareErr: number;
   /** (positive − negative) / (positive + negative). */
   signBalance: number;
   excessKurtosis: number;
@@ -96,6 +98,31 @@ export interface PairStats {
   signConflict: number;
   /** Σ_conflicting min(|Δa|,|Δb|) / Σ_both-nonzero min(|Δa|,|Δb|): how much magnitude the conflicts carry. */
   weightedConflict: number;
+  /** Elements in the scope, and the two sums behind weightedConflict (so rollups are sums, not averages). */
+  numel: number;
+  minBoth: number;
+  minConflict: number;
+  /**
+   * Expected share of the scope's entries where both fine-tunes keep a non-zero delta after DARE with independent
+   * masks at density d (each keeps an entry with probability d): d² · bothNonzero / numel, one value per
+   * AnalysisResult.densities entry.
+   */
+  overlapExpected: number[];
+}
+
+/** One non-empty bin of the |Δ| histogram of a scope (see README "Analysis tables" for the error bounds). */
+export interface HistogramBin {
+  model: string;
+  scope: 'model' | 'layer' | 'tensor';
+  layer: number | null;
+  tensor: string | null;
+  /** Bin index = float32 bits of |Δ| >>> 18; the bin holds |Δ| in [lo, hi). */
+  bin: number;
+  lo: number;
+  hi: number;
+  count: number;
+  /** Σ Δ² of the bin's entries (float64; relative truncation error < 2⁻²²). */
+  energy: number;
 }
 
 /** Everything `analyze` computes. */
@@ -105,4 +132,8 @@ export interface AnalysisResult {
   tensors: TensorStats[];
   layers: LayerStats[];
   pairs: PairStats[];
+  /** Non-empty histogram bins per model, layer and tensor. */
+  histograms: HistogramBin[];
+  /** The DARE densities at which PairStats.overlapExpected is given. */
+  densities: number[];
 }

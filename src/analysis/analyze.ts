@@ -1,0 +1,259 @@
+import { basename, resolve } from 'node:path';
+import { inputError, usageError } from '../errors.js';
+import { openModel, type Model } from '../io/model.js';
+import { parseTensorName } from '../io/tensor-names.js';
+import { mathDtypeOf } from '../io/tensor-reader.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
+import { pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
+import { assertHomologous } from '../io/homology.js';
+import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
+import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
+import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
+import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from './types.js';
+
+/** Options of the streaming analysis. */
+export interface AnalyzeModelsOptions {
+  base: string;
+  finetunes: string[];
+  /** Worker threads (default 2; 1 runs on the calling thread). Results do not depend on it. */
+  threads?: number;
+  /** Elements per chunk (rounded up to a multiple of 4096; default 2²⁰). Results do not depend on it. */
+  chunkElements?: number;
+  /** Model labels (default: the fine-tunes' dir or file names, made unique). */
+  labels?: string[];
+  /** DARE densities for PairStats.overlapExpected (default 0.1, 0.3, 0.5, 0.7, 0.9). */
+  densities?: number[];
+  /** Called after each folded chunk with input bytes done and total. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+/** Default DARE densities for the expected-overlap columns. */
+export const DEFAULT_DENSITIES = [0.1, 0.3, 0.5, 0.7, 0.9];
+/** Default chunk size in elements. */
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
+
+/** Labels for the fine-tunes: given ones, or their base names with a numeric suffix on collisions. */
+function modelLabels(paths: string[], given?: string[]): string[] {
+  if (given) {
+    if (given.length !== paths.length) throw usageError(`${given.length} labels for ${paths.length} fine-tunes; give one label per fine-tune`);
+    if (new Set(given).size !== given.length) throw usageError('labels must be unique');
+    return given;
+  }
+  const seen = new Map<string, number>();
+  return paths.map((p) => {
+    const b = basename(resolve(p)).replace(/\.safetensors$/, '');
+    const n = (seen.get(b) ?? 0) + 1;
+    seen.set(b, n);
+    return n === 1 ? b : `${b}-${n}`;
+  });
+}
+
+/** Per-(model, layer) and per-model rollup accumulators. */
+interface Rollup {
+  sums: DeltaSums;
+  hist: AbsHistogram;
+  tensors: number;
+}
+
+function newRollup(): Rollup {
+  return { sums: emptyDeltaSums(), hist: emptyHistogram(), tensors: 0 };
+}
+
+function histogramRows(h: AbsHistogram, base: Omit<HistogramBin, 'bin' | 'lo' | 'hi' | 'count' | 'energy'>): HistogramBin[] {
+  const rows: HistogramBin[] = [];
+  for (let j = 0; j < HIST_BINS; j++) {
+    const c = h.counts[j]!;
+    if (c > 0) rows.push({ ...base, bin: j, lo: binLo(j), hi: binHi(j), count: c, energy: h.energy[j]! });
+  }
+  return rows;
+}
+
+/** Stream the base and every fine-tune once, chunk by chunk, and compute every statistic of AnalysisResult. */
+export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<AnalysisResult> {
+  if (opts.finetunes.length === 0) throw usageError('give at least one fine-tune to analyze against the base');
+  const threads = opts.threads ?? 2;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw usageError(`--threads must be an integer from 1 to 64, got ${threads}`);
+  const chunkReq = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  if (!Number.isInteger(chunkReq) || chunkReq < 1) throw usageError(`chunk size must be a positive integer, got ${chunkReq}`);
+  const densities = opts.densities ?? DEFAULT_DENSITIES;
+  for (const d of densities) if (!(d > 0 && d <= 1)) throw usageError(`DARE density ${d} is outside (0, 1]`);
+  const chunk = Math.ceil(chunkReq / STATS_BLOCK) * STATS_BLOCK;
+
+  const base = openModel(opts.base);
+  const fts = opts.finetunes.map((p) => openModel(p));
+  assertHomologous(base, fts);
+  const labels = modelLabels(opts.finetunes, opts.labels);
+  const K = fts.length;
+  const P = pairCount(K);
+  const models: Model[] = [base, ...fts];
+
+  // tasks in base order (by file, then offset): reads stay sequential within each file
+  const names = base.names;
+  const tasks: ChunkTask[] = [];
+  let totalBytes = 0;
+  let maxCount = STATS_BLOCK;
+  names.forEach((name, t) => {
+    const infos = models.map((m) => m.tensors.get(name)!);
+    const inputs = infos.map((i) => ({ file: i.file, byteOffset: i.byteOffset, dtype: mathDtypeOf(i), name }));
+    const numel = infos[0]!.numel;
+    for (let start = 0; start < numel; start += chunk) {
+      const count = Math.min(chunk, numel - start);
+      maxCount = Math.max(maxCount, count);
+      tasks.push({ seq: tasks.length, tensor: t, start, count, inputs });
+    }
+    for (const i of infos) totalBytes += i.byteLength;
+  });
+
+  // per-tensor accumulators of the tensor being folded
+  let accT = -1;
+  let accSums: DeltaSums[] = [];
+  let accHist: AbsHistogram[] = [];
+  let accPairs: PairSums[] = [];
+  const startTensor = (t: number): void => {
+    const numel = base.tensors.get(names[t]!)!.numel;
+    accT = t;
+    accSums = labels.map(() => emptyDeltaSums(numel));
+    accHist = labels.map(() => emptyHistogram());
+    accPairs = Array.from({ length: P }, () => emptyPairSums(numel));
+  };
+
+  const tensorRows: TensorStats[] = [];
+  const histRows: HistogramBin[] = [];
+  const pairRows: PairStats[] = [];
+  const layerRoll = labels.map(() => new Map<number | null, Rollup>());
+  const modelRoll = labels.map(() => newRollup());
+  const layerPairs = Array.from({ length: P }, () => new Map<number | null, PairSums>());
+  const modelPairs = Array.from({ length: P }, () => emptyPairSums());
+  const pairNames: [number, number][] = [];
+  for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) pairNames.push([a, b]);
+
+  const finalize = (): void => {
+    const name = names[accT]!;
+    const info = base.tensors.get(name)!;
+    const { layer, module } = parseTensorName(name);
+    for (let k = 0; k < K; k++) {
+      const raw = accHist[k]!;
+      const hist = emptyHistogram();
+      for (let j = 0; j < HIST_BINS; j++) {
+        hist.counts[j] = raw.counts[j]!;
+        hist.energy[j] = raw.energy[j]! * energyScale(j);
+      }
+      const sums = accSums[k]!;
+      tensorRows.push({ model: labels[k]!, tensor: name, layer, module, dtype: info.dtype, shape: info.shape, ...deriveStats(sums, hist) });
+      histRows.push(...histogramRows(hist, { model: labels[k]!, scope: 'tensor', layer, tensor: name }));
+      let lr = layerRoll[k]!.get(layer);
+      if (!lr) layerRoll[k]!.set(layer, (lr = newRollup()));
+      for (const r of [lr, modelRoll[k]!]) {
+        addDeltaSums(r.sums, sums);
+        addHistogram(r.hist, hist);
+        r.tensors++;
+      }
+    }
+    pairNames.forEach(([a, b], p) => {
+      const ps = accPairs[p]!;
+      pairRows.push({ a: labels[a]!, b: labels[b]!, scope: 'tensor', layer, tensor: name, ...derivePair(ps, accSums[a]!.sumSqDelta, accSums[b]!.sumSqDelta, densities) });
+      let lp = layerPairs[p]!.get(layer);
+      if (!lp) layerPairs[p]!.set(layer, (lp = emptyPairSums()));
+      addPairSums(lp, ps);
+      addPairSums(modelPairs[p]!, ps);
+    });
+  };
+
+  const fold = (r: ChunkResult): void => {
+    while (accT < r.tensor) {
+      if (accT >= 0) finalize();
+      startTensor(accT + 1);
+    }
+    const blocks = Math.ceil(tasks[r.seq]!.count / STATS_BLOCK);
+    for (let k = 0; k < K; k++) {
+      foldDeltaRecords(accSums[k]!, r.delta, k * blocks * DELTA_FIELDS, blocks);
+      const h = accHist[k]!;
+      const off = k * HIST_BINS;
+      for (let j = 0; j < HIST_BINS; j++) {
+        const c = r.hist[off + j]!;
+        if (c === 0) continue;
+        h.counts[j]! += c;
+        h.energy[j]! += r.energy[off + j]!;
+      }
+    }
+    for (let p = 0; p < P; p++) foldPairRecords(accPairs[p]!, r.pair, p * blocks * PAIR_FIELDS, blocks, PAIR_FIELDS);
+  };
+
+  if (names.length === 0) throw inputError(`${opts.base}: the base model has no tensors`);
+  let doneBytes = 0;
+  const runner: ChunkRunner = threads === 1 ? inProcessRunner(K, maxCount) : workerRunner(threads, K, maxCount);
+  try {
+    await runOrdered(tasks, runner, 2 * threads + 1, (r) => {
+      fold(r);
+      opts.onProgress?.(doneBytes += r.bytes, totalBytes);
+    });
+  } finally {
+    await runner.close();
+  }
+  while (accT < names.length - 1) {
+    if (accT >= 0) finalize();
+    startTensor(accT + 1);
+  }
+  if (accT >= 0) finalize();
+
+  // rollups: layers ascending (the non-block group last), then the model
+  const layerRows: LayerStats[] = [];
+  const modelRows: ModelStats[] = [];
+  labels.forEach((model, k) => {
+    const keys = [...layerRoll[k]!.keys()].sort((x, y) => (x === null ? 1 : y === null ? -1 : x - y));
+    for (const layer of keys) {
+      const r = layerRoll[k]!.get(layer)!;
+      layerRows.push({ model, layer, tensors: r.tensors, ...deriveStats(r.sums, r.hist) });
+      histRows.push(...histogramRows(r.hist, { model, scope: 'layer', layer, tensor: null }));
+    }
+    const m = modelRoll[k]!;
+    modelRows.push({ model, path: fts[k]!.path, tensors: m.tensors, loraRank: null, ...deriveStats(m.sums, m.hist) });
+    histRows.push(...histogramRows(m.hist, { model, scope: 'model', layer: null, tensor: null }));
+  });
+  const sqOf = (k: number, layer: number | null | undefined): number =>
+    layer === undefined ? modelRoll[k]!.sums.sumSqDelta : layerRoll[k]!.get(layer)!.sums.sumSqDelta;
+  const rollPairs: PairStats[] = [];
+  pairNames.forEach(([a, b], p) => {
+    rollPairs.push({ a: labels[a]!, b: labels[b]!, scope: 'model', layer: null, tensor: null, ...derivePair(modelPairs[p]!, sqOf(a, undefined), sqOf(b, undefined), densities) });
+    const keys = [...layerPairs[p]!.keys()].sort((x, y) => (x === null ? 1 : y === null ? -1 : x - y));
+    for (const layer of keys) {
+      rollPairs.push({ a: labels[a]!, b: labels[b]!, scope: 'layer', layer, tensor: null, ...derivePair(layerPairs[p]!.get(layer)!, sqOf(a, layer), sqOf(b, layer), densities) });
+    }
+  });
+  return { base: base.path, models: modelRows, tensors: tensorRows, layers: layerRows, pairs: [...rollPairs, ...pairRows], histograms: histRows, densities };
+}
+
+/**
+ * Run tasks with at most `window` issued but not yet folded, and fold results strictly in task order, so the
+ * memory held is bounded and every float64 sum is added in the same order whatever the thread count.
+ */
+async function runOrdered(tasks: ChunkTask[], runner: ChunkRunner, window: number, onResult: (r: ChunkResult) => void): Promise<void> {
+  const ready = new Map<number, ChunkResult>();
+  let issued = 0;
+  let folded = 0;
+  let error: unknown;
+  let wake: (() => void) | undefined;
+  const issue = (): void => {
+    while (issued < tasks.length && issued - folded < window && error === undefined) {
+      const task = tasks[issued++]!;
+      runner.run(task).then(
+        (r) => { ready.set(r.seq, r); wake?.(); },
+        (e: unknown) => { error ??= e; wake?.(); },
+      );
+    }
+  };
+  issue();
+  while (folded < tasks.length) {
+    if (error !== undefined) throw error;
+    const r = ready.get(folded);
+    if (r) {
+      ready.delete(folded);
+      folded++;
+      onResult(r);
+      issue();
+      continue;
+    }
+    await new Promise<void>((res) => { wake = res; });
+    wake = undefined;
+  }
+}
