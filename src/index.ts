@@ -8,3 +8,5 @@ export { parseTensorName, type ModuleKind, type TensorRole } from './io/tensor-n
 export { planShards, indexJson, writeSafetensorsFile, shardFileName, type PlannedTensor, type ShardPlan, type EncodedTensor } from './io/writer.js';
 export { OutputDir, checkFreeSpace } from './io/output-dir.js';
 export { checkHomology, assertHomologous, summarizeHomology, type HomologyReport, type ModelHomology, type HomologyOptions } from './io/homology.js';
+export { generateFamily, familyTensors, familyConfig, type FamilyOptions, type FineTuneSpec, type GeneratedFamily, type GeneratedModel } from './fixtures/family.js';
+export { PRESETS, type FamilyPreset } from './fixtures/presets.js';

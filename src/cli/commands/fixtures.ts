@@ -1,11 +1,68 @@
 import type { Command } from 'commander';
-import { runtimeError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { parseOutDtype } from '../../io/dtypes.js';
+import { generateFamily, type GeneratedFamily } from '../../fixtures/family.js';
+import { PRESETS } from '../../fixtures/presets.js';
+import type { CommandOutput } from '../command.js';
+import { ProgressBar } from '../progress.js';
 
-// Placeholder until its issue lands: the command exists so the CLI lists it, and says plainly it is not built.
 export function configure(cmd: Command): void {
-  cmd.allowUnknownOption().argument('[args...]').option('--json', 'print JSON');
+  cmd
+    .requiredOption('--out <dir>', 'family dir to write (base/ and one dir per fine-tune)')
+    .option('--preset <name>', `size and fine-tunes: ${Object.keys(PRESETS).join(', ')}`, 'tiny')
+    .option('--hidden <n>', 'hidden size (overrides the preset)')
+    .option('--intermediate <n>', 'MLP size (default: the preset\'s, or 2.75 × hidden when --hidden is given)')
+    .option('--layers <n>', 'number of layers')
+    .option('--vocab <n>', 'vocabulary size')
+    .option('--dtype <dtype>', 'bf16, f16 or f32', 'bf16')
+    .option('--shard-mb <n>', 'shard each model at this many MB of data per file')
+    .option('--seed <n>', 'PRNG seed (same seed → same bytes)', '1')
+    .option('--force', 'replace existing model dirs')
+    .option('--json', 'print one JSON object');
 }
 
-export async function run(): Promise<void> {
-  throw runtimeError('darekit fixtures is not implemented yet');
+function positiveInt(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw usageError(`${flag} must be a non-negative integer, got "${String(v)}"`);
+  return n;
+}
+
+export async function run(_args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  const preset = PRESETS[String(opts.preset)];
+  if (!preset) throw usageError(`unknown --preset "${String(opts.preset)}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
+  const dtype = parseOutDtype(String(opts.dtype));
+  if (!dtype) throw usageError(`--dtype must be bf16, f16 or f32, got "${String(opts.dtype)}"`);
+  const hidden = positiveInt(opts.hidden, '--hidden') ?? preset.hidden;
+  const intermediate = positiveInt(opts.intermediate, '--intermediate') ?? (opts.hidden !== undefined ? Math.round(hidden * 2.75) : preset.intermediate);
+  const shardMb = opts.shardMb === undefined ? undefined : Number(opts.shardMb);
+  if (shardMb !== undefined && !(shardMb > 0)) throw usageError(`--shard-mb must be a positive number, got "${String(opts.shardMb)}"`);
+  let bar: ProgressBar | undefined;
+  const family = generateFamily({
+    outDir: String(opts.out),
+    seed: positiveInt(opts.seed, '--seed') ?? 1,
+    hidden, intermediate,
+    layers: positiveInt(opts.layers, '--layers') ?? preset.layers,
+    vocab: positiveInt(opts.vocab, '--vocab') ?? preset.vocab,
+    dtype,
+    ...(shardMb !== undefined ? { maxShardBytes: Math.floor(shardMb * 1024 * 1024) } : {}),
+    models: preset.models,
+    force: opts.force === true,
+    onProgress: (done, total) => {
+      bar ??= new ProgressBar('fixtures', total);
+      bar.update(done);
+    },
+  });
+  bar?.done();
+  return { json: family, text: render(family) };
+}
+
+function render(f: GeneratedFamily): string {
+  const lines = [`family ${f.outDir} (seed ${f.seed}, hidden ${f.shape.hidden}, intermediate ${f.shape.intermediate}, layers ${f.shape.layers}, vocab ${f.shape.vocab})`];
+  for (const m of f.models) {
+    const what = m.kind === 'base' ? 'base' : `${m.kind}, target ρ ${m.targetRho}${m.hotLayers ? `, hot layers ${m.hotLayers.join(',')}` : ''}${m.rank ? `, rank ${m.rank}` : ''}`;
+    lines.push(`  ${m.name.padEnd(10)} ${m.dtype.padEnd(5)} ${String(m.files.length - 1).padStart(3)} file(s) ${(m.bytes / 1e6).toFixed(2).padStart(10)} MB  ${what}`);
+  }
+  lines.push(`total ${(f.totalBytes / 1e6).toFixed(2)} MB`);
+  return lines.join('\n');
 }
