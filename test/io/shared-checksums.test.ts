@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { openModel } from '../../src/io/model.js';
 import { TensorReader } from '../../src/io/tensor-reader.js';
 
-// The shared family S (computed by an independent reader); fixtures/families/S is the committed copy.
+// The shared family S (checksums computed by an independent reader) and its committed copy in fixtures/.
 const SHARED = resolve('../shared/families/S');
-const FAMILY = existsSync(SHARED) ? SHARED : resolve('fixtures/families/S');
-const checksums = JSON.parse(readFileSync(join(FAMILY, 'checksums.json'), 'utf8')) as Record<string, Record<string, { shape: number[]; sum: number; sumsq: number }>>;
+const FAMILIES = [...(existsSync(SHARED) ? [SHARED] : []), resolve('fixtures/families/S')];
+type Checksums = Record<string, Record<string, { shape: number[]; sum: number; sumsq: number }>>;
 
 /** Float64 sum and sum of squares of a tensor, decoded in chunks of `chunk` elements, summed in element order. */
 function sums(reader: TensorReader, t: Parameters<TensorReader['readF32']>[0], chunk: number): { sum: number; sumsq: number } {
@@ -26,7 +26,8 @@ function sums(reader: TensorReader, t: Parameters<TensorReader['readF32']>[0], c
   return { sum, sumsq };
 }
 
-describe(`reading ${FAMILY}`, () => {
+describe.each(FAMILIES)('reading %s', (FAMILY) => {
+  const checksums = JSON.parse(readFileSync(join(FAMILY, 'checksums.json'), 'utf8')) as Checksums;
   for (const [model, tensors] of Object.entries(checksums)) {
     it(`${model}: every tensor's float64 sum and sum of squares match checksums.json to 1e-12 relative, chunked == whole`, () => {
       const m = openModel(join(FAMILY, model));
