@@ -1,0 +1,27 @@
+import { analyzeModels, type AnalyzeModelsOptions } from './analyze.js';
+import { OutputDir } from '../io/output-dir.js';
+import { writeAnalysisFiles } from '../store/analysis-store.js';
+import type { AnalysisResult } from './types.js';
+
+/** Options of analyze: the streaming analysis plus where to write its tables. */
+export interface AnalyzeOptions extends AnalyzeModelsOptions {
+  outDir: string;
+  /** Replace an existing non-empty outDir. */
+  force?: boolean;
+}
+
+/**
+ * Analyze base + fine-tunes and write outDir/{models,tensors,layers,pairs,histograms}.{arrow,parquet} and
+ * outDir/analysis.duckdb atomically (a temp sibling renamed into place; a failure leaves no outDir).
+ */
+export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
+  const out = OutputDir.create(opts.outDir, { force: opts.force ?? false });
+  try {
+    const result = await analyzeModels(opts);
+    await writeAnalysisFiles(result, out.tempDir);
+    out.commit();
+    return result;
+  } finally {
+    out.abort();
+  }
+}

@@ -1,0 +1,70 @@
+// Writes an AnalysisResult as Arrow IPC, a DuckDB database with views, and Parquet; reads it back.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnalysisResult } from '../analysis/types.js';
+import { inputError } from '../errors.js';
+import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, analysisTables, fromRows, pairColumns } from './analysis-tables.js';
+import { query, withDb, type Db } from './db.js';
+import { exportParquet, toArrowIPC, writeTable } from './table.js';
+
+/** File name of the database inside an analysis dir. */
+export const ANALYSIS_DB = 'analysis.duckdb';
+
+/** Handy views over the tables (documented in the README). */
+export const ANALYSIS_VIEWS: Record<string, string> = {
+  // layers ranked by relative delta energy, with the first-order DARE output-error estimate √(p/(1−p)·ρ)
+  v_layer_risk: `SELECT model, layer, tensors, rho, droppable_share, q99_abs, frac_le_0005,
+      sqrt(rho) AS dare_err_p50, sqrt(9 * rho) AS dare_err_p90
+    FROM layers ORDER BY model, rho DESC`,
+  // tensors by their share of the model's ΣΔ²
+  v_top_tensors: `SELECT t.model, t.tensor, t.layer, t.module, t.numel, t.rho, t.delta_l2,
+      t.sum_sq_delta / nullif(m.sum_sq_delta, 0) AS energy_share, t.droppable_share, t.q99_abs
+    FROM tensors t JOIN models m USING (model) ORDER BY t.model, energy_share DESC`,
+  // model-level pairwise interference
+  v_pair_summary: `SELECT * FROM pairs WHERE scope = 'model' ORDER BY a, b`,
+  // per-module-kind rollup (sums, so ratios are exact rollups)
+  v_module_rollup: `SELECT model, module, count(*) AS tensors, sum(numel) AS numel,
+      sum(sum_sq_delta) / nullif(sum(sum_sq_base), 0) AS rho, sum(sum_abs_delta) / nullif(sum(numel - non_finite), 0) AS mean_abs_delta
+    FROM tensors GROUP BY model, module ORDER BY model, rho DESC`,
+};
+
+async function createViews(db: Db): Promise<void> {
+  for (const [name, sql] of Object.entries(ANALYSIS_VIEWS)) await query(db, `CREATE OR REPLACE VIEW ${name} AS ${sql}`);
+}
+
+/** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
+export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = '0.1.0'): Promise<void> {
+  const tables = analysisTables(result);
+  for (const t of tables) writeFileSync(join(dir, `${t.name}.arrow`), toArrowIPC(t.rows, t.columns));
+  await withDb(join(dir, ANALYSIS_DB), async (db) => {
+    for (const t of tables) await writeTable(db, t.name, t.rows, t.columns);
+    await writeTable(db, 'meta', [
+      { key: 'base', value: result.base },
+      { key: 'densities', value: JSON.stringify(result.densities) },
+      { key: 'darekit_version', value: version },
+    ], META_COLUMNS);
+    await createViews(db);
+    for (const t of tables) await exportParquet(db, t.name, join(dir, `${t.name}.parquet`));
+    await query(db, 'CHECKPOINT');
+  });
+}
+
+/** Load an analysis dir's results back from its analysis.duckdb (what report, dash and predict read). */
+export async function readAnalysis(dir: string): Promise<AnalysisResult> {
+  const file = join(dir, ANALYSIS_DB);
+  if (!existsSync(file)) throw inputError(`${dir}: no ${ANALYSIS_DB} here; run \`darekit analyze --base B FT… --out ${dir}\` first`);
+  return withDb(file, async (db) => {
+    const meta = new Map((await query(db, 'SELECT key, value FROM meta')).rows.map((r) => [String(r.key), String(r.value)]));
+    const densities = JSON.parse(meta.get('densities') ?? '[]') as number[];
+    const all = async (sql: string) => (await query(db, sql)).rows;
+    return {
+      base: meta.get('base') ?? '',
+      models: fromRows(await all('SELECT * FROM models'), MODEL_COLUMNS),
+      tensors: fromRows(await all('SELECT * FROM tensors'), TENSOR_COLUMNS),
+      layers: fromRows(await all('SELECT * FROM layers'), LAYER_COLUMNS),
+      pairs: fromRows(await all('SELECT * FROM pairs'), pairColumns(densities)).map((p) => ({ ...p, overlapExpected: p.overlapExpected ?? [] })),
+      histograms: fromRows(await all('SELECT * FROM histograms'), HISTOGRAM_COLUMNS),
+      densities,
+    };
+  }, { readOnly: true });
+}
