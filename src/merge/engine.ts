@@ -1,0 +1,268 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { inputError, runtimeError } from '../errors.js';
+import { bytesPerElement } from '../io/dtypes.js';
+import type { MergeKernelExports } from '../kernel/exports.js';
+import { CUT_ALL, CUT_NONE, chunkQuota, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
+
+/** Bytes of linear memory a chunk engine lays out for `chunkElements` and up to `maxTerms` models. */
+export function engineMemoryBytes(chunkElements: number, maxTerms: number): number {
+  return layout(chunkElements, maxTerms).end;
+}
+
+const RESERVED = 64;
+const HI_BUCKETS = 32768;
+const LO_BUCKETS = 65536;
+
+function align(x: number): number {
+  return Math.ceil(x / 64) * 64;
+}
+
+function layout(s: number, k: number): { coef: number; divw: number; raw: number; base: number; deltas: number; out: number; hist: number; end: number } {
+  const coef = RESERVED;
+  const divw = coef + 8 * Math.max(k, 1);
+  const raw = align(divw + 8 * Math.max(k, 1));
+  const base = align(raw + 8 * s);
+  const deltas = align(base + 4 * s);
+  const out = align(deltas + 4 * s * k);
+  const hist = align(out + 4 * s);
+  const end = align(hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
+  return { coef, divw, raw, base, deltas, out, hist, end };
+}
+
+/** Result of merging one chunk. */
+export interface ChunkResult {
+  nonfinite: number;
+  bytesRead: number;
+}
+
+/**
+ * Runs the merge of one tensor chunk (or a tensor's selection pre-pass) through a kernel: reads inputs straight
+ * into the kernel's memory, decodes, takes deltas, sparsifies, combines in f64, encodes and writes the result at
+ * its planned offset. One engine per thread; it owns its input descriptors.
+ */
+export class ChunkEngine {
+  private readonly fds = new Map<string, number>();
+  private readonly at: ReturnType<typeof layout>;
+
+  constructor(
+    private readonly k: MergeKernelExports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly chunkElements: number,
+    maxTerms: number,
+  ) {
+    this.at = layout(chunkElements, maxTerms);
+    const have = memory.buffer.byteLength;
+    if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
+  }
+
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd === undefined) {
+      try {
+        fd = openSync(file, 'r');
+      } catch (err) {
+        throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      this.fds.set(file, fd);
+    }
+    return fd;
+  }
+
+  /** Read elements [start, start+n) of an input and decode them to f32 at dst; returns bytes read. */
+  private load(input: InputRef, start: number, n: number, dst: number): number {
+    const bpe = bytesPerElement(input.dtype);
+    const len = n * bpe;
+    const target = input.dtype === 'F32' ? dst : this.at.raw;
+    const view = new Uint8Array(this.memory.buffer, target, len);
+    const fd = this.fd(input.file);
+    const pos = input.byteOffset + start * bpe;
+    let done = 0;
+    while (done < len) {
+      const r = readSync(fd, view, done, len - done, pos + done);
+      if (r === 0) throw inputError(`${input.file}: unexpected end of file (the file changed or is truncated)`);
+      done += r;
+    }
+    if (input.dtype === 'BF16') this.k.decode_bf16(this.at.raw, dst, n);
+    else if (input.dtype === 'F16') this.k.decode_f16(this.at.raw, dst, n);
+    else if (input.dtype === 'F64') {
+      const src = new Float64Array(this.memory.buffer, this.at.raw, n);
+      new Float32Array(this.memory.buffer, dst, n).set(src);
+    }
+    return len;
+  }
+
+  private deltaPtr(i: number): number {
+    return this.at.deltas + 4 * this.chunkElements * i;
+  }
+
+  /** Load chunk c of the given terms as deltas (or weights when the job has no base); returns bytes read and non-finite count. */
+  private loadDeltas(job: TensorJob, c: number, which: number[], check: boolean): ChunkResult {
+    const start = c * this.chunkElements;
+    const n = Math.min(this.chunkElements, job.numel - start);
+    let bytesRead = 0;
+    let nonfinite = 0;
+    if (job.base) {
+      bytesRead += this.load(job.base, start, n, this.at.base);
+      if (check) nonfinite += this.k.count_nonfinite_f32(this.at.base, n);
+    }
+    for (const i of which) {
+      const p = this.deltaPtr(i);
+      bytesRead += this.load(job.terms[i]!.input, start, n, p);
+      if (check) nonfinite += this.k.count_nonfinite_f32(p, n);
+      if (job.base) this.k.delta_f32(p, this.at.base, p, n);
+    }
+    return { bytesRead, nonfinite };
+  }
+
+  private sparsify(job: TensorJob, prep: TermPrep[] | undefined, i: number, c: number): void {
+    const t = job.terms[i]!;
+    const start = c * this.chunkElements;
+    const n = Math.min(this.chunkElements, job.numel - start);
+    const p = this.deltaPtr(i);
+    if (t.sparsify === 'random') {
+      this.k.dare_mask_f32(p, n, t.maskKey, start, t.dropThreshold);
+    } else if (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') {
+      const keep = prep?.[i]?.keep ?? CUT_ALL;
+      const drop = prep?.[i]?.drop ?? CUT_NONE;
+      if (keep === CUT_ALL && drop === CUT_NONE) return;
+      this.k.trim_window_f32(p, n, keep.bits, chunkQuota(keep, c), drop.bits, chunkQuota(drop, c));
+    }
+  }
+
+  /** Merge chunk c of a job and write it at its place in the output. */
+  mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
+    const start = c * this.chunkElements;
+    const n = Math.min(this.chunkElements, job.numel - start);
+    const all = job.terms.map((_, i) => i);
+    const res = this.loadDeltas(job, c, all, true);
+    const coef = new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
+    const divw = new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
+    job.terms.forEach((t, i) => {
+      this.sparsify(job, prep, i, c);
+      coef[i] = t.coef * (prep?.[i]?.l1Scale ?? 1);
+      divw[i] = t.divw;
+    });
+    const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
+    combine(this.at.base, job.base ? 1 : 0, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, this.at.coef, this.at.divw, job.normalize ? 1 : 0, job.lambda, this.at.out);
+    const dtype = job.out.dtype;
+    let src = this.at.out;
+    if (dtype === 'BF16') { this.k.encode_bf16(this.at.out, this.at.raw, n); src = this.at.raw; }
+    else if (dtype === 'F16') { this.k.encode_f16(this.at.out, this.at.raw, n); src = this.at.raw; }
+    const bpe = bytesPerElement(dtype);
+    const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
+    const pos = job.out.byteOffset + start * bpe;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
+    return res;
+  }
+
+  /**
+   * The selection pre-pass of one tensor, streamed over its chunks in order: an exact radix select of each
+   * magnitude cut (|δ| bits: a 16-bit histogram pass, a 16-bit pass inside the chosen bucket, and a tie-count
+   * pass when the cut splits the ties), then L1 sums when rescale is l1. Sums run in element order, so the
+   * results do not depend on the chunk size.
+   */
+  prep(job: TensorJob): TermPrep[] {
+    const nChunks = Math.ceil(job.numel / this.chunkElements);
+    const terms = job.terms;
+    const preps: TermPrep[] = terms.map(() => ({ keep: CUT_ALL, drop: CUT_NONE, l1Scale: 1 }));
+    const magnitude = terms.map((t, i) => ({ t, i })).filter(({ t }) => (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)).map(({ i }) => i);
+    const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
+    const hiHist = (i: number): number => this.at.hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * i;
+    const loHist = (i: number, which: 0 | 1): number => hiHist(i) + 4 * (HI_BUCKETS + LO_BUCKETS * which);
+    const chunkLen = (c: number): number => Math.min(this.chunkElements, job.numel - c * this.chunkElements);
+    if (magnitude.length > 0) {
+      for (const i of magnitude) u32().fill(0, hiHist(i) >>> 2, (hiHist(i) >>> 2) + HI_BUCKETS + 2 * LO_BUCKETS);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadDeltas(job, c, magnitude, false);
+        for (const i of magnitude) this.k.hist_abs_hi16_f32(this.deltaPtr(i), chunkLen(c), hiHist(i));
+      }
+      // pending cuts: [term, which (0 keep, 1 drop), rank, hi bucket, count above the bucket]
+      const pending: { i: number; which: 0 | 1; rank: number; hi: number; above: number }[] = [];
+      for (const i of magnitude) {
+        const t = terms[i]!;
+        const ranks: [number, number] = [t.keepRank, t.dropRank];
+        ([0, 1] as const).forEach((which) => {
+          const r = ranks[which];
+          if (r <= 0) { preps[i]![which === 0 ? 'keep' : 'drop'] = CUT_NONE; return; }
+          if (r >= job.numel) { preps[i]![which === 0 ? 'keep' : 'drop'] = CUT_ALL; return; }
+          const h = u32();
+          let above = 0;
+          let b = HI_BUCKETS - 1;
+          for (; b >= 0; b--) {
+            const cnt = h[(hiHist(i) >>> 2) + b]!;
+            if (above + cnt >= r) break;
+            above += cnt;
+          }
+          pending.push({ i, which, rank: r, hi: b, above });
+        });
+      }
+      if (pending.length > 0) {
+        for (let c = 0; c < nChunks; c++) {
+          this.loadDeltas(job, c, magnitude, false);
+          for (const p of pending) this.k.hist_abs_lo16_f32(this.deltaPtr(p.i), chunkLen(c), p.hi, loHist(p.i, p.which));
+        }
+        const split: { p: (typeof pending)[number]; cut: Cut }[] = [];
+        for (const p of pending) {
+          const h = u32();
+          let above = p.above;
+          let l = LO_BUCKETS - 1;
+          for (; l >= 0; l--) {
+            const cnt = h[(loHist(p.i, p.which) >>> 2) + l]!;
+            if (above + cnt >= p.rank) break;
+            above += cnt;
+          }
+          const ties = h[(loHist(p.i, p.which) >>> 2) + l]!;
+          const cut: Cut = { bits: ((p.hi << 16) | l) >>> 0, quota: p.rank - above };
+          if (cut.quota < ties) { cut.tiesBefore = []; split.push({ p, cut }); }
+          preps[p.i]![p.which === 0 ? 'keep' : 'drop'] = cut;
+        }
+        if (split.length > 0) {
+          const seen = split.map(() => 0);
+          for (let c = 0; c < nChunks; c++) {
+            this.loadDeltas(job, c, magnitude, false);
+            split.forEach((s, j) => {
+              s.cut.tiesBefore!.push(seen[j]!);
+              seen[j]! += this.k.count_abs_eq_f32(this.deltaPtr(s.p.i), chunkLen(c), s.cut.bits);
+            });
+          }
+        }
+      }
+    }
+    const l1 = terms.map((t, i) => ({ t, i })).filter(({ t }) => t.l1).map(({ i }) => i);
+    if (l1.length > 0) {
+      const before = l1.map(() => 0);
+      const after = l1.map(() => 0);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadDeltas(job, c, l1, false);
+        const n = chunkLen(c);
+        l1.forEach((i, j) => {
+          const v = new Float32Array(this.memory.buffer, this.deltaPtr(i), n);
+          let s = before[j]!;
+          for (let e = 0; e < n; e++) s += Math.abs(v[e]!);
+          before[j] = s;
+          this.sparsify(job, preps, i, c);
+          let s2 = after[j]!;
+          for (let e = 0; e < n; e++) s2 += Math.abs(v[e]!);
+          after[j] = s2;
+        });
+      }
+      // mergekit's rescale_sum: scale by org/new when both are meaningfully non-zero
+      l1.forEach((i, j) => { if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!; });
+    }
+    return preps;
+  }
+
+  /** Close the input descriptors. */
+  close(): void {
+    for (const fd of this.fds.values()) {
+      try { closeSync(fd); } catch { /* already closed */ }
+    }
+    this.fds.clear();
+  }
+}
+
+/** Guard for tensors the u32 element counter of the mask cannot address. */
+export function assertAddressable(name: string, numel: number): void {
+  if (numel > 0xffffffff) throw runtimeError(`tensor "${name}" has ${numel} elements; darekit's mask counter addresses at most 2^32 per tensor`);
+}

@@ -1,0 +1,173 @@
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { inputError, runtimeError, usageError } from '../errors.js';
+import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
+import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
+import { ProgressBar } from '../cli/progress.js';
+import { kernelModule } from '../kernel/wasm.js';
+import { recipeYaml, type MergeConfig } from './config.js';
+import { needsPrep, type TensorJob, type TermPrep } from './job.js';
+import { createEngine, type KernelKind } from './kernel-factory.js';
+import { planMerge, type MergePlan } from './plan.js';
+import { WorkerPool } from './pool.js';
+
+/** Options of merge(). */
+export interface MergeOptions {
+  /** Output dir (written atomically). */
+  out: string;
+  /** Replace an existing output dir. */
+  force?: boolean;
+  /** Worker threads (default: the number of cores); 1 runs in the calling thread. */
+  threads?: number;
+  /** Elements per chunk (default 2^20); the output does not depend on it. */
+  chunkElements?: number;
+  /** Accept NaN/Inf in the input weights (refused by default). */
+  allowNonfinite?: boolean;
+  /** The math implementation: the wasm SIMD kernel (default) or the scalar TypeScript reference. */
+  kernel?: KernelKind;
+  /** Split the output into shards of at most this many bytes (default 5 GB, as Hugging Face does). */
+  maxShardBytes?: number;
+  /** Show a progress bar on stderr (default: when stderr is a TTY). */
+  progress?: boolean;
+}
+
+/** What a merge did. */
+export interface MergeSummary {
+  outDir: string;
+  method: string;
+  seed: number;
+  rescale: string[];
+  tensors: number;
+  inputBytes: number;
+  outputBytes: number;
+  files: string[];
+  threads: number;
+  chunkElements: number;
+  kernel: KernelKind;
+  seconds: number;
+  notes: string[];
+}
+
+/** The default chunk size in elements: 4 MiB of f32 per buffer. */
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
+
+/** Merge models as the config says and write the result atomically to opts.out. */
+export async function merge(config: MergeConfig, opts: MergeOptions): Promise<MergeSummary> {
+  const t0 = performance.now();
+  const threads = opts.threads ?? cpus().length;
+  const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw usageError(`--threads: ${threads} is not a thread count (1–256)`);
+  if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
+  const kernel = opts.kernel ?? 'wasm';
+  const plan = planMerge(config);
+  const recipe = recipeYaml(config);
+  const metadata: Record<string, string> = { format: 'pt', 'darekit.method': config.method, 'darekit.seed': String(config.seed), 'darekit.recipe': recipe };
+  const planned: PlannedTensor[] = plan.jobs.map((j, i) => ({ name: j.name, dtype: plan.outDtypes[i]!, shape: plan.shapes[i]! }));
+  const shards = planShards(planned, { maxShardBytes: opts.maxShardBytes ?? 5e9, metadata });
+  const outputBytes = shards.reduce((s, p) => s + p.fileSize, 0);
+  const outDir = resolve(opts.out);
+  checkFreeSpace(dirname(outDir), outputBytes);
+  const dir = OutputDir.create(outDir, { force: opts.force ?? false });
+  try {
+    const shardOf = new Map<string, { fd: number; byteOffset: number }>();
+    for (const s of shards) {
+      const fd = dir.openShard(s);
+      for (const [name, r] of s.tensors) shardOf.set(name, { fd, byteOffset: r.byteOffset });
+    }
+    for (const j of plan.jobs) {
+      const at = shardOf.get(j.name)!;
+      j.out.fd = at.fd;
+      j.out.byteOffset = at.byteOffset;
+    }
+    await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, progress: opts.progress });
+    if (shards.length > 1) dir.writeFile(SAFETENSORS_INDEX_NAME, indexJson(shards, { 'darekit.method': config.method, 'darekit.seed': String(config.seed) }));
+    dir.copySideFiles(plan.layoutModel.dir, config.outDtype);
+    dir.writeFile('mergekit_config.yml', recipe);
+    dir.commit();
+  } catch (err) {
+    dir.abort();
+    throw err;
+  }
+  return {
+    outDir, method: config.method, seed: config.seed, rescale: plan.rescaleModes, tensors: plan.jobs.length, inputBytes: plan.inputBytes,
+    outputBytes, files: shards.map((s) => s.fileName), threads, chunkElements, kernel, seconds: (performance.now() - t0) / 1000, notes: config.notes,
+  };
+}
+
+interface ExecOptions {
+  threads: number;
+  chunkElements: number;
+  kernel: KernelKind;
+  allowNonfinite: boolean;
+  progress: boolean | undefined;
+}
+
+function nonfiniteError(job: TensorJob): Error {
+  return inputError(`tensor "${job.name}": NaN or Inf in the input weights; the merge was stopped and nothing was written (pass --allow-nonfinite to merge anyway)`);
+}
+
+/** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */
+async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
+  const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
+  const chunksOf = (j: TensorJob): number => Math.ceil(j.numel / o.chunkElements);
+  const bar = new ProgressBar('merge', plan.inputBytes, 'bytes', o.progress);
+  let doneBytes = 0;
+  let doneTensors = 0;
+  const remaining = plan.jobs.map((j) => chunksOf(j));
+  const finishChunk = (j: TensorJob, bytes: number): void => {
+    doneBytes += bytes;
+    if (--remaining[j.index]! === 0) doneTensors++;
+    bar.update(doneBytes, `${doneTensors}/${plan.jobs.length} tensors`);
+  };
+  const emptyDone = (j: TensorJob): void => { if (j.numel === 0) { doneTensors++; remaining[j.index] = 0; } };
+
+  if (o.threads === 1) {
+    const engine = createEngine(o.kernel, o.chunkElements, maxTerms);
+    try {
+      for (const j of plan.jobs) {
+        emptyDone(j);
+        const prep = needsPrep(j) ? engine.prep(j) : undefined;
+        for (let c = 0; c < chunksOf(j); c++) {
+          const r = engine.mergeChunk(j, prep, c);
+          if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j);
+          finishChunk(j, r.bytesRead);
+        }
+      }
+    } finally {
+      engine.close();
+      bar.done();
+    }
+    return;
+  }
+
+  const pool = new WorkerPool(o.threads, { kernel: o.kernel, chunkElements: o.chunkElements, maxTerms, ...(o.kernel === 'wasm' ? { module: kernelModule() } : {}) });
+  const all: Promise<void>[] = [];
+  try {
+    for (const j of plan.jobs) {
+      emptyDone(j);
+      const runChunks = (prep: TermPrep[] | undefined): Promise<void> => {
+        const parts: Promise<void>[] = [];
+        for (let c = 0; c < chunksOf(j); c++) {
+          parts.push(pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
+            if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
+              const err = nonfiniteError(j);
+              pool.cancel(err);
+              throw err;
+            }
+            finishChunk(j, r.ok ? r.bytesRead ?? 0 : 0);
+          }));
+        }
+        return Promise.all(parts).then(() => undefined);
+      };
+      if (needsPrep(j)) all.push(pool.run({ type: 'prep', job: j }, true).then((r) => runChunks(r.ok ? r.preps : undefined)));
+      else all.push(runChunks(undefined));
+    }
+    const results = await Promise.allSettled(all);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : runtimeError(String(failed.reason));
+    if (doneTensors !== plan.jobs.length) throw runtimeError(`internal: ${plan.jobs.length - doneTensors} tensors were not finished`);
+  } finally {
+    bar.done();
+    await pool.close();
+  }
+}

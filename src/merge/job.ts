@@ -1,0 +1,71 @@
+import type { MathDtype, OutDtype } from '../io/dtypes.js';
+import type { Sparsifier } from './methods.js';
+
+/** Where one input tensor's bytes are. */
+export interface InputRef {
+  file: string;
+  byteOffset: number;
+  dtype: MathDtype;
+}
+
+/** One model's contribution to a tensor: its delta (or weights, for linear) and how it is sparsified and weighed. */
+export interface ModelTerm {
+  input: InputRef;
+  /** Multiplies the (sparsified) delta in the f64 combine: weight × rescale factor (l1: set after the prep pass). */
+  coef: number;
+  /** Weight in the normalize divisor. */
+  divw: number;
+  sparsify: Sparsifier;
+  /** Random drop: the mask key and keep threshold round(p·2^32). */
+  maskKey: number;
+  dropThreshold: number;
+  /** Magnitude cuts, as ranks in |δ|-descending order (ties to the lower index): keep ranks [dropRank, keepRank). */
+  keepRank: number;
+  dropRank: number;
+  /** Rescale survivors so the L1 norm matches the unsparsified delta (mergekit's rescale: true). */
+  l1: boolean;
+}
+
+/** Everything a worker needs to produce one output tensor, chunk by chunk in any order. */
+export interface TensorJob {
+  index: number;
+  name: string;
+  numel: number;
+  base?: InputRef;
+  terms: ModelTerm[];
+  elect: boolean;
+  normalize: boolean;
+  lambda: number;
+  out: { fd: number; byteOffset: number; dtype: OutDtype };
+}
+
+/** One radix-select cut: in top ⇔ |x| bits > bits, or equal and among the first `quota` equal ones (index order). */
+export interface Cut {
+  bits: number;
+  quota: number;
+  /** Per chunk: ties at `bits` in all earlier chunks (only when the ties are split by the cut). */
+  tiesBefore?: number[];
+}
+
+/** What the selection pre-pass found for one term. */
+export interface TermPrep {
+  keep: Cut;
+  drop: Cut;
+  /** L1 rescale factor (1 when not used). */
+  l1Scale: number;
+}
+
+/** The cut that keeps everything, and the one that keeps nothing. */
+export const CUT_ALL: Cut = { bits: 0, quota: Number.MAX_SAFE_INTEGER };
+export const CUT_NONE: Cut = { bits: 0xffffffff, quota: 0 };
+
+/** True when a job needs the per-tensor pre-pass (magnitude selection or L1 sums). */
+export function needsPrep(job: TensorJob): boolean {
+  return job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
+}
+
+/** The tie quota of a cut inside chunk c. */
+export function chunkQuota(cut: Cut, c: number): number {
+  if (!cut.tiesBefore) return Math.min(cut.quota, 0x7fffffff);
+  return Math.max(0, Math.min(0x7fffffff, cut.quota - cut.tiesBefore[c]!));
+}

@@ -1,0 +1,84 @@
+/**
+ * The merge methods, declared as data: every method is a configuration of one generalized task-arithmetic
+ * method (sparsifier × sign election × normalize × rescale), as in mergekit's registry. No registration side
+ * effects: this table is the registry.
+ */
+
+/** How each model's delta is sparsified before combining. */
+export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs';
+
+/** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
+export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
+
+/** Parameters a model entry may carry. */
+export type ModelParamName = 'weight' | 'density' | 'gamma';
+/** Parameters of the merge as a whole. */
+export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask';
+
+/** One method of the registry. */
+export interface MethodSpec {
+  /** Whether the method works on deltas from a base model (all but linear). */
+  usesBase: boolean;
+  sparsify: Sparsifier;
+  /** TIES sign election and agreement-weighted sum. */
+  elect: boolean;
+  /** Default of `normalize` (divide by the summed weights, of the agreeing models when electing). */
+  normalize: boolean;
+  /** Default rescale of sparsified deltas. */
+  rescale: RescaleMode;
+  modelParams: readonly ModelParamName[];
+  globalParams: readonly GlobalParamName[];
+  summary: string;
+}
+
+const TA_GLOBALS = ['lambda', 'normalize', 'rescale', 'int8_mask'] as const;
+
+/** The registry: method name → its configuration of generalized task arithmetic. */
+export const METHODS = {
+  linear: { usesBase: false, sparsify: 'none', elect: false, normalize: true, rescale: 'none', modelParams: ['weight'], globalParams: ['normalize'], summary: 'Σ wᵢθᵢ / Σ wᵢ on the weights themselves' },
+  task_arithmetic: { usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['lambda', 'normalize', 'int8_mask'], summary: 'base + λ·Σ wᵢδᵢ' },
+  ties: { usesBase: true, sparsify: 'magnitude', elect: true, normalize: true, rescale: 'none', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'top-k |δ| trim, sign election, agreement-weighted mean' },
+  dare_linear: { usesBase: true, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, weighted sum' },
+  dare_ties: { usesBase: true, sparsify: 'random', elect: true, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, sign election' },
+  breadcrumbs: { usesBase: true, sparsify: 'breadcrumbs', elect: false, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'drop the top γ and the smallest |δ|, weighted sum' },
+  breadcrumbs_ties: { usesBase: true, sparsify: 'breadcrumbs', elect: true, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'breadcrumbs trim, sign election' },
+} as const satisfies Record<string, MethodSpec>;
+
+/** A method name darekit knows. */
+export type MethodName = keyof typeof METHODS;
+
+/** Defaults of per-model parameters when neither the model nor the global `parameters` set them. */
+export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = { weight: undefined, density: 1, gamma: 0.01 };
+
+/** True when name is a registered method. */
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(METHODS, name);
+}
+
+/** The method's spec (typed as the general MethodSpec). */
+export function methodSpec(name: MethodName): MethodSpec {
+  return METHODS[name];
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest known name to a misspelled one (case, '-' and ' ' folded to '_'), or undefined when nothing is close. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const folded = name.trim().toLowerCase().replace(/[-\s]+/g, '_');
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const dist = editDistance(folded, k);
+    if (dist < bestD) { bestD = dist; best = k; }
+  }
+  return bestD <= Math.max(2, Math.floor(folded.length / 3)) ? best : undefined;
+}

@@ -1,0 +1,120 @@
+import { inputError } from '../errors.js';
+import { assertHomologous } from '../io/homology.js';
+import { openModel, type Model } from '../io/model.js';
+import { mathDtypeOf } from '../io/tensor-reader.js';
+import type { OutDtype } from '../io/dtypes.js';
+import { parseTensorName } from '../io/tensor-names.js';
+import { dropThreshold, maskKey } from '../kernel/reference/mask.js';
+import { checkLeaf, parseRescale, type MergeConfig } from './config.js';
+import { assertAddressable } from './engine.js';
+import type { ModelTerm, TensorJob } from './job.js';
+import { METHODS, MODEL_PARAM_DEFAULTS, type GlobalParamName, type ModelParamName, type RescaleMode } from './methods.js';
+import { resolveParam, type ParamScalar } from './params.js';
+
+/** A merge resolved down to one job per output tensor (no tensor data read yet). */
+export interface MergePlan {
+  config: MergeConfig;
+  /** The model whose tensor list, shapes and side files the output takes (the base; for linear without one, the first model). */
+  layoutModel: Model;
+  base?: Model;
+  models: Model[];
+  /** Jobs in output order; `out.fd` and `out.byteOffset` are filled in when the output files are opened. */
+  jobs: TensorJob[];
+  shapes: number[][];
+  outDtypes: OutDtype[];
+  /** Bytes of tensor data read by one pass over all inputs. */
+  inputBytes: number;
+  rescaleModes: string[];
+}
+
+function numLayers(model: Model): number {
+  let max = -1;
+  for (const n of model.names) {
+    const l = parseTensorName(n).layer;
+    if (l !== null && l > max) max = l;
+  }
+  return max + 1;
+}
+
+/** Open every model, check homology and resolve every parameter for every tensor; all before any tensor data is read. */
+export function planMerge(config: MergeConfig): MergePlan {
+  const spec = METHODS[config.method];
+  const base = config.baseModel !== undefined ? openModel(config.baseModel) : undefined;
+  const models = config.models.map((m) => openModel(m.path));
+  const layoutModel = base ?? models[0]!;
+  const others = base ? models : models.slice(1);
+  assertHomologous(layoutModel, others);
+  const layers = numLayers(layoutModel);
+  const jobs: TensorJob[] = [];
+  const shapes: number[][] = [];
+  const outDtypes: OutDtype[] = [];
+  const rescaleModes = new Set<string>();
+  let inputBytes = 0;
+  layoutModel.names.forEach((name, index) => {
+    const lt = layoutModel.tensors.get(name)!;
+    assertAddressable(name, lt.numel);
+    const baseDtype = mathDtypeOf(lt);
+    const outDtype: OutDtype = config.outDtype ?? (baseDtype === 'F64' ? 'F32' : baseDtype);
+    const global = (p: GlobalParamName): ParamScalar | undefined => {
+      const v = config.parameters[p];
+      return v === undefined ? undefined : resolveParam(v, name, layers);
+    };
+    const lambda = spec.globalParams.includes('lambda' as never) ? Number(global('lambda') ?? 1) : 1;
+    const normalize = Boolean(global('normalize') ?? spec.normalize);
+    const globalRescale = global('rescale');
+    const rescale: RescaleMode = globalRescale === undefined ? spec.rescale : parseRescale(globalRescale, 'parameters.rescale');
+    const terms: ModelTerm[] = config.models.map((entry, i) => {
+      const t = models[i]!.tensors.get(name)!;
+      const param = (p: ModelParamName): number | undefined => {
+        const own = entry.parameters[p];
+        const v = own !== undefined ? resolveParam(own, name, layers) : undefined;
+        const g = v ?? (config.parameters[p] !== undefined ? resolveParam(config.parameters[p]!, name, layers) : undefined);
+        const r = g ?? MODEL_PARAM_DEFAULTS[p];
+        if (r !== undefined) checkLeaf(p, r, `models[${i}].parameters.${p} (tensor ${name})`);
+        return r as number | undefined;
+      };
+      const weight = param('weight');
+      if (weight === undefined) throw inputError(`models[${i}].parameters.weight: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
+      const density = spec.modelParams.includes('density' as never) ? param('density')! : 1;
+      const gamma = spec.modelParams.includes('gamma' as never) ? param('gamma')! : 0;
+      if (spec.sparsify === 'breadcrumbs' && density + gamma > 1) throw inputError(`models[${i}].parameters: density ${density} + gamma ${gamma} exceeds 1 (tensor ${name})`);
+      let scale = 1;
+      let l1 = false;
+      if (spec.sparsify !== 'none') {
+        if (rescale === 'inverse') scale = 1 / density;
+        else if (rescale === 'l1') l1 = density < 1;
+        else if (typeof rescale === 'number') scale = rescale;
+      }
+      const n = lt.numel;
+      const nTop = spec.sparsify === 'breadcrumbs' ? Math.floor(gamma * n) : 0;
+      const term: ModelTerm = {
+        input: { file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) },
+        coef: weight * scale,
+        divw: weight,
+        sparsify: spec.sparsify,
+        maskKey: maskKey(config.seed, i, name),
+        dropThreshold: dropThreshold(1 - density),
+        keepRank: spec.sparsify === 'magnitude' || spec.sparsify === 'breadcrumbs' ? Math.min(n, nTop + Math.floor(density * n)) : n,
+        dropRank: nTop,
+        l1,
+      };
+      inputBytes += t.byteLength;
+      return term;
+    });
+    if (spec.sparsify !== 'none') rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
+    const job: TensorJob = { index, name, numel: lt.numel, terms, elect: spec.elect, normalize, lambda, out: { fd: -1, byteOffset: 0, dtype: outDtype } };
+    if (base) {
+      job.base = { file: lt.file, byteOffset: lt.byteOffset, dtype: baseDtype };
+      inputBytes += lt.byteLength;
+    }
+    if (normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
+      throw inputError(`parameters.normalize: the weights of tensor "${name}" sum to 0, so normalizing would divide by zero; change the weights or set normalize: false`);
+    }
+    jobs.push(job);
+    shapes.push(lt.shape);
+    outDtypes.push(outDtype);
+  });
+  const plan: MergePlan = { config, layoutModel, models, jobs, shapes, outDtypes, inputBytes, rescaleModes: [...rescaleModes] };
+  if (base) plan.base = base;
+  return plan;
+}
