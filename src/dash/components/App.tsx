@@ -1,0 +1,174 @@
+import { useEffect, useMemo, useState } from 'react';
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import type { DashboardData } from '../model.js';
+import { computeLayout, MIN_SIZE, type Size } from '../layout.js';
+import { moveSelection, nextSortKey, selectRows, sortRows, SORT_LABELS, windowStart, type SortKey } from '../rows.js';
+import { writeRecipe } from '../recipe.js';
+import { clip } from '../format.js';
+import { ModelDetail, ModelTabs, TitleLine } from './Header.js';
+import { LayerTable, RhoSparkline } from './LayerTable.js';
+import { PairsPanel, RecipeLines, SidePanel } from './Panels.js';
+
+/** The help line: every key the dashboard answers to. */
+export const HELP_LINE = '↑↓ move  ←→/tab fine-tune  / filter tensors  s sort  m write recipe  q quit';
+
+/** Props of the dashboard. */
+export interface DashboardProps {
+  data: DashboardData;
+  /** Fixed terminal size (tests); default: the stdout's size, following resizes. */
+  size?: Size;
+  /** Called when the user quits (after ink is told to exit). */
+  onQuit?: () => void;
+  /** Called with the path after `m` wrote the recipe (or the error message). */
+  onRecipe?: (result: { path?: string; error?: string }) => void;
+}
+
+/** The terminal size from ink's stdout (80×24 when unknown), updated on resize. */
+function useTerminalSize(fixed?: Size): Size {
+  const { stdout } = useStdout();
+  const read = (): Size => ({ columns: stdout.columns || MIN_SIZE.columns, rows: stdout.rows || MIN_SIZE.rows });
+  const [size, setSize] = useState<Size>(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+/** The interactive dashboard: header, per-layer table, pairs, recipe, status and help. */
+export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: DashboardProps) {
+  const { exit } = useApp();
+  const size = useTerminalSize(fixedSize);
+  const [modelIdx, setModelIdx] = useState(0);
+  const [selected, setSelected] = useState(0);
+  const [offset, setOffset] = useState(0);
+  const [sortKey, setSortKey] = useState<SortKey>('depth');
+  const [filter, setFilter] = useState('');
+  const [editing, setEditing] = useState(false);
+  const [message, setMessage] = useState('');
+
+  const model = data.models[modelIdx]!;
+  const pairCount = data.pairs.filter((p) => p.a === model.name || p.b === model.name).length;
+  const layout = computeLayout(size, pairCount);
+  const rows = useMemo(() => sortRows(selectRows(model, filter), sortKey), [model, filter, sortKey]);
+  const sel = Math.min(selected, Math.max(0, rows.length - 1));
+  const start = windowStart(offset, sel, layout.tableRows, rows.length);
+
+  const resetCursor = () => {
+    setSelected(0);
+    setOffset(0);
+  };
+  const switchModel = (delta: number) => {
+    const n = data.models.length;
+    setModelIdx((modelIdx + delta + n) % n);
+    resetCursor();
+    setMessage('');
+  };
+  const move = (delta: number) => {
+    const next = moveSelection(sel, delta, rows.length);
+    setSelected(next);
+    setOffset(windowStart(start, next, layout.tableRows, rows.length));
+  };
+
+  useInput((input, key) => {
+    if (editing) {
+      if (key.return) setEditing(false);
+      else if (key.escape) {
+        setEditing(false);
+        setFilter('');
+        resetCursor();
+      } else if (key.backspace || key.delete) {
+        setFilter(filter.slice(0, -1));
+        resetCursor();
+      } else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) {
+        setFilter(filter + input);
+        resetCursor();
+      }
+      return;
+    }
+    if (key.upArrow || input === 'k') move(-1);
+    else if (key.downArrow || input === 'j') move(1);
+    else if (key.pageUp) move(-layout.tableRows);
+    else if (key.pageDown || input === ' ') move(layout.tableRows);
+    else if (key.home || input === 'g') move(-rows.length);
+    else if (key.end || input === 'G') move(rows.length);
+    else if (key.leftArrow || (key.tab && key.shift)) switchModel(-1);
+    else if (key.rightArrow || key.tab) switchModel(1);
+    else if (input === '/') {
+      setEditing(true);
+      setMessage('');
+    } else if (key.escape && filter) {
+      setFilter('');
+      resetCursor();
+    } else if (input === 's') {
+      setSortKey(nextSortKey(sortKey));
+      resetCursor();
+    } else if (input === 'm') {
+      setMessage(`writing ${data.recipe.recipePath} …`);
+      writeRecipe(data).then(
+        (path) => {
+          setMessage(`wrote ${path}`);
+          onRecipe?.({ path });
+        },
+        (err: unknown) => {
+          const error = err instanceof Error ? err.message : String(err);
+          setMessage(`could not write the recipe: ${error}`);
+          onRecipe?.({ error });
+        },
+      );
+    } else if (input === 'q') {
+      exit();
+      onQuit?.();
+    }
+  });
+
+  const tensorMode = filter.trim() !== '';
+  const w = layout.width;
+  const status = editing
+    ? `/${filter}▏  ${rows.length} tensor(s) match · Enter keep · Esc clear`
+    : message ||
+      `${tensorMode ? 'tensor' : 'layer'} ${rows.length ? sel + 1 : 0}/${rows.length} · sort ${SORT_LABELS[sortKey]}` +
+        (tensorMode ? ` · filter "${filter}" (Esc clears)` : '') +
+        ' · ! = risky at the recommended drop rate';
+  const table = (
+    <LayerTable
+      rows={rows}
+      layers={model.layers}
+      offset={start}
+      selected={sel}
+      visible={layout.tableRows}
+      width={layout.tableWidth}
+      tensorMode={tensorMode}
+      filter={filter}
+    />
+  );
+  return (
+    <Box flexDirection="column" width={w}>
+      <TitleLine data={data} width={w} />
+      <ModelTabs models={data.models} selected={modelIdx} width={w} />
+      <ModelDetail model={model} width={w} />
+      {layout.sideWidth > 0 ? (
+        <Box flexDirection="row">
+          <Box flexDirection="column" width={layout.tableWidth}>
+            <RhoSparkline layers={model.layers} width={layout.tableWidth} />
+            {table}
+          </Box>
+          <SidePanel pairs={data.pairs} model={model.name} recipe={data.recipe} width={layout.sideWidth} height={layout.tableRows + 2} />
+        </Box>
+      ) : (
+        <>
+          <RhoSparkline layers={model.layers} width={w} />
+          {table}
+          <PairsPanel pairs={data.pairs} model={model.name} lines={layout.pairLines} width={w} />
+          <RecipeLines recipe={data.recipe} width={w} />
+        </>
+      )}
+      <Text wrap="truncate" color={editing ? 'cyan' : message ? 'green' : 'gray'}>{clip(status, w)}</Text>
+      <Text wrap="truncate" dimColor>{clip(HELP_LINE, w)}</Text>
+    </Box>
+  );
+}

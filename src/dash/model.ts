@@ -1,0 +1,86 @@
+// The dashboard's view model: everything the ink UI and the text summary show, independent of how the analysis
+// and the predictions are stored. Built by toDashboardData (adapter.ts) or synthetically in tests.
+
+/** darekit's classification of a fine-tune's delta. */
+export type DeltaKind = 'sft' | 'cpt';
+
+/** Readiness for a DARE merge. */
+export type Verdict = 'ready' | 'caution' | 'not-ready';
+
+/** One row of the per-layer (or, when filtering, per-tensor) table. */
+export interface DashRow {
+  /** What the first column shows: "L12", "other" (outside the numbered blocks) or a tensor name. */
+  label: string;
+  /** Block index; null for embeddings, final norm and lm_head. */
+  layer: number | null;
+  /** ρ = ‖Δ‖² / ‖W_base‖². */
+  rho: number;
+  meanAbsDelta: number;
+  /** Largest DARE drop rate predicted to keep the tolerance share of the gain (NaN when not predicted). */
+  safeDropRate: number;
+  /** Predicted relative output error at the model's recommended drop rate (NaN when not predicted). */
+  predictedError: number;
+  /** Among the rows most at risk from the recommended drop rate. */
+  risky: boolean;
+}
+
+/** One fine-tune with its prediction and its rows. */
+export interface DashModel {
+  name: string;
+  path: string;
+  kind: DeltaKind;
+  verdict: Verdict;
+  reasons: string[];
+  recommendedDropRate: number;
+  recommendedDensity: number;
+  rho: number;
+  meanAbsDelta: number;
+  /** Per-layer rows in depth order (the "other" rollup last). */
+  layers: DashRow[];
+  /** Per-tensor rows in file order (label = full tensor name), for the `/` filter. */
+  tensors: DashRow[];
+}
+
+/** Model-scope interference between two fine-tunes. */
+export interface DashPair {
+  a: string;
+  b: string;
+  cosine: number;
+  /** Share of entries (both non-zero) with opposite signs. */
+  signConflict: number;
+}
+
+/** One model entry of the recommended merge recipe. */
+export interface RecipeModel {
+  name: string;
+  path: string;
+  weight: number;
+  density: number;
+}
+
+/** The merge darekit recommends for the set, and how to run it. */
+export interface DashRecipe {
+  /** mergekit merge_method, e.g. dare_ties. */
+  method: string;
+  baseModel: string;
+  models: RecipeModel[];
+  /** Fine-tunes left out of the recipe and why. */
+  excluded: { name: string; why: string }[];
+  /** Where `m` writes the recipe YAML. */
+  recipePath: string;
+  /** The command that runs the recipe once written. */
+  command: string;
+}
+
+/** Everything the dashboard shows. */
+export interface DashboardData {
+  /** The analysis dir (recipe.yml is written there). */
+  dir: string;
+  base: string;
+  /** Share of each fine-tune's gain the predictions aim to keep. */
+  tolerance: number;
+  set: { verdict: Verdict; reasons: string[]; method: string };
+  models: DashModel[];
+  pairs: DashPair[];
+  recipe: DashRecipe;
+}

@@ -1,0 +1,90 @@
+// Synthetic DashboardData for UI tests: deterministic, any number of layers, a hot layer and a CPT-like model.
+import { join } from 'node:path';
+import type { DashboardData, DashModel, DashRow } from '../../src/dash/model.js';
+import { buildRecipe } from '../../src/dash/recipe.js';
+
+const MODULES = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'];
+
+/** A small deterministic PRNG (mulberry32) so every run builds the same data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function row(label: string, layer: number | null, rho: number, p: number): DashRow {
+  return { label, layer, rho, meanAbsDelta: Math.sqrt(rho) * 0.016, safeDropRate: 0, predictedError: Math.sqrt((p / (1 - p)) * rho), risky: false };
+}
+
+function model(name: string, kind: 'sft' | 'cpt', baseRho: number, layers: number, hot: number, rand: () => number): DashModel {
+  const p = kind === 'cpt' ? 0.1 : 0.5;
+  const layerRows: DashRow[] = [];
+  const tensorRows: DashRow[] = [];
+  for (let l = 0; l < layers; l++) {
+    const rho = baseRho * (0.5 + rand()) * (l === hot ? 12 : 1);
+    const r = row(`L${l}`, l, rho, p);
+    r.safeDropRate = Math.max(0.05, Math.min(0.95, 0.9 - Math.sqrt(rho) * 8));
+    layerRows.push(r);
+    for (const m of MODULES) {
+      const t = row(`model.layers.${l}.${m}.weight`, l, rho * (0.6 + 0.8 * rand()), p);
+      t.safeDropRate = r.safeDropRate;
+      tensorRows.push(t);
+    }
+  }
+  const other = row('other', null, baseRho * 0.3, p);
+  other.safeDropRate = 0.9;
+  layerRows.push(other);
+  tensorRows.unshift({ ...other, label: 'model.embed_tokens.weight' });
+  tensorRows.push({ ...other, label: 'model.norm.weight' }, { ...other, label: 'lm_head.weight' });
+  const byErr = layerRows.slice().sort((a, b) => b.predictedError - a.predictedError);
+  for (const r of byErr.slice(0, Math.max(1, Math.round(layers * 0.05)))) r.risky = true;
+  const verdict = kind === 'cpt' ? 'not-ready' : baseRho > 3e-4 ? 'caution' : 'ready';
+  return {
+    name,
+    path: `/models/${name}`,
+    kind,
+    verdict,
+    reasons: kind === 'cpt' ? ['dense large delta (ρ 2e-2) across every layer: continued pre-training'] : [`ρ ${baseRho} small and concentrated`],
+    recommendedDropRate: p,
+    recommendedDensity: 1 - p,
+    rho: baseRho,
+    meanAbsDelta: Math.sqrt(baseRho) * 0.016,
+    layers: layerRows,
+    tensors: tensorRows,
+  };
+}
+
+/** Synthetic dashboard data: `layers` layers, models sft-a (ready), sft-hot (caution, hot last-but-one layer), cpt (not ready). */
+export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synthetic', seed = 7): DashboardData {
+  const rand = rng(seed);
+  const models = [
+    model('sft-a', 'sft', 3e-4, layers, Math.floor(layers / 3), rand),
+    model('sft-hot', 'sft', 4e-4, layers, Math.max(0, layers - 2), rand),
+    model('cpt', 'cpt', 2e-2, layers, 0, rand),
+  ];
+  const pairs = [
+    { a: 'sft-a', b: 'sft-hot', cosine: 0.012, signConflict: 0.49 },
+    { a: 'sft-a', b: 'cpt', cosine: -0.003, signConflict: 0.5 },
+    { a: 'sft-hot', b: 'cpt', cosine: 0.021, signConflict: 0.48 },
+  ];
+  const method = 'dare_ties';
+  return {
+    dir,
+    base: '/models/base',
+    tolerance: 0.95,
+    set: { verdict: 'caution', reasons: ['cpt is not ready for DARE; merge the SFT models only'], method },
+    models,
+    pairs,
+    recipe: buildRecipe(dir, '/models/base', method, models),
+  };
+}
+
+/** Join helper kept here so tests build recipe paths the same way. */
+export function recipeIn(dir: string): string {
+  return join(dir, 'recipe.yml');
+}
