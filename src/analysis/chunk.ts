@@ -7,12 +7,20 @@ import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
 /** The wasm exports the stats pass uses (pointer + length convention; see src/kernel/assembly/stats.ts). */
 export interface StatsKernelExports {
+  /** decode_bf16(src: usize, dst: usize, n: i32): void */
   decode_bf16(src: number, dst: number, n: number): void;
+  /** decode_f16(src: usize, dst: usize, n: i32): void */
   decode_f16(src: number, dst: number, n: number): void;
+  /** stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: usize, hist: usize, energy: usize): void */
   stats_delta(base: number, ft: number, delta: number, n: number, out: number, hist: number, energy: number): void;
+  /** stats_pair(da: usize, db: usize, n: i32, out: usize): void */
   stats_pair(da: number, db: number, n: number, out: number): void;
+  /** stats_u64_to_f64(src: usize, dst: usize, n: i32): void */
   stats_u64_to_f64(src: number, dst: number, n: number): void;
 }
+
+/** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
+export const STATS_KERNEL_EXPORTS = ['stats_delta', 'stats_pair', 'stats_u64_to_f64'] as const satisfies readonly (keyof StatsKernelExports)[];
 
 /** Where one tensor's bytes are in one model (inputs[0] is the base). */
 export interface TensorSource {

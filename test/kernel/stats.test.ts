@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { StatsKernelExports } from '../../src/analysis/chunk.js';
+import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/analysis/chunk.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsDeltaRef, statsPairRef } from '../../src/kernel/reference/stats.js';
-import { instantiateKernel } from '../../src/kernel/wasm.js';
+import { instantiateKernel, kernelModule } from '../../src/kernel/wasm.js';
 
 /** A float32 value drawn to hit the kernel's edge cases: zeros of both signs, subnormals, NaN, ±Inf, huge, typical deltas. */
 const special = fc.oneof(
@@ -17,6 +17,11 @@ function bitsF64(a: Float64Array): string[] {
 }
 
 describe('stats kernel (wasm) vs scalar reference', () => {
+  it('the built module's stats_* exports are exactly the declared list', () => {
+    const names = WebAssembly.Module.exports(kernelModule()).map((e) => e.name).filter((n) => n.startsWith('stats_'));
+    expect(names.sort()).toEqual([...STATS_KERNEL_EXPORTS].sort());
+  });
+
   it('stats_delta and stats_pair equal the reference bit for bit, for any length and NaN/Inf/±0/subnormal inputs', () => {
     const k = instantiateKernel<StatsKernelExports>();
     fc.assert(
