@@ -17,7 +17,7 @@ function bitsF64(a: Float64Array): string[] {
 }
 
 describe('stats kernel (wasm) vs scalar reference', () => {
-  it('the built module's stats_* exports are exactly the declared list', () => {
+  it("the built module's stats_* exports are exactly the declared list", () => {
     const names = WebAssembly.Module.exports(kernelModule()).map((e) => e.name).filter((n) => n.startsWith('stats_'));
     expect(names.sort()).toEqual([...STATS_KERNEL_EXPORTS].sort());
   });
