@@ -1,11 +1,87 @@
 import type { Command } from 'commander';
-import { runtimeError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { parseOutDtype } from '../../io/dtypes.js';
+import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
+import { merge, type MergeSummary } from '../../merge/executor.js';
+import type { CommandOutput } from '../command.js';
 
-// Placeholder until its issue lands: the command exists so the CLI lists it, and says plainly it is not built.
 export function configure(cmd: Command): void {
-  cmd.allowUnknownOption().argument('[args...]').option('--json', 'print JSON');
+  cmd
+    .argument('[config]', 'a mergekit-style YAML config (or use --method/--base/--model)')
+    .requiredOption('--out <dir>', 'output model dir (written atomically)')
+    .option('--method <name>', 'merge method, instead of a config: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties')
+    .option('--base <model>', 'base model, with --method')
+    .option('--model <path:weight[:density[:gamma]]>', 'a model to merge, with --method (repeat)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--lambda <x>', 'scale of the merged delta, with --method')
+    .option('--rescale <mode>', 'inverse | l1 | none | a factor, with --method')
+    .option('--seed <n>', 'mask seed (overrides the config)')
+    .option('--threads <n>', 'worker threads (default: cores)')
+    .option('--chunk-elements <n>', 'elements per chunk (default 1048576); the output does not depend on it')
+    .option('--out-dtype <dtype>', 'output dtype: float32 | bfloat16 | float16 (default: the base model\'s)')
+    .option('--allow-nonfinite', 'merge even when input weights contain NaN/Inf')
+    .option('--kernel <kind>', 'wasm (default) or js (scalar reference, for comparison)')
+    .option('--force', 'replace an existing output dir')
+    .option('--json', 'print one JSON object');
 }
 
-export async function run(): Promise<void> {
-  throw runtimeError('darekit merge is not implemented yet');
+function int(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw usageError(`${flag}: ${String(v)} is not an integer`);
+  return n;
+}
+
+/** Build a config from --method/--base/--model flags (validated by the same parser as YAML). */
+function configFromFlags(opts: Record<string, unknown>): MergeConfig {
+  const models = (opts.model as string[]).map((spec, i) => {
+    const parts = spec.split(':');
+    const nums: number[] = [];
+    while (parts.length > 1 && nums.length < 3 && parts[parts.length - 1]!.trim() !== '' && !Number.isNaN(Number(parts[parts.length - 1]))) nums.unshift(Number(parts.pop()));
+    if (nums.length === 0) throw usageError(`--model ${spec}: give PATH:WEIGHT[:DENSITY[:GAMMA]] (model ${i + 1})`);
+    const parameters: Record<string, number> = { weight: nums[0]! };
+    if (nums[1] !== undefined) parameters.density = nums[1];
+    if (nums[2] !== undefined) parameters.gamma = nums[2];
+    return { model: parts.join(':'), parameters };
+  });
+  if (models.length === 0) throw usageError('--method needs at least one --model PATH:WEIGHT[:DENSITY]');
+  const doc: Record<string, unknown> = { merge_method: opts.method, models };
+  if (opts.base !== undefined) doc.base_model = opts.base;
+  const parameters: Record<string, unknown> = {};
+  if (opts.lambda !== undefined) parameters.lambda = Number(opts.lambda);
+  if (opts.rescale !== undefined) parameters.rescale = Number.isNaN(Number(opts.rescale)) ? opts.rescale : Number(opts.rescale);
+  if (Object.keys(parameters).length > 0) doc.parameters = parameters;
+  return parseMergeConfig(doc, { configDir: process.cwd() }, 'flags');
+}
+
+export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  if (args[0] !== undefined && opts.method !== undefined) throw usageError('give either a config file or --method/--base/--model, not both');
+  if (args[0] === undefined && opts.method === undefined) throw usageError('give a config file (darekit merge CONFIG.yml --out DIR) or --method with --base and --model');
+  const config = args[0] !== undefined ? loadMergeConfig(args[0]) : configFromFlags(opts);
+  if (opts.seed !== undefined) config.seed = parseSeed(opts.seed, '--seed');
+  if (opts.outDtype !== undefined) {
+    const d = parseOutDtype(String(opts.outDtype));
+    if (!d) throw usageError(`--out-dtype: ${String(opts.outDtype)} is not float32, bfloat16 or float16`);
+    config.outDtype = d;
+  }
+  const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
+  if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
+  const summary = await merge(config, {
+    out: String(opts.out),
+    force: opts.force === true,
+    threads: int(opts.threads, '--threads'),
+    chunkElements: int(opts.chunkElements, '--chunk-elements'),
+    allowNonfinite: opts.allowNonfinite === true,
+    kernel,
+  });
+  return { json: summary, text: renderSummary(summary) };
+}
+
+function renderSummary(s: MergeSummary): string {
+  const gb = (b: number): string => (b / 1e9).toFixed(2);
+  return [
+    `merged ${s.tensors} tensors with ${s.method} into ${s.outDir}`,
+    `  seed ${s.seed}${s.rescale.length > 0 ? `, rescale ${s.rescale.join('/')}` : ''}`,
+    `  read ${gb(s.inputBytes)} GB, wrote ${gb(s.outputBytes)} GB (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
+    ...s.notes.map((n) => `  note: ${n}`),
+  ].join('\n');
 }
