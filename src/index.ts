@@ -16,3 +16,6 @@ export type { AnalysisResult, DeltaSums, DeltaStats, TensorStats, LayerStats, Mo
 export { readAnalysis, writeAnalysisFiles, ANALYSIS_DB, ANALYSIS_VIEWS } from './store/analysis-store.js';
 export { query, withDb, type Db, type QueryResult, type CellValue } from './store/db.js';
 export { writeTable, toArrowTable, toArrowIPC, exportParquet, type Column, type ColumnType, type Row } from './store/table.js';
+export { merge, type MergeOptions, type MergeSummary } from './merge/executor.js';
+export { parseMergeConfig, loadMergeConfig, recipeYaml, type MergeConfig } from './merge/config.js';
+export { METHODS, type MethodName, type MethodSpec } from './merge/methods.js';
