@@ -35,7 +35,7 @@ export function runCase(expect: Expectation, where: string | undefined, fn: () =
   } catch (err) {
     if (!isDarekitError(err)) {
       const e = err as Error;
-      return { status: 'violation', violation: { reason: 'crash', detail: `${e?.name ?? typeof err}: ${e?.message ?? String(err)}`.slice(0, 500) } };
+      return { status: 'violation', violation: { reason: 'crash', detail: `${e?.name ?? typeof err}: ${e?.message ?? String(err)}`.replace(/\s*\n\s*/g, ' ').slice(0, 500) } };
     }
     if (err.exitCode !== 2) return { status: 'violation', violation: { reason: 'wrong-exit-code', detail: `${err.kind} error (exit ${err.exitCode}): ${err.message.slice(0, 300)}` } };
     const bad = checkMessage(err.message, where);
