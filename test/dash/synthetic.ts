@@ -21,7 +21,7 @@ function row(label: string, layer: number | null, rho: number, p: number): DashR
   return { label, layer, rho, meanAbsDelta: Math.sqrt(rho) * 0.016, safeDropRate: 0, predictedError: Math.sqrt((p / (1 - p)) * rho), risky: false };
 }
 
-function model(name: string, kind: 'sft' | 'cpt', baseRho: number, layers: number, hot: number, rand: () => number): DashModel {
+function model(root: string, name: string, kind: 'sft' | 'cpt', baseRho: number, layers: number, hot: number, rand: () => number): DashModel {
   const p = kind === 'cpt' ? 0.1 : 0.5;
   const layerRows: DashRow[] = [];
   const tensorRows: DashRow[] = [];
@@ -46,7 +46,7 @@ function model(name: string, kind: 'sft' | 'cpt', baseRho: number, layers: numbe
   const verdict = kind === 'cpt' ? 'not-ready' : baseRho > 3e-4 ? 'caution' : 'ready';
   return {
     name,
-    path: `/models/${name}`,
+    path: join(root, name),
     kind,
     verdict,
     reasons: kind === 'cpt' ? ['dense large delta (ρ 2e-2) across every layer: continued pre-training'] : [`ρ ${baseRho} small and concentrated`],
@@ -59,13 +59,17 @@ function model(name: string, kind: 'sft' | 'cpt', baseRho: number, layers: numbe
   };
 }
 
-/** Synthetic dashboard data: `layers` layers, models sft-a (ready), sft-hot (caution, hot last-but-one layer), cpt (not ready). */
-export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synthetic', seed = 7): DashboardData {
+/**
+ * Synthetic dashboard data: `layers` layers, models sft-a (ready), sft-hot (caution, hot last-but-one layer), cpt
+ * (not ready); model paths are root/<name> and root/base.
+ */
+export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synthetic', root = '/models', seed = 7): DashboardData {
   const rand = rng(seed);
+  const base = join(root, 'base');
   const models = [
-    model('sft-a', 'sft', 3e-4, layers, Math.floor(layers / 3), rand),
-    model('sft-hot', 'sft', 4e-4, layers, Math.max(0, layers - 2), rand),
-    model('cpt', 'cpt', 2e-2, layers, 0, rand),
+    model(root, 'sft-a', 'sft', 3e-4, layers, Math.floor(layers / 3), rand),
+    model(root, 'sft-hot', 'sft', 4e-4, layers, Math.max(0, layers - 2), rand),
+    model(root, 'cpt', 'cpt', 2e-2, layers, 0, rand),
   ];
   const pairs = [
     { a: 'sft-a', b: 'sft-hot', cosine: 0.012, signConflict: 0.49 },
@@ -75,16 +79,12 @@ export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synt
   const method = 'dare_ties';
   return {
     dir,
-    base: '/models/base',
+    base,
     tolerance: 0.95,
     set: { verdict: 'caution', reasons: ['cpt is not ready for DARE; merge the SFT models only'], method },
     models,
     pairs,
-    recipe: buildRecipe(dir, '/models/base', method, models),
+    recipe: buildRecipe(dir, base, method, models),
   };
 }
 
-/** Join helper kept here so tests build recipe paths the same way. */
-export function recipeIn(dir: string): string {
-  return join(dir, 'recipe.yml');
-}

@@ -1,8 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useReducer, useState } from 'react';
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import type { DashboardData } from '../model.js';
 import { computeLayout, MIN_SIZE, type Size } from '../layout.js';
-import { moveSelection, nextSortKey, selectRows, sortRows, SORT_LABELS, windowStart, type SortKey } from '../rows.js';
+import { selectRows, sortRows, SORT_LABELS, windowStart } from '../rows.js';
+import { dashReducer, INITIAL_STATE } from '../state.js';
 import { writeRecipe } from '../recipe.js';
 import { clip } from '../format.js';
 import { ModelDetail, ModelTabs, TitleLine } from './Header.js';
@@ -43,84 +44,54 @@ function useTerminalSize(fixed?: Size): Size {
 export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: DashboardProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
-  const [modelIdx, setModelIdx] = useState(0);
-  const [selected, setSelected] = useState(0);
-  const [offset, setOffset] = useState(0);
-  const [sortKey, setSortKey] = useState<SortKey>('depth');
-  const [filter, setFilter] = useState('');
-  const [editing, setEditing] = useState(false);
-  const [message, setMessage] = useState('');
+  const reducer = useMemo(() => dashReducer(data), [data]);
+  const [state, dispatch] = useReducer(reducer, INITIAL_STATE);
+  const { modelIdx, sortKey, filter, editing, message } = state;
 
   const model = data.models[modelIdx]!;
   const pairCount = data.pairs.filter((p) => p.a === model.name || p.b === model.name).length;
   const layout = computeLayout(size, pairCount);
   const rows = useMemo(() => sortRows(selectRows(model, filter), sortKey), [model, filter, sortKey]);
-  const sel = Math.min(selected, Math.max(0, rows.length - 1));
-  const start = windowStart(offset, sel, layout.tableRows, rows.length);
+  const sel = Math.min(state.selected, Math.max(0, rows.length - 1));
+  const start = windowStart(state.offset, sel, layout.tableRows, rows.length);
+  const visible = layout.tableRows;
 
-  const resetCursor = () => {
-    setSelected(0);
-    setOffset(0);
-  };
-  const switchModel = (delta: number) => {
-    const n = data.models.length;
-    setModelIdx((modelIdx + delta + n) % n);
-    resetCursor();
-    setMessage('');
-  };
-  const move = (delta: number) => {
-    const next = moveSelection(sel, delta, rows.length);
-    setSelected(next);
-    setOffset(windowStart(start, next, layout.tableRows, rows.length));
+  const saveRecipe = () => {
+    dispatch({ type: 'message', text: `writing ${data.recipe.recipePath} …` });
+    writeRecipe(data).then(
+      (path) => {
+        dispatch({ type: 'message', text: `wrote ${path}` });
+        onRecipe?.({ path });
+      },
+      (err: unknown) => {
+        const error = err instanceof Error ? err.message : String(err);
+        dispatch({ type: 'message', text: `could not write the recipe: ${error}` });
+        onRecipe?.({ error });
+      },
+    );
   };
 
   useInput((input, key) => {
     if (editing) {
-      if (key.return) setEditing(false);
-      else if (key.escape) {
-        setEditing(false);
-        setFilter('');
-        resetCursor();
-      } else if (key.backspace || key.delete) {
-        setFilter(filter.slice(0, -1));
-        resetCursor();
-      } else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) {
-        setFilter(filter + input);
-        resetCursor();
-      }
+      if (key.return) dispatch({ type: 'editDone' });
+      else if (key.escape) dispatch({ type: 'clearFilter' });
+      else if (key.backspace || key.delete) dispatch({ type: 'editBackspace' });
+      else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) dispatch({ type: 'editType', text: input });
       return;
     }
-    if (key.upArrow || input === 'k') move(-1);
-    else if (key.downArrow || input === 'j') move(1);
-    else if (key.pageUp) move(-layout.tableRows);
-    else if (key.pageDown || input === ' ') move(layout.tableRows);
-    else if (key.home || input === 'g') move(-rows.length);
-    else if (key.end || input === 'G') move(rows.length);
-    else if (key.leftArrow || (key.tab && key.shift)) switchModel(-1);
-    else if (key.rightArrow || key.tab) switchModel(1);
-    else if (input === '/') {
-      setEditing(true);
-      setMessage('');
-    } else if (key.escape && filter) {
-      setFilter('');
-      resetCursor();
-    } else if (input === 's') {
-      setSortKey(nextSortKey(sortKey));
-      resetCursor();
-    } else if (input === 'm') {
-      setMessage(`writing ${data.recipe.recipePath} …`);
-      writeRecipe(data).then(
-        (path) => {
-          setMessage(`wrote ${path}`);
-          onRecipe?.({ path });
-        },
-        (err: unknown) => {
-          const error = err instanceof Error ? err.message : String(err);
-          setMessage(`could not write the recipe: ${error}`);
-          onRecipe?.({ error });
-        },
-      );
-    } else if (input === 'q') {
+    if (key.upArrow || input === 'k') dispatch({ type: 'move', delta: -1, visible });
+    else if (key.downArrow || input === 'j') dispatch({ type: 'move', delta: 1, visible });
+    else if (key.pageUp) dispatch({ type: 'move', delta: -visible, visible });
+    else if (key.pageDown || input === ' ') dispatch({ type: 'move', delta: visible, visible });
+    else if (key.home || input === 'g') dispatch({ type: 'move', delta: -Infinity, visible });
+    else if (key.end || input === 'G') dispatch({ type: 'move', delta: Infinity, visible });
+    else if (key.leftArrow || (key.tab && key.shift)) dispatch({ type: 'switchModel', delta: -1 });
+    else if (key.rightArrow || key.tab) dispatch({ type: 'switchModel', delta: 1 });
+    else if (input === '/') dispatch({ type: 'editStart' });
+    else if (key.escape) dispatch({ type: 'clearFilter' });
+    else if (input === 's') dispatch({ type: 'cycleSort' });
+    else if (input === 'm') saveRecipe();
+    else if (input === 'q') {
       exit();
       onQuit?.();
     }
