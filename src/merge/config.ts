@@ -57,7 +57,10 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   let raw: unknown = source;
   if (typeof source === 'string') {
     try {
-      raw = parseYaml(source);
+      // logLevel 'error': unknown tags (!!python/object…) would otherwise print multi-line warnings to stderr
+      raw = parseYaml(source, { logLevel: 'error' });
+      // an alias inside its own anchor (`&a [*a]`) builds a cyclic object that later code cannot walk
+      JSON.stringify(raw);
     } catch (err) {
       throw inputError(`${label}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
     }
