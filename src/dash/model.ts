@@ -66,6 +66,8 @@ export interface DashRecipe {
   models: RecipeModel[];
   /** Fine-tunes left out of the recipe and why. */
   excluded: { name: string; why: string }[];
+  /** Caveats shown with the recipe (e.g. the predictor advises not to merge at all). */
+  notes: string[];
   /** Where `m` writes the recipe YAML. */
   recipePath: string;
   /** The command that runs the recipe once written. */

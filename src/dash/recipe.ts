@@ -8,11 +8,20 @@ import type { DashModel, DashRecipe, DashboardData } from './model.js';
 /** File name of the recipe inside the analysis dir. */
 export const RECIPE_FILE = 'recipe.yml';
 
+/** Method written when the predictor's set method is 'none' (do not merge): the recipe darekit would use anyway. */
+export const FALLBACK_METHOD = 'dare_ties';
+
 /**
  * The recipe for the set: every fine-tune not judged not-ready, weight 1 each (DARE's task-arithmetic sum), at its
  * recommended density. When every fine-tune is not-ready all are kept, so the YAML is still a valid starting point.
  */
-export function buildRecipe(dir: string, base: string, method: string, models: readonly DashModel[]): DashRecipe {
+export function buildRecipe(dir: string, base: string, setMethod: string, models: readonly DashModel[]): DashRecipe {
+  const notes: string[] = [];
+  let method = setMethod;
+  if (setMethod === 'none') {
+    method = FALLBACK_METHOD;
+    notes.push(`the predictor advises not to merge this set; this ${method} recipe is what darekit would use anyway`);
+  }
   const usable = models.filter((m) => m.verdict !== 'not-ready');
   const chosen = usable.length > 0 ? usable : models;
   const excluded = models
@@ -24,6 +33,7 @@ export function buildRecipe(dir: string, base: string, method: string, models: r
     baseModel: base,
     models: chosen.map((m) => ({ name: m.name, path: m.path, weight: 1, density: roundDensity(m.recommendedDensity) })),
     excluded,
+    notes,
     recipePath,
     command: `darekit merge ${shellQuote(recipePath)} --out ${shellQuote(join(dir, 'merged'))}`,
   };
@@ -50,6 +60,7 @@ export function recipeYaml(data: DashboardData): string {
   };
   const header = [
     `# darekit recipe from ${data.dir} (tolerance ${data.tolerance}); set verdict: ${data.set.verdict}`,
+    ...r.notes.map((n) => `# ${n}`),
     ...r.excluded.map((e) => `# left out: ${e.name} — ${e.why}`),
     `# run: ${r.command}`,
   ];

@@ -46,6 +46,7 @@ export function dashboardSummary(data: DashboardData): string {
   out.push('', `recipe: ${r.method}, base ${r.baseModel}`);
   for (const m of r.models) out.push(`  ${m.name.padEnd(nameW)}  weight ${m.weight}  density ${m.density.toFixed(2)}`);
   for (const e of r.excluded) out.push(`  left out: ${e.name} — ${e.why}`);
+  for (const n of r.notes) out.push(`  note: ${n}`);
   out.push(`run: ${r.command}`);
   out.push(`(the dashboard's m key writes ${r.recipePath}; run darekit dash in a terminal for the interactive view)`);
   return out.join('\n') + '\n';

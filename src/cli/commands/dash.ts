@@ -1,11 +1,73 @@
 import type { Command } from 'commander';
-import { runtimeError } from '../../errors.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { analyze } from '../../analysis/index.js';
+import { usageError } from '../../errors.js';
+import { loadDashboardData } from '../../dash/load.js';
+import { dashboardSummary } from '../../dash/summary.js';
+import { ProgressBar } from '../progress.js';
+import type { CommandOutput } from '../command.js';
 
-// Placeholder until its issue lands: the command exists so the CLI lists it, and says plainly it is not built.
 export function configure(cmd: Command): void {
-  cmd.allowUnknownOption().argument('[args...]').option('--json', 'print JSON');
+  cmd
+    .argument('[inputs...]', 'an analysis dir (from darekit analyze), or with --base the fine-tunes to analyze first')
+    .option('--base <model>', 'analyze these fine-tunes against this base first (live progress), then open the dashboard')
+    .option('--out <dir>', 'with --base: where to write the analysis (default: a new temp dir, kept so the recipe can be written there)')
+    .option('--tolerance <share>', "share of each fine-tune's gain a merge must keep (default 0.95)")
+    .option('--threads <n>', 'with --base: analysis worker threads', '2')
+    .option('--force', 'with --base: replace an existing non-empty --out dir')
+    .option('--json', 'print the dashboard data as JSON instead of opening it');
 }
 
-export async function run(): Promise<void> {
-  throw runtimeError('darekit dash is not implemented yet');
+function tolerance(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Number(v);
+  if (!(t > 0 && t < 1)) throw usageError(`--tolerance must be a share in (0, 1), e.g. 0.95; got "${String(v)}"`);
+  return t;
+}
+
+function threads(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`--threads must be a positive integer, got "${String(v)}"`);
+  return n;
+}
+
+/** Run the analysis into --out (or a fresh temp dir) with a progress bar on stderr; returns the analysis dir. */
+async function analyzeFirst(base: string, finetunes: string[], opts: Record<string, unknown>): Promise<string> {
+  if (finetunes.length === 0) throw usageError('with --base, give the fine-tunes to analyze: darekit dash --base B FT…');
+  const outDir = opts.out !== undefined ? resolve(String(opts.out)) : join(mkdtempSync(join(tmpdir(), 'darekit-dash-')), 'analysis');
+  let bar: ProgressBar | undefined;
+  await analyze({
+    base,
+    finetunes,
+    outDir,
+    threads: threads(opts.threads),
+    force: opts.force === true,
+    onProgress: (done, total) => {
+      bar ??= new ProgressBar('analyze', total, 'bytes');
+      bar.update(done);
+    },
+  });
+  bar?.done();
+  if (opts.out === undefined) process.stderr.write(`darekit: analysis written to ${outDir}\n`);
+  return outDir;
+}
+
+/**
+ * Open the dashboard (stdin and stdout both terminals), else return its data: --json prints DashboardData, and a
+ * non-terminal stdout (`darekit dash DIR | cat`) gets the static text summary.
+ */
+export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput | void> {
+  let dir: string;
+  if (opts.base !== undefined) dir = await analyzeFirst(String(opts.base), args, opts);
+  else {
+    if (args.length !== 1) throw usageError('give one analysis dir (darekit dash DIR), or --base B FT… to analyze first');
+    if (opts.out !== undefined) throw usageError('--out is for --base (where to write the analysis); darekit dash DIR reads DIR');
+    dir = args[0]!;
+  }
+  const data = await loadDashboardData(dir, { tolerance: tolerance(opts.tolerance) });
+  if (opts.json === true || !process.stdout.isTTY || !process.stdin.isTTY) return { json: data, text: dashboardSummary(data) };
+  const { runDashboard } = await import('../../dash/run.js');
+  await runDashboard(data);
 }
