@@ -1,11 +1,25 @@
 import type { Command } from 'commander';
-import { runtimeError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { writeReport } from '../../report/write.js';
+import type { CommandOutput } from '../command.js';
 
-// Placeholder until its issue lands: the command exists so the CLI lists it, and says plainly it is not built.
 export function configure(cmd: Command): void {
-  cmd.allowUnknownOption().argument('[args...]').option('--json', 'print JSON');
+  cmd
+    .argument('<dir>', 'analysis dir (from darekit analyze or tune)')
+    .option('--out <dir>', 'write the report files here (default: the analysis dir)')
+    .option('--tolerance <share>', "share of each fine-tune's gain to keep, for the predictions shown (default 0.95)")
+    .option('--json', 'print one JSON object');
 }
 
-export async function run(): Promise<void> {
-  throw runtimeError('darekit report is not implemented yet');
+export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  let tolerance: number | undefined;
+  if (opts.tolerance !== undefined) {
+    tolerance = Number(opts.tolerance);
+    if (!(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance: ${String(opts.tolerance)} is not a share in (0, 1), e.g. 0.95`);
+  }
+  const { data, files } = await writeReport(args[0]!, { outDir: opts.out as string | undefined, tolerance });
+  const lines = [`set: ${data.set?.verdict ?? '–'} (method ${data.set?.method ?? '–'})`];
+  for (const m of data.models) lines.push(`  ${m.model}: ${m.verdict}, ${m.kind}, drop rate ${m.recommendedDropRate} (density ${m.recommendedDensity})`);
+  lines.push(...files.map((f) => `wrote ${f}`));
+  return { json: { files, set: data.set, models: data.models.map((m) => ({ model: m.model, verdict: m.verdict, kind: m.kind, recommendedDropRate: m.recommendedDropRate })), trials: data.trials.length }, text: lines.join('\n') };
 }

@@ -1,11 +1,90 @@
 import type { Command } from 'commander';
-import { runtimeError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { tune, type TuneResult } from '../../tune/tune.js';
+import { writeReport } from '../../report/write.js';
+import type { CommandOutput } from '../command.js';
 
-// Placeholder until its issue lands: the command exists so the CLI lists it, and says plainly it is not built.
 export function configure(cmd: Command): void {
-  cmd.allowUnknownOption().argument('[args...]').option('--json', 'print JSON');
+  cmd
+    .argument('[finetunes...]', 'fine-tuned model dirs to merge (default with --analysis: all of its models)')
+    .option('--base <model>', 'base model the fine-tunes were trained from')
+    .requiredOption('--out <dir>', 'output model dir (written atomically)')
+    .option('--analysis <dir>', 'analysis dir: reused when it holds analysis.duckdb, else written there (default OUT-analysis)')
+    .option('--recipe <file>', 'where to write the recipe YAML (default OUT/recipe.yml; a copy goes to the analysis dir)')
+    .option('--tolerance <share>', "share of each fine-tune's gain to keep (default 0.95)")
+    .option('--seed <n>', 'DARE mask seed (default 0)')
+    .option('--eval <cmd>', 'score candidates with this shell command; {model} is replaced by the candidate dir')
+    .option('--budget <n>', 'number of --eval trials, the data-free recipe included (default 8)')
+    .option('--eval-json <key>', 'read the score from this key of a JSON object on stdout (default: the last number printed)')
+    .option('--eval-timeout <seconds>', 'kill an eval run after this many seconds (default: no limit)')
+    .option('--threads <n>', 'worker threads for analysis and merges')
+    .option('--report', 'also write report.md/.html/.json into the analysis dir')
+    .option('--force', 'replace existing output and analysis dirs')
+    .option('--json', 'print one JSON object');
 }
 
-export async function run(): Promise<void> {
-  throw runtimeError('darekit tune is not implemented yet');
+function num(v: unknown, flag: string, check: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !check(n)) throw usageError(`${flag}: ${String(v)} is not ${what}`);
+  return n;
+}
+
+/** The tune result for --json: recipe, per-model choices, trials and where everything went. */
+export function tuneJson(r: TuneResult): Record<string, unknown> {
+  return {
+    outDir: r.outDir,
+    analysisDir: r.analysisDir,
+    recipePath: r.recipePath,
+    method: r.recipe.method,
+    seed: r.recipe.seed,
+    notes: r.recipe.notes,
+    models: r.recipe.models.map((m) => ({ model: m.model, path: m.path, weight: m.weight, density: m.density.value, layerDensities: m.density.rules.map((q) => ({ filter: q.filter, value: q.value })) })),
+    set: { verdict: r.predictions.set.verdict, reasons: r.predictions.set.reasons, method: r.predictions.set.method },
+    trials: r.trials,
+    mergeSeconds: r.merge.seconds,
+  };
+}
+
+/** Human summary of a tune run. */
+export function tuneText(r: TuneResult): string {
+  const lines = [`recipe: ${r.recipePath}`, `merged model: ${r.outDir} (${r.recipe.method}, seed ${r.recipe.seed}, ${r.merge.seconds.toFixed(1)} s)`, `analysis: ${r.analysisDir}${r.analysisReused ? ' (reused)' : ''}`];
+  for (const m of r.recipe.models) {
+    const layers = m.density.rules.length ? ` (per layer: ${m.density.rules.map((q) => `${q.filter} ${q.value}`).join(', ')})` : '';
+    lines.push(`  ${m.model}: weight ${m.weight}, density ${m.density.value}${layers}`);
+  }
+  for (const n of r.recipe.notes) lines.push(`note: ${n}`);
+  if (r.trials.length) {
+    const ok = r.trials.filter((t) => t.status === 'ok').length;
+    const best = r.trials.find((t) => t.best);
+    lines.push(`trials: ${r.trials.length} (${ok} ok); best: trial ${best?.trial ?? '–'} score ${best?.score ?? '–'}; data-free trial 0 score ${r.trials[0]?.score ?? 'failed'}`);
+  }
+  return lines.join('\n');
+}
+
+export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  const tolerance = num(opts.tolerance, '--tolerance', (n) => n > 0 && n < 1, 'a share in (0, 1), e.g. 0.95');
+  const seed = num(opts.seed, '--seed', (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a seed (an integer from 0 to 4294967295)');
+  const threads = num(opts.threads, '--threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a thread count (1–256)');
+  const budget = num(opts.budget, '--budget', (n) => Number.isInteger(n) && n >= 1, 'a trial count (an integer ≥ 1)') ?? 8;
+  const timeout = num(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
+  if (opts.eval === undefined && (opts.budget !== undefined || opts.evalJson !== undefined || opts.evalTimeout !== undefined)) throw usageError('--budget, --eval-json and --eval-timeout need --eval "CMD {model}"');
+  const log = (s: string) => process.stderr.write(`tune: ${s}\n`);
+  const r = await tune({
+    base: opts.base as string | undefined,
+    finetunes: args,
+    out: String(opts.out),
+    analysisDir: opts.analysis as string | undefined,
+    recipePath: opts.recipe as string | undefined,
+    tolerance,
+    seed,
+    threads,
+    force: Boolean(opts.force),
+    eval: opts.eval === undefined ? undefined : { command: String(opts.eval), budget, jsonKey: opts.evalJson as string | undefined, timeoutMs: timeout === undefined ? 0 : timeout * 1000 },
+    log,
+  });
+  let reportFiles: string[] = [];
+  if (opts.report) reportFiles = (await writeReport(r.analysisDir, { tolerance })).files;
+  const text = tuneText(r) + (reportFiles.length ? `\nreport: ${reportFiles.join(', ')}` : '');
+  return { json: { ...tuneJson(r), report: reportFiles }, text };
 }

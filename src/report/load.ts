@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AnalysisResult } from '../analysis/types.js';
+import { predict } from '../predict/predict.js';
+import { readAnalysis } from '../store/analysis-store.js';
+import { readTrials } from '../tune/trials-table.js';
+import type { ReportData } from './data.js';
+
+/** Merge adjacent histogram bins so each model's chart has at most `maxBins` steps (counts are summed, exact). */
+export function coarsenBins(bins: { lo: number; hi: number; count: number }[], maxBins: number): { lo: number; hi: number; count: number }[] {
+  const sorted = [...bins].sort((a, b) => a.lo - b.lo);
+  if (sorted.length <= maxBins) return sorted;
+  const group = Math.ceil(sorted.length / maxBins);
+  const out: { lo: number; hi: number; count: number }[] = [];
+  for (let i = 0; i < sorted.length; i += group) {
+    const g = sorted.slice(i, i + group);
+    out.push({ lo: g[0]!.lo, hi: g[g.length - 1]!.hi, count: g.reduce((s, b) => s + b.count, 0) });
+  }
+  return out;
+}
+
+/** Assemble the report's data from an analysis result (+ predictions at `tolerance`, trials, recipe text). */
+export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null): ReportData {
+  const pred = predict(result, { tolerance });
+  return {
+    dir,
+    base: result.base,
+    tolerance,
+    set: { verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method },
+    models: result.models.map((m) => {
+      const p = pred.models.find((x) => x.model === m.model)!;
+      return {
+        model: m.model,
+        path: m.path,
+        kind: p.kind,
+        verdict: p.verdict,
+        reasons: p.reasons,
+        recommendedDropRate: p.recommendedDropRate,
+        recommendedDensity: p.recommendedDensity,
+        rho: m.rho,
+        meanAbsDelta: m.meanAbsDelta,
+        maxAbsDelta: m.maxAbsDelta,
+        deltaL2: m.deltaL2,
+        fracLe0005: m.fracLe0005,
+        droppableShare: m.droppableShare,
+        numel: m.numel,
+      };
+    }),
+    layers: pred.models.flatMap((p) => p.layers.map((l) => ({ model: p.model, layer: l.layer, rho: l.rho, safeDropRate: l.safeDropRate }))),
+    pairs: pred.pairs.map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict, weightedConflict: p.weightedConflict })),
+    histograms: result.models.map((m) => ({
+      model: m.model,
+      bins: coarsenBins(result.histograms.filter((h) => h.model === m.model && h.scope === 'model'), 80),
+    })),
+    trials,
+    recipe,
+  };
+}
+
+/** Read everything a report shows from an analysis dir: tables via DuckDB, predictions, trials, recipe.yml. */
+export async function loadReportData(dir: string, opts: { tolerance?: number } = {}): Promise<ReportData> {
+  const abs = resolve(dir);
+  const result = await readAnalysis(abs);
+  const trials = await readTrials(abs);
+  const recipeFile = join(abs, 'recipe.yml');
+  const recipe = existsSync(recipeFile) ? readFileSync(recipeFile, 'utf8') : null;
+  return reportDataFrom(result, abs, opts.tolerance ?? 0.95, trials, recipe);
+}

@@ -1,0 +1,186 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { AnalysisResult } from '../analysis/types.js';
+import { analyze } from '../analysis/index.js';
+import { inputError, runtimeError, usageError } from '../errors.js';
+import { parseMergeConfig } from '../merge/config.js';
+import { merge, type MergeSummary } from '../merge/executor.js';
+import { predict } from '../predict/predict.js';
+import type { Predictions } from '../predict/types.js';
+import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
+import { runEval } from './eval-command.js';
+import { buildRecipe, scaledRecipe, type Recipe } from './recipe.js';
+import { recipeToYaml } from './recipe-yaml.js';
+import { coordinateSearch, type SearchPoint } from './search.js';
+import type { TrialRecord } from './trials.js';
+import { writeTrials } from './trials-table.js';
+
+/** Black-box search settings (`tune --eval`). */
+export interface TuneEvalOptions {
+  /** Shell command; `{model}` is replaced by the quoted candidate model dir. */
+  command: string;
+  /** Total trials, the data-free recipe (trial 0) included. */
+  budget: number;
+  /** Read the score from this (dotted) key of a JSON object on stdout instead of the last number. */
+  jsonKey?: string;
+  /** Per-trial limit for the eval command, ms (0 = none). */
+  timeoutMs?: number;
+}
+
+/** Options of tune(). */
+export interface TuneOptions {
+  /** Base model (optional when reusing an analysis: its base is used). */
+  base?: string;
+  /** Fine-tunes to merge (optional when reusing an analysis: all of its models). */
+  finetunes: string[];
+  /** Output model dir (written atomically). */
+  out: string;
+  /** Analysis dir: reused when it holds analysis.duckdb, else written there (default OUT-analysis). */
+  analysisDir?: string;
+  /** Where to write the recipe (default OUT/recipe.yml); a copy always goes to the analysis dir. */
+  recipePath?: string;
+  tolerance?: number;
+  seed?: number;
+  force?: boolean;
+  threads?: number;
+  eval?: TuneEvalOptions;
+  /** Called with one line per step (progress for people; the CLI sends it to stderr). */
+  log?: (line: string) => void;
+}
+
+/** What tune() did. */
+export interface TuneResult {
+  outDir: string;
+  analysisDir: string;
+  analysisReused: boolean;
+  recipePath: string;
+  recipe: Recipe;
+  yaml: string;
+  predictions: Predictions;
+  trials: TrialRecord[];
+  merge: MergeSummary;
+}
+
+/** The analysis restricted to some fine-tunes (their rows, pairs and histograms only). */
+export function subsetAnalysis(result: AnalysisResult, models: string[]): AnalysisResult {
+  const keep = new Set(models);
+  return {
+    ...result,
+    models: result.models.filter((m) => keep.has(m.model)),
+    tensors: result.tensors.filter((t) => keep.has(t.model)),
+    layers: result.layers.filter((l) => keep.has(l.model)),
+    pairs: result.pairs.filter((p) => keep.has(p.a) && keep.has(p.b)),
+    histograms: result.histograms.filter((h) => keep.has(h.model)),
+  };
+}
+
+function absolutePaths(result: AnalysisResult): AnalysisResult {
+  return { ...result, base: resolve(result.base), models: result.models.map((m) => ({ ...m, path: resolve(m.path) })) };
+}
+
+async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: string) => void): Promise<{ result: AnalysisResult; reused: boolean }> {
+  if (existsSync(join(analysisDir, ANALYSIS_DB))) {
+    const all = absolutePaths(await readAnalysis(analysisDir));
+    if (o.base && resolve(o.base) !== all.base) throw usageError(`--analysis ${analysisDir} was made with base ${all.base}, not ${resolve(o.base)}; use another --analysis dir`);
+    if (o.finetunes.length === 0) return { result: all, reused: true };
+    const names = o.finetunes.map((f) => {
+      const m = all.models.find((x) => x.path === resolve(f));
+      if (!m) throw usageError(`${f}: not in the analysis at ${analysisDir} (it has ${all.models.map((x) => x.path).join(', ')}); analyze it first or use another --analysis dir`);
+      return m.model;
+    });
+    log(`reusing the analysis in ${analysisDir} (${names.join(', ')})`);
+    return { result: subsetAnalysis(all, names), reused: true };
+  }
+  if (!o.base) throw usageError('--base is required (or point --analysis at an existing analysis dir)');
+  if (o.finetunes.length === 0) throw usageError('give at least one fine-tune to merge (or point --analysis at an existing analysis dir)');
+  log(`analyzing ${o.finetunes.length} fine-tune(s) against ${o.base} → ${analysisDir}`);
+  const result = await analyze({ base: resolve(o.base), finetunes: o.finetunes.map((f) => resolve(f)), outDir: analysisDir, threads: o.threads, force: o.force ?? false });
+  return { result: absolutePaths(result), reused: false };
+}
+
+async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads: number | undefined, force: boolean): Promise<MergeSummary> {
+  // Parse the exact YAML text written to disk, so `darekit merge recipe.yml` sees the same config.
+  const config = parseMergeConfig(yaml, { configDir: recipeDir }, 'recipe');
+  return merge(config, { out, force, threads, progress: false });
+}
+
+const pointDensities = (r: Recipe) => Object.fromEntries(r.models.map((m) => [m.model, m.density.value]));
+
+/** Analyze (or reuse), predict, write a commented mergekit recipe, optionally search it with an eval command, and merge. */
+export async function tune(o: TuneOptions): Promise<TuneResult> {
+  const log = o.log ?? (() => {});
+  const outDir = resolve(o.out);
+  const analysisDir = resolve(o.analysisDir ?? `${outDir}-analysis`);
+  const seed = o.seed ?? 0;
+  if (o.eval) {
+    if (!o.eval.command.includes('{model}')) throw usageError(`--eval: the command must contain {model} (replaced by the candidate model dir), e.g. --eval "python eval.py {model}"`);
+    if (!Number.isInteger(o.eval.budget) || o.eval.budget < 1) throw usageError(`--budget: ${o.eval.budget} is not a trial count (an integer ≥ 1; trial 0 is the data-free recipe)`);
+  }
+  if (existsSync(outDir) && !o.force) throw usageError(`${outDir} exists; pass --force to replace it`);
+  const { result, reused } = await loadOrAnalyze(o, analysisDir, log);
+  if (result.models.length === 0) throw inputError(`${analysisDir}: the analysis has no fine-tunes to merge`);
+  const predictions = predict(result, { tolerance: o.tolerance ?? 0.95 });
+  const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
+  for (const n of recipe0.notes) log(n);
+
+  const recipePath = resolve(o.recipePath ?? join(outDir, 'recipe.yml'));
+  const trials: TrialRecord[] = [];
+  let chosen = recipe0;
+  if (o.eval) {
+    const ev = o.eval;
+    const work = mkdtempSync(join(tmpdir(), 'darekit-tune-'));
+    try {
+      const evaluate = async (p: SearchPoint): Promise<number | null> => {
+        const r = scaledRecipe(recipe0, p.scale, p.weights);
+        const trial = trials.length;
+        const cand = join(work, `trial-${trial}`);
+        const t0 = performance.now();
+        let rec: TrialRecord = { trial, densityScale: p.scale, weights: p.weights, densities: pointDensities(r), score: null, seconds: 0, status: 'ok', stderrTail: '', best: false };
+        try {
+          await mergeRecipe(recipeToYaml(r), work, cand, o.threads, true);
+          const e = await runEval(ev.command, cand, { jsonKey: ev.jsonKey, timeoutMs: ev.timeoutMs });
+          rec = { ...rec, score: e.score, status: e.status, stderrTail: e.stderrTail };
+        } catch (err) {
+          rec = { ...rec, status: 'merge-failed', stderrTail: err instanceof Error ? err.message : String(err) };
+        } finally {
+          rmSync(cand, { recursive: true, force: true });
+        }
+        rec.seconds = (performance.now() - t0) / 1000;
+        trials.push(rec);
+        log(`trial ${trial}: scale ${p.scale} weights ${JSON.stringify(p.weights)} → ${rec.status === 'ok' ? `score ${rec.score}` : `${rec.status}: ${rec.stderrTail.split('\n').pop()}`}`);
+        return rec.score;
+      };
+      const start: SearchPoint = { scale: 1, weights: Object.fromEntries(recipe0.models.map((m) => [m.model, m.weight])) };
+      const { best, bestScore } = await coordinateSearch(start, evaluate, { budget: ev.budget });
+      if (bestScore === null) {
+        const last = trials[trials.length - 1];
+        await writeTrials(analysisDir, trials);
+        throw runtimeError(`--eval: all ${trials.length} trial(s) failed; the last said: ${last ? `${last.status}: ${last.stderrTail.split('\n').slice(-3).join(' | ')}` : 'nothing'} (trials are in the table "trials" of ${analysisDir})`);
+      }
+      const bestTrial = trials.find((t) => t.score === bestScore && t.densityScale === best.scale && JSON.stringify(t.weights) === JSON.stringify(best.weights));
+      if (bestTrial) bestTrial.best = true;
+      chosen = scaledRecipe(recipe0, best.scale, best.weights);
+      if (bestTrial && bestTrial.trial !== 0) {
+        chosen = {
+          ...chosen,
+          notes: [...chosen.notes, `searched with --eval: trial ${bestTrial.trial} of ${trials.length} scored ${bestScore} (trial 0, the data-free recipe, scored ${trials[0]?.score ?? 'n/a'}); densities × ${best.scale}, weights ${JSON.stringify(best.weights)}`],
+          models: chosen.models.map((m) => ({ ...m, notes: [...m.notes, `tuned: weight ${m.weight}, density ${m.density.value} after the search (scale ${best.scale} on the data-free values above)`] })),
+        };
+      } else {
+        chosen = { ...chosen, notes: [...chosen.notes, `searched with --eval: no trial beat the data-free recipe (score ${bestScore}) in ${trials.length} trial(s)`] };
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  const yaml = recipeToYaml(chosen, [`analysis: ${analysisDir} · tolerance ${predictions.tolerance} (share of each fine-tune's gain to keep)`]);
+  log(`merging (${chosen.method}) → ${outDir}`);
+  const summary = await mergeRecipe(yaml, dirname(recipePath), outDir, o.threads, o.force ?? false);
+  mkdirSync(dirname(recipePath), { recursive: true });
+  writeFileSync(recipePath, yaml);
+  copyFileSync(recipePath, join(analysisDir, 'recipe.yml'));
+  // Without --eval the table is emptied, so a report never shows trials of an earlier, different tune.
+  await writeTrials(analysisDir, trials);
+  return { outDir, analysisDir, analysisReused: reused, recipePath, recipe: chosen, yaml, predictions, trials, merge: summary };
+}
