@@ -18,8 +18,8 @@ export interface CliResult {
 export function runCli(args: string[], opts: { env?: Record<string, string>; fileLimitKb?: number } = {}): CliResult {
   const env = { ...process.env, ...opts.env };
   const r = opts.fileLimitKb !== undefined
-    ? spawnSync('bash', ['-c', `ulimit -f ${opts.fileLimitKb}; exec node "$@"`, 'bash', CLI, ...args], { env, encoding: 'utf8' })
-    : spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8' });
+    ? spawnSync('bash', ['-c', `ulimit -f ${opts.fileLimitKb}; exec node "$@"`, 'bash', CLI, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 })
+    : spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
