@@ -19,3 +19,4 @@ export { writeTable, toArrowTable, toArrowIPC, exportParquet, type Column, type 
 export { merge, type MergeOptions, type MergeSummary } from './merge/executor.js';
 export { parseMergeConfig, loadMergeConfig, recipeYaml, type MergeConfig } from './merge/config.js';
 export { METHODS, type MethodName, type MethodSpec } from './merge/methods.js';
+export { predict, predictionsToJson, writePredictions, type Predictions, type PredictionsJson, type ModelPrediction, type SetPrediction, type Verdict } from './predict/index.js';

@@ -1,5 +1,5 @@
 import type { ModelFeatures } from './features.js';
-import { CPT_DENSE_KURTOSIS, CPT_EMBEDDING_SHARE, CPT_LARGE_R, CPT_SCORE_CUT, EMBEDDING_MOVED } from './thresholds.js';
+import { CPT_DENSE_KURTOSIS, CPT_EMBEDDING_SHARE, CPT_LARGE_R, CPT_MIN_R, CPT_POINTS_CUT, EMBEDDING_MOVED } from './thresholds.js';
 
 /** What kind of delta a fine-tune looks like. */
 export type DeltaKind = 'sft' | 'cpt';
@@ -11,7 +11,7 @@ export interface CptSignal {
   detail: string;
 }
 
-/** The CPT classification with its score (share of available signals that fired) and the signals. */
+/** The CPT classification with its score (points fired / points available) and the signals. */
 export interface CptAssessment {
   kind: DeltaKind;
   score: number;
@@ -20,7 +20,10 @@ export interface CptAssessment {
 
 const f = (x: number, d = 3): string => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(d) : x.toExponential(2));
 
-/** Classify a delta as continued-pretraining-like (large, dense, spread over the whole model) or SFT-like. */
+/**
+ * Classify a delta as continued-pretraining-like (large, dense, spread over the whole model) or SFT-like:
+ * cpt when r ≥ CPT_MIN_R and the fired signals make ≥ CPT_POINTS_CUT points ('large' 2, each embedding signal 1).
+ */
 export function classifyDelta(ft: ModelFeatures): CptAssessment {
   const signals: CptSignal[] = [];
   const r = ft.blockRelativeNorm;
@@ -45,7 +48,11 @@ export function classifyDelta(ft: ModelFeatures): CptAssessment {
       });
     }
   }
-  const fired = signals.filter((s) => s.fired).length;
-  const score = fired / signals.length;
-  return { kind: score >= CPT_SCORE_CUT - 1e-12 ? 'cpt' : 'sft', score, signals };
+  // size counts double: a large delta spread anywhere is CPT-like; a moderate one must also be spread over
+  // the embeddings in both ways; a small one (r < CPT_MIN_R) is one DARE tolerates whatever its shape
+  const points = (s: CptSignal): number => (s.name === 'large' ? 2 : 1);
+  const fired = signals.filter((s) => s.fired).reduce((a, s) => a + points(s), 0);
+  const available = signals.reduce((a, s) => a + points(s), 0);
+  const kind: DeltaKind = r >= CPT_MIN_R && fired >= CPT_POINTS_CUT ? 'cpt' : 'sft';
+  return { kind, score: fired / available, signals };
 }

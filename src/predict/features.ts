@@ -8,6 +8,8 @@ export interface ModelFeatures {
   /** r = √ρ over the tensors inside the numbered transformer blocks (the error model's input). */
   blockRelativeNorm: number;
   meanAbsDelta: number;
+  /** Share of entries (smallest |Δ| first) carrying ≤ 1% of ‖Δ‖²: a magnitude trim at density 1 − this keeps 99% of it. */
+  droppableShare: number;
   /** ρ of the input embedding divided by the blocks' ρ (null when the model has no embedding tensor). */
   embeddingShare: number | null;
   /** Excess kurtosis of the embedding's Δ (null without an embedding tensor). */
@@ -66,6 +68,7 @@ export function modelFeatures(result: AnalysisResult, m: ModelStats): ModelFeatu
     relativeEnergy: m.rho,
     blockRelativeNorm: r,
     meanAbsDelta: m.meanAbsDelta,
+    droppableShare: m.droppableShare,
     embeddingShare: emb.length > 0 && blockRho > 0 ? embRho / blockRho : null,
     embeddingKurtosis: embKurt,
     lmHeadEnergyShare: head.length > 0 && m.sumSqDelta > 0 ? headSq / m.sumSqDelta : null,

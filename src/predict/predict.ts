@@ -19,11 +19,14 @@ export interface PredictOptions {
 
 function layerPredictions(result: AnalysisResult, m: ModelStats, p: number, tolerance: number, kappa: number): LayerPrediction[] {
   const blocks = blockLayersOf(result, m.model);
-  const med = blocks.length > 0 ? median(blocks.map((l) => Math.sqrt(l.rho))) : 0;
+  const blockR = new Map(blocks.map((l) => [l.layer, Math.sqrt(l.rho)]));
   const rows = result.layers.filter((l) => l.model === m.model);
   return rows
     .map((l) => {
       const r = Math.sqrt(l.rho);
+      // compare a numbered layer with the others (median, robust to a second hot layer); the null row with all
+      const others = [...blockR].filter(([layer]) => layer !== l.layer).map(([, x]) => x);
+      const med = others.length > 0 ? median(others) : 0;
       const ratio = med > 0 ? r / med : 1;
       return {
         layer: l.layer,
@@ -33,7 +36,7 @@ function layerPredictions(result: AnalysisResult, m: ModelStats, p: number, tole
         errorAtRecommended: relativeOutputError(l.rho, p),
         ratioToMedian: ratio,
         // only numbered blocks compete with each other; embeddings and the head are judged by the CPT flag
-        hot: l.layer !== null && blocks.length >= 3 && ratio >= HOT_LAYER_RATIO,
+        hot: l.layer !== null && blocks.length >= 2 && ratio >= HOT_LAYER_RATIO,
       };
     })
     .sort((a, b) => (a.layer ?? -1) - (b.layer ?? -1));
@@ -57,6 +60,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
       recommendedDensity: Number((1 - p).toFixed(6)),
       relativeEnergy: ft.relativeEnergy,
       meanAbsDelta: ft.meanAbsDelta,
+      droppableShare: ft.droppableShare,
       blockRelativeNorm: ft.blockRelativeNorm,
       predictedRetained: predictedRetained(ft.blockRelativeNorm, p, kappa),
       predictedError: relativeOutputError(ft.blockRelativeNorm ** 2, p),

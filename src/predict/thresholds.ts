@@ -10,9 +10,11 @@ export const CPT_EMBEDDING_SHARE = 0.03;
 export const CPT_DENSE_KURTOSIS = 3;
 /** Below this embedding-to-block ρ ratio the embedding barely moved and its shape says nothing. */
 export const EMBEDDING_MOVED = 0.005;
-/** A model is flagged `cpt` when at least this share of the available signals fire. */
-export const CPT_SCORE_CUT = 2 / 3;
-/** A layer is "far less tolerant" when its r exceeds this multiple of the median layer's r. */
+/** Below this r a delta is too small for DARE to break it, whatever its shape: never flagged cpt. */
+export const CPT_MIN_R = 0.1;
+/** Points needed for the cpt flag: 'large' counts 2, each embedding signal 1. */
+export const CPT_POINTS_CUT = 2;
+/** A layer is "far less tolerant" when its r exceeds this multiple of the median r of the other layers. */
 export const HOT_LAYER_RATIO = 2;
 /** Below this safe drop rate an SFT-like delta has little redundancy: verdict caution. */
 export const LOW_REDUNDANCY_P = 0.2;

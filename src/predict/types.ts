@@ -16,7 +16,7 @@ export interface LayerPrediction {
   safeDropRate: number;
   /** Predicted relative output error √(p/(1−p)·ρ) at the model's recommended drop rate. */
   errorAtRecommended: number;
-  /** r divided by the median numbered layer's r. */
+  /** r divided by the median r of the other numbered layers. */
   ratioToMedian: number;
   hot: boolean;
 }
@@ -33,6 +33,8 @@ export interface ModelPrediction {
   /** ρ over the whole model. */
   relativeEnergy: number;
   meanAbsDelta: number;
+  /** Share of smallest-|Δ| entries carrying ≤ 1% of ‖Δ‖² (from the analysis). */
+  droppableShare: number;
   /** r = √ρ over the numbered blocks: the error model's input. */
   blockRelativeNorm: number;
   /** Predicted share of the gain kept at the recommended drop rate. */

@@ -56,7 +56,7 @@ export function modelVerdict(m: Omit<ModelPrediction, 'verdict' | 'reasons'>, cp
   reasons.push(`keeps ≥ ${pct(m.predictedRetained)} of its gain up to drop rate ${p} (density ${m.recommendedDensity.toFixed(2)}); block relative delta norm r = ${m.blockRelativeNorm.toFixed(4)}, ρ = ${m.relativeEnergy.toExponential(3)}`);
   if (m.kind === 'cpt') {
     verdict = 'not-ready';
-    reasons.push(`CPT-like delta (${cptReasons.join('; ')}): DARE's random drop breaks such deltas; use a magnitude-based trim (ties, density ≥ ${Math.max(m.recommendedDensity, 0.9).toFixed(2)}) or do not merge it with DARE`);
+    reasons.push(`CPT-like delta (${cptReasons.join('; ')}): DARE's random drop breaks such deltas; use a magnitude-based trim (ties at density ≥ ${(1 - m.droppableShare).toFixed(2)}, which keeps 99% of ‖Δ‖²) or do not merge it with DARE`);
   } else {
     const fired = cptReasons.length;
     if (fired > 0) reasons.push(`SFT-like overall, though seen: ${cptReasons.join('; ')}`);
@@ -68,7 +68,7 @@ export function modelVerdict(m: Omit<ModelPrediction, 'verdict' | 'reasons'>, cp
   for (const l of m.layers) {
     if (!l.hot) continue;
     verdict = worse(verdict, 'caution');
-    reasons.push(`layer ${l.layer} is far less tolerant than the rest: r = ${l.relativeNorm.toFixed(4)} is ${l.ratioToMedian.toFixed(1)}× the median layer's; its own safe drop rate is ${l.safeDropRate} (predicted error ${l.errorAtRecommended.toFixed(3)} at p = ${p})`);
+    reasons.push(`layer ${l.layer} is far less tolerant than the rest: r = ${l.relativeNorm.toFixed(4)} is ${l.ratioToMedian.toFixed(1)}× the median of the other layers'; its own safe drop rate is ${l.safeDropRate} (predicted error ${l.errorAtRecommended.toFixed(3)} at p = ${p})`);
   }
   return { verdict, reasons };
 }
@@ -89,7 +89,8 @@ export function setVerdict(models: ModelPrediction[], pairs: PairPrediction[], t
     else if (m.verdict === 'caution') verdict = worse(verdict, 'caution');
   }
   const hasCpt = models.some((m) => m.kind === 'cpt');
-  const density = Math.min(...models.map((m) => m.recommendedDensity));
+  // one density for the whole merge: the most demanding fine-tune's (a CPT-like one's magnitude-trim density)
+  const density = Math.max(...models.map((m) => (m.kind === 'cpt' ? Math.max(m.recommendedDensity, 1 - m.droppableShare) : m.recommendedDensity)));
   const maxConflict = pairs.reduce((a, p) => Math.max(a, p.signConflict), 0);
   let method: SetMethod;
   if (hasCpt) {
@@ -129,6 +130,6 @@ export function setVerdict(models: ModelPrediction[], pairs: PairPrediction[], t
     reasons.push(`if merged anyway: ${method} at density ${density.toFixed(2)}`);
     method = 'none';
   }
-  if (method !== 'none') reasons.push(`merge at density ${density.toFixed(2)} (the smallest recommended density in the set)`);
+  if (method !== 'none') reasons.push(`merge at density ${density.toFixed(2)} (the largest recommended density in the set, so every fine-tune keeps its share)`);
   return { verdict, reasons, method, density: method === 'none' ? null : density };
 }

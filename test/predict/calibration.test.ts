@@ -8,10 +8,9 @@ import { calibrationPoints, loadFamilies } from './families.js';
 
 const COMMAND = 'DAREKIT_WRITE_CALIBRATION=1 npx vitest run test/predict/calibration.test.ts';
 
-describe('calibration', () => {
-  const families = loadFamilies();
-  const points = calibrationPoints(families);
+const points = calibrationPoints(await loadFamilies());
 
+describe('calibration', () => {
   test('measured crossing interpolates linearly between grid points', () => {
     const sweep = [{ p: 0, retained: 1 }, { p: 0.5, retained: 0.99 }, { p: 0.6, retained: 0.89 }];
     expect(measuredCrossing(sweep, 0.95)).toBeCloseTo(0.54, 12);

@@ -1,7 +1,9 @@
-// Loads every shared family (../shared/families/*): its truth.json and a float64 reference analysis of its
-// fine-tunes, and turns them into calibration points. Families are discovered, never named.
+// Loads every shared family (../shared/families/*): its truth.json and the analysis of its fine-tunes (the real
+// streaming analyzer, or the float64 reference), and turns them into calibration points. Families are
+// discovered, never named.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyzeModels } from '../../src/analysis/analyze.js';
 import type { AnalysisResult } from '../../src/analysis/types.js';
 import type { CalibrationPoint } from '../../src/predict/calibrate.js';
 import { blockRelativeNorm, tensorsOf } from '../../src/predict/features.js';
@@ -23,16 +25,30 @@ export interface Family {
   analysis: AnalysisResult;
 }
 
-/** Every family dir holding a truth.json and a base/, analysed with the float64 reference. */
-export function loadFamilies(dir = FAMILIES_DIR): Family[] {
+interface FamilyDir { name: string; dir: string; truth: Truth; fts: string[] }
+
+function familyDirs(dir: string): FamilyDir[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'truth.json')) && existsSync(join(dir, e.name, 'base')))
     .map((e) => {
       const truth = JSON.parse(readFileSync(join(dir, e.name, 'truth.json'), 'utf8')) as Truth;
-      const fts = Object.keys(truth.models).sort().map((m) => join(dir, e.name, m));
-      return { name: e.name, truth, analysis: referenceAnalysis(join(dir, e.name, 'base'), fts) };
+      return { name: e.name, dir: join(dir, e.name), truth, fts: Object.keys(truth.models).sort().map((m) => join(dir, e.name, m)) };
     });
+}
+
+/** Every family dir holding a truth.json and a base/, analysed with darekit's streaming analyzer. */
+export async function loadFamilies(dir = FAMILIES_DIR): Promise<Family[]> {
+  const out: Family[] = [];
+  for (const f of familyDirs(dir)) {
+    out.push({ name: f.name, truth: f.truth, analysis: await analyzeModels({ base: join(f.dir, 'base'), finetunes: f.fts, threads: 1 }) });
+  }
+  return out;
+}
+
+/** The same families analysed with the test-side float64 reference (an independent cross-check). */
+export function loadFamiliesReference(dir = FAMILIES_DIR): Family[] {
+  return familyDirs(dir).map((f) => ({ name: f.name, truth: f.truth, analysis: referenceAnalysis(join(f.dir, 'base'), f.fts) }));
 }
 
 /** Calibration points of the families: each fine-tune's block relative norm and measured sweep. */

@@ -66,6 +66,7 @@ function derive(s: DeltaSums, sortedAbs: Float64Array): DeltaStats {
     fracLe0002: n > 0 ? s.le0002 / n : 0,
     fracLe0005: n > 0 ? s.le0005 / n : 0,
     droppableShare: n > 0 ? droppable / n : 0,
+    droppableShareErr: 0,
     signBalance: signed > 0 ? (s.positive - s.negative) / signed : 0,
     excessKurtosis: m2 > 0 ? m4 / (m2 * m2) - 3 : 0,
   };
@@ -80,75 +81,107 @@ function concatSorted(parts: Float64Array[]): Float64Array {
   return out.sort();
 }
 
+/** A tensor held in memory: name, shape and float64 values. */
+export interface ArrayTensor {
+  name: string;
+  shape: number[];
+  dtype: string;
+  data: Float64Array;
+}
+
+/** A fine-tune held in memory: its label, path and tensor values by name. */
+export interface ArrayModel {
+  model: string;
+  path: string;
+  tensors: Map<string, Float64Array>;
+}
+
 /** Float64 reference of `analyze`: base dir + fine-tune dirs → AnalysisResult (model names = dir basenames). */
 export function referenceAnalysis(basePath: string, ftPaths: string[]): AnalysisResult {
-  const base = openModel(basePath);
-  const fts = ftPaths.map((p) => openModel(p));
   const reader = new TensorReader();
-  const result: AnalysisResult = { base: basePath, models: [], tensors: [], layers: [], pairs: [] };
-  const deltas = new Map<string, Map<string, Float64Array>>();
   try {
-    fts.forEach((ft, mi) => {
-      const name = basename(ftPaths[mi]!.replace(/\/+$/, ''));
-      const modelSums = emptySums();
-      const modelAbs: Float64Array[] = [];
-      const layerSums = new Map<number | null, { sums: DeltaSums; abs: Float64Array[]; tensors: number }>();
-      const myDeltas = new Map<string, Float64Array>();
-      deltas.set(name, myDeltas);
-      for (const tname of base.names) {
-        const bt = base.tensors.get(tname)!;
-        const ftT = ft.tensors.get(tname);
-        if (!ftT) throw new Error(`${ftPaths[mi]}: missing ${tname}`);
-        const b = readTensor(reader, bt);
-        const f = readTensor(reader, ftT);
-        const s = emptySums();
-        s.numel = b.length;
-        const abs: number[] = [];
-        const d = new Float64Array(b.length);
-        for (let i = 0; i < b.length; i++) {
-          const dv = f[i]! - b[i]!;
-          if (!Number.isFinite(b[i]!) || !Number.isFinite(f[i]!) || !Number.isFinite(dv)) { s.nonFinite++; continue; }
-          d[i] = dv;
-          const a = Math.abs(dv);
-          s.sumDelta += dv; s.sumSqDelta += dv * dv; s.sumAbsDelta += a; s.sumCubeDelta += dv * dv * dv; s.sumQuadDelta += dv * dv * dv * dv;
-          s.maxAbsDelta = Math.max(s.maxAbsDelta, a);
-          s.sumSqBase += b[i]! * b[i]!; s.sumSqFt += f[i]! * f[i]!;
-          if (dv > 0) s.positive++; else if (dv < 0) s.negative++; else s.zero++;
-          if (a <= 0.002) s.le0002++;
-          if (a <= 0.005) s.le0005++;
-          abs.push(a);
-        }
-        myDeltas.set(tname, d);
-        const sorted = Float64Array.from(abs).sort();
-        const role = parseTensorName(tname);
-        result.tensors.push({ ...derive(s, sorted), model: name, tensor: tname, layer: role.layer, module: role.module, dtype: bt.dtype, shape: bt.shape });
-        addSums(modelSums, s);
-        modelAbs.push(sorted);
-        const ls = layerSums.get(role.layer) ?? { sums: emptySums(), abs: [], tensors: 0 };
-        addSums(ls.sums, s); ls.abs.push(sorted); ls.tensors++;
-        layerSums.set(role.layer, ls);
-      }
-      for (const [layer, ls] of layerSums) {
-        const row: LayerStats = { ...derive(ls.sums, concatSorted(ls.abs)), model: name, layer, tensors: ls.tensors };
-        result.layers.push(row);
-      }
-      const m: ModelStats = { ...derive(modelSums, concatSorted(modelAbs)), model: name, path: ftPaths[mi]!, tensors: base.names.length, loraRank: null };
-      result.models.push(m);
+    const base = openModel(basePath);
+    const baseTensors: ArrayTensor[] = base.names.map((n) => {
+      const t = base.tensors.get(n)!;
+      return { name: n, shape: t.shape, dtype: t.dtype, data: readTensor(reader, t) };
     });
-    const names = [...deltas.keys()];
-    for (let i = 0; i < names.length; i++) {
-      for (let j = i + 1; j < names.length; j++) result.pairs.push(pairStats(names[i]!, names[j]!, deltas.get(names[i]!)!, deltas.get(names[j]!)!));
-    }
+    const fts: ArrayModel[] = ftPaths.map((p) => {
+      const ft = openModel(p);
+      const tensors = new Map<string, Float64Array>();
+      for (const n of base.names) {
+        const t = ft.tensors.get(n);
+        if (!t) throw new Error(`${p}: missing ${n}`);
+        tensors.set(n, readTensor(reader, t));
+      }
+      return { model: basename(p.replace(/\/+$/, '')), path: p, tensors };
+    });
+    return referenceAnalysisOfArrays(basePath, baseTensors, fts);
   } finally {
     reader.close();
+  }
+}
+
+/** Float64 reference of `analyze` on in-memory tensors (synthetic fixtures with a known construction). */
+export function referenceAnalysisOfArrays(baseLabel: string, base: ArrayTensor[], fts: ArrayModel[]): AnalysisResult {
+  const result: AnalysisResult = { base: baseLabel, models: [], tensors: [], layers: [], pairs: [], histograms: [], densities: [] };
+  const deltas = new Map<string, Map<string, Float64Array>>();
+  for (const ft of fts) {
+    const name = ft.model;
+    const modelSums = emptySums();
+    const modelAbs: Float64Array[] = [];
+    const layerSums = new Map<number | null, { sums: DeltaSums; abs: Float64Array[]; tensors: number }>();
+    const myDeltas = new Map<string, Float64Array>();
+    deltas.set(name, myDeltas);
+    for (const bt of base) {
+      const b = bt.data;
+      const f = ft.tensors.get(bt.name);
+      if (!f) throw new Error(`${ft.path}: missing ${bt.name}`);
+      const s = emptySums();
+      s.numel = b.length;
+      const abs: number[] = [];
+      const d = new Float64Array(b.length);
+      for (let i = 0; i < b.length; i++) {
+        const dv = f[i]! - b[i]!;
+        if (!Number.isFinite(b[i]!) || !Number.isFinite(f[i]!) || !Number.isFinite(dv)) { s.nonFinite++; continue; }
+        d[i] = dv;
+        const a = Math.abs(dv);
+        s.sumDelta += dv; s.sumSqDelta += dv * dv; s.sumAbsDelta += a; s.sumCubeDelta += dv * dv * dv; s.sumQuadDelta += dv * dv * dv * dv;
+        s.maxAbsDelta = Math.max(s.maxAbsDelta, a);
+        s.sumSqBase += b[i]! * b[i]!; s.sumSqFt += f[i]! * f[i]!;
+        if (dv > 0) s.positive++; else if (dv < 0) s.negative++; else s.zero++;
+        if (a <= 0.002) s.le0002++;
+        if (a <= 0.005) s.le0005++;
+        abs.push(a);
+      }
+      myDeltas.set(bt.name, d);
+      const sorted = Float64Array.from(abs).sort();
+      const role = parseTensorName(bt.name);
+      result.tensors.push({ ...derive(s, sorted), model: name, tensor: bt.name, layer: role.layer, module: role.module, dtype: bt.dtype, shape: bt.shape });
+      addSums(modelSums, s);
+      modelAbs.push(sorted);
+      const ls = layerSums.get(role.layer) ?? { sums: emptySums(), abs: [], tensors: 0 };
+      addSums(ls.sums, s); ls.abs.push(sorted); ls.tensors++;
+      layerSums.set(role.layer, ls);
+    }
+    for (const [layer, ls] of layerSums) {
+      const row: LayerStats = { ...derive(ls.sums, concatSorted(ls.abs)), model: name, layer, tensors: ls.tensors };
+      result.layers.push(row);
+    }
+    const m: ModelStats = { ...derive(modelSums, concatSorted(modelAbs)), model: name, path: ft.path, tensors: base.length, loraRank: null };
+    result.models.push(m);
+  }
+  const names = [...deltas.keys()];
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) result.pairs.push(pairStats(names[i]!, names[j]!, deltas.get(names[i]!)!, deltas.get(names[j]!)!));
   }
   return result;
 }
 
 function pairStats(a: string, b: string, da: Map<string, Float64Array>, db: Map<string, Float64Array>): PairStats {
-  let dot = 0, sqA = 0, sqB = 0, both = 0, conflicts = 0, minAll = 0, minConf = 0;
+  let dot = 0, sqA = 0, sqB = 0, both = 0, conflicts = 0, minAll = 0, minConf = 0, numel = 0;
   for (const [t, x] of da) {
     const y = db.get(t)!;
+    numel += x.length;
     for (let i = 0; i < x.length; i++) {
       const u = x[i]!, v = y[i]!;
       dot += u * v; sqA += u * u; sqB += v * v;
@@ -166,6 +199,7 @@ function pairStats(a: string, b: string, da: Map<string, Float64Array>, db: Map<
     bothNonzero: both, conflicts,
     signConflict: both > 0 ? conflicts / both : 0,
     weightedConflict: minAll > 0 ? minConf / minAll : 0,
+    numel, minBoth: minAll, minConflict: minConf, overlapExpected: [],
   };
 }
 

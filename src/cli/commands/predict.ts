@@ -1,11 +1,24 @@
 import type { Command } from 'commander';
-import { runtimeError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { predict, predictionsToJson } from '../../predict/predict.js';
+import { renderPredictions } from '../../predict/render.js';
+import { writePredictions } from '../../predict/store.js';
+import { readAnalysis } from '../../store/analysis-store.js';
+import type { CommandOutput } from '../command.js';
 
-// Placeholder until its issue lands: the command exists so the CLI lists it, and says plainly it is not built.
 export function configure(cmd: Command): void {
-  cmd.allowUnknownOption().argument('[args...]').option('--json', 'print JSON');
+  cmd
+    .argument('<dir>', 'an analysis dir written by `darekit analyze --out DIR`')
+    .option('--tolerance <share>', "share of each fine-tune's gain that must survive DARE", '0.95')
+    .option('--json', 'print one JSON object (DESIGN contract)');
 }
 
-export async function run(): Promise<void> {
-  throw runtimeError('darekit predict is not implemented yet');
+export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  const dir = args[0]!;
+  const raw = String(opts.tolerance ?? '0.95');
+  const tolerance = Number(raw);
+  if (!/^\s*[0-9.eE+-]+\s*$/.test(raw) || !(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance must be a share of the gain in (0, 1), e.g. 0.95; got "${raw}"`);
+  const pred = predict(await readAnalysis(dir), { tolerance });
+  await writePredictions(dir, pred);
+  return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_set in ${dir}/analysis.duckdb` };
 }

@@ -1,0 +1,196 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import type { AnalysisResult } from '../../src/analysis/types.js';
+import { isDarekitError } from '../../src/errors.js';
+import { DROP_RATE_GRID, safeDropRate } from '../../src/predict/error-model.js';
+import { modelFeatures } from '../../src/predict/features.js';
+import { predict, predictionsToJson } from '../../src/predict/predict.js';
+import { loadFamilies, loadFamiliesReference, type Family } from './families.js';
+import { CPT_SPEC, SFT_SPEC, synthAnalysis } from './synthetic.js';
+
+const families = await loadFamilies();
+const gridIndex = (p: number): number => DROP_RATE_GRID.findIndex((g) => Math.abs(g - p) < 1e-9);
+
+/** The analysis restricted to some fine-tunes (what `analyze` gives when only they are passed). */
+function subset(r: AnalysisResult, models: string[]): AnalysisResult {
+  const keep = new Set(models);
+  return {
+    ...r,
+    models: r.models.filter((m) => keep.has(m.model)),
+    tensors: r.tensors.filter((t) => keep.has(t.model)),
+    layers: r.layers.filter((l) => keep.has(l.model)),
+    pairs: r.pairs.filter((p) => keep.has(p.a) && keep.has(p.b)),
+  };
+}
+
+describe.runIf(families.length > 0)('shared families (measured ground truth)', () => {
+  test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: safe drop rate at 0.95 within one grid step of the measured one', (_n, f) => {
+    const pred = predict(f.analysis, { tolerance: 0.95 });
+    for (const m of pred.models) {
+      const truth = f.truth.models[m.model]!.safe_drop_rate['0.95']!;
+      expect(Math.abs(gridIndex(m.recommendedDropRate) - gridIndex(truth)), `${m.model}: predicted ${m.recommendedDropRate}, measured ${truth}`).toBeLessThanOrEqual(1);
+      expect(m.recommendedDensity).toBeCloseTo(1 - m.recommendedDropRate, 9);
+    }
+  });
+
+  test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: no SFT fine-tune flagged cpt; every CPT fine-tune DARE breaks (safe p ≤ 0.2) flagged cpt', (_n, f) => {
+    const pred = predict(f.analysis);
+    for (const m of pred.models) {
+      const truth = f.truth.models[m.model]!;
+      if (m.model.startsWith('sft')) expect(m.kind, m.model).toBe('sft');
+      if (m.model.startsWith('cpt') && truth.safe_drop_rate['0.95']! <= 0.2) {
+        expect(m.kind, m.model).toBe('cpt');
+        expect(m.verdict).toBe('not-ready');
+        expect(m.reasons.join(' ')).toMatch(/magnitude-based trim|do not merge/);
+      }
+      // whatever the label, the reasons carry the numbers that were seen
+      expect(m.reasons.join(' ')).toMatch(/r = \d\.\d{4}/);
+    }
+  });
+
+  test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: merging the specialists that no measured recipe could merge is predicted not-ready, with numbers', (_n, f) => {
+    const merged = [...new Set(f.truth.merges.flatMap((m) => Object.keys(m.accuracy)))];
+    const best = Math.max(...f.truth.merges.flatMap((m) => Object.values(m.accuracy)));
+    if (merged.length < 2 || best > 0.1) return;
+    const pred = predict(subset(f.analysis, merged));
+    expect(pred.set.verdict).toBe('not-ready');
+    expect(pred.set.method).toBe('none');
+    const text = pred.set.reasons.join('\n');
+    for (const m of merged) expect(text).toContain(m);
+    expect(text).toMatch(/lose all 2 skills/);
+    expect(text).toMatch(/if merged anyway: dare_(ties|linear) at density/);
+  });
+
+  test('the streaming analyzer and the float64 reference give the predictor the same features', () => {
+    const ref = loadFamiliesReference();
+    for (const f of families) {
+      const rf = ref.find((x) => x.name === f.name)!;
+      for (const m of f.analysis.models) {
+        const a = modelFeatures(f.analysis, m);
+        const b = modelFeatures(rf.analysis, rf.analysis.models.find((x) => x.model === m.model)!);
+        expect(a.blockRelativeNorm).toBeCloseTo(b.blockRelativeNorm, 6);
+        expect(a.relativeEnergy).toBeCloseTo(b.relativeEnergy, 8);
+        expect(a.embeddingShare!).toBeCloseTo(b.embeddingShare!, 6);
+        expect(a.embeddingKurtosis!).toBeCloseTo(b.embeddingKurtosis!, 4);
+      }
+      const pa = predict(f.analysis);
+      const pb = predict(rf.analysis);
+      expect(pa.models.map((m) => [m.model, m.kind, m.recommendedDropRate, m.verdict])).toEqual(pb.models.map((m) => [m.model, m.kind, m.recommendedDropRate, m.verdict]));
+    }
+  });
+});
+
+describe('synthetic fixtures with a known construction', () => {
+  const r = synthAnalysis({ sft: SFT_SPEC, cpt: CPT_SPEC, hot: { ...SFT_SPEC, seed: 13, hotLayer: 1, hotFactor: 4 } });
+  const pred = predict(r);
+  const by = (m: string) => pred.models.find((x) => x.model === m)!;
+
+  test('a small delta with a sparse embedding update is sft, ready, with a moderate drop rate', () => {
+    expect(by('sft').kind).toBe('sft');
+    expect(by('sft').verdict).toBe('ready');
+    expect(by('sft').recommendedDropRate).toBeGreaterThanOrEqual(0.4);
+    expect(by('sft').layers.some((l) => l.hot)).toBe(false);
+  });
+
+  test('a dense, large delta moving every embedding row is cpt, not-ready, with a low drop rate and a recommendation', () => {
+    const c = by('cpt');
+    expect(c.kind).toBe('cpt');
+    expect(c.cptScore).toBe(1);
+    expect(c.recommendedDropRate).toBeLessThanOrEqual(0.3);
+    expect(c.verdict).toBe('not-ready');
+    expect(c.reasons.join(' ')).toMatch(/magnitude-based trim \(ties/);
+  });
+
+  test('one layer with 4× the delta gets a layer warning and a caution verdict', () => {
+    const h = by('hot');
+    expect(h.layers.filter((l) => l.hot).map((l) => l.layer)).toEqual([1]);
+    expect(h.verdict).toBe('caution');
+    expect(h.reasons.join(' ')).toMatch(/layer 1 is far less tolerant/);
+    const hotLayer = h.layers.find((l) => l.layer === 1)!;
+    const other = h.layers.find((l) => l.layer === 0)!;
+    expect(hotLayer.safeDropRate).toBeLessThan(other.safeDropRate);
+  });
+
+  test('two unrelated SFT deltas that tolerate ≥ 0.5 each are mergeable; a CPT delta in the set forces ties or none', () => {
+    const two = predict(synthAnalysis({ a: { ...SFT_SPEC, blockR: 0.03, seed: 21 }, b: { ...SFT_SPEC, blockR: 0.03, seed: 22 } }));
+    expect(two.models.every((m) => m.recommendedDropRate >= 0.5)).toBe(true);
+    expect(two.set.verdict).toBe('ready');
+    // independent Gaussian deltas disagree in sign on about half the shared entries
+    expect(two.set.method).toBe('dare_ties');
+    expect(['ties', 'none']).toContain(pred.set.method);
+  });
+
+  test('non-finite values and a homology failure make a fine-tune not-ready', () => {
+    const bad: AnalysisResult = structuredClone(r);
+    bad.models[0]!.nonFinite = 5;
+    bad.tensors.find((t) => t.model === bad.models[0]!.model)!.nonFinite = 5;
+    bad.tensors = bad.tensors.filter((t) => !(t.model === 'hot' && t.tensor === 'lm_head.weight'));
+    const p = predict(bad);
+    expect(p.models[0]!.verdict).toBe('not-ready');
+    expect(p.models[0]!.reasons.join(' ')).toMatch(/5 non-finite values/);
+    const hot = p.models.find((m) => m.model === 'hot')!;
+    expect(hot.verdict).toBe('not-ready');
+    expect(hot.reasons.join(' ')).toMatch(/homology failure: tensor lm_head.weight is missing/);
+    expect(p.set.verdict).toBe('not-ready');
+  });
+});
+
+describe('properties', () => {
+  test('more delta energy never raises the safe drop rate (whole delta or one tensor scaled up)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 0.5, noNaN: true }), fc.double({ min: 1, max: 8, noNaN: true }), fc.integer({ min: 0, max: 1000 }), (blockR, c, seed) => {
+        const a = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR, seed } })).models[0]!;
+        const b = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR: blockR * c, seed } })).models[0]!;
+        expect(b.recommendedDropRate).toBeLessThanOrEqual(a.recommendedDropRate);
+        const h = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR, seed, hotLayer: seed % 3, hotFactor: c } })).models[0]!;
+        expect(h.recommendedDropRate).toBeLessThanOrEqual(a.recommendedDropRate);
+      }),
+      { seed: 8, numRuns: 25 },
+    );
+  });
+
+  test('safe drop rate is non-increasing in r and in the tolerance', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: 0.5, max: 0.999, noNaN: true }), fc.double({ min: 0.5, max: 0.999, noNaN: true }), (r1, r2, t1, t2) => {
+        const [lo, hi] = r1 <= r2 ? [r1, r2] : [r2, r1];
+        const [tl, th] = t1 <= t2 ? [t1, t2] : [t2, t1];
+        expect(safeDropRate(hi, tl, 0.42)).toBeLessThanOrEqual(safeDropRate(lo, tl, 0.42));
+        expect(safeDropRate(lo, th, 0.42)).toBeLessThanOrEqual(safeDropRate(lo, tl, 0.42));
+      }),
+      { seed: 9, numRuns: 200 },
+    );
+  });
+
+  test('scaling base and delta together by c changes neither verdicts, kinds nor safe drop rates', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(0.01, 0.25, 3, 40), fc.integer({ min: 0, max: 100 }), (c, seed) => {
+        const specs = { s: { ...SFT_SPEC, seed }, k: { ...CPT_SPEC, seed: seed + 1 } };
+        const a = predict(synthAnalysis(specs, 1, seed));
+        const b = predict(synthAnalysis(specs, c, seed));
+        const view = (p: typeof a) => ({ m: p.models.map((m) => [m.kind, m.recommendedDropRate, m.verdict, m.layers.map((l) => l.safeDropRate)]), s: [p.set.verdict, p.set.method] });
+        expect(view(b)).toEqual(view(a));
+      }),
+      { seed: 10, numRuns: 8 },
+    );
+  });
+
+  test('a tolerance outside (0, 1) is a usage error naming --tolerance', () => {
+    for (const t of [0, 1, 1.5, -0.1, Number.NaN]) {
+      let err: unknown;
+      try { predict(synthAnalysis({ s: SFT_SPEC }), { tolerance: t }); } catch (e) { err = e; }
+      expect(isDarekitError(err) && err.kind === 'usage' && /--tolerance/.test(err.message)).toBe(true);
+    }
+  });
+});
+
+describe('machine-readable contract', () => {
+  test('predictionsToJson has exactly DESIGN\'s keys', () => {
+    const j = predictionsToJson(predict(synthAnalysis({ a: SFT_SPEC, b: CPT_SPEC })), '/out');
+    expect(Object.keys(j).sort()).toEqual(['models', 'outDir', 'pairs', 'set']);
+    expect(Object.keys(j.models[0]!).sort()).toEqual(['kind', 'meanAbsDelta', 'path', 'reasons', 'recommendedDensity', 'recommendedDropRate', 'relativeEnergy', 'verdict']);
+    expect(Object.keys(j.pairs[0]!).sort()).toEqual(['a', 'b', 'cosine', 'signConflict']);
+    expect(Object.keys(j.set).sort()).toEqual(['method', 'reasons', 'verdict']);
+    expect(j.outDir).toBe('/out');
+    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  });
+});
