@@ -105,13 +105,22 @@ function densityFor(m: ModelPrediction, method: TuneMethod, tolerance: number, o
   };
 }
 
+/** The reason behind a set verdict (low redundancy first), not the method choice that usually comes first. */
+export function verdictReason(set: Predictions['set']): string {
+  return (
+    set.reasons.find((r) => r.startsWith('low redundancy')) ??
+    set.reasons.find((r) => !/^(sign conflict|merge at|if merged anyway|CPT-like delta in the set)/.test(r)) ??
+    set.reasons[0] ??
+    ''
+  );
+}
+
 /** Build the data-free recipe from predictions (pure): method, per-model (per-layer) density, weights. */
 export function buildRecipe(pred: Predictions, opts: RecipeOptions): Recipe {
   const { method, why } = chooseMethod(pred);
   const notes = [why];
   if (pred.set.verdict !== 'ready') {
-    // The reason behind the verdict, not the method choice (which `why` already explains).
-    const because = pred.set.reasons.find((r) => !/^(sign conflict|merge at|if merged anyway)/.test(r)) ?? pred.set.reasons[0] ?? '';
+    const because = verdictReason(pred.set);
     notes.push(`the predictor's verdict on merging this set is ${pred.set.verdict}: ${because}`);
   }
   if (pred.set.method === 'none') notes.push('the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway');
