@@ -4,9 +4,9 @@ import { usageError } from '../errors.js';
 import { KAPPA } from './calibration.js';
 import { classifyDelta } from './cpt.js';
 import { predictedRetained, relativeOutputError, safeDropRate } from './error-model.js';
-import { blockLayersOf, modelFeatures } from './features.js';
+import { blockLayersOf, modelFeatures, tensorsOf } from './features.js';
 import { HOT_LAYER_RATIO } from './thresholds.js';
-import type { LayerPrediction, ModelPrediction, PairPrediction, Predictions, PredictionsJson } from './types.js';
+import type { LayerPrediction, ModelPrediction, PairPrediction, Predictions, PredictionsJson, TensorPrediction } from './types.js';
 import { homologyProblems, modelVerdict, setVerdict } from './verdict.js';
 
 /** Options of `predict`. */
@@ -42,6 +42,13 @@ function layerPredictions(result: AnalysisResult, m: ModelStats, p: number, tole
     .sort((a, b) => (a.layer ?? -1) - (b.layer ?? -1));
 }
 
+function tensorPredictions(result: AnalysisResult, m: ModelStats, p: number, tolerance: number, kappa: number): TensorPrediction[] {
+  return tensorsOf(result, m.model).map((t) => ({
+    tensor: t.tensor, layer: t.layer, module: t.module, rho: t.rho, relativeNorm: Math.sqrt(t.rho),
+    safeDropRate: safeDropRate(Math.sqrt(t.rho), tolerance, kappa), errorAtRecommended: relativeOutputError(t.rho, p),
+  }));
+}
+
 /** Predict safe drop rates, delta kinds and verdicts from an analysis (pure). */
 export function predict(result: AnalysisResult, opts: PredictOptions = {}): Predictions {
   const tolerance = opts.tolerance ?? 0.95;
@@ -70,6 +77,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
       embeddingKurtosis: ft.embeddingKurtosis,
       lmHeadEnergyShare: ft.lmHeadEnergyShare,
       layers: layerPredictions(result, m, p, tolerance, kappa),
+      tensors: tensorPredictions(result, m, p, tolerance, kappa),
     };
     const v = modelVerdict(base, cpt.signals.filter((s) => s.fired).map((s) => s.detail), { count: ft.nonFinite, tensor: ft.worstNonFiniteTensor }, homology.get(m.model));
     return { ...base, verdict: v.verdict, reasons: v.reasons };

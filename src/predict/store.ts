@@ -1,5 +1,5 @@
 // Stores predictions beside the analysis tables in DIR/analysis.duckdb: tables predictions (one row per
-// fine-tune), prediction_layers and prediction_set.
+// fine-tune), prediction_layers, prediction_tensors and prediction_set.
 import { join } from 'node:path';
 import { ANALYSIS_DB } from '../store/analysis-store.js';
 import { withDb } from '../store/db.js';
@@ -40,6 +40,18 @@ export const PREDICTION_LAYER_COLUMNS: Column[] = [
   { name: 'hot', type: 'BOOLEAN' },
 ];
 
+/** Columns of table `prediction_tensors`. */
+export const PREDICTION_TENSOR_COLUMNS: Column[] = [
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'tensor', type: 'VARCHAR' },
+  { name: 'layer', type: 'INTEGER' },
+  { name: 'module', type: 'VARCHAR' },
+  { name: 'rho', type: 'DOUBLE' },
+  { name: 'relative_norm', type: 'DOUBLE' },
+  { name: 'safe_drop_rate', type: 'DOUBLE' },
+  { name: 'error_at_recommended', type: 'DOUBLE' },
+];
+
 /** Columns of table `prediction_set`. */
 export const PREDICTION_SET_COLUMNS: Column[] = [
   { name: 'verdict', type: 'VARCHAR' },
@@ -50,7 +62,7 @@ export const PREDICTION_SET_COLUMNS: Column[] = [
 ];
 
 /** The three tables' rows. */
-export function predictionRows(pred: Predictions): { models: Row[]; layers: Row[]; set: Row[] } {
+export function predictionRows(pred: Predictions): { models: Row[]; layers: Row[]; tensors: Row[]; set: Row[] } {
   return {
     models: pred.models.map((m) => ({
       model: m.model, path: m.path, kind: m.kind, recommended_drop_rate: m.recommendedDropRate, recommended_density: m.recommendedDensity,
@@ -63,16 +75,21 @@ export function predictionRows(pred: Predictions): { models: Row[]; layers: Row[
       model: m.model, layer: l.layer, rho: l.rho, relative_norm: l.relativeNorm, safe_drop_rate: l.safeDropRate,
       error_at_recommended: l.errorAtRecommended, ratio_to_median: l.ratioToMedian, hot: l.hot,
     }))),
+    tensors: pred.models.flatMap((m) => m.tensors.map((t) => ({
+      model: m.model, tensor: t.tensor, layer: t.layer, module: t.module, rho: t.rho, relative_norm: t.relativeNorm,
+      safe_drop_rate: t.safeDropRate, error_at_recommended: t.errorAtRecommended,
+    }))),
     set: [{ verdict: pred.set.verdict, method: pred.set.method, density: pred.set.density, reasons: JSON.stringify(pred.set.reasons), tolerance: pred.tolerance }],
   };
 }
 
-/** Write (replace) tables predictions, prediction_layers and prediction_set in DIR/analysis.duckdb. */
+/** Write (replace) tables predictions, prediction_layers, prediction_tensors and prediction_set in DIR/analysis.duckdb. */
 export async function writePredictions(dir: string, pred: Predictions): Promise<void> {
   const rows = predictionRows(pred);
   await withDb(join(dir, ANALYSIS_DB), async (db) => {
     await writeTable(db, 'predictions', rows.models, PREDICTION_COLUMNS);
     await writeTable(db, 'prediction_layers', rows.layers, PREDICTION_LAYER_COLUMNS);
+    await writeTable(db, 'prediction_tensors', rows.tensors, PREDICTION_TENSOR_COLUMNS);
     await writeTable(db, 'prediction_set', rows.set, PREDICTION_SET_COLUMNS);
   });
 }

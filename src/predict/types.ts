@@ -21,6 +21,19 @@ export interface LayerPrediction {
   hot: boolean;
 }
 
+/** Per-tensor prediction for one fine-tune. */
+export interface TensorPrediction {
+  tensor: string;
+  layer: number | null;
+  module: string;
+  rho: number;
+  relativeNorm: number;
+  /** Safe drop rate if the whole model were as this tensor. */
+  safeDropRate: number;
+  /** Predicted relative output error √(p/(1−p)·ρ) at the model's recommended drop rate. */
+  errorAtRecommended: number;
+}
+
 /** Everything predicted for one fine-tune. */
 export interface ModelPrediction {
   model: string;
@@ -47,6 +60,7 @@ export interface ModelPrediction {
   embeddingKurtosis: number | null;
   lmHeadEnergyShare: number | null;
   layers: LayerPrediction[];
+  tensors: TensorPrediction[];
 }
 
 /** Pairwise summary of two fine-tunes' deltas. */

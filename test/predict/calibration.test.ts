@@ -26,4 +26,13 @@ describe('calibration', () => {
     expect(KAPPA).toBeCloseTo(fit.kappa, 4);
     for (const r of fit.residuals) expect(r.gridSteps, `${r.family}/${r.model}`).toBeLessThanOrEqual(1);
   });
+
+  test.runIf(points.length >= 3)('leave-one-out: κ refitted without any one fine-tune stays within 1.5× and predicts the held-out one within two grid steps', () => {
+    const fit = calibrate(points, 0.95);
+    for (const l of fit.leaveOneOut) {
+      expect(l.kappa / fit.kappa, l.model).toBeGreaterThan(1 / 1.5);
+      expect(l.kappa / fit.kappa, l.model).toBeLessThan(1.5);
+      expect(l.gridSteps, l.model).toBeLessThanOrEqual(2);
+    }
+  });
 });

@@ -30,6 +30,9 @@ describe('darekit predict DIR', () => {
       [...j.models].sort((a, b) => a.path.localeCompare(b.path)).map((m) => [m.path, m.kind, m.recommendedDropRate, m.verdict, 0.9]),
     );
     expect(res.text).toMatch(/set: /);
+    const tensorRows = await withDb(join(out, 'analysis.duckdb'), async (db) => (await query(db, 'SELECT count(*) AS n FROM prediction_tensors')).rows, { readOnly: true });
+    const analysed = await withDb(join(out, 'analysis.duckdb'), async (db) => (await query(db, 'SELECT count(*) AS n FROM tensors')).rows, { readOnly: true });
+    expect(tensorRows[0]!.n).toBe(analysed[0]!.n);
     // the generator's construction: its cpt spec is dense and spread everywhere, its sft specs small, one hot layer
     for (const f of fts) {
       const m = j.models.find((x) => x.path === f.dir)!;
