@@ -50,7 +50,7 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
     pairs: pred.pairs.map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict, weightedConflict: p.weightedConflict })),
     histograms: result.models.map((m) => ({
       model: m.model,
-      bins: coarsenBins(result.histograms.filter((h) => h.model === m.model && h.scope === 'model'), 80),
+      bins: coarsenBins(result.histograms.filter((h) => h.model === m.model && h.scope === 'model'), 40),
     })),
     trials,
     recipe,

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '../../dist/cli/main.js');
+
+describe('darekit demo', () => {
+  it('runs the main job on the bundled family and says where everything went', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'darekit-demo-'));
+    try {
+      const out = join(dir, 'demo');
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--out', out, '--json'], { encoding: 'utf8', cwd: dir });
+      expect(r.status, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as {
+        models: { model: string; kind: string; verdict: string; recommendedDropRate: number; measuredSafeDropRate: number | null }[];
+        tune: { outDir: string; recipePath: string; method: string; models: { model: string }[] };
+        report: string[];
+        analysisDir: string;
+      };
+      expect(j.models.map((m) => m.model).sort()).toEqual(['cpt-code', 'cpt-code-brief', 'sft-shift', 'sft-up']);
+      for (const m of j.models) expect(['ready', 'caution', 'not-ready']).toContain(m.verdict);
+      expect(j.tune.models.map((m) => m.model).sort()).toEqual(['sft-shift', 'sft-up']);
+      expect(existsSync(join(j.tune.outDir, 'model.safetensors'))).toBe(true);
+      expect(readFileSync(j.tune.recipePath, 'utf8')).toContain(`merge_method: ${j.tune.method}`);
+      for (const f of j.report) expect(existsSync(f)).toBe(true);
+      expect(existsSync(join(j.analysisDir, 'analysis.duckdb'))).toBe(true);
+      // A second run replaces its own earlier output without --force.
+      const again = spawnSync(process.execPath, [CLI, 'demo', '--out', out], { encoding: 'utf8', cwd: dir });
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/1\. analyze.*\n2\. predict[\s\S]*3\. tune[\s\S]*4\. report/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses to overwrite a dir it did not write (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'darekit-demo-'));
+    try {
+      mkdirSync(join(dir, 'mine'));
+      writeFileSync(join(dir, 'mine', 'precious.txt'), 'keep');
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--out', join(dir, 'mine')], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/not an earlier demo output/);
+      expect(readFileSync(join(dir, 'mine', 'precious.txt'), 'utf8')).toBe('keep');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
