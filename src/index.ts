@@ -20,3 +20,6 @@ export { merge, type MergeOptions, type MergeSummary } from './merge/executor.js
 export { parseMergeConfig, loadMergeConfig, recipeYaml, type MergeConfig } from './merge/config.js';
 export { METHODS, type MethodName, type MethodSpec } from './merge/methods.js';
 export { predict, predictionsToJson, writePredictions, type Predictions, type PredictionsJson, type ModelPrediction, type SetPrediction, type Verdict } from './predict/index.js';
+export { runDashboard, Dashboard, loadDashboardData, toDashboardData, dashboardSummary, type DashboardData, type DashModel, type DashRow, type DashPair, type DashRecipe } from './dash/index.js';
+export { tune, buildRecipe, recipeToYaml, coordinateSearch, runEval, readTrials, type TuneOptions, type TuneResult, type Recipe, type TrialRecord } from './tune/index.js';
+export { writeReport, loadReportData, renderHtml, renderMarkdown, reportJson, type ReportData, type WriteReportOptions } from './report/index.js';
