@@ -2,7 +2,8 @@
 import type { AnalysisResult, LayerStats, TensorStats } from '../analysis/types.js';
 import type { ModelPrediction, Predictions } from '../predict/types.js';
 import type { DashModel, DashPair, DashRow, DashboardData } from './model.js';
-import { buildRecipe } from './recipe.js';
+import { buildRecipe } from '../tune/recipe.js';
+import { dashRecipe } from './recipe.js';
 import { runtimeError } from '../errors.js';
 
 /** First-order DARE output error √(p/(1−p)·ρ) (DESIGN "Analysis vocabulary"), for rows the predictor does not cover. */
@@ -87,5 +88,7 @@ export function toDashboardData(result: AnalysisResult, predictions: Predictions
     .filter((p) => p.scope === 'model')
     .map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict }));
   const set = { verdict: predictions.set.verdict, reasons: predictions.set.reasons, method: predictions.set.method };
-  return { dir, base: result.base, tolerance: predictions.tolerance, set, models, pairs, recipe: buildRecipe(dir, result.base, set.method, models) };
+  // seed 0 and the tensor names for its per-layer filters: the same recipe `darekit tune` starts from
+  const recipe = buildRecipe(predictions, { seed: 0, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
+  return { dir, base: result.base, tolerance: predictions.tolerance, set, models, pairs, recipe: dashRecipe(dir, recipe) };
 }

@@ -1,23 +1,39 @@
 // Loads an analysis dir for the dashboard: the stored analysis (never recomputed) plus predictions.
-import { resolve } from 'node:path';
-import { readAnalysis } from '../store/analysis-store.js';
+import { join, resolve } from 'node:path';
+import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
+import { query, withDb } from '../store/db.js';
 import { predict } from '../predict/predict.js';
 import type { DashboardData } from './model.js';
 import { toDashboardData } from './adapter.js';
 
 /** Options of loadDashboardData. */
 export interface LoadDashboardOptions {
-  /** Share of each fine-tune's gain to keep (the predictor's default when omitted). */
+  /** Share of each fine-tune's gain to keep (default: the stored predictions' tolerance, else the predictor's default). */
   tolerance?: number;
 }
 
+/** The tolerance and κ of the predictions stored by `darekit predict` / `analyze` (table `predictions`), if any. */
+export async function storedPredictionParams(dir: string): Promise<{ tolerance: number; kappa: number } | null> {
+  return withDb(join(dir, ANALYSIS_DB), async (db) => {
+    const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'predictions'");
+    if (Number(t.rows[0]?.n ?? 0) === 0) return null;
+    const r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
+    if (!r || typeof r.tolerance !== 'number' || typeof r.kappa !== 'number') return null;
+    return { tolerance: r.tolerance, kappa: r.kappa };
+  }, { readOnly: true });
+}
+
 /**
- * Read DIR/analysis.duckdb and predict from it (pure and fast: the predictor works on the stored per-layer and
- * per-model sums, it never re-reads the weights), then build the dashboard's view model.
+ * Read DIR/analysis.duckdb and build the dashboard's view model. Predictions are recomputed from the stored
+ * analysis with predict() — pure and instant, it works on the stored sums and never re-reads weights — using the
+ * tolerance and κ of the stored `predictions` table when there is one, so the dashboard shows what was stored.
  */
 export async function loadDashboardData(dir: string, opts: LoadDashboardOptions = {}): Promise<DashboardData> {
   const abs = resolve(dir);
   const result = await readAnalysis(abs);
-  const predictions = predict(result, opts.tolerance === undefined ? {} : { tolerance: opts.tolerance });
+  const stored = await storedPredictionParams(abs);
+  const tolerance = opts.tolerance ?? stored?.tolerance;
+  const kappa = stored && (opts.tolerance === undefined || opts.tolerance === stored.tolerance) ? stored.kappa : undefined;
+  const predictions = predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), ...(kappa !== undefined ? { kappa } : {}) });
   return toDashboardData(result, predictions, abs);
 }

@@ -1,5 +1,6 @@
 // The dashboard's view model: everything the ink UI and the text summary show, independent of how the analysis
 // and the predictions are stored. Built by toDashboardData (adapter.ts) or synthetically in tests.
+import type { Recipe } from '../tune/recipe.js';
 
 /** darekit's classification of a fine-tune's delta. */
 export type DeltaKind = 'sft' | 'cpt';
@@ -55,23 +56,26 @@ export interface RecipeModel {
   name: string;
   path: string;
   weight: number;
+  /** Model-level density (the value for tensors no per-layer rule matches). */
   density: number;
+  /** Number of per-layer density rules (0: one density for the whole model). */
+  layerRules: number;
 }
 
-/** The merge darekit recommends for the set, and how to run it. */
+/** The merge darekit recommends for the set (the same recipe `darekit tune` starts from), and how to run it. */
 export interface DashRecipe {
   /** mergekit merge_method, e.g. dare_ties. */
   method: string;
   baseModel: string;
   models: RecipeModel[];
-  /** Fine-tunes left out of the recipe and why. */
-  excluded: { name: string; why: string }[];
-  /** Caveats shown with the recipe (e.g. the predictor advises not to merge at all). */
+  /** Why this method, and caveats (e.g. the predictor advises not to merge at all). */
   notes: string[];
   /** Where `m` writes the recipe YAML. */
   recipePath: string;
   /** The command that runs the recipe once written. */
   command: string;
+  /** The tune recipe behind this view: what `m` writes, as commented mergekit YAML. */
+  source: Recipe;
 }
 
 /** Everything the dashboard shows. */

@@ -44,8 +44,10 @@ export function dashboardSummary(data: DashboardData): string {
   for (const p of data.pairs) out.push(`  ${p.a} ↔ ${p.b}  cosine ${signed(p.cosine)}  sign conflict ${fmtShare(p.signConflict).trim()}`);
   const r = data.recipe;
   out.push('', `recipe: ${r.method}, base ${r.baseModel}`);
-  for (const m of r.models) out.push(`  ${m.name.padEnd(nameW)}  weight ${m.weight}  density ${m.density.toFixed(2)}`);
-  for (const e of r.excluded) out.push(`  left out: ${e.name} — ${e.why}`);
+  for (const m of r.models) {
+    const rules = m.layerRules ? ` (per-layer: ${m.layerRules} filter rules, this value for other tensors)` : '';
+    out.push(`  ${m.name.padEnd(nameW)}  weight ${m.weight}  density ${m.density.toFixed(2)}${rules}`);
+  }
   for (const n of r.notes) out.push(`  note: ${n}`);
   out.push(`run: ${r.command}`);
   out.push(`(the dashboard's m key writes ${r.recipePath}; run darekit dash in a terminal for the interactive view)`);

@@ -36,7 +36,7 @@ describe('dashboard on a synthetic 80-layer set', () => {
     expect(tabs).toContain('cpt CPT NOT-READY');
     expect(f).toContain('set CAUTION');
     expect(f).toContain(HELP_LINE);
-    expect(f).toContain('recipe dare_ties: sft-a w1 d0.50, sft-hot w1 d0.50; left out cpt');
+    expect(f).toContain('recipe ties: sft-a w1 d0.50, sft-hot w1 d0.50, cpt w1 d0.90');
     expect(f).toContain('ρ by depth L0 ');
     expectFits(f, SMALL);
   });
@@ -131,17 +131,20 @@ describe('dashboard on a synthetic 80-layer set', () => {
     const text = readFileSync(join(dir, 'recipe.yml'), 'utf8');
     const doc = parse(text) as Record<string, unknown>;
     expect(doc).toEqual({
-      merge_method: 'dare_ties',
+      merge_method: 'ties',
       base_model: join(root, 'base'),
       models: [
         { model: join(root, 'sft-a'), parameters: { weight: 1, density: 0.5 } },
         { model: join(root, 'sft-hot'), parameters: { weight: 1, density: 0.5 } },
+        { model: join(root, 'cpt'), parameters: { weight: 1, density: 0.9 } },
       ],
+      seed: 0,
     });
+    expect(text).toContain(`# run: darekit merge ${join(dir, 'recipe.yml')}`);
     // the merge command's own parser accepts it
     const cfg = parseMergeConfig(text, { configDir: dir });
-    expect(cfg.method).toBe('dare_ties');
-    expect(cfg.models.map((m) => m.parameters.density)).toEqual([{ kind: 'scalar', value: 0.5 }, { kind: 'scalar', value: 0.5 }]);
+    expect(cfg.method).toBe('ties');
+    expect(cfg.models.map((m) => m.parameters.density)).toEqual([0.5, 0.5, 0.9].map((value) => ({ kind: 'scalar', value })));
   });
 
   test('m reports a write failure in the status line instead of crashing', async () => {
@@ -158,7 +161,8 @@ describe('dashboard on a synthetic 80-layer set', () => {
     expect(f).toContain('sft-a ↔ sft-hot  +0.012  0.49');
     expect(f).toContain('sft-hot ↔ cpt  +0.021  0.48');
     expect(f).toContain('sft-a  weight 1  density 0.50');
-    expect(f).toContain('left out cpt');
+    expect(f).toContain('cpt  weight 1  density 0.90');
+    expect(f).toContain('run:');
     expect(layerRowLines(f).length).toBe(computeLayout(WIDE, 2).tableRows);
     expectFits(f, WIDE);
   });

@@ -9,6 +9,7 @@ import { analyze } from '../../src/analysis/index.js';
 import { generateFamily } from '../../src/fixtures/family.js';
 import { loadDashboardData } from '../../src/dash/load.js';
 import { Dashboard } from '../../src/dash/components/App.js';
+import { loadMergeConfig } from '../../src/merge/config.js';
 import type { DashboardData } from '../../src/dash/model.js';
 import { KEYS, layerRowLines, mount, rowLabel } from './harness.js';
 
@@ -83,6 +84,18 @@ describe('family S (real checkpoints)', () => {
     expect(f.split('\n').length).toBeLessThanOrEqual(SMALL.rows);
     await d.press(KEYS.tab, KEYS.tab);
     await d.until((x) => x.includes('▶ cpt-code · cpt · not-ready'));
+  });
+
+  test('m on S writes the recipe tune would start from, and darekit merge\'s config loader accepts it', async () => {
+    const d = mount(<Dashboard data={s} size={SMALL} />);
+    await d.until((x) => x.includes('layer 1/4'));
+    await d.press('m');
+    await d.until((x) => x.includes(`wrote ${join(sDir, 'recipe.yml')}`));
+    const cfg = loadMergeConfig(join(sDir, 'recipe.yml'));
+    expect(cfg.method).toBe(s.recipe.method);
+    expect(cfg.baseModel).toBe(resolve(`${S}/base`));
+    expect(cfg.models.map((m) => m.path)).toEqual(s.models.map((m) => resolve(m.path)));
+    rmSync(join(sDir, 'recipe.yml'));
   });
 
   test('darekit dash DIR | cat prints the static summary and exits 0', () => {

@@ -6,7 +6,7 @@ import { moveSelection, selectRows, sortRows, windowStart, SORT_KEYS } from '../
 import { computeLayout, rowLine, tableColumns, headerLine, barScale } from '../../src/dash/layout.js';
 import { dashReducer, INITIAL_STATE, type DashAction } from '../../src/dash/state.js';
 import { dashboardSummary } from '../../src/dash/summary.js';
-import { buildRecipe, recipeYaml, shellQuote } from '../../src/dash/recipe.js';
+import { dashRecipe, recipeYaml, shellQuote } from '../../src/dash/recipe.js';
 import type { DashRow } from '../../src/dash/model.js';
 import { syntheticDashboard } from './synthetic.js';
 
@@ -174,22 +174,25 @@ describe('summary and recipe', () => {
     const hot = data.models[1]!.layers.reduce((a, b) => (b.predictedError > a.predictedError ? b : a));
     expect(text).toMatch(new RegExp(`sft-hot\\s+${hot.label} \\(`));
     for (const p of data.pairs) expect(text).toContain(`${p.a} ↔ ${p.b}`);
-    expect(text).toContain('left out: cpt');
+    expect(text).toMatch(/cpt\s+weight 1  density 0.90/);
     expect(text).toContain(`run: ${data.recipe.command}`);
   });
 
-  test('the recipe leaves out not-ready models unless all are; method none falls back with a note', () => {
-    const all = data.models.map((m) => ({ ...m, verdict: 'not-ready' as const }));
-    expect(buildRecipe('/d', '/b', 'ties', all).models).toHaveLength(3);
-    const none = buildRecipe('/d', '/b', 'none', data.models);
-    expect(none.method).toBe('dare_ties');
-    expect(none.notes[0]).toMatch(/advises not to merge/);
-    expect(recipeYaml({ ...data, recipe: none })).toContain('# the predictor advises not to merge');
+  test('the recipe view carries tune\'s method, densities, per-layer rule counts and notes; the YAML is tune\'s', () => {
+    const src = { ...data.recipe.source, models: data.recipe.source.models.map((m, i) => (i === 0 ? { ...m, density: { ...m.density, rules: [{ filter: 'layers.0.', value: 0.4, note: 'n' }] } } : m)) };
+    const view = dashRecipe('/d', src);
+    expect(view.method).toBe('ties');
+    expect(view.models.map((m) => [m.name, m.density, m.layerRules])).toEqual([['sft-a', 0.5, 1], ['sft-hot', 0.5, 0], ['cpt', 0.9, 0]]);
+    expect(view.notes).toEqual(src.notes);
+    const yaml = recipeYaml({ ...data, recipe: view });
+    expect(yaml).toContain('merge_method: ties');
+    expect(yaml).toContain('filter: "layers.0."');
+    expect(yaml).toContain('# run: darekit merge /d/recipe.yml --out /d/merged');
   });
 
   test('paths with spaces or quotes are shell-quoted in the command', () => {
     expect(shellQuote('/a/b-c.yml')).toBe('/a/b-c.yml');
     expect(shellQuote("/my dir/it's")).toBe("'/my dir/it'\\''s'");
-    expect(buildRecipe('/my dir', '/b', 'ties', data.models).command).toBe("darekit merge '/my dir/recipe.yml' --out '/my dir/merged'");
+    expect(dashRecipe('/my dir', data.recipe.source).command).toBe("darekit merge '/my dir/recipe.yml' --out '/my dir/merged'");
   });
 });

@@ -1,7 +1,8 @@
 // Synthetic DashboardData for UI tests: deterministic, any number of layers, a hot layer and a CPT-like model.
 import { join } from 'node:path';
 import type { DashboardData, DashModel, DashRow } from '../../src/dash/model.js';
-import { buildRecipe } from '../../src/dash/recipe.js';
+import { dashRecipe } from '../../src/dash/recipe.js';
+import type { Recipe } from '../../src/tune/recipe.js';
 
 const MODULES = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'];
 
@@ -76,7 +77,22 @@ export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synt
     { a: 'sft-a', b: 'cpt', cosine: -0.003, signConflict: 0.5 },
     { a: 'sft-hot', b: 'cpt', cosine: 0.021, signConflict: 0.48 },
   ];
-  const method = 'dare_ties';
+  const method = 'ties';
+  // what tune's buildRecipe makes of such a set: ties (a CPT-like model is present), every model at weight 1
+  const recipe: Recipe = {
+    method,
+    base,
+    seed: 0,
+    tolerance: 0.95,
+    notes: ['method ties (magnitude-based trim), not DARE: cpt is CPT-like'],
+    models: models.map((m) => ({
+      model: m.name,
+      path: m.path,
+      weight: 1,
+      density: { value: m.kind === 'cpt' ? 0.9 : m.recommendedDensity, rules: [], note: `density for ${m.name}` },
+      notes: [`${m.name}: kind ${m.kind}`],
+    })),
+  };
   return {
     dir,
     base,
@@ -84,7 +100,7 @@ export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synt
     set: { verdict: 'caution', reasons: ['cpt is not ready for DARE; merge the SFT models only'], method },
     models,
     pairs,
-    recipe: buildRecipe(dir, base, method, models),
+    recipe: dashRecipe(dir, recipe),
   };
 }
 

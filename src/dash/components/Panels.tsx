@@ -34,9 +34,8 @@ export function PairsPanel({ pairs, model, lines, width }: { pairs: DashPair[]; 
 
 /** The recipe in one line (stacked layout). */
 export function recipeOneLine(r: DashRecipe): string {
-  const models = r.models.map((m) => `${m.name} w${m.weight} d${m.density.toFixed(2)}`).join(', ');
-  const left = r.excluded.length ? `; left out ${r.excluded.map((e) => e.name).join(', ')}` : '';
-  return `recipe ${r.method}${r.notes.length ? ' (not advised)' : ''}: ${models}${left}`;
+  const models = r.models.map((m) => `${m.name} w${m.weight} d${m.density.toFixed(2)}${m.layerRules ? ' per-layer' : ''}`).join(', ');
+  return `recipe ${r.method}: ${models}`;
 }
 
 /** Recipe and command lines for the stacked layout. */
@@ -68,11 +67,13 @@ export function SidePanel(p: { pairs: DashPair[]; model: string; recipe: DashRec
   }
   lines.push({ text: ' ' });
   lines.push({ text: `recipe: ${p.recipe.method}`, bold: true });
-  for (const m of p.recipe.models) lines.push({ text: `  ${m.name}  weight ${m.weight}  density ${m.density.toFixed(2)}`, color: 'green' });
-  for (const e of p.recipe.excluded) lines.push({ text: `  left out ${e.name}: ${e.why}`, color: 'red' });
-  for (const n of p.recipe.notes) lines.push({ text: `  ${n}`, color: 'yellow' });
+  for (const m of p.recipe.models) {
+    const rules = m.layerRules ? ` (${m.layerRules} layer rules)` : '';
+    lines.push({ text: `  ${m.name}  weight ${m.weight}  density ${m.density.toFixed(2)}${rules}`, color: 'green' });
+  }
   lines.push({ text: 'run:' });
   for (const c of chunks(p.recipe.command, w - 2)) lines.push({ text: `  ${c}` });
+  for (const n of p.recipe.notes) for (const c of chunks(n, w - 2)) lines.push({ text: `  ${c}`, color: 'yellow' });
   const shown = lines.slice(0, p.height);
   return (
     <Box flexDirection="column" width={w} marginLeft={1}>
