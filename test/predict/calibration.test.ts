@@ -1,12 +1,9 @@
-// The committed κ must be what the calibration re-derives from the shared ground truth; set
-// DAREKIT_WRITE_CALIBRATION=1 to regenerate src/predict/calibration.ts (the README gives the command).
-import { writeFileSync } from 'node:fs';
+// The committed κ must be what the calibration re-derives from the shared ground truth (regenerate it with
+// `npm run build:ts && npm run calibrate -- --write`).
 import { describe, expect, test } from 'vitest';
-import { calibrate, measuredCrossing, renderCalibrationModule } from '../../src/predict/calibrate.js';
+import { calibrate, measuredCrossing } from '../../src/predict/calibrate.js';
 import { KAPPA } from '../../src/predict/calibration.js';
 import { calibrationPoints, loadFamilies } from './families.js';
-
-const COMMAND = 'DAREKIT_WRITE_CALIBRATION=1 npx vitest run test/predict/calibration.test.ts';
 
 const points = calibrationPoints(await loadFamilies());
 
@@ -19,10 +16,6 @@ describe('calibration', () => {
 
   test.runIf(points.length > 0)('committed κ equals a fresh fit on every shared family', () => {
     const fit = calibrate(points, 0.95);
-    if (process.env.DAREKIT_WRITE_CALIBRATION === '1') {
-      writeFileSync(new URL('../../src/predict/calibration.ts', import.meta.url), renderCalibrationModule(fit, COMMAND));
-      console.log(JSON.stringify(fit, null, 1));
-    }
     expect(KAPPA).toBeCloseTo(fit.kappa, 4);
     for (const r of fit.residuals) expect(r.gridSteps, `${r.family}/${r.model}`).toBeLessThanOrEqual(1);
   });
