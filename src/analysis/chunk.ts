@@ -11,8 +11,10 @@ export interface StatsKernelExports {
   decode_bf16(src: number, dst: number, n: number): void;
   /** decode_f16(src: usize, dst: usize, n: i32): void */
   decode_f16(src: number, dst: number, n: number): void;
-  /** stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: usize, hist: usize, energy: usize): void */
-  stats_delta(base: number, ft: number, delta: number, n: number, out: number, hist: number, energy: number): void;
+  /** stats_base_sq(base: usize, n: i32, out: usize): void */
+  stats_base_sq(base: number, n: number, out: number): void;
+  /** stats_delta(base: usize, ft: usize, delta: usize, n: i32, baseSq: usize, out: usize, hist: usize, energy: usize): void */
+  stats_delta(base: number, ft: number, delta: number, n: number, baseSq: number, out: number, hist: number, energy: number): void;
   /** stats_pair(da: usize, db: usize, n: i32, out: usize): void */
   stats_pair(da: number, db: number, n: number, out: number): void;
   /** stats_u64_to_f64(src: usize, dst: usize, n: i32): void */
@@ -20,7 +22,7 @@ export interface StatsKernelExports {
 }
 
 /** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
-export const STATS_KERNEL_EXPORTS = ['stats_delta', 'stats_pair', 'stats_u64_to_f64'] as const satisfies readonly (keyof StatsKernelExports)[];
+export const STATS_KERNEL_EXPORTS = ['stats_base_sq', 'stats_delta', 'stats_pair', 'stats_u64_to_f64'] as const satisfies readonly (keyof StatsKernelExports)[];
 
 /** Where one tensor's bytes are in one model (inputs[0] is the base). */
 export interface TensorSource {
@@ -135,8 +137,9 @@ export class ChunkProcessor {
     for (let m = 0; m <= k; m++) bytes += this.load(task.inputs[m]!, task.start, n, L.models + m * L.bufBytes);
     const ex = this.kernel.exports;
     const blocks = Math.ceil(n / STATS_BLOCK);
+    ex.stats_base_sq(L.models, n, L.baseSq);
     for (let i = 0; i < k; i++) {
-      ex.stats_delta(L.models, L.models + (i + 1) * L.bufBytes, L.deltas + i * L.bufBytes, n, L.deltaOut + i * L.deltaOutBytes, L.hist + i * HIST_BINS * 4, L.energyU64 + i * HIST_BINS * 8);
+      ex.stats_delta(L.models, L.models + (i + 1) * L.bufBytes, L.deltas + i * L.bufBytes, n, L.baseSq, L.deltaOut + i * L.deltaOutBytes, L.hist + i * HIST_BINS * 4, L.energyU64 + i * HIST_BINS * 8);
     }
     let p = 0;
     for (let a = 0; a < k; a++) {
@@ -171,11 +174,12 @@ function planLayout(k: number, maxCount: number) {
   const pairOutBytes = align(blocks * PAIR_FIELDS * 8);
   const models = 1024;
   const deltas = models + (k + 1) * bufBytes;
-  const deltaOut = deltas + k * bufBytes;
+  const baseSq = deltas + k * bufBytes;
+  const deltaOut = baseSq + align(blocks * 8);
   const pairOut = deltaOut + k * deltaOutBytes;
   const hist = pairOut + Math.max(1, pairCount(k)) * pairOutBytes;
   const energyU64 = hist + align(k * HIST_BINS * 4);
   const energyF64 = energyU64 + k * HIST_BINS * 8;
   const end = energyF64 + k * HIST_BINS * 8;
-  return { maxCount, bufBytes, deltaOutBytes, pairOutBytes, models, deltas, deltaOut, pairOut, hist, energyU64, energyF64, end };
+  return { maxCount, bufBytes, deltaOutBytes, pairOutBytes, models, deltas, baseSq, deltaOut, pairOut, hist, energyU64, energyF64, end };
 }

@@ -26,10 +26,13 @@ export function binHi(j: number): number {
   return f32[0]!;
 }
 
-/** Factor turning a bin's kernel energy (Σ ⌊m²/2²⁴⌋) into Σ Δ²: 2²⁴ · 2^(2·(max(e,1) − 150)), e = j >>> 5. */
+/**
+ * Factor turning a bin's kernel energy (Σ ⌊m²/2²⁴⌋, m = 24-bit significand with the implicit bit) into Σ Δ²:
+ * 2²⁴ · 2^(2·(e − 150)), e = j >>> 5. Bins below 2⁻¹²⁶ (e = 0: zero and subnormal |Δ|) count as energy 0.
+ */
 export function energyScale(j: number): number {
-  const e = Math.max(j >>> 5, 1);
-  return 2 ** (24 + 2 * (e - 150));
+  const e = j >>> 5;
+  return e === 0 ? 0 : 2 ** (24 + 2 * (e - 150));
 }
 
 /** An empty histogram. */

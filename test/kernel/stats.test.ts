@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/analysis/chunk.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsDeltaRef, statsPairRef } from '../../src/kernel/reference/stats.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsBaseSqRef, statsDeltaRef, statsPairRef } from '../../src/kernel/reference/stats.js';
 import { instantiateKernel, kernelModule } from '../../src/kernel/wasm.js';
 
 /** A float32 value drawn to hit the kernel's edge cases: zeros of both signs, subnormals, NaN, ±Inf, huge, typical deltas. */
@@ -34,26 +34,31 @@ describe('stats kernel (wasm) vs scalar reference', () => {
         const blocks = Math.ceil(n / STATS_BLOCK);
         const P = { base: 1024, ft: 1024 + 4 * n, ft2: 1024 + 8 * n, d1: 1024 + 12 * n, d2: 1024 + 16 * n };
         const outA = Math.ceil((1024 + 20 * n) / 64) * 64 + 64, outB = outA + blocks * DELTA_FIELDS * 8, outP = outB + blocks * DELTA_FIELDS * 8;
-        const hist = outP + blocks * PAIR_FIELDS * 8, eU = hist + HIST_BINS * 4, eF = eU + HIST_BINS * 8;
+        const bsq = outP + blocks * PAIR_FIELDS * 8;
+        const hist = bsq + blocks * 8, eU = hist + HIST_BINS * 4, eF = eU + HIST_BINS * 8;
         k.ensure(eF + HIST_BINS * 8 + 64);
         const mem = k.memory.buffer;
         new Uint8Array(mem).fill(0, hist, eF);
         new Float32Array(mem, P.base, n).set(base);
         new Float32Array(mem, P.ft, n).set(ft);
         new Float32Array(mem, P.ft2, n).set(ft2);
-        k.exports.stats_delta(P.base, P.ft, P.d1, n, outA, hist, eU);
+        k.exports.stats_base_sq(P.base, n, bsq);
+        k.exports.stats_delta(P.base, P.ft, P.d1, n, bsq, outA, hist, eU);
         const histGot = new Uint32Array(mem, hist, HIST_BINS).slice();
         k.exports.stats_u64_to_f64(eU, eF, HIST_BINS);
         const energyGot = new Float64Array(mem, eF, HIST_BINS).slice();
         new Uint32Array(mem, hist, HIST_BINS).fill(0);
-        k.exports.stats_delta(P.base, P.ft2, P.d2, n, outB, hist, eU);
+        k.exports.stats_delta(P.base, P.ft2, P.d2, n, bsq, outB, hist, eU);
         k.exports.stats_pair(P.d1, P.d2, n, outP);
 
         const d1 = new Float32Array(n), d2 = new Float32Array(n);
         const refA = new Float64Array(blocks * DELTA_FIELDS), refB = new Float64Array(blocks * DELTA_FIELDS), refP = new Float64Array(blocks * PAIR_FIELDS);
         const refHist = new Uint32Array(HIST_BINS), refEnergy = new Float64Array(HIST_BINS);
-        statsDeltaRef(base, ft, d1, n, refA, refHist, refEnergy);
-        statsDeltaRef(base, ft2, d2, n, refB, new Uint32Array(HIST_BINS), new Float64Array(HIST_BINS));
+        const refBsq = new Float64Array(blocks);
+        statsBaseSqRef(base, n, refBsq);
+        expect(bitsF64(new Float64Array(mem, bsq, blocks))).toEqual(bitsF64(refBsq));
+        statsDeltaRef(base, ft, d1, n, refBsq, refA, refHist, refEnergy);
+        statsDeltaRef(base, ft2, d2, n, refBsq, refB, new Uint32Array(HIST_BINS), new Float64Array(HIST_BINS));
         statsPairRef(d1, d2, n, refP);
 
         expect(bitsF64(new Float64Array(mem, outA, blocks * DELTA_FIELDS))).toEqual(bitsF64(refA));

@@ -9,8 +9,6 @@ const BLOCK: i32 = 4096;
 const DELTA_FIELDS: i32 = 14;
 /** f64 fields per block of stats_pair. */
 const PAIR_FIELDS: i32 = 5;
-/** Histogram bins: the f32 bits of |Δ| shifted right by 18 (exponent + top 5 mantissa bits). */
-const BINS: i32 = 8192;
 /** Largest f32 ≤ 0.002 and ≤ 0.005: so an f32 compare equals the exact float64 compare with 0.002 / 0.005. */
 const T0002: f32 = reinterpret<f32>(0x3b03126e);
 const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
@@ -23,12 +21,41 @@ const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
 
+/** Σ b² of one block in the lane order above; masked: only where Δ = f − b is finite. */
+function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
+  const inf = f32x4.splat(Infinity);
+  const len4 = len & ~3;
+  let s = f64x2.splat(0);
+  for (let i = 0; i < len4; i += 4) {
+    let bv = v128.load(pb + (<usize>i << 2));
+    if (masked) bv = v128.and(bv, f32x4.lt(f32x4.abs(f32x4.sub(v128.load(pf + (<usize>i << 2)), bv)), inf));
+    const bl = f64x2.promote_low_f32x4(bv), bh = f64x2.promote_low_f32x4(hi2lo(bv));
+    s = f64x2.add(f64x2.add(s, f64x2.mul(bl, bl)), f64x2.mul(bh, bh));
+  }
+  let s0 = f64x2.extract_lane(s, 0), s1 = f64x2.extract_lane(s, 1);
+  for (let i = len4; i < len; i++) {
+    const b = load<f32>(pb + (<usize>i << 2));
+    if (masked && !(abs(load<f32>(pf + (<usize>i << 2)) - b) < Infinity)) continue;
+    const q = <f64>b * <f64>b;
+    if ((i & 1) == 0) s0 += q; else s1 += q;
+  }
+  return s0 + s1;
+}
+
+/** Σ base² per block of n values (one f64 per block at out): shared by every fine-tune's stats_delta. */
+export function stats_base_sq(base: usize, n: i32, out: usize): void {
+  for (let b0 = 0; b0 < n; b0 += BLOCK) {
+    store<f64>(out + (<usize>(b0 / BLOCK) << 3), sumSqBlock(base + (<usize>b0 << 2), 0, min(BLOCK, n - b0), false));
+  }
+}
+
 /**
  * Δ = ft − base over n f32 values; writes masked Δ (0 where non-finite) to delta, one record of DELTA_FIELDS f64
- * per block to out, and adds each finite |Δ| to hist (u32 counts) and energy (u64: Σ ⌊m²/2²⁴⌋, m = the 24-bit
- * significand). Record: nonFinite, ΣΔ, ΣΔ², Σ|Δ|, ΣΔ³, ΣΔ⁴, max|Δ|, Σbase², Σft², #Δ>0, #Δ<0, #Δ=0, #|Δ|≤0.002, #|Δ|≤0.005.
+ * per block to out, and adds each finite |Δ| to hist (u32 counts) and energy (u64: Σ ⌊m²/2²⁴⌋ with
+ * m = (bits & 0x7fffff) | 0x800000: right for normal floats; the bins below 2⁻¹²⁶, bin 0 with the zeros among
+ * them, get energy 0 in analysis/histogram.ts). baseSq holds stats_base_sq's records for the same values. Record: nonFinite, ΣΔ, ΣΔ², Σ|Δ|, ΣΔ³, ΣΔ⁴, max|Δ|, Σbase², Σft², #Δ>0, #Δ<0, #Δ=0, #|Δ|≤0.002, #|Δ|≤0.005.
  */
-export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: usize, hist: usize, energy: usize): void {
+export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, baseSq: usize, out: usize, hist: usize, energy: usize): void {
   const inf = f32x4.splat(Infinity);
   const zf = f32x4.splat(0);
   const t1 = f32x4.splat(T0002);
@@ -37,8 +64,8 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
     const len = min(BLOCK, n - b0);
     const len4 = len & ~3;
     let s1 = f64x2.splat(0), s2 = f64x2.splat(0), sa = f64x2.splat(0), s3 = f64x2.splat(0), s4 = f64x2.splat(0);
-    let sb = f64x2.splat(0), sf = f64x2.splat(0);
-    let cNf = i32x4.splat(0), cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cZero = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0);
+    let sf = f64x2.splat(0);
+    let cNf = i32x4.splat(0), cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0);
     let vmax = f32x4.splat(0);
     const pb = base + (<usize>b0 << 2), pf = ft + (<usize>b0 << 2), pd = delta + (<usize>b0 << 2);
     for (let i = 0; i < len4; i += 4) {
@@ -53,10 +80,10 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
       cNf = i32x4.sub(cNf, v128.not(fin));
       cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
       cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
-      cZero = i32x4.sub(cZero, v128.and(f32x4.eq(d, zf), fin));
-      cT1 = i32x4.sub(cT1, v128.and(f32x4.le(ad, t1), fin));
-      cT2 = i32x4.sub(cT2, v128.and(f32x4.le(ad, t2), fin));
-      vmax = f32x4.max(vmax, ad);
+      // masked entries are 0, so they count as ≤ 0.002 here and are taken back out below
+      cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
+      cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
+      vmax = f32x4.pmax(vmax, ad); // no NaN here (masked), so the cheap pseudo-max is exact
       const dl = f64x2.promote_low_f32x4(d), dh = f64x2.promote_low_f32x4(hi2lo(d));
       const ql = f64x2.mul(dl, dl), qh = f64x2.mul(dh, dh);
       s1 = f64x2.add(f64x2.add(s1, dl), dh);
@@ -64,10 +91,8 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
       sa = f64x2.add(f64x2.add(sa, f64x2.abs(dl)), f64x2.abs(dh));
       s3 = f64x2.add(f64x2.add(s3, f64x2.mul(ql, dl)), f64x2.mul(qh, dh));
       s4 = f64x2.add(f64x2.add(s4, f64x2.mul(ql, ql)), f64x2.mul(qh, qh));
-      const bm = v128.and(bv, fin), fm = v128.and(fv, fin);
-      const bl = f64x2.promote_low_f32x4(bm), bh = f64x2.promote_low_f32x4(hi2lo(bm));
+      const fm = v128.and(fv, fin);
       const fl = f64x2.promote_low_f32x4(fm), fh = f64x2.promote_low_f32x4(hi2lo(fm));
-      sb = f64x2.add(f64x2.add(sb, f64x2.mul(bl, bl)), f64x2.mul(bh, bh));
       sf = f64x2.add(f64x2.add(sf, f64x2.mul(fl, fl)), f64x2.mul(fh, fh));
     }
     // lanes to scalars; the tail (only in a tensor's last block) continues each lane in element order
@@ -76,9 +101,8 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
     let aa_0 = f64x2.extract_lane(sa, 0), aa_1 = f64x2.extract_lane(sa, 1);
     let a3_0 = f64x2.extract_lane(s3, 0), a3_1 = f64x2.extract_lane(s3, 1);
     let a4_0 = f64x2.extract_lane(s4, 0), a4_1 = f64x2.extract_lane(s4, 1);
-    let ab_0 = f64x2.extract_lane(sb, 0), ab_1 = f64x2.extract_lane(sb, 1);
     let af_0 = f64x2.extract_lane(sf, 0), af_1 = f64x2.extract_lane(sf, 1);
-    let nNf = hsumI(cNf), nPos = hsumI(cPos), nNeg = hsumI(cNeg), nZero = hsumI(cZero), nT1 = hsumI(cT1), nT2 = hsumI(cT2);
+    let nNf = hsumI(cNf), nPos = hsumI(cPos), nNeg = hsumI(cNeg), nT1 = hsumI(cT1) - nNf, nT2 = hsumI(cT2) - nNf;
     let mx = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
     for (let i = len4; i < len; i++) {
       const off = <usize>i << 2;
@@ -87,15 +111,15 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
       if (!(abs(raw) < Infinity)) { store<f32>(pd + off, 0); nNf += 1; continue; }
       store<f32>(pd + off, raw);
       const ad = abs(raw);
-      if (raw > 0) nPos += 1; else if (raw < 0) nNeg += 1; else nZero += 1;
+      if (raw > 0) nPos += 1; else if (raw < 0) nNeg += 1;
       if (ad <= T0002) nT1 += 1;
       if (ad <= T0005) nT2 += 1;
       mx = max(mx, ad);
-      const d = <f64>raw, q = d * d, bd = <f64>bs, fd = <f64>fs;
+      const d = <f64>raw, q = d * d, fd = <f64>fs;
       if ((i & 1) == 0) {
-        a1_0 += d; a2_0 += q; aa_0 += abs(d); a3_0 += q * d; a4_0 += q * q; ab_0 += bd * bd; af_0 += fd * fd;
+        a1_0 += d; a2_0 += q; aa_0 += abs(d); a3_0 += q * d; a4_0 += q * q; af_0 += fd * fd;
       } else {
-        a1_1 += d; a2_1 += q; aa_1 += abs(d); a3_1 += q * d; a4_1 += q * q; ab_1 += bd * bd; af_1 += fd * fd;
+        a1_1 += d; a2_1 += q; aa_1 += abs(d); a3_1 += q * d; a4_1 += q * q; af_1 += fd * fd;
       }
     }
     const rec = out + (<usize>(b0 / BLOCK) * <usize>DELTA_FIELDS << 3);
@@ -106,11 +130,11 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
     store<f64>(rec, a3_0 + a3_1, 32);
     store<f64>(rec, a4_0 + a4_1, 40);
     store<f64>(rec, <f64>mx, 48);
-    store<f64>(rec, ab_0 + ab_1, 56);
+    store<f64>(rec, nNf == 0 ? load<f64>(baseSq + (<usize>(b0 / BLOCK) << 3)) : sumSqBlock(pb, pf, len, true), 56);
     store<f64>(rec, af_0 + af_1, 64);
     store<f64>(rec, nPos, 72);
     store<f64>(rec, nNeg, 80);
-    store<f64>(rec, nZero, 88);
+    store<f64>(rec, <f64>len - nNf - nPos - nNeg, 88);
     store<f64>(rec, nT1, 96);
     store<f64>(rec, nT2, 104);
     // histogram of |Δ|: non-finite entries were stored as 0 and are taken back out of bin 0 below
@@ -119,12 +143,12 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, out: u
       const bin = <usize>(bits >>> 18);
       const hp = hist + (bin << 2);
       store<u32>(hp, load<u32>(hp) + 1);
-      let m = <u64>(bits & 0x7fffff);
-      if ((bits >>> 23) != 0) m |= 0x800000;
+      const m = <u64>((bits & 0x7fffff) | 0x800000);
       const ep = energy + (bin << 3);
       store<u64>(ep, load<u64>(ep) + ((m * m) >>> 24));
     }
     store<u32>(hist, load<u32>(hist) - <u32>nNf);
+    store<u64>(energy, load<u64>(energy) - (<u64>nNf << 22)); // and their ⌊2⁴⁶/2²⁴⌋ each
   }
 }
 
@@ -148,7 +172,7 @@ export function stats_pair(da: usize, db: usize, n: i32, out: usize): void {
       const conf = v128.and(both, i32x4.lt_s(v128.xor(a, b), zi));
       cBoth = i32x4.sub(cBoth, both);
       cConf = i32x4.sub(cConf, conf);
-      const mn = f32x4.min(f32x4.abs(a), f32x4.abs(b));
+      const mn = f32x4.pmin(f32x4.abs(a), f32x4.abs(b)); // no NaN (masked): pseudo-min is exact
       const mc = v128.and(mn, conf);
       const al = f64x2.promote_low_f32x4(a), ah = f64x2.promote_low_f32x4(hi2lo(a));
       const bl = f64x2.promote_low_f32x4(b), bh = f64x2.promote_low_f32x4(hi2lo(b));

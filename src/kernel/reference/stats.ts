@@ -1,7 +1,8 @@
 /**
  * Scalar TypeScript reference of the stats kernel (src/kernel/assembly/stats.ts). It sums in exactly the kernel's
  * order — per block of STATS_BLOCK elements, two float64 lanes by element parity, lane 0 + lane 1 at the block
- * end — so its results equal the wasm kernel's bit for bit.
+ * end; Σ base² shared across fine-tunes unless the block has non-finite entries — so its results equal the wasm
+ * kernel's bit for bit.
  */
 
 /** Elements per summation block; chunk starts must be multiples of it. */
@@ -37,33 +38,47 @@ function fromBits(b: number): number {
 export const T0002 = fromBits(0x3b03126e);
 export const T0005 = fromBits(0x3ba3d70a);
 
+/** Σ b² of one block in the kernel's lane order (element parity), only where keep(i). */
+function sumSqBlockRef(b: Float32Array, from: number, len: number, keep: (i: number) => boolean): number {
+  const s = [0, 0];
+  for (let i = 0; i < len; i++) if (keep(i)) s[i & 1]! += b[from + i]! * b[from + i]!;
+  return s[0]! + s[1]!;
+}
+
+/** Reference of stats_base_sq: Σ base² per block. */
+export function statsBaseSqRef(base: Float32Array, n: number, out: Float64Array): void {
+  for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) out[b0 / STATS_BLOCK] = sumSqBlockRef(base, b0, Math.min(STATS_BLOCK, n - b0), () => true);
+}
+
 /** Reference of stats_delta: see the kernel for the record layout; energy accumulates Σ ⌊m²/2²⁴⌋ as float64. */
-export function statsDeltaRef(base: Float32Array, ft: Float32Array, delta: Float32Array, n: number, out: Float64Array, hist: Uint32Array, energy: Float64Array): void {
+export function statsDeltaRef(base: Float32Array, ft: Float32Array, delta: Float32Array, n: number, baseSq: Float64Array, out: Float64Array, hist: Uint32Array, energy: Float64Array): void {
   for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) {
     const len = Math.min(STATS_BLOCK, n - b0);
-    const a1 = [0, 0], a2 = [0, 0], aa = [0, 0], a3 = [0, 0], a4 = [0, 0], ab = [0, 0], af = [0, 0];
-    let nNf = 0, nPos = 0, nNeg = 0, nZero = 0, nT1 = 0, nT2 = 0, mx = 0;
+    const a1 = [0, 0], a2 = [0, 0], aa = [0, 0], a3 = [0, 0], a4 = [0, 0], af = [0, 0];
+    const finite = new Uint8Array(len);
+    let nNf = 0, nPos = 0, nNeg = 0, nT1 = 0, nT2 = 0, mx = 0;
     for (let i = 0; i < len; i++) {
       const bs = base[b0 + i]!, fs = ft[b0 + i]!;
       const raw = Math.fround(fs - bs);
       if (!(Math.abs(raw) < Infinity)) { delta[b0 + i] = 0; nNf++; continue; }
+      finite[i] = 1;
       delta[b0 + i] = raw;
       const ad = Math.abs(raw);
-      if (raw > 0) nPos++; else if (raw < 0) nNeg++; else nZero++;
+      if (raw > 0) nPos++; else if (raw < 0) nNeg++;
       if (ad <= T0002) nT1++;
       if (ad <= T0005) nT2++;
       mx = Math.max(mx, ad);
       const q = raw * raw, l = i & 1;
-      a1[l]! += raw; a2[l]! += q; aa[l]! += ad; a3[l]! += q * raw; a4[l]! += q * q; ab[l]! += bs * bs; af[l]! += fs * fs;
+      a1[l]! += raw; a2[l]! += q; aa[l]! += ad; a3[l]! += q * raw; a4[l]! += q * q; af[l]! += fs * fs;
       const bits = bitsOf(raw) & 0x7fffffff;
       const bin = bits >>> 18;
       hist[bin]!++;
-      let m = bits & 0x7fffff;
-      if (bits >>> 23 !== 0) m |= 0x800000;
+      const m = (bits & 0x7fffff) | 0x800000;
       energy[bin]! += Math.floor((m * m) / 16777216);
     }
+    const sqBase = nNf === 0 ? baseSq[b0 / STATS_BLOCK]! : sumSqBlockRef(base, b0, len, (i) => finite[i] === 1);
     const r = (b0 / STATS_BLOCK) * DELTA_FIELDS;
-    const rec = [nNf, a1[0]! + a1[1]!, a2[0]! + a2[1]!, aa[0]! + aa[1]!, a3[0]! + a3[1]!, a4[0]! + a4[1]!, mx, ab[0]! + ab[1]!, af[0]! + af[1]!, nPos, nNeg, nZero, nT1, nT2];
+    const rec = [nNf, a1[0]! + a1[1]!, a2[0]! + a2[1]!, aa[0]! + aa[1]!, a3[0]! + a3[1]!, a4[0]! + a4[1]!, mx, sqBase, af[0]! + af[1]!, nPos, nNeg, len - nNf - nPos - nNeg, nT1, nT2];
     for (let k = 0; k < DELTA_FIELDS; k++) out[r + k] = rec[k]!;
   }
 }
