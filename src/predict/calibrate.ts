@@ -1,6 +1,7 @@
 // Calibration: re-derive the error model's constant κ from measured ground truth (families/*/truth.json) and
-// the weight statistics of the same fine-tunes. Pure functions; the file I/O lives in calibrate-cli.ts.
-import { linearRegression, mean, rootMeanSquare } from 'simple-statistics';
+// the weight statistics of the same fine-tunes. Pure functions; the I/O lives in calibration-data.ts and
+// calibrate-cli.ts.
+import { linearRegression, rootMeanSquare } from 'simple-statistics';
 import { crossingDropRate, DROP_RATE_GRID, safeDropRate } from './error-model.js';
 
 /** One calibration point: a fine-tune's block relative norm and its measured retained-gain sweep. */
@@ -94,11 +95,6 @@ export function calibrate(points: CalibrationPoint[], tolerance = 0.95): Calibra
     freeExponent: { alpha: 1 + reg.m, intercept: reg.b },
     leaveOneOut,
   };
-}
-
-/** Mean absolute grid-step error of a fit (a one-number summary for the README). */
-export function meanGridError(fit: CalibrationFit): number {
-  return mean(fit.residuals.map((x) => x.gridSteps));
 }
 
 /** The TypeScript source of src/predict/calibration.ts holding the fitted constant. */
