@@ -109,7 +109,7 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   const tuned = await tune({ analysisDir, finetunes: tuneInputs, out: merged, recipePath: join(out, 'recipe.yml') });
   lines.push(`3. tune     ${secs(t)}  ${tuned.recipe.models.map((m) => m.model).join(' + ')} → ${show(merged)}/ (${tuned.recipe.method}, seed ${tuned.recipe.seed})`);
   for (const m of tuned.recipe.models) {
-    lines.push(`   ${pad(m.model, 16)}weight ${m.weight}, density ${m.density.value}${m.density.rules.length ? ` (per layer: ${m.density.rules.map((r) => `${r.filter} ${r.value}`).join(', ')})` : ''}`);
+    lines.push(`   ${pad(m.model, 16)}weight ${m.weight}, density ${m.density.value}${m.density.rules.length ? ` (per layer: ${m.density.rules.map((r) => `${r.filter}: ${r.value}`).join(', ')})` : ''}`);
   }
   lines.push(`   recipe: ${show(tuned.recipePath)} — reproduce with: darekit merge ${show(tuned.recipePath)} --out DIR`);
   lines.push(`   verdict on this pair: ${tuned.predictions.set.verdict} — ${verdictReason(tuned.predictions.set)}`);

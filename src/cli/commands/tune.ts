@@ -50,7 +50,7 @@ export function tuneJson(r: TuneResult): Record<string, unknown> {
 export function tuneText(r: TuneResult): string {
   const lines = [`recipe: ${r.recipePath}`, `merged model: ${r.outDir} (${r.recipe.method}, seed ${r.recipe.seed}, ${r.merge.seconds.toFixed(1)} s)`, `analysis: ${r.analysisDir}${r.analysisReused ? ' (reused)' : ''}`];
   for (const m of r.recipe.models) {
-    const layers = m.density.rules.length ? ` (per layer: ${m.density.rules.map((q) => `${q.filter} ${q.value}`).join(', ')})` : '';
+    const layers = m.density.rules.length ? ` (per layer: ${m.density.rules.map((q) => `${q.filter}: ${q.value}`).join(', ')})` : '';
     lines.push(`  ${m.model}: weight ${m.weight}, density ${m.density.value}${layers}`);
   }
   for (const n of r.recipe.notes) lines.push(`note: ${n}`);
