@@ -1,7 +1,8 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { inputError, runtimeError } from '../errors.js';
+import { runtimeError } from '../errors.js';
 import { decodeToF32 } from '../io/codec.js';
-import { bytesPerElement, type MathDtype } from '../io/dtypes.js';
+import { bytesPerElement } from '../io/dtypes.js';
+import { OpenFiles } from '../io/open-files.js';
+import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
@@ -24,13 +25,8 @@ export interface StatsKernelExports {
 /** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
 export const STATS_KERNEL_EXPORTS = ['stats_base_sq', 'stats_delta', 'stats_pair', 'stats_u64_to_f64'] as const satisfies readonly (keyof StatsKernelExports)[];
 
-/** Where one tensor's bytes are in one model (inputs[0] is the base). */
-export interface TensorSource {
-  file: string;
-  byteOffset: number;
-  dtype: MathDtype;
-  name: string;
-}
+/** Where one tensor's bytes are in one model (inputs[0] is the base); LoRA adapters give virtual F32 tensors. */
+export type TensorSource = TensorLocation;
 
 /** One unit of work: elements [start, start+count) of one tensor in the base and every fine-tune. */
 export interface ChunkTask {
@@ -65,7 +61,7 @@ export function pairCount(k: number): number {
 /** Runs chunks of the stats pass on its own kernel instance; owns the descriptors it opens. */
 export class ChunkProcessor {
   private readonly kernel: KernelInstance<StatsKernelExports>;
-  private readonly fds = new Map<string, number>();
+  private readonly files = new OpenFiles();
   private scratch = new Uint8Array(0);
   private readonly layout: ReturnType<typeof planLayout>;
 
@@ -76,30 +72,8 @@ export class ChunkProcessor {
     this.kernel.ensure(this.layout.end);
   }
 
-  private fd(file: string): number {
-    let fd = this.fds.get(file);
-    if (fd === undefined) {
-      try {
-        fd = openSync(file, 'r');
-      } catch (err) {
-        throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
-      }
-      this.fds.set(file, fd);
-    }
-    return fd;
-  }
-
   private readInto(src: TensorSource, start: number, count: number, dst: Uint8Array): void {
-    const bpe = bytesPerElement(src.dtype);
-    const len = count * bpe;
-    const fd = this.fd(src.file);
-    const pos = src.byteOffset + start * bpe;
-    let done = 0;
-    while (done < len) {
-      const n = readSync(fd, dst, done, len - done, pos + done);
-      if (n === 0) throw inputError(`${src.file}: unexpected end of file while reading tensor "${src.name}" (the file changed or is truncated)`);
-      done += n;
-    }
+    readTensorBytes(src, start, count, dst, this.files);
   }
 
   /** Read the chunk of one model and decode it to f32 at ptr (in place: raw bytes go to the upper half). */
@@ -139,29 +113,31 @@ export class ChunkProcessor {
     const blocks = Math.ceil(n / STATS_BLOCK);
     ex.stats_base_sq(L.models, n, L.baseSq);
     for (let i = 0; i < k; i++) {
-      ex.stats_delta(L.models, L.models + (i + 1) * L.bufBytes, L.deltas + i * L.bufBytes, n, L.baseSq, L.deltaOut + i * L.deltaOutBytes, L.hist + i * HIST_BINS * 4, L.energyU64 + i * HIST_BINS * 8);
+      ex.stats_delta(L.models, L.models + (i + 1) * L.bufBytes, L.deltas + i * L.bufBytes, n, L.baseSq, L.deltaOut + i * L.deltaOutBytes, L.hist + 4 * i * HIST_BINS * 4, L.energyU64 + 4 * i * HIST_BINS * 8);
     }
     let p = 0;
     for (let a = 0; a < k; a++) {
       for (let b = a + 1; b < k; b++, p++) ex.stats_pair(L.deltas + a * L.bufBytes, L.deltas + b * L.bufBytes, n, L.pairOut + p * L.pairOutBytes);
     }
-    ex.stats_u64_to_f64(L.energyU64, L.energyF64, k * HIST_BINS);
+    for (let i = 0; i < k; i++) ex.stats_u64_to_f64(L.energyU64 + 4 * i * HIST_BINS * 8, L.energyF64 + i * HIST_BINS * 8, HIST_BINS);
     const mem = this.kernel.memory.buffer;
     const delta = new Float64Array(k * blocks * DELTA_FIELDS);
     for (let i = 0; i < k; i++) delta.set(new Float64Array(mem, L.deltaOut + i * L.deltaOutBytes, blocks * DELTA_FIELDS), i * blocks * DELTA_FIELDS);
     const pair = new Float64Array(p * blocks * PAIR_FIELDS);
     for (let j = 0; j < p; j++) pair.set(new Float64Array(mem, L.pairOut + j * L.pairOutBytes, blocks * PAIR_FIELDS), j * blocks * PAIR_FIELDS);
-    const histView = new Uint32Array(mem, L.hist, k * HIST_BINS);
-    const hist = histView.slice();
-    histView.fill(0);
+    const hist = new Uint32Array(k * HIST_BINS);
+    for (let i = 0; i < k; i++) {
+      const view = new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS);
+      hist.set(view, i * HIST_BINS);
+      view.fill(0);
+    }
     const energy = new Float64Array(mem, L.energyF64, k * HIST_BINS).slice();
     return { seq: task.seq, tensor: task.tensor, delta, pair, hist, energy, bytes };
   }
 
   /** Close every descriptor this processor opened. */
   close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    this.files.close();
   }
 }
 
@@ -178,8 +154,9 @@ function planLayout(k: number, maxCount: number) {
   const deltaOut = baseSq + align(blocks * 8);
   const pairOut = deltaOut + k * deltaOutBytes;
   const hist = pairOut + Math.max(1, pairCount(k)) * pairOutBytes;
-  const energyU64 = hist + align(k * HIST_BINS * 4);
-  const energyF64 = energyU64 + k * HIST_BINS * 8;
+  // the kernel uses 4 copies of each histogram (the result lands in copy 0); fine-tune i's copies start at i·4·BINS
+  const energyU64 = hist + align(4 * k * HIST_BINS * 4);
+  const energyF64 = energyU64 + 4 * k * HIST_BINS * 8;
   const end = energyF64 + k * HIST_BINS * 8;
   return { maxCount, bufBytes, deltaOutBytes, pairOutBytes, models, deltas, baseSq, deltaOut, pairOut, hist, energyU64, energyF64, end };
 }

@@ -35,10 +35,10 @@ describe('stats kernel (wasm) vs scalar reference', () => {
         const P = { base: 1024, ft: 1024 + 4 * n, ft2: 1024 + 8 * n, d1: 1024 + 12 * n, d2: 1024 + 16 * n };
         const outA = Math.ceil((1024 + 20 * n) / 64) * 64 + 64, outB = outA + blocks * DELTA_FIELDS * 8, outP = outB + blocks * DELTA_FIELDS * 8;
         const bsq = outP + blocks * PAIR_FIELDS * 8;
-        const hist = bsq + blocks * 8, eU = hist + HIST_BINS * 4, eF = eU + HIST_BINS * 8;
+        const hist = bsq + blocks * 8, eU = hist + 4 * HIST_BINS * 4, eF = eU + 4 * HIST_BINS * 8;
         k.ensure(eF + HIST_BINS * 8 + 64);
         const mem = k.memory.buffer;
-        new Uint8Array(mem).fill(0, hist, eF);
+        new Uint8Array(mem).fill(0, hist, eF + HIST_BINS * 8);
         new Float32Array(mem, P.base, n).set(base);
         new Float32Array(mem, P.ft, n).set(ft);
         new Float32Array(mem, P.ft2, n).set(ft2);
@@ -67,6 +67,9 @@ describe('stats kernel (wasm) vs scalar reference', () => {
         expect([...new Uint32Array(mem, P.d1, n)]).toEqual([...new Uint32Array(d1.buffer)]);
         expect([...histGot]).toEqual([...refHist]);
         expect([...energyGot]).toEqual([...refEnergy]);
+        // the kernel leaves its scratch histogram copies 1–3 zeroed for the next call
+        expect(new Uint32Array(mem, hist + HIST_BINS * 4, 3 * HIST_BINS).every((v) => v === 0)).toBe(true);
+        expect(new BigUint64Array(mem, eU + HIST_BINS * 8, 3 * HIST_BINS).every((v) => v === 0n)).toBe(true);
       }),
       { seed: 4242, numRuns: 40 },
     );

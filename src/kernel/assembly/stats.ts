@@ -21,6 +21,23 @@ const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
 
+/** Histogram bins per copy, and the byte size of one copy of the counts (u32) and energies (u64). */
+const BINS: i32 = 8192;
+const HIST_COPY: usize = <usize>BINS << 2;
+const ENERGY_COPY: usize = <usize>BINS << 3;
+
+/** Add the |Δ| at p to one histogram copy: count + 1, energy + ⌊m²/2²⁴⌋. */
+// @ts-ignore: decorator
+@inline function histOne(p: usize, hist: usize, energy: usize): void {
+  const bits = load<u32>(p) & 0x7fffffff;
+  const bin = <usize>(bits >>> 18);
+  const hp = hist + (bin << 2);
+  store<u32>(hp, load<u32>(hp) + 1);
+  const m = <u64>((bits & 0x7fffff) | 0x800000);
+  const ep = energy + (bin << 3);
+  store<u64>(ep, load<u64>(ep) + ((m * m) >>> 24));
+}
+
 /** Σ b² of one block in the lane order above; masked: only where Δ = f − b is finite. */
 function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
   const inf = f32x4.splat(Infinity);
@@ -53,7 +70,8 @@ export function stats_base_sq(base: usize, n: i32, out: usize): void {
  * Δ = ft − base over n f32 values; writes masked Δ (0 where non-finite) to delta, one record of DELTA_FIELDS f64
  * per block to out, and adds each finite |Δ| to hist (u32 counts) and energy (u64: Σ ⌊m²/2²⁴⌋ with
  * m = (bits & 0x7fffff) | 0x800000: right for normal floats; the bins below 2⁻¹²⁶, bin 0 with the zeros among
- * them, get energy 0 in analysis/histogram.ts). baseSq holds stats_base_sq's records for the same values. Record: nonFinite, ΣΔ, ΣΔ², Σ|Δ|, ΣΔ³, ΣΔ⁴, max|Δ|, Σbase², Σft², #Δ>0, #Δ<0, #Δ=0, #|Δ|≤0.002, #|Δ|≤0.005.
+ * them, get energy 0 in analysis/histogram.ts). hist and energy are 4 copies each (4·8192 entries, zero except
+ * copy 0 on entry; the result is in copy 0, copies 1–3 are left zero). baseSq holds stats_base_sq's records for the same values. Record: nonFinite, ΣΔ, ΣΔ², Σ|Δ|, ΣΔ³, ΣΔ⁴, max|Δ|, Σbase², Σft², #Δ>0, #Δ<0, #Δ=0, #|Δ|≤0.002, #|Δ|≤0.005.
  */
 export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, baseSq: usize, out: usize, hist: usize, energy: usize): void {
   const inf = f32x4.splat(Infinity);
@@ -137,18 +155,30 @@ export function stats_delta(base: usize, ft: usize, delta: usize, n: i32, baseSq
     store<f64>(rec, <f64>len - nNf - nPos - nNeg, 88);
     store<f64>(rec, nT1, 96);
     store<f64>(rec, nT2, 104);
-    // histogram of |Δ|: non-finite entries were stored as 0 and are taken back out of bin 0 below
-    for (let i = 0; i < len; i++) {
-      const bits = load<u32>(pd + (<usize>i << 2)) & 0x7fffffff;
-      const bin = <usize>(bits >>> 18);
-      const hp = hist + (bin << 2);
-      store<u32>(hp, load<u32>(hp) + 1);
-      const m = <u64>((bits & 0x7fffff) | 0x800000);
-      const ep = energy + (bin << 3);
-      store<u64>(ep, load<u64>(ep) + ((m * m) >>> 24));
+    // histogram of |Δ|: element i goes to copy i % 4, so runs of equal bins (BF16 deltas take few distinct values)
+    // do not chain store→load latencies; non-finite entries were stored as 0 and are taken back out of bin 0 below
+    let i = 0;
+    for (; i + 4 <= len; i += 4) {
+      histOne(pd + (<usize>i << 2), hist, energy);
+      histOne(pd + (<usize>i << 2) + 4, hist + HIST_COPY, energy + ENERGY_COPY);
+      histOne(pd + (<usize>i << 2) + 8, hist + 2 * HIST_COPY, energy + 2 * ENERGY_COPY);
+      histOne(pd + (<usize>i << 2) + 12, hist + 3 * HIST_COPY, energy + 3 * ENERGY_COPY);
     }
+    for (; i < len; i++) histOne(pd + (<usize>i << 2), hist, energy);
     store<u32>(hist, load<u32>(hist) - <u32>nNf);
     store<u64>(energy, load<u64>(energy) - (<u64>nNf << 22)); // and their ⌊2⁴⁶/2²⁴⌋ each
+  }
+  // fold copies 1–3 into copy 0 and clear them (modular sums: exact even if copy 0 wrapped below zero above)
+  for (let c: usize = 1; c < 4; c++) {
+    for (let j: usize = 0; j < <usize>BINS; j++) {
+      const hp = hist + c * HIST_COPY + (j << 2), ep = energy + c * ENERGY_COPY + (j << 3);
+      const hv = load<u32>(hp);
+      if (hv == 0) continue;
+      store<u32>(hist + (j << 2), load<u32>(hist + (j << 2)) + hv);
+      store<u64>(energy + (j << 3), load<u64>(energy + (j << 3)) + load<u64>(ep));
+      store<u32>(hp, 0);
+      store<u64>(ep, 0);
+    }
   }
 }
 
