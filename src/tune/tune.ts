@@ -148,7 +148,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         }
         rec.seconds = (performance.now() - t0) / 1000;
         trials.push(rec);
-        log(`trial ${trial}: scale ${p.scale} weights ${JSON.stringify(p.weights)} → ${rec.status === 'ok' ? `score ${rec.score}` : `${rec.status}: ${rec.stderrTail.split('\n').pop()}`}`);
+        log(`trial ${trial}: scale ${p.scale} weights ${JSON.stringify(p.weights)} → ${rec.status === 'ok' ? `score ${rec.score}` : `${rec.status}: ${rec.stderrTail.split('\n').slice(-2).join(' | ')}`}`);
         return rec.score;
       };
       const start: SearchPoint = { scale: 1, weights: Object.fromEntries(recipe0.models.map((m) => [m.model, m.weight])) };

@@ -11,6 +11,7 @@ import { verdictReason } from '../../tune/recipe.js';
 import { ProgressBar } from '../progress.js';
 import type { CommandOutput } from '../command.js';
 
+/** Declare `darekit demo`'s arguments and options. */
 export function configure(cmd: Command): void {
   cmd
     .option('--out <dir>', 'where the demo writes its analysis, merged model, recipe and report', 'reports/demo')
@@ -67,6 +68,7 @@ function bestMeasuredMerge(family: string, models: string[]): string | null {
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
+/** Run `darekit demo` and return its JSON and text output. */
 export async function run(_args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const t0 = performance.now();
   const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;

@@ -3,6 +3,7 @@ import { usageError } from '../../errors.js';
 import { writeReport } from '../../report/write.js';
 import type { CommandOutput } from '../command.js';
 
+/** Declare `darekit report`'s arguments and options. */
 export function configure(cmd: Command): void {
   cmd
     .argument('<dir>', 'analysis dir (from darekit analyze or tune)')
@@ -11,6 +12,7 @@ export function configure(cmd: Command): void {
     .option('--json', 'print one JSON object');
 }
 
+/** Run `darekit report` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   let tolerance: number | undefined;
   if (opts.tolerance !== undefined) {

@@ -4,6 +4,7 @@ import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
 import type { CommandOutput } from '../command.js';
 
+/** Declare `darekit tune`'s arguments and options. */
 export function configure(cmd: Command): void {
   cmd
     .argument('[finetunes...]', 'fine-tuned model dirs to merge (default with --analysis: all of its models)')
@@ -62,6 +63,7 @@ export function tuneText(r: TuneResult): string {
   return lines.join('\n');
 }
 
+/** Run `darekit tune` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const tolerance = num(opts.tolerance, '--tolerance', (n) => n > 0 && n < 1, 'a share in (0, 1), e.g. 0.95');
   const seed = num(opts.seed, '--seed', (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a seed (an integer from 0 to 4294967295)');
