@@ -8,6 +8,8 @@ export interface AnalyzeOptions extends AnalyzeModelsOptions {
   outDir: string;
   /** Replace an existing non-empty outDir. */
   force?: boolean;
+  /** Runs after the tables are written into the (still temporary) output dir, before it is renamed into place. */
+  beforeCommit?: (result: AnalysisResult, dir: string) => Promise<void>;
 }
 
 /**
@@ -19,6 +21,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   try {
     const result = await analyzeModels(opts);
     await writeAnalysisFiles(result, out.tempDir);
+    await opts.beforeCommit?.(result, out.tempDir);
     out.commit();
     return result;
   } finally {
