@@ -1,7 +1,8 @@
 import type { DensitySpec, Recipe } from './recipe.js';
 
 const q = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar
-const comment = (indent: string, text: string) => text.split('\n').map((l) => `${indent}# ${l}`);
+// Every comment line break becomes a new `#` line, so no note can end a comment early and inject YAML.
+const comment = (indent: string, text: string) => text.split(/\r\n|\r|\n/).map((l) => `${indent}# ${l}`);
 const n = (x: number) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
 
 function densityLines(d: DensitySpec, indent: string): string[] {
@@ -22,8 +23,8 @@ export function recipeToYaml(r: Recipe, header: string[] = []): string {
     '# Reproduce: darekit merge THIS_FILE --out DIR   (same seed → byte-identical output)',
     '#        or: mergekit-yaml THIS_FILE DIR        (mergekit has no mask seed and rescales DARE survivors by',
     '#            matching the L1 norm; darekit rescales by 1/density, as the DARE paper and the predictor do)',
-    ...header.map((h) => `# ${h}`),
-    ...r.notes.map((s) => `# ${s}`),
+    ...header.flatMap((h) => comment('', h)),
+    ...r.notes.flatMap((s) => comment('', s)),
     `merge_method: ${r.method}`,
     `base_model: ${q(r.base)}`,
     'models:',
