@@ -1,15 +1,17 @@
 // End to end: real analyses (shared family S, a generated 80-layer family) → predictions → dashboard and CLI.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { analyze } from '../../src/analysis/index.js';
 import { generateFamily } from '../../src/fixtures/family.js';
-import { loadDashboardData } from '../../src/dash/load.js';
+import { loadDashboardData, readAnalysisForDashboard } from '../../src/dash/load.js';
 import { Dashboard } from '../../src/dash/components/App.js';
 import { loadMergeConfig } from '../../src/merge/config.js';
+import { predict, writePredictions } from '../../src/predict/index.js';
+import { readAnalysis } from '../../src/store/analysis-store.js';
 import type { DashboardData } from '../../src/dash/model.js';
 import { KEYS, layerRowLines, mount, rowLabel } from './harness.js';
 
@@ -96,6 +98,24 @@ describe('family S (real checkpoints)', () => {
     expect(cfg.baseModel).toBe(resolve(`${S}/base`));
     expect(cfg.models.map((m) => m.path)).toEqual(s.models.map((m) => resolve(m.path)));
     rmSync(join(sDir, 'recipe.yml'));
+  });
+
+  test('the dashboard\'s loader reads exactly what readAnalysis reads, except the histograms it does not need', async () => {
+    const full = await readAnalysis(sDir);
+    const light = await readAnalysisForDashboard(sDir);
+    expect(full.histograms.length).toBeGreaterThan(0);
+    expect(light).toEqual({ ...full, histograms: [] });
+  });
+
+  test('the dashboard follows the stored predictions\' tolerance; --tolerance overrides it', async () => {
+    const copy = join(tmp, 'S-tol');
+    cpSync(sDir, copy, { recursive: true });
+    await writePredictions(copy, predict(await readAnalysis(copy), { tolerance: 0.9 }));
+    const stored = await loadDashboardData(copy);
+    expect(stored.tolerance).toBe(0.9);
+    const expected = predict(await readAnalysis(copy), { tolerance: 0.9 });
+    expect(stored.models.map((m) => m.recommendedDropRate)).toEqual(expected.models.map((m) => m.recommendedDropRate));
+    expect((await loadDashboardData(copy, { tolerance: 0.99 })).tolerance).toBe(0.99);
   });
 
   test('darekit dash DIR | cat prints the static summary and exits 0', () => {

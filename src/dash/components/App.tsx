@@ -53,8 +53,9 @@ export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: Dashboard
   const layout = computeLayout(size, pairCount);
   const rows = useMemo(() => sortRows(selectRows(model, filter), sortKey), [model, filter, sortKey]);
   const sel = Math.min(state.selected, Math.max(0, rows.length - 1));
-  const start = windowStart(state.offset, sel, layout.tableRows, rows.length);
-  const visible = layout.tableRows;
+  // a model with few layers gets a short table (not a screen of padding); filtering never grows it past that
+  const visible = Math.max(1, Math.min(layout.tableRows, Math.max(rows.length, model.layers.length)));
+  const start = windowStart(state.offset, sel, visible, rows.length);
 
   const saveRecipe = () => {
     dispatch({ type: 'message', text: `writing ${data.recipe.recipePath} …` });
@@ -111,7 +112,7 @@ export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: Dashboard
       layers={model.layers}
       offset={start}
       selected={sel}
-      visible={layout.tableRows}
+      visible={visible}
       width={layout.tableWidth}
       tensorMode={tensorMode}
       filter={filter}

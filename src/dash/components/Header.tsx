@@ -8,7 +8,7 @@ export const VERDICT_COLOR: Record<Verdict, string> = { ready: 'green', caution:
 /** Title line: base, set verdict and method, tolerance. */
 export function TitleLine({ data, width }: { data: DashboardData; width: number }) {
   const head = `darekit dash  base ${data.base}  `;
-  const tail = `  ${data.set.method}  tol ${data.tolerance}`;
+  const tail = `  method ${data.set.method}  tol ${data.tolerance}`;
   const badge = ` set ${verdictBadge(data.set.verdict)} `;
   const room = width - badge.length - tail.length;
   return (
