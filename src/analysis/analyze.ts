@@ -1,8 +1,9 @@
 import { basename, resolve } from 'node:path';
 import { inputError, usageError } from '../errors.js';
+import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { mathDtypeOf } from '../io/tensor-reader.js';
+import { locationOf } from '../io/tensor-reader.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
 import { pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
 import { assertHomologous } from '../io/homology.js';
@@ -80,7 +81,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const chunk = Math.ceil(chunkReq / STATS_BLOCK) * STATS_BLOCK;
 
   const base = openModel(opts.base);
-  const fts = opts.finetunes.map((p) => openModel(p));
+  const fts = opts.finetunes.map((p) => openFinetune(p, base));
   assertHomologous(base, fts);
   const labels = modelLabels(opts.finetunes, opts.labels);
   const K = fts.length;
@@ -94,7 +95,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   let maxCount = STATS_BLOCK;
   names.forEach((name, t) => {
     const infos = models.map((m) => m.tensors.get(name)!);
-    const inputs = infos.map((i) => ({ file: i.file, byteOffset: i.byteOffset, dtype: mathDtypeOf(i), name }));
+    const inputs = infos.map((i) => ({ ...locationOf(i), name }));
     const numel = infos[0]!.numel;
     for (let start = 0; start < numel; start += chunk) {
       const count = Math.min(chunk, numel - start);
@@ -207,7 +208,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
       histRows.push(...histogramRows(r.hist, { model, scope: 'layer', layer, tensor: null }));
     }
     const m = modelRoll[k]!;
-    modelRows.push({ model, path: fts[k]!.path, tensors: m.tensors, loraRank: null, ...deriveStats(m.sums, m.hist) });
+    modelRows.push({ model, path: fts[k]!.path, tensors: m.tensors, loraRank: fts[k]!.adapter?.rank ?? null, ...deriveStats(m.sums, m.hist) });
     histRows.push(...histogramRows(m.hist, { model, scope: 'model', layer: null, tensor: null }));
   });
   const sqOf = (k: number, layer: number | null | undefined): number =>

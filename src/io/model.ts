@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { inputError } from '../errors.js';
+import type { AdapterInfo } from './lora.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { parseStrictJson } from './strict-json.js';
 
@@ -20,6 +21,8 @@ export interface Model {
   configPath?: string;
   /** Merged __metadata__ of the files. */
   metadata: Record<string, string>;
+  /** Set when this is a LoRA adapter read over a base (openFinetune): its rank and what it adapts. */
+  adapter?: AdapterInfo;
 }
 
 const PICKLE_PATTERN = /\.(bin|pt|pth|ckpt|pkl|pickle)$/i;

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
+import type { LoraSource } from './lora.js';
 import { asNonNegativeInteger, parseStrictJson, type JsonValue } from './strict-json.js';
 
 /** The largest header the reference implementation accepts. */
@@ -16,6 +17,8 @@ export interface TensorInfo {
   byteOffset: number;
   byteLength: number;
   file: string;
+  /** Set on virtual tensors of a LoRA adapter read as a fine-tune: F32 values computed from base + scale·B·A (src/io/lora.ts). */
+  lora?: LoraSource;
 }
 
 /** A validated safetensors header. */

@@ -1,8 +1,9 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { inputError, runtimeError } from '../errors.js';
 import { decodeToF32 } from './codec.js';
 import { bytesPerElement, isMathDtype, type MathDtype } from './dtypes.js';
+import { OpenFiles } from './open-files.js';
 import type { TensorInfo } from './safetensors.js';
+import { readTensorBytes, type TensorLocation } from './tensor-bytes.js';
 
 /** The math dtype of a tensor, or a clear error naming the tensor when darekit cannot compute with it. */
 export function mathDtypeOf(t: TensorInfo): MathDtype {
@@ -12,38 +13,23 @@ export function mathDtypeOf(t: TensorInfo): MathDtype {
   return t.dtype;
 }
 
-/** Reads element ranges of tensors from their files, keeping one descriptor per file open. */
-export class TensorReader {
-  private readonly fds = new Map<string, number>();
-  private scratch = new Uint8Array(0);
+/** Where a tensor's bytes are, as plain data for readTensorBytes (and for posting to workers). */
+export function locationOf(t: TensorInfo): TensorLocation {
+  const loc: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) };
+  if (t.lora) loc.lora = t.lora;
+  return loc;
+}
 
-  private fd(file: string): number {
-    let fd = this.fds.get(file);
-    if (fd === undefined) {
-      try {
-        fd = openSync(file, 'r');
-      } catch (err) {
-        throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
-      }
-      this.fds.set(file, fd);
-    }
-    return fd;
-  }
+/** Reads element ranges of tensors from their files (LoRA virtual tensors included), keeping one descriptor per file open. */
+export class TensorReader {
+  private readonly files = new OpenFiles();
+  private scratch = new Uint8Array(0);
 
   /** Copy the raw bytes of elements [start, start+count) of t into dst (which must be large enough). */
   readBytes(t: TensorInfo, start: number, count: number, dst: Uint8Array): number {
-    const bpe = bytesPerElement(mathDtypeOf(t));
+    const loc = locationOf(t);
     if (start < 0 || count < 0 || start + count > t.numel) throw runtimeError(`internal: read of ${t.name} [${start}, ${start + count}) outside ${t.numel} elements`);
-    const len = count * bpe;
-    const fd = this.fd(t.file);
-    const pos = t.byteOffset + start * bpe;
-    let done = 0;
-    while (done < len) {
-      const n = readSync(fd, dst, done, len - done, pos + done);
-      if (n === 0) throw inputError(`${t.file}: unexpected end of file while reading tensor "${t.name}" (the file changed or is truncated)`);
-      done += n;
-    }
-    return len;
+    return readTensorBytes(loc, start, count, dst, this.files);
   }
 
   /** Decode elements [start, start+count) of t into dst[0..count) as float32. */
@@ -57,7 +43,6 @@ export class TensorReader {
 
   /** Close every open descriptor. */
   close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    this.files.close();
   }
 }

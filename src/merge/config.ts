@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
 import { parseOutDtype, type OutDtype } from '../io/dtypes.js';
+import { isAdapterDir, splitModelPlusLora } from '../io/lora.js';
 import { closestName, isMethodName, METHODS, methodSpec, type GlobalParamName, type MethodName, type ModelParamName } from './methods.js';
 import { paramLeaves, parseParamValue, type ParamScalar, type ParamValue } from './params.js';
 
@@ -10,8 +11,10 @@ import { paramLeaves, parseParamValue, type ParamScalar, type ParamValue } from 
 export interface ModelEntry {
   /** The path as written in the config. */
   spec: string;
-  /** Absolute path. */
+  /** Absolute path (for `base+adapter`, the adapter's). */
   path: string;
+  /** mergekit's `base+adapter` syntax: the absolute path of the model the LoRA adapter at `path` applies to. */
+  loraBase?: string;
   parameters: Partial<Record<ModelParamName, ParamValue>>;
 }
 
@@ -95,13 +98,15 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     const entry = m as Record<string, unknown>;
     for (const k of Object.keys(entry)) if (k !== 'model' && k !== 'parameters') throw inputError(`${at}.${k}: unknown key; a model entry has "model" and "parameters"`);
     if (typeof entry.model !== 'string') throw inputError(`${at}.model: must be a model path (a string)`);
-    const path = resolveModelPath(entry.model, `${at}.model`, loc);
+    const { path, loraBase } = resolveModelSpec(entry.model, `${at}.model`, loc);
     const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model');
     if (baseModel !== undefined && path === baseModel && spec.usesBase) {
       if (Object.keys(parameters).length > 0) notes.push(`${at}: the base model is listed among the models; its delta is zero, so it is not merged (its parameters are ignored)`);
       return;
     }
-    models.push({ spec: entry.model, path, parameters: parameters as ModelEntry['parameters'] });
+    const me: ModelEntry = { spec: entry.model, path, parameters: parameters as ModelEntry['parameters'] };
+    if (loraBase !== undefined) me.loraBase = loraBase;
+    models.push(me);
   });
   if (models.length === 0) throw inputError(`models: no model to merge besides the base model`);
 
@@ -148,6 +153,17 @@ export function parseSeed(raw: unknown, path: string): number {
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw inputError(`${path}: ${JSON.stringify(raw)} is not a seed (an integer from 0 to 4294967295)`);
   return n;
+}
+
+/** A model path, or mergekit's `base+adapter` (used when the whole spec is not itself an existing path). */
+function resolveModelSpec(p: string, path: string, loc: ConfigLocation): { path: string; loraBase?: string } {
+  const plus = splitModelPlusLora(p);
+  if (plus && !existsSync(resolve(loc.configDir, p)) && !existsSync(resolve(loc.cwd ?? process.cwd(), p))) {
+    const adapter = resolveModelPath(plus.adapter, `${path} (the adapter after "+")`, loc);
+    if (!isAdapterDir(adapter)) throw inputError(`${path}: ${plus.adapter} (after "+") is not a LoRA adapter dir (no adapter_config.json)`);
+    return { path: adapter, loraBase: resolveModelPath(plus.base, `${path} (the model before "+")`, loc) };
+  }
+  return { path: resolveModelPath(p, path, loc) };
 }
 
 function resolveModelPath(p: string, path: string, loc: ConfigLocation): string {

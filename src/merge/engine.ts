@@ -1,6 +1,8 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { inputError, runtimeError } from '../errors.js';
+import { writeSync } from 'node:fs';
+import { runtimeError } from '../errors.js';
 import { bytesPerElement } from '../io/dtypes.js';
+import { OpenFiles } from '../io/open-files.js';
+import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
 
@@ -41,7 +43,7 @@ export interface ChunkResult {
  * its planned offset. One engine per thread; it owns its input descriptors.
  */
 export class ChunkEngine {
-  private readonly fds = new Map<string, number>();
+  private readonly files = new OpenFiles();
   private readonly at: ReturnType<typeof layout>;
 
   constructor(
@@ -55,33 +57,12 @@ export class ChunkEngine {
     if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
   }
 
-  private fd(file: string): number {
-    let fd = this.fds.get(file);
-    if (fd === undefined) {
-      try {
-        fd = openSync(file, 'r');
-      } catch (err) {
-        throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      }
-      this.fds.set(file, fd);
-    }
-    return fd;
-  }
-
   /** Read elements [start, start+n) of an input and decode them to f32 at dst; returns bytes read. */
   private load(input: InputRef, start: number, n: number, dst: number): number {
     const bpe = bytesPerElement(input.dtype);
     const len = n * bpe;
     const target = input.dtype === 'F32' ? dst : this.at.raw;
-    const view = new Uint8Array(this.memory.buffer, target, len);
-    const fd = this.fd(input.file);
-    const pos = input.byteOffset + start * bpe;
-    let done = 0;
-    while (done < len) {
-      const r = readSync(fd, view, done, len - done, pos + done);
-      if (r === 0) throw inputError(`${input.file}: unexpected end of file (the file changed or is truncated)`);
-      done += r;
-    }
+    readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, target, len), this.files);
     if (input.dtype === 'BF16') this.k.decode_bf16(this.at.raw, dst, n);
     else if (input.dtype === 'F16') this.k.decode_f16(this.at.raw, dst, n);
     else if (input.dtype === 'F64') {
@@ -255,10 +236,7 @@ export class ChunkEngine {
 
   /** Close the input descriptors. */
   close(): void {
-    for (const fd of this.fds.values()) {
-      try { closeSync(fd); } catch { /* already closed */ }
-    }
-    this.fds.clear();
+    this.files.close();
   }
 }
 

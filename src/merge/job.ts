@@ -1,12 +1,9 @@
-import type { MathDtype, OutDtype } from '../io/dtypes.js';
+import type { OutDtype } from '../io/dtypes.js';
+import type { TensorLocation } from '../io/tensor-bytes.js';
 import type { Sparsifier } from './methods.js';
 
-/** Where one input tensor's bytes are. */
-export interface InputRef {
-  file: string;
-  byteOffset: number;
-  dtype: MathDtype;
-}
+/** Where one input tensor's bytes are (a file range, or a virtual LoRA tensor): plain data, posted to workers. */
+export type InputRef = TensorLocation;
 
 /** One model's contribution to a tensor: its delta (or weights, for linear) and how it is sparsified and weighed. */
 export interface ModelTerm {

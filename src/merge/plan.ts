@@ -1,11 +1,12 @@
 import { inputError } from '../errors.js';
 import { assertHomologous } from '../io/homology.js';
+import { isAdapterDir, openLoraAdapter } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
-import { mathDtypeOf } from '../io/tensor-reader.js';
+import { locationOf, mathDtypeOf } from '../io/tensor-reader.js';
 import type { OutDtype } from '../io/dtypes.js';
 import { parseTensorName } from '../io/tensor-names.js';
 import { dropThreshold, maskKey } from '../kernel/reference/mask.js';
-import { checkLeaf, parseRescale, type MergeConfig } from './config.js';
+import { checkLeaf, parseRescale, type MergeConfig, type ModelEntry } from './config.js';
 import { assertAddressable } from './engine.js';
 import type { ModelTerm, TensorJob } from './job.js';
 import { METHODS, MODEL_PARAM_DEFAULTS, type GlobalParamName, type ModelParamName, type RescaleMode } from './methods.js';
@@ -36,11 +37,21 @@ function numLayers(model: Model): number {
   return max + 1;
 }
 
+/** Open a model entry: a full model, a LoRA adapter over base_model, or mergekit's `base+adapter`. */
+function openEntry(m: ModelEntry, i: number, base: Model | undefined): Model {
+  if (m.loraBase !== undefined) return openLoraAdapter(m.path, openModel(m.loraBase));
+  if (isAdapterDir(m.path)) {
+    if (!base) throw inputError(`models[${i}].model: ${m.spec} is a LoRA adapter; set base_model to the model it was trained on, or write it as BASE+${m.spec}`);
+    return openLoraAdapter(m.path, base);
+  }
+  return openModel(m.path);
+}
+
 /** Open every model, check homology and resolve every parameter for every tensor; all before any tensor data is read. */
 export function planMerge(config: MergeConfig): MergePlan {
   const spec = METHODS[config.method];
   const base = config.baseModel !== undefined ? openModel(config.baseModel) : undefined;
-  const models = config.models.map((m) => openModel(m.path));
+  const models = config.models.map((m, i) => openEntry(m, i, base));
   const layoutModel = base ?? models[0]!;
   const others = base ? models : models.slice(1);
   assertHomologous(layoutModel, others);
@@ -88,7 +99,7 @@ export function planMerge(config: MergeConfig): MergePlan {
       const n = lt.numel;
       const nTop = spec.sparsify === 'breadcrumbs' ? Math.floor(gamma * n) : 0;
       const term: ModelTerm = {
-        input: { file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) },
+        input: locationOf(t),
         coef: weight * scale,
         divw: weight,
         sparsify: spec.sparsify,
@@ -104,7 +115,7 @@ export function planMerge(config: MergeConfig): MergePlan {
     if (spec.sparsify !== 'none') rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
     const job: TensorJob = { index, name, numel: lt.numel, terms, elect: spec.elect, normalize, lambda, out: { fd: -1, byteOffset: 0, dtype: outDtype } };
     if (base) {
-      job.base = { file: lt.file, byteOffset: lt.byteOffset, dtype: baseDtype };
+      job.base = locationOf(lt);
       inputBytes += lt.byteLength;
     }
     if (normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
