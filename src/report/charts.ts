@@ -53,7 +53,7 @@ export function reportCharts(data: ReportData): ReportChart[] {
   if (data.histograms.some((h) => h.bins.length)) {
     charts.push({
       id: 'abs-delta-hist',
-      caption: 'Distribution of |Δ| per fine-tune: share of entries per log-spaced bin (x in weight units, log scale).',
+      caption: 'Distribution of |Δ| per fine-tune: share of entries per log-spaced bin (x in weight units, log scale). BF16 deltas take few distinct values at small |Δ|, hence the saw-tooth there.',
       svg: histogram({ title: '|Δ| histogram', xLabel: '|Δ| (weight units, log scale)', logX: true, series: data.histograms.map((h) => ({ name: h.model, bins: h.bins })) }),
     });
   }

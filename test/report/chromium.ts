@@ -11,6 +11,7 @@ export function ensureChromium(): string | null {
   if (existsSync(CHROMIUM)) return null;
   if (spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) return 'apt-get is not available';
   const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  if (sudo.length && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) return 'apt-get needs root and passwordless sudo is not available';
   const run = (args: string[]) => execFileSync(sudo[0] ?? args[0]!, [...sudo.slice(1), ...(sudo.length ? args : args.slice(1))], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   run(['apt-get', 'update']);
   run(['apt-get', 'install', '-y', 'chromium']);
