@@ -169,12 +169,10 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
     for (let k = 0; k < K; k++) {
       foldDeltaRecords(accSums[k]!, r.delta, k * blocks * DELTA_FIELDS, blocks);
       const h = accHist[k]!;
-      const off = k * HIST_BINS;
-      for (let j = 0; j < HIST_BINS; j++) {
-        const c = r.hist[off + j]!;
-        if (c === 0) continue;
-        h.counts[j]! += c;
-        h.energy[j]! += r.energy[off + j]!;
+      for (let e = r.histStart[k]!; e < r.histStart[k + 1]!; e++) {
+        const j = r.histBin[e]!;
+        h.counts[j]! += r.histCount[e]!;
+        h.energy[j]! += r.histEnergy[e]!;
       }
     }
     for (let p = 0; p < P; p++) foldPairRecords(accPairs[p]!, r.pair, p * blocks * PAIR_FIELDS, blocks, PAIR_FIELDS);

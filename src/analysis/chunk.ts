@@ -45,10 +45,15 @@ export interface ChunkResult {
   delta: Float64Array;
   /** P × blocks × PAIR_FIELDS block records. */
   pair: Float64Array;
-  /** K × HIST_BINS counts of |Δ|. */
-  hist: Uint32Array;
-  /** K × HIST_BINS energies Σ ⌊m²/2²⁴⌋ (exact integers in float64). */
-  energy: Float64Array;
+  /**
+   * Non-empty histogram bins, packed: fine-tune k's entries are [histStart[k], histStart[k+1]) of histBin (bin
+   * index), histCount (count of |Δ|) and histEnergy (Σ ⌊m²/2²⁴⌋, exact integers in float64). Sparse, because
+   * deltas fill a few hundred of the 8192 bins and results cross threads for every chunk.
+   */
+  histStart: Uint32Array;
+  histBin: Uint32Array;
+  histCount: Uint32Array;
+  histEnergy: Float64Array;
   /** Input bytes read for this chunk (all models). */
   bytes: number;
 }
@@ -125,14 +130,24 @@ export class ChunkProcessor {
     for (let i = 0; i < k; i++) delta.set(new Float64Array(mem, L.deltaOut + i * L.deltaOutBytes, blocks * DELTA_FIELDS), i * blocks * DELTA_FIELDS);
     const pair = new Float64Array(p * blocks * PAIR_FIELDS);
     for (let j = 0; j < p; j++) pair.set(new Float64Array(mem, L.pairOut + j * L.pairOutBytes, blocks * PAIR_FIELDS), j * blocks * PAIR_FIELDS);
-    const hist = new Uint32Array(k * HIST_BINS);
+    const histStart = new Uint32Array(k + 1);
+    const bins: number[] = [];
     for (let i = 0; i < k; i++) {
       const view = new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS);
-      hist.set(view, i * HIST_BINS);
-      view.fill(0);
+      for (let j = 0; j < HIST_BINS; j++) if (view[j] !== 0) bins.push(i * HIST_BINS + j);
+      histStart[i + 1] = bins.length;
     }
-    const energy = new Float64Array(mem, L.energyF64, k * HIST_BINS).slice();
-    return { seq: task.seq, tensor: task.tensor, delta, pair, hist, energy, bytes };
+    const histBin = new Uint32Array(bins.length), histCount = new Uint32Array(bins.length), histEnergy = new Float64Array(bins.length);
+    const energyAll = new Float64Array(mem, L.energyF64, k * HIST_BINS);
+    bins.forEach((b, e) => {
+      const i = Math.floor(b / HIST_BINS), j = b % HIST_BINS;
+      const view = new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS);
+      histBin[e] = j;
+      histCount[e] = view[j]!;
+      histEnergy[e] = energyAll[b]!;
+    });
+    for (let i = 0; i < k; i++) new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS).fill(0);
+    return { seq: task.seq, tensor: task.tensor, delta, pair, histStart, histBin, histCount, histEnergy, bytes };
   }
 
   /** Close every descriptor this processor opened. */

@@ -1,0 +1,115 @@
+// npm run bench:analyze — analysis throughput against the I/O floor on a ≥ 1 GiB-per-model BF16 family
+// (base + 3 fine-tunes, cached under fixtures/generated/bench and shared with the merge benchmark).
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyze } from '../analysis/index.js';
+import { generateFamily } from '../fixtures/family.js';
+import { PRESETS } from '../fixtures/presets.js';
+import { openModel } from '../io/model.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const familyDir = join(root, 'fixtures', 'generated', 'bench');
+// The shared benchmark family (DESIGN "Performance targets"): Llama-shaped, hidden 2048, 10 layers, BF16, seed 1.
+const SHAPE = { hidden: 2048, intermediate: 5632, layers: 10, vocab: 32000 };
+const FINETUNES = PRESETS.bench!.models;
+
+function modelDirs(): { base: string; fts: string[] } {
+  return { base: join(familyDir, 'base'), fts: FINETUNES.map((m) => join(familyDir, m.name)) };
+}
+
+function familyReady(): boolean {
+  const { base, fts } = modelDirs();
+  return [base, ...fts].every((d) => existsSync(join(d, 'config.json')));
+}
+
+function ensureFamily(): void {
+  if (familyReady()) {
+    process.stderr.write(`reusing the cached family in ${familyDir}\n`);
+    return;
+  }
+  process.stderr.write(`generating the benchmark family in ${familyDir} (once; several GB)…\n`);
+  mkdirSync(familyDir, { recursive: true });
+  generateFamily({
+    ...SHAPE, outDir: familyDir, seed: 1, dtype: 'BF16', models: FINETUNES, force: true,
+    onProgress: (d, t) => process.stderr.write(`\r  ${(d / 1e9).toFixed(2)} / ${(t / 1e9).toFixed(2)} GB`),
+  });
+  process.stderr.write('\n');
+}
+
+/** Seconds to read every input file once, sequentially, in 8 MiB reads (the I/O floor). */
+function ioFloor(files: string[]): number {
+  const buf = new Uint8Array(8 << 20);
+  const t0 = process.hrtime.bigint();
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0) { /* read only */ }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function main(): Promise<void> {
+  ensureFamily();
+  if (process.argv.includes('--generate-only')) return;
+  const { base, fts } = modelDirs();
+  const files = [base, ...fts].flatMap((d) => openModel(d).files);
+  const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
+  const perModel = statSync(openModel(base).files[0]!).size;
+  ioFloor(files); // warm the page cache
+  const floors = [ioFloor(files), ioFloor(files)];
+  const floor = Math.min(...floors);
+  const runs: number[] = [];
+  const cpuRuns: number[] = [];
+  const threads = Number(process.env.THREADS ?? 2);
+  for (let i = 0; i < 3; i++) {
+    const out = mkdtempSync(join(tmpdir(), 'darekit-bench-analyze-'));
+    try {
+      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      await analyze({ base, finetunes: fts, outDir: join(out, 'a'), threads });
+      runs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      const c = process.cpuUsage(c0);
+      cpuRuns.push((c.user + c.system) / 1e6);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  const best = Math.min(...runs);
+  const result = {
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1m: +loadavg()[0]!.toFixed(2) },
+    family: { dir: familyDir, ...SHAPE, dtype: 'BF16', seed: 1, finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes },
+    threads,
+    ioFloorSeconds: +floor.toFixed(3),
+    analyzeSeconds: runs.map((r) => +r.toFixed(3)),
+    /** CPU seconds (all threads) per run: the cost independent of other load on the machine. */
+    analyzeCpuSeconds: cpuRuns.map((r) => +r.toFixed(3)),
+    bestSeconds: +best.toFixed(3),
+    gbPerSecond: +(bytes / best / 1e9).toFixed(2),
+    ioFloorGbPerSecond: +(bytes / floor / 1e9).toFixed(2),
+    ratioToFloor: +(best / floor).toFixed(2),
+    target: 1.5,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  const md = [
+    '| workload | threads | analyze s (best of 3) | GB/s | I/O floor s | ratio | target | peak RSS MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| analyze base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.gbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ≤ 1.5× | ${result.peakRssMiB} |`,
+    '',
+    `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}; page cache warm; 1-min load average ${result.machine.loadAverage1m} at the end (other processes share the cores when it exceeds ${result.machine.cores}); CPU seconds per run (all threads): ${result.analyzeCpuSeconds.join(', ')}.`,
+  ].join('\n');
+  const dir = join(root, 'reports', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'analyze.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(dir, 'analyze.md'), md + '\n');
+  process.stdout.write(md + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:analyze failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
