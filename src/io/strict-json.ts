@@ -10,6 +10,8 @@ export type JsonValue =
   | { t: 'null' };
 
 const MAX_DEPTH = 64;
+// sticky: matches at lastIndex without copying the rest of the text
+const NUMBER_RE = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
@@ -29,43 +31,40 @@ export function parseStrictJson(text: string, where: string): JsonValue {
       else break;
     }
   };
+  const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
   const parseString = (): string => {
-    // text[i] === '"'
+    // text[i] === '"'; pieces are joined once at the end (repeated += on escapes builds deep ropes)
     i++;
-    let out = '';
+    const parts: string[] = [];
     let start = i;
+    let sawUnicodeEscape = false;
     for (;;) {
       if (i >= text.length) fail('unterminated string');
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        out += text.slice(start, i);
+        parts.push(text.slice(start, i));
         i++;
-        // \u escapes can spell a lone surrogate, which is not valid Unicode (serde_json refuses it too)
-        if (LONE_SURROGATE.test(out)) fail('lone UTF-16 surrogate in a \\u escape');
+        const out = parts.length === 1 ? parts[0]! : parts.join('');
+        // \u escapes can spell a lone surrogate, which is not valid Unicode (serde_json refuses it too);
+        // raw characters cannot (the text came from strict UTF-8), so only escaped strings need the scan
+        if (sawUnicodeEscape && LONE_SURROGATE.test(out)) fail('lone UTF-16 surrogate in a \\u escape');
         return out;
       }
       if (c < 0x20) fail('control character in string');
       if (c === 0x5c) {
-        out += text.slice(start, i);
+        if (i > start) parts.push(text.slice(start, i));
         const e = text[i + 1];
         i += 2;
-        switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          case 'u': {
-            const hex = text.slice(i, i + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
-            out += String.fromCharCode(parseInt(hex, 16));
-            i += 4;
-            break;
-          }
-          default: fail('bad escape');
+        if (e === 'u') {
+          const hex = text.slice(i, i + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+          parts.push(String.fromCharCode(parseInt(hex, 16)));
+          sawUnicodeEscape = true;
+          i += 4;
+        } else {
+          const esc = e === undefined ? undefined : ESCAPES[e];
+          if (esc === undefined) fail('bad escape');
+          parts.push(esc!);
         }
         start = i;
         continue;
@@ -114,7 +113,8 @@ export function parseStrictJson(text: string, where: string): JsonValue {
     if (text.startsWith('true', i)) { i += 4; return { t: 'bool', v: true }; }
     if (text.startsWith('false', i)) { i += 5; return { t: 'bool', v: false }; }
     if (text.startsWith('null', i)) { i += 4; return { t: 'null' }; }
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    NUMBER_RE.lastIndex = i;
+    const m = NUMBER_RE.exec(text);
     if (!m) fail('unexpected character');
     const numText = m![0];
     i += numText.length;
