@@ -61,6 +61,22 @@ export function openModel(path: string): Model {
   throw inputError(`${path}: no model.safetensors, ${INDEX_NAME} or .safetensors file in this directory`);
 }
 
+/**
+ * Where a shard symlink may point: inside the model dir, or — for a Hugging Face cache snapshot
+ * (`models--org--name/snapshots/<rev>/`) — inside that repo's `blobs/` folder, where the cache keeps the bytes.
+ */
+function allowedLinkTargetRoots(dir: string): string[] {
+  const realDir = realpathSync(dir);
+  const roots = [realDir];
+  const snapshots = dirname(realDir);
+  const repo = dirname(snapshots);
+  if (basename(snapshots) === 'snapshots' && basename(repo).startsWith('models--')) {
+    const blobs = join(repo, 'blobs');
+    if (existsSync(blobs)) roots.push(realpathSync(blobs));
+  }
+  return roots;
+}
+
 /** Check that a shard name from an index is a plain file inside dir (no traversal, no escaping symlink). */
 function resolveShard(indexFile: string, dir: string, shard: string): string {
   if (shard.length === 0 || isAbsolute(shard) || shard.includes('/') || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
@@ -73,8 +89,9 @@ function resolveShard(indexFile: string, dir: string, shard: string): string {
   const l = lstatSync(p);
   if (l.isSymbolicLink()) {
     const real = realpathSync(p);
-    const realDir = realpathSync(dir);
-    if (!real.startsWith(realDir + sep)) throw inputError(`${indexFile}: shard "${shard}" is a symlink to ${real}, outside the model dir; refusing to follow it`);
+    if (!allowedLinkTargetRoots(dir).some((root) => real.startsWith(root + sep))) {
+      throw inputError(`${indexFile}: shard "${shard}" is a symlink to ${real}, outside the model dir; refusing to follow it`);
+    }
   }
   if (!statSync(p).isFile()) throw inputError(`${indexFile}: shard "${shard}" is not a regular file`);
   return p;

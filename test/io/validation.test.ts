@@ -219,6 +219,30 @@ describe('model dirs and sharded indexes', () => {
     expect(openModel(ok.dir).names).toEqual(['a', 'b', 'c']);
   });
 
+  it('follows Hugging Face cache snapshot links into the same repo\'s blobs/, and nowhere else', () => {
+    const repo = join(tempDir(), 'models--org--name');
+    const snap = join(repo, 'snapshots', 'abc123');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(snap, { recursive: true });
+    writeSafetensorsFile(join(repo, 'blobs', 'sha-1'), [f32('a'), f32('b')]);
+    writeSafetensorsFile(join(repo, 'blobs', 'sha-2'), [f32('c')]);
+    symlinkSync('../../blobs/sha-1', join(snap, 'model-00001-of-00002.safetensors'));
+    symlinkSync('../../blobs/sha-2', join(snap, 'model-00002-of-00002.safetensors'));
+    writeFileSync(join(snap, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 24 }, weight_map: good }));
+    expect(openModel(snap).names).toEqual(['a', 'b', 'c']);
+
+    // the same layout whose link leaves the repo is still refused
+    const outside = join(tempDir(), 'elsewhere.safetensors');
+    writeSafetensorsFile(outside, [f32('c')]);
+    const snap2 = join(repo, 'snapshots', 'def456');
+    mkdirSync(snap2);
+    symlinkSync('../../blobs/sha-1', join(snap2, 'model-00001-of-00002.safetensors'));
+    symlinkSync(outside, join(snap2, 'model-00002-of-00002.safetensors'));
+    const index2 = join(snap2, 'model.safetensors.index.json');
+    writeFileSync(index2, JSON.stringify({ metadata: { total_size: 24 }, weight_map: good }));
+    expectModelRefused(snap2, [index2, '"model-00002-of-00002.safetensors"'], /outside the model dir/);
+  });
+
   it('refuses a tensor mapped to one shard but stored in another', () => {
     const { dir, index } = shardedDir({ ...good, b: 'model-00002-of-00002.safetensors' });
     expectModelRefused(dir, [index, '"b"'], /mapped to "model-00002-of-00002.safetensors" but is stored in "model-00001-of-00002.safetensors"/);
