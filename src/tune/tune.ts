@@ -47,6 +47,8 @@ export interface TuneOptions {
   eval?: TuneEvalOptions;
   /** Called with one line per step (progress for people; the CLI sends it to stderr). */
   log?: (line: string) => void;
+  /** Analysis progress in input bytes (when tune analyzes). */
+  onAnalyzeProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 /** What tune() did. */
@@ -100,7 +102,7 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
   if (!o.base) throw usageError('--base is required (or point --analysis at an existing analysis dir)');
   if (o.finetunes.length === 0) throw usageError('give at least one fine-tune to merge (or point --analysis at an existing analysis dir)');
   log(`analyzing ${o.finetunes.length} fine-tune(s) against ${o.base} → ${analysisDir}`);
-  const result = await analyze({ base: resolve(o.base), finetunes: o.finetunes.map((f) => resolve(f)), outDir: analysisDir, threads: o.threads, force: o.force ?? false });
+  const result = await analyze({ base: resolve(o.base), finetunes: o.finetunes.map((f) => resolve(f)), outDir: analysisDir, threads: o.threads, force: o.force ?? false, onProgress: o.onAnalyzeProgress });
   return { result: absolutePaths(result), reused: false };
 }
 

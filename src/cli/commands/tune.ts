@@ -3,6 +3,7 @@ import { usageError } from '../../errors.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
 import type { CommandOutput } from '../command.js';
+import { ProgressBar } from '../progress.js';
 
 /** Declare `darekit tune`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -71,7 +72,12 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const budget = num(opts.budget, '--budget', (n) => Number.isInteger(n) && n >= 1, 'a trial count (an integer ≥ 1)') ?? 8;
   const timeout = num(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
   if (opts.eval === undefined && (opts.budget !== undefined || opts.evalJson !== undefined || opts.evalTimeout !== undefined)) throw usageError('--budget, --eval-json and --eval-timeout need --eval "CMD {model}"');
-  const log = (s: string) => process.stderr.write(`tune: ${s}\n`);
+  let bar: ProgressBar | undefined;
+  const log = (s: string) => {
+    bar?.done();
+    bar = undefined;
+    process.stderr.write(`tune: ${s}\n`);
+  };
   const r = await tune({
     base: opts.base as string | undefined,
     finetunes: args,
@@ -84,7 +90,9 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     force: Boolean(opts.force),
     eval: opts.eval === undefined ? undefined : { command: String(opts.eval), budget, jsonKey: opts.evalJson as string | undefined, timeoutMs: timeout === undefined ? 0 : timeout * 1000 },
     log,
+    onAnalyzeProgress: (done, total) => (bar ??= new ProgressBar('analyze', total)).update(done),
   });
+  bar?.done();
   let reportFiles: string[] = [];
   if (opts.report) reportFiles = (await writeReport(r.analysisDir, { tolerance })).files;
   const text = tuneText(r) + (reportFiles.length ? `\nreport: ${reportFiles.join(', ')}` : '');
