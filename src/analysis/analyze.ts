@@ -60,13 +60,11 @@ function newRollup(): Rollup {
   return { sums: emptyDeltaSums(), hist: emptyHistogram(), tensors: 0 };
 }
 
-function histogramRows(h: AbsHistogram, base: Omit<HistogramBin, 'bin' | 'lo' | 'hi' | 'count' | 'energy'>): HistogramBin[] {
-  const rows: HistogramBin[] = [];
+function histogramRows(h: AbsHistogram, model: string, scope: HistogramBin['scope'], layer: number | null, tensor: string | null, out: HistogramBin[]): void {
   for (let j = 0; j < HIST_BINS; j++) {
-    const c = h.counts[j]!;
-    if (c > 0) rows.push({ ...base, bin: j, lo: binLo(j), hi: binHi(j), count: c, energy: h.energy[j]! });
+    const count = h.counts[j]!;
+    if (count > 0) out.push({ model, scope, layer, tensor, bin: j, lo: binLo(j), hi: binHi(j), count, energy: h.energy[j]! });
   }
-  return rows;
 }
 
 /** Stream the base and every fine-tune once, chunk by chunk, and compute every statistic of AnalysisResult. */
@@ -141,7 +139,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
       }
       const sums = accSums[k]!;
       tensorRows.push({ model: labels[k]!, tensor: name, layer, module, dtype: info.dtype, shape: info.shape, ...deriveStats(sums, hist) });
-      histRows.push(...histogramRows(hist, { model: labels[k]!, scope: 'tensor', layer, tensor: name }));
+      histogramRows(hist, labels[k]!, 'tensor', layer, name, histRows);
       let lr = layerRoll[k]!.get(layer);
       if (!lr) layerRoll[k]!.set(layer, (lr = newRollup()));
       for (const r of [lr, modelRoll[k]!]) {
@@ -203,11 +201,11 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
     for (const layer of keys) {
       const r = layerRoll[k]!.get(layer)!;
       layerRows.push({ model, layer, tensors: r.tensors, ...deriveStats(r.sums, r.hist) });
-      histRows.push(...histogramRows(r.hist, { model, scope: 'layer', layer, tensor: null }));
+      histogramRows(r.hist, model, 'layer', layer, null, histRows);
     }
     const m = modelRoll[k]!;
     modelRows.push({ model, path: fts[k]!.path, tensors: m.tensors, loraRank: fts[k]!.adapter?.rank ?? null, ...deriveStats(m.sums, m.hist) });
-    histRows.push(...histogramRows(m.hist, { model, scope: 'model', layer: null, tensor: null }));
+    histogramRows(m.hist, model, 'model', null, null, histRows);
   });
   const sqOf = (k: number, layer: number | null | undefined): number =>
     layer === undefined ? modelRoll[k]!.sums.sumSqDelta : layerRoll[k]!.get(layer)!.sums.sumSqDelta;

@@ -29,10 +29,24 @@ const SUM_KEYS = ['nonFinite', 'sumDelta', 'sumSqDelta', 'sumAbsDelta', 'sumCube
 
 /** Fold `blocks` kernel block records starting at rec[offset] into s, in block order. */
 export function foldDeltaRecords(s: DeltaSums, rec: Float64Array, offset: number, blocks: number): void {
+  // field by field (not a key loop): this runs for every block of every chunk on the main thread
+  const F = DELTA_FIELD;
   for (let b = 0; b < blocks; b++) {
     const o = offset + b * DELTA_FIELDS;
-    for (const key of SUM_KEYS) s[key] += rec[o + DELTA_FIELD[key]]!;
-    s.maxAbsDelta = Math.max(s.maxAbsDelta, rec[o + DELTA_FIELD.maxAbsDelta]!);
+    s.nonFinite += rec[o + F.nonFinite]!;
+    s.sumDelta += rec[o + F.sumDelta]!;
+    s.sumSqDelta += rec[o + F.sumSqDelta]!;
+    s.sumAbsDelta += rec[o + F.sumAbsDelta]!;
+    s.sumCubeDelta += rec[o + F.sumCubeDelta]!;
+    s.sumQuadDelta += rec[o + F.sumQuadDelta]!;
+    s.maxAbsDelta = Math.max(s.maxAbsDelta, rec[o + F.maxAbsDelta]!);
+    s.sumSqBase += rec[o + F.sumSqBase]!;
+    s.sumSqFt += rec[o + F.sumSqFt]!;
+    s.positive += rec[o + F.positive]!;
+    s.negative += rec[o + F.negative]!;
+    s.zero += rec[o + F.zero]!;
+    s.le0002 += rec[o + F.le0002]!;
+    s.le0005 += rec[o + F.le0005]!;
   }
 }
 
