@@ -1,6 +1,6 @@
 // npm run bench:analyze — analysis throughput against the I/O floor on a ≥ 1 GiB-per-model BF16 family
 // (base + 3 fine-tunes, cached under fixtures/generated/bench and shared with the merge benchmark).
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,9 +80,12 @@ async function main(): Promise<void> {
     }
   }
   const best = Math.min(...runs);
+  // report the family actually on disk (a cached copy may come from the merge benchmark)
+  const familyJson = join(familyDir, 'family.json');
+  const onDisk = existsSync(familyJson) ? (JSON.parse(readFileSync(familyJson, 'utf8')) as { shape?: typeof SHAPE; seed?: number }) : {};
   const result = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1m: +loadavg()[0]!.toFixed(2) },
-    family: { dir: familyDir, ...SHAPE, dtype: 'BF16', seed: 1, finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes },
+    family: { dir: familyDir, ...(onDisk.shape ?? SHAPE), dtype: 'BF16', seed: onDisk.seed ?? 1, finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes },
     threads,
     ioFloorSeconds: +floor.toFixed(3),
     analyzeSeconds: runs.map((r) => +r.toFixed(3)),
