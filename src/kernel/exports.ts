@@ -31,12 +31,19 @@ export interface MergeKernelExports {
   weighted_sum_f32(base: number, hasBase: number, deltas: number, stride: number, k: number, n: number, coef: number, divw: number, normalize: number, lambda: number, out: number): void;
   /** ties_sum_f32(base, hasBase: i32, deltas, stride: usize, k: i32, n: i32, coef, divw, normalize: i32, lambda: f64, out): void */
   ties_sum_f32(base: number, hasBase: number, deltas: number, stride: number, k: number, n: number, coef: number, divw: number, normalize: number, lambda: number, out: number): void;
+  /** slerp_dots_f32(a: usize, b: usize, n: i32, start: u32, acc: usize): void */
+  slerp_dots_f32(a: number, b: number, n: number, start: number, acc: number): void;
+  /** axpy_f32(base: usize, x: usize, coef: f64, out: usize, n: i32): void */
+  axpy_f32(base: number, x: number, coef: number, out: number, n: number): void;
+  /** della_mask_f32(ptr: usize, n: i32, cols: i32, key: u32, start: u32, density: f64, epsilon: f64, inverse: i32, scratch: usize): void */
+  della_mask_f32(ptr: number, n: number, cols: number, key: number, start: number, density: number, epsilon: number, inverse: number, scratch: number): void;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
 export const MERGE_KERNEL_EXPORTS = [
   'decode_bf16', 'decode_f16', 'encode_bf16', 'encode_f16', 'delta_f32', 'dare_mask_f32', 'trim_window_f32',
   'hist_abs_hi16_f32', 'hist_abs_lo16_f32', 'count_abs_eq_f32', 'count_nonfinite_f32', 'weighted_sum_f32', 'ties_sum_f32',
+  'slerp_dots_f32', 'axpy_f32', 'della_mask_f32',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

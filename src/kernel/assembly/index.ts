@@ -10,4 +10,6 @@ export * from './trim_window_f32';
 export * from './hist_abs_f32';
 export * from './count_nonfinite_f32';
 export * from './combine_f32';
+export * from './slerp_f32';
+export * from './della_mask_f32';
 export * from './stats';

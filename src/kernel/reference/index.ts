@@ -1,8 +1,10 @@
 import type { MergeKernelExports } from '../exports.js';
 import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './codecs.js';
 import { combineF32, deltaF32 } from './combine.js';
+import { dellaMaskF32 } from './della.js';
 import { dareMaskF32 } from './mask.js';
 import { views } from './memory.js';
+import { axpyF32, slerpDotsF32 } from './slerp.js';
 import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
 
 /**
@@ -24,5 +26,8 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     count_nonfinite_f32: (p, n) => countNonfiniteF32(views(memory), p, n),
     weighted_sum_f32: (...a) => combineF32(views(memory), false, ...a),
     ties_sum_f32: (...a) => combineF32(views(memory), true, ...a),
+    slerp_dots_f32: (a, b, n, start, acc) => slerpDotsF32(views(memory), a, b, n, start, acc),
+    axpy_f32: (b, x, c, o, n) => axpyF32(views(memory), b, x, c, o, n),
+    della_mask_f32: (p, n, cols, key, start, d, e, inv) => dellaMaskF32(views(memory), p, n, cols, key, start, d, e, inv),
   };
 }
