@@ -9,6 +9,8 @@ import { hashDir, makeFamily, oneLineError, runCli, runCliAndSignal, siblings, s
 const root = mkdtempSync(join(tmpdir(), 'darekit-crash-'));
 let config = '';
 let reference: Record<string, string> = {};
+/** Wall time of an uninterrupted merge here, so kill points scale with this machine's speed. */
+let mergeMs = 1000;
 
 beforeAll(() => {
   makeFamily(join(root, 'fam'), ['--preset', 'small', '--hidden', '512', '--layers', '6', '--vocab', '4096']);
@@ -23,7 +25,9 @@ beforeAll(() => {
     'seed: 3',
     '',
   ].join('\n'));
+  const started = Date.now();
   const r = runCli(['merge', config, '--out', join(root, 'reference')]);
+  mergeMs = Date.now() - started;
   if (r.code !== 0) throw new Error(`reference merge failed: ${r.stderr}`);
   reference = hashDir(join(root, 'reference'));
 }, 120_000);
@@ -45,7 +49,8 @@ describe('a merge killed with SIGKILL at random points', () => {
     for (let round = 0; round < 6; round++) {
       const name = `out${round}`;
       const out = join(parent, name);
-      const delay = rng.range(30, 1400);
+      // kill somewhere between process start-up and just before the end of an uninterrupted run
+      const delay = Math.round((rng.range(5, 90) / 100) * mergeMs);
       const r = await runCliAndSignal(['merge', config, '--out', out], 'SIGKILL', () => sleep(delay));
       if (r.signal === 'SIGKILL') killedMidway++;
       expectNoPartialOutput(parent, name);
