@@ -1,10 +1,6 @@
 // Loads an analysis dir for the dashboard: the stored analysis (never recomputed) plus predictions.
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AnalysisResult } from '../analysis/types.js';
-import { inputError } from '../errors.js';
-import { ANALYSIS_DB } from '../store/analysis-store.js';
-import { LAYER_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, fromRows, pairColumns } from '../store/analysis-tables.js';
+import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
 import { predict } from '../predict/predict.js';
 import type { DashboardData } from './model.js';
@@ -14,30 +10,6 @@ import { toDashboardData } from './adapter.js';
 export interface LoadDashboardOptions {
   /** Share of each fine-tune's gain to keep (default: the stored predictions' tolerance, else the predictor's default). */
   tolerance?: number;
-}
-
-/**
- * readAnalysis without the histogram table: neither the dashboard nor the predictor uses histograms, and they are
- * by far the largest table (~100 rows per tensor: 6.7 s of an 80-layer load here, minutes at 1,000 layers).
- * Same decoding as readAnalysis (the store's column lists), histograms left empty.
- */
-export async function readAnalysisForDashboard(dir: string): Promise<AnalysisResult> {
-  const file = join(dir, ANALYSIS_DB);
-  if (!existsSync(file)) throw inputError(`${dir}: no ${ANALYSIS_DB} here; run \`darekit analyze --base B FT… --out ${dir}\` first`);
-  return withDb(file, async (db) => {
-    const meta = new Map((await query(db, 'SELECT key, value FROM meta')).rows.map((r) => [String(r.key), String(r.value)]));
-    const densities = JSON.parse(meta.get('densities') ?? '[]') as number[];
-    const all = async (sql: string) => (await query(db, sql)).rows;
-    return {
-      base: meta.get('base') ?? '',
-      models: fromRows(await all('SELECT * FROM models'), MODEL_COLUMNS),
-      tensors: fromRows(await all('SELECT * FROM tensors'), TENSOR_COLUMNS),
-      layers: fromRows(await all('SELECT * FROM layers'), LAYER_COLUMNS),
-      pairs: fromRows(await all('SELECT * FROM pairs'), pairColumns(densities)).map((p) => ({ ...p, overlapExpected: p.overlapExpected ?? [] })),
-      histograms: [],
-      densities,
-    };
-  }, { readOnly: true });
 }
 
 /** The tolerance and κ of the predictions stored by `darekit predict` / `analyze` (table `predictions`), if any. */
@@ -58,7 +30,7 @@ export async function storedPredictionParams(dir: string): Promise<{ tolerance: 
  */
 export async function loadDashboardData(dir: string, opts: LoadDashboardOptions = {}): Promise<DashboardData> {
   const abs = resolve(dir);
-  const result = await readAnalysisForDashboard(abs);
+  const result = await readAnalysis(abs, { histograms: 'none' });
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
   const kappa = stored && (opts.tolerance === undefined || opts.tolerance === stored.tolerance) ? stored.kappa : undefined;

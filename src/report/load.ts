@@ -60,7 +60,7 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
 /** Read everything a report shows from an analysis dir: tables via DuckDB, predictions, trials, recipe.yml. */
 export async function loadReportData(dir: string, opts: { tolerance?: number } = {}): Promise<ReportData> {
   const abs = resolve(dir);
-  const result = await readAnalysis(abs);
+  const result = await readAnalysis(abs, { histograms: 'model' });
   const trials = await readTrials(abs);
   const recipeFile = join(abs, 'recipe.yml');
   const recipe = existsSync(recipeFile) ? readFileSync(recipeFile, 'utf8') : null;

@@ -49,21 +49,31 @@ export async function writeAnalysisFiles(result: AnalysisResult, dir: string, ve
   });
 }
 
-/** Load an analysis dir's results back from its analysis.duckdb (what report, dash and predict read). */
-export async function readAnalysis(dir: string): Promise<AnalysisResult> {
+/** Which histogram rows to load: all scopes, only the per-model rollups, or none (the largest table by far). */
+export type HistogramScope = 'all' | 'model' | 'none';
+
+const HISTOGRAM_QUERY: Record<HistogramScope, string | null> = {
+  all: 'SELECT * FROM histograms',
+  model: "SELECT * FROM histograms WHERE scope = 'model'",
+  none: null,
+};
+
+/** Load an analysis dir's results back from its analysis.duckdb (what report, dash, predict and tune read). */
+export async function readAnalysis(dir: string, opts: { histograms?: HistogramScope } = {}): Promise<AnalysisResult> {
   const file = join(dir, ANALYSIS_DB);
   if (!existsSync(file)) throw inputError(`${dir}: no ${ANALYSIS_DB} here; run \`darekit analyze --base B FT… --out ${dir}\` first`);
   return withDb(file, async (db) => {
     const meta = new Map((await query(db, 'SELECT key, value FROM meta')).rows.map((r) => [String(r.key), String(r.value)]));
     const densities = JSON.parse(meta.get('densities') ?? '[]') as number[];
     const all = async (sql: string) => (await query(db, sql)).rows;
+    const histogramSql = HISTOGRAM_QUERY[opts.histograms ?? 'all'];
     return {
       base: meta.get('base') ?? '',
       models: fromRows(await all('SELECT * FROM models'), MODEL_COLUMNS),
       tensors: fromRows(await all('SELECT * FROM tensors'), TENSOR_COLUMNS),
       layers: fromRows(await all('SELECT * FROM layers'), LAYER_COLUMNS),
       pairs: fromRows(await all('SELECT * FROM pairs'), pairColumns(densities)).map((p) => ({ ...p, overlapExpected: p.overlapExpected ?? [] })),
-      histograms: fromRows(await all('SELECT * FROM histograms'), HISTOGRAM_COLUMNS),
+      histograms: histogramSql === null ? [] : fromRows(await all(histogramSql), HISTOGRAM_COLUMNS),
       densities,
     };
   }, { readOnly: true });

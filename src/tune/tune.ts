@@ -83,7 +83,7 @@ function absolutePaths(result: AnalysisResult): AnalysisResult {
 
 async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: string) => void): Promise<{ result: AnalysisResult; reused: boolean }> {
   if (existsSync(join(analysisDir, ANALYSIS_DB))) {
-    const raw = await readAnalysis(analysisDir);
+    const raw = await readAnalysis(analysisDir, { histograms: 'none' });
     const all = absolutePaths(raw);
     // The analysis keeps paths as they were given; relative ones only resolve from the dir analyze ran in.
     for (const [given, abs] of [[raw.base, all.base], ...raw.models.map((m, i) => [m.path, all.models[i]!.path])] as [string, string][]) {

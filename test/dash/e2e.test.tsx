@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { analyze } from '../../src/analysis/index.js';
 import { generateFamily } from '../../src/fixtures/family.js';
-import { loadDashboardData, readAnalysisForDashboard } from '../../src/dash/load.js';
+import { loadDashboardData } from '../../src/dash/load.js';
 import { Dashboard } from '../../src/dash/components/App.js';
 import { loadMergeConfig } from '../../src/merge/config.js';
 import { predict, writePredictions } from '../../src/predict/index.js';
@@ -100,11 +100,13 @@ describe('family S (real checkpoints)', () => {
     rmSync(join(sDir, 'recipe.yml'));
   });
 
-  test('the dashboard\'s loader reads exactly what readAnalysis reads, except the histograms it does not need', async () => {
+  test('readAnalysis without histograms (what the dashboard loads) equals the full read minus histograms; model scope keeps only model rows', async () => {
     const full = await readAnalysis(sDir);
-    const light = await readAnalysisForDashboard(sDir);
+    const light = await readAnalysis(sDir, { histograms: 'none' });
     expect(full.histograms.length).toBeGreaterThan(0);
     expect(light).toEqual({ ...full, histograms: [] });
+    const modelOnly = await readAnalysis(sDir, { histograms: 'model' });
+    expect(modelOnly).toEqual({ ...full, histograms: full.histograms.filter((h) => h.scope === 'model') });
   });
 
   test('the dashboard follows the stored predictions\' tolerance; --tolerance overrides it', async () => {

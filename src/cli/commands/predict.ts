@@ -18,7 +18,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const raw = String(opts.tolerance ?? '0.95');
   const tolerance = Number(raw);
   if (!/^\s*[0-9.eE+-]+\s*$/.test(raw) || !(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance must be a share of the gain in (0, 1), e.g. 0.95; got "${raw}"`);
-  const pred = predict(await readAnalysis(dir), { tolerance });
+  const pred = predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance });
   await writePredictions(dir, pred);
   return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb` };
 }
