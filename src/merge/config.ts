@@ -42,7 +42,7 @@ export interface ConfigLocation {
 }
 
 const TOP_KEYS = ['merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'seed'] as const;
-const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask'];
+const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
 export function loadMergeConfig(file: string): MergeConfig {
@@ -133,6 +133,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   const int8 = [parameters.int8_mask, ...models.map((m) => (m.parameters as Record<string, ParamValue | undefined>).int8_mask)].some((p) => p !== undefined);
   if (int8) notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
   checkWeights(models, parameters, method);
+  if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
   const cfg: MergeConfig = { method, models, parameters: parameters as MergeConfig['parameters'], seed, notes };
   if (baseModel !== undefined) { cfg.baseModel = baseModel; cfg.baseSpec = baseSpec!; }
   if (outDtype) cfg.outDtype = outDtype;
@@ -217,6 +218,16 @@ export function checkLeaf(name: string, v: ParamScalar, path: string): void {
       if (!(d > 0 && d <= 1)) throw inputError(`${path}: ${d} is outside (0, 1]`);
       return;
     }
+    case 't': {
+      const t = num();
+      if (!(t >= 0 && t <= 1)) throw inputError(`${path}: ${t} is outside [0, 1] (0 = the first model, 1 = the second)`);
+      return;
+    }
+    case 'epsilon': {
+      const e = num();
+      if (!(e >= 0 && e < 1)) throw inputError(`${path}: ${e} is outside [0, 1)`);
+      return;
+    }
     case 'gamma': {
       const g = num();
       if (!(g >= 0 && g < 1)) throw inputError(`${path}: ${g} is outside [0, 1)`);
@@ -244,10 +255,22 @@ export function parseRescale(v: ParamScalar, path: string): 'inverse' | 'l1' | '
 }
 
 function checkWeights(models: ModelEntry[], global: Record<string, ParamValue>, method: MethodName): void {
-  if (global.weight !== undefined) return;
+  if (global.weight !== undefined || !methodSpec(method).modelParams.includes('weight')) return;
   models.forEach((m, i) => {
     if (m.parameters.weight === undefined) throw inputError(`models[${i}].parameters.weight: missing; ${method} needs a weight per model (or a default under the top-level parameters)`);
   });
+}
+
+/**
+ * SLERP takes two models and a t. With base_model one of them (mergekit's form) it is the t = 0 end; with a
+ * separate base_model the two models' deltas are DARE-sparsified first (DARE-SLERP); densities need that base.
+ */
+function checkSlerp(models: ModelEntry[], global: Record<string, ParamValue>, baseModel: string | undefined): void {
+  if (models.length !== 2) throw inputError(`models: slerp interpolates exactly two models, got ${models.length}`);
+  if (global.t === undefined) throw inputError(`parameters.t: slerp needs t (0 = the first model, or base_model when it is one of the two; 1 = the other)`);
+  const separateBase = baseModel !== undefined && !models.some((m) => m.path === baseModel);
+  const density = global.density !== undefined || models.some((m) => m.parameters.density !== undefined);
+  if (density && !separateBase) throw inputError(`density: DARE-SLERP sparsifies deltas from a base, so base_model must be a third model (not one of the two being interpolated)`);
 }
 
 /** The recipe as canonical mergekit YAML (paths as written, seed included): stored in the output and its metadata. */

@@ -4,11 +4,12 @@ import { bytesPerElement } from '../io/dtypes.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
-import { CUT_ALL, CUT_NONE, chunkQuota, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
+import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
+import { slerpCoefficients } from './slerp.js';
 
-/** Bytes of linear memory a chunk engine lays out for `chunkElements` and up to `maxTerms` models. */
-export function engineMemoryBytes(chunkElements: number, maxTerms: number): number {
-  return layout(chunkElements, maxTerms).end;
+/** Bytes of linear memory a chunk engine lays out for `chunkElements`, up to `maxTerms` models and per-row work on rows of up to `maxRow` elements. */
+export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRow = 0): number {
+  return layout(chunkElements, maxTerms, maxRow).end;
 }
 
 const RESERVED = 64;
@@ -19,16 +20,18 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
-function layout(s: number, k: number): { coef: number; divw: number; raw: number; base: number; deltas: number; out: number; hist: number; end: number } {
+function layout(s: number, k: number, maxRow: number): { coef: number; divw: number; sums: number; raw: number; base: number; deltas: number; out: number; hist: number; scratch: number; end: number } {
   const coef = RESERVED;
   const divw = coef + 8 * Math.max(k, 1);
-  const raw = align(divw + 8 * Math.max(k, 1));
+  const sums = align(divw + 8 * Math.max(k, 1));
+  const raw = align(sums + 64);
   const base = align(raw + 8 * s);
   const deltas = align(base + 4 * s);
   const out = align(deltas + 4 * s * k);
   const hist = align(out + 4 * s);
-  const end = align(hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
-  return { coef, divw, raw, base, deltas, out, hist, end };
+  const scratch = align(hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
+  const end = align(scratch + (maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0));
+  return { coef, divw, sums, raw, base, deltas, out, hist, scratch, end };
 }
 
 /** Result of merging one chunk. */
@@ -51,8 +54,9 @@ export class ChunkEngine {
     private readonly memory: WebAssembly.Memory,
     private readonly chunkElements: number,
     maxTerms: number,
+    maxRow = 0,
   ) {
-    this.at = layout(chunkElements, maxTerms);
+    this.at = layout(chunkElements, maxTerms, maxRow);
     const have = memory.buffer.byteLength;
     if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
   }
@@ -78,8 +82,7 @@ export class ChunkEngine {
 
   /** Load chunk c of the given terms as deltas (or weights when the job has no base); returns bytes read and non-finite count. */
   private loadDeltas(job: TensorJob, c: number, which: number[], check: boolean): ChunkResult {
-    const start = c * this.chunkElements;
-    const n = Math.min(this.chunkElements, job.numel - start);
+    const { start, n } = this.range(job, c);
     let bytesRead = 0;
     let nonfinite = 0;
     if (job.base) {
@@ -97,11 +100,12 @@ export class ChunkEngine {
 
   private sparsify(job: TensorJob, prep: TermPrep[] | undefined, i: number, c: number): void {
     const t = job.terms[i]!;
-    const start = c * this.chunkElements;
-    const n = Math.min(this.chunkElements, job.numel - start);
+    const { start, n } = this.range(job, c);
     const p = this.deltaPtr(i);
     if (t.sparsify === 'random') {
       this.k.dare_mask_f32(p, n, t.maskKey, start, t.dropThreshold);
+    } else if (t.sparsify === 'della') {
+      if (t.density < 1) this.k.della_mask_f32(p, n, job.rowLen!, t.maskKey, start, t.density, t.epsilon, t.dellaInverse ? 1 : 0, this.at.scratch);
     } else if (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') {
       const keep = prep?.[i]?.keep ?? CUT_ALL;
       const drop = prep?.[i]?.drop ?? CUT_NONE;
@@ -110,21 +114,50 @@ export class ChunkEngine {
     }
   }
 
+  /** Elements [start, start + n) of chunk c of a job (whole rows for per-row methods). */
+  private range(job: TensorJob, c: number): { start: number; n: number } {
+    const cs = jobChunkElements(job, this.chunkElements);
+    const start = c * cs;
+    return { start, n: Math.min(cs, job.numel - start) };
+  }
+
+  /**
+   * SLERP endpoints of chunk c in the delta buffers: the two models' weights, or with a base (DARE-SLERP) the
+   * sparsified deltas added back, w = f32(base + coef·δ̂).
+   */
+  private loadSlerpEndpoints(job: TensorJob, prep: TermPrep[] | undefined, c: number, check: boolean): ChunkResult {
+    const res = this.loadDeltas(job, c, [0, 1], check);
+    if (job.base) {
+      const { n } = this.range(job, c);
+      for (let i = 0; i < 2; i++) {
+        this.sparsify(job, prep, i, c);
+        this.k.axpy_f32(this.at.base, this.deltaPtr(i), job.terms[i]!.coef * (prep?.[i]?.l1Scale ?? 1), this.deltaPtr(i), n);
+      }
+    }
+    return res;
+  }
+
   /** Merge chunk c of a job and write it at its place in the output. */
   mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
-    const start = c * this.chunkElements;
-    const n = Math.min(this.chunkElements, job.numel - start);
-    const all = job.terms.map((_, i) => i);
-    const res = this.loadDeltas(job, c, all, true);
-    const coef = new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
-    const divw = new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
-    job.terms.forEach((t, i) => {
-      this.sparsify(job, prep, i, c);
-      coef[i] = t.coef * (prep?.[i]?.l1Scale ?? 1);
-      divw[i] = t.divw;
-    });
-    const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
-    combine(this.at.base, job.base ? 1 : 0, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, this.at.coef, this.at.divw, job.normalize ? 1 : 0, job.lambda, this.at.out);
+    const { start, n } = this.range(job, c);
+    const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
+    const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
+    let res: ChunkResult;
+    if (job.slerp) {
+      res = this.loadSlerpEndpoints(job, prep, c, true);
+      coef().set([prep?.[0]?.slerpCoef ?? NaN, prep?.[1]?.slerpCoef ?? NaN]);
+      divw().set([0, 0]);
+      this.k.weighted_sum_f32(this.at.base, 0, this.at.deltas, 4 * this.chunkElements, 2, n, this.at.coef, this.at.divw, 0, 1, this.at.out);
+    } else {
+      res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
+      job.terms.forEach((t, i) => {
+        this.sparsify(job, prep, i, c);
+        coef()[i] = t.coef * (prep?.[i]?.l1Scale ?? 1);
+        divw()[i] = t.divw;
+      });
+      const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
+      combine(this.at.base, job.base ? 1 : 0, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, this.at.coef, this.at.divw, job.normalize ? 1 : 0, job.lambda, this.at.out);
+    }
     const dtype = job.out.dtype;
     let src = this.at.out;
     if (dtype === 'BF16') { this.k.encode_bf16(this.at.out, this.at.raw, n); src = this.at.raw; }
@@ -144,14 +177,15 @@ export class ChunkEngine {
    * results do not depend on the chunk size.
    */
   prep(job: TensorJob): TermPrep[] {
-    const nChunks = Math.ceil(job.numel / this.chunkElements);
+    const cs = jobChunkElements(job, this.chunkElements);
+    const nChunks = Math.ceil(job.numel / cs);
     const terms = job.terms;
     const preps: TermPrep[] = terms.map(() => ({ keep: CUT_ALL, drop: CUT_NONE, l1Scale: 1 }));
     const magnitude = terms.map((t, i) => ({ t, i })).filter(({ t }) => (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)).map(({ i }) => i);
     const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
     const hiHist = (i: number): number => this.at.hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * i;
     const loHist = (i: number, which: 0 | 1): number => hiHist(i) + 4 * (HI_BUCKETS + LO_BUCKETS * which);
-    const chunkLen = (c: number): number => Math.min(this.chunkElements, job.numel - c * this.chunkElements);
+    const chunkLen = (c: number): number => Math.min(cs, job.numel - c * cs);
     if (magnitude.length > 0) {
       for (const i of magnitude) u32().fill(0, hiHist(i) >>> 2, (hiHist(i) >>> 2) + HI_BUCKETS + 2 * LO_BUCKETS);
       for (let c = 0; c < nChunks; c++) {
@@ -230,6 +264,19 @@ export class ChunkEngine {
       }
       // mergekit's rescale_sum: scale by org/new when both are meaningfully non-zero
       l1.forEach((i, j) => { if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!; });
+    }
+    if (job.slerp) {
+      // first pass of SLERP: whole-tensor Σw0², Σw1², Σw0·w1 in float64, chunk by chunk in element order
+      const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 6);
+      sums().fill(0);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadSlerpEndpoints(job, preps, c, false);
+        this.k.slerp_dots_f32(this.deltaPtr(0), this.deltaPtr(1), chunkLen(c), c * cs, this.at.sums);
+      }
+      const s = sums();
+      const k = slerpCoefficients(job.slerp.t, s[0]! + s[1]!, s[2]! + s[3]!, s[4]! + s[5]!);
+      preps[0]!.slerpCoef = k.s0;
+      preps[1]!.slerpCoef = k.s1;
     }
     return preps;
   }

@@ -6,7 +6,7 @@ import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } fro
 import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
-import { needsPrep, type TensorJob, type TermPrep } from './job.js';
+import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
 import { planMerge, type MergePlan } from './plan.js';
 import { WorkerPool } from './pool.js';
@@ -60,6 +60,8 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
   const plan = planMerge(config);
+  const wide = plan.jobs.find((j) => (j.rowLen ?? 0) > chunkElements);
+  if (wide) throw usageError(`tensor "${wide.name}": ${config.method} works on whole rows of ${wide.rowLen} elements, more than the chunk of ${chunkElements}; raise --chunk-elements to at least ${wide.rowLen}`);
   const recipe = recipeYaml(config);
   const metadata: Record<string, string> = { format: 'pt', 'darekit.method': config.method, 'darekit.seed': String(config.seed), 'darekit.recipe': recipe };
   const planned: PlannedTensor[] = plan.jobs.map((j, i) => ({ name: j.name, dtype: plan.outDtypes[i]!, shape: plan.shapes[i]! }));
@@ -109,7 +111,8 @@ function nonfiniteError(job: TensorJob): Error {
 /** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */
 async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
-  const chunksOf = (j: TensorJob): number => Math.ceil(j.numel / o.chunkElements);
+  const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
+  const chunksOf = (j: TensorJob): number => Math.ceil(j.numel / jobChunkElements(j, o.chunkElements));
   const bar = new ProgressBar('merge', plan.inputBytes, 'bytes', o.progress);
   let doneBytes = 0;
   let doneTensors = 0;
@@ -122,7 +125,7 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const emptyDone = (j: TensorJob): void => { if (j.numel === 0) { doneTensors++; remaining[j.index] = 0; } };
 
   if (o.threads === 1) {
-    const engine = createEngine(o.kernel, o.chunkElements, maxTerms);
+    const engine = createEngine(o.kernel, o.chunkElements, maxTerms, undefined, maxRow);
     try {
       for (const j of plan.jobs) {
         emptyDone(j);
@@ -140,7 +143,7 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     return;
   }
 
-  const pool = new WorkerPool(o.threads, { kernel: o.kernel, chunkElements: o.chunkElements, maxTerms, ...(o.kernel === 'wasm' ? { module: kernelModule() } : {}) });
+  const pool = new WorkerPool(o.threads, { kernel: o.kernel, chunkElements: o.chunkElements, maxTerms, maxRow, ...(o.kernel === 'wasm' ? { module: kernelModule() } : {}) });
   const all: Promise<void>[] = [];
   try {
     for (const j of plan.jobs) {

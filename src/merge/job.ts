@@ -21,6 +21,10 @@ export interface ModelTerm {
   dropRank: number;
   /** Rescale survivors so the L1 norm matches the unsparsified delta (mergekit's rescale: true). */
   l1: boolean;
+  /** DELLA: the density and ε of the keep probabilities, and whether survivors are divided by their p. */
+  density: number;
+  epsilon: number;
+  dellaInverse: boolean;
 }
 
 /** Everything a worker needs to produce one output tensor, chunk by chunk in any order. */
@@ -33,7 +37,16 @@ export interface TensorJob {
   elect: boolean;
   normalize: boolean;
   lambda: number;
+  /** SLERP of terms[0] (t = 0) and terms[1] (t = 1); with a base, of the DARE-sparsified weights base + coef·δ̂. */
+  slerp?: { t: number };
+  /** Row length when the method works per row (DELLA): chunks then hold whole rows. */
+  rowLen?: number;
   out: { fd: number; byteOffset: number; dtype: OutDtype };
+}
+
+/** Elements per chunk of a job: the engine's chunk size, rounded down to whole rows for per-row methods. */
+export function jobChunkElements(job: TensorJob, chunkElements: number): number {
+  return job.rowLen ? job.rowLen * Math.max(1, Math.floor(chunkElements / job.rowLen)) : chunkElements;
 }
 
 /** One radix-select cut: in top ⇔ |x| bits > bits, or equal and among the first `quota` equal ones (index order). */
@@ -50,6 +63,8 @@ export interface TermPrep {
   drop: Cut;
   /** L1 rescale factor (1 when not used). */
   l1Scale: number;
+  /** SLERP: this term's interpolation coefficient (s0 or s1), from the first pass's norms and dot product. */
+  slerpCoef?: number;
 }
 
 /** The cut that keeps everything, and the one that keeps nothing. */
@@ -58,7 +73,7 @@ export const CUT_NONE: Cut = { bits: 0xffffffff, quota: 0 };
 
 /** True when a job needs the per-tensor pre-pass (magnitude selection or L1 sums). */
 export function needsPrep(job: TensorJob): boolean {
-  return job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
+  return job.slerp !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
 }
 
 /** The tie quota of a cut inside chunk c. */

@@ -7,11 +7,11 @@ import { ChunkEngine } from './engine.js';
 export type KernelKind = 'wasm' | 'js';
 
 /** A chunk engine over a fresh memory with the chosen kernel (one per thread). */
-export function createEngine(kind: KernelKind, chunkElements: number, maxTerms: number, module?: WebAssembly.Module): ChunkEngine {
+export function createEngine(kind: KernelKind, chunkElements: number, maxTerms: number, module?: WebAssembly.Module, maxRow = 0): ChunkEngine {
   if (kind === 'wasm') {
     const k = instantiateKernel<MergeKernelExports>(undefined, module ?? kernelModule());
-    return new ChunkEngine(k.exports, k.memory, chunkElements, maxTerms);
+    return new ChunkEngine(k.exports, k.memory, chunkElements, maxTerms, maxRow);
   }
   const memory = new WebAssembly.Memory({ initial: 1, maximum: KERNEL_MAX_PAGES, shared: true });
-  return new ChunkEngine(referenceKernel(memory), memory, chunkElements, maxTerms);
+  return new ChunkEngine(referenceKernel(memory), memory, chunkElements, maxTerms, maxRow);
 }

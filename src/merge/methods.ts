@@ -5,20 +5,24 @@
  */
 
 /** How each model's delta is sparsified before combining. */
-export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs';
+export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'della';
+
+/** How sparsified deltas (or weights) become the output: generalized task arithmetic, or SLERP of two models. */
+export type Combiner = 'sum' | 'slerp';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
 
 /** Parameters a model entry may carry. */
-export type ModelParamName = 'weight' | 'density' | 'gamma';
+export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon';
 /** Parameters of the merge as a whole. */
-export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask';
+export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't';
 
 /** One method of the registry. */
 export interface MethodSpec {
-  /** Whether the method works on deltas from a base model (all but linear). */
+  /** Whether the method works on deltas from a base model (all but linear and slerp). */
   usesBase: boolean;
+  combine: Combiner;
   sparsify: Sparsifier;
   /** TIES sign election and agreement-weighted sum. */
   elect: boolean;
@@ -35,20 +39,23 @@ const TA_GLOBALS = ['lambda', 'normalize', 'rescale', 'int8_mask'] as const;
 
 /** The registry: method name → its configuration of generalized task arithmetic. */
 export const METHODS = {
-  linear: { usesBase: false, sparsify: 'none', elect: false, normalize: true, rescale: 'none', modelParams: ['weight'], globalParams: ['normalize'], summary: 'Σ wᵢθᵢ / Σ wᵢ on the weights themselves' },
-  task_arithmetic: { usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['lambda', 'normalize', 'int8_mask'], summary: 'base + λ·Σ wᵢδᵢ' },
-  ties: { usesBase: true, sparsify: 'magnitude', elect: true, normalize: true, rescale: 'none', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'top-k |δ| trim, sign election, agreement-weighted mean' },
-  dare_linear: { usesBase: true, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, weighted sum' },
-  dare_ties: { usesBase: true, sparsify: 'random', elect: true, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, sign election' },
-  breadcrumbs: { usesBase: true, sparsify: 'breadcrumbs', elect: false, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'drop the top γ and the smallest |δ|, weighted sum' },
-  breadcrumbs_ties: { usesBase: true, sparsify: 'breadcrumbs', elect: true, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'breadcrumbs trim, sign election' },
+  linear: { combine: 'sum', usesBase: false, sparsify: 'none', elect: false, normalize: true, rescale: 'none', modelParams: ['weight'], globalParams: ['normalize'], summary: 'Σ wᵢθᵢ / Σ wᵢ on the weights themselves' },
+  task_arithmetic: { combine: 'sum', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['lambda', 'normalize', 'int8_mask'], summary: 'base + λ·Σ wᵢδᵢ' },
+  ties: { combine: 'sum', usesBase: true, sparsify: 'magnitude', elect: true, normalize: true, rescale: 'none', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'top-k |δ| trim, sign election, agreement-weighted mean' },
+  dare_linear: { combine: 'sum', usesBase: true, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, weighted sum' },
+  dare_ties: { combine: 'sum', usesBase: true, sparsify: 'random', elect: true, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, sign election' },
+  breadcrumbs: { combine: 'sum', usesBase: true, sparsify: 'breadcrumbs', elect: false, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'drop the top γ and the smallest |δ|, weighted sum' },
+  breadcrumbs_ties: { combine: 'sum', usesBase: true, sparsify: 'breadcrumbs', elect: true, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'breadcrumbs trim, sign election' },
+  della: { combine: 'sum', usesBase: true, sparsify: 'della', elect: true, normalize: true, rescale: 'inverse', modelParams: ['weight', 'density', 'epsilon'], globalParams: TA_GLOBALS, summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, sign election' },
+  della_linear: { combine: 'sum', usesBase: true, sparsify: 'della', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density', 'epsilon'], globalParams: TA_GLOBALS, summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, weighted sum' },
+  slerp: { combine: 'slerp', usesBase: false, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['density'], globalParams: ['t', 'rescale'], summary: 'spherical interpolation of two models at t (DARE-SLERP with a separate base_model and densities)' },
 } as const satisfies Record<string, MethodSpec>;
 
 /** A method name darekit knows. */
 export type MethodName = keyof typeof METHODS;
 
 /** Defaults of per-model parameters when neither the model nor the global `parameters` set them. */
-export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = { weight: undefined, density: 1, gamma: 0.01 };
+export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = { weight: undefined, density: 1, gamma: 0.01, epsilon: 0.15 };
 
 /** True when name is a registered method. */
 export function isMethodName(name: string): name is MethodName {

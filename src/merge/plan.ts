@@ -56,6 +56,12 @@ export function planMerge(config: MergeConfig): MergePlan {
   const others = base ? models : models.slice(1);
   assertHomologous(layoutModel, others);
   const layers = numLayers(layoutModel);
+  // slerp: terms are [t = 0 end, t = 1 end]; base_model, when it is one of the two, is the t = 0 end (mergekit)
+  const baseAt = spec.combine === 'slerp' ? config.models.findIndex((m) => m.path === config.baseModel) : -1;
+  const order = baseAt >= 0 ? [baseAt, 1 - baseAt] : config.models.map((_, i) => i);
+  // deltas from the base: every task-arithmetic method with a base, and DARE-SLERP (a base that is a third model)
+  const jobUsesBase = base !== undefined && baseAt < 0;
+  const sparsify = spec.combine === 'slerp' && !jobUsesBase ? 'none' : spec.sparsify;
   const jobs: TensorJob[] = [];
   const shapes: number[][] = [];
   const outDtypes: OutDtype[] = [];
@@ -74,7 +80,8 @@ export function planMerge(config: MergeConfig): MergePlan {
     const normalize = Boolean(global('normalize') ?? spec.normalize);
     const globalRescale = global('rescale');
     const rescale: RescaleMode = globalRescale === undefined ? spec.rescale : parseRescale(globalRescale, 'parameters.rescale');
-    const terms: ModelTerm[] = config.models.map((entry, i) => {
+    const terms: ModelTerm[] = order.map((i) => {
+      const entry = config.models[i]!;
       const t = models[i]!.tensors.get(name)!;
       const param = (p: ModelParamName): number | undefined => {
         const own = entry.parameters[p];
@@ -84,15 +91,19 @@ export function planMerge(config: MergeConfig): MergePlan {
         if (r !== undefined) checkLeaf(p, r, `models[${i}].parameters.${p} (tensor ${name})`);
         return r as number | undefined;
       };
-      const weight = param('weight');
+      const weight = spec.modelParams.includes('weight' as never) ? param('weight') : 1;
       if (weight === undefined) throw inputError(`models[${i}].parameters.weight: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
       const density = spec.modelParams.includes('density' as never) ? param('density')! : 1;
       const gamma = spec.modelParams.includes('gamma' as never) ? param('gamma')! : 0;
+      const epsilon = spec.modelParams.includes('epsilon' as never) ? param('epsilon')! : 0;
+      if (sparsify === 'della' && density < 1 && !(density - epsilon > 0 && density + epsilon <= 1)) {
+        throw inputError(`models[${i}].parameters: density ${density} ± epsilon ${epsilon} must stay inside (0, 1] (tensor ${name}); lower epsilon`);
+      }
       if (spec.sparsify === 'breadcrumbs' && density + gamma > 1) throw inputError(`models[${i}].parameters: density ${density} + gamma ${gamma} exceeds 1 (tensor ${name})`);
       let scale = 1;
       let l1 = false;
-      if (spec.sparsify !== 'none') {
-        if (rescale === 'inverse') scale = 1 / density;
+      if (sparsify !== 'none') {
+        if (rescale === 'inverse') scale = sparsify === 'della' ? 1 : 1 / density; // della: 1/p per element, in the kernel
         else if (rescale === 'l1') l1 = density < 1;
         else if (typeof rescale === 'number') scale = rescale;
       }
@@ -102,23 +113,36 @@ export function planMerge(config: MergeConfig): MergePlan {
         input: locationOf(t),
         coef: weight * scale,
         divw: weight,
-        sparsify: spec.sparsify,
+        sparsify,
         maskKey: maskKey(config.seed, i, name),
         dropThreshold: dropThreshold(1 - density),
-        keepRank: spec.sparsify === 'magnitude' || spec.sparsify === 'breadcrumbs' ? Math.min(n, nTop + Math.floor(density * n)) : n,
+        keepRank: sparsify === 'magnitude' || sparsify === 'breadcrumbs' ? Math.min(n, nTop + Math.floor(density * n)) : n,
         dropRank: nTop,
         l1,
+        density,
+        epsilon,
+        dellaInverse: rescale === 'inverse',
       };
       inputBytes += t.byteLength;
       return term;
     });
-    if (spec.sparsify !== 'none') rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
+    if (sparsify !== 'none') rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
     const job: TensorJob = { index, name, numel: lt.numel, terms, elect: spec.elect, normalize, lambda, out: { fd: -1, byteOffset: 0, dtype: outDtype } };
-    if (base) {
+    if (spec.combine === 'slerp') {
+      const t = global('t');
+      if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
+      checkLeaf('t', t, `parameters.t (tensor ${name})`);
+      job.slerp = { t: t as number };
+    }
+    if (sparsify === 'della') {
+      if (lt.shape.length > 2) throw inputError(`tensor "${name}" has shape [${lt.shape.join(', ')}]; ${config.method} ranks magnitudes per row of 1-D and 2-D tensors only`);
+      job.rowLen = lt.shape.length === 2 ? lt.shape[1]! : lt.numel;
+    }
+    if (jobUsesBase) {
       job.base = locationOf(lt);
       inputBytes += lt.byteLength;
     }
-    if (normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
+    if (spec.combine === 'sum' && normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
       throw inputError(`parameters.normalize: the weights of tensor "${name}" sum to 0, so normalizing would divide by zero; change the weights or set normalize: false`);
     }
     jobs.push(job);

@@ -19,13 +19,15 @@ export interface WorkerInit {
   kernel: KernelKind;
   chunkElements: number;
   maxTerms: number;
+  /** Longest row of a per-row method (DELLA), 0 when none. */
+  maxRow: number;
   module?: WebAssembly.Module;
 }
 
 // Runs only as a worker thread: one kernel instance and chunk engine per worker.
 if (parentPort) {
   const init = workerData as WorkerInit;
-  const engine: ChunkEngine = createEngine(init.kernel, init.chunkElements, init.maxTerms, init.module);
+  const engine: ChunkEngine = createEngine(init.kernel, init.chunkElements, init.maxTerms, init.module, init.maxRow);
   const port = parentPort;
   port.on('message', (task: WorkerTask | 'close') => {
     if (task === 'close') { engine.close(); port.close(); return; }

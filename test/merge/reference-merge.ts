@@ -2,7 +2,7 @@ import { dropThreshold, maskHash, maskKey } from '../../src/kernel/reference/mas
 
 /** What the straightforward reference merge needs to know. */
 export interface RefSpec {
-  sparsify: 'none' | 'random' | 'magnitude' | 'breadcrumbs';
+  sparsify: 'none' | 'random' | 'magnitude' | 'breadcrumbs' | 'della';
   elect: boolean;
   normalize: boolean;
   lambda: number;
@@ -12,6 +12,9 @@ export interface RefSpec {
   densities: number[];
   gammas: number[];
   scale: (i: number) => number;
+  /** DELLA: row length of the tensor and ε per model; survivors divided by their keep probability. */
+  cols?: number;
+  epsilons?: number[];
 }
 
 /** A whole-tensor float64 merge written the obvious way (sorting for magnitude, direct hashing for DARE), rounded once to f32. */
@@ -23,6 +26,20 @@ export function referenceMergeTensor(name: string, base: number[], models: numbe
       const key = maskKey(s.seed, i, name);
       const thr = dropThreshold(1 - s.densities[i]!);
       return d.map((v, j) => (thr >= 2 ** 32 || maskHash(key, j) < thr ? 0 : v));
+    }
+    if (s.sparsify === 'della') {
+      const key = maskKey(s.seed, i, name);
+      const dens = s.densities[i]!, eps = s.epsilons![i]!, cols = s.cols!;
+      if (dens >= 1) return d;
+      const out = d.slice();
+      for (let r0 = 0; r0 < n; r0 += cols) {
+        const order = Array.from({ length: cols }, (_, j) => r0 + j).sort((a, b) => Math.abs(d[a]!) - Math.abs(d[b]!) || a - b);
+        order.forEach((j, rank) => {
+          const p = cols === 1 ? dens : dens - eps + (rank / (cols - 1)) * 2 * eps;
+          out[j] = maskHash(key, j) >= Math.floor((1 - p) * 2 ** 32 + 0.5) ? Math.fround(d[j]! / p) : 0;
+        });
+      }
+      return out;
     }
     if (s.sparsify === 'magnitude' || s.sparsify === 'breadcrumbs') {
       const order = d.map((v, j) => j).sort((a, b) => Math.abs(d[b]!) - Math.abs(d[a]!) || a - b);
