@@ -8,6 +8,7 @@ import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
+import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
 import { WorkerPool } from './pool.js';
 
@@ -29,6 +30,8 @@ export interface MergeOptions {
   maxShardBytes?: number;
   /** Show a progress bar on stderr (default: when stderr is a TTY). */
   progress?: boolean;
+  /** The readiness verdict to print in the output's model card (README.md), when the caller knows it. */
+  verdict?: CardVerdict;
 }
 
 /** What a merge did. */
@@ -85,6 +88,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
     if (shards.length > 1) dir.writeFile(SAFETENSORS_INDEX_NAME, indexJson(shards, { 'darekit.method': config.method, 'darekit.seed': String(config.seed) }));
     dir.copySideFiles(plan.layoutModel.dir, config.outDtype);
     dir.writeFile('mergekit_config.yml', recipe);
+    dir.writeFile('README.md', modelCard(config, recipe, opts.verdict));
     dir.commit();
   } catch (err) {
     dir.abort();

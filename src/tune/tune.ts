@@ -1,3 +1,4 @@
+import type { CardVerdict } from '../merge/model-card.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -106,10 +107,10 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
   return { result: absolutePaths(result), reused: false };
 }
 
-async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads: number | undefined, force: boolean): Promise<MergeSummary> {
+async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads: number | undefined, force: boolean, verdict?: CardVerdict): Promise<MergeSummary> {
   // Parse the exact YAML text written to disk, so `darekit merge recipe.yml` sees the same config.
   const config = parseMergeConfig(yaml, { configDir: recipeDir }, 'recipe');
-  return merge(config, { out, force, threads, progress: false });
+  return merge(config, { out, force, threads, progress: false, ...(verdict ? { verdict } : {}) });
 }
 
 const pointDensities = (r: Recipe) => Object.fromEntries(r.models.map((m) => [m.model, m.density.value]));
@@ -183,7 +184,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   }
   const yaml = recipeToYaml(chosen, [`analysis: ${analysisDir} · tolerance ${predictions.tolerance} (share of each fine-tune's gain to keep)`]);
   log(`merging (${chosen.method}) → ${outDir}`);
-  const summary = await mergeRecipe(yaml, dirname(recipePath), outDir, o.threads, o.force ?? false);
+  const summary = await mergeRecipe(yaml, dirname(recipePath), outDir, o.threads, o.force ?? false, { verdict: predictions.set.verdict, reasons: predictions.set.reasons });
   mkdirSync(dirname(recipePath), { recursive: true });
   writeFileSync(recipePath, yaml);
   copyFileSync(recipePath, join(analysisDir, 'recipe.yml'));
