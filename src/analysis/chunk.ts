@@ -8,22 +8,17 @@ import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
 /** The wasm exports the stats pass uses (pointer + length convention; see src/kernel/assembly/stats.ts). */
 export interface StatsKernelExports {
-  /** decode_bf16(src: usize, dst: usize, n: i32): void */
-  decode_bf16(src: number, dst: number, n: number): void;
-  /** decode_f16(src: usize, dst: usize, n: i32): void */
-  decode_f16(src: number, dst: number, n: number): void;
-  /** stats_base_sq(base: usize, n: i32, out: usize): void */
-  stats_base_sq(base: number, n: number, out: number): void;
-  /** stats_delta(base: usize, ft: usize, delta: usize, n: i32, baseSq: usize, out: usize, hist: usize, energy: usize): void */
-  stats_delta(base: number, ft: number, delta: number, n: number, baseSq: number, out: number, hist: number, energy: number): void;
-  /** stats_pair(da: usize, db: usize, n: i32, out: usize): void */
-  stats_pair(da: number, db: number, n: number, out: number): void;
-  /** stats_u64_to_f64(src: usize, dst: usize, n: i32): void */
-  stats_u64_to_f64(src: number, dst: number, n: number): void;
+  /** stats_work_bytes(k: i32): usize — zeroed workspace bytes stats_chunk needs for k fine-tunes */
+  stats_work_bytes(k: number): number;
+  /**
+   * stats_chunk(k, n, inputs, dtypes, work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy): void —
+   * the whole stats pass over one chunk (decode, per-fine-tune sums and histogram, pair sums)
+   */
+  stats_chunk(k: number, n: number, inputs: number, dtypes: number, work: number, deltaOut: number, pairOut: number, histStart: number, histBin: number, histCount: number, histEnergy: number): void;
 }
 
 /** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
-export const STATS_KERNEL_EXPORTS = ['stats_base_sq', 'stats_delta', 'stats_pair', 'stats_u64_to_f64'] as const satisfies readonly (keyof StatsKernelExports)[];
+export const STATS_KERNEL_EXPORTS = ['stats_work_bytes', 'stats_chunk'] as const satisfies readonly (keyof StatsKernelExports)[];
 
 /** Where one tensor's bytes are in one model (inputs[0] is the base); LoRA adapters give virtual F32 tensors. */
 export type TensorSource = TensorLocation;
@@ -73,7 +68,7 @@ export class ChunkProcessor {
   /** Lay out linear memory for chunks of up to maxCount elements and k fine-tunes. */
   constructor(private readonly k: number, maxCount: number, module?: WebAssembly.Module) {
     this.kernel = instantiateKernel<StatsKernelExports>(undefined, module);
-    this.layout = planLayout(k, maxCount);
+    this.layout = planLayout(k, maxCount, this.kernel.exports.stats_work_bytes(k));
     this.kernel.ensure(this.layout.end);
   }
 
@@ -81,72 +76,57 @@ export class ChunkProcessor {
     readTensorBytes(src, start, count, dst, this.files);
   }
 
-  /** Read the chunk of one model and decode it to f32 at ptr (in place: raw bytes go to the upper half). */
-  private load(src: TensorSource, start: number, n: number, ptr: number): number {
+  /**
+   * Read the chunk of one model to ptr: BF16/F16 raw (the kernel decodes them block by block, in cache), F32 as is,
+   * F64 decoded to F32 here. Returns the kernel's dtype code for it and the bytes read.
+   */
+  private load(src: TensorSource, start: number, n: number, ptr: number): { code: number; bytes: number } {
     const mem = this.kernel.memory.buffer;
-    const bpe = bytesPerElement(src.dtype);
+    const bytes = n * bytesPerElement(src.dtype);
     switch (src.dtype) {
       case 'F32':
-        this.readInto(src, start, n, new Uint8Array(mem, ptr, 4 * n));
-        break;
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
+        return { code: DTYPE_CODE.f32, bytes };
       case 'BF16':
-        this.readInto(src, start, n, new Uint8Array(mem, ptr + 2 * n, 2 * n));
-        this.kernel.exports.decode_bf16(ptr + 2 * n, ptr, n);
-        break;
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
+        return { code: DTYPE_CODE.bf16, bytes };
       case 'F16':
-        this.readInto(src, start, n, new Uint8Array(mem, ptr + 2 * n, 2 * n));
-        this.kernel.exports.decode_f16(ptr + 2 * n, ptr, n);
-        break;
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
+        return { code: DTYPE_CODE.f16, bytes };
       case 'F64':
-        if (this.scratch.length < 8 * n) this.scratch = new Uint8Array(8 * n);
+        if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
         this.readInto(src, start, n, this.scratch);
         decodeToF32('F64', this.scratch, new Float32Array(mem, ptr, n), n);
-        break;
+        return { code: DTYPE_CODE.f32, bytes };
     }
-    return n * bpe;
   }
 
-  /** Read, decode and run the stats pass over one chunk. */
+  /** Read and run the stats pass over one chunk. */
   run(task: ChunkTask): ChunkResult {
     const { k, layout: L } = this;
     const n = task.count;
     if (n > L.maxCount || task.inputs.length !== k + 1) throw runtimeError(`internal: chunk of ${n} elements / ${task.inputs.length} inputs exceeds the processor layout`);
     if (task.start % STATS_BLOCK !== 0) throw runtimeError(`internal: chunk start ${task.start} is not a multiple of ${STATS_BLOCK}`);
     let bytes = 0;
-    for (let m = 0; m <= k; m++) bytes += this.load(task.inputs[m]!, task.start, n, L.models + m * L.bufBytes);
-    const ex = this.kernel.exports;
-    const blocks = Math.ceil(n / STATS_BLOCK);
-    ex.stats_base_sq(L.models, n, L.baseSq);
-    for (let i = 0; i < k; i++) {
-      ex.stats_delta(L.models, L.models + (i + 1) * L.bufBytes, L.deltas + i * L.bufBytes, n, L.baseSq, L.deltaOut + i * L.deltaOutBytes, L.hist + 4 * i * HIST_BINS * 4, L.energyU64 + 4 * i * HIST_BINS * 8);
-    }
-    let p = 0;
-    for (let a = 0; a < k; a++) {
-      for (let b = a + 1; b < k; b++, p++) ex.stats_pair(L.deltas + a * L.bufBytes, L.deltas + b * L.bufBytes, n, L.pairOut + p * L.pairOutBytes);
-    }
-    for (let i = 0; i < k; i++) ex.stats_u64_to_f64(L.energyU64 + 4 * i * HIST_BINS * 8, L.energyF64 + i * HIST_BINS * 8, HIST_BINS);
     const mem = this.kernel.memory.buffer;
-    const delta = new Float64Array(k * blocks * DELTA_FIELDS);
-    for (let i = 0; i < k; i++) delta.set(new Float64Array(mem, L.deltaOut + i * L.deltaOutBytes, blocks * DELTA_FIELDS), i * blocks * DELTA_FIELDS);
-    const pair = new Float64Array(p * blocks * PAIR_FIELDS);
-    for (let j = 0; j < p; j++) pair.set(new Float64Array(mem, L.pairOut + j * L.pairOutBytes, blocks * PAIR_FIELDS), j * blocks * PAIR_FIELDS);
-    const histStart = new Uint32Array(k + 1);
-    const bins: number[] = [];
-    for (let i = 0; i < k; i++) {
-      const view = new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS);
-      for (let j = 0; j < HIST_BINS; j++) if (view[j] !== 0) bins.push(i * HIST_BINS + j);
-      histStart[i + 1] = bins.length;
+    const table = new Uint32Array(mem, L.table, 2 * (k + 1));
+    for (let m = 0; m <= k; m++) {
+      const ptr = L.models + m * L.bufBytes;
+      const r = this.load(task.inputs[m]!, task.start, n, ptr);
+      table[m] = ptr;
+      table[k + 1 + m] = r.code;
+      bytes += r.bytes;
     }
-    const histBin = new Uint32Array(bins.length), histCount = new Uint32Array(bins.length), histEnergy = new Float64Array(bins.length);
-    const energyAll = new Float64Array(mem, L.energyF64, k * HIST_BINS);
-    bins.forEach((b, e) => {
-      const i = Math.floor(b / HIST_BINS), j = b % HIST_BINS;
-      const view = new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS);
-      histBin[e] = j;
-      histCount[e] = view[j]!;
-      histEnergy[e] = energyAll[b]!;
-    });
-    for (let i = 0; i < k; i++) new Uint32Array(mem, L.hist + 4 * i * HIST_BINS * 4, HIST_BINS).fill(0);
+    this.kernel.exports.stats_chunk(k, n, L.table, L.table + 4 * (k + 1), L.work, L.deltaOut, L.pairOut, L.histStart, L.histBin, L.histCount, L.histEnergy);
+    const blocks = Math.ceil(n / STATS_BLOCK);
+    const P = pairCount(k);
+    const delta = new Float64Array(mem, L.deltaOut, k * blocks * DELTA_FIELDS).slice();
+    const pair = new Float64Array(mem, L.pairOut, P * blocks * PAIR_FIELDS).slice();
+    const histStart = new Uint32Array(mem, L.histStart, k + 1).slice();
+    const bins = histStart[k]!;
+    const histBin = new Uint32Array(mem, L.histBin, bins).slice();
+    const histCount = new Uint32Array(mem, L.histCount, bins).slice();
+    const histEnergy = new Float64Array(mem, L.histEnergy, bins).slice();
     return { seq: task.seq, tensor: task.tensor, delta, pair, histStart, histBin, histCount, histEnergy, bytes };
   }
 
@@ -156,22 +136,23 @@ export class ChunkProcessor {
   }
 }
 
+/** The kernel's input dtype codes (stats_chunk's dtypes table). */
+const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
+
 /** Byte offsets of every buffer in linear memory for k fine-tunes and chunks of up to maxCount elements. */
-function planLayout(k: number, maxCount: number) {
+function planLayout(k: number, maxCount: number, workBytes: number) {
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const bufBytes = align(4 * maxCount);
   const blocks = Math.ceil(maxCount / STATS_BLOCK);
-  const deltaOutBytes = align(blocks * DELTA_FIELDS * 8);
-  const pairOutBytes = align(blocks * PAIR_FIELDS * 8);
-  const models = 1024;
-  const deltas = models + (k + 1) * bufBytes;
-  const baseSq = deltas + k * bufBytes;
-  const deltaOut = baseSq + align(blocks * 8);
-  const pairOut = deltaOut + k * deltaOutBytes;
-  const hist = pairOut + Math.max(1, pairCount(k)) * pairOutBytes;
-  // the kernel uses 4 copies of each histogram (the result lands in copy 0); fine-tune i's copies start at i·4·BINS
-  const energyU64 = hist + align(4 * k * HIST_BINS * 4);
-  const energyF64 = energyU64 + 4 * k * HIST_BINS * 8;
-  const end = energyF64 + k * HIST_BINS * 8;
-  return { maxCount, bufBytes, deltaOutBytes, pairOutBytes, models, deltas, baseSq, deltaOut, pairOut, hist, energyU64, energyF64, end };
+  const table = 1024; // k+1 input pointers, then k+1 dtype codes
+  const models = table + align(8 * (k + 1));
+  const work = models + (k + 1) * bufBytes;
+  const deltaOut = work + align(workBytes);
+  const pairOut = deltaOut + align(k * blocks * DELTA_FIELDS * 8);
+  const histStart = pairOut + align(pairCount(k) * blocks * PAIR_FIELDS * 8);
+  const histBin = histStart + align(4 * (k + 1));
+  const histCount = histBin + align(4 * k * HIST_BINS);
+  const histEnergy = histCount + align(4 * k * HIST_BINS);
+  const end = histEnergy + 8 * k * HIST_BINS;
+  return { maxCount, bufBytes, table, models, work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy, end };
 }

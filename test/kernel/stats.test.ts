@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/analysis/chunk.js';
+import { decodeToF32, encodeFromF32 } from '../../src/io/codec.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsBaseSqRef, statsDeltaRef, statsPairRef } from '../../src/kernel/reference/stats.js';
-import { instantiateKernel, kernelModule } from '../../src/kernel/wasm.js';
+import { instantiateKernel, kernelModule, type KernelInstance } from '../../src/kernel/wasm.js';
 
 /** A float32 value drawn to hit the kernel's edge cases: zeros of both signs, subnormals, NaN, ±Inf, huge, typical deltas. */
 const special = fc.oneof(
@@ -12,8 +13,108 @@ const special = fc.oneof(
   { weight: 2, arbitrary: fc.float({ noNaN: true }) },
 );
 
+type Dtype = 'F32' | 'BF16' | 'F16';
+/** Bytes of histogram workspace per fine-tune in stats_chunk's workspace (see FT_WORK in the kernel). */
+const HIST_WORK_PER_FT = HIST_BINS * (4 * 8 + 4 + 8);
+const CODE: Record<Dtype, number> = { F32: 0, BF16: 1, F16: 2 };
+
 function bitsF64(a: Float64Array): string[] {
   return [...new BigUint64Array(a.buffer, a.byteOffset, a.length)].map((b) => b.toString(16));
+}
+
+interface KernelOut {
+  delta: Float64Array;
+  pair: Float64Array;
+  histStart: Uint32Array;
+  histBin: Uint32Array;
+  histCount: Uint32Array;
+  histEnergy: Float64Array;
+  workZero: boolean;
+}
+
+/** Lay the models out in kernel memory in their dtypes and run stats_chunk once. */
+function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[], dtypes: Dtype[], n: number): KernelOut {
+  const k = models.length - 1;
+  const blocks = Math.ceil(n / STATS_BLOCK);
+  const align = (x: number): number => Math.ceil(x / 64) * 64;
+  const table = 1024;
+  let at = table + align(8 * (k + 1));
+  const ptrs = models.map((m) => { const p = at; at += align(m.length); return p; });
+  const workBytes = kern.exports.stats_work_bytes(k);
+  const work = at; at += align(workBytes);
+  const deltaOut = at; at += align(k * blocks * DELTA_FIELDS * 8);
+  const pairOut = at; at += align(Math.max(1, (k * (k - 1)) / 2) * blocks * PAIR_FIELDS * 8);
+  const histStart = at; at += align(4 * (k + 1));
+  const histBin = at; at += align(4 * k * HIST_BINS);
+  const histCount = at; at += align(4 * k * HIST_BINS);
+  const histEnergy = at; at += 8 * k * HIST_BINS;
+  kern.ensure(at);
+  const mem = kern.memory.buffer;
+  const bytes = new Uint8Array(mem);
+  bytes.fill(0, work, work + workBytes);
+  models.forEach((m, i) => bytes.set(m, ptrs[i]!));
+  new Uint32Array(mem, table, 2 * (k + 1)).set([...ptrs, ...dtypes.map((d) => CODE[d])]);
+  kern.exports.stats_chunk(k, n, table, table + 4 * (k + 1), work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy);
+  const hs = new Uint32Array(mem, histStart, k + 1).slice();
+  const e = hs[k]!;
+  return {
+    delta: new Float64Array(mem, deltaOut, k * blocks * DELTA_FIELDS).slice(),
+    pair: new Float64Array(mem, pairOut, ((k * (k - 1)) / 2) * blocks * PAIR_FIELDS).slice(),
+    histStart: hs,
+    histBin: new Uint32Array(mem, histBin, e).slice(),
+    histCount: new Uint32Array(mem, histCount, e).slice(),
+    histEnergy: new Float64Array(mem, histEnergy, e).slice(),
+    // the histogram part of the workspace (its tail: k × (4 packed u64 copies + u32 counts + u64 energies))
+    workZero: bytes.subarray(work + workBytes - k * HIST_WORK_PER_FT, work + workBytes).every((v) => v === 0),
+  };
+}
+
+/** The scalar reference over the decoded values: base², every fine-tune, every pair; histograms kept dense. */
+function reference(decoded: Float32Array[], n: number) {
+  const k = decoded.length - 1;
+  const blocks = Math.ceil(n / STATS_BLOCK);
+  const bsq = new Float64Array(blocks);
+  statsBaseSqRef(decoded[0]!, n, bsq);
+  const deltas: Float32Array[] = [];
+  const delta = new Float64Array(k * blocks * DELTA_FIELDS);
+  const hists: { counts: Uint32Array; energy: Float64Array }[] = [];
+  for (let i = 0; i < k; i++) {
+    const d = new Float32Array(n), out = new Float64Array(blocks * DELTA_FIELDS);
+    const h = { counts: new Uint32Array(HIST_BINS), energy: new Float64Array(HIST_BINS) };
+    statsDeltaRef(decoded[0]!, decoded[i + 1]!, d, n, bsq, out, h.counts, h.energy);
+    delta.set(out, i * blocks * DELTA_FIELDS);
+    deltas.push(d);
+    hists.push(h);
+  }
+  const pairs: number[] = [];
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      const out = new Float64Array(blocks * PAIR_FIELDS);
+      statsPairRef(deltas[a]!, deltas[b]!, n, out);
+      pairs.push(...out);
+    }
+  }
+  return { delta, pair: Float64Array.from(pairs), hists };
+}
+
+/** The kernel's sparse histogram of fine-tune i, as dense arrays. */
+function denseHist(o: KernelOut, i: number): { counts: Uint32Array; energy: Float64Array } {
+  const counts = new Uint32Array(HIST_BINS), energy = new Float64Array(HIST_BINS);
+  for (let e = o.histStart[i]!; e < o.histStart[i + 1]!; e++) {
+    expect(o.histCount[e]).toBeGreaterThan(0);
+    counts[o.histBin[e]!] = o.histCount[e]!;
+    energy[o.histBin[e]!] = o.histEnergy[e]!;
+  }
+  return { counts, energy };
+}
+
+function encode(values: Float32Array, dtype: Dtype): { raw: Uint8Array; decoded: Float32Array } {
+  if (dtype === 'F32') return { raw: new Uint8Array(values.buffer.slice(0)), decoded: values };
+  const raw = new Uint8Array(2 * values.length);
+  encodeFromF32(dtype, values, raw, values.length);
+  const decoded = new Float32Array(values.length);
+  decodeToF32(dtype, raw, decoded, values.length);
+  return { raw, decoded };
 }
 
 describe('stats kernel (wasm) vs scalar reference', () => {
@@ -22,56 +123,45 @@ describe('stats kernel (wasm) vs scalar reference', () => {
     expect(names.sort()).toEqual([...STATS_KERNEL_EXPORTS].sort());
   });
 
-  it('stats_delta and stats_pair equal the reference bit for bit, for any length and NaN/Inf/±0/subnormal inputs', () => {
-    const k = instantiateKernel<StatsKernelExports>();
+  it('stats_chunk equals the reference bit for bit: any length, 1–4 fine-tunes, F32/BF16/F16 inputs, NaN/Inf/±0/subnormals', () => {
+    const kern = instantiateKernel<StatsKernelExports>();
+    const dtype = fc.constantFrom<Dtype>('F32', 'BF16', 'F16');
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 * STATS_BLOCK + 7 }), fc.integer(), (n, seed) => {
-        const rng = fc.sample(fc.array(special, { minLength: 3 * n, maxLength: 3 * n }), { numRuns: 1, seed })[0]!;
+      fc.property(fc.integer({ min: 1, max: 3 * STATS_BLOCK + 7 }), fc.integer({ min: 1, max: 4 }), fc.array(dtype, { minLength: 5, maxLength: 5 }), fc.integer(), (n, k, dts, seed) => {
+        const rng = fc.sample(fc.array(special, { minLength: (k + 1) * n, maxLength: (k + 1) * n }), { numRuns: 1, seed })[0]!;
         const base = Float32Array.from(rng.slice(0, n));
-        const ft = Float32Array.from(rng.slice(n, 2 * n));
-        // second fine-tune: mostly base + small change, so pairs see agreement and conflicts
-        const ft2 = Float32Array.from(rng.slice(2 * n, 3 * n), (v, i) => (i % 3 === 0 ? v : base[i]! + v * 0.01));
-        const blocks = Math.ceil(n / STATS_BLOCK);
-        const P = { base: 1024, ft: 1024 + 4 * n, ft2: 1024 + 8 * n, d1: 1024 + 12 * n, d2: 1024 + 16 * n };
-        const outA = Math.ceil((1024 + 20 * n) / 64) * 64 + 64, outB = outA + blocks * DELTA_FIELDS * 8, outP = outB + blocks * DELTA_FIELDS * 8;
-        const bsq = outP + blocks * PAIR_FIELDS * 8;
-        const hist = bsq + blocks * 8, eU = hist + 4 * HIST_BINS * 4, eF = eU + 4 * HIST_BINS * 8;
-        k.ensure(eF + HIST_BINS * 8 + 64);
-        const mem = k.memory.buffer;
-        new Uint8Array(mem).fill(0, hist, eF + HIST_BINS * 8);
-        new Float32Array(mem, P.base, n).set(base);
-        new Float32Array(mem, P.ft, n).set(ft);
-        new Float32Array(mem, P.ft2, n).set(ft2);
-        k.exports.stats_base_sq(P.base, n, bsq);
-        k.exports.stats_delta(P.base, P.ft, P.d1, n, bsq, outA, hist, eU);
-        const histGot = new Uint32Array(mem, hist, HIST_BINS).slice();
-        k.exports.stats_u64_to_f64(eU, eF, HIST_BINS);
-        const energyGot = new Float64Array(mem, eF, HIST_BINS).slice();
-        new Uint32Array(mem, hist, HIST_BINS).fill(0);
-        k.exports.stats_delta(P.base, P.ft2, P.d2, n, bsq, outB, hist, eU);
-        k.exports.stats_pair(P.d1, P.d2, n, outP);
-
-        const d1 = new Float32Array(n), d2 = new Float32Array(n);
-        const refA = new Float64Array(blocks * DELTA_FIELDS), refB = new Float64Array(blocks * DELTA_FIELDS), refP = new Float64Array(blocks * PAIR_FIELDS);
-        const refHist = new Uint32Array(HIST_BINS), refEnergy = new Float64Array(HIST_BINS);
-        const refBsq = new Float64Array(blocks);
-        statsBaseSqRef(base, n, refBsq);
-        expect(bitsF64(new Float64Array(mem, bsq, blocks))).toEqual(bitsF64(refBsq));
-        statsDeltaRef(base, ft, d1, n, refBsq, refA, refHist, refEnergy);
-        statsDeltaRef(base, ft2, d2, n, refBsq, refB, new Uint32Array(HIST_BINS), new Float64Array(HIST_BINS));
-        statsPairRef(d1, d2, n, refP);
-
-        expect(bitsF64(new Float64Array(mem, outA, blocks * DELTA_FIELDS))).toEqual(bitsF64(refA));
-        expect(bitsF64(new Float64Array(mem, outB, blocks * DELTA_FIELDS))).toEqual(bitsF64(refB));
-        expect(bitsF64(new Float64Array(mem, outP, blocks * PAIR_FIELDS))).toEqual(bitsF64(refP));
-        expect([...new Uint32Array(mem, P.d1, n)]).toEqual([...new Uint32Array(d1.buffer)]);
-        expect([...histGot]).toEqual([...refHist]);
-        expect([...energyGot]).toEqual([...refEnergy]);
-        // the kernel leaves its scratch histogram copies 1–3 zeroed for the next call
-        expect(new Uint32Array(mem, hist + HIST_BINS * 4, 3 * HIST_BINS).every((v) => v === 0)).toBe(true);
-        expect(new BigUint64Array(mem, eU + HIST_BINS * 8, 3 * HIST_BINS).every((v) => v === 0n)).toBe(true);
+        // fine-tunes: some entries free, most base + small change, so pairs see agreement and conflicts
+        const values = [base, ...Array.from({ length: k }, (_, j) => Float32Array.from(rng.slice((j + 1) * n, (j + 2) * n), (v, i) => (i % (j + 2) === 0 ? v : base[i]! + v * 0.01)))];
+        const enc = values.map((v, m) => encode(v, dts[m]!));
+        const got = runChunk(kern, enc.map((e) => e.raw), dts.slice(0, k + 1), n);
+        const ref = reference(enc.map((e) => e.decoded), n);
+        expect(bitsF64(got.delta)).toEqual(bitsF64(ref.delta));
+        expect(bitsF64(got.pair)).toEqual(bitsF64(ref.pair));
+        for (let i = 0; i < k; i++) {
+          const h = denseHist(got, i);
+          expect([...h.counts]).toEqual([...ref.hists[i]!.counts]);
+          expect([...h.energy]).toEqual([...ref.hists[i]!.energy]);
+        }
+        // histogram workspace is left zeroed for the next chunk
+        expect(got.workZero).toBe(true);
       }),
       { seed: 4242, numRuns: 40 },
     );
+  });
+
+  it('stats_chunk histogram counts and energies stay exact past the packed-word flush interval (one bin, > 2²² entries: > 2²⁰ per packed copy)', () => {
+    const kern = instantiateKernel<StatsKernelExports>();
+    const n = (1 << 22) + 3 * STATS_BLOCK + 5;
+    const base = new Float32Array(n).fill(0.5);
+    // every Δ is 2⁻⁹ · 1.96875 (largest significand of its bin): the biggest per-entry energy a bin can take
+    const step = Math.fround(2 ** -9 * (1 + 31 / 32 + 1 / 64));
+    const ft = base.map((b) => Math.fround(b + step));
+    const got = runChunk(kern, [base, ft].map((v) => new Uint8Array(v.buffer)), ['F32', 'F32'], n);
+    const ref = reference([base, ft], n);
+    const h = denseHist(got, 0);
+    expect(got.histStart[1]).toBe(1);
+    expect([...h.counts]).toEqual([...ref.hists[0]!.counts]);
+    expect([...h.energy]).toEqual([...ref.hists[0]!.energy]);
+    expect(got.histCount[0]).toBe(n);
   });
 });
