@@ -33,7 +33,7 @@ export function modelCard(cfg: MergeConfig, recipe: string, verdict?: CardVerdic
   front.tags = ['merge', 'darekit', cfg.method];
   front.library_name = 'transformers';
   const lines: string[] = ['---', stringifyYaml(front).trimEnd(), '---', '', '# Merged model', ''];
-  lines.push(`Merged with [darekit](https://github.com/) ${darekitVersion()} using **${cfg.method}** (${METHODS[cfg.method].summary}), seed ${cfg.seed}.`);
+  lines.push(`Merged with darekit ${darekitVersion()} using **${cfg.method}** (${METHODS[cfg.method].summary}), seed ${cfg.seed}.`);
   lines.push('The DARE/DELLA masks are a pure function of (seed, model position, tensor name, element index): the same recipe and seed reproduce these weights byte for byte.', '');
   if (cfg.baseSpec !== undefined) lines.push(`- base model: \`${cfg.baseSpec}\``);
   cfg.models.forEach((m, i) => {
