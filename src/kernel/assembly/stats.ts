@@ -74,7 +74,12 @@ function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
 /** Add one |Δ| (bits at p) to a packed histogram copy. */
 // @ts-ignore: decorator
 @inline function histOne(p: usize, packed: usize): void {
-  const bits = load<u32>(p) & 0x7fffffff;
+  histBits(load<u32>(p) & 0x7fffffff, packed);
+}
+
+/** Add one |Δ| (its f32 bits, sign clear) to a packed histogram copy. */
+// @ts-ignore: decorator
+@inline function histBits(bits: u32, packed: usize): void {
   const hp = packed + (<usize>(bits >>> 18) << 3);
   const m = <u64>((bits & 0x7fffff) | 0x800000);
   store<u64>(hp, load<u64>(hp) + ((<u64>1 << COUNT_SHIFT) | ((m * m) >>> 24)));
@@ -111,6 +116,11 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
     cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
     cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
     vmax = f32x4.pmax(vmax, ad); // no NaN here (masked), so the cheap pseudo-max is exact
+    // histogram: lane j into copy j, so runs of equal bins do not chain store→load latencies
+    histBits(i32x4.extract_lane(ad, 0), packed);
+    histBits(i32x4.extract_lane(ad, 1), packed + PACKED_COPY);
+    histBits(i32x4.extract_lane(ad, 2), packed + 2 * PACKED_COPY);
+    histBits(i32x4.extract_lane(ad, 3), packed + 3 * PACKED_COPY);
     const dl = f64x2.promote_low_f32x4(d), dh = f64x2.promote_low_f32x4(hi2lo(d));
     const ql = f64x2.mul(dl, dl), qh = f64x2.mul(dh, dh);
     s1 = f64x2.add(f64x2.add(s1, dl), dh);
@@ -163,15 +173,7 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
   store<f64>(rec, <f64>len - nNf - nPos - nNeg, 88);
   store<f64>(rec, nT1, 96);
   store<f64>(rec, nT2, 104);
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    const p = pd + (<usize>i << 2);
-    histOne(p, packed);
-    histOne(p + 4, packed + PACKED_COPY);
-    histOne(p + 8, packed + 2 * PACKED_COPY);
-    histOne(p + 12, packed + 3 * PACKED_COPY);
-  }
-  for (; i < len; i++) histOne(pd + (<usize>i << 2), packed);
+  for (let i = len4; i < len; i++) histOne(pd + (<usize>i << 2), packed);
   return <i32>nNf;
 }
 
