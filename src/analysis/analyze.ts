@@ -6,7 +6,7 @@ import { parseTensorName } from '../io/tensor-names.js';
 import { locationOf } from '../io/tensor-reader.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
 import { pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
-import { assertHomologous } from '../io/homology.js';
+import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
 import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
@@ -26,6 +26,10 @@ export interface AnalyzeModelsOptions {
   densities?: number[];
   /** Called after each folded chunk with input bytes done and total. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Accept embedding/lm_head vocabulary-row mismatches: fine-tunes are read with the base's rows (cut, or padded with a zero delta). */
+  truncateVocab?: boolean;
+  /** Told which fine-tune tensors were cut or padded (truncateVocab), before any data is read. */
+  onVocabAdjusted?: (adjustments: VocabAdjustment[]) => void;
 }
 
 /** Default DARE densities for the expected-overlap columns. */
@@ -79,8 +83,9 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const chunk = Math.ceil(chunkReq / STATS_BLOCK) * STATS_BLOCK;
 
   const base = openModel(opts.base);
-  const fts = opts.finetunes.map((p) => openFinetune(p, base));
-  assertHomologous(base, fts);
+  const aligned = alignFinetunes(base, opts.finetunes.map((p) => openFinetune(p, base)), { truncateVocab: opts.truncateVocab ?? false });
+  const fts = aligned.models;
+  if (aligned.vocab.length > 0) opts.onVocabAdjusted?.(aligned.vocab);
   const labels = modelLabels(opts.finetunes, opts.labels);
   const K = fts.length;
   const P = pairCount(K);
