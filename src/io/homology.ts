@@ -1,7 +1,9 @@
 import { inputError } from '../errors.js';
-import { isMathDtype, type Dtype } from './dtypes.js';
+import { bytesPerElement, isMathDtype, type Dtype, type MathDtype } from './dtypes.js';
 import type { Model } from './model.js';
+import type { TensorInfo } from './safetensors.js';
 import { parseTensorName } from './tensor-names.js';
+import { locationOf } from './tensor-reader.js';
 
 /** A tensor whose shape differs from the base's. */
 export interface ShapeMismatch {
@@ -110,7 +112,8 @@ export function summarizeHomology(report: HomologyReport, opts: HomologyOptions 
     if (m.extra.length > 0) p.push(`${m.extra.length} extra tensor(s) not in the base (${listNames(m.extra)})`);
     const shapes = m.shapeMismatches.filter((s) => !(opts.allowVocabMismatch && s.vocabRows));
     if (shapes.length > 0) {
-      const shown = shapes.slice(0, SHOW).map((s) => `"${s.name}" shape [${s.shape.join(', ')}] vs base [${s.baseShape.join(', ')}]${s.vocabRows ? ' (a different vocabulary size)' : ''}`);
+      const hint = (s: ShapeMismatch): string => (s.vocabRows ? ` (a different vocabulary size; pass --truncate-vocab, or truncate_vocab: true in a merge config, to use the base's ${s.baseShape[0]} rows)` : '');
+      const shown = shapes.slice(0, SHOW).map((s) => `"${s.name}" shape [${s.shape.join(', ')}] vs base [${s.baseShape.join(', ')}]${hint(s)}`);
       p.push(`${shapes.length} shape mismatch(es): ${shown.join('; ')}${shapes.length > SHOW ? ` and ${shapes.length - SHOW} more` : ''}`);
     }
     if (m.dtypeIssues.length > 0) p.push(`${m.dtypeIssues.length} tensor(s) in dtypes darekit cannot compute with (${m.dtypeIssues[0]!.dtype} in "${m.dtypeIssues[0]!.name}"); dequantize it first`);
@@ -126,4 +129,54 @@ export function assertHomologous(base: Model, others: Model[], opts: HomologyOpt
     throw inputError(`models are not homologous with base ${base.path}: ${summarizeHomology(report, opts)}. Every model must have the base's tensor names and shapes`);
   }
   return report;
+}
+
+/** One fine-tune tensor whose vocabulary rows were cut or filled to the base's count. */
+export interface VocabAdjustment {
+  /** The fine-tune's path as given. */
+  model: string;
+  tensor: string;
+  /** 'truncated': the fine-tune's rows past the base's are ignored; 'padded': missing rows read the base (a zero delta). */
+  action: 'truncated' | 'padded';
+  rows: number;
+  baseRows: number;
+}
+
+/** The fine-tune's tensor seen with the base's shape: its own first rows, the base's rows past them. */
+function vocabView(own: TensorInfo, base: TensorInfo): TensorInfo {
+  const ownDtype = own.dtype as MathDtype;
+  const dtype: MathDtype = ownDtype === base.dtype ? ownDtype : 'F32';
+  const rowElements = base.shape.slice(1).reduce((a, b) => a * b, 1);
+  const ownElements = Math.min(own.shape[0]!, base.shape[0]!) * rowElements;
+  const view: TensorInfo = { ...own, dtype, shape: [...base.shape], numel: base.numel, byteLength: base.numel * bytesPerElement(dtype) };
+  view.vocab = { ownElements, ownDtype, base: locationOf(base) };
+  return view;
+}
+
+/**
+ * Check homology and, when `truncateVocab`, give each fine-tune the base's vocabulary size: an embedding or
+ * lm_head with more rows contributes its first base-count rows, one with fewer rows contributes a zero delta
+ * (the base's values) for the rest. Only such row counts may differ; everything else is refused as before.
+ * Returns the (possibly viewed) fine-tunes and what was cut or padded.
+ */
+export function alignFinetunes(base: Model, others: Model[], opts: { truncateVocab?: boolean } = {}): { models: Model[]; vocab: VocabAdjustment[] } {
+  const report = assertHomologous(base, others, { allowVocabMismatch: opts.truncateVocab ?? false });
+  const vocab: VocabAdjustment[] = [];
+  const models = others.map((m, i) => {
+    const mismatches = report.models[i]!.shapeMismatches.filter((s) => s.vocabRows);
+    if (mismatches.length === 0) return m;
+    const tensors = new Map(m.tensors);
+    for (const s of mismatches) {
+      tensors.set(s.name, vocabView(m.tensors.get(s.name)!, base.tensors.get(s.name)!));
+      vocab.push({ model: m.path, tensor: s.name, action: s.shape[0]! > s.baseShape[0]! ? 'truncated' : 'padded', rows: s.shape[0]!, baseRows: s.baseShape[0]! });
+    }
+    return { ...m, tensors };
+  });
+  return { models, vocab };
+}
+
+/** One line per vocabulary adjustment, e.g. `sft: "lm_head.weight" truncated 32002 → 32000 rows (2 rows dropped)`. */
+export function describeVocabAdjustment(a: VocabAdjustment): string {
+  const d = Math.abs(a.rows - a.baseRows);
+  return `${a.model}: "${a.tensor}" ${a.action} ${a.rows} → ${a.baseRows} rows (${d} row${d === 1 ? '' : 's'} ${a.action === 'truncated' ? 'dropped' : 'taken from the base, a zero delta'})`;
 }

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
 import type { LoraSource } from './lora.js';
+import type { VocabFill } from './tensor-bytes.js';
 import { asNonNegativeInteger, parseStrictJson, type JsonValue } from './strict-json.js';
 
 /** The largest header the reference implementation accepts. */
@@ -19,6 +20,8 @@ export interface TensorInfo {
   file: string;
   /** Set on virtual tensors of a LoRA adapter read as a fine-tune: F32 values computed from base + scale·B·A (src/io/lora.ts). */
   lora?: LoraSource;
+  /** Set on a fine-tune's embedding/lm_head viewed with the base's row count (--truncate-vocab; src/io/homology.ts). */
+  vocab?: VocabFill;
 }
 
 /** A validated safetensors header. */

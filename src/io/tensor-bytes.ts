@@ -1,4 +1,5 @@
 import { runtimeError } from '../errors.js';
+import { decodeToF32 } from './codec.js';
 import { bytesPerElement, type MathDtype } from './dtypes.js';
 import { loraWeightsRange, type LoraSource } from './lora.js';
 import type { OpenFiles } from './open-files.js';
@@ -10,6 +11,20 @@ export interface TensorLocation {
   byteOffset: number;
   dtype: MathDtype;
   lora?: LoraSource;
+  /** Set when a fine-tune's vocabulary rows were aligned to the base's (--truncate-vocab): see VocabFill. */
+  vocab?: VocabFill;
+}
+
+/**
+ * A fine-tune's embedding/lm_head seen with the base's row count. Rows are contiguous in row-major order, so
+ * the fine-tune's own rows are the element prefix [0, ownElements) (more rows than the base: only the first
+ * base-count rows are ever read); elements past it come from the base's tensor, a zero delta. The view's
+ * dtype is the fine-tune's own when it equals the base's (bytes copied as stored), else F32 (both decoded).
+ */
+export interface VocabFill {
+  ownElements: number;
+  ownDtype: MathDtype;
+  base: TensorLocation;
 }
 
 /**
@@ -22,6 +37,7 @@ export function readTensorBytes(t: TensorLocation, start: number, count: number,
   const bpe = bytesPerElement(t.dtype);
   const len = count * bpe;
   if (dst.length < len) throw runtimeError(`internal: a ${dst.length}-byte buffer for ${count} elements of "${t.name}"`);
+  if (t.vocab) return readVocabView(t, t.vocab, start, count, dst, files);
   if (!t.lora) {
     files.readAt(t.file, t.byteOffset + start * bpe, dst.subarray(0, len), `tensor "${t.name}"`);
     return len;
@@ -35,4 +51,29 @@ export function readTensorBytes(t: TensorLocation, start: number, count: number,
     dst.set(new Uint8Array(tmp.buffer, 0, len));
   }
   return len;
+}
+
+/** Elements [start, start+count) of a vocabulary-aligned view: the fine-tune's own prefix, then the base's rows. */
+function readVocabView(t: TensorLocation, v: VocabFill, start: number, count: number, dst: Uint8Array, files: OpenFiles): number {
+  const bpe = bytesPerElement(t.dtype);
+  const own: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: v.ownDtype };
+  if (t.lora) own.lora = t.lora;
+  const ownCount = Math.max(0, Math.min(start + count, v.ownElements) - start);
+  if (ownCount > 0) readAs(own, t.dtype, start, ownCount, dst, files);
+  if (ownCount < count) readAs(v.base, t.dtype, start + ownCount, count - ownCount, dst.subarray(ownCount * bpe), files);
+  return count * bpe;
+}
+
+/** Read elements of `src` as dtype `as` (the same dtype: raw bytes; else F32, decoded from src's dtype). */
+function readAs(src: TensorLocation, as: MathDtype, start: number, count: number, dst: Uint8Array, files: OpenFiles): void {
+  if (src.dtype === as) {
+    readTensorBytes(src, start, count, dst, files);
+    return;
+  }
+  if (as !== 'F32') throw runtimeError(`internal: vocabulary view of "${src.name}" must be F32 when its models' dtypes differ`);
+  const raw = new Uint8Array(count * bytesPerElement(src.dtype));
+  readTensorBytes(src, start, count, raw, files);
+  const f32 = new Float32Array(count);
+  decodeToF32(src.dtype, raw, f32, count);
+  dst.set(new Uint8Array(f32.buffer, 0, count * 4));
 }

@@ -17,6 +17,7 @@ export function mathDtypeOf(t: TensorInfo): MathDtype {
 export function locationOf(t: TensorInfo): TensorLocation {
   const loc: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) };
   if (t.lora) loc.lora = t.lora;
+  if (t.vocab) loc.vocab = t.vocab;
   return loc;
 }
 

@@ -31,6 +31,8 @@ export interface MergeConfig {
   /** mergekit's compute dtype: accepted, but darekit always computes in float32 (sums in float64). */
   dtype?: string;
   seed: number;
+  /** Accept embedding/lm_head row-count (vocabulary) mismatches: the output keeps the base's rows (truncate_vocab: true). */
+  truncateVocab?: boolean;
   /** Things accepted but ignored or changed, said once in the merge summary. */
   notes: string[];
 }
@@ -41,7 +43,7 @@ export interface ConfigLocation {
   cwd?: string;
 }
 
-const TOP_KEYS = ['merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'seed'] as const;
+const TOP_KEYS = ['merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'seed', 'truncate_vocab'] as const;
 const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
@@ -130,6 +132,11 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (doc.tokenizer_source !== undefined && doc.tokenizer_source !== null && doc.tokenizer_source !== 'base') {
     throw inputError(`tokenizer_source: ${JSON.stringify(doc.tokenizer_source)} is not supported; darekit copies the tokenizer of the base model (tokenizer_source: base)`);
   }
+  let truncateVocab = false;
+  if (doc.truncate_vocab !== undefined && doc.truncate_vocab !== null) {
+    if (typeof doc.truncate_vocab !== 'boolean') throw inputError(`truncate_vocab: ${JSON.stringify(doc.truncate_vocab)} is not true or false`);
+    truncateVocab = doc.truncate_vocab;
+  }
   const int8 = [parameters.int8_mask, ...models.map((m) => (m.parameters as Record<string, ParamValue | undefined>).int8_mask)].some((p) => p !== undefined);
   if (int8) notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
   checkWeights(models, parameters, method);
@@ -138,6 +145,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (baseModel !== undefined) { cfg.baseModel = baseModel; cfg.baseSpec = baseSpec!; }
   if (outDtype) cfg.outDtype = outDtype;
   if (dtype) cfg.dtype = dtype;
+  if (truncateVocab) cfg.truncateVocab = true;
   return cfg;
 }
 
@@ -286,5 +294,6 @@ export function recipeYaml(cfg: MergeConfig): string {
   if (cfg.dtype) doc.dtype = cfg.dtype;
   if (cfg.outDtype) doc.out_dtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[cfg.outDtype];
   doc.tokenizer_source = 'base';
+  if (cfg.truncateVocab) doc.truncate_vocab = true;
   return stringifyYaml(doc);
 }

@@ -38,6 +38,17 @@ function layout(s: number, k: number, maxRow: number): { coef: number; divw: num
 export interface ChunkResult {
   nonfinite: number;
   bytesRead: number;
+  /** When nonfinite > 0: the first input holding NaN/Inf (-1 the base, else the term index), its count in this chunk and the first element index. */
+  nonfiniteAt?: NonfiniteAt;
+}
+
+/** Where a chunk's first NaN/Inf input values are. */
+export interface NonfiniteAt {
+  input: number;
+  count: number;
+  firstElement: number;
+  start: number;
+  end: number;
 }
 
 /**
@@ -85,17 +96,29 @@ export class ChunkEngine {
     const { start, n } = this.range(job, c);
     let bytesRead = 0;
     let nonfinite = 0;
+    let at: NonfiniteAt | undefined;
+    const count = (input: number, ptr: number): void => {
+      const c = this.k.count_nonfinite_f32(ptr, n);
+      nonfinite += c;
+      if (c > 0 && !at) {
+        // rare path (the merge stops): find the first bad element in plain TS
+        const v = new Float32Array(this.memory.buffer, ptr, n);
+        let e = 0;
+        while (e < n && Number.isFinite(v[e]!)) e++;
+        at = { input, count: c, firstElement: start + e, start, end: start + n };
+      }
+    };
     if (job.base) {
       bytesRead += this.load(job.base, start, n, this.at.base);
-      if (check) nonfinite += this.k.count_nonfinite_f32(this.at.base, n);
+      if (check) count(-1, this.at.base);
     }
     for (const i of which) {
       const p = this.deltaPtr(i);
       bytesRead += this.load(job.terms[i]!.input, start, n, p);
-      if (check) nonfinite += this.k.count_nonfinite_f32(p, n);
+      if (check) count(i, p);
       if (job.base) this.k.delta_f32(p, this.at.base, p, n);
     }
-    return { bytesRead, nonfinite };
+    return at ? { bytesRead, nonfinite, nonfiniteAt: at } : { bytesRead, nonfinite };
   }
 
   private sparsify(job: TensorJob, prep: TermPrep[] | undefined, i: number, c: number): void {

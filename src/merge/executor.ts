@@ -1,12 +1,14 @@
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
+import type { VocabAdjustment } from '../io/homology.js';
 import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
 import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
+import type { NonfiniteAt } from './engine.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
@@ -49,6 +51,8 @@ export interface MergeSummary {
   kernel: KernelKind;
   seconds: number;
   notes: string[];
+  /** Fine-tune embedding/lm_head tensors cut or padded to the base's vocabulary rows (truncateVocab). */
+  vocab: VocabAdjustment[];
 }
 
 /** The default chunk size in elements: 4 MiB of f32 per buffer. */
@@ -97,6 +101,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   return {
     outDir, method: config.method, seed: config.seed, rescale: plan.rescaleModes, tensors: plan.jobs.length, inputBytes: plan.inputBytes,
     outputBytes, files: shards.map((s) => s.fileName), threads, chunkElements, kernel, seconds: (performance.now() - t0) / 1000, notes: config.notes,
+    vocab: plan.vocab,
   };
 }
 
@@ -108,8 +113,11 @@ interface ExecOptions {
   progress: boolean | undefined;
 }
 
-function nonfiniteError(job: TensorJob): Error {
-  return inputError(`tensor "${job.name}": NaN or Inf in the input weights; the merge was stopped and nothing was written (pass --allow-nonfinite to merge anyway)`);
+/** The refusal of NaN/Inf input weights, naming the model that holds them, the tensor and where. */
+function nonfiniteError(job: TensorJob, at: NonfiniteAt | undefined): Error {
+  const model = at === undefined ? 'an input model' : at.input < 0 ? `base ${job.baseModel ?? 'model'}` : `model ${job.terms[at.input]?.model ?? at.input}`;
+  const where = at === undefined ? '' : ` (${at.count} in elements [${at.start}, ${at.end}), the first at element ${at.firstElement})`;
+  return inputError(`${model}: tensor "${job.name}" holds NaN or Inf values${where}; the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge anyway)`);
 }
 
 /** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */
@@ -136,7 +144,7 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
         const prep = needsPrep(j) ? engine.prep(j) : undefined;
         for (let c = 0; c < chunksOf(j); c++) {
           const r = engine.mergeChunk(j, prep, c);
-          if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j);
+          if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j, r.nonfiniteAt);
           finishChunk(j, r.bytesRead);
         }
       }
@@ -157,7 +165,7 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
         for (let c = 0; c < chunksOf(j); c++) {
           parts.push(pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
             if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
-              const err = nonfiniteError(j);
+              const err = nonfiniteError(j, r.nonfiniteAt);
               pool.cancel(err);
               throw err;
             }

@@ -8,6 +8,8 @@ export type InputRef = TensorLocation;
 /** One model's contribution to a tensor: its delta (or weights, for linear) and how it is sparsified and weighed. */
 export interface ModelTerm {
   input: InputRef;
+  /** The model's path as given (named in errors, e.g. NaN/Inf in its weights). */
+  model: string;
   /** Multiplies the (sparsified) delta in the f64 combine: weight × rescale factor (l1: set after the prep pass). */
   coef: number;
   /** Weight in the normalize divisor. */
@@ -34,6 +36,8 @@ export interface TensorJob {
   numel: number;
   base?: InputRef;
   terms: ModelTerm[];
+  /** The base model's path as given, when the job reads a base. */
+  baseModel?: string;
   elect: boolean;
   normalize: boolean;
   lambda: number;

@@ -1,5 +1,5 @@
 import { inputError } from '../errors.js';
-import { assertHomologous } from '../io/homology.js';
+import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { isAdapterDir, openLoraAdapter } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { locationOf, mathDtypeOf } from '../io/tensor-reader.js';
@@ -26,6 +26,8 @@ export interface MergePlan {
   /** Bytes of tensor data read by one pass over all inputs. */
   inputBytes: number;
   rescaleModes: string[];
+  /** Fine-tune embedding/lm_head tensors cut or padded to the layout model's rows (truncateVocab only). */
+  vocab: VocabAdjustment[];
 }
 
 function numLayers(model: Model): number {
@@ -51,10 +53,11 @@ function openEntry(m: ModelEntry, i: number, base: Model | undefined): Model {
 export function planMerge(config: MergeConfig): MergePlan {
   const spec = METHODS[config.method];
   const base = config.baseModel !== undefined ? openModel(config.baseModel) : undefined;
-  const models = config.models.map((m, i) => openEntry(m, i, base));
-  const layoutModel = base ?? models[0]!;
-  const others = base ? models : models.slice(1);
-  assertHomologous(layoutModel, others);
+  const opened = config.models.map((m, i) => openEntry(m, i, base));
+  const layoutModel = base ?? opened[0]!;
+  // every other model is seen with the layout model's shapes (vocabulary rows aligned when asked)
+  const aligned = alignFinetunes(layoutModel, base ? opened : opened.slice(1), { truncateVocab: config.truncateVocab ?? false });
+  const models = base ? aligned.models : [opened[0]!, ...aligned.models];
   const layers = numLayers(layoutModel);
   // slerp: terms are [t = 0 end, t = 1 end]; base_model, when it is one of the two, is the t = 0 end (mergekit)
   const baseAt = spec.combine === 'slerp' ? config.models.findIndex((m) => m.path === config.baseModel) : -1;
@@ -111,6 +114,7 @@ export function planMerge(config: MergeConfig): MergePlan {
       const nTop = spec.sparsify === 'breadcrumbs' ? Math.floor(gamma * n) : 0;
       const term: ModelTerm = {
         input: locationOf(t),
+        model: models[i]!.path,
         coef: weight * scale,
         divw: weight,
         sparsify,
@@ -140,6 +144,7 @@ export function planMerge(config: MergeConfig): MergePlan {
     }
     if (jobUsesBase) {
       job.base = locationOf(lt);
+      job.baseModel = layoutModel.path;
       inputBytes += lt.byteLength;
     }
     if (spec.combine === 'sum' && normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
@@ -149,7 +154,7 @@ export function planMerge(config: MergeConfig): MergePlan {
     shapes.push(lt.shape);
     outDtypes.push(outDtype);
   });
-  const plan: MergePlan = { config, layoutModel, models, jobs, shapes, outDtypes, inputBytes, rescaleModes: [...rescaleModes] };
+  const plan: MergePlan = { config, layoutModel, models, jobs, shapes, outDtypes, inputBytes, rescaleModes: [...rescaleModes], vocab: aligned.vocab };
   if (base) plan.base = base;
   return plan;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseOutDtype } from '../../io/dtypes.js';
+import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
@@ -19,6 +20,7 @@ export function configure(cmd: Command): void {
     .option('--chunk-elements <n>', 'elements per chunk (default 1048576); the output does not depend on it')
     .option('--out-dtype <dtype>', 'output dtype: float32 | bfloat16 | float16 (default: the base model\'s)')
     .option('--allow-nonfinite', 'merge even when input weights contain NaN/Inf')
+    .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: the output keeps the base's rows")
     .option('--kernel <kind>', 'wasm (default) or js (scalar reference, for comparison)')
     .option('--force', 'replace an existing output dir')
     .option('--json', 'print one JSON object');
@@ -63,6 +65,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     if (!d) throw usageError(`--out-dtype: ${String(opts.outDtype)} is not float32, bfloat16 or float16`);
     config.outDtype = d;
   }
+  if (opts.truncateVocab === true) config.truncateVocab = true;
   const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
   if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
   const summary = await merge(config, {
@@ -83,5 +86,6 @@ function renderSummary(s: MergeSummary): string {
     `  seed ${s.seed}${s.rescale.length > 0 ? `, rescale ${s.rescale.join('/')}` : ''}`,
     `  read ${gb(s.inputBytes)} GB, wrote ${gb(s.outputBytes)} GB (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
     ...s.notes.map((n) => `  note: ${n}`),
+    ...s.vocab.map((v) => `  vocab: ${describeVocabAdjustment(v)}`),
   ].join('\n');
 }
