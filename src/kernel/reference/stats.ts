@@ -45,12 +45,12 @@ function sumSqBlockRef(b: Float32Array, from: number, len: number, keep: (i: num
   return s[0]! + s[1]!;
 }
 
-/** Reference of stats_base_sq: Σ base² per block. */
+/** Reference of stats_chunk's Σ base² per block (shared by every fine-tune's record). */
 export function statsBaseSqRef(base: Float32Array, n: number, out: Float64Array): void {
   for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) out[b0 / STATS_BLOCK] = sumSqBlockRef(base, b0, Math.min(STATS_BLOCK, n - b0), () => true);
 }
 
-/** Reference of stats_delta: see the kernel for the record layout; energy accumulates Σ ⌊m²/2²⁴⌋ as float64. */
+/** Reference of stats_chunk's per-fine-tune pass (record layout in the kernel); energy accumulates Σ ⌊m²/2²⁴⌋ as float64. */
 export function statsDeltaRef(base: Float32Array, ft: Float32Array, delta: Float32Array, n: number, baseSq: Float64Array, out: Float64Array, hist: Uint32Array, energy: Float64Array): void {
   for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) {
     const len = Math.min(STATS_BLOCK, n - b0);
@@ -83,7 +83,7 @@ export function statsDeltaRef(base: Float32Array, ft: Float32Array, delta: Float
   }
 }
 
-/** Reference of stats_pair: Σ Δa·Δb, #both ≠ 0, #opposite signs among them, Σ min(|Δa|,|Δb|), Σ over conflicts. */
+/** Reference of stats_chunk's pair pass: Σ Δa·Δb, #both ≠ 0, #opposite signs among them, Σ min(|Δa|,|Δb|), Σ over conflicts. */
 export function statsPairRef(da: Float32Array, db: Float32Array, n: number, out: Float64Array): void {
   for (let b0 = 0; b0 < n; b0 += STATS_BLOCK) {
     const len = Math.min(STATS_BLOCK, n - b0);
