@@ -45,6 +45,8 @@ export interface TuneOptions {
   seed?: number;
   force?: boolean;
   threads?: number;
+  /** Accept fine-tunes with another vocabulary size (embed_tokens/lm_head rows): analyze and merge with the base's rows. */
+  truncateVocab?: boolean;
   eval?: TuneEvalOptions;
   /** Called with one line per step (progress for people; the CLI sends it to stderr). */
   log?: (line: string) => void;
@@ -103,7 +105,7 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
   if (!o.base) throw usageError('--base is required (or point --analysis at an existing analysis dir)');
   if (o.finetunes.length === 0) throw usageError('give at least one fine-tune to merge (or point --analysis at an existing analysis dir)');
   log(`analyzing ${o.finetunes.length} fine-tune(s) against ${o.base} → ${analysisDir}`);
-  const result = await analyze({ base: resolve(o.base), finetunes: o.finetunes.map((f) => resolve(f)), outDir: analysisDir, threads: o.threads, force: o.force ?? false, onProgress: o.onAnalyzeProgress });
+  const result = await analyze({ base: resolve(o.base), finetunes: o.finetunes.map((f) => resolve(f)), outDir: analysisDir, threads: o.threads, force: o.force ?? false, onProgress: o.onAnalyzeProgress, truncateVocab: o.truncateVocab ?? false });
   return { result: absolutePaths(result), reused: false };
 }
 
@@ -111,6 +113,11 @@ async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads
   // Parse the exact YAML text written to disk, so `darekit merge recipe.yml` sees the same config.
   const config = parseMergeConfig(yaml, { configDir: recipeDir }, 'recipe');
   return merge(config, { out, force, threads, progress: false, ...(verdict ? { verdict } : {}) });
+}
+
+/** The recipe with `truncate_vocab: true` appended (a top-level key) when tune was asked to truncate vocabularies. */
+function vocabKey(yaml: string, o: TuneOptions): string {
+  return o.truncateVocab ? `${yaml.endsWith('\n') ? yaml : `${yaml}\n`}truncate_vocab: true\n` : yaml;
 }
 
 const pointDensities = (r: Recipe) => Object.fromEntries(r.models.map((m) => [m.model, m.density.value]));
@@ -146,7 +153,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         const t0 = performance.now();
         let rec: TrialRecord = { trial, densityScale: p.scale, weights: p.weights, densities: pointDensities(r), score: null, seconds: 0, status: 'ok', stderrTail: '', best: false };
         try {
-          await mergeRecipe(recipeToYaml(r), work, cand, o.threads, true);
+          await mergeRecipe(vocabKey(recipeToYaml(r), o), work, cand, o.threads, true);
           const e = await runEval(ev.command, cand, { jsonKey: ev.jsonKey, timeoutMs: ev.timeoutMs });
           rec = { ...rec, score: e.score, status: e.status, stderrTail: e.stderrTail };
         } catch (err) {
@@ -182,7 +189,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       rmSync(work, { recursive: true, force: true });
     }
   }
-  const yaml = recipeToYaml(chosen, [`analysis: ${analysisDir} · tolerance ${predictions.tolerance} (share of each fine-tune's gain to keep)`]);
+  const yaml = vocabKey(recipeToYaml(chosen, [`analysis: ${analysisDir} · tolerance ${predictions.tolerance} (share of each fine-tune's gain to keep)`]), o);
   log(`merging (${chosen.method}) → ${outDir}`);
   const summary = await mergeRecipe(yaml, dirname(recipePath), outDir, o.threads, o.force ?? false, { verdict: predictions.set.verdict, reasons: predictions.set.reasons });
   mkdirSync(dirname(recipePath), { recursive: true });

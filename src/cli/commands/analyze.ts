@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { analyze } from '../../analysis/index.js';
 import type { AnalysisResult } from '../../analysis/types.js';
 import { usageError } from '../../errors.js';
+import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { writePredictions } from '../../predict/store.js';
 import type { Predictions } from '../../predict/types.js';
@@ -16,6 +17,7 @@ export function configure(cmd: Command): void {
     .requiredOption('--out <dir>', 'output dir for analysis.duckdb, *.arrow and *.parquet')
     .option('--threads <n>', 'worker threads (results do not depend on it)', '2')
     .option('--chunk-elements <n>', 'elements per chunk (memory window; results do not depend on it)')
+    .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze them with the base's rows")
     .option('--force', 'replace an existing non-empty output dir')
     .option('--json', 'print one JSON object (see the machine-readable contract)');
 }
@@ -31,6 +33,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const outDir = String(opts.out);
   let bar: ProgressBar | undefined;
   let pred: Predictions | undefined;
+  let vocab: VocabAdjustment[] = [];
   const result = await analyze({
     base: String(opts.base),
     finetunes: args,
@@ -38,6 +41,8 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     threads: intOption(opts.threads, '--threads'),
     chunkElements: intOption(opts.chunkElements, '--chunk-elements'),
     force: opts.force === true,
+    truncateVocab: opts.truncateVocab === true,
+    onVocabAdjusted: (a) => { vocab = a; },
     onProgress: (done, total) => {
       bar ??= new ProgressBar('analyze', total, 'bytes');
       bar.update(done);
@@ -50,7 +55,9 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     },
   });
   const json = predictionsToJson(pred!, resolve(outDir));
-  return { json, text: renderText(result, outDir, pred!) };
+  const vocabLines = vocab.map((v) => `vocab: ${describeVocabAdjustment(v)}`);
+  const text = [renderText(result, outDir, pred!), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
+  return { json: vocab.length > 0 ? { ...json, vocabAdjustments: vocab } : json, text };
 }
 
 function renderText(r: AnalysisResult, outDir: string, pred: Predictions): string {

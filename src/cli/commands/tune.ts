@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeVocabAdjustment } from '../../io/homology.js';
 import { usageError } from '../../errors.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
@@ -20,6 +21,7 @@ export function configure(cmd: Command): void {
     .option('--eval-json <key>', 'read the score from this key of a JSON object on stdout (default: the last number printed)')
     .option('--eval-timeout <seconds>', 'kill an eval run after this many seconds (default: no limit)')
     .option('--threads <n>', 'worker threads for analysis and merges')
+    .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze and merge with the base's rows")
     .option('--report', 'also write report.md/.html/.json into the analysis dir')
     .option('--force', 'replace existing output and analysis dirs')
     .option('--json', 'print one JSON object');
@@ -56,6 +58,7 @@ export function tuneText(r: TuneResult): string {
     lines.push(`  ${m.model}: weight ${m.weight}, density ${m.density.value}${layers}`);
   }
   for (const n of r.recipe.notes) lines.push(`note: ${n}`);
+  for (const v of r.merge.vocab) lines.push(`vocab: ${describeVocabAdjustment(v)}`);
   if (r.trials.length) {
     const ok = r.trials.filter((t) => t.status === 'ok').length;
     const best = r.trials.find((t) => t.best);
@@ -88,6 +91,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     seed,
     threads,
     force: Boolean(opts.force),
+    truncateVocab: opts.truncateVocab === true,
     eval: opts.eval === undefined ? undefined : { command: String(opts.eval), budget, jsonKey: opts.evalJson as string | undefined, timeoutMs: timeout === undefined ? 0 : timeout * 1000 },
     log,
     onAnalyzeProgress: (done, total) => (bar ??= new ProgressBar('analyze', total)).update(done),
