@@ -57,8 +57,9 @@ describe('homology check', () => {
       { name: 'lm_head.weight', shape: [10, 4], baseShape: [8, 4], vocabRows: true },
     ]);
     const err = catchDarekit(() => assertHomologous(base, [ft]));
-    expect(err.message).toContain('"model.embed_tokens.weight" shape [10, 4] vs base [8, 4] (a different vocabulary size)');
-    // allowed when asked for (mergekit-style truncation later)
+    expect(err.message).toContain('"model.embed_tokens.weight" shape [10, 4] vs base [8, 4] (a different vocabulary size; pass --truncate-vocab');
+    expect(err.message).toContain("to use the base's 8 rows");
+    // allowed when asked for (truncation to the base's rows: test/io/vocab-view.test.ts)
     expect(assertHomologous(base, [ft], { allowVocabMismatch: true }).ok).toBe(true);
   });
 
