@@ -98,7 +98,7 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
   const len4 = len & ~3;
   let s1 = f64x2.splat(0), s2 = f64x2.splat(0), sa = f64x2.splat(0), s3 = f64x2.splat(0), s4 = f64x2.splat(0);
   let sf = f64x2.splat(0);
-  let cNf = i32x4.splat(0), cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0);
+  let cFin = i32x4.splat(0), cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0);
   let vmax = f32x4.splat(0);
   for (let i = 0; i < len4; i += 4) {
     const off = <usize>i << 2;
@@ -109,7 +109,7 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
     const d = v128.and(raw, fin);
     const ad = f32x4.abs(d);
     v128.store(pd + off, d);
-    cNf = i32x4.sub(cNf, v128.not(fin));
+    cFin = i32x4.sub(cFin, fin);
     cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
     cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
     // masked entries are 0, so they count as ≤ 0.002 here and are taken back out below
@@ -139,7 +139,7 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
   let a3_0 = f64x2.extract_lane(s3, 0), a3_1 = f64x2.extract_lane(s3, 1);
   let a4_0 = f64x2.extract_lane(s4, 0), a4_1 = f64x2.extract_lane(s4, 1);
   let af_0 = f64x2.extract_lane(sf, 0), af_1 = f64x2.extract_lane(sf, 1);
-  let nNf = hsumI(cNf), nPos = hsumI(cPos), nNeg = hsumI(cNeg), nT1 = hsumI(cT1) - nNf, nT2 = hsumI(cT2) - nNf;
+  let nNf = <f64>len4 - hsumI(cFin), nPos = hsumI(cPos), nNeg = hsumI(cNeg), nT1 = hsumI(cT1) - nNf, nT2 = hsumI(cT2) - nNf;
   let mx = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
   for (let i = len4; i < len; i++) {
     const off = <usize>i << 2;
