@@ -48,6 +48,15 @@ beforeAll(() => {
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** Index of the first NaN/Inf of a BF16 tensor, read straight from the file (exponent bits all ones). */
+function firstNonFinite(dir: string, tensor: string): number {
+  const file = join(dir, 'model.safetensors');
+  const t = readSafetensorsHeader(file).tensors.find((x) => x.name === tensor)!;
+  const b = readFileSync(file).subarray(t.byteOffset, t.byteOffset + t.byteLength);
+  for (let i = 0; i < t.numel; i++) if ((b.readUInt16LE(2 * i) & 0x7f80) === 0x7f80) return i;
+  return -1;
+}
+
 function merge(ft: string, out: string, extra: string[] = []): ReturnType<typeof runCli> {
   return runCli(['merge', '--method', 'task_arithmetic', '--base', join(root, 'fam', 'base'), '--model', `${join(root, ft)}:1`, '--out', join(root, out), ...extra]);
 }
@@ -63,6 +72,18 @@ function expectRefused(r: ReturnType<typeof runCli>, out: string, mentions: RegE
 describe('NaN and Inf in the weights', () => {
   it('merge refuses them, naming the tensor, and writes nothing', () => {
     expectRefused(merge('fam/sft-nan', 'out-nan'), 'out-nan', new RegExp(`${BAD_TENSOR.replace(/\./g, '\\.')}.*(NaN|Inf|non-finite)`));
+  });
+
+  it('the refusal names the fine-tune that holds them, the first bad element and --allow-nonfinite', () => {
+    const r = merge('fam/sft-nan', 'out-nan-named', ['--threads', '1', '--chunk-elements', String(1 << 20)]);
+    expectRefused(r, 'out-nan-named', /--allow-nonfinite/);
+    expect(r.stderr).toContain(`model ${join(root, 'fam/sft-nan')}: tensor "${BAD_TENSOR}" holds NaN or Inf values (${NAN + POS_INF + NEG_INF} in elements [0, `);
+    expect(r.stderr).toContain(`the first at element ${firstNonFinite(join(root, 'fam', 'sft-nan'), BAD_TENSOR)})`);
+  });
+
+  it('NaN/Inf in the base are refused naming the base', () => {
+    const r = runCli(['merge', '--method', 'task_arithmetic', '--base', join(root, 'fam', 'sft-nan'), '--model', `${join(root, 'fam', 'sft-a')}:1`, '--out', join(root, 'out-nan-base')]);
+    expectRefused(r, 'out-nan-base', new RegExp(`base ${join(root, 'fam', 'sft-nan').replace(/[.\/\\-]/g, '\\$&')}: tensor "${BAD_TENSOR.replace(/\./g, '\\.')}" holds NaN or Inf`));
   });
 
   it('merge --allow-nonfinite goes through and keeps the NaNs where the fine-tune had them', () => {
