@@ -37,11 +37,11 @@ describe('reproducibility: same config + seed ⇒ byte-identical output for any 
 });
 
 describe('bad weights', () => {
-  it('refuses NaN in an input (naming the tensor) and leaves no output; --allow-nonfinite merges anyway', async () => {
+  it('refuses NaN in an input (naming the model and the tensor) and leaves no output; --allow-nonfinite merges anyway', async () => {
     const doc = { merge_method: 'task_arithmetic', base_model: 'base', models: [{ model: 'ft3', parameters: { weight: 1 } }] };
     for (const threads of [1, 2]) {
       const out = join(fam.root, `nan-${threads}`);
-      await expect(merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, progress: false })).rejects.toThrow(/^tensor "model\.[^"]+": NaN or Inf in the input weights/);
+      await expect(merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, progress: false })).rejects.toThrow(new RegExp(`^model ${join(fam.root, 'ft3').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tensor "model\\.[^"]+" holds NaN or Inf values \\(\\d+ in elements \\[\\d+, \\d+\\), the first at element \\d+\\).*--allow-nonfinite`));
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(fam.root).filter((f) => f.includes(`nan-${threads}`))).toEqual([]);
     }
