@@ -49,6 +49,13 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** BF16 bytes widened to F32 bytes (exact: the BF16 bits are the high half of the F32 bits). */
+function bf16ToF32(d: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 * d.length);
+  for (let i = 0; i < d.length / 2; i++) { out[4 * i + 2] = d[2 * i]!; out[4 * i + 3] = d[2 * i + 1]!; }
+  return out;
+}
+
 /** Extra rows with finite BF16 values (0x3c00 | small mantissa: around 0.0078). */
 function extraRows(rows: number, salt: number): Uint8Array {
   const out = new Uint8Array(rows * H * BPE);
@@ -68,6 +75,10 @@ beforeAll(() => {
   writeModel(p('lie', 'small'), small, p('fam', 'sft-b'));
   writeModel(p('ref', 'big'), withVocab(big, VOCAB, (_n, d) => d.slice(0, VOCAB * H * BPE)), p('fam', 'sft-a'));
   writeModel(p('ref', 'small'), withVocab(small, VOCAB, (n, d) => concat(d, baseBytes.get(n)!.slice(SMALL * H * BPE))), p('fam', 'sft-b'));
+  // an F32 fine-tune of the BF16 base with fewer rows: its padding is the base's rows widened to F32
+  const small32 = small.map((t) => ({ ...t, dtype: 'F32' as const, data: bf16ToF32(t.data) }));
+  writeModel(p('lie', 'small32'), small32, p('fam', 'sft-b'));
+  writeModel(p('ref', 'small32'), withVocab(small32, VOCAB, (n, d) => concat(d, bf16ToF32(baseBytes.get(n)!.slice(SMALL * H * BPE)))), p('fam', 'sft-b'));
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -105,6 +116,17 @@ describe('vocabulary sizes that differ from the base, truncated only when asked'
       expect(readFileSync(p(`m-${m.method}-lie`, 'mergekit_config.yml'), 'utf8')).toMatch(/^truncate_vocab: true$/m);
     });
   }
+
+  it('mixed dtypes: an F32 fine-tune with fewer rows over a BF16 base merges like its hand-padded F32 reference', async () => {
+    const doc = (dir: string, truncate: boolean): Record<string, unknown> => ({
+      merge_method: 'dare_linear', base_model: p('fam', 'base'),
+      models: [{ model: p(dir, 'big'), parameters: { weight: 0.5, density: 0.6 } }, { model: p(dir, 'small32'), parameters: { weight: 0.5, density: 0.6 } }],
+      ...(truncate ? { truncate_vocab: true } : {}),
+    });
+    await merge(parseMergeConfig(doc('lie', true), { configDir: root }), { out: p('m-mixed-lie'), threads: 2, chunkElements: 3000, progress: false });
+    await merge(parseMergeConfig(doc('ref', false), { configDir: root }), { out: p('m-mixed-ref'), threads: 1, progress: false });
+    expect(tensorsOf(p('m-mixed-lie'))).toEqual(tensorsOf(p('m-mixed-ref')));
+  });
 
   it('analyze with truncateVocab equals analyze of the hand-truncated/padded fine-tunes (threads 1 and 2)', async () => {
     const strip = (r: AnalysisResult): unknown => ({ ...r, models: r.models.map((x) => ({ ...x, path: '' })) });
