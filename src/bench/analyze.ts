@@ -38,19 +38,23 @@ function ensureFamily(): void {
   process.stderr.write('\n');
 }
 
-/** Seconds to read every input file once, sequentially, in 8 MiB reads (the I/O floor). */
-function ioFloor(files: string[]): number {
+/** Seconds to read every input file once, sequentially, in 8 MiB reads (the I/O floor); fails on a short read. */
+function ioFloor(files: string[], expectBytes: number): number {
   const buf = new Uint8Array(8 << 20);
+  let read = 0;
   const t0 = process.hrtime.bigint();
   for (const f of files) {
     const fd = openSync(f, 'r');
     try {
-      while (readSync(fd, buf, 0, buf.length, null) > 0) { /* read only */ }
+      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) read += n;
     } finally {
       closeSync(fd);
     }
   }
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  // a floor from a partial read (a file replaced or truncated meanwhile) would make every ratio meaningless
+  if (read !== expectBytes) throw new Error(`I/O floor read ${read} bytes, expected ${expectBytes}; is another process rewriting ${familyDir}?`);
+  return seconds;
 }
 
 async function main(): Promise<void> {
@@ -60,8 +64,8 @@ async function main(): Promise<void> {
   const files = [base, ...fts].flatMap((d) => openModel(d).files);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   const perModel = statSync(openModel(base).files[0]!).size;
-  ioFloor(files); // warm the page cache
-  const floors = [ioFloor(files), ioFloor(files)];
+  ioFloor(files, bytes); // warm the page cache
+  const floors = [ioFloor(files, bytes), ioFloor(files, bytes)];
   const floor = Math.min(...floors);
   const runs: number[] = [];
   const cpuRuns: number[] = [];
