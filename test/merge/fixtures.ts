@@ -4,17 +4,9 @@ import { join } from 'node:path';
 import { f32ToBf16Bits } from '../../src/io/codec.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 
-/** A tiny deterministic PRNG (mulberry32) for fixtures. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
+
+export { rng };
 
 export const SHAPES: [string, number[]][] = [
   ['model.embed_tokens.weight', [16, 8]],

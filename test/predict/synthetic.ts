@@ -3,17 +3,9 @@
 import type { AnalysisResult } from '../../src/analysis/types.js';
 import { referenceAnalysisOfArrays, type ArrayModel, type ArrayTensor } from './reference-analysis.js';
 
-/** A seeded uniform generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
+
+export { rng };
 
 /** A seeded standard normal generator (Box–Muller). */
 export function gauss(seed: number): () => number {
