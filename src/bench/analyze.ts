@@ -1,71 +1,23 @@
 // npm run bench:analyze — analysis throughput against the I/O floor on a ≥ 1 GiB-per-model BF16 family
 // (base + 3 fine-tunes, cached under fixtures/generated/bench and shared with the merge benchmark).
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { analyze } from '../analysis/index.js';
-import { generateFamily } from '../fixtures/family.js';
-import { PRESETS } from '../fixtures/presets.js';
 import { openModel } from '../io/model.js';
+import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds } from './family.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const familyDir = join(root, 'fixtures', 'generated', 'bench');
-// The shared benchmark family (DESIGN "Performance targets"): Llama-shaped, hidden 2048, 10 layers, BF16, seed 1.
-const SHAPE = { hidden: 2048, intermediate: 5632, layers: 10, vocab: 32000 };
-const FINETUNES = PRESETS.bench!.models;
-
-function modelDirs(): { base: string; fts: string[] } {
-  return { base: join(familyDir, 'base'), fts: FINETUNES.map((m) => join(familyDir, m.name)) };
-}
-
-function familyReady(): boolean {
-  const { base, fts } = modelDirs();
-  return [base, ...fts].every((d) => existsSync(join(d, 'config.json')));
-}
-
-function ensureFamily(): void {
-  if (familyReady()) {
-    process.stderr.write(`reusing the cached family in ${familyDir}\n`);
-    return;
-  }
-  process.stderr.write(`generating the benchmark family in ${familyDir} (once; several GB)…\n`);
-  mkdirSync(familyDir, { recursive: true });
-  generateFamily({
-    ...SHAPE, outDir: familyDir, seed: 1, dtype: 'BF16', models: FINETUNES, force: true,
-    onProgress: (d, t) => process.stderr.write(`\r  ${(d / 1e9).toFixed(2)} / ${(t / 1e9).toFixed(2)} GB`),
-  });
-  process.stderr.write('\n');
-}
-
-/** Seconds to read every input file once, sequentially, in 8 MiB reads (the I/O floor); fails on a short read. */
-function ioFloor(files: string[], expectBytes: number): number {
-  const buf = new Uint8Array(8 << 20);
-  let read = 0;
-  const t0 = process.hrtime.bigint();
-  for (const f of files) {
-    const fd = openSync(f, 'r');
-    try {
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) read += n;
-    } finally {
-      closeSync(fd);
-    }
-  }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  // a floor from a partial read (a file replaced or truncated meanwhile) would make every ratio meaningless
-  if (read !== expectBytes) throw new Error(`I/O floor read ${read} bytes, expected ${expectBytes}; is another process rewriting ${familyDir}?`);
-  return seconds;
-}
+const root = PACKAGE_ROOT;
+const SHAPE = benchShape(1);
 
 async function main(): Promise<void> {
-  ensureFamily();
+  const { dir: familyDir, base, fts } = ensureBenchFamily(1);
   if (process.argv.includes('--generate-only')) return;
-  const { base, fts } = modelDirs();
   const files = [base, ...fts].flatMap((d) => openModel(d).files);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   const perModel = statSync(openModel(base).files[0]!).size;
-  ioFloor(files, bytes); // warm the page cache
-  const floors = [ioFloor(files, bytes), ioFloor(files, bytes)];
+  ioFloorSeconds(files, bytes); // warm the page cache
+  const floors = [ioFloorSeconds(files, bytes), ioFloorSeconds(files, bytes)];
   const floor = Math.min(...floors);
   const runs: number[] = [];
   const cpuRuns: number[] = [];

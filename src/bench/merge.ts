@@ -1,66 +1,24 @@
 // npm run bench:merge [-- --scale 2] [-- --skip-js] — dare_ties merge of base + 3 fine-tunes (BF16, ~1.1 GB each) against
 // the I/O floor, with peak RSS, and the same merge through the scalar TypeScript kernel reference for comparison.
-import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generateFamily } from '../fixtures/family.js';
-import { PRESETS } from '../fixtures/presets.js';
+import { join } from 'node:path';
 import { openModel } from '../io/model.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge } from '../merge/executor.js';
 import type { KernelKind } from '../merge/kernel-factory.js';
+import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds } from './family.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = PACKAGE_ROOT;
 const scale = Number(argValue('--scale') ?? 1);
 const threads = Number(argValue('--threads') ?? 2);
-// DESIGN "Performance targets": Llama-shaped, hidden 2048, 10 layers (× scale), BF16, seed 1; shared with bench:analyze at scale 1.
-const SHAPE = { hidden: 2048, intermediate: 5632, layers: 10 * scale, vocab: 32000 };
-const FINETUNES = PRESETS.bench!.models;
-const familyDir = join(root, 'fixtures', 'generated', scale === 1 ? 'bench' : `bench-x${scale}`);
+const SHAPE = benchShape(scale);
 
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function ensureFamily(): { base: string; fts: string[] } {
-  const base = join(familyDir, 'base');
-  const fts = FINETUNES.map((m) => join(familyDir, m.name));
-  if ([base, ...fts].every((d) => existsSync(join(d, 'config.json')))) {
-    process.stderr.write(`reusing the cached family in ${familyDir}\n`);
-  } else {
-    process.stderr.write(`generating the benchmark family in ${familyDir} (once; several GB)…\n`);
-    mkdirSync(familyDir, { recursive: true });
-    generateFamily({ ...SHAPE, outDir: familyDir, seed: 1, dtype: 'BF16', models: FINETUNES, force: true, onProgress: (d, t) => process.stderr.write(`\r  ${(d / 1e9).toFixed(2)} / ${(t / 1e9).toFixed(2)} GB`) });
-    process.stderr.write('\n');
-  }
-  return { base, fts };
-}
-
-/** Seconds to read every input once and write (and fsync) an output of outBytes: the floor any merge must pay. */
-function ioFloor(files: string[], outBytes: number, outDir: string): number {
-  const buf = new Uint8Array(8 << 20);
-  const t0 = process.hrtime.bigint();
-  for (const f of files) {
-    const fd = openSync(f, 'r');
-    try {
-      while (readSync(fd, buf, 0, buf.length, null) > 0) { /* read only */ }
-    } finally {
-      closeSync(fd);
-    }
-  }
-  const out = join(outDir, 'floor.bin');
-  const fd = openSync(out, 'w');
-  try {
-    for (let done = 0; done < outBytes; done += buf.length) writeSync(fd, buf, 0, Math.min(buf.length, outBytes - done));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-    rmSync(out, { force: true });
-  }
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
 
 async function timedMerge(base: string, fts: string[], kernel: KernelKind, work: string): Promise<{ seconds: number; sampledRssMiB: number; outBytes: number }> {
   const cfg = parseMergeConfig({
@@ -81,15 +39,15 @@ async function timedMerge(base: string, fts: string[], kernel: KernelKind, work:
 }
 
 async function main(): Promise<void> {
-  const { base, fts } = ensureFamily();
+  const { dir: familyDir, base, fts } = ensureBenchFamily(scale);
   if (process.argv.includes('--generate-only')) return;
   const files = [base, ...fts].flatMap((d) => openModel(d).files);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   const perModel = statSync(openModel(base).files[0]!).size;
   const work = mkdtempSync(join(tmpdir(), 'darekit-bench-merge-'));
   try {
-    ioFloor(files, 0, work); // warm the page cache
-    const floor = Math.min(ioFloor(files, perModel, work), ioFloor(files, perModel, work));
+    ioFloorSeconds(files, bytes); // warm the page cache
+    const floor = Math.min(ioFloorSeconds(files, bytes, perModel, work), ioFloorSeconds(files, bytes, perModel, work));
     const wasm = await timedMerge(base, fts, 'wasm', work);
     const wasm2 = await timedMerge(base, fts, 'wasm', work);
     const best = Math.min(wasm.seconds, wasm2.seconds);

@@ -1,0 +1,68 @@
+// The benchmark family shared by bench:merge and bench:analyze, and the I/O floor both measure against.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateFamily } from '../fixtures/family.js';
+import { PRESETS } from '../fixtures/presets.js';
+
+/** The package root (benchmarks run from dist/bench). */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The fine-tunes of the benchmark family (the `bench` preset). */
+export const BENCH_FINETUNES = PRESETS.bench!.models;
+
+/** DESIGN "Performance targets": Llama-shaped, hidden 2048, 10 layers (× scale), BF16, seed 1. */
+export function benchShape(scale: number): { hidden: number; intermediate: number; layers: number; vocab: number } {
+  return { hidden: 2048, intermediate: 5632, layers: 10 * scale, vocab: 32000 };
+}
+
+/** The model dirs of the benchmark family at `scale`, generated once under fixtures/generated/ and reused after. */
+export function ensureBenchFamily(scale = 1): { dir: string; base: string; fts: string[] } {
+  const dir = join(PACKAGE_ROOT, 'fixtures', 'generated', scale === 1 ? 'bench' : `bench-x${scale}`);
+  const base = join(dir, 'base');
+  const fts = BENCH_FINETUNES.map((m) => join(dir, m.name));
+  if ([base, ...fts].every((d) => existsSync(join(d, 'config.json')))) {
+    process.stderr.write(`reusing the cached family in ${dir}\n`);
+  } else {
+    process.stderr.write(`generating the benchmark family in ${dir} (once; several GB)…\n`);
+    mkdirSync(dir, { recursive: true });
+    generateFamily({
+      ...benchShape(scale), outDir: dir, seed: 1, dtype: 'BF16', models: BENCH_FINETUNES, force: true,
+      onProgress: (d, t) => process.stderr.write(`\r  ${(d / 1e9).toFixed(2)} / ${(t / 1e9).toFixed(2)} GB`),
+    });
+    process.stderr.write('\n');
+  }
+  return { dir, base, fts };
+}
+
+/**
+ * Seconds to read every file once, sequentially in 8 MiB reads, then (when outBytes > 0) write and fsync an
+ * output of outBytes in outDir: the floor any analysis (read only) or merge (read + write) must pay.
+ * Fails on a short read — a floor from a file replaced meanwhile would make every ratio meaningless.
+ */
+export function ioFloorSeconds(files: string[], expectReadBytes: number, outBytes = 0, outDir?: string): number {
+  const buf = new Uint8Array(8 << 20);
+  let read = 0;
+  const t0 = process.hrtime.bigint();
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    try {
+      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) read += n;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (read !== expectReadBytes) throw new Error(`I/O floor read ${read} bytes, expected ${expectReadBytes}; is another process rewriting the family?`);
+  if (outBytes > 0 && outDir !== undefined) {
+    const out = join(outDir, 'floor.bin');
+    const fd = openSync(out, 'w');
+    try {
+      for (let done = 0; done < outBytes; done += buf.length) writeSync(fd, buf, 0, Math.min(buf.length, outBytes - done));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+      rmSync(out, { force: true });
+    }
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
