@@ -6,18 +6,9 @@ import { join } from 'node:path';
 import { decodeToF32, encodeFromF32 } from '../../src/io/codec.js';
 import type { OutDtype } from '../../src/io/dtypes.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
+import { rng } from '../helpers/rng.js';
 
-/** A deterministic PRNG (mulberry32) so fixtures are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 interface Spec {
   name: string;
