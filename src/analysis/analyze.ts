@@ -209,7 +209,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
       histogramRows(r.hist, model, 'layer', layer, null, histRows);
     }
     const m = modelRoll[k]!;
-    modelRows.push({ model, path: fts[k]!.path, tensors: m.tensors, loraRank: fts[k]!.adapter?.rank ?? null, ...deriveStats(m.sums, m.hist) });
+    modelRows.push({ model, path: resolve(fts[k]!.path), tensors: m.tensors, loraRank: fts[k]!.adapter?.rank ?? null, ...deriveStats(m.sums, m.hist) });
     histogramRows(m.hist, model, 'model', null, null, histRows);
   });
   const sqOf = (k: number, layer: number | null | undefined): number =>
@@ -222,7 +222,8 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
       rollPairs.push({ a: labels[a]!, b: labels[b]!, scope: 'layer', layer, tensor: null, ...derivePair(layerPairs[p]!.get(layer)!, sqOf(a, layer), sqOf(b, layer), densities) });
     }
   });
-  return { base: base.path, models: modelRows, tensors: tensorRows, layers: layerRows, pairs: [...rollPairs, ...pairRows], histograms: histRows, densities };
+  // absolute paths, so a stored analysis can be reused (tune --analysis, dash) from any working dir
+  return { base: resolve(base.path), models: modelRows, tensors: tensorRows, layers: layerRows, pairs: [...rollPairs, ...pairRows], histograms: histRows, densities };
 }
 
 /**

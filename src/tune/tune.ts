@@ -88,9 +88,9 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
   if (existsSync(join(analysisDir, ANALYSIS_DB))) {
     const raw = await readAnalysis(analysisDir, { histograms: 'none' });
     const all = absolutePaths(raw);
-    // The analysis keeps paths as they were given; relative ones only resolve from the dir analyze ran in.
-    for (const [given, abs] of [[raw.base, all.base], ...raw.models.map((m, i) => [m.path, all.models[i]!.path])] as [string, string][]) {
-      if (!existsSync(abs)) throw inputError(`${analysisDir}: the analysis refers to ${given}, which is not at ${abs}; run tune from the dir where analyze ran, or re-analyze with absolute paths`);
+    // analyze stores absolute paths; the models may have moved since
+    for (const abs of [all.base, ...all.models.map((m) => m.path)]) {
+      if (!existsSync(abs)) throw inputError(`${analysisDir}: the analysis refers to ${abs}, which no longer exists; re-run analyze with the models' current paths`);
     }
     if (o.base && resolve(o.base) !== all.base) throw usageError(`--analysis ${analysisDir} was made with base ${all.base}, not ${resolve(o.base)}; use another --analysis dir`);
     if (o.finetunes.length === 0) return { result: all, reused: true };
