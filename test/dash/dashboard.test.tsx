@@ -7,7 +7,7 @@ import { cleanup } from 'ink-testing-library';
 import { Dashboard, HELP_LINE } from '../../src/dash/components/App.js';
 import { computeLayout } from '../../src/dash/layout.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
-import { syntheticDashboard } from './synthetic.js';
+import { syntheticDashboard } from '../../src/dash/synthetic.js';
 import { KEYS, layerRowLines, mount, rowLabel } from './harness.js';
 
 const SMALL = { columns: 80, rows: 24 };

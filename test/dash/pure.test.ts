@@ -8,7 +8,7 @@ import { dashReducer, INITIAL_STATE, type DashAction } from '../../src/dash/stat
 import { dashboardSummary } from '../../src/dash/summary.js';
 import { dashRecipe, recipeYaml, shellQuote } from '../../src/dash/recipe.js';
 import type { DashRow } from '../../src/dash/model.js';
-import { syntheticDashboard } from './synthetic.js';
+import { syntheticDashboard } from '../../src/dash/synthetic.js';
 
 const SEED = { seed: 20240611 };
 

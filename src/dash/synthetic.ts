@@ -1,10 +1,11 @@
-// Synthetic DashboardData for UI tests: deterministic, any number of layers, a hot layer and a CPT-like model.
+// Synthetic DashboardData for UI tests and the dash benchmark: deterministic, any number of layers, a hot layer and a CPT-like model.
 import { join } from 'node:path';
-import type { DashboardData, DashModel, DashRow } from '../../src/dash/model.js';
-import { dashRecipe } from '../../src/dash/recipe.js';
-import type { Recipe } from '../../src/tune/recipe.js';
+import type { DashboardData, DashModel, DashRow } from './model.js';
+import { dashRecipe } from './recipe.js';
+import type { Recipe } from '../tune/recipe.js';
 
-const MODULES = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'];
+// nine tensors per layer, as in a Llama-style block (the norms are 1-D but get rows like any other tensor)
+const MODULES = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj', 'post_attention_layernorm'];
 
 /** A small deterministic PRNG (mulberry32) so every run builds the same data. */
 function rng(seed: number): () => number {
