@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { runDashboard } from '../dash/run.js';
+import { importRunDashboard } from '../dash/launch.js';
 import { loadDashboardData } from '../dash/load.js';
 import { syntheticDashboard } from '../dash/synthetic.js';
 import type { DashboardData } from '../dash/model.js';
@@ -122,6 +122,7 @@ const sleep = (t: number) => new Promise((res) => setTimeout(res, t));
 
 /** Render the dashboard (the same runDashboard `darekit dash` calls) at a size, press the keys, time each frame. */
 async function benchSize(data: DashboardData, columns: number, rows: number) {
+  const runDashboard = await importRunDashboard(); // as `darekit dash` loads it (React's production build)
   const stdout = new FakeStdout(columns, rows);
   const stdin = new FakeStdin();
   const first = stdout.nextWrite(10_000);
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
   const load = process.argv.includes('--load') ? await benchLoad() : null;
   const worstP95 = Math.max(...sizes.flatMap((s) => s.perKind.map((k) => k.p95Ms)));
   const result = {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1m: +loadavg()[0]!.toFixed(2) },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, nodeEnv: process.env.NODE_ENV ?? 'unset', loadAverage1m: +loadavg()[0]!.toFixed(2) },
     data: { layers: LAYERS, finetunes: data.models.length, pairs: data.pairs.length, tensorRows: tensors, buildMs },
     pauseBetweenKeysMs: PAUSE_MS,
     targetP95Ms: TARGET_MS,
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
   }
   md.push('', `worst p95 ${worstP95} ms; target ≤ ${TARGET_MS} ms: ${result.targetMet ? 'met' : 'NOT met'}.`);
   if (load) md.push(`loadDashboardData on an ${load.layers}-layer analysis (3 fine-tunes): ${load.loadMs.join(', ')} ms (fixtures + analyze took ${load.setupSeconds} s).`);
-  md.push(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}; 1-min load average ${result.machine.loadAverage1m} at the end.`);
+  md.push(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, NODE_ENV=${result.machine.nodeEnv} (React build); 1-min load average ${result.machine.loadAverage1m} at the end.`);
   const dir = join(PACKAGE_ROOT, 'reports', 'bench');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'dash.json'), JSON.stringify(result, null, 2) + '\n');

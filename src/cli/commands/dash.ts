@@ -68,6 +68,6 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   }
   const data = await loadDashboardData(dir, { tolerance: tolerance(opts.tolerance) });
   if (opts.json === true || !process.stdout.isTTY || !process.stdin.isTTY) return { json: data, text: dashboardSummary(data) };
-  const { runDashboard } = await import('../../dash/run.js');
-  await runDashboard(data);
+  const { importRunDashboard } = await import('../../dash/launch.js');
+  await (await importRunDashboard())(data);
 }
