@@ -12,12 +12,24 @@ import { syntheticDashboard } from '../dash/synthetic.js';
 import type { DashboardData } from '../dash/model.js';
 import { PACKAGE_ROOT } from './family.js';
 
-const LAYERS = 1000;
+/** Layers of the synthetic set (`-- --layers N` to compare; the target is stated for 1,000). */
+const LAYERS = layersArg();
 const TARGET_MS = 100;
-/** A key whose frame does not arrive within this is recorded as this (and flagged). */
-const FRAME_TIMEOUT_MS = 2000;
+/**
+ * A key with no frame within this is counted apart, not timed: ink writes nothing when the frame is unchanged (↓ on
+ * the last row of a small set). At 1,000 layers every key in the sequence changes the frame, so any is a failure.
+ */
+const FRAME_TIMEOUT_MS = 1000;
 /** Pause after each frame before the next key: longer than ink's 30 fps render throttle, like a person typing. */
 const PAUSE_MS = 40;
+
+function layersArg(): number {
+  const i = process.argv.indexOf('--layers');
+  if (i < 0) return 1000;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--layers must be a positive integer; got "${process.argv[i + 1] ?? ''}"`);
+  return n;
+}
 
 /** Terminal sequences of the keys the benchmark presses. */
 const KEY = { down: '\u001B[B', pageDown: '\u001B[6~', right: '\u001B[C', tab: '\t', enter: '\r', escape: '\u001B' };
@@ -97,9 +109,10 @@ function keySequence(): Array<[string, string]> {
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-function quantile(sorted: number[], q: number): number {
+function quantile(sorted: number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
+  return sorted[i];
 }
 
 /** Per-kind statistics of latencies (ms). */
@@ -113,9 +126,9 @@ export interface KeyStats {
 }
 
 function stats(kind: string, samples: Array<{ ms: number; ok: boolean }>): KeyStats {
-  const s = samples.map((x) => x.ms).sort((a, b) => a - b);
-  const r = (x: number) => +x.toFixed(2);
-  return { kind, n: s.length, medianMs: r(quantile(s, 0.5)), p95Ms: r(quantile(s, 0.95)), maxMs: r(s[s.length - 1]!), timeouts: samples.filter((x) => !x.ok).length };
+  const s = samples.filter((x) => x.ok).map((x) => x.ms).sort((a, b) => a - b);
+  const r = (x: number | undefined) => (x === undefined ? NaN : +x.toFixed(2));
+  return { kind, n: s.length, medianMs: r(quantile(s, 0.5)), p95Ms: r(quantile(s, 0.95)), maxMs: r(s[s.length - 1]), timeouts: samples.length - s.length };
 }
 
 const sleep = (t: number) => new Promise((res) => setTimeout(res, t));
@@ -137,7 +150,7 @@ async function benchSize(data: DashboardData, columns: number, rows: number) {
     const k0 = process.hrtime.bigint();
     stdin.press(key);
     const ok = await frame;
-    const t = ok ? ms(k0) : FRAME_TIMEOUT_MS;
+    const t = ms(k0);
     if (!samples.has(kind)) samples.set(kind, []);
     samples.get(kind)!.push({ ms: t, ok });
     await sleep(PAUSE_MS);
@@ -185,7 +198,7 @@ async function main(): Promise<void> {
   const sizes = [];
   for (const [c, r] of [[80, 24], [200, 60]] as const) sizes.push(await benchSize(data, c, r));
   const load = process.argv.includes('--load') ? await benchLoad() : null;
-  const worstP95 = Math.max(...sizes.flatMap((s) => s.perKind.map((k) => k.p95Ms)));
+  const worstP95 = Math.max(...sizes.flatMap((s) => s.perKind.map((k) => k.p95Ms)).filter((v) => !Number.isNaN(v)));
   const result = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, nodeEnv: process.env.NODE_ENV ?? 'unset', loadAverage1m: +loadavg()[0]!.toFixed(2) },
     data: { layers: LAYERS, finetunes: data.models.length, pairs: data.pairs.length, tensorRows: tensors, buildMs },
@@ -193,7 +206,9 @@ async function main(): Promise<void> {
     targetP95Ms: TARGET_MS,
     sizes,
     worstP95Ms: worstP95,
-    targetMet: worstP95 <= TARGET_MS,
+    targetMet: worstP95 <= TARGET_MS && sizes.every((s) => s.all.timeouts === 0),
+    /** Keys after which no frame came within the timeout (not in the latencies). */
+    keysWithoutFrame: sizes.reduce((n, s) => n + s.all.timeouts, 0),
     load,
   };
   const md: string[] = [
@@ -204,9 +219,9 @@ async function main(): Promise<void> {
   ];
   for (const s of sizes) {
     md.push(`| ${s.columns}×${s.rows} | initial render | 1 | ${s.initialRenderMs} | | |`);
-    for (const k of [...s.perKind, s.all]) md.push(`| ${s.columns}×${s.rows} | ${k.kind} | ${k.n} | ${k.medianMs} | ${k.p95Ms} | ${k.maxMs}${k.timeouts ? ` (${k.timeouts} timed out)` : ''} |`);
+    for (const k of [...s.perKind, s.all]) md.push(`| ${s.columns}×${s.rows} | ${k.kind} | ${k.n} | ${k.medianMs} | ${k.p95Ms} | ${k.maxMs}${k.timeouts ? ` (+${k.timeouts} without a frame in ${FRAME_TIMEOUT_MS} ms)` : ''} |`);
   }
-  md.push('', `worst p95 ${worstP95} ms; target ≤ ${TARGET_MS} ms: ${result.targetMet ? 'met' : 'NOT met'}.`);
+  md.push('', `worst p95 ${worstP95} ms; target ≤ ${TARGET_MS} ms with a frame for every key: ${result.targetMet ? 'met' : 'NOT met'}${result.keysWithoutFrame ? ` (${result.keysWithoutFrame} keys without a frame)` : ''}.`);
   if (load) md.push(`loadDashboardData on an ${load.layers}-layer analysis (3 fine-tunes): ${load.loadMs.join(', ')} ms (fixtures + analyze took ${load.setupSeconds} s).`);
   md.push(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, NODE_ENV=${result.machine.nodeEnv} (React build); 1-min load average ${result.machine.loadAverage1m} at the end.`);
   const dir = join(PACKAGE_ROOT, 'reports', 'bench');
