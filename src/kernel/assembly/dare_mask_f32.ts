@@ -1,3 +1,5 @@
+import { fmix32 } from './hash';
+
 /**
  * DARE's random drop, counter-based: element i (absolute index start + j inside its tensor) is kept when
  * h(i) = fmix32(fmix32(i ^ key) ^ key) >= threshold, else set to +0. `key` = the (seed, model position, tensor name)
@@ -30,18 +32,6 @@ export function dare_mask_f32(ptr: usize, n: i32, key: u32, start: u32, threshol
     const h = fmix32(fmix32((start + <u32>i) ^ key) ^ key);
     if (h < t) store<u32>(ptr + (<usize>i << 2), 0);
   }
-}
-
-// murmur3's 32-bit finalizer.
-// @ts-ignore: decorator
-@inline
-function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
 }
 
 // @ts-ignore: decorator

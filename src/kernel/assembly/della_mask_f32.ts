@@ -1,3 +1,5 @@
+import { fmix32 } from './hash';
+
 /**
  * DELLA's magnitude-ranked random drop (mergekit's della_magprune), per row of `cols` elements. The chunk at ptr
  * holds whole rows (n is a multiple of cols) and starts at absolute element index `start`. In each row, elements
@@ -65,16 +67,4 @@ function radixPass(keys: usize, idx: usize, outKeys: usize, outIdx: usize, n: i3
     store<u32>(outKeys + (<usize>pos << 2), k);
     store<u32>(outIdx + (<usize>pos << 2), load<u32>(idx + (<usize>j << 2)));
   }
-}
-
-// murmur3's 32-bit finalizer (as in dare_mask_f32).
-// @ts-ignore: decorator
-@inline
-function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
 }
