@@ -3,21 +3,12 @@ import { join } from 'node:path';
 import type { DashboardData, DashModel, DashRow } from './model.js';
 import { dashRecipe } from './recipe.js';
 import type { Recipe } from '../tune/recipe.js';
+import { mulberry32 } from '../fixtures/prng.js';
 
 // nine tensors per layer, as in a Llama-style block (the norms are 1-D but get rows like any other tensor)
 const MODULES = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj', 'post_attention_layernorm'];
 
-/** A small deterministic PRNG (mulberry32) so every run builds the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function row(label: string, layer: number | null, rho: number, p: number): DashRow {
   return { label, layer, rho, meanAbsDelta: Math.sqrt(rho) * 0.016, safeDropRate: 0, predictedError: Math.sqrt((p / (1 - p)) * rho), risky: false };

@@ -1,11 +1,2 @@
-/** A seeded uniform generator in [0, 1) (mulberry32): test fixtures are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded uniform generator test fixtures use (one copy, in src/fixtures/prng.ts).
+export { mulberry32 as rng } from '../../src/fixtures/prng.js';

@@ -5,11 +5,11 @@ import { isDarekitError } from '../../src/errors.js';
 import { loraDeltaRange, openFinetune, openLoraAdapter } from '../../src/io/lora.js';
 import { openModel } from '../../src/io/model.js';
 import { OpenFiles } from '../../src/io/open-files.js';
-import { TensorReader } from '../../src/io/tensor-reader.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import type { WrittenLoraModule } from '../../src/fixtures/lora-adapter.js';
 import { BASE_SHAPES, deltaF64, TARGETS, writeAdapter, writeBase, writeMaterialized } from './helpers.js';
+import { readWholeTensor } from '../helpers/read.js';
 
 let fx: ReturnType<typeof writeBase>;
 let mods1: WrittenLoraModule[];
@@ -39,15 +39,9 @@ function expectInputError(fn: () => unknown, ...parts: string[]): void {
   throw new Error('expected an input error');
 }
 
-function readAll(dir: string, name: string, base?: string): Float32Array {
-  const m = base ? openFinetune(dir, openModel(base)) : openModel(dir);
-  const t = m.tensors.get(name)!;
-  const out = new Float32Array(t.numel);
-  const r = new TensorReader();
-  r.readF32(t, 0, t.numel, out);
-  r.close();
-  return out;
-}
+/** A tensor of a full model, or of an adapter read over its base. */
+const readAll = (dir: string, name: string, base?: string): Float32Array =>
+  readWholeTensor(base ? openFinetune(dir, openModel(base)) : openModel(dir), name);
 
 describe('LoRA delta = (alpha/r)·B·A computed chunk by chunk', () => {
   it('equals the explicit float64 product to 1e-6 relative, for any element range (rows split anywhere)', () => {

@@ -1,25 +1,16 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDarekitError } from '../../src/errors.js';
-import { openModel } from '../../src/io/model.js';
-import { TensorReader } from '../../src/io/tensor-reader.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import { asBf16, modelValues, SHAPES, writeFamily } from './fixtures.js';
 import { referenceMergeTensor, type RefSpec } from './reference-merge.js';
+import { readWholeTensor as readF32 } from '../helpers/read.js';
 
 let fam: ReturnType<typeof writeFamily>;
 beforeAll(() => { fam = writeFamily(3); });
 afterAll(() => fam.cleanup());
 
-function readF32(dir: string, name: string): Float32Array {
-  const t = openModel(dir).tensors.get(name)!;
-  const out = new Float32Array(t.numel);
-  const r = new TensorReader();
-  r.readF32(t, 0, t.numel, out);
-  r.close();
-  return out;
-}
 
 const W = [1, 0.6, -0.3];
 const D = [0.5, 0.7, 0.4];

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDarekitError } from '../../src/errors.js';
 import { dropThreshold, maskHash, maskKey } from '../../src/kernel/reference/mask.js';
-import { openModel } from '../../src/io/model.js';
-import { TensorReader } from '../../src/io/tensor-reader.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import { slerpCoefficients } from '../../src/merge/slerp.js';
 import { rng } from './fixtures.js';
+import { readWholeTensor as readF32 } from '../helpers/read.js';
 
 const SHAPES: [string, number[]][] = [
   ['model.embed_tokens.weight', [12, 9]],
@@ -51,14 +50,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function readF32(dir: string, name: string): Float32Array {
-  const t = openModel(dir).tensors.get(name)!;
-  const out = new Float32Array(t.numel);
-  const reader = new TensorReader();
-  reader.readF32(t, 0, t.numel, out);
-  reader.close();
-  return out;
-}
 
 /** mergekit's slerp in float64, whole tensor, written out directly; rounded once to f32. */
 function slerpRef(t: number, v0: ArrayLike<number>, v1: ArrayLike<number>): { out: Float32Array; lerp: boolean } {
