@@ -49,12 +49,12 @@ describe('a merge killed with SIGKILL at random points', () => {
     for (let round = 0; round < 6; round++) {
       const name = `out${round}`;
       const out = join(parent, name);
-      // kill somewhere between process start-up and just before the end of an uninterrupted run
-      const delay = Math.round((rng.range(5, 90) / 100) * mergeMs);
+      // kill somewhere between process start-up and three quarters of an uninterrupted run
+      const delay = Math.round((rng.range(5, 75) / 100) * mergeMs);
       const r = await runCliAndSignal(['merge', config, '--out', out], 'SIGKILL', () => sleep(delay));
-      if (r.signal === 'SIGKILL') killedMidway++;
       expectNoPartialOutput(parent, name);
-      if (r.signal === 'SIGKILL') expect(existsSync(out), `round ${round}: output appeared after a kill at ${delay} ms`).toBe(r.code === 0);
+      // a kill that lands after the atomic rename leaves the complete output (checked above); count the others
+      if (r.signal === 'SIGKILL' && !existsSync(out)) killedMidway++;
       if (!existsSync(out)) {
         const again = runCli(['merge', config, '--out', out]);
         expect(again.code, again.stderr).toBe(0);
