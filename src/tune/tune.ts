@@ -16,6 +16,7 @@ import { recipeToYaml } from './recipe-yaml.js';
 import { coordinateSearch, type SearchPoint } from './search.js';
 import type { TrialRecord } from './trials.js';
 import { writeTrials } from './trials-table.js';
+import { subsetAnalysis } from '../analysis/subset.js';
 
 /** Black-box search settings (`tune --eval`). */
 export interface TuneEvalOptions {
@@ -65,19 +66,6 @@ export interface TuneResult {
   predictions: Predictions;
   trials: TrialRecord[];
   merge: MergeSummary;
-}
-
-/** The analysis restricted to some fine-tunes (their rows, pairs and histograms only). */
-export function subsetAnalysis(result: AnalysisResult, models: string[]): AnalysisResult {
-  const keep = new Set(models);
-  return {
-    ...result,
-    models: result.models.filter((m) => keep.has(m.model)),
-    tensors: result.tensors.filter((t) => keep.has(t.model)),
-    layers: result.layers.filter((l) => keep.has(l.model)),
-    pairs: result.pairs.filter((p) => keep.has(p.a) && keep.has(p.b)),
-    histograms: result.histograms.filter((h) => keep.has(h.model)),
-  };
 }
 
 function absolutePaths(result: AnalysisResult): AnalysisResult {

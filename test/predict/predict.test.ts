@@ -7,21 +7,11 @@ import { modelFeatures } from '../../src/predict/features.js';
 import { predict, predictionsToJson } from '../../src/predict/predict.js';
 import { loadFamilies, loadFamiliesReference, type Family } from './families.js';
 import { CPT_SPEC, SFT_SPEC, synthAnalysis } from './synthetic.js';
+import { subsetAnalysis } from '../../src/analysis/subset.js';
 
 const families = await loadFamilies();
 const gridIndex = (p: number): number => DROP_RATE_GRID.findIndex((g) => Math.abs(g - p) < 1e-9);
 
-/** The analysis restricted to some fine-tunes (what `analyze` gives when only they are passed). */
-function subset(r: AnalysisResult, models: string[]): AnalysisResult {
-  const keep = new Set(models);
-  return {
-    ...r,
-    models: r.models.filter((m) => keep.has(m.model)),
-    tensors: r.tensors.filter((t) => keep.has(t.model)),
-    layers: r.layers.filter((l) => keep.has(l.model)),
-    pairs: r.pairs.filter((p) => keep.has(p.a) && keep.has(p.b)),
-  };
-}
 
 describe.runIf(families.length > 0)('shared families (measured ground truth)', () => {
   test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: safe drop rate at 0.95 within one grid step of the measured one', (_n, f) => {
@@ -52,7 +42,7 @@ describe.runIf(families.length > 0)('shared families (measured ground truth)', (
     const merged = [...new Set(f.truth.merges.flatMap((m) => Object.keys(m.accuracy)))];
     const best = Math.max(...f.truth.merges.flatMap((m) => Object.values(m.accuracy)));
     if (merged.length < 2 || best > 0.1) return;
-    const pred = predict(subset(f.analysis, merged));
+    const pred = predict(subsetAnalysis(f.analysis, merged));
     expect(pred.set.verdict).toBe('not-ready');
     expect(pred.set.method).toBe('none');
     const text = pred.set.reasons.join('\n');
