@@ -68,15 +68,10 @@ export interface TuneResult {
   merge: MergeSummary;
 }
 
-function absolutePaths(result: AnalysisResult): AnalysisResult {
-  return { ...result, base: resolve(result.base), models: result.models.map((m) => ({ ...m, path: resolve(m.path) })) };
-}
-
 async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: string) => void): Promise<{ result: AnalysisResult; reused: boolean }> {
   if (existsSync(join(analysisDir, ANALYSIS_DB))) {
-    const raw = await readAnalysis(analysisDir, { histograms: 'none' });
-    const all = absolutePaths(raw);
     // analyze stores absolute paths; the models may have moved since
+    const all = await readAnalysis(analysisDir, { histograms: 'none' });
     for (const abs of [all.base, ...all.models.map((m) => m.path)]) {
       if (!existsSync(abs)) throw inputError(`${analysisDir}: the analysis refers to ${abs}, which no longer exists; re-run analyze with the models' current paths`);
     }
@@ -94,7 +89,7 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
   if (o.finetunes.length === 0) throw usageError('give at least one fine-tune to merge (or point --analysis at an existing analysis dir)');
   log(`analyzing ${o.finetunes.length} fine-tune(s) against ${o.base} → ${analysisDir}`);
   const result = await analyze({ base: resolve(o.base), finetunes: o.finetunes.map((f) => resolve(f)), outDir: analysisDir, threads: o.threads, force: o.force ?? false, onProgress: o.onAnalyzeProgress, truncateVocab: o.truncateVocab ?? false });
-  return { result: absolutePaths(result), reused: false };
+  return { result, reused: false };
 }
 
 async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads: number | undefined, force: boolean, verdict?: CardVerdict): Promise<MergeSummary> {
