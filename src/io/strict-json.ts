@@ -10,6 +10,8 @@ export type JsonValue =
   | { t: 'null' };
 
 const MAX_DEPTH = 64;
+// the one-character escapes of JSON strings (\uXXXX is handled apart)
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 // sticky: matches at lastIndex without copying the rest of the text
 const NUMBER_RE = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -31,7 +33,6 @@ export function parseStrictJson(text: string, where: string): JsonValue {
       else break;
     }
   };
-  const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
   const parseString = (): string => {
     // text[i] === '"'; pieces are joined once at the end (repeated += on escapes builds deep ropes)
     i++;
