@@ -4,6 +4,7 @@ import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/analysi
 import { decodeToF32, encodeFromF32 } from '../../src/io/codec.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsBaseSqRef, statsDeltaRef, statsPairRef } from '../../src/kernel/reference/stats.js';
 import { instantiateKernel, kernelModule, type KernelInstance } from '../../src/kernel/wasm.js';
+import type { ChunkResult } from '../../src/analysis/chunk.js';
 
 /** A float32 value drawn to hit the kernel's edge cases: zeros of both signs, subnormals, NaN, ±Inf, huge, typical deltas. */
 const special = fc.oneof(
@@ -22,15 +23,8 @@ function bitsF64(a: Float64Array): string[] {
   return [...new BigUint64Array(a.buffer, a.byteOffset, a.length)].map((b) => b.toString(16));
 }
 
-interface KernelOut {
-  delta: Float64Array;
-  pair: Float64Array;
-  histStart: Uint32Array;
-  histBin: Uint32Array;
-  histCount: Uint32Array;
-  histEnergy: Float64Array;
-  workZero: boolean;
-}
+/** The kernel outputs a ChunkResult carries, plus whether the kernel left its work area zeroed. */
+type KernelOut = Pick<ChunkResult, 'delta' | 'pair' | 'histStart' | 'histBin' | 'histCount' | 'histEnergy'> & { workZero: boolean };
 
 /** Lay the models out in kernel memory in their dtypes and run stats_chunk once. */
 function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[], dtypes: Dtype[], n: number): KernelOut {
