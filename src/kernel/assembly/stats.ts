@@ -21,6 +21,8 @@ const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
 /** Histogram bins (f32 bits of |Δ| >>> 18) and the byte size of one packed copy (u64 per bin). */
 const BINS: i32 = 8192;
 const PACKED_COPY: usize = <usize>BINS << 3;
+/** Distance between the 4 packed copies: skewed by 5 cache lines so one bin's copies do not alias at 4 KiB. */
+const COPY_STRIDE: usize = PACKED_COPY + 320;
 /**
  * Packed bin word: count << 44 | Σ ⌊m²/2²⁴⌋ (each term < 2²⁴). Flushed every FLUSH_BLOCKS blocks (2¹⁹ entries),
  * so a word holds < 2²⁰ entries: the energy field stays < 2⁴⁴ and the count field < 2²⁰ — no carry between them.
@@ -38,7 +40,7 @@ const FLUSH_BLOCKS: i32 = 128;
 }
 
 /** Bytes of per-fine-tune workspace: packed histogram copies (4 · BINS u64), count (u32) and energy (u64) sums. */
-const FT_WORK: usize = 4 * PACKED_COPY + (<usize>BINS << 2) + (<usize>BINS << 3);
+const FT_WORK: usize = 4 * COPY_STRIDE + (<usize>BINS << 2) + (<usize>BINS << 3);
 
 /** Bytes of workspace stats_chunk needs for k fine-tunes (zeroed once by the caller; left zeroed). */
 export function stats_work_bytes(k: i32): usize {
@@ -80,9 +82,14 @@ function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
 /** Add one |Δ| (its f32 bits, sign clear) to a packed histogram copy. */
 // @ts-ignore: decorator
 @inline function histBits(bits: u32, packed: usize): void {
-  const hp = packed + (<usize>(bits >>> 18) << 3);
   const m = <u64>((bits & 0x7fffff) | 0x800000);
-  store<u64>(hp, load<u64>(hp) + ((<u64>1 << COUNT_SHIFT) | ((m * m) >>> 24)));
+  histAdd(packed + (<usize>(bits >>> 18) << 3), (<u64>1 << COUNT_SHIFT) | ((m * m) >>> 24));
+}
+
+/** Add a packed word (count | energy) to the bin word at hp. */
+// @ts-ignore: decorator
+@inline function histAdd(hp: usize, word: u64): void {
+  store<u64>(hp, load<u64>(hp) + word);
 }
 
 /**
@@ -118,9 +125,9 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
     vmax = f32x4.pmax(vmax, ad); // no NaN here (masked), so the cheap pseudo-max is exact
     // histogram: lane j into copy j, so runs of equal bins do not chain store→load latencies
     histBits(i32x4.extract_lane(ad, 0), packed);
-    histBits(i32x4.extract_lane(ad, 1), packed + PACKED_COPY);
-    histBits(i32x4.extract_lane(ad, 2), packed + 2 * PACKED_COPY);
-    histBits(i32x4.extract_lane(ad, 3), packed + 3 * PACKED_COPY);
+    histBits(i32x4.extract_lane(ad, 1), packed + COPY_STRIDE);
+    histBits(i32x4.extract_lane(ad, 2), packed + 2 * COPY_STRIDE);
+    histBits(i32x4.extract_lane(ad, 3), packed + 3 * COPY_STRIDE);
     const dl = f64x2.promote_low_f32x4(d), dh = f64x2.promote_low_f32x4(hi2lo(d));
     const ql = f64x2.mul(dl, dl), qh = f64x2.mul(dh, dh);
     s1 = f64x2.add(f64x2.add(s1, dl), dh);
@@ -225,7 +232,7 @@ function pairBlock(pa: usize, pb: usize, len: i32, rec: usize): void {
 /** Unpack a fine-tune's 4 packed copies into its count/energy sums and zero them. */
 function flush(packed: usize, counts: usize, energy: usize): void {
   for (let c: usize = 0; c < 4; c++) {
-    const copy = packed + c * PACKED_COPY;
+    const copy = packed + c * COPY_STRIDE;
     for (let j: usize = 0; j < <usize>BINS; j++) {
       const w = load<u64>(copy + (j << 3));
       if (w == 0) continue;
@@ -273,7 +280,7 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
       if (nNf != 0) {
         // non-finite entries went to bin 0 as Δ = 0 with energy ⌊2⁴⁶/2²⁴⌋ each: take them out of the sums
         // (modular u32/u64 arithmetic, exact once the chunk is done)
-        const counts = w + 4 * PACKED_COPY, energy = counts + (<usize>BINS << 2);
+        const counts = w + 4 * COPY_STRIDE, energy = counts + (<usize>BINS << 2);
         store<u32>(counts, load<u32>(counts) - <u32>nNf);
         store<u64>(energy, load<u64>(energy) - (<u64>nNf << 22));
       }
@@ -287,7 +294,7 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
     if ((b + 1) % FLUSH_BLOCKS == 0 || b == blocks - 1) {
       for (let i = 0; i < k; i++) {
         const w = ftWork + <usize>i * FT_WORK;
-        flush(w, w + 4 * PACKED_COPY, w + 4 * PACKED_COPY + (<usize>BINS << 2));
+        flush(w, w + 4 * COPY_STRIDE, w + 4 * COPY_STRIDE + (<usize>BINS << 2));
       }
     }
   }
@@ -295,7 +302,7 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
   let e: usize = 0;
   for (let i = 0; i < k; i++) {
     store<u32>(histStart + (<usize>i << 2), <u32>e);
-    const counts = ftWork + <usize>i * FT_WORK + 4 * PACKED_COPY, energy = counts + (<usize>BINS << 2);
+    const counts = ftWork + <usize>i * FT_WORK + 4 * COPY_STRIDE, energy = counts + (<usize>BINS << 2);
     for (let j: usize = 0; j < <usize>BINS; j++) {
       const c = load<u32>(counts + (j << 2));
       if (c == 0) continue;
