@@ -1,5 +1,6 @@
 // The benchmark family shared by bench:merge and bench:analyze, and the I/O floor both measure against.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFamily } from '../fixtures/family.js';
@@ -65,4 +66,16 @@ export function ioFloorSeconds(files: string[], expectReadBytes: number, outByte
     }
   }
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/**
+ * Drop the files' pages from the page cache (GNU dd iflag=nocache: posix_fadvise DONTNEED, no root needed), so the
+ * next read comes from the disk. Returns false where that is not available.
+ */
+export function evictFromPageCache(files: string[]): boolean {
+  for (const f of files) {
+    const r = spawnSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
+    if (r.status !== 0) return false;
+  }
+  return true;
 }

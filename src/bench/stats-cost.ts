@@ -1,0 +1,76 @@
+// Where the analyzer's CPU goes, per element position: the stats pass timed on one thread over real chunks of the
+// family with 1, 2 and 3 fine-tunes, and the reads of the same bytes timed alone. CPU time per position bounds what
+// any schedule of this kernel can reach on this machine: positions × ns / cores.
+import { ChunkProcessor, type ChunkTask } from '../analysis/chunk.js';
+import { STATS_BLOCK } from '../kernel/reference/stats.js';
+import { openModel } from '../io/model.js';
+import { OpenFiles } from '../io/open-files.js';
+import { readTensorBytes } from '../io/tensor-bytes.js';
+import { locationOf } from '../io/tensor-reader.js';
+
+/** Nanoseconds per element position (one element of the base and of each model in the pass). */
+export interface StatsCost {
+  /** elements per model timed */
+  elements: number;
+  /** reading one model's element (page cache → wasm memory) */
+  readNs: number;
+  /** the stats kernel alone (reads excluded) with the first 1, 2 and 3 fine-tunes: decode, Δ, sums, histogram, pairs */
+  kernelNs: [number, number, number];
+}
+
+const CHUNK = 1 << 20;
+
+/** Chunk tasks spread over the whole model (every `stride`-th chunk), for the first k fine-tunes. */
+function sampleTasks(base: string, fts: string[], k: number, stride: number): ChunkTask[] {
+  const models = [openModel(base), ...fts.slice(0, k).map((f) => openModel(f))];
+  const tasks: ChunkTask[] = [];
+  let n = 0;
+  models[0]!.names.forEach((name, t) => {
+    const inputs = models.map((m) => ({ ...locationOf(m.tensors.get(name)!), name }));
+    const numel = models[0]!.tensors.get(name)!.numel;
+    for (let start = 0; start < numel; start += CHUNK, n++) {
+      if (n % stride === 0) tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(CHUNK, numel - start), inputs });
+    }
+  });
+  return tasks;
+}
+
+function seconds(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Best of `reps` timings of the stats pass with k fine-tunes, and of reading the same bytes alone. */
+function timeK(base: string, fts: string[], k: number, stride: number, reps: number): { elements: number; run: number; read: number } {
+  const tasks = sampleTasks(base, fts, k, stride);
+  const elements = tasks.reduce((s, t) => s + t.count, 0);
+  const proc = new ChunkProcessor(k, CHUNK);
+  const files = new OpenFiles();
+  const buf = new Uint8Array(8 * CHUNK);
+  try {
+    proc.run(tasks[0]!); // warm the code and the memory
+    let run = Infinity, read = Infinity;
+    for (let r = 0; r < reps; r++) {
+      run = Math.min(run, seconds(() => { for (const t of tasks) proc.run(t); }));
+      read = Math.min(read, seconds(() => { for (const t of tasks) for (const i of t.inputs) readTensorBytes(i, t.start, t.count, buf, files); }));
+    }
+    return { elements, run, read };
+  } finally {
+    proc.close();
+    files.close();
+  }
+}
+
+/** Measure the per-position costs on the family's real chunks (needs ≥ 3 fine-tunes; one thread). */
+export function measureStatsCost(base: string, fts: string[], opts: { stride?: number; reps?: number } = {}): StatsCost {
+  if (fts.length < 3) throw new Error('measureStatsCost needs 3 fine-tunes');
+  if (CHUNK % STATS_BLOCK !== 0) throw new Error('internal: chunk size must be a multiple of the stats block');
+  const stride = opts.stride ?? 8;
+  const reps = opts.reps ?? 2;
+  const t = [1, 2, 3].map((k) => timeK(base, fts, k, stride, reps));
+  const elements = t[0]!.elements;
+  const readNs = (t[2]!.read / (4 * elements)) * 1e9;
+  const kernelNs = t.map((x) => ((x.run - x.read) / elements) * 1e9) as [number, number, number];
+  return { elements, readNs, kernelNs };
+}
