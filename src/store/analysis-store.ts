@@ -5,7 +5,8 @@ import type { AnalysisResult } from '../analysis/types.js';
 import { inputError } from '../errors.js';
 import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, analysisTables, fromRows, pairColumns } from './analysis-tables.js';
 import { query, withDb, type Db } from './db.js';
-import { exportParquet, toArrowIPC, writeTable } from './table.js';
+import { arrowIPCOf } from './arrow-columns.js';
+import { exportParquet, writeColumnTable, writeTable } from './table.js';
 
 /** File name of the database inside an analysis dir. */
 export const ANALYSIS_DB = 'analysis.duckdb';
@@ -35,9 +36,9 @@ async function createViews(db: Db): Promise<void> {
 /** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
 export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = '0.1.0'): Promise<void> {
   const tables = analysisTables(result);
-  for (const t of tables) writeFileSync(join(dir, `${t.name}.arrow`), toArrowIPC(t.rows, t.columns));
+  for (const t of tables) writeFileSync(join(dir, `${t.name}.arrow`), arrowIPCOf(t.table));
   await withDb(join(dir, ANALYSIS_DB), async (db) => {
-    for (const t of tables) await writeTable(db, t.name, t.rows, t.columns);
+    for (const t of tables) await writeColumnTable(db, t.name, t.table);
     await writeTable(db, 'meta', [
       { key: 'base', value: result.base },
       { key: 'densities', value: JSON.stringify(result.densities) },

@@ -1,6 +1,7 @@
 // The analysis tables (models, tensors, layers, pairs, histograms, meta): one column list per table, with the
 // field each column comes from, its unit and its definition. The README "Analysis tables" section is this list.
 import type { AnalysisResult, DeltaStats, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../analysis/types.js';
+import { columnTable, type ColumnTable } from './column-data.js';
 import type { CellValue } from './db.js';
 import type { Column, ColumnType, Row } from './table.js';
 
@@ -144,13 +145,9 @@ export const META_COLUMNS: Column[] = [
   { name: 'value', type: 'VARCHAR', doc: 'value (JSON for densities)' },
 ];
 
-/** Rows of typed records through their column list. */
-export function toRows<T>(records: T[], columns: FieldColumn<T>[]): Row[] {
-  return records.map((r) => {
-    const o: Row = {};
-    for (const c of columns) o[c.name] = c.get(r);
-    return o;
-  });
+/** Typed records in column form through their column list (each getter runs once per record). */
+export function toColumns<T>(records: T[], columns: FieldColumn<T>[]): ColumnTable {
+  return columnTable(columns, records.length, (c, i) => c.get(records[i]!));
 }
 
 /** Typed records back from query rows through their column list. */
@@ -162,13 +159,13 @@ export function fromRows<T>(rows: Record<string, CellValue>[], columns: FieldCol
   });
 }
 
-/** Every table of an AnalysisResult as rows with their columns, in write order. */
-export function analysisTables(r: AnalysisResult): { name: string; rows: Row[]; columns: Column[] }[] {
+/** Every table of an AnalysisResult in column form, in write order. */
+export function analysisTables(r: AnalysisResult): { name: string; table: ColumnTable }[] {
   return [
-    { name: 'models', rows: toRows(r.models, MODEL_COLUMNS), columns: MODEL_COLUMNS },
-    { name: 'tensors', rows: toRows(r.tensors, TENSOR_COLUMNS), columns: TENSOR_COLUMNS },
-    { name: 'layers', rows: toRows(r.layers, LAYER_COLUMNS), columns: LAYER_COLUMNS },
-    { name: 'pairs', rows: toRows(r.pairs, pairColumns(r.densities)), columns: pairColumns(r.densities) },
-    { name: 'histograms', rows: toRows(r.histograms, HISTOGRAM_COLUMNS), columns: HISTOGRAM_COLUMNS },
+    { name: 'models', table: toColumns(r.models, MODEL_COLUMNS) },
+    { name: 'tensors', table: toColumns(r.tensors, TENSOR_COLUMNS) },
+    { name: 'layers', table: toColumns(r.layers, LAYER_COLUMNS) },
+    { name: 'pairs', table: toColumns(r.pairs, pairColumns(r.densities)) },
+    { name: 'histograms', table: toColumns(r.histograms, HISTOGRAM_COLUMNS) },
   ];
 }

@@ -1,7 +1,11 @@
 // Generic tables: one column list drives the DuckDB DDL, the appender, the Arrow IPC file and the Parquet export.
-import { Bool, Float64, Int32, Int64, Table, Utf8, tableToIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+// Rows are turned into column form (column-data.ts) once; the Arrow and DuckDB writers read that.
+import type { Table } from 'apache-arrow';
 import { runtimeError } from '../errors.js';
+import { arrowIPCOf, arrowTableOf } from './arrow-columns.js';
+import { columnsFromRows, type ColumnTable } from './column-data.js';
 import { query, type Db } from './db.js';
+import { appendColumnTable } from './duck-append.js';
 import { rawAppender } from './raw.js';
 
 /** Column types the store writes. */
@@ -28,28 +32,16 @@ export function literal(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/**
- * Create (or replace) table `name` with `columns` and append `rows` through DuckDB's appender. Other modules
- * write their own tables this way, e.g. writeTable(db, 'predictions', rows, PREDICTION_COLUMNS).
- */
-export async function writeTable(db: Db, name: string, rows: Row[], columns: Column[]): Promise<void> {
-  await query(db, `CREATE OR REPLACE TABLE ${ident(name)} (${columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
+function columnDefs(columns: Column[]): string {
+  return columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ');
+}
+
+/** Create (or replace) table `name` with the column table's columns and append its rows in data chunks. */
+export async function writeColumnTable(db: Db, name: string, t: ColumnTable): Promise<void> {
+  await query(db, `CREATE OR REPLACE TABLE ${ident(name)} (${columnDefs(t.columns)})`);
   const app = await rawAppender(db, name);
   try {
-    for (const row of rows) {
-      for (const c of columns) {
-        const v = row[c.name];
-        if (v === null || v === undefined) { app.appendNull(); continue; }
-        switch (c.type) {
-          case 'VARCHAR': app.appendVarchar(String(v)); break;
-          case 'DOUBLE': app.appendDouble(Number(v)); break;
-          case 'BIGINT': app.appendBigInt(BigInt(Math.trunc(Number(v)))); break;
-          case 'INTEGER': app.appendInteger(Number(v)); break;
-          case 'BOOLEAN': app.appendBoolean(Boolean(v)); break;
-        }
-      }
-      app.endRow();
-    }
+    appendColumnTable(app, t);
     app.flushSync();
   } catch (err) {
     throw runtimeError(`writing table ${name}: ${err instanceof Error ? err.message : String(err)}`, err);
@@ -58,35 +50,30 @@ export async function writeTable(db: Db, name: string, rows: Row[], columns: Col
   }
 }
 
-const ARROW_TYPES: Record<ColumnType, () => DataType> = {
-  VARCHAR: () => new Utf8(),
-  DOUBLE: () => new Float64(),
-  BIGINT: () => new Int64(),
-  INTEGER: () => new Int32(),
-  BOOLEAN: () => new Bool(),
-};
+/**
+ * Create (or replace) table `name` with `columns` and append `rows` through DuckDB's appender. Other modules
+ * write their own tables this way, e.g. writeTable(db, 'predictions', rows, PREDICTION_COLUMNS).
+ */
+export async function writeTable(db: Db, name: string, rows: Row[], columns: Column[]): Promise<void> {
+  await writeColumnTable(db, name, columnsFromRows(rows, columns));
+}
 
 /** The rows as an Arrow table with one typed vector per column (BIGINT → Int64). */
 export function toArrowTable(rows: Row[], columns: Column[]): Table {
-  const vectors: Record<string, Vector> = {};
-  for (const c of columns) {
-    const values = rows.map((r) => {
-      const v = r[c.name];
-      if (v === null || v === undefined) return null;
-      if (c.type === 'BIGINT') return BigInt(Math.trunc(Number(v)));
-      return v;
-    });
-    vectors[c.name] = vectorFromArray(values, ARROW_TYPES[c.type]());
-  }
-  return new Table(vectors);
+  return arrowTableOf(columnsFromRows(rows, columns));
 }
 
 /** Arrow IPC file bytes (the .arrow format) of the rows. */
 export function toArrowIPC(rows: Row[], columns: Column[]): Uint8Array {
-  return tableToIPC(toArrowTable(rows, columns), 'file');
+  return arrowIPCOf(columnsFromRows(rows, columns));
+}
+
+/** The COPY statement that writes table `name` to a Parquet file with DuckDB's built-in writer (zstd). */
+export function parquetCopySql(name: string, file: string): string {
+  return `COPY ${ident(name)} TO ${literal(file)} (FORMAT parquet, COMPRESSION zstd)`;
 }
 
 /** Write table `name` to a Parquet file with DuckDB's built-in writer (zstd). */
 export async function exportParquet(db: Db, name: string, file: string): Promise<void> {
-  await query(db, `COPY ${ident(name)} TO ${literal(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  await query(db, parquetCopySql(name, file));
 }

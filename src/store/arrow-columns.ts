@@ -1,0 +1,55 @@
+// Arrow vectors straight from column form: typed arrays become Arrow buffers without a per-value builder.
+import { Bool, Float64, Int32, Int64, Table, Utf8, makeData, makeVector, tableToIPC, type Data, type Vector } from 'apache-arrow';
+import type { ColumnData, ColumnTable } from './column-data.js';
+
+// Arrow bitmaps are LSB-first: bit i of byte i >> 3 belongs to row i.
+function packBits(length: number, isSet: (i: number) => boolean): Uint8Array {
+  const bits = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) if (isSet(i)) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+function nullBitmap(d: ColumnData, length: number): Uint8Array | undefined {
+  const valid = d.valid;
+  return valid === null ? undefined : packBits(length, (i) => valid[i] === 1);
+}
+
+// Utf8 as value offsets plus one UTF-8 byte run (NULL slots hold '', adding no bytes). An ASCII column is encoded
+// in one go; otherwise each string is encoded on its own, so a lone surrogate at a string's edge cannot pair with
+// its neighbour's and every string's bytes are exactly its own.
+function utf8Buffers(values: string[]): { valueOffsets: Int32Array; data: Uint8Array } {
+  const valueOffsets = new Int32Array(values.length + 1);
+  const joined = values.join('');
+  let bytes = Buffer.from(joined, 'utf8');
+  if (bytes.byteLength === joined.length) {
+    for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i]! + values[i]!.length;
+  } else {
+    for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i]! + Buffer.byteLength(values[i]!, 'utf8');
+    bytes = Buffer.alloc(valueOffsets[values.length]!);
+    for (let i = 0; i < values.length; i++) bytes.write(values[i]!, valueOffsets[i]!, 'utf8');
+  }
+  return { valueOffsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
+
+function arrowData(d: ColumnData, length: number): Data {
+  const common = { length, nullCount: d.nullCount, nullBitmap: nullBitmap(d, length) };
+  switch (d.type) {
+    case 'VARCHAR': return makeData({ type: new Utf8(), ...common, ...utf8Buffers(d.values) });
+    case 'DOUBLE': return makeData({ type: new Float64(), ...common, data: d.values });
+    case 'BIGINT': return makeData({ type: new Int64(), ...common, data: d.values });
+    case 'INTEGER': return makeData({ type: new Int32(), ...common, data: d.values });
+    case 'BOOLEAN': { const values = d.values; return makeData({ type: new Bool(), ...common, data: packBits(length, (i) => values[i] === 1) }); }
+  }
+}
+
+/** The column table as an Arrow table, one vector per column (VARCHAR → Utf8, BIGINT → Int64, NULL → null). */
+export function arrowTableOf(t: ColumnTable): Table {
+  const vectors: Record<string, Vector> = {};
+  t.columns.forEach((c, i) => { vectors[c.name] = makeVector(arrowData(t.data[i]!, t.length)); });
+  return new Table(vectors);
+}
+
+/** Arrow IPC file bytes (the .arrow format) of the column table. */
+export function arrowIPCOf(t: ColumnTable): Uint8Array {
+  return tableToIPC(arrowTableOf(t), 'file');
+}

@@ -1,0 +1,90 @@
+// Column form of a table: one typed array per column, built once and read by both the Arrow writer and the
+// DuckDB appender (Parquet is exported from DuckDB), so no writer converts row objects value by value.
+import { runtimeError } from '../errors.js';
+import type { Column, Row } from './table.js';
+
+/** A cell as rows hold it (undefined or null is SQL NULL). */
+export type Cell = Row[string];
+
+interface Nulls {
+  /** valid[i] is 1 when row i has a value, 0 when it is NULL; null when no row is NULL. */
+  valid: Uint8Array | null;
+  nullCount: number;
+}
+
+/** One column's values in typed storage; NULL slots hold 0, false or ''. */
+export type ColumnData =
+  | (Nulls & { type: 'VARCHAR'; values: string[] })
+  | (Nulls & { type: 'DOUBLE'; values: Float64Array<ArrayBuffer> })
+  | (Nulls & { type: 'BIGINT'; values: BigInt64Array<ArrayBuffer> })
+  | (Nulls & { type: 'INTEGER'; values: Int32Array<ArrayBuffer> })
+  | (Nulls & { type: 'BOOLEAN'; values: Uint8Array<ArrayBuffer> });
+
+/** A table in column form: its columns, its row count and one ColumnData per column (same order). */
+export interface ColumnTable {
+  columns: Column[];
+  length: number;
+  data: ColumnData[];
+}
+
+// NULL bookkeeping while a column is filled: valid stays null until the first NULL cell.
+class NullTracker implements Nulls {
+  valid: Uint8Array | null = null;
+  nullCount = 0;
+  constructor(private readonly length: number) {}
+  /** Record row i as NULL. */
+  mark(i: number): void {
+    this.valid ??= new Uint8Array(this.length).fill(1);
+    this.valid[i] = 0;
+    this.nullCount++;
+  }
+}
+
+function toInt64(column: Column, v: string | number | boolean): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  const n = Math.trunc(Number(v));
+  if (!Number.isFinite(n)) throw runtimeError(`column ${column.name} (BIGINT): ${String(v)} is not an integer; write NULL for a missing count`);
+  return BigInt(n);
+}
+
+/** One column's cells cellAt(0 … length−1) converted as the store writes them: String, Number, BigInt(trunc), Boolean. */
+export function columnData(column: Column, length: number, cellAt: (i: number) => Cell): ColumnData {
+  const n = new NullTracker(length);
+  switch (column.type) {
+    case 'VARCHAR': {
+      const values = new Array<string>(length).fill('');
+      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = String(v); }
+      return { type: 'VARCHAR', values, valid: n.valid, nullCount: n.nullCount };
+    }
+    case 'DOUBLE': {
+      const values = new Float64Array(length);
+      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
+      return { type: 'DOUBLE', values, valid: n.valid, nullCount: n.nullCount };
+    }
+    case 'BIGINT': {
+      const values = new BigInt64Array(length);
+      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = toInt64(column, v); }
+      return { type: 'BIGINT', values, valid: n.valid, nullCount: n.nullCount };
+    }
+    case 'INTEGER': {
+      const values = new Int32Array(length);
+      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
+      return { type: 'INTEGER', values, valid: n.valid, nullCount: n.nullCount };
+    }
+    case 'BOOLEAN': {
+      const values = new Uint8Array(length);
+      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = v ? 1 : 0; }
+      return { type: 'BOOLEAN', values, valid: n.valid, nullCount: n.nullCount };
+    }
+  }
+}
+
+/** A ColumnTable of `length` rows whose cell (column c, row i) is cellAt(c, i). */
+export function columnTable<C extends Column>(columns: C[], length: number, cellAt: (column: C, i: number) => Cell): ColumnTable {
+  return { columns, length, data: columns.map((c) => columnData(c, length, (i) => cellAt(c, i))) };
+}
+
+/** Row objects in column form. */
+export function columnsFromRows(rows: Row[], columns: Column[]): ColumnTable {
+  return columnTable(columns, rows.length, (c, i) => rows[i]![c.name]);
+}
