@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync,
+  closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync,
   realpathSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -62,6 +62,7 @@ export class OutputDir {
   private readonly force: boolean;
   private readonly fds = new Set<number>();
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  private flushesRunning = 0;
 
   private constructor(finalDir: string, tempDir: string, force: boolean) {
     this.finalDir = finalDir;
@@ -163,6 +164,19 @@ export class OutputDir {
       } else {
         this.writeFile(e, readFileSync(src));
       }
+    }
+  }
+
+  /**
+   * Start writing the shards' dirty pages to disk (fdatasync on libuv's pool) unless a flush is still running:
+   * called periodically during a merge, it spreads the disk writes over the merge instead of leaving them all to
+   * commit's fsync. Errors are ignored here; commit's fsync reports any that matter.
+   */
+  flushInBackground(): void {
+    if (this.state !== 'open' || this.flushesRunning > 0) return;
+    for (const fd of this.fds) {
+      this.flushesRunning++;
+      fdatasync(fd, () => { this.flushesRunning--; });
     }
   }
 

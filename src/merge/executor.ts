@@ -88,7 +88,13 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
       j.out.fd = at.fd;
       j.out.byteOffset = at.byteOffset;
     }
-    await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, progress: opts.progress });
+    // write back as the merge goes, so commit's fsync has little left to do
+    const flusher = setInterval(() => dir.flushInBackground(), 250);
+    try {
+      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, progress: opts.progress });
+    } finally {
+      clearInterval(flusher);
+    }
     if (shards.length > 1) dir.writeFile(SAFETENSORS_INDEX_NAME, indexJson(shards, { 'darekit.method': config.method, 'darekit.seed': String(config.seed) }));
     dir.copySideFiles(plan.layoutModel.dir, config.outDtype);
     dir.writeFile('mergekit_config.yml', recipe);

@@ -67,6 +67,31 @@ describe('OutputDir', () => {
     out.commit(); // idempotent
   });
 
+  it('background flushes while writing (as merges do) leave the committed bytes exact, and one pending at abort is harmless', async () => {
+    const parent = tempDir();
+    const out = OutputDir.create(join(parent, 'out'), { force: false });
+    const n = 1 << 18;
+    const [plan] = planShards([{ name: 'w', dtype: 'F32', shape: [n] }]);
+    const fd = out.openShard(plan!);
+    const want = Float32Array.from({ length: n }, (_, i) => i * 0.5 - 7);
+    for (let i = 0; i < n; i += 4096) {
+      out.writeAt(fd, new Uint8Array(want.buffer, i * 4, 4096 * 4), plan!.dataOffset + i * 4);
+      out.flushInBackground(); // no-op while one runs
+      await new Promise((r) => setImmediate(r));
+    }
+    out.commit();
+    out.flushInBackground(); // after commit: nothing to do
+    const bytes = readFileSync(join(parent, 'out', 'model.safetensors'));
+    expect(Buffer.compare(bytes.subarray(plan!.dataOffset), Buffer.from(want.buffer))).toBe(0);
+
+    const other = OutputDir.create(join(parent, 'other'), { force: false });
+    other.openShard(plan!);
+    other.flushInBackground();
+    other.abort();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(parent)).toEqual(['out']);
+  });
+
   it('abort removes everything it wrote and is safe to call twice; commit after abort is refused', () => {
     const parent = tempDir();
     const out = OutputDir.create(join(parent, 'out'), { force: false });
