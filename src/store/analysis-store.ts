@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
 import { inputError } from '../errors.js';
 import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, analysisTables, fromRows, pairColumns } from './analysis-tables.js';
-import { query, withDb, type Db } from './db.js';
 import { arrowIPCOf } from './arrow-columns.js';
-import { exportParquet, writeColumnTable, writeTable } from './table.js';
+import { query, withDb, type Db } from './db.js';
+import { parquetCopySql, writeColumnTable, writeTable } from './table.js';
+
+type AnalysisTables = ReturnType<typeof analysisTables>;
 
 /** File name of the database inside an analysis dir. */
 export const ANALYSIS_DB = 'analysis.duckdb';
@@ -33,21 +35,50 @@ async function createViews(db: Db): Promise<void> {
   for (const [name, sql] of Object.entries(ANALYSIS_VIEWS)) await query(db, `CREATE OR REPLACE VIEW ${name} AS ${sql}`);
 }
 
+// One transaction whose commit checkpoints straight into the file: with the thresholds at 0 DuckDB skips the WAL,
+// so the tables are written once, compressed, and the file is complete when COMMIT returns.
+const COMMIT_CHECKPOINTS = "SET checkpoint_threshold = '0b'; SET auto_checkpoint_skip_wal_threshold = 0";
+
+// Runs `work` while `pending` settles (on DuckDB's threads), then waits for it; the first error wins.
+async function alongside<T>(pending: Promise<T>, work: () => void): Promise<T> {
+  try {
+    work();
+  } catch (err) {
+    await pending.catch(() => undefined);
+    throw err;
+  }
+  return pending;
+}
+
+async function writeFiles(db: Db, tables: AnalysisTables, result: AnalysisResult, dir: string, version: string): Promise<void> {
+  await query(db, COMMIT_CHECKPOINTS);
+  await query(db, 'BEGIN TRANSACTION');
+  for (const t of tables) await writeColumnTable(db, t.name, t.table);
+  await writeTable(db, 'meta', [
+    { key: 'base', value: result.base },
+    { key: 'densities', value: JSON.stringify(result.densities) },
+    { key: 'darekit_version', value: version },
+  ], META_COLUMNS);
+  await createViews(db);
+  // Parquet exports and the commit run as one native call, so the Arrow files are built here meanwhile.
+  const exportAndCommit = query(db, [...tables.map((t) => parquetCopySql(t.name, join(dir, `${t.name}.parquet`))), 'COMMIT'].join(';\n'));
+  await alongside(exportAndCommit, () => {
+    for (const t of tables) writeFileSync(join(dir, `${t.name}.arrow`), arrowIPCOf(t.table));
+  });
+}
+
 /** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
 export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = '0.1.0'): Promise<void> {
-  const tables = analysisTables(result);
-  for (const t of tables) writeFileSync(join(dir, `${t.name}.arrow`), arrowIPCOf(t.table));
-  await withDb(join(dir, ANALYSIS_DB), async (db) => {
-    for (const t of tables) await writeColumnTable(db, t.name, t.table);
-    await writeTable(db, 'meta', [
-      { key: 'base', value: result.base },
-      { key: 'densities', value: JSON.stringify(result.densities) },
-      { key: 'darekit_version', value: version },
-    ], META_COLUMNS);
-    await createViews(db);
-    for (const t of tables) await exportParquet(db, t.name, join(dir, `${t.name}.parquet`));
-    await query(db, 'CHECKPOINT');
-  });
+  // DuckDB creates the file on its own thread while the tables are put in column form here; should that throw,
+  // the database step builds them again and reports the error itself.
+  let tables: AnalysisTables | undefined;
+  const writing = withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables ?? analysisTables(result), result, dir, version));
+  try {
+    tables = analysisTables(result);
+  } catch {
+    tables = undefined;
+  }
+  await writing;
 }
 
 /** Which histogram rows to load: all scopes, only the per-model rollups, or none (the largest table by far). */
