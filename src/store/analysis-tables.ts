@@ -147,7 +147,7 @@ export const META_COLUMNS: Column[] = [
 
 /** Typed records in column form through their column list (each getter runs once per record). */
 export function toColumns<T>(records: T[], columns: FieldColumn<T>[]): ColumnTable {
-  return columnTable(columns, records.length, (c, i) => c.get(records[i]!));
+  return columnTable(columns, records, (c) => c.get);
 }
 
 /** Typed records back from query rows through their column list. */

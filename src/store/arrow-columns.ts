@@ -14,21 +14,34 @@ function nullBitmap(d: ColumnData, length: number): Uint8Array | undefined {
   return valid === null ? undefined : packBits(length, (i) => valid[i] === 1);
 }
 
-// Utf8 as value offsets plus one UTF-8 byte run (NULL slots hold '', adding no bytes). An ASCII column is encoded
-// in one go; otherwise each string is encoded on its own, so a lone surrogate at a string's edge cannot pair with
-// its neighbour's and every string's bytes are exactly its own.
+// Utf8 as value offsets plus one UTF-8 byte run (NULL slots hold '', adding no bytes). Each run of equal strings
+// (model, scope and tensor names repeat for hundreds of rows) is encoded once and its bytes repeated; encoding
+// string by string keeps a lone surrogate at a string's edge from pairing with its neighbour's.
 function utf8Buffers(values: string[]): { valueOffsets: Int32Array; data: Uint8Array } {
-  const valueOffsets = new Int32Array(values.length + 1);
-  const joined = values.join('');
-  let bytes = Buffer.from(joined, 'utf8');
-  if (bytes.byteLength === joined.length) {
-    for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i]! + values[i]!.length;
-  } else {
-    for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i]! + Buffer.byteLength(values[i]!, 'utf8');
-    bytes = Buffer.alloc(valueOffsets[values.length]!);
-    for (let i = 0; i < values.length; i++) bytes.write(values[i]!, valueOffsets[i]!, 'utf8');
+  const n = values.length;
+  const valueOffsets = new Int32Array(n + 1);
+  let width = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || values[i] !== values[i - 1]) width = Buffer.byteLength(values[i]!, 'utf8');
+    valueOffsets[i + 1] = valueOffsets[i]! + width;
   }
-  return { valueOffsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  const data = new Uint8Array(valueOffsets[n]!);
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && values[j] === values[i]) j++;
+    const start = valueOffsets[i]!;
+    const total = valueOffsets[j]! - start;
+    let filled = bytes.write(values[i]!, start, 'utf8');
+    // Double the filled prefix until the run's bytes are complete.
+    while (filled > 0 && filled < total) {
+      const count = Math.min(filled, total - filled);
+      bytes.copyWithin(start + filled, start, start + count);
+      filled += count;
+    }
+    i = j;
+  }
+  return { valueOffsets, data };
 }
 
 function arrowData(d: ColumnData, length: number): Data {

@@ -47,44 +47,53 @@ function toInt64(column: Column, v: string | number | boolean): bigint {
   return BigInt(n);
 }
 
-/** One column's cells cellAt(0 … length−1) converted as the store writes them: String, Number, BigInt(trunc), Boolean. */
-export function columnData(column: Column, length: number, cellAt: (i: number) => Cell): ColumnData {
+/** One column's cells cellOf(item) converted as the store writes them: String, Number, BigInt(trunc), Boolean. */
+export function columnData<T>(column: Column, items: readonly T[], cellOf: (item: T) => Cell): ColumnData {
+  const length = items.length;
   const n = new NullTracker(length);
   switch (column.type) {
     case 'VARCHAR': {
+      // A repeat of the previous string reuses its object, so later run checks compare references, not contents.
       const values = new Array<string>(length).fill('');
-      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = String(v); }
+      let previous = '';
+      for (let i = 0; i < length; i++) {
+        const v = cellOf(items[i]!);
+        if (v === null || v === undefined) { n.mark(i); continue; }
+        const s = String(v);
+        previous = s === previous ? previous : s;
+        values[i] = previous;
+      }
       return { type: 'VARCHAR', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'DOUBLE': {
       const values = new Float64Array(length);
-      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
+      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
       return { type: 'DOUBLE', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'BIGINT': {
       const values = new BigInt64Array(length);
-      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = toInt64(column, v); }
+      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = toInt64(column, v); }
       return { type: 'BIGINT', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'INTEGER': {
       const values = new Int32Array(length);
-      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
+      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
       return { type: 'INTEGER', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'BOOLEAN': {
       const values = new Uint8Array(length);
-      for (let i = 0; i < length; i++) { const v = cellAt(i); if (v === null || v === undefined) n.mark(i); else values[i] = v ? 1 : 0; }
+      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = v ? 1 : 0; }
       return { type: 'BOOLEAN', values, valid: n.valid, nullCount: n.nullCount };
     }
   }
 }
 
-/** A ColumnTable of `length` rows whose cell (column c, row i) is cellAt(c, i). */
-export function columnTable<C extends Column>(columns: C[], length: number, cellAt: (column: C, i: number) => Cell): ColumnTable {
-  return { columns, length, data: columns.map((c) => columnData(c, length, (i) => cellAt(c, i))) };
+/** A ColumnTable with one row per item, whose column c holds getter(c)(item). */
+export function columnTable<T, C extends Column>(columns: C[], items: readonly T[], getter: (column: C) => (item: T) => Cell): ColumnTable {
+  return { columns, length: items.length, data: columns.map((c) => columnData(c, items, getter(c))) };
 }
 
 /** Row objects in column form. */
 export function columnsFromRows(rows: Row[], columns: Column[]): ColumnTable {
-  return columnTable(columns, rows.length, (c, i) => rows[i]![c.name]);
+  return columnTable(columns, rows, (c) => (r) => r[c.name]);
 }
