@@ -2,7 +2,7 @@ import { runtimeError } from '../errors.js';
 import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import { OpenFiles } from '../io/open-files.js';
-import { readTensorBytes, readTensorBytesAsync, type TensorLocation } from '../io/tensor-bytes.js';
+import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
@@ -58,9 +58,6 @@ export function pairCount(k: number): number {
   return (k * (k - 1)) / 2;
 }
 
-/** Input buffer sets: a chunk computes from one while the next chunk's reads fill the other (see loadAsync). */
-export const CHUNK_SLOTS = 2;
-
 /** Runs chunks of the stats pass on its own kernel instance; owns the descriptors it opens. */
 export class ChunkProcessor {
   private readonly kernel: KernelInstance<StatsKernelExports>;
@@ -75,71 +72,50 @@ export class ChunkProcessor {
     this.kernel.ensure(this.layout.end);
   }
 
-  /** Where model m's chunk goes in input slot `slot`. */
-  private modelPtr(slot: number, m: number): number {
-    return this.layout.models + (slot * (this.k + 1) + m) * this.layout.bufBytes;
-  }
-
-  private check(task: ChunkTask, slot: number): void {
-    const n = task.count;
-    if (n > this.layout.maxCount || task.inputs.length !== this.k + 1) throw runtimeError(`internal: chunk of ${n} elements / ${task.inputs.length} inputs exceeds the processor layout`);
-    if (task.start % STATS_BLOCK !== 0) throw runtimeError(`internal: chunk start ${task.start} is not a multiple of ${STATS_BLOCK}`);
-    if (!(slot >= 0 && slot < CHUNK_SLOTS)) throw runtimeError(`internal: input slot ${slot}`);
+  private readInto(src: TensorSource, start: number, count: number, dst: Uint8Array): void {
+    readTensorBytes(src, start, count, dst, this.files);
   }
 
   /**
-   * Model m's chunk into slot: BF16/F16 raw (the kernel decodes them block by block, in cache), F32 as is, F64
-   * decoded to F32 here. Returns the bytes read.
+   * Read the chunk of one model to ptr: BF16/F16 raw (the kernel decodes them block by block, in cache), F32 as is,
+   * F64 decoded to F32 here. Returns the kernel's dtype code for it and the bytes read.
    */
-  private loadModel(task: ChunkTask, slot: number, m: number): number {
-    const src = task.inputs[m]!;
-    const n = task.count;
-    const ptr = this.modelPtr(slot, m);
+  private load(src: TensorSource, start: number, n: number, ptr: number): { code: number; bytes: number } {
     const mem = this.kernel.memory.buffer;
     const bytes = n * bytesPerElement(src.dtype);
-    if (src.dtype !== 'F64') {
-      readTensorBytes(src, task.start, n, new Uint8Array(mem, ptr, bytes), this.files);
-      return bytes;
+    switch (src.dtype) {
+      case 'F32':
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
+        return { code: DTYPE_CODE.f32, bytes };
+      case 'BF16':
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
+        return { code: DTYPE_CODE.bf16, bytes };
+      case 'F16':
+        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
+        return { code: DTYPE_CODE.f16, bytes };
+      case 'F64':
+        if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
+        this.readInto(src, start, n, this.scratch);
+        decodeToF32('F64', this.scratch, new Float32Array(mem, ptr, n), n);
+        return { code: DTYPE_CODE.f32, bytes };
     }
-    if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
-    readTensorBytes(src, task.start, n, this.scratch, this.files);
-    decodeToF32('F64', this.scratch, new Float32Array(mem, ptr, n), n);
-    return bytes;
   }
 
-  /** Read every model's chunk of task into slot; returns the bytes read. */
-  load(task: ChunkTask, slot: number): number {
-    this.check(task, slot);
-    let bytes = 0;
-    for (let m = 0; m <= this.k; m++) bytes += this.loadModel(task, slot, m);
-    return bytes;
-  }
-
-  /**
-   * load() with plain file ranges read on libuv's pool, so the thread can compute another slot meanwhile (on a
-   * cold page cache this hides the disk behind the kernel). F64 and virtual tensors load synchronously.
-   */
-  async loadAsync(task: ChunkTask, slot: number): Promise<number> {
-    this.check(task, slot);
-    const mem = this.kernel.memory.buffer;
-    const reads = task.inputs.map((src, m) => {
-      if (src.dtype === 'F64') return Promise.resolve(this.loadModel(task, slot, m));
-      const bytes = task.count * bytesPerElement(src.dtype);
-      return readTensorBytesAsync(src, task.start, task.count, new Uint8Array(mem, this.modelPtr(slot, m), bytes), this.files);
-    });
-    return (await Promise.all(reads)).reduce((a, b) => a + b, 0);
-  }
-
-  /** The stats pass over task's chunk, already loaded into slot (bytes: what the load returned). */
-  compute(task: ChunkTask, slot: number, bytes: number): ChunkResult {
-    this.check(task, slot);
+  /** Read and run the stats pass over one chunk. */
+  run(task: ChunkTask): ChunkResult {
     const { k, layout: L } = this;
     const n = task.count;
+    if (n > L.maxCount || task.inputs.length !== k + 1) throw runtimeError(`internal: chunk of ${n} elements / ${task.inputs.length} inputs exceeds the processor layout`);
+    if (task.start % STATS_BLOCK !== 0) throw runtimeError(`internal: chunk start ${task.start} is not a multiple of ${STATS_BLOCK}`);
+    let bytes = 0;
     const mem = this.kernel.memory.buffer;
     const table = new Uint32Array(mem, L.table, 2 * (k + 1));
     for (let m = 0; m <= k; m++) {
-      table[m] = this.modelPtr(slot, m);
-      table[k + 1 + m] = DTYPE_CODE[task.inputs[m]!.dtype];
+      const ptr = L.models + m * L.bufBytes;
+      const r = this.load(task.inputs[m]!, task.start, n, ptr);
+      table[m] = ptr;
+      table[k + 1 + m] = r.code;
+      bytes += r.bytes;
     }
     this.kernel.exports.stats_chunk(k, n, L.table, L.table + 4 * (k + 1), L.work, L.deltaOut, L.pairOut, L.histStart, L.histBin, L.histCount, L.histEnergy);
     const blocks = Math.ceil(n / STATS_BLOCK);
@@ -154,19 +130,14 @@ export class ChunkProcessor {
     return { seq: task.seq, tensor: task.tensor, delta, pair, histStart, histBin, histCount, histEnergy, bytes };
   }
 
-  /** Read and run the stats pass over one chunk. */
-  run(task: ChunkTask): ChunkResult {
-    return this.compute(task, 0, this.load(task, 0));
-  }
-
   /** Close every descriptor this processor opened. */
   close(): void {
     this.files.close();
   }
 }
 
-/** The kernel's input dtype code (stats_chunk's dtypes table) of each stored dtype; F64 is decoded to F32 on load. */
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2, F64: 0 } as const;
+/** The kernel's input dtype codes (stats_chunk's dtypes table). */
+const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
 
 /** Byte offsets of every buffer in linear memory for k fine-tunes and chunks of up to maxCount elements. */
 function planLayout(k: number, maxCount: number, workBytes: number) {
@@ -175,7 +146,7 @@ function planLayout(k: number, maxCount: number, workBytes: number) {
   const blocks = Math.ceil(maxCount / STATS_BLOCK);
   const table = 1024; // k+1 input pointers, then k+1 dtype codes
   const models = table + align(8 * (k + 1));
-  const work = models + CHUNK_SLOTS * (k + 1) * bufBytes;
+  const work = models + (k + 1) * bufBytes;
   const deltaOut = work + align(workBytes);
   const pairOut = deltaOut + align(k * blocks * DELTA_FIELDS * 8);
   const histStart = pairOut + align(pairCount(k) * blocks * PAIR_FIELDS * 8);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 
 /**
@@ -33,25 +33,6 @@ export class OpenFiles {
       if (n === 0) throw inputError(`${file}: unexpected end of file while reading ${what} (the file changed or is truncated)`);
       done += n;
     }
-  }
-
-  /**
-   * readAt without blocking the thread: the read runs on libuv's pool, so the caller can compute meanwhile (the
-   * analyzer prefetches the next chunk this way). Same errors as readAt.
-   */
-  readAtAsync(file: string, pos: number, dst: Uint8Array, what: string): Promise<void> {
-    const fd = this.fd(file);
-    return new Promise<void>((resolve, reject) => {
-      const step = (done: number): void => {
-        if (done === dst.length) { resolve(); return; }
-        read(fd, dst, done, dst.length - done, pos + done, (err, n) => {
-          if (err) reject(inputError(`${file}: cannot read ${what} (${err.code ?? err.message})`, err));
-          else if (n === 0) reject(inputError(`${file}: unexpected end of file while reading ${what} (the file changed or is truncated)`));
-          else step(done + n);
-        });
-      };
-      step(0);
-    });
   }
 
   /** A cached array, or make() it and keep it while the cache stays under 64 MiB (then start over). */

@@ -53,19 +53,6 @@ export function readTensorBytes(t: TensorLocation, start: number, count: number,
   return len;
 }
 
-/**
- * readTensorBytes without blocking the thread for plain file ranges (the read runs on libuv's pool while the caller
- * computes); virtual tensors (LoRA, vocabulary views) are computed synchronously, as they involve arithmetic.
- */
-export async function readTensorBytesAsync(t: TensorLocation, start: number, count: number, dst: Uint8Array, files: OpenFiles): Promise<number> {
-  if (t.vocab || t.lora) return readTensorBytes(t, start, count, dst, files);
-  const bpe = bytesPerElement(t.dtype);
-  const len = count * bpe;
-  if (dst.length < len) throw runtimeError(`internal: a ${dst.length}-byte buffer for ${count} elements of "${t.name}"`);
-  await files.readAtAsync(t.file, t.byteOffset + start * bpe, dst.subarray(0, len), `tensor "${t.name}"`);
-  return len;
-}
-
 /** Elements [start, start+count) of a vocabulary-aligned view: the fine-tune's own prefix, then the base's rows. */
 function readVocabView(t: TensorLocation, v: VocabFill, start: number, count: number, dst: Uint8Array, files: OpenFiles): number {
   const bpe = bytesPerElement(t.dtype);
