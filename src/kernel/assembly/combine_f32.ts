@@ -137,9 +137,7 @@ function termSplat(p: usize, c: v128, which: i32): v128 {
 // @ts-ignore: decorator
 @inline
 function term(p: usize, c: usize, which: i32): v128 {
-  const d = v128.load(p);
-  const x = which == 0 ? f64x2.promote_low_f32x4(d) : f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 3, 0, 1));
-  return f64x2.mul(f64x2.splat(load<f64>(c)), x);
+  return termSplat(p, f64x2.splat(load<f64>(c)), which);
 }
 
 /** Weighted accumulate: out = base + lambda·Σ coef[i]·δ_i (÷ Σ divw when normalize), per element in f64. */

@@ -82,14 +82,9 @@ function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
 /** Add one |Δ| (its f32 bits, sign clear) to a packed histogram copy. */
 // @ts-ignore: decorator
 @inline function histBits(bits: u32, packed: usize): void {
+  const hp = packed + (<usize>(bits >>> 18) << 3);
   const m = <u64>((bits & 0x7fffff) | 0x800000);
-  histAdd(packed + (<usize>(bits >>> 18) << 3), (<u64>1 << COUNT_SHIFT) | ((m * m) >>> 24));
-}
-
-/** Add a packed word (count | energy) to the bin word at hp. */
-// @ts-ignore: decorator
-@inline function histAdd(hp: usize, word: u64): void {
-  store<u64>(hp, load<u64>(hp) + word);
+  store<u64>(hp, load<u64>(hp) + ((<u64>1 << COUNT_SHIFT) | ((m * m) >>> 24)));
 }
 
 /**
