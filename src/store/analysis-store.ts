@@ -69,16 +69,8 @@ async function writeFiles(db: Db, tables: AnalysisTables, result: AnalysisResult
 
 /** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
 export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = '0.1.0'): Promise<void> {
-  // DuckDB creates the file on its own thread while the tables are put in column form here; should that throw,
-  // the database step builds them again and reports the error itself.
-  let tables: AnalysisTables | undefined;
-  const writing = withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables ?? analysisTables(result), result, dir, version));
-  try {
-    tables = analysisTables(result);
-  } catch {
-    tables = undefined;
-  }
-  await writing;
+  const tables = analysisTables(result);
+  await withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables, result, dir, version));
 }
 
 /** Which histogram rows to load: all scopes, only the per-model rollups, or none (the largest table by far). */
