@@ -1,13 +1,6 @@
 // Arrow vectors straight from column form: typed arrays become Arrow buffers without a per-value builder.
 import { Bool, Float64, Int32, Int64, Table, Utf8, makeData, makeVector, tableToIPC, type Data, type Vector } from 'apache-arrow';
-import type { ColumnData, ColumnTable } from './column-data.js';
-
-// Arrow bitmaps are LSB-first: bit i of byte i >> 3 belongs to row i.
-function packBits(length: number, isSet: (i: number) => boolean): Uint8Array {
-  const bits = new Uint8Array((length + 7) >> 3);
-  for (let i = 0; i < length; i++) if (isSet(i)) bits[i >> 3]! |= 1 << (i & 7);
-  return bits;
-}
+import { packBits, type ColumnData, type ColumnTable } from './column-data.js';
 
 function nullBitmap(d: ColumnData, length: number): Uint8Array | undefined {
   const valid = d.valid;

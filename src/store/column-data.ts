@@ -51,41 +51,54 @@ function toInt64(column: Column, v: string | number | boolean): bigint {
 export function columnData<T>(column: Column, items: readonly T[], cellOf: (item: T) => Cell): ColumnData {
   const length = items.length;
   const n = new NullTracker(length);
+  // visit every non-NULL cell, marking the NULL ones
+  const each = (set: (i: number, v: string | number | boolean) => void): void => {
+    for (let i = 0; i < length; i++) {
+      const v = cellOf(items[i]!);
+      if (v === null || v === undefined) n.mark(i);
+      else set(i, v);
+    }
+  };
   switch (column.type) {
     case 'VARCHAR': {
       // A repeat of the previous string reuses its object, so later run checks compare references, not contents.
       const values = new Array<string>(length).fill('');
       let previous = '';
-      for (let i = 0; i < length; i++) {
-        const v = cellOf(items[i]!);
-        if (v === null || v === undefined) { n.mark(i); continue; }
+      each((i, v) => {
         const s = String(v);
         previous = s === previous ? previous : s;
         values[i] = previous;
-      }
+      });
       return { type: 'VARCHAR', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'DOUBLE': {
       const values = new Float64Array(length);
-      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
+      each((i, v) => { values[i] = Number(v); });
       return { type: 'DOUBLE', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'BIGINT': {
       const values = new BigInt64Array(length);
-      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = toInt64(column, v); }
+      each((i, v) => { values[i] = toInt64(column, v); });
       return { type: 'BIGINT', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'INTEGER': {
       const values = new Int32Array(length);
-      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = Number(v); }
+      each((i, v) => { values[i] = Number(v); });
       return { type: 'INTEGER', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'BOOLEAN': {
       const values = new Uint8Array(length);
-      for (let i = 0; i < length; i++) { const v = cellOf(items[i]!); if (v === null || v === undefined) n.mark(i); else values[i] = v ? 1 : 0; }
+      each((i, v) => { values[i] = v ? 1 : 0; });
       return { type: 'BOOLEAN', values, valid: n.valid, nullCount: n.nullCount };
     }
   }
+}
+
+/** LSB-first bits (bit i in byte i >> 3, as Arrow and DuckDB store validity), in byteLength bytes (≥ the bits). */
+export function packBits(length: number, isSet: (i: number) => boolean, byteLength = (length + 7) >> 3): Uint8Array<ArrayBuffer> {
+  const bits = new Uint8Array(byteLength);
+  for (let i = 0; i < length; i++) if (isSet(i)) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
 }
 
 /** A ColumnTable with one row per item, whose column c holds getter(c)(item). */

@@ -2,7 +2,7 @@
 // cost one native call each, so chunks end where a run of repeated strings ends (model, scope and tensor names in
 // the histograms repeat for hundreds of rows) and such a run goes in as one constant vector.
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBVector, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
-import type { ColumnData, ColumnTable } from './column-data.js';
+import { packBits, type ColumnData, type ColumnTable } from './column-data.js';
 import { rawAssignString, rawChunk, rawResetChunk, rawConstantString, rawCopyValidity, rawCopyValues, rawVector } from './raw-chunk.js';
 import type { ColumnType } from './table.js';
 
@@ -51,11 +51,9 @@ function chunkRanges(strings: StringColumn[], length: number, chunkRows: number)
   return ranges;
 }
 
-// Validity bits (LSB-first, whole 64-bit words) of rows [start, start + count).
+// Validity bits of rows [start, start + count), in whole 64-bit words as DuckDB's mask is.
 function validityBits(valid: Uint8Array, start: number, count: number): Uint8Array<ArrayBuffer> {
-  const bits = new Uint8Array(((count + 63) >> 6) << 3);
-  for (let i = 0; i < count; i++) if (valid[start + i] === 1) bits[i >> 3]! |= 1 << (i & 7);
-  return bits;
+  return packBits(count, (i) => valid[start + i] === 1, ((count + 63) >> 6) << 3);
 }
 
 function hasNull(d: ColumnData, start: number, count: number): boolean {
