@@ -3,9 +3,8 @@ import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { locationOf } from '../io/tensor-reader.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
-import { pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
+import { chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
@@ -91,22 +90,10 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const P = pairCount(K);
   const models: Model[] = [base, ...fts];
 
-  // tasks in base order (by file, then offset): reads stay sequential within each file
   const names = base.names;
-  const tasks: ChunkTask[] = [];
-  let totalBytes = 0;
-  let maxCount = STATS_BLOCK;
-  names.forEach((name, t) => {
-    const infos = models.map((m) => m.tensors.get(name)!);
-    const inputs = infos.map((i) => ({ ...locationOf(i), name }));
-    const numel = infos[0]!.numel;
-    for (let start = 0; start < numel; start += chunk) {
-      const count = Math.min(chunk, numel - start);
-      maxCount = Math.max(maxCount, count);
-      tasks.push({ seq: tasks.length, tensor: t, start, count, inputs });
-    }
-    for (const i of infos) totalBytes += i.byteLength;
-  });
+  const tasks = chunkTasks(models, chunk);
+  const maxCount = tasks.reduce((m, t) => Math.max(m, t.count), STATS_BLOCK);
+  const totalBytes = names.reduce((s, name) => s + models.reduce((b, m) => b + m.tensors.get(name)!.byteLength, 0), 0);
 
   // per-tensor accumulators of the tensor being folded
   let accT = -1;

@@ -1,8 +1,10 @@
 import { runtimeError } from '../errors.js';
 import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
+import type { Model } from '../io/model.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
+import { locationOf } from '../io/tensor-reader.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
@@ -51,6 +53,21 @@ export interface ChunkResult {
   histEnergy: Float64Array;
   /** Input bytes read for this chunk (all models). */
   bytes: number;
+}
+
+/**
+ * The stats pass's tasks: every tensor of models[0] in its order (by file, then offset, so reads stay sequential
+ * within each file), in chunks of up to `chunk` elements (a multiple of the stats block), each read from every model.
+ */
+export function chunkTasks(models: Model[], chunk: number): ChunkTask[] {
+  const tasks: ChunkTask[] = [];
+  models[0]!.names.forEach((name, t) => {
+    const infos = models.map((m) => m.tensors.get(name)!);
+    const inputs = infos.map((i) => ({ ...locationOf(i), name }));
+    const numel = infos[0]!.numel;
+    for (let start = 0; start < numel; start += chunk) tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(chunk, numel - start), inputs });
+  });
+  return tasks;
 }
 
 /** Number of pairs among k fine-tunes. */

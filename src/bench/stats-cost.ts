@@ -1,12 +1,10 @@
 // Where the analyzer's CPU goes, per element position: the stats pass timed on one thread over real chunks of the
 // family with 1, 2 and 3 fine-tunes, and the reads of the same bytes timed alone. CPU time per position bounds what
 // any schedule of this kernel can reach on this machine: positions × ns / cores.
-import { ChunkProcessor, type ChunkTask } from '../analysis/chunk.js';
-import { STATS_BLOCK } from '../kernel/reference/stats.js';
+import { ChunkProcessor, chunkTasks, type ChunkTask } from '../analysis/chunk.js';
 import { openModel } from '../io/model.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
-import { locationOf } from '../io/tensor-reader.js';
 
 /** Nanoseconds per element position (one element of the base and of each model in the pass). */
 export interface StatsCost {
@@ -20,19 +18,10 @@ export interface StatsCost {
 
 const CHUNK = 1 << 20;
 
-/** Chunk tasks spread over the whole model (every `stride`-th chunk), for the first k fine-tunes. */
+/** Every `stride`-th chunk task over the whole model, for the base and the first k fine-tunes. */
 function sampleTasks(base: string, fts: string[], k: number, stride: number): ChunkTask[] {
   const models = [openModel(base), ...fts.slice(0, k).map((f) => openModel(f))];
-  const tasks: ChunkTask[] = [];
-  let n = 0;
-  models[0]!.names.forEach((name, t) => {
-    const inputs = models.map((m) => ({ ...locationOf(m.tensors.get(name)!), name }));
-    const numel = models[0]!.tensors.get(name)!.numel;
-    for (let start = 0; start < numel; start += CHUNK, n++) {
-      if (n % stride === 0) tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(CHUNK, numel - start), inputs });
-    }
-  });
-  return tasks;
+  return chunkTasks(models, CHUNK).filter((_, i) => i % stride === 0).map((t, seq) => ({ ...t, seq }));
 }
 
 function seconds(fn: () => void): number {
@@ -65,7 +54,6 @@ function timeK(base: string, fts: string[], k: number, stride: number, reps: num
 /** Measure the per-position costs on the family's real chunks (needs ≥ 3 fine-tunes; one thread). */
 export function measureStatsCost(base: string, fts: string[], opts: { stride?: number; reps?: number } = {}): StatsCost {
   if (fts.length < 3) throw new Error('measureStatsCost needs 3 fine-tunes');
-  if (CHUNK % STATS_BLOCK !== 0) throw new Error('internal: chunk size must be a multiple of the stats block');
   const stride = opts.stride ?? 8;
   const reps = opts.reps ?? 2;
   const t = [1, 2, 3].map((k) => timeK(base, fts, k, stride, reps));
