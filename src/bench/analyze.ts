@@ -56,7 +56,12 @@ async function main(): Promise<void> {
   const cpuBoundSeconds = (positions * nsPerPosition) / 1e9 / threads;
   const targetNsPerPosition = (1.5 * floor * threads * 1e9) / positions;
   // cold page cache (files evicted first): the floor and one run, as for models larger than memory
-  const cold = evictFromPageCache(files) ? { floor: ioFloorSeconds(files, bytes), run: (evictFromPageCache(files), await timedRun()) } : null;
+  let cold: { floor: number; run: Awaited<ReturnType<typeof timedRun>> } | null = null;
+  if (evictFromPageCache(files)) {
+    const coldFloor = ioFloorSeconds(files, bytes);
+    evictFromPageCache(files);
+    cold = { floor: coldFloor, run: await timedRun() };
+  }
   // report the family actually on disk (a cached copy may come from the merge benchmark)
   const familyJson = join(familyDir, 'family.json');
   const onDisk = existsSync(familyJson) ? (JSON.parse(readFileSync(familyJson, 'utf8')) as { shape?: typeof SHAPE; seed?: number }) : {};
