@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
 import type { AnalysisResult } from '../../src/analysis/types.js';
+import { sharedPath } from '../helpers/shared.js';
 
-const S = '/work/shared/families/S';
+const S = sharedPath('families', 'S');
 const FTS = ['sft-up', 'sft-shift', 'cpt-code', 'cpt-code-brief'];
 type Truth = Record<string, Record<string, Record<string, number>>>;
 

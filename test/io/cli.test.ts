@@ -3,11 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
+import { familyS } from '../helpers/shared.js';
 
 // These spawn the built CLI: `npm test` builds first (`npm run build:ts` when running vitest directly).
 const CLI = resolve('dist/cli/main.js');
-const SHARED = resolve('../shared/families/S');
-const FAMILY = existsSync(SHARED) ? SHARED : resolve('fixtures/families/S');
+const FAMILY = familyS();
 
 function darekit(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, DAREKIT_NO_PROGRESS: '1' } });

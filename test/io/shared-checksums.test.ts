@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openModel } from '../../src/io/model.js';
 import { TensorReader } from '../../src/io/tensor-reader.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // The shared family S (checksums computed by an independent reader) and its committed copy in fixtures/.
-const SHARED = resolve('../shared/families/S');
+const SHARED = sharedPath('families', 'S');
 const FAMILIES = [...(existsSync(SHARED) ? [SHARED] : []), resolve('fixtures/families/S')];
 type Checksums = Record<string, Record<string, { shape: number[]; sum: number; sumsq: number }>>;
 

@@ -3,6 +3,7 @@ import { parseMergeConfig } from '../../src/merge/config.js';
 import { planMerge } from '../../src/merge/plan.js';
 import { interpolateGradient, resolveParam, parseParamValue } from '../../src/merge/params.js';
 import { writeFamily } from './fixtures.js';
+import { sharedPath } from '../helpers/shared.js';
 
 let fam: ReturnType<typeof writeFamily>;
 beforeAll(() => { fam = writeFamily(2); });
@@ -50,7 +51,7 @@ describe('merge config validation: one-line errors naming the key, before any te
     expect(errorOf({ ...ok(), base_model: 'nope' })).toMatch(/^base_model: nope not found/);
   });
   it('rejects models that fail the homology check', () => {
-    expect(errorOf({ ...ok(), base_model: `${fam.root}/ft1/model.safetensors`, models: [{ model: '/work/shared/families/S/sft-up', parameters: { weight: 1 } }] })).toMatch(/not homologous/);
+    expect(errorOf({ ...ok(), base_model: `${fam.root}/ft1/model.safetensors`, models: [{ model: sharedPath('families', 'S', 'sft-up'), parameters: { weight: 1 } }] })).toMatch(/not homologous/);
   });
   it('reports invalid YAML and bad seeds', () => {
     expect(errorOf('merge_method: [')).toMatch(/^config: not valid YAML/);

@@ -6,8 +6,9 @@ import { openModel } from '../../src/io/model.js';
 import { TensorReader } from '../../src/io/tensor-reader.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
+import { SHARED_DIR } from '../helpers/shared.js';
 
-const SHARED = '/work/shared';
+const SHARED = SHARED_DIR;
 const GOLDEN = join(SHARED, 'golden');
 const tmp = mkdtempSync(join(tmpdir(), 'darekit-golden-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,11 +3,12 @@
 import { join } from 'node:path';
 import { familyDirs, loadCalibrationFamilies, type CalibrationFamily } from '../../src/predict/calibration-data.js';
 import { referenceAnalysis } from './reference-analysis.js';
+import { sharedPath } from '../helpers/shared.js';
 
 export { calibrationPoints } from '../../src/predict/calibration-data.js';
 export type Family = CalibrationFamily;
 
-export const FAMILIES_DIR = '/work/shared/families';
+export const FAMILIES_DIR = sharedPath('families');
 
 /** Every shared family, analysed with the streaming analyzer. */
 export function loadFamilies(dir = FAMILIES_DIR): Promise<Family[]> {

@@ -23,14 +23,15 @@ export function configure(cmd: Command): void {
 const MARKER = '.darekit-demo';
 const PKG_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The bundled family S, falling back to the shared copy next to the repository. */
+/** The bundled family S (fixtures/families/S), or the family given with --family. */
 function findFamily(given: string | undefined): string {
   if (given) {
     const dir = resolve(given);
     if (!existsSync(join(dir, 'base'))) throw usageError(`--family ${given}: no base/ model dir there`);
     return dir;
   }
-  for (const dir of [join(PKG_ROOT, 'fixtures/families/S'), join(PKG_ROOT, '../shared/families/S')]) if (existsSync(join(dir, 'base', 'model.safetensors'))) return dir;
+  const bundled = join(PKG_ROOT, 'fixtures/families/S');
+  if (existsSync(join(bundled, 'base', 'model.safetensors'))) return bundled;
   throw inputError(`the bundled model family is missing (looked in ${join(PKG_ROOT, 'fixtures/families/S')}); restore it with git checkout, or pass --family DIR`);
 }
 
