@@ -1,10 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
+/** The long tests: fuzz loops (tens of thousands of mutated inputs), SIGKILL-at-random-points merges and the
+ * threads × chunk-size determinism matrix. `npm run test:long` (vitest.long.config.ts) runs them; `.ci/run` runs both. */
+export const LONG_TESTS = [
+  'test/reliability/crash-safety.test.ts',
+  'test/reliability/determinism.test.ts',
+  'test/reliability/fuzz-safetensors.test.ts',
+  'test/reliability/fuzz-index-config.test.ts',
+];
+
+export const SHARED_TEST_OPTIONS = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
+    exclude: ['**/node_modules/**', ...LONG_TESTS],
+    ...SHARED_TEST_OPTIONS,
   },
 });
