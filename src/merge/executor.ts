@@ -4,7 +4,6 @@ import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
 import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
-import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
@@ -30,8 +29,8 @@ export interface MergeOptions {
   kernel?: KernelKind;
   /** Split the output into shards of at most this many bytes (default 5 GB, as Hugging Face does). */
   maxShardBytes?: number;
-  /** Show a progress bar on stderr (default: when stderr is a TTY). */
-  progress?: boolean;
+  /** Called as chunks finish: input bytes merged so far, all input bytes, and "k/n tensors". */
+  onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
   /** The readiness verdict to print in the output's model card (README.md), when the caller knows it. */
   verdict?: CardVerdict;
 }
@@ -91,7 +90,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
     // write back as the merge goes, so commit's fsync has little left to do
     const flusher = setInterval(() => dir.flushInBackground(), 250);
     try {
-      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, progress: opts.progress });
+      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, onProgress: opts.onProgress });
     } finally {
       clearInterval(flusher);
     }
@@ -116,7 +115,7 @@ interface ExecOptions {
   chunkElements: number;
   kernel: KernelKind;
   allowNonfinite: boolean;
-  progress: boolean | undefined;
+  onProgress: MergeOptions['onProgress'];
 }
 
 /** The refusal of NaN/Inf input weights, naming the model that holds them, the tensor and where. */
@@ -131,14 +130,13 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
   const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
   const chunksOf = (j: TensorJob): number => Math.ceil(j.numel / jobChunkElements(j, o.chunkElements));
-  const bar = new ProgressBar('merge', plan.inputBytes, 'bytes', o.progress);
   let doneBytes = 0;
   let doneTensors = 0;
   const remaining = plan.jobs.map((j) => chunksOf(j));
   const finishChunk = (j: TensorJob, bytes: number): void => {
     doneBytes += bytes;
     if (--remaining[j.index]! === 0) doneTensors++;
-    bar.update(doneBytes, `${doneTensors}/${plan.jobs.length} tensors`);
+    o.onProgress?.(doneBytes, plan.inputBytes, `${doneTensors}/${plan.jobs.length} tensors`);
   };
   const emptyDone = (j: TensorJob): void => { if (j.numel === 0) { doneTensors++; remaining[j.index] = 0; } };
 
@@ -156,7 +154,6 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
       }
     } finally {
       engine.close();
-      bar.done();
     }
     return;
   }
@@ -188,7 +185,6 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     if (failed) throw failed.reason instanceof Error ? failed.reason : runtimeError(String(failed.reason));
     if (doneTensors !== plan.jobs.length) throw runtimeError(`internal: ${plan.jobs.length - doneTensors} tensors were not finished`);
   } finally {
-    bar.done();
     await pool.close();
   }
 }

@@ -95,7 +95,7 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
 async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads: number | undefined, force: boolean, verdict?: CardVerdict): Promise<MergeSummary> {
   // Parse the exact YAML text written to disk, so `darekit merge recipe.yml` sees the same config.
   const config = parseMergeConfig(yaml, { configDir: recipeDir }, 'recipe');
-  return merge(config, { out, force, threads, progress: false, ...(verdict ? { verdict } : {}) });
+  return merge(config, { out, force, threads, ...(verdict ? { verdict } : {}) });
 }
 
 /** The recipe with `truncate_vocab: true` appended (a top-level key) when tune was asked to truncate vocabularies. */

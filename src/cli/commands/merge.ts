@@ -5,6 +5,7 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
+import { ProgressBar } from '../progress.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -68,14 +69,16 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   if (opts.truncateVocab === true) config.truncateVocab = true;
   const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
   if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
+  let bar: ProgressBar | undefined;
   const summary = await merge(config, {
+    onProgress: (done, total, detail) => (bar ??= new ProgressBar('merge', total)).update(done, detail),
     out: String(opts.out),
     force: opts.force === true,
     threads: int(opts.threads, '--threads'),
     chunkElements: int(opts.chunkElements, '--chunk-elements'),
     allowNonfinite: opts.allowNonfinite === true,
     kernel,
-  });
+  }).finally(() => bar?.done());
   return { json: summary, text: renderSummary(summary) };
 }
 
