@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../analysis/index.js';
 import { inputError, usageError } from '../../errors.js';
@@ -9,6 +9,7 @@ import { writeReport } from '../../report/write.js';
 import { tune } from '../../tune/tune.js';
 import { verdictReason } from '../../tune/recipe.js';
 import { ProgressBar } from '../progress.js';
+import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import type { CommandOutput } from '../command.js';
 
 /** Declare `darekit demo`'s arguments and options. */
@@ -75,7 +76,8 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
   const family = findFamily(opts.family as string | undefined);
   const out = resolve(String(opts.out));
-  const show = (p: string) => relative(process.cwd(), p) || '.';
+  const show = (p: string) => shellWord(displayPath(p));
+  const cli = cliCommand();
   prepareOut(out, Boolean(opts.force));
   const finetunes = readdirSync(family, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'base' && existsSync(join(family, d.name, 'config.json')))
@@ -114,7 +116,8 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   for (const m of tuned.recipe.models) {
     lines.push(`   ${pad(m.model, 16)}weight ${m.weight}, density ${m.density.value}${m.density.rules.length ? ` (per layer: ${m.density.rules.map((r) => `${r.filter}: ${r.value}`).join(', ')})` : ''}`);
   }
-  lines.push(`   recipe: ${show(tuned.recipePath)} — reproduce with: darekit merge ${show(tuned.recipePath)} --out DIR`);
+  const remerged = join(out, 'merged-again');
+  lines.push(`   recipe: ${show(tuned.recipePath)} (reproduce the merge with the command below)`);
   lines.push(`   verdict on this pair: ${tuned.predictions.set.verdict} — ${verdictReason(tuned.predictions.set)}`);
   const measuredMerge = bestMeasuredMerge(family, tuned.recipe.models.map((m) => m.model));
   if (measuredMerge) lines.push(`   measured (truth.json): ${measuredMerge}`);
@@ -122,7 +125,14 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   t = performance.now();
   const rep = await writeReport(analysisDir, { tolerance: pred.tolerance });
   lines.push(`4. report   ${secs(t)}  → ${rep.files.map(show).join(', ')}`);
-  lines.push('', `done in ${secs(t0)}. Next: open ${show(rep.files[1]!)} in a browser; darekit dash ${show(analysisDir)}; darekit query ${show(analysisDir)} "SELECT model, layer, rho FROM layers"`);
+  // Each next step is a command that runs as written from the current dir (a test runs them all).
+  const next: { command: string; note: string }[] = [
+    { command: `${cli} dash ${show(analysisDir)}`, note: 'the dashboard (a static summary when not a terminal)' },
+    { command: `${cli} query ${show(analysisDir)} "SELECT model, layer, rho FROM layers"`, note: 'SQL on the analysis tables' },
+    { command: `${cli} merge ${show(tuned.recipePath)} --out ${show(remerged)}`, note: 'the same merge again, byte for byte' },
+  ];
+  const width = Math.max(...next.map((n) => n.command.length));
+  lines.push('', `done in ${secs(t0)}. Open ${show(rep.files[1]!)} in a browser. Next:`, ...next.map((n) => `  ${n.command.padEnd(width)}  # ${n.note}`));
   return {
     json: {
       family,
@@ -132,6 +142,7 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
       set: pred.set,
       tune: { outDir: merged, recipePath: tuned.recipePath, method: tuned.recipe.method, models: tuned.recipe.models.map((m) => ({ model: m.model, weight: m.weight, density: m.density.value })), pairVerdict: tuned.predictions.set.verdict },
       report: rep.files,
+      next: next.map((n) => n.command),
       seconds: (performance.now() - t0) / 1000,
     },
     text: lines.join('\n'),
