@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
@@ -81,6 +82,9 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   for (const d of densities) if (!(d > 0 && d <= 1)) throw usageError(`DARE density ${d} is outside (0, 1]`);
   const chunk = Math.ceil(chunkReq / STATS_BLOCK) * STATS_BLOCK;
 
+  // Every missing path at once, so a typo in two arguments costs one run, not two.
+  const missing = [opts.base, ...opts.finetunes].filter((p) => !existsSync(resolve(p)));
+  if (missing.length > 1) throw inputError(`${missing.length} model paths do not exist: ${missing.join(', ')}; check them and run again`);
   const base = openModel(opts.base);
   const aligned = alignFinetunes(base, opts.finetunes.map((p) => openFinetune(p, base)), { truncateVocab: opts.truncateVocab ?? false });
   const fts = aligned.models;

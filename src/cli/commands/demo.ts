@@ -9,6 +9,8 @@ import { writeReport } from '../../report/write.js';
 import { tune } from '../../tune/tune.js';
 import { verdictReason } from '../../tune/recipe.js';
 import { ProgressBar } from '../progress.js';
+import { formatTable, textWidth } from '../text.js';
+import { setVerdictLines } from '../verdict-text.js';
 import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import type { CommandOutput } from '../command.js';
 
@@ -68,8 +70,6 @@ function bestMeasuredMerge(family: string, models: string[]): string | null {
   }
 }
 
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-
 /** Run `darekit demo` and return its JSON and text output. */
 export async function run(_args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const t0 = performance.now();
@@ -100,12 +100,15 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   const pred = predict(result);
   const measured = measuredSafeRates(family);
   lines.push(`2. predict  tolerance ${pred.tolerance} (a merge keeps ≥ ${Math.round(pred.tolerance * 100)}% of each fine-tune's gain)`);
-  lines.push(`   ${pad('fine-tune', 16)}${pad('kind', 6)}${pad('verdict', 11)}${pad('safe drop rate', 16)}${pad('density', 9)}measured (truth.json)`);
-  for (const m of pred.models) {
-    const meas = measured[m.model];
-    lines.push(`   ${pad(m.model, 16)}${pad(m.kind, 6)}${pad(m.verdict, 11)}${pad(String(m.recommendedDropRate), 16)}${pad(m.recommendedDensity.toFixed(2), 9)}${meas === undefined ? '–' : String(meas)}`);
-  }
-  lines.push(`   set of all ${pred.models.length}: ${pred.set.verdict} (method ${pred.set.method}) — ${verdictReason(pred.set)}`);
+  lines.push(
+    ...formatTable(
+      ['fine-tune', 'kind', 'verdict', { head: 'safe drop rate', align: 'right' }, { head: 'density', align: 'right' }, { head: 'measured (truth.json)', align: 'right' }],
+      pred.models.map((m) => [m.model, m.kind, m.verdict, String(m.recommendedDropRate), m.recommendedDensity.toFixed(2), measured[m.model] === undefined ? '–' : String(measured[m.model])]),
+      '   ',
+    ),
+  );
+  const width = textWidth();
+  lines.push(...setVerdictLines(`set of all ${pred.models.length}`, { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: verdictReason(pred.set) }, width, '   '));
 
   const sft = pred.models.filter((m) => m.kind === 'sft' && m.model.startsWith('sft')).map((m) => m.path);
   const tuneInputs = sft.length >= 2 ? sft : pred.models.filter((m) => m.kind === 'sft').map((m) => m.path);
@@ -113,12 +116,17 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   const merged = join(out, 'merged-sft');
   const tuned = await tune({ analysisDir, finetunes: tuneInputs, out: merged, recipePath: join(out, 'recipe.yml') });
   lines.push(`3. tune     ${secs(t)}  ${tuned.recipe.models.map((m) => m.model).join(' + ')} → ${show(merged)}/ (${tuned.recipe.method}, seed ${tuned.recipe.seed})`);
-  for (const m of tuned.recipe.models) {
-    lines.push(`   ${pad(m.model, 16)}weight ${m.weight}, density ${m.density.value}${m.density.rules.length ? ` (per layer: ${m.density.rules.map((r) => `${r.filter}: ${r.value}`).join(', ')})` : ''}`);
-  }
+  lines.push(
+    ...formatTable(
+      ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
+      tuned.recipe.models.map((m) => [m.model, String(m.weight), String(m.density.value), m.density.rules.map((r) => `${r.filter} ${r.value}`).join(', ') || '–']),
+      '   ',
+    ),
+  );
   const remerged = join(out, 'merged-again');
   lines.push(`   recipe: ${show(tuned.recipePath)} (reproduce the merge with the command below)`);
-  lines.push(`   verdict on this pair: ${tuned.predictions.set.verdict} — ${verdictReason(tuned.predictions.set)}`);
+  const pairSet = tuned.predictions.set;
+  lines.push(...setVerdictLines('verdict on this pair', { verdict: pairSet.verdict, method: pairSet.method, reasonCount: pairSet.reasons.length, headline: verdictReason(pairSet) }, width, '   '));
   const measuredMerge = bestMeasuredMerge(family, tuned.recipe.models.map((m) => m.model));
   if (measuredMerge) lines.push(`   measured (truth.json): ${measuredMerge}`);
 
@@ -131,8 +139,8 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
     { command: `${cli} query ${show(analysisDir)} "SELECT model, layer, rho FROM layers"`, note: 'SQL on the analysis tables' },
     { command: `${cli} merge ${show(tuned.recipePath)} --out ${show(remerged)}`, note: 'the same merge again, byte for byte' },
   ];
-  const width = Math.max(...next.map((n) => n.command.length));
-  lines.push('', `done in ${secs(t0)}. Open ${show(rep.files[1]!)} in a browser. Next:`, ...next.map((n) => `  ${n.command.padEnd(width)}  # ${n.note}`));
+  const commandWidth = Math.max(...next.map((n) => n.command.length));
+  lines.push('', `done in ${secs(t0)}. Open ${show(rep.files[1]!)} in a browser. Next:`, ...next.map((n) => `  ${n.command.padEnd(commandWidth)}  # ${n.note}`));
   return {
     json: {
       family,

@@ -5,6 +5,7 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
+import { formatBytes } from '../text.js';
 import { ProgressBar } from '../progress.js';
 
 export function configure(cmd: Command): void {
@@ -83,11 +84,10 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 }
 
 function renderSummary(s: MergeSummary): string {
-  const gb = (b: number): string => (b / 1e9).toFixed(2);
   return [
     `merged ${s.tensors} tensors with ${s.method} into ${s.outDir}`,
     `  seed ${s.seed}${s.rescale.length > 0 ? `, rescale ${s.rescale.join('/')}` : ''}`,
-    `  read ${gb(s.inputBytes)} GB, wrote ${gb(s.outputBytes)} GB (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
+    `  read ${formatBytes(s.inputBytes)}, wrote ${formatBytes(s.outputBytes)} (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
     ...s.notes.map((n) => `  note: ${n}`),
     ...s.vocab.map((v) => `  vocab: ${describeVocabAdjustment(v)}`),
   ].join('\n');
