@@ -49,7 +49,7 @@ export function dashboardSummary(data: DashboardData): string {
     out.push(`  ${m.name.padEnd(nameW)}  weight ${m.weight}  density ${m.density.toFixed(2)}${rules}`);
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
-  out.push(`run: ${r.command}`);
-  out.push(`(the dashboard's m key writes ${r.recipePath}; run darekit dash in a terminal for the interactive view)`);
+  out.push(`run: ${r.tuneCommand}`);
+  out.push(`(in a terminal, the dashboard's m key writes ${r.recipePath}; then: ${r.command})`);
   return out.join('\n') + '\n';
 }

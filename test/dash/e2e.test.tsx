@@ -123,7 +123,7 @@ describe('family S (real checkpoints)', () => {
   test('darekit dash DIR | cat prints the static summary and exits 0', () => {
     const r = cli('dash', sDir);
     expect(r.status).toBe(0);
-    for (const part of ['models:', 'riskiest layers', 'pairs:', 'recipe:', 'run: darekit merge']) expect(r.stdout).toContain(part);
+    for (const part of ['models:', 'riskiest layers', 'pairs:', 'recipe:', 'run: npx darekit tune --analysis', 'then: npx darekit merge']) expect(r.stdout).toContain(part);
     for (const m of S_MODELS) expect(r.stdout).toContain(m);
     expect(r.stdout).toMatch(/cpt-code\s+cpt\s+NOT-READY/);
     expect(r.stdout).toContain('sft-up ↔ sft-shift');
