@@ -83,3 +83,11 @@ export function shortTensorName(name: string): string {
 export function verdictBadge(v: string): string {
   return v.toUpperCase();
 }
+
+/** A signed value with 3 decimals (+0.012, −0.008); one that rounds to zero prints as 0.000, never "-0.000". */
+export function signed3(x: number, missing = '–'): string {
+  if (!Number.isFinite(x)) return missing;
+  const r = Math.round(x * 1000) / 1000;
+  if (r === 0) return ' 0.000';
+  return (r > 0 ? '+' : '') + r.toFixed(3);
+}

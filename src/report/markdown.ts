@@ -1,5 +1,5 @@
 import { DEFINITIONS, type ReportData } from './data.js';
-import { frac, num } from './format.js';
+import { frac, num, recipeCoverage } from './format.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -65,7 +65,10 @@ export function renderMarkdown(data: ReportData): string {
       '',
     );
   }
-  if (data.recipe) out.push('## Recipe', '', '```yaml', data.recipe.trimEnd(), '```', '');
+  if (data.recipe) {
+    const coverage = recipeCoverage(data);
+    out.push('## Recipe', '', ...(coverage ? [`> ${coverage}`, ''] : []), '```yaml', data.recipe.trimEnd(), '```', '');
+  }
   out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [d.term, d.unit, d.definition])), '');
   return out.join('\n');
 }

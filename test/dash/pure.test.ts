@@ -212,3 +212,15 @@ describe('summary and recipe', () => {
     expect(inClone.command).toBe('npx darekit merge reports/demo/analysis/recipe.yml --out reports/demo/merged');
   });
 });
+
+describe('signed values', () => {
+  test('a cosine that rounds to zero prints as 0.000, never -0.000', async () => {
+    const { signed3 } = await import('../../src/dash/format.js');
+    expect(signed3(-0.0003903).trim()).toBe('0.000');
+    expect(signed3(-0.0081)).toBe('-0.008');
+    expect(signed3(0.012)).toBe('+0.012');
+    const data = syntheticDashboard(4);
+    const text = dashboardSummary({ ...data, pairs: [{ a: 'sft-a', b: 'cpt', cosine: -0.0002, signConflict: 0.5 }] });
+    expect(text).not.toContain('-0.000');
+  });
+});

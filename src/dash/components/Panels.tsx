@@ -1,9 +1,9 @@
 import { Box, Text } from 'ink';
 import type { DashPair, DashRecipe } from '../model.js';
-import { bar, clip, fmtShare } from '../format.js';
+import { bar, clip, fmtShare, signed3 } from '../format.js';
 
 function signed(x: number): string {
-  return Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(3) : '  –  ';
+  return signed3(x, '  –  ');
 }
 
 /** The pairs that involve `model`, as "other, cosine, sign conflict" lines. */
