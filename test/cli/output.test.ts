@@ -78,6 +78,18 @@ describe('analyze output', () => {
   });
 });
 
+describe('v_layer_risk', () => {
+  it('lists layers riskiest first across all models (ρ never increases down the rows), as the README says', () => {
+    const r = cli(['query', analysis, 'SELECT model, layer, rho FROM v_layer_risk', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { rows: { model: string; rho: number }[] }).rows;
+    expect(new Set(rows.map((x) => x.model)).size).toBe(3);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.rho).toBeLessThanOrEqual(rows[i - 1]!.rho);
+    // the models interleave (sorting by model first never puts a model after one that sorts later)
+    expect(rows.some((x, i) => i > 0 && x.model < rows[i - 1]!.model)).toBe(true);
+  });
+});
+
 describe('errors', () => {
   it.each([
     ['a darekit input error', ['query', join(dir, 'nowhere'), 'SELECT 1', '--json'], 'input'],
