@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { analyze } from '../../analysis/index.js';
 import type { AnalysisResult } from '../../analysis/types.js';
-import { usageError } from '../../errors.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { writePredictions } from '../../predict/store.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
 import type { CommandOutput } from '../command.js';
+import { intOption, threadsOption } from '../options.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -22,13 +22,6 @@ export function configure(cmd: Command): void {
     .option('--json', 'print one JSON object (see the machine-readable contract)');
 }
 
-function intOption(v: unknown, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} must be a positive integer, got "${String(v)}"`);
-  return n;
-}
-
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const outDir = String(opts.out);
   let bar: ProgressBar | undefined;
@@ -38,8 +31,8 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     base: String(opts.base),
     finetunes: args,
     outDir,
-    threads: intOption(opts.threads, '--threads'),
-    chunkElements: intOption(opts.chunkElements, '--chunk-elements'),
+    threads: threadsOption(opts.threads),
+    chunkElements: intOption(opts.chunkElements, '--chunk-elements', 1),
     force: opts.force === true,
     truncateVocab: opts.truncateVocab === true,
     onVocabAdjusted: (a) => { vocab = a; },
