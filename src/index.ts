@@ -1,31 +1,23 @@
-// The darekit library API. The CLI (src/cli) is a thin layer over these functions.
+// darekit's library API: the documented functions and the types they take and return (README "Library API").
+// Internals (codecs, planners, pools, table builders, fixture helpers) are not exported.
 export { DarekitError, isDarekitError, type ErrorKind } from './errors.js';
 export { openModel, type Model } from './io/model.js';
 export { inspectModel, type ModelInspection } from './io/inspect.js';
-export { readSafetensorsHeader, type TensorInfo, type SafetensorsHeader } from './io/safetensors.js';
-export { TensorReader, locationOf } from './io/tensor-reader.js';
-export { readTensorBytes, type TensorLocation, type VocabFill } from './io/tensor-bytes.js';
-export { OpenFiles } from './io/open-files.js';
-export { openFinetune, openLoraAdapter, isAdapterDir, loraDeltaRange, loraScale, type LoraSource, type AdapterInfo } from './io/lora.js';
-export { writeLoraAdapter, type LoraAdapterSpec, type WrittenLoraModule } from './fixtures/lora-adapter.js';
-export { parseTensorName, type ModuleKind, type TensorRole } from './io/tensor-names.js';
-export { planShards, indexJson, writeSafetensorsFile, shardFileName, type PlannedTensor, type ShardPlan, type EncodedTensor } from './io/writer.js';
-export { OutputDir, checkFreeSpace } from './io/output-dir.js';
-export { checkHomology, assertHomologous, summarizeHomology, alignFinetunes, describeVocabAdjustment, type HomologyReport, type ModelHomology, type HomologyOptions, type VocabAdjustment } from './io/homology.js';
-export { generateFamily, familyTensors, familyConfig, type FamilyOptions, type FineTuneSpec, type GeneratedFamily, type GeneratedModel } from './fixtures/family.js';
-export { PRESETS, type FamilyPreset } from './fixtures/presets.js';
+export type { TensorInfo } from './io/safetensors.js';
+export { TensorReader } from './io/tensor-reader.js';
+export { readTensorBytes, type TensorLocation } from './io/tensor-bytes.js';
+export { openFinetune, type LoraSource } from './io/lora.js';
+export { OutputDir } from './io/output-dir.js';
+export { generateFamily, type FamilyOptions, type GeneratedFamily } from './fixtures/family.js';
 export { analyze, type AnalyzeOptions } from './analysis/index.js';
-export { analyzeModels, DEFAULT_DENSITIES, type AnalyzeModelsOptions } from './analysis/analyze.js';
-export type { AnalysisResult, DeltaSums, DeltaStats, TensorStats, LayerStats, ModelStats, PairStats, HistogramBin } from './analysis/types.js';
-export { readAnalysis, writeAnalysisFiles, ANALYSIS_DB, ANALYSIS_VIEWS } from './store/analysis-store.js';
+export type { AnalysisResult, TensorStats, LayerStats, ModelStats, PairStats } from './analysis/types.js';
+export { readAnalysis } from './store/analysis-store.js';
 export { query, withDb, type Db, type QueryResult, type CellValue } from './store/db.js';
-export { writeTable, toArrowTable, toArrowIPC, exportParquet, type Column, type ColumnType, type Row } from './store/table.js';
+export { writeTable, type Column, type ColumnType, type Row } from './store/table.js';
 export { merge, type MergeOptions, type MergeSummary } from './merge/executor.js';
-export { parseMergeConfig, loadMergeConfig, recipeYaml, type MergeConfig } from './merge/config.js';
-export { METHODS, type MethodName, type MethodSpec } from './merge/methods.js';
-export { slerpCoefficients } from './merge/slerp.js';
-export { modelCard, type CardVerdict } from './merge/model-card.js';
-export { predict, predictionsToJson, writePredictions, type Predictions, type PredictionsJson, type ModelPrediction, type SetPrediction, type Verdict } from './predict/index.js';
-export { runDashboard, Dashboard, loadDashboardData, toDashboardData, dashboardSummary, type DashboardData, type DashModel, type DashRow, type DashPair, type DashRecipe } from './dash/index.js';
-export { tune, buildRecipe, recipeToYaml, coordinateSearch, runEval, readTrials, type TuneOptions, type TuneResult, type Recipe, type TrialRecord } from './tune/index.js';
-export { writeReport, loadReportData, renderHtml, renderMarkdown, reportJson, type ReportData, type WriteReportOptions } from './report/index.js';
+export { parseMergeConfig, loadMergeConfig, type MergeConfig } from './merge/config.js';
+export { predict, predictionsToJson, type Predictions, type PredictionsJson, type ModelPrediction, type SetPrediction, type Verdict } from './predict/index.js';
+export { runDashboard, loadDashboardData, type DashboardData } from './dash/index.js';
+export { tune, type TuneOptions, type TuneResult, type Recipe } from './tune/index.js';
+export { writeReport, type WriteReportOptions } from './report/index.js';
+export { DAREKIT_VERSION } from './version.js';
