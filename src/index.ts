@@ -9,7 +9,7 @@ export { readTensorBytes, type TensorLocation } from './io/tensor-bytes.js';
 export { openFinetune, type LoraSource } from './io/lora.js';
 export { OutputDir } from './io/output-dir.js';
 export { generateFamily, type FamilyOptions, type GeneratedFamily } from './fixtures/family.js';
-export { analyze, type AnalyzeOptions } from './analysis/index.js';
+export { analyze, type AnalyzeOptions } from './app/analyze.js';
 export type { AnalysisResult, TensorStats, LayerStats, ModelStats, PairStats } from './analysis/types.js';
 export { readAnalysis } from './store/analysis-store.js';
 export { query, withDb, type Db, type QueryResult, type CellValue } from './store/db.js';

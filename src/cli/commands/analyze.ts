@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { analyze } from '../../analysis/index.js';
+import { analyzeAndPredict } from '../../app/analyze.js';
 import type { AnalysisResult } from '../../analysis/types.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
-import { predict, predictionsToJson } from '../../predict/predict.js';
-import { writePredictions } from '../../predict/store.js';
+import { predictionsToJson } from '../../predict/predict.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
 import type { CommandOutput } from '../command.js';
@@ -25,9 +24,8 @@ export function configure(cmd: Command): void {
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const outDir = String(opts.out);
   let bar: ProgressBar | undefined;
-  let pred: Predictions | undefined;
   let vocab: VocabAdjustment[] = [];
-  const result = await analyze({
+  const { result, predictions: pred } = await analyzeAndPredict({
     base: String(opts.base),
     finetunes: args,
     outDir,
@@ -40,16 +38,11 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
       bar ??= new ProgressBar('analyze', total, 'bytes');
       bar.update(done);
     },
-    // verdicts go into the same atomic output: predictions tables beside the analysis tables
-    beforeCommit: async (r, dir) => {
-      bar?.done();
-      pred = predict(r);
-      await writePredictions(dir, pred);
-    },
+    beforeCommit: async () => bar?.done(),
   });
-  const json = predictionsToJson(pred!, resolve(outDir));
+  const json = predictionsToJson(pred, resolve(outDir));
   const vocabLines = vocab.map((v) => `vocab: ${describeVocabAdjustment(v)}`);
-  const text = [renderText(result, outDir, pred!), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
+  const text = [renderText(result, outDir, pred), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
   return { json: vocab.length > 0 ? { ...json, vocabAdjustments: vocab } : json, text };
 }
 

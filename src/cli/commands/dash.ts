@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { analyze } from '../../analysis/index.js';
+import { analyze } from '../../app/analyze.js';
 import { usageError } from '../../errors.js';
 import { loadDashboardData } from '../../dash/load.js';
 import { dashboardSummary } from '../../dash/summary.js';
