@@ -22,6 +22,8 @@ export interface FakeFaults {
   dropAfter?: Map<string, number>;
   /** paths-info reports this size instead of the real one. */
   lieSize?: Map<string, number>;
+  /** Send these files slowly (16 KiB every 10 ms), so a test can kill the client mid-download. */
+  slow?: Set<string>;
   /** Serve these files with their last byte flipped (same length, valid header: only the sha256 can tell). */
   corrupt?: Set<string>;
 }
@@ -83,6 +85,19 @@ export async function startFakeHub(repos: Map<string, FakeRepo>, faults: FakeFau
         count(key, drop);
         res.socket?.destroy();
       });
+      return;
+    }
+    if (faults.slow?.has(key)) {
+      let at = 0;
+      const tick = (): void => {
+        if (res.destroyed) return;
+        const piece = part.subarray(at, at + 16384);
+        at += piece.length;
+        count(key, piece.length);
+        if (at >= part.length) return void res.end(piece);
+        res.write(piece, () => setTimeout(tick, 10));
+      };
+      tick();
       return;
     }
     count(key, part.length);

@@ -1,7 +1,7 @@
 // Hub repo ids: offline resolution from a fake Hugging Face cache, the header-only pre-flight check, and verified,
 // resumable downloads from a fake Hub on 127.0.0.1 (no test reaches the network).
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,11 +131,12 @@ describe('the fake Hub: pre-flight check and downloads', () => {
         ['hub/sft-vocab', repoFromDir(vocabDir, C2)],
         ['hub/private', { ...repoFromDir(join(S, 'sft-up'), C2), token: 'hf_secret' }],
         ['hub/drop', repoFromDir(join(S, 'sft-shift'), C2)],
+        ['hub/slow', repoFromDir(join(S, 'sft-up'), C2)],
         ['hub/liar', repoFromDir(join(S, 'sft-shift'), C2)],
         ['hub/liar-config', repoFromDir(join(S, 'sft-shift'), C2)],
         ['hub/corrupt', repoFromDir(join(S, 'sft-shift'), C2)],
       ]),
-      { dropAfter: new Map([['hub/drop/model.safetensors', 300_000]]), lieSize: new Map([['hub/liar/model.safetensors', readFileSync(join(S, 'sft-shift', 'model.safetensors')).length + 1000], ['hub/liar-config/config.json', readFileSync(join(S, 'sft-shift', 'config.json')).length + 1000]]), corrupt: new Set(['hub/corrupt/model.safetensors']) },
+      { dropAfter: new Map([['hub/drop/model.safetensors', 300_000]]), lieSize: new Map([['hub/liar/model.safetensors', readFileSync(join(S, 'sft-shift', 'model.safetensors')).length + 1000], ['hub/liar-config/config.json', readFileSync(join(S, 'sft-shift', 'config.json')).length + 1000]]), corrupt: new Set(['hub/corrupt/model.safetensors']), slow: new Set(['hub/slow/model.safetensors']) },
     );
   });
   afterAll(() => hub.close());
@@ -188,6 +189,24 @@ describe('the fake Hub: pre-flight check and downloads', () => {
     expect(hub.ranges.get('hub/drop/model.safetensors')).toContain('bytes=300000-');
     expect(readdirSync(blobs).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
     expect(readFileSync(join(cache, 'models--hub--drop', 'snapshots', C2, 'model.safetensors')).equals(readFileSync(join(S, 'sft-shift', 'model.safetensors')))).toBe(true);
+  });
+
+  it('a download killed with SIGKILL mid-file resumes from its partial blob on the next run', async () => {
+    const cache = join(root, 'cache-kill');
+    const blobs = join(cache, 'models--hub--slow', 'blobs');
+    const p = spawn(process.execPath, [CLI, 'inspect', 'hub/slow', '--download'], { env: { ...process.env, ...envFor(cache), DAREKIT_NO_PROGRESS: '1' }, stdio: 'ignore' });
+    const partialSize = (): number => (existsSync(blobs) ? readdirSync(blobs).filter((f) => f.endsWith('.incomplete')).reduce((n, f) => n + statSync(join(blobs, f)).size, 0) : 0);
+    while (partialSize() < 100_000) await new Promise((r) => setTimeout(r, 20));
+    p.kill('SIGKILL');
+    await new Promise((r) => p.on('close', r));
+    const kept = partialSize();
+    expect(kept).toBeGreaterThanOrEqual(100_000);
+    const again = await darekit(['inspect', 'hub/slow', '--download', '--json'], envFor(cache));
+    expect(again.code, again.stderr).toBe(0);
+    const resumedFrom = Number(/^bytes=(\d+)-$/.exec(hub.ranges.get('hub/slow/model.safetensors')?.at(-1) ?? '')?.[1]);
+    expect(resumedFrom).toBeGreaterThanOrEqual(100_000);
+    expect(resumedFrom).toBeLessThanOrEqual(kept);
+    expect(readFileSync(join(cache, 'models--hub--slow', 'snapshots', C2, 'model.safetensors')).equals(readFileSync(join(S, 'sft-up', 'model.safetensors')))).toBe(true);
   });
 
   it('a Hub that lies about sizes or serves bytes that miss the sha256 is refused; nothing enters the cache', async () => {
