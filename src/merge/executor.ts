@@ -12,6 +12,7 @@ import { createEngine, type KernelKind } from './kernel-factory.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
 import { WorkerPool } from './pool.js';
+import { MAX_THREADS } from '../limits.js';
 
 /** Options of merge(). */
 export interface MergeOptions {
@@ -62,7 +63,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   const t0 = performance.now();
   const threads = opts.threads ?? cpus().length;
   const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw usageError(`--threads: ${threads} is not a thread count (1–256)`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
   const plan = planMerge(config);

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
-import { analyze } from '../analysis/index.js';
+import { analyze } from '../app/analyze.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
