@@ -13,6 +13,9 @@ export const SHARED_TEST_OPTIONS = {
   testTimeout: 60_000,
   hookTimeout: 120_000,
   pool: 'forks' as const,
+  // CLI runs in tests have a non-TTY stderr, where a run over 10 s (a loaded machine) would add progress lines to
+  // the one-line errors tests check; progress itself is tested with a fake clock (test/cli/progress.test.ts).
+  env: { DAREKIT_NO_PROGRESS: '1' },
 };
 
 export default defineConfig({

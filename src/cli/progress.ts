@@ -9,15 +9,18 @@ const LOG_EVERY_MS = 10_000;
  * DAREKIT_NO_PROGRESS silences both.
  */
 export class ProgressBar {
-  private readonly start = Date.now();
+  private readonly start: number;
   private lastDraw = 0;
   private readonly mode: 'bar' | 'lines' | 'off';
+  /** `enabled`: true = a bar, false = nothing, default: a bar on a TTY, lines otherwise. `clock` (ms) is for tests. */
   constructor(
     private readonly label: string,
     private readonly total: number,
     private readonly unit: 'bytes' | 'items' = 'bytes',
     enabled?: boolean,
+    private readonly clock: () => number = Date.now,
   ) {
+    this.start = clock();
     if (enabled === false || process.env.DAREKIT_NO_PROGRESS) this.mode = 'off';
     else this.mode = enabled === true || process.stderr.isTTY === true ? 'bar' : 'lines';
     this.lastDraw = this.mode === 'lines' ? this.start : 0;
@@ -26,7 +29,7 @@ export class ProgressBar {
   /** Report that `done` of `total` units are finished. */
   update(done: number, detail = ''): void {
     if (this.mode === 'off') return;
-    const now = Date.now();
+    const now = this.clock();
     const every = this.mode === 'bar' ? 100 : LOG_EVERY_MS;
     if (now - this.lastDraw < every && (done < this.total || this.mode === 'lines')) return;
     this.lastDraw = now;
