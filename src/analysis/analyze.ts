@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolveModelLocation } from '../hub/cache.js';
 import { basename, resolve } from 'node:path';
 import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
@@ -84,7 +85,14 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const chunk = Math.ceil(chunkReq / STATS_BLOCK) * STATS_BLOCK;
 
   // Every missing path at once, so a typo in two arguments costs one run, not two.
-  const missing = [opts.base, ...opts.finetunes].filter((p) => !existsSync(resolve(p)));
+  // (A Hub repo id counts as present when it resolves from the cache; one that does not gets openModel's own error.)
+  const missing = [opts.base, ...opts.finetunes].filter((p) => {
+    try {
+      return !existsSync(resolve(resolveModelLocation(p)));
+    } catch {
+      return false;
+    }
+  });
   if (missing.length > 1) throw inputError(`${missing.length} model paths do not exist: ${missing.join(', ')}; check them and run again`);
   const base = openModel(opts.base);
   const aligned = alignFinetunes(base, opts.finetunes.map((p) => openFinetune(p, base)), { truncateVocab: opts.truncateVocab ?? false });
