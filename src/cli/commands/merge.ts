@@ -7,7 +7,9 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
-import { formatBytes } from '../text.js';
+import { formatBytes, formatTable } from '../text.js';
+import { describeParam } from '../../merge/model-card.js';
+import type { ParamValue } from '../../merge/params.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { configModelInputs, type ModelInputs } from '../../app/hub.js';
 import { intOption, threadsOption } from '../options.js';
@@ -96,12 +98,15 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     allowNonfinite: opts.allowNonfinite === true,
     kernel,
   }).finally(() => bar?.done());
-  return { json: summary, text: renderSummary(summary) };
+  return { json: summary, text: renderSummary(summary, config) };
 }
 
-function renderSummary(s: MergeSummary): string {
+/** The merge summary: what was written, a table of the models and their parameters (filters shown), notes. */
+function renderSummary(s: MergeSummary, config: MergeConfig): string {
+  const params = (ps: Partial<Record<string, ParamValue>>) => Object.entries(ps).flatMap(([k, v]) => (v ? [describeParam(k, v)] : [])).join('; ');
   return [
     `merged ${s.tensors} tensors with ${s.method} into ${s.outDir}`,
+    ...formatTable(['model', 'parameters'], config.models.map((m) => [m.spec, params(m.parameters) || '–']), '  '),
     `  seed ${s.seed}${s.rescale.length > 0 ? `, rescale ${s.rescale.join('/')}` : ''}`,
     `  read ${formatBytes(s.inputBytes)}, wrote ${formatBytes(s.outputBytes)} (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
     ...s.notes.map((n) => `  note: ${n}`),
