@@ -22,9 +22,10 @@ export function setVerdictLines(label: string, v: SetVerdictView, width: number,
 }
 
 /**
- * The fine-tunes a set verdict says will lose their skill in the merge: those a reason names first ("sft-up keeps
- * 95% of its gain only while …"), as the predictor words a per-model loss. Listed in `models` order.
+ * The fine-tunes a set verdict says will lose their skill in the merge: those a reason names first with the
+ * predictor's per-model loss wording ("sft-up keeps 95% of its gain only while …", or "sft-up is predicted to lose
+ * its skill: …"). Listed in `models` order. (Once set reasons carry codes, this is the models of the loss reasons.)
  */
 export function modelsPredictedToLoseSkill(reasons: readonly string[], models: readonly string[]): string[] {
-  return models.filter((m) => reasons.some((r) => r.startsWith(`${m} keeps `)));
+  return models.filter((m) => reasons.some((r) => r.startsWith(`${m} keeps `) || r.startsWith(`${m} is predicted to lose`)));
 }

@@ -126,7 +126,7 @@ describe('tune output', () => {
     for (const n of notes) expect(r.stderr).not.toContain(n);
     // The pair's own predictions: the set reasons that name a fine-tune first are the ones losing their skill.
     const j = JSON.parse(cli(['tune', '--analysis', analysis, 'sft-up', 'sft-shift', '--out', join(dir, 'merged2'), '--json']).stdout) as { set: { verdict: string; reasons: string[] } };
-    const losing = ['sft-up', 'sft-shift'].filter((m) => j.set.reasons.some((x) => x.startsWith(`${m} keeps `)));
+    const losing = ['sft-up', 'sft-shift'].filter((m) => j.set.reasons.some((x) => x.startsWith(`${m} keeps `) || x.startsWith(`${m} is predicted to lose`)));
     if (losing.length > 0) expect(r.stdout).toContain(`predicted to lose their skill in this merge: ${losing.join(', ')}`);
     else expect(r.stdout).not.toContain('predicted to lose');
     expect(j.set.verdict).toBe('not-ready'); // family S's two specialists: the measured merges lose both skills
