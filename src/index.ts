@@ -10,7 +10,9 @@ export { openFinetune, openLoraAdapter, isAdapterDir, loraDeltaRange, loraScale,
 export { writeLoraAdapter, type LoraAdapterSpec, type WrittenLoraModule } from './fixtures/lora-adapter.js';
 export { parseTensorName, type ModuleKind, type TensorRole } from './io/tensor-names.js';
 export { planShards, indexJson, writeSafetensorsFile, shardFileName, type PlannedTensor, type ShardPlan, type EncodedTensor } from './io/writer.js';
-export { OutputDir, checkFreeSpace } from './io/output-dir.js';
+export { OutputDir, checkFreeSpace, recoverLeftovers, onOutputNotice, type OutputDirOptions } from './io/output-dir.js';
+export { assertOutputApartFromInputs, realPathOf, OUTPUT_MARKER } from './io/output-guard.js';
+export { registerCleanup, runCleanups } from './io/cleanup.js';
 export { checkHomology, assertHomologous, summarizeHomology, alignFinetunes, describeVocabAdjustment, type HomologyReport, type ModelHomology, type HomologyOptions, type VocabAdjustment } from './io/homology.js';
 export { generateFamily, familyTensors, familyConfig, type FamilyOptions, type FineTuneSpec, type GeneratedFamily, type GeneratedModel } from './fixtures/family.js';
 export { PRESETS, type FamilyPreset } from './fixtures/presets.js';

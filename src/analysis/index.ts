@@ -1,5 +1,6 @@
 import { analyzeModels, type AnalyzeModelsOptions } from './analyze.js';
 import { OutputDir } from '../io/output-dir.js';
+import { specPaths } from '../io/output-guard.js';
 import { writeAnalysisFiles } from '../store/analysis-store.js';
 import type { AnalysisResult } from './types.js';
 
@@ -17,7 +18,7 @@ export interface AnalyzeOptions extends AnalyzeModelsOptions {
  * outDir/analysis.duckdb atomically (a temp sibling renamed into place; a failure leaves no outDir).
  */
 export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
-  const out = OutputDir.create(opts.outDir, { force: opts.force ?? false });
+  const out = OutputDir.create(opts.outDir, { force: opts.force ?? false, inputs: [...specPaths(opts.base), ...opts.finetunes.flatMap(specPaths)] });
   try {
     const result = await analyzeModels(opts);
     await writeAnalysisFiles(result, out.tempDir);

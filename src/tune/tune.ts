@@ -1,4 +1,5 @@
 import type { CardVerdict } from '../merge/model-card.js';
+import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -115,9 +116,17 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     if (!o.eval.command.includes('{model}')) throw usageError(`--eval: the command must contain {model} (replaced by the candidate model dir), e.g. --eval "python eval.py {model}"`);
     if (!Number.isInteger(o.eval.budget) || o.eval.budget < 1) throw usageError(`--budget: ${o.eval.budget} is not a trial count (an integer ≥ 1; trial 0 is the data-free recipe)`);
   }
+  // before any work: no output may be, contain or lie inside an input (nor the merge its own analysis)
+  const models = [...(o.base ? specPaths(o.base) : []), ...o.finetunes.flatMap(specPaths)];
+  const analysisIsInput = existsSync(join(analysisDir, ANALYSIS_DB));
+  assertOutputApartFromInputs(outDir, [...models, analysisDir]);
+  if (!analysisIsInput) assertOutputApartFromInputs(analysisDir, models, '--analysis');
+  if (o.recipePath !== undefined) assertOutputApartFromInputs(resolve(o.recipePath), [...models, ...(analysisIsInput ? [analysisDir] : [])], '--recipe');
   if (existsSync(outDir) && !o.force) throw usageError(`${outDir} exists; pass --force to replace it`);
   const { result, reused } = await loadOrAnalyze(o, analysisDir, log);
   if (result.models.length === 0) throw inputError(`${analysisDir}: the analysis has no fine-tunes to merge`);
+  // a reused analysis names models the command line did not: the output may not overlap those either
+  if (reused) assertOutputApartFromInputs(outDir, [result.base, ...result.models.map((m) => m.path)]);
   const predictions = predict(result, { tolerance: o.tolerance ?? 0.95 });
   const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   for (const n of recipe0.notes) log(n);

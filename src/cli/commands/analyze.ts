@@ -4,6 +4,7 @@ import { analyze } from '../../analysis/index.js';
 import type { AnalysisResult } from '../../analysis/types.js';
 import { usageError } from '../../errors.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
+import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { writePredictions } from '../../predict/store.js';
 import type { Predictions } from '../../predict/types.js';
@@ -31,6 +32,7 @@ function intOption(v: unknown, name: string): number | undefined {
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const outDir = String(opts.out);
+  assertOutputApartFromInputs(outDir, [...specPaths(String(opts.base)), ...args.flatMap(specPaths)]);
   let bar: ProgressBar | undefined;
   let pred: Predictions | undefined;
   let vocab: VocabAdjustment[] = [];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseOutDtype } from '../../io/dtypes.js';
+import { assertOutputApartFromInputs } from '../../io/output-guard.js';
 import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
@@ -58,6 +59,8 @@ function configFromFlags(opts: Record<string, unknown>): MergeConfig {
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   if (args[0] !== undefined && opts.method !== undefined) throw usageError('give either a config file or --method/--base/--model, not both');
   if (args[0] === undefined && opts.method === undefined) throw usageError('give a config file (darekit merge CONFIG.yml --out DIR) or --method with --base and --model');
+  // the config file is an input too (the models it names are checked by merge() before any work)
+  assertOutputApartFromInputs(String(opts.out), [args[0]]);
   const config = args[0] !== undefined ? loadMergeConfig(args[0]) : configFromFlags(opts);
   if (opts.seed !== undefined) config.seed = parseSeed(opts.seed, '--seed');
   if (opts.outDtype !== undefined) {
