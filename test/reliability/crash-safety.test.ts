@@ -67,8 +67,8 @@ describe('a merge killed with SIGKILL at random points', () => {
   }, 120_000);
 });
 
-describe('SIGINT and SIGTERM during a merge', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+describe('SIGINT, SIGTERM and SIGHUP during a merge', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal} exits ${code} and leaves neither the output nor its temp dir`, async () => {
       const parent = join(root, signal);
       mkdirSync(parent);
