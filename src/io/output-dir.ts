@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync,
+  closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync,
   realpathSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { inputError, runtimeError } from '../errors.js';
 import { registerCleanup } from './cleanup.js';
+import { readRegularFileBytes, readRegularFileText } from './regular-file.js';
 import { assertOutputApartFromInputs, describeEntries, hasOutputMarker, OUTPUT_MARKER } from './output-guard.js';
 import { torchName, type OutDtype } from './dtypes.js';
 import type { ShardPlan } from './writer.js';
@@ -180,7 +181,7 @@ export class OutputDir {
       if (e === 'config.json' && outDtype !== undefined) {
         this.writeFile(e, configWithDtype(src, outDtype));
       } else {
-        this.writeFile(e, readFileSync(src));
+        this.writeFile(e, readRegularFileBytes(src, 'side file'));
       }
     }
   }
@@ -370,9 +371,10 @@ export function recoverLeftovers(finalDir: string): string[] {
 }
 
 function configWithDtype(path: string, outDtype: OutDtype): string {
+  const text = readRegularFileText(path, 'config.json');
   let cfg: unknown;
   try {
-    cfg = JSON.parse(readFileSync(path, 'utf8'));
+    cfg = JSON.parse(text);
   } catch (err) {
     throw inputError(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)}); fix or remove it`, err);
   }
