@@ -139,7 +139,7 @@ function readAdapterConfig(dir: string): AdapterConfig {
 }
 
 /** The most rank_pattern/alpha_pattern keys read (PEFT writes one per differing module at most). */
-const MAX_PATTERNS = 100_000;
+const MAX_PATTERNS = 10_000;
 
 /** PEFT's pattern lookup: the first key that matches the module (as a suffix after a dot; see module-pattern.ts). */
 function patternValue(patterns: ModulePattern[], module: string): number | undefined {

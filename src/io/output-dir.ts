@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync,
-  realpathSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync,
+  realpathSync, renameSync, rmSync, statfsSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { inputError, runtimeError } from '../errors.js';
@@ -162,7 +162,8 @@ export class OutputDir {
 
   /**
    * Copy config.json (torch_dtype set to outDtype when given), generation_config.json and the tokenizer files
-   * from a model dir, when present. Symlinks pointing outside fromDir are skipped.
+   * from a model dir, when present. Symlinks pointing outside fromDir are skipped; a side file that is not a
+   * regular file (a FIFO, a device) is refused without blocking.
    */
   copySideFiles(fromDir: string, outDtype: OutDtype | undefined): void {
     this.assertOpen();
@@ -177,7 +178,7 @@ export class OutputDir {
       if (!SIDE_FILES.includes(e) && !TOKENIZER_FILE.test(e)) continue;
       const src = join(fromDir, e);
       if (lstatSync(src).isSymbolicLink() && !realpathSync(src).startsWith(realDir + sep)) continue;
-      if (!statSync(src).isFile()) continue;
+      // a FIFO, device or dir under a side file's name is refused by readRegularFile* (never read, never blocking)
       if (e === 'config.json' && outDtype !== undefined) {
         this.writeFile(e, configWithDtype(src, outDtype));
       } else {

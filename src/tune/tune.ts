@@ -1,11 +1,12 @@
 import type { CardVerdict } from '../merge/model-card.js';
-import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
 import { analyze } from '../analysis/index.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
+import { registerCleanup } from '../io/cleanup.js';
+import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
 import { predict } from '../predict/predict.js';
@@ -137,6 +138,8 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   if (o.eval) {
     const ev = o.eval;
     const work = mkdtempSync(join(tmpdir(), 'darekit-tune-'));
+    // removed on an interruption too (the CLI runs the cleanups on SIGINT/SIGTERM/SIGHUP)
+    const dropWork = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
     try {
       const evaluate = async (p: SearchPoint): Promise<number | null> => {
         const r = scaledRecipe(recipe0, p.scale, p.weights);
@@ -178,6 +181,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         chosen = { ...chosen, notes: [...chosen.notes, `searched with --eval: no trial beat the data-free recipe (score ${bestScore}) in ${trials.length} trial(s)`] };
       }
     } finally {
+      dropWork();
       rmSync(work, { recursive: true, force: true });
     }
   }
