@@ -4,6 +4,7 @@ import { isDarekitError } from '../errors.js';
 import type { CommandModule } from './command.js';
 import { onOutputNotice } from '../io/output-dir.js';
 import { installSignalCleanup } from './signals.js';
+import { DAREKIT_VERSION } from '../version.js';
 
 /** Every command, declared once; each module is imported only when its command runs. */
 const COMMANDS: { name: string; description: string; load: () => Promise<CommandModule> }[] = [
@@ -27,7 +28,7 @@ function fail(message: string, code: number): never {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('darekit')
     .description('DARE merge-readiness analysis and streaming merges for fine-tuned models')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(DAREKIT_VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const wanted = argv[2];
