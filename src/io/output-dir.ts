@@ -115,7 +115,12 @@ export class OutputDir {
       throw runtimeError(`${tempDir}: cannot create the temporary output dir (${errCode(err)})`, err);
     }
     const dir = new OutputDir(abs, tempDir, opts.force);
-    dir.writeFile(OUTPUT_MARKER, MARKER_TEXT);
+    try {
+      dir.writeFile(OUTPUT_MARKER, MARKER_TEXT);
+    } catch (err) {
+      dir.abort();
+      throw err;
+    }
     return dir;
   }
 

@@ -71,6 +71,8 @@ describe('an output over an input is refused before any work, --force or not (ex
     ['analyze --out <a LoRA adapter dir> --force', () => ['analyze', join(fam, 'lora'), '--base', join(fam, 'base'), '--out', join(fam, 'lora'), '--force'], /is the input/],
     ['tune --out <the base dir> --force', () => ['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force'], /is the input/],
     ['tune --analysis <a fine-tune dir>', () => ['tune', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(root, 'tuned-x'), '--analysis', join(fam, 'sft-a'), '--force'], /--analysis .* is the input/],
+    ['tune --recipe <the base weights file>', () => ['tune', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(root, 'tuned-y'), '--recipe', join(fam, 'base', 'model.safetensors')], /--recipe .* lies inside the input/],
+    ['report --out <inside the analysis dir it reads>', () => ['report', join(fam, 'base'), '--out', join(fam, 'base', 'reports')], /lies inside the input/],
     ['dash --base --out <the base dir> --force', () => ['dash', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force', '--json'], /is the input/],
     ['demo --family F --out F --force', () => ['demo', '--family', fam, '--out', fam, '--force'], /is the input/],
     ['demo --family F --out F/sub --force', () => ['demo', '--family', fam, '--out', join(fam, 'sft-a'), '--force'], /lies inside the input/],
