@@ -291,6 +291,18 @@ function fsyncPath(p: string): void {
   }
 }
 
+/**
+ * The checks OutputDir.create makes before anything is written (a symlinked output, an output over an input, an
+ * existing dir that may not be replaced), without side effects: for callers that create the output only after
+ * long work (tune merges after analyzing and searching) and must refuse before that work starts.
+ */
+export function preflightOutputDir(finalDir: string, opts: OutputDirOptions): void {
+  const abs = resolve(finalDir);
+  assertPlainOutputPath(finalDir, abs);
+  if (opts.inputs) assertOutputApartFromInputs(finalDir, opts.inputs);
+  assertReplaceable(finalDir, abs, opts.force);
+}
+
 /** Test hook: stop between moving the old output aside and moving the new one in, so a test can kill us there. */
 function pauseForTests(): void {
   const ms = Number(process.env.DAREKIT_TEST_COMMIT_PAUSE_MS ?? 0);

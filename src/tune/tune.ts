@@ -6,6 +6,7 @@ import type { AnalysisResult } from '../analysis/types.js';
 import { analyze } from '../app/analyze.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import { registerCleanup } from '../io/cleanup.js';
+import { preflightOutputDir } from '../io/output-dir.js';
 import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
@@ -124,6 +125,9 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   if (!analysisIsInput) assertOutputApartFromInputs(analysisDir, models, '--analysis');
   if (o.recipePath !== undefined) assertOutputApartFromInputs(resolve(o.recipePath), [...models, ...(analysisIsInput ? [analysisDir] : [])], '--recipe');
   if (existsSync(outDir) && !o.force) throw usageError(`${outDir} exists; pass --force to replace it`);
+  // the merge writes OUT only after the analysis (and the search): refuse a symlinked or irreplaceable OUT now
+  preflightOutputDir(outDir, { force: o.force ?? false });
+  if (!analysisIsInput) preflightOutputDir(analysisDir, { force: o.force ?? false });
   const { result, reused } = await loadOrAnalyze(o, analysisDir, log);
   if (result.models.length === 0) throw inputError(`${analysisDir}: the analysis has no fine-tunes to merge`);
   // a reused analysis names models the command line did not: the output may not overlap those either

@@ -158,6 +158,22 @@ describe('a symlinked --out (point 10)', () => {
   }
 });
 
+describe('tune refuses its output before analyzing (the merge comes last)', () => {
+  it('a symlinked --out, and a --force onto a folder darekit did not write, leave no analysis behind', () => {
+    const real = join(root, 'tune-real');
+    mkdirSync(real);
+    symlinkSync(real, join(root, 'tune-link'));
+    const r = runCli(['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', join(root, 'tune-link'), '--force']);
+    expectRefused(r, /symlink/);
+    expect(existsSync(join(root, 'tune-link-analysis'))).toBe(false);
+    writeFileSync(join(real, 'notes.md'), 'mine');
+    const r2 = runCli(['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', real, '--force']);
+    expectRefused(r2, /only an empty dir or one darekit wrote.*"notes\.md"/);
+    expect(existsSync(join(root, 'tune-real-analysis'))).toBe(false);
+    expect(readdirSync(real)).toEqual(['notes.md']);
+  }, 60_000);
+});
+
 describe("a dead run's hidden leftovers are recovered by the next run for that output", () => {
   it('an old output moved aside (output missing) is restored, a temp dir removed, and the run says so', () => {
     const parent = join(root, 'left1');
