@@ -20,13 +20,15 @@ function lexists(p: string): boolean {
  * The real path p has or would have: symlinks resolved in its nearest existing ancestor, the missing rest
  * appended (an existing p is resolved whole, a symlink included).
  */
-export function realPathOf(p: string): string {
+export function realPathOf(p: string, depth = 0): string {
+  // 40 links, as Linux's own limit (ELOOP): a dangling link loop ends in an error, not a stack overflow
+  if (depth > 40) throw usageError(`${p}: too many levels of symbolic links`);
   const abs = resolve(p);
   const rest: string[] = [];
   let probe = abs;
   while (!existsSync(probe)) {
     // a dangling symlink: follow its text once so a link to a not-yet-existing target still compares by target
-    if (lexists(probe) && lstatSync(probe).isSymbolicLink()) return realPathOf(join(resolve(dirname(probe), readlinkSync(probe)), ...rest));
+    if (lexists(probe) && lstatSync(probe).isSymbolicLink()) return realPathOf(join(resolve(dirname(probe), readlinkSync(probe)), ...rest), depth + 1);
     const up = dirname(probe);
     if (up === probe) break;
     rest.unshift(basename(probe));
