@@ -59,6 +59,16 @@ describe('a FIFO in place of a file is refused at once (exit 2, one line), never
     expect(existsSync(join(root, 'never'))).toBe(false);
   }, 60_000);
 
+  it('as the config of darekit check', () => {
+    const cfg = join(root, 'check-fifo.yml');
+    execFileSync('mkfifo', [cfg]);
+    const r = runBounded(['check', cfg]);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(2);
+    expect(oneLineError(r.stderr)).toBeUndefined();
+    expect(r.stderr).toMatch(/check-fifo\.yml: the merge config is a FIFO/);
+  }, 60_000);
+
   it('as a shard of a sharded model', () => {
     const dir = join(root, 'sharded');
     makeFamily(join(root, 'shfam'), ['--preset', 'tiny', '--shard-mb', '0.02']);

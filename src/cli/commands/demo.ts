@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../app/analyze.js';
 import { inputError, usageError } from '../../errors.js';
+import { readRegularFileText } from '../../io/regular-file.js';
 import { OutputDir, recoverLeftovers } from '../../io/output-dir.js';
 import { assertOutputApartFromInputs, describeEntries, hasOutputMarker } from '../../io/output-guard.js';
 import { predict } from '../../predict/predict.js';
@@ -55,7 +56,7 @@ function openOut(out: string, family: string, force: boolean): OutputDir {
 
 function measuredSafeRates(family: string): Record<string, number> {
   try {
-    const truth = JSON.parse(readFileSync(join(family, 'truth.json'), 'utf8')) as { models?: Record<string, { safe_drop_rate?: Record<string, number> }> };
+    const truth = JSON.parse(readRegularFileText(join(family, 'truth.json'), 'truth.json')) as { models?: Record<string, { safe_drop_rate?: Record<string, number> }> };
     return Object.fromEntries(Object.entries(truth.models ?? {}).flatMap(([k, v]) => (v.safe_drop_rate?.['0.95'] !== undefined ? [[k, v.safe_drop_rate['0.95']]] : [])));
   } catch {
     return {};
@@ -65,7 +66,7 @@ function measuredSafeRates(family: string): Record<string, number> {
 /** The best accuracies any recipe in truth.json's `merges` reached on these models' tasks, in words. */
 function bestMeasuredMerge(family: string, models: string[]): string | null {
   try {
-    const truth = JSON.parse(readFileSync(join(family, 'truth.json'), 'utf8')) as { merges?: { method: string; accuracy: Record<string, number> }[]; models?: Record<string, { ft_score?: number }> };
+    const truth = JSON.parse(readRegularFileText(join(family, 'truth.json'), 'truth.json')) as { merges?: { method: string; accuracy: Record<string, number> }[]; models?: Record<string, { ft_score?: number }> };
     const merges = (truth.merges ?? []).filter((m) => models.every((x) => x in m.accuracy));
     if (merges.length === 0) return null;
     const best = models.map((x) => `${x} ${Math.max(...merges.map((m) => m.accuracy[x]!)).toFixed(3)} (alone ${truth.models?.[x]?.ft_score?.toFixed(2) ?? '?'})`);

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseOutDtype } from '../../io/dtypes.js';
 import { assertOutputApartFromInputs } from '../../io/output-guard.js';
+import { readRegularFileText } from '../../io/regular-file.js';
 import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
@@ -37,7 +37,7 @@ export function configure(cmd: Command): void {
 /** The model references of a config file (unreadable files are left for the config loader to report). */
 function configInputs(file: string): ModelInputs {
   try {
-    return configModelInputs(readFileSync(file, 'utf8'), dirname(resolve(file)));
+    return configModelInputs(readRegularFileText(file, 'merge config'), dirname(resolve(file)));
   } catch {
     return { models: [] };
   }
