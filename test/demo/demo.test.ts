@@ -51,6 +51,13 @@ describe('darekit demo', () => {
         const run = spawnSync('sh', ['-c', command], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 120_000 });
         expect(run.status, `${command}\n${run.stderr}`).toBe(0);
         expect(run.stdout.length, command).toBeGreaterThan(0);
+        // The dashboard's summary prints a run: command of its own; it runs as written too.
+        const dashRun = command.includes(' dash ') ? /^run: (.+)$/m.exec(run.stdout)?.[1] : undefined;
+        if (command.includes(' dash ')) {
+          expect(dashRun, run.stdout).toMatch(/^npx darekit tune --analysis \S+ --out \S+$/);
+          const r2 = spawnSync('sh', ['-c', dashRun!], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 120_000 });
+          expect(r2.status, `${dashRun}\n${r2.stderr}`).toBe(0);
+        }
       }
       expect(existsSync(join(dir, 'demo', 'merged-again', 'model.safetensors'))).toBe(true);
     } finally {
