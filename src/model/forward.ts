@@ -3,6 +3,8 @@ import { KERNEL_DATA_BYTES } from '../kernel/exports.js';
 import type { LlamaConfig } from './config.js';
 import type { KernelCall } from './kernel-calls.js';
 import { KernelPool } from './kernel-pool.js';
+
+export type { KernelPool } from './kernel-pool.js';
 import { ropeTables } from './rope.js';
 import type { WeightSource } from './weights.js';
 
@@ -24,6 +26,16 @@ export interface ForwardOptions {
   /** Called after the embedding, each layer and the head: done of total steps. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Worker threads to reuse across calls (a probe sweep makes dozens): `threads` is then the pool's size. The caller
+   * closes it. Without one, each call starts and stops its own.
+   */
+  pool?: KernelPool;
+}
+
+/** A kernel pool of `threads` worker threads for ForwardOptions.pool (close() it when done). */
+export function createKernelPool(threads: number): KernelPool {
+  return new KernelPool(threads);
 }
 
 // Row blocks for the MLP intermediate and the logits: ~32 MiB each, at least 4 rows.
@@ -104,7 +116,8 @@ async function run(
   const nH = cfg.numHeads, nKV = cfg.numKvHeads, QD = nH * hd, KD = nKV * hd, P = batch.rows;
   const mlpRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (8 * I))));
   const headRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (4 * V))));
-  const lanes = Math.max(1, Math.floor(opts.threads ?? 1));
+  const pool = opts.pool ?? new KernelPool(opts.threads ?? 1);
+  const lanes = pool.lanes;
 
   const L = new Layout();
   const pos = L.take(P), cosT = L.take(batch.maxLen * (hd / 2)), sinT = L.take(batch.maxLen * (hd / 2));
@@ -118,7 +131,6 @@ async function run(
   const wElems = Math.max((QD + 2 * KD) * H, H * QD, 3 * I * H, V * H);
   L.take(wElems);
 
-  const pool = new KernelPool(lanes);
   try {
     pool.kernel.ensure(L.end);
     const f32 = (): Float32Array => pool.kernel.f32();
@@ -255,7 +267,7 @@ async function run(
     await flush();
     progress();
   } finally {
-    await pool.close();
+    if (!opts.pool) await pool.close();
   }
 }
 

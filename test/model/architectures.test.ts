@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DarekitError } from '../../src/errors.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 import { loadLlamaConfig } from '../../src/model/config.js';
-import { forwardLogits, scoreSequences } from '../../src/model/forward.js';
+import { createKernelPool, forwardLogits, scoreSequences } from '../../src/model/forward.js';
 import { modelWeightSource } from '../../src/model/weights.js';
 import { rng } from '../helpers/rng.js';
 import { refForward, type RefConfig } from './reference-llama.js';
@@ -123,7 +123,7 @@ describe('forward pass against a float64 reference', () => {
 });
 
 describe('threads', () => {
-  it('gives bit-identical logits and scores for 1, 2 and 3 threads', async () => {
+  it('gives bit-identical logits and scores for 1, 2 and 3 threads, and with a reused pool', async () => {
     const v = VARIANTS[0]!;
     const { dir } = writeRandomModel(v, 300);
     const seqs = sequences(301, v.ref.vocab_size);
@@ -135,6 +135,20 @@ describe('threads', () => {
         scores: await scoreSequences(source, seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })), { threads }),
       });
       source.close();
+    }
+    // a pool reused across calls (as the probe does) gives the same numbers again
+    const pool = createKernelPool(2);
+    try {
+      for (let rep = 0; rep < 2; rep++) {
+        const source = modelWeightSource(dir);
+        runs.push({
+          logits: await forwardLogits(source, seqs, { pool }),
+          scores: await scoreSequences(source, seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })), { pool }),
+        });
+        source.close();
+      }
+    } finally {
+      await pool.close();
     }
     for (const r of runs.slice(1)) {
       r.logits.forEach((l, i) => expect(Buffer.from(l.buffer).equals(Buffer.from(runs[0]!.logits[i]!.buffer))).toBe(true));
