@@ -23,7 +23,7 @@ function parseArgs(argv: string[]): Args & { child?: string } {
     return i >= 0 ? Number(argv[i + 1]) : d;
   };
   const out: Args & { child?: string } = {
-    layers: get('--layers', 10), seqs: get('--seqs', 4), len: get('--len', 128), threads: get('--threads', availableParallelism()),
+    layers: get('--layers', 10), seqs: get('--seqs', 4), len: get('--len', 64), threads: get('--threads', availableParallelism()),
     skipTorch: argv.includes('--skip-torch'), skipProbe: argv.includes('--skip-probe'),
   };
   const c = argv.indexOf('--child');
