@@ -5,7 +5,7 @@
 //   node dist/bench/forward.js [--layers N] [--seqs N] [--len T] [--threads N] [--skip-torch] [--skip-probe]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFamily } from '../fixtures/family.js';
@@ -15,7 +15,14 @@ import { createKernelPool, scoreSequences, type ScoreRequest } from '../model/fo
 import { modelWeightSource } from '../model/weights.js';
 import { benchShape, PACKAGE_ROOT } from './family.js';
 
-interface Args { layers: number; seqs: number; len: number; threads: number; skipTorch: boolean; skipProbe: boolean }
+interface Args {
+  layers: number;
+  seqs: number;
+  len: number;
+  threads: number;
+  skipTorch: boolean;
+  skipProbe: boolean;
+}
 
 function parseArgs(argv: string[]): Args & { child?: string } {
   const get = (k: string, d: number): number => {
@@ -23,8 +30,12 @@ function parseArgs(argv: string[]): Args & { child?: string } {
     return i >= 0 ? Number(argv[i + 1]) : d;
   };
   const out: Args & { child?: string } = {
-    layers: get('--layers', 10), seqs: get('--seqs', 4), len: get('--len', 64), threads: get('--threads', availableParallelism()),
-    skipTorch: argv.includes('--skip-torch'), skipProbe: argv.includes('--skip-probe'),
+    layers: get('--layers', 10),
+    seqs: get('--seqs', 4),
+    len: get('--len', 64),
+    threads: get('--threads', availableParallelism()),
+    skipTorch: argv.includes('--skip-torch'),
+    skipProbe: argv.includes('--skip-probe'),
   };
   const c = argv.indexOf('--child');
   if (c >= 0) out.child = argv[c + 1]!;
@@ -43,8 +54,13 @@ function ensureModel(layers: number): string {
 
 /** Matmul + attention FLOPs of a prefill (2 per multiply-add), head only over the scored rows. */
 function prefillFlops(cfg: LlamaConfig, requests: ScoreRequest[]): number {
-  const H = cfg.hiddenSize, QD = cfg.numHeads * cfg.headDim, KD = cfg.numKvHeads * cfg.headDim, I = cfg.intermediateSize;
-  let rows = 0, pairs = 0, headRows = 0;
+  const H = cfg.hiddenSize,
+    QD = cfg.numHeads * cfg.headDim,
+    KD = cfg.numKvHeads * cfg.headDim,
+    I = cfg.intermediateSize;
+  let rows = 0,
+    pairs = 0,
+    headRows = 0;
   for (const r of requests) {
     const T = r.tokens.length;
     rows += T;
@@ -57,18 +73,25 @@ function prefillFlops(cfg: LlamaConfig, requests: ScoreRequest[]): number {
 
 function benchRequests(cfg: LlamaConfig, seqs: number, len: number): ScoreRequest[] {
   const r = mulberry32(7);
-  return Array.from({ length: seqs }, () => ({ tokens: Int32Array.from({ length: len }, () => Math.floor(r() * cfg.vocabSize)), scoreFrom: 1 }));
+  return Array.from({ length: seqs }, () => ({
+    tokens: Int32Array.from({ length: len }, () => Math.floor(r() * cfg.vocabSize)),
+    scoreFrom: 1,
+  }));
 }
 
 /** Child mode: one timed prefill; prints {seconds, maxRssMiB} as JSON (RSS of this process only). */
 async function child(model: string, a: Args): Promise<void> {
   const source = modelWeightSource(model);
   const requests = benchRequests(source.config, a.seqs, a.len);
-  const t0 = performance.now(), c0 = process.cpuUsage();
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   await scoreSequences(source, requests, { threads: a.threads });
-  const seconds = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
+  const seconds = (performance.now() - t0) / 1000,
+    c = process.cpuUsage(c0);
   source.close();
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  );
 }
 
 // The same prefill in torch (float32 on the BF16 weights widened), timed without the weight loading.
@@ -116,25 +139,36 @@ with torch.no_grad():
 print(json.dumps({'seconds': s, 'maxRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'torch': torch.__version__}))
 `;
 
-function torchAvailable(): string | undefined {
-  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+/** A python3 that imports torch (the PATH one, else Debian's /usr/bin/python3, where python3-torch installs) and its torch version. */
+function torchPython(): { python: string; version: string } | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return undefined;
 }
 
 /** 41 scoring passes (base, fine-tune, 13 drop rates × 3 seeds) over 256 examples of S as byte ids: the probe's cost. */
-async function probeLike(threads: number): Promise<{ seconds: number; cpuSeconds: number; passes: number; examples: number; positions: number }> {
+async function probeLike(
+  threads: number,
+): Promise<{ seconds: number; cpuSeconds: number; passes: number; examples: number; positions: number }> {
   const S = join(PACKAGE_ROOT, 'fixtures', 'families', 'S');
   const enc = new TextEncoder();
-  const requests: ScoreRequest[] = readFileSync(join(S, 'examples', 'sft-up.jsonl'), 'utf8').trim().split('\n').map((line) => {
-    const { prompt, completion } = JSON.parse(line) as { prompt: string; completion: string };
-    const p = enc.encode(prompt), c = enc.encode(completion);
-    const tokens = new Int32Array(p.length + c.length);
-    tokens.set(p);
-    tokens.set(c, p.length);
-    return { tokens, scoreFrom: p.length };
-  });
+  const requests: ScoreRequest[] = readFileSync(join(S, 'examples', 'sft-up.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const { prompt, completion } = JSON.parse(line) as { prompt: string; completion: string };
+      const p = enc.encode(prompt),
+        c = enc.encode(completion);
+      const tokens = new Int32Array(p.length + c.length);
+      tokens.set(p);
+      tokens.set(c, p.length);
+      return { tokens, scoreFrom: p.length };
+    });
   const passes = 2 + 13 * 3;
-  const t0 = performance.now(), c0 = process.cpuUsage();
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   const pool = createKernelPool(threads);
   try {
     for (let i = 0; i < passes; i++) {
@@ -146,18 +180,29 @@ async function probeLike(threads: number): Promise<{ seconds: number; cpuSeconds
     await pool.close();
   }
   const c = process.cpuUsage(c0);
-  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, passes, examples: requests.length, positions: requests.reduce((a, r) => a + r.tokens.length, 0) };
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: (c.user + c.system) / 1e6,
+    passes,
+    examples: requests.length,
+    positions: requests.reduce((a, r) => a + r.tokens.length, 0),
+  };
 }
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return child(a.child, a);
+  const loadBefore = loadavg()[0]!;
   const model = ensureModel(a.layers);
   const cfg = loadLlamaConfig(model);
   const flops = prefillFlops(cfg, benchRequests(cfg, a.seqs, a.len));
   const tokens = a.seqs * a.len;
   const runChild = (threads: number): { seconds: number; cpuSeconds: number; maxRssMiB: number } => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', model, '--seqs', String(a.seqs), '--len', String(a.len), '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--child', model, '--seqs', String(a.seqs), '--len', String(a.len), '--threads', String(threads)],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     if (r.status !== 0) throw new Error(`forward child failed (${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; cpuSeconds: number; maxRssMiB: number };
   };
@@ -165,38 +210,83 @@ async function main(): Promise<void> {
   const darekit = threadCounts.map((threads) => {
     process.stderr.write(`darekit prefill, ${threads} thread(s)…\n`);
     const r = runChild(threads);
-    return { threads, ...r, tokensPerSecond: tokens / r.seconds, gflops: flops / r.seconds / 1e9, gflopsPerCpuSecond: flops / r.cpuSeconds / 1e9 };
+    return {
+      threads,
+      ...r,
+      tokensPerSecond: tokens / r.seconds,
+      gflops: flops / r.seconds / 1e9,
+      gflopsPerCpuSecond: flops / r.cpuSeconds / 1e9,
+    };
   });
-  let torch: { version: string; threads: number; seconds: number; maxRssMiB: number; tokensPerSecond: number; gflops: number } | { skipped: string };
-  const version = a.skipTorch ? undefined : torchAvailable();
-  if (!version) {
+  let torch:
+    { version: string; threads: number; seconds: number; maxRssMiB: number; tokensPerSecond: number; gflops: number } | { skipped: string };
+  const found = a.skipTorch ? undefined : torchPython();
+  if (!found) {
     torch = { skipped: a.skipTorch ? '--skip-torch' : 'python3 cannot import torch here (install python3-torch to compare)' };
   } else {
     process.stderr.write(`torch prefill, ${a.threads} thread(s)…\n`);
-    const r = spawnSync('python3', ['-c', TORCH_SCRIPT, model, String(a.seqs), String(a.len), String(a.threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    const r = spawnSync(found.python, ['-c', TORCH_SCRIPT, model, String(a.seqs), String(a.len), String(a.threads)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    });
     if (r.status !== 0) throw new Error(`torch prefill failed (${r.status})`);
     const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssMiB: number; torch: string };
-    torch = { version: t.torch, threads: a.threads, seconds: t.seconds, maxRssMiB: t.maxRssMiB, tokensPerSecond: tokens / t.seconds, gflops: flops / t.seconds / 1e9 };
+    torch = {
+      version: t.torch,
+      threads: a.threads,
+      seconds: t.seconds,
+      maxRssMiB: t.maxRssMiB,
+      tokensPerSecond: tokens / t.seconds,
+      gflops: flops / t.seconds / 1e9,
+    };
   }
   const probe = a.skipProbe ? undefined : (process.stderr.write('probe-like run on family S…\n'), await probeLike(a.threads));
   const result = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version },
-    model: { path: model, hidden: cfg.hiddenSize, intermediate: cfg.intermediateSize, layers: cfg.numLayers, heads: cfg.numHeads, vocab: cfg.vocabSize, dtype: 'BF16' },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+      loadAverage: +loadBefore.toFixed(2),
+    },
+    model: {
+      path: model,
+      hidden: cfg.hiddenSize,
+      intermediate: cfg.intermediateSize,
+      layers: cfg.numLayers,
+      heads: cfg.numHeads,
+      vocab: cfg.vocabSize,
+      dtype: 'BF16',
+    },
     workload: { sequences: a.seqs, length: a.len, tokens, gflop: flops / 1e9 },
-    darekit, torch, probe,
+    darekit,
+    torch,
+    probe,
   };
   const best = darekit[darekit.length - 1]!;
   const lines = [
-    `# bench:forward`, '',
-    `Prefill of ${a.seqs} × ${a.len} tokens (${(flops / 1e9).toFixed(1)} GFLOP) through a Llama-shaped BF16 model: hidden ${cfg.hiddenSize}, intermediate ${cfg.intermediateSize}, ${cfg.numLayers} layers, ${cfg.numHeads} heads, vocab ${cfg.vocabSize}; scores of every next token (log-softmax over the vocabulary).`, '',
-    '| engine | threads | seconds | CPU seconds | tokens/s | GFLOP/s | GFLOP per CPU-second | peak RSS (MiB) |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...darekit.map((d) => `| darekit (wasm SIMD) | ${d.threads} | ${d.seconds.toFixed(2)} | ${d.cpuSeconds.toFixed(2)} | ${d.tokensPerSecond.toFixed(1)} | ${d.gflops.toFixed(2)} | ${d.gflopsPerCpuSecond.toFixed(2)} | ${d.maxRssMiB.toFixed(0)} |`),
-    'skipped' in torch ? `| torch | – | skipped: ${torch.skipped} | | | | | |` : `| torch ${torch.version} (CPU, f32) | ${torch.threads} | ${torch.seconds.toFixed(2)} | – | ${torch.tokensPerSecond.toFixed(1)} | ${torch.gflops.toFixed(2)} | – | ${torch.maxRssMiB.toFixed(0)} |`,
+    `# bench:forward`,
+    '',
+    `Prefill of ${a.seqs} × ${a.len} tokens (${(flops / 1e9).toFixed(1)} GFLOP) through a Llama-shaped BF16 model: hidden ${cfg.hiddenSize}, intermediate ${cfg.intermediateSize}, ${cfg.numLayers} layers, ${cfg.numHeads} heads, vocab ${cfg.vocabSize}; scores of every next token (log-softmax over the vocabulary).`,
+    '',
+    '| engine | threads | seconds | CPU seconds | tokens/s | GFLOP/s | GFLOP per CPU-second | peak RSS (MiB) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...darekit.map(
+      (d) =>
+        `| darekit (wasm SIMD) | ${d.threads} | ${d.seconds.toFixed(2)} | ${d.cpuSeconds.toFixed(2)} | ${d.tokensPerSecond.toFixed(1)} | ${d.gflops.toFixed(2)} | ${d.gflopsPerCpuSecond.toFixed(2)} | ${d.maxRssMiB.toFixed(0)} |`,
+    ),
+    'skipped' in torch
+      ? `| torch | – | skipped: ${torch.skipped} | | | | | |`
+      : `| torch ${torch.version} (CPU, f32) | ${torch.threads} | ${torch.seconds.toFixed(2)} | – | ${torch.tokensPerSecond.toFixed(1)} | ${torch.gflops.toFixed(2)} | – | ${torch.maxRssMiB.toFixed(0)} |`,
     '',
     'skipped' in torch ? '' : `darekit reaches ${((100 * best.gflops) / torch.gflops).toFixed(0)}% of torch's GFLOP/s (target ≥ 25%).`,
-    probe ? `Probe-like run on family S: ${probe.passes} scoring passes × ${probe.examples} examples (${probe.positions} positions in all) in ${probe.seconds.toFixed(2)} s (${probe.cpuSeconds.toFixed(2)} CPU-s) with ${a.threads} thread(s) (target < 30 s).` : '',
-    '', `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}. Peak RSS of the forward pass alone (child process). GFLOP per CPU-second is the figure that survives a busy machine (wall-clock GFLOP/s falls with the load average).`,
+    probe
+      ? `Probe-like run on family S: ${probe.passes} scoring passes × ${probe.examples} examples (${probe.positions} positions in all) in ${probe.seconds.toFixed(2)} s (${probe.cpuSeconds.toFixed(2)} CPU-s) with ${a.threads} thread(s) (target < 30 s).`
+      : '',
+    '',
+    `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}, load average ${result.machine.loadAverage} (1 min, other work on the machine). Peak RSS of the forward pass alone (child process). GFLOP per CPU-second is the figure that survives a busy machine (wall-clock GFLOP/s falls with the load average).`,
   ].filter((l, i, all) => l !== '' || all[i - 1] !== '');
   const md = lines.join('\n');
   process.stdout.write(md + '\n');
