@@ -2,7 +2,7 @@
 // the bench family's shape, against torch on the CPU doing the same prefill where python3 can import torch; peak
 // RSS of the forward pass (measured in a child process); and a probe-like run on family S (41 scoring passes over
 // 256 short examples). Prints a table and writes reports/bench/forward.{json,md}.
-//   node dist/bench/forward.js [--layers N] [--seqs N] [--len T] [--threads N] [--skip-torch] [--skip-probe]
+//   node dist/bench/forward.js [--layers N] [--hidden H] [--intermediate I] [--seqs N] [--len T] [--threads N] [--skip-torch] [--skip-probe]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -17,6 +17,8 @@ import { benchShape, PACKAGE_ROOT } from './family.js';
 
 interface Args {
   layers: number;
+  hidden: number;
+  intermediate: number;
   seqs: number;
   len: number;
   threads: number;
@@ -31,6 +33,8 @@ function parseArgs(argv: string[]): Args & { child?: string } {
   };
   const out: Args & { child?: string } = {
     layers: get('--layers', 10),
+    hidden: get('--hidden', benchShape(1).hidden),
+    intermediate: get('--intermediate', benchShape(1).intermediate),
     seqs: get('--seqs', 4),
     len: get('--len', 64),
     threads: get('--threads', availableParallelism()),
@@ -43,11 +47,17 @@ function parseArgs(argv: string[]): Args & { child?: string } {
 }
 
 /** The bench model: the bench family's base shape (hidden 2048, intermediate 5632, vocab 32000, BF16) with `layers` layers. */
-function ensureModel(layers: number): string {
-  const dir = join(PACKAGE_ROOT, 'fixtures', 'generated', layers === 10 ? 'bench-forward' : `bench-forward-${layers}l`);
+function ensureModel(a: Args): string {
+  const { layers, hidden, intermediate } = a;
+  const std = benchShape(1);
+  const name =
+    layers === std.layers && hidden === std.hidden && intermediate === std.intermediate
+      ? 'bench-forward'
+      : `bench-forward-h${hidden}-i${intermediate}-${layers}l`;
+  const dir = join(PACKAGE_ROOT, 'fixtures', 'generated', name);
   if (!existsSync(join(dir, 'base', 'config.json'))) {
     process.stderr.write(`generating the forward bench model in ${dir} (once)…\n`);
-    generateFamily({ ...benchShape(1), layers, outDir: dir, seed: 1, dtype: 'BF16', models: [], force: true });
+    generateFamily({ ...std, layers, hidden, intermediate, outDir: dir, seed: 1, dtype: 'BF16', models: [], force: true });
   }
   return join(dir, 'base');
 }
@@ -195,7 +205,7 @@ async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return child(a.child, a);
   const loadBefore = loadavg()[0]!;
-  const model = ensureModel(a.layers);
+  const model = ensureModel(a);
   const cfg = loadLlamaConfig(model);
   const flops = prefillFlops(cfg, benchRequests(cfg, a.seqs, a.len));
   const tokens = a.seqs * a.len;
