@@ -1,12 +1,15 @@
 // The one merge decision: the set's method, each fine-tune's weight and density, and the verdict on merging them
 // together. analyze, predict, report, dash and tune all read this (tune writes it as YAML); nothing recomputes it.
-import { reason, texts, type Reason } from './reasons.js';
+import { reason, texts, type Reason, type ReasonCode } from './reasons.js';
 import { ALIGNED_COSINE, ELECT_SIGNS_CONFLICT, OPPOSED_COSINE, UNRELATED_COSINE, UNRELATED_SIGN_CONFLICT } from './thresholds.js';
 import type { MergeMethod, ModelPrediction, PairPrediction, SetModelDecision, SetPrediction, Verdict } from './types.js';
 import { worse } from './verdict.js';
 
 /** mergekit's default `normalize` per method (DESIGN's table): ties normalizes, dare_ties and dare_linear do not. */
 export const NORMALIZES: Record<MergeMethod, boolean> = { ties: true, dare_ties: false, dare_linear: false };
+
+/** Reasons that make a fine-tune unmergeable by any method (a CPT-like delta alone only rules out DARE). */
+const BLOCKING = new Set<ReasonCode>(['homology', 'non-finite', 'identical-to-base', 'not-derived', 'duplicate', 'head-or-embedding-only']);
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
 const f3 = (x: number): string => x.toFixed(3);
@@ -75,8 +78,10 @@ export function decideSet(models: ModelPrediction[], pairs: PairPrediction[]): S
   }
   let verdict: Verdict = 'ready';
   for (const m of models) {
-    const first = m.reasonDetails[0];
-    if (m.verdict === 'not-ready' && m.kind !== 'cpt') {
+    // a CPT-like delta is not ready for DARE, but ties can merge it; anything else that made it not-ready blocks the set
+    const blocking = m.reasonDetails.find((r) => BLOCKING.has(r.code));
+    if (m.verdict === 'not-ready' && (m.kind !== 'cpt' || blocking)) {
+      const first = blocking ?? m.reasonDetails[0];
       verdict = 'not-ready';
       reasons.push(reason('member-not-ready', `${m.model} is not ready: ${first?.text ?? ''}`, first?.numbers ?? {}));
     } else if (m.verdict === 'caution') verdict = worse(verdict, 'caution');
