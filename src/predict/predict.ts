@@ -30,18 +30,20 @@ function tensorRelativeNorm(t: TensorStats): number {
   return Math.sqrt(t.rho / touched);
 }
 
-function tensorPredictions(tensors: TensorStats[], modelFanIn: number, p: number, tolerance: number, k: ErrorModelConstants): TensorPrediction[] {
+function tensorPredictions(tensors: TensorStats[], modelFanIn: number, modelNoise: number, p: number, tolerance: number, k: ErrorModelConstants): TensorPrediction[] {
   const rows = tensors.map((t) => {
     const r = tensorRelativeNorm(t);
     // 1-D tensors (norm scales) act on hidden-size vectors: judged at the blocks' width
     const n = t.shape.length >= 2 ? fanIn(t) : modelFanIn;
+    const tol = predictTolerance(r, n, tolerance, k);
     return {
       tensor: t.tensor, layer: t.layer, module: t.module, rho: t.rho, relativeNorm: r, fanIn: n,
-      safeDropRate: predictTolerance(r, n, tolerance, k).dropRateLow, errorAtRecommended: relativeOutputError(r * r, p), risky: false,
+      safeDropRate: tol.dropRateLow, predictedDropRate: tol.dropRate, toleratedNoise: tol.noise, errorAtRecommended: relativeOutputError(r * r, p), risky: false,
     };
   });
-  // riskiest: the top RISKIEST_TENSORS by error at the recommended rate, among those whose own safe rate is below it
-  const ranked = rows.filter((t) => t.safeDropRate < p && t.rho > 0).sort((a, b) => b.errorAtRecommended - a.errorAtRecommended).slice(0, RISKIEST_TENSORS);
+  // riskiest: the RISKIEST_TENSORS that tolerate the least noise by their own r and fan-in, among those that
+  // tolerate less than the model as a whole (independent of the grid, so it still ranks when the rates sit at 0)
+  const ranked = rows.filter((t) => t.rho > 0 && t.toleratedNoise < modelNoise).sort((a, b) => a.toleratedNoise - b.toleratedNoise).slice(0, RISKIEST_TENSORS);
   for (const t of ranked) t.risky = true;
   return rows;
 }
@@ -94,7 +96,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
     // a CPT-like delta is trimmed by magnitude: never deeper than the share of entries that carry 1% of ‖Δ‖²
     const p = cpt.kind === 'cpt' && problems.length === 0 ? Math.min(low, gridFloor(ft.droppableShare)) : low;
     const stats = tensorsOf(result, m.model);
-    const tensors = tensorPredictions(stats, ft.blockFanIn, p, tolerance, k);
+    const tensors = tensorPredictions(stats, ft.blockFanIn, tolerated, p, tolerance, k);
     const base = {
       model: m.model,
       path: m.path,

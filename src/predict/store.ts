@@ -61,6 +61,8 @@ export const PREDICTION_TENSOR_COLUMNS: Column[] = [
   { name: 'relative_norm', type: 'DOUBLE' },
   { name: 'safe_drop_rate', type: 'DOUBLE' },
   { name: 'error_at_recommended', type: 'DOUBLE' },
+  { name: 'predicted_drop_rate', type: 'DOUBLE', doc: 'point prediction of its own safe rate (safe_drop_rate is the conservative end)' },
+  { name: 'tolerated_noise', type: 'DOUBLE', doc: 'noise factor p/(1−p) it tolerates by its own r and fan-in' },
   { name: 'fan_in', type: 'DOUBLE' },
   { name: 'risky', type: 'BOOLEAN', doc: 'among the riskiest tensors of the model' },
 ];
@@ -98,7 +100,7 @@ export function predictionRows(pred: Predictions): { models: Row[]; layers: Row[
     }))),
     tensors: pred.models.flatMap((m) => m.tensors.map((t) => ({
       model: m.model, tensor: t.tensor, layer: t.layer, module: t.module, rho: t.rho, relative_norm: t.relativeNorm,
-      safe_drop_rate: t.safeDropRate, error_at_recommended: t.errorAtRecommended, fan_in: t.fanIn, risky: t.risky,
+      safe_drop_rate: t.safeDropRate, error_at_recommended: t.errorAtRecommended, predicted_drop_rate: t.predictedDropRate, tolerated_noise: Number.isFinite(t.toleratedNoise) ? t.toleratedNoise : null, fan_in: t.fanIn, risky: t.risky,
     }))),
     set: [{ verdict: pred.set.verdict, method: pred.set.method, density: pred.set.density, reasons: JSON.stringify(pred.set.reasons), tolerance: pred.tolerance,
       merge_method: pred.set.mergeMethod, normalize: pred.set.normalize, models: JSON.stringify(pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density }))),

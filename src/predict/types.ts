@@ -36,9 +36,12 @@ export interface TensorPrediction {
   safeDropRate: number;
   /** Predicted relative output error √(p/(1−p)·ρ) at the model's recommended drop rate (embeddings: of their touched rows). */
   errorAtRecommended: number;
+  /** Point prediction of its own safe rate (grid) and the noise factor p/(1−p) it tolerates. */
+  predictedDropRate: number;
+  toleratedNoise: number;
   /** Fan-in (input width) the error model used. */
   fanIn: number;
-  /** Among the model's riskiest tensors: safe rate below the model's recommended rate, or top by error at it. */
+  /** Among the model's riskiest tensors: those tolerating the least noise, less than the model as a whole. */
   risky: boolean;
 }
 

@@ -102,9 +102,9 @@ export function modelVerdict(m: Scored, v: VerdictInputs): { verdict: Verdict; r
     verdict = worse(verdict, 'caution');
     reasons.push(reason('hot-layer', `layer ${l.layer} is far less tolerant than the rest: r = ${l.relativeNorm.toFixed(4)} is ${l.ratioToMedian.toFixed(1)}× the median of the other layers'; its own predicted safe drop rate is ${l.safeDropRate} (predicted error ${l.errorAtRecommended.toFixed(3)} at p = ${p})`, { layer: l.layer ?? -1, ratioToMedian: l.ratioToMedian, safeDropRate: l.safeDropRate }));
   }
-  const worst = m.tensors.filter((t) => t.risky).sort((a, b) => b.errorAtRecommended - a.errorAtRecommended)[0];
-  if (worst && worst.safeDropRate < p) {
-    reasons.push(reason('riskiest-tensor', `riskiest tensor: ${worst.tensor} — predicted error ${worst.errorAtRecommended.toFixed(3)} at p = ${p}, its own predicted safe drop rate ${worst.safeDropRate} is below the model's`, { errorAtRecommended: worst.errorAtRecommended, safeDropRate: worst.safeDropRate }));
+  const worst = m.tensors.filter((t) => t.risky).sort((a, b) => a.toleratedNoise - b.toleratedNoise)[0];
+  if (worst) {
+    reasons.push(reason('riskiest-tensor', `riskiest tensor: ${worst.tensor} — by its own r = ${worst.relativeNorm.toFixed(3)} and fan-in ${worst.fanIn} it tolerates noise factor ≈ ${worst.toleratedNoise.toPrecision(2)} vs the blocks' ${m.toleratedNoise.toPrecision(2)} (predicted safe drop rate ${worst.predictedDropRate}, conservative ${worst.safeDropRate})`, { toleratedNoise: worst.toleratedNoise, modelToleratedNoise: m.toleratedNoise, safeDropRate: worst.safeDropRate, predictedDropRate: worst.predictedDropRate }));
   }
   return { verdict, reasons };
 }

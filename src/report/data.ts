@@ -17,7 +17,7 @@ export interface ReportModel {
   basis: string;
   reasonCodes: string[];
   reasonDetails: { code: string; text: string; numbers: Record<string, number> }[];
-  /** The riskiest tensors (highest predicted error at the recommended rate, own safe rate below it). */
+  /** The riskiest tensors (those tolerating the least DARE noise by their own r and fan-in, least first). */
   riskiestTensors: { tensor: string; safeDropRate: number; errorAtRecommended: number }[];
   rho: number;
   meanAbsDelta: number;
@@ -70,7 +70,7 @@ export const DEFINITIONS: { term: string; unit: string; definition: string }[] =
   { term: 'kind', unit: 'sft / cpt', definition: 'sft: a small, redundant supervised-fine-tuning delta; cpt: a large, dense continued-pretraining-like delta that DARE breaks.' },
   { term: 'safe drop rate p', unit: 'fraction of delta entries, 0–1', definition: 'largest DARE drop rate predicted to keep at least the tolerance share of the fine-tune\'s gain: the conservative end of the predicted range (or the probe\'s measured rate).' },
   { term: 'range', unit: 'drop rates, 0–1', definition: 'the predicted safe drop rate\'s interval, from the calibration\'s leave-one-model-out residuals.' },
-  { term: 'riskiest tensors', unit: 'tensor names', definition: 'tensors whose own predicted safe drop rate is below the model\'s, highest predicted error at the recommended rate first.' },
+  { term: 'riskiest tensors', unit: 'tensor names', definition: 'the (up to 3) tensors that tolerate the least DARE noise by their own relative delta norm and fan-in, and less than the model\'s blocks as a whole; least tolerant first.' },
   { term: 'density d', unit: 'fraction kept, 0–1', definition: 'd = 1 − p: the share of delta entries DARE keeps (mergekit\'s `density`).' },
   { term: 'tolerance', unit: 'share of gain kept, 0–1', definition: 'the share of the fine-tune\'s gain (score over the base) a merge must keep; 0.95 by default.' },
   { term: 'ρ (relative delta energy)', unit: 'dimensionless ratio', definition: 'ρ = ‖Δ‖² / ‖W_base‖², with Δ = W_ft − W_base, summed over the scope (tensor, layer, model).' },

@@ -47,7 +47,7 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
         basis: p.basis,
         reasonCodes: codes(p.reasonDetails),
         reasonDetails: p.reasonDetails,
-        riskiestTensors: p.tensors.filter((t) => t.risky).sort((a, b) => b.errorAtRecommended - a.errorAtRecommended)
+        riskiestTensors: p.tensors.filter((t) => t.risky).sort((a, b) => a.toleratedNoise - b.toleratedNoise)
           .map((t) => ({ tensor: t.tensor, safeDropRate: t.safeDropRate, errorAtRecommended: t.errorAtRecommended })),
         rho: m.rho,
         meanAbsDelta: m.meanAbsDelta,

@@ -88,6 +88,23 @@ describe('one decision, stated once (family S)', () => {
     expect(pair.set.mergeMethod).toBe('dare_linear');
   });
 
+  test('lm_head gets a safe rate from its own error and is flagged among the riskiest tensors in dash and report (sft-up: 59% of ‖Δ‖² in lm_head)', async () => {
+    const dash = await loadDashboardData(dir);
+    const up = dash.models.find((m) => m.name === 'sft-up')!;
+    const head = up.tensors.find((t) => t.label === 'lm_head.weight')!;
+    const blocks = up.layers.filter((l) => l.layer !== null);
+    // its own rate is no higher than any block's, and the "other" row (embeddings, norm, lm_head) is no higher than it
+    for (const l of blocks) expect(head.safeDropRate).toBeLessThanOrEqual(l.safeDropRate);
+    expect(up.layers.find((l) => l.layer === null)!.safeDropRate).toBeLessThanOrEqual(head.safeDropRate);
+    expect(head.risky).toBe(true);
+    expect(up.layers.find((l) => l.layer === null)!.risky).toBe(true);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { models: { model: string; riskiestTensors: { tensor: string }[] }[] };
+    expect(report.models.find((m) => m.model === 'sft-up')!.riskiestTensors[0]!.tensor).toBe('lm_head.weight');
+    const pred = predict(await readAnalysis(dir, { histograms: 'none' })).models.find((m) => m.model === 'sft-up')!;
+    expect(pred.tensors.find((t) => t.tensor === 'lm_head.weight')!.toleratedNoise).toBeLessThan(pred.toleratedNoise);
+    expect(pred.reasonDetails.find((r) => r.code === 'riskiest-tensor')!.text).toMatch(/^riskiest tensor: lm_head\.weight/);
+  });
+
   test('analyze --json keeps DESIGN\'s keys and adds ranges and reason codes', () => {
     for (const m of analyzed.models) {
       expect(m.recommendedDropRate).toBeLessThanOrEqual(m.predictedDropRate);
