@@ -178,7 +178,7 @@ export function renderCalibrationModule(fit: CalibrationFit, command: string): s
 // log x* = c + a·log r + β·log(n/n_ref) fitted by least squares at tolerance ${k.tolerance} on ${fit.residuals.length} points
 // (leave-one-model-out coverage ${(100 * fit.coverage).toFixed(0)}%, RMS residual of log x* ${fit.rmsResidual.toFixed(3)}):
 ${rows}
-import type { ErrorModelConstants } from './error-model.js';
+import type { ErrorModelConstants } from './constants.js';
 
 /** The error model's fitted constants (see src/predict/error-model.ts). */
 export const CALIBRATION: ErrorModelConstants = {

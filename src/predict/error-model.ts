@@ -13,6 +13,9 @@
 // interval spans both exponents. Retained gain is modelled linear in x between 0 and x*: 1 − (1−τ₀)·x/x*.
 
 import { CALIBRATION } from './calibration.js';
+import type { ErrorModelConstants } from './constants.js';
+
+export type { ErrorModelConstants };
 
 /** The drop-rate grid the safe rate is chosen from (the same grid the ground truth was measured on). */
 export const DROP_RATE_GRID: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99];
@@ -40,22 +43,6 @@ export function gridFloor(p: number, grid: readonly number[] = DROP_RATE_GRID): 
   let best = 0;
   for (const g of grid) if (g <= p + 1e-12) best = Math.max(best, g);
   return best;
-}
-
-/** The constants of the error model (what calibration fits). */
-export interface ErrorModelConstants {
-  /** Tolerance the constants were fitted at. */
-  tolerance: number;
-  /** c, a, β of log x* = c + a·log r + β·log(n/n_ref). */
-  intercept: number;
-  rExponent: number;
-  widthExponent: number;
-  referenceWidth: number;
-  /** Fan-in range of the calibration points (the width the fit has seen). */
-  widthRange: [number, number];
-  /** Leave-one-model-out residuals of log x* (measured − predicted): their range gives the interval. */
-  residualLow: number;
-  residualHigh: number;
 }
 
 /** A predicted tolerance: the noise factor x* and its interval, as continuous drop rates and grid rates. */
