@@ -1,13 +1,16 @@
-// `npm run calibrate [-- --write]`: regenerate the calibration points from the shared families ($DAREKIT_SHARED,
-// default ../shared: families/S and calibration/N), fit the error model, print the fit with its leave-one-model-out
-// residuals (JSON), write calibration/points.json; with --write also regenerate src/predict/calibration.ts (then
-// `npm run build:ts`). Deterministic: the same data gives the same bytes. Not part of the library API.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `npm run calibrate [-- --variants] [--write]`: regenerate the calibration points from the shared families
+// ($DAREKIT_SHARED, default ../shared: families/S and calibration/N), fit the error model, print the fit with its
+// leave-one-model-out residuals (JSON), write calibration/points.json; with --variants also make and measure the
+// variants of every fine-tune with the probe engine (needs app/probe.js); with --write also regenerate
+// src/predict/calibration.ts (then `npm run build:ts`). Deterministic: the same data gives the same bytes.
+// Not part of the library API.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isDarekitError } from '../errors.js';
 import { calibrate, renderCalibrationModule, type CalibrationPoint } from '../predict/calibrate.js';
-import { calibrationFamilyDirs, sharedDir, truthPoints } from './calibration-data.js';
+import { calibrationFamilyDirs, loadProbeRunner, sharedDir, truthPoints, variantPoints } from './calibration-data.js';
 
 const COMMAND = 'npm run calibrate -- --write';
 const repoFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
@@ -23,6 +26,20 @@ async function main(argv: string[]): Promise<void> {
   for (const f of families) {
     process.stderr.write(`calibrate: family ${f.name} (${f.dir})\n`);
     points.push(...(await truthPoints(f.name, f.dir)));
+  }
+  if (argv.includes('--variants')) {
+    const runner = await loadProbeRunner();
+    if (runner === null) {
+      process.stderr.write('calibrate: --variants needs the probe engine (dist/app/probe.js, issue 13), which this build lacks\n');
+      process.exitCode = 2;
+      return;
+    }
+    const work = mkdtempSync(join(tmpdir(), 'darekit-calibrate-'));
+    try {
+      for (const f of families) points.push(...(await variantPoints(f.name, f.dir, work, runner, (s) => process.stderr.write(`calibrate: ${s}\n`))));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }
   const fit = calibrate(points, 0.95);
   const pointsFile = repoFile('calibration/points.json');

@@ -7,6 +7,7 @@ import type { AnalysisResult } from '../analysis/types.js';
 import { inputError } from '../errors.js';
 import type { CalibrationPoint } from '../predict/calibrate.js';
 import { blockFanIn, blockRelativeNorm, tensorsOf } from '../predict/features.js';
+import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from './calibration-variants.js';
 
 /** The fields of a family's truth.json that calibration uses. */
 export interface Truth {
@@ -59,4 +60,68 @@ export async function truthPoints(name: string, dir: string): Promise<Calibratio
     if (!f) throw inputError(`family ${name}: no analysis for fine-tune "${m}"`);
     return { family: name, model: m, variant: 'as-is', r: f.r, fanIn: f.fanIn, source: 'truth' as const, sweep: truth.models[m]!.sweep.map((s) => ({ p: s.p, retained: s.retained })) };
   });
+}
+
+/** What the calibration needs of the probe engine (app/probe.ts's runProbe, issue 13): measured sweeps per model. */
+export interface ProbeRunner {
+  runProbe(o: { base: string; finetunes: string[]; examples: string[]; dropRates?: number[]; seeds?: number; threads?: number }): Promise<{
+    result: { models: { path: string; sweep: { dropRate: number; retained: number }[] }[] };
+  }>;
+}
+
+/** The probe engine when this build has it (app/probe.js), else null. */
+export async function loadProbeRunner(): Promise<ProbeRunner | null> {
+  // a computed specifier: the calibration builds and runs (truth points only) before the probe lands
+  const url = new URL('../app/probe.js', import.meta.url).href;
+  try {
+    const mod = (await import(url)) as Partial<ProbeRunner>;
+    return typeof mod.runProbe === 'function' ? (mod as ProbeRunner) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The examples file of a fine-tune in a family dir: examples/<model>.jsonl or .txt. */
+export function examplesFile(familyDir: string, model: string): string | null {
+  for (const ext of ['jsonl', 'txt']) {
+    const f = join(familyDir, 'examples', `${model}.${ext}`);
+    if (existsSync(f)) return f;
+  }
+  return null;
+}
+
+/** Drop rates the variants are measured at (the truth grid up to 0.9) and the mask seeds per rate. */
+export const VARIANT_DROP_RATES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+export const VARIANT_SEEDS = 1;
+
+/**
+ * Variant points of one family: every variant of every fine-tune written under workDir, analysed against the base
+ * for its features, and measured with the probe on the fine-tune's examples. Deterministic (fixed masks and seeds).
+ */
+export async function variantPoints(name: string, dir: string, workDir: string, runner: ProbeRunner, log: (s: string) => void, threads = 2): Promise<CalibrationPoint[]> {
+  const truth = readTruth(dir);
+  const base = readF32(join(dir, 'base'));
+  const out: CalibrationPoint[] = [];
+  for (const model of Object.keys(truth.models).sort()) {
+    const examples = examplesFile(dir, model);
+    if (examples === null) { log(`${name}/${model}: no examples, no variants`); continue; }
+    const ft = readF32(join(dir, model));
+    const dirs = VARIANTS.map((v) => {
+      const d = join(workDir, name, `${model}~${variantLabel(v)}`);
+      writeVariant(d, variantWeights(v, base, ft), join(dir, model));
+      return { v, d };
+    });
+    const analysis = await analyzeModels({ base: join(dir, 'base'), finetunes: dirs.map((x) => x.d), threads: 1 });
+    const feats = pointFeatures(analysis);
+    log(`${name}/${model}: probing ${dirs.length} variants`);
+    const { result } = await runner.runProbe({ base: join(dir, 'base'), finetunes: dirs.map((x) => x.d), examples: dirs.map((x) => `${x.d}=${examples}`), dropRates: VARIANT_DROP_RATES, seeds: VARIANT_SEEDS, threads });
+    for (const { v, d } of dirs) {
+      const f = feats.get(`${model}~${variantLabel(v)}`);
+      const m = result.models.find((x) => resolve(x.path) === resolve(d));
+      // a variant without blocks' delta (embeddings+lm_head only) has no r for the block model: not a point
+      if (!f || !m || !(f.r > 0)) continue;
+      out.push({ family: name, model, variant: variantLabel(v), r: f.r, fanIn: f.fanIn, source: 'probe', sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained })) });
+    }
+  }
+  return out;
 }
