@@ -4,7 +4,7 @@
 // variants of every fine-tune with the probe engine (needs app/probe.js); with --write also regenerate
 // src/predict/calibration.ts (then `npm run build:ts`). Deterministic: the same data gives the same bytes.
 // Not part of the library API.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,13 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`calibrate: family ${f.name} (${f.dir})\n`);
     points.push(...(await truthPoints(f.name, f.dir)));
   }
+  const pointsFile = repoFile('calibration/points.json');
+  if (!argv.includes('--variants') && existsSync(pointsFile)) {
+    // measured variant points are data: kept from the committed file unless --variants measures them again
+    const kept = (JSON.parse(readFileSync(pointsFile, 'utf8')) as { points: CalibrationPoint[] }).points.filter((p) => p.source === 'probe');
+    if (kept.length > 0) process.stderr.write(`calibrate: keeping ${kept.length} probe-measured variant points from ${pointsFile} (--variants measures them again)\n`);
+    points.push(...kept);
+  }
   if (argv.includes('--variants')) {
     const runner = await loadProbeRunner();
     if (runner === null) {
@@ -42,7 +49,6 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const fit = calibrate(points, 0.95);
-  const pointsFile = repoFile('calibration/points.json');
   mkdirSync(dirname(pointsFile), { recursive: true });
   writeFileSync(pointsFile, `${JSON.stringify({ tolerance: 0.95, points }, null, 1)}\n`);
   process.stdout.write(`${JSON.stringify(fit, null, 1)}\n`);
