@@ -132,6 +132,21 @@ function fitPoint(points: CalibrationPoint[], tolerance: number, nRef: number): 
 
 const groupOf = (q: { family: string; model: string }): string => `${q.family}/${q.model}`;
 
+/** Below this many points the interval is the residuals' full range; from it on, their 5%–95% quantiles. */
+export const QUANTILE_INTERVAL_MIN_POINTS = 20;
+
+/** The interval of log x* residuals: [min, max] on few points, else the 5% and 95% quantiles (linear interpolation). */
+export function residualInterval(res: number[]): [number, number] {
+  const s = [...res].sort((a, b) => a - b);
+  if (s.length < QUANTILE_INTERVAL_MIN_POINTS) return [s[0]!, s[s.length - 1]!];
+  const q = (p: number): number => {
+    const x = p * (s.length - 1);
+    const i = Math.floor(x);
+    return s[i]! + (x - i) * ((s[Math.min(i + 1, s.length - 1)] ?? s[i]!) - s[i]!);
+  };
+  return [q(0.05), q(0.95)];
+}
+
 /** Leave-one-model-out residuals of log x* for every point. */
 function looResiduals(points: CalibrationPoint[], tolerance: number, nRef: number): number[] {
   return points.map((q) => {
@@ -141,17 +156,18 @@ function looResiduals(points: CalibrationPoint[], tolerance: number, nRef: numbe
 }
 
 /**
- * Fit the constants at `tolerance` and validate them: the interval is [min, max] of the leave-one-model-out
- * residuals of log x*; coverage is checked honestly, each held-out model's interval built from the others alone.
+ * Fit the constants at `tolerance` and validate them: the interval comes from the leave-one-model-out residuals of
+ * log x* (residualInterval); coverage is checked honestly, each held-out model's interval built from the others alone.
  */
 export function calibrate(points: CalibrationPoint[], tolerance = 0.95, nRef = 96): CalibrationFit {
   const point = fitPoint(points, tolerance, nRef);
   const loo = looResiduals(points, tolerance, nRef);
-  const constants: ErrorModelConstants = { ...point, residualLow: Math.min(...loo), residualHigh: Math.max(...loo) };
+  const [lowRes, highRes] = residualInterval(loo);
+  const constants: ErrorModelConstants = { ...point, residualLow: lowRes, residualHigh: highRes };
   const residuals = points.map((q, i) => {
     const others = points.filter((o) => groupOf(o) !== groupOf(q));
-    const inner = looResiduals(others, tolerance, nRef);
-    const k: ErrorModelConstants = { ...fitPoint(others, tolerance, nRef), residualLow: Math.min(...inner), residualHigh: Math.max(...inner) };
+    const [lo, hi] = residualInterval(looResiduals(others, tolerance, nRef));
+    const k: ErrorModelConstants = { ...fitPoint(others, tolerance, nRef), residualLow: lo, residualHigh: hi };
     const pred = predictTolerance(q.r, q.fanIn, tolerance, k);
     const crossing = measuredCrossing(q.sweep, tolerance);
     const safe = measuredSafe(q.sweep, tolerance);
