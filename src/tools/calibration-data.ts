@@ -12,7 +12,7 @@ import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from '.
 /** The fields of a family's truth.json that calibration uses. */
 export interface Truth {
   drop_rates: number[];
-  models: Record<string, { kind: string; sweep: { p: number; retained: number }[]; safe_drop_rate: Record<string, number> }>;
+  models: Record<string, { kind: string; base_score: number; ft_score: number; sweep: { p: number; retained: number }[]; safe_drop_rate: Record<string, number> }>;
 }
 
 /** The shared data dir: $DAREKIT_SHARED, else ../shared beside the working directory (the repository root). */
@@ -65,7 +65,7 @@ export async function truthPoints(name: string, dir: string): Promise<Calibratio
 /** What the calibration needs of the probe engine (app/probe.ts's runProbe, issue 13): measured sweeps per model. */
 export interface ProbeRunner {
   runProbe(o: { base: string; finetunes: string[]; examples: string[]; dropRates?: number[]; seeds?: number; threads?: number }): Promise<{
-    result: { models: { path: string; baseScore: number; ftScore: number; sweep: { dropRate: number; retained: number }[] }[] };
+    result: { models: { path: string; baseScore: number; ftScore: number; sweep: { dropRate: number; retained: number | null }[] }[] };
   }>;
 }
 
@@ -93,7 +93,7 @@ export function examplesFile(familyDir: string, model: string): string | null {
 /** Drop rates the variants are measured at (the truth grid up to 0.9) and the mask seeds per rate. */
 export const VARIANT_DROP_RATES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 export const VARIANT_SEEDS = 1;
-/** A variant is a point only when its gain over the base is at least this share of the best gain among its siblings. */
+/** A variant is a point only when its gain over the base is at least this share of the fine-tune's (truth.json). */
 export const MIN_GAIN_SHARE = 0.5;
 
 /**
@@ -117,13 +117,14 @@ export async function variantPoints(name: string, dir: string, workDir: string, 
     const feats = pointFeatures(analysis);
     log(`${name}/${model}: probing ${dirs.length} variants`);
     const { result } = await runner.runProbe({ base: join(dir, 'base'), finetunes: dirs.map((x) => x.d), examples: dirs.map((x) => `${x.d}=${examples}`), dropRates: VARIANT_DROP_RATES, seeds: VARIANT_SEEDS, threads });
-    const measured = dirs.map(({ v, d }) => ({ v, f: feats.get(`${model}~${variantLabel(v)}`), m: result.models.find((x) => resolve(x.path) === resolve(d)) }));
-    const best = Math.max(...measured.map((x) => (x.m ? x.m.ftScore - x.m.baseScore : -Infinity)));
-    for (const { v, f, m } of measured) {
+    const gain = truth.models[model]!.ft_score - truth.models[model]!.base_score;
+    for (const { v, d } of dirs) {
+      const f = feats.get(`${model}~${variantLabel(v)}`);
+      const m = result.models.find((x) => resolve(x.path) === resolve(d));
       // a variant without blocks' delta (embeddings+lm_head only) has no r for the block model, and one that kept
-      // less than half of the best gain among its siblings has no skill left whose share could be measured: not points
-      if (!f || !m || !(f.r > 0) || !(m.ftScore - m.baseScore >= MIN_GAIN_SHARE * best)) continue;
-      out.push({ family: name, model, variant: variantLabel(v), r: f.r, fanIn: f.fanIn, source: 'probe', sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained })) });
+      // less than half of the fine-tune's own gain (truth.json) lost the skill whose share DARE would keep: not points
+      if (!f || !m || !(f.r > 0) || !(m.ftScore - m.baseScore >= MIN_GAIN_SHARE * gain) || !m.sweep.every((x) => Number.isFinite(x.retained))) continue;
+      out.push({ family: name, model, variant: variantLabel(v), r: f.r, fanIn: f.fanIn, source: 'probe', sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained ?? NaN })) });
     }
   }
   return out;
