@@ -13,7 +13,8 @@ export function renderPredictions(p: Predictions): string {
     lines.push('', `${m.model}:`, ...m.reasons.map((r) => `  - ${r}`));
     const layers = m.layers.map((l) => `${l.layer ?? 'other'}:${l.safeDropRate}${l.hot ? '!' : ''}`);
     if (layers.length > 0) lines.push(`  layer safe drop rates ${layers.join(' ')}`);
-    const risky = m.tensors.filter((t) => t.risky).map((t) => `${t.tensor} (safe ${t.safeDropRate}, error ${t.errorAtRecommended.toFixed(3)})`);
+    const risky = m.tensors.filter((t) => t.risky).sort((a, b) => a.toleratedNoise - b.toleratedNoise)
+      .map((t) => `${t.tensor} (tolerates p/(1−p) ≈ ${t.toleratedNoise.toPrecision(2)}, predicted safe ${t.predictedDropRate})`);
     if (risky.length > 0) lines.push(`  riskiest tensors: ${risky.join(', ')}`);
   }
   if (p.pairs.length > 0) {
