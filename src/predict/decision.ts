@@ -18,7 +18,14 @@ const f3 = (x: number): string => x.toFixed(3);
 export function chooseMethod(models: ModelPrediction[], pairs: PairPrediction[]): { method: MergeMethod; why: Reason } {
   const cpt = models.filter((m) => m.kind === 'cpt');
   if (cpt.length > 0) {
-    return { method: 'ties', why: reason('method-ties-cpt', `method ties (magnitude-based trim), not DARE: ${cpt.map((m) => m.model).join(', ')} ${cpt.length > 1 ? 'are' : 'is'} CPT-like, and DARE's random drop breaks such deltas`, { cpt: cpt.length }) };
+    return {
+      method: 'ties',
+      why: reason(
+        'method-ties-cpt',
+        `method ties (magnitude-based trim), not DARE: ${cpt.map((m) => m.model).join(', ')} ${cpt.length > 1 ? 'are' : 'is'} CPT-like, and DARE's random drop breaks such deltas`,
+        { cpt: cpt.length },
+      ),
+    };
   }
   const worst = pairs.reduce<PairPrediction | null>((a, p) => (a === null || p.signConflict > a.signConflict ? p : a), null);
   const opposed = pairs.reduce<PairPrediction | null>((a, p) => (a === null || p.cosine < a.cosine ? p : a), null);
@@ -27,13 +34,21 @@ export function chooseMethod(models: ModelPrediction[], pairs: PairPrediction[])
     const p = worst.signConflict >= ELECT_SIGNS_CONFLICT ? worst : opposed;
     return {
       method: 'dare_ties',
-      why: reason('method-dare-ties-conflict', `method dare_ties: ${p.a} × ${p.b} work against each other — sign conflict ${f3(p.signConflict)}, cosine ${f3(p.cosine)} (${ref}; signs are elected from conflict ≥ ${ELECT_SIGNS_CONFLICT} or cosine ≤ ${OPPOSED_COSINE})`, { signConflict: p.signConflict, cosine: p.cosine, threshold: ELECT_SIGNS_CONFLICT }),
+      why: reason(
+        'method-dare-ties-conflict',
+        `method dare_ties: ${p.a} × ${p.b} work against each other — sign conflict ${f3(p.signConflict)}, cosine ${f3(p.cosine)} (${ref}; signs are elected from conflict ≥ ${ELECT_SIGNS_CONFLICT} or cosine ≤ ${OPPOSED_COSINE})`,
+        { signConflict: p.signConflict, cosine: p.cosine, threshold: ELECT_SIGNS_CONFLICT },
+      ),
     };
   }
   return {
     method: 'dare_linear',
     why: worst
-      ? reason('method-dare-linear', `method dare_linear: max sign conflict ${f3(worst.signConflict)}, min cosine ${f3(opposed!.cosine)} — no more conflict than chance (${ref}; signs are elected from conflict ≥ ${ELECT_SIGNS_CONFLICT} or cosine ≤ ${OPPOSED_COSINE}), so no sign election`, { signConflict: worst.signConflict, cosine: opposed!.cosine, threshold: ELECT_SIGNS_CONFLICT })
+      ? reason(
+          'method-dare-linear',
+          `method dare_linear: max sign conflict ${f3(worst.signConflict)}, min cosine ${f3(opposed!.cosine)} — no more conflict than chance (${ref}; signs are elected from conflict ≥ ${ELECT_SIGNS_CONFLICT} or cosine ≤ ${OPPOSED_COSINE}), so no sign election`,
+          { signConflict: worst.signConflict, cosine: opposed!.cosine, threshold: ELECT_SIGNS_CONFLICT },
+        )
       : reason('method-dare-linear', 'method dare_linear: a single fine-tune has no sign conflicts to resolve'),
   };
 }
@@ -42,12 +57,30 @@ export function chooseMethod(models: ModelPrediction[], pairs: PairPrediction[])
 function modelDecision(m: ModelPrediction, method: MergeMethod): SetModelDecision {
   const density = m.recommendedDensity;
   const notes: Reason[] = [];
-  notes.push(m.kind === 'cpt' && method === 'ties'
-    ? reason('merge-densities', `density ${density.toFixed(2)}: magnitude trim keeping its largest ${pct(density)} of entries (CPT-like delta; ≥ ${(1 - m.droppableShare).toFixed(2)} keeps 99% of ‖Δ‖²)`, { density })
-    : reason('merge-densities', `density ${density.toFixed(2)} = 1 − recommended drop rate ${m.recommendedDropRate} (the conservative end of the ${m.basis} range ${m.dropRateLow}–${m.dropRateHigh})`, { density, dropRate: m.recommendedDropRate }));
-  notes.push(NORMALIZES[method]
-    ? reason('merge-densities', `weight 1; ${method} normalizes by default: where several fine-tunes keep an entry with the elected sign, their weighted sum is divided by the sum of their weights, so on entries it shares it counts half in a 2-way merge`, { weight: 1 })
-    : reason('merge-densities', `weight 1: ${method} does not normalize by default, so its (DARE-rescaled) delta is added in full`, { weight: 1 }));
+  notes.push(
+    m.kind === 'cpt' && method === 'ties'
+      ? reason(
+          'merge-densities',
+          `density ${density.toFixed(2)}: magnitude trim keeping its largest ${pct(density)} of entries (CPT-like delta; ≥ ${(1 - m.droppableShare).toFixed(2)} keeps 99% of ‖Δ‖²)`,
+          { density },
+        )
+      : reason(
+          'merge-densities',
+          `density ${density.toFixed(2)} = 1 − recommended drop rate ${m.recommendedDropRate} (the conservative end of the ${m.basis} range ${m.dropRateLow}–${m.dropRateHigh})`,
+          { density, dropRate: m.recommendedDropRate },
+        ),
+  );
+  notes.push(
+    NORMALIZES[method]
+      ? reason(
+          'merge-densities',
+          `weight 1; ${method} normalizes by default: where several fine-tunes keep an entry with the elected sign, their weighted sum is divided by the sum of their weights, so on entries it shares it counts half in a 2-way merge`,
+          { weight: 1 },
+        )
+      : reason('merge-densities', `weight 1: ${method} does not normalize by default, so its (DARE-rescaled) delta is added in full`, {
+          weight: 1,
+        }),
+  );
   return { model: m.model, weight: 1, density, notes };
 }
 
@@ -74,7 +107,16 @@ export function decideSet(models: ModelPrediction[], pairs: PairPrediction[]): S
   const n = models.length;
   if (n === 0) {
     const r = [reason('no-finetunes', 'no fine-tunes to merge')];
-    return { verdict: 'not-ready', reasons: texts(r), reasonDetails: r, method: 'none', mergeMethod: 'dare_linear', normalize: false, models: [], density: null };
+    return {
+      verdict: 'not-ready',
+      reasons: texts(r),
+      reasonDetails: r,
+      method: 'none',
+      mergeMethod: 'dare_linear',
+      normalize: false,
+      models: [],
+      density: null,
+    };
   }
   let verdict: Verdict = 'ready';
   for (const m of models) {
@@ -96,7 +138,13 @@ export function decideSet(models: ModelPrediction[], pairs: PairPrediction[]): S
       const i = interference(m, pairs);
       const related = pairs.filter((p) => (p.a === m.model || p.b === m.model) && Math.abs(p.cosine) >= ALIGNED_COSINE).length;
       if (i > m.toleratedNoise) {
-        lost.push(reason('interference', `${m.model} is predicted to lose its skill: its partners' deltas, where unrelated to its own, add a noise factor ${i.toPrecision(3)} × its ‖Δ‖² (Σ (1 − cos²)·‖Δ_b‖²/‖Δ_a‖²; partners pointing its way, |cosine| ≥ ${ALIGNED_COSINE}: ${related}) — more than the ${m.toleratedNoise.toPrecision(3)} it tolerates (p/(1−p) at its ${m.basis} safe rate)`, { interference: i, toleratedNoise: m.toleratedNoise }));
+        lost.push(
+          reason(
+            'interference',
+            `${m.model} is predicted to lose its skill: its partners' deltas, where unrelated to its own, add a noise factor ${i.toPrecision(3)} × its ‖Δ‖² (Σ (1 − cos²)·‖Δ_b‖²/‖Δ_a‖²; partners pointing its way, |cosine| ≥ ${ALIGNED_COSINE}: ${related}) — more than the ${m.toleratedNoise.toPrecision(3)} it tolerates (p/(1−p) at its ${m.basis} safe rate)`,
+            { interference: i, toleratedNoise: m.toleratedNoise },
+          ),
+        );
       }
     }
     if (lost.length > 0) {
@@ -108,9 +156,26 @@ export function decideSet(models: ModelPrediction[], pairs: PairPrediction[]): S
   const summary = decisions.map((d) => `${d.model} ${d.density.toFixed(2)}`).join(', ');
   const normalize = NORMALIZES[method];
   if (verdict === 'not-ready') {
-    reasons.push(reason('if-merged-anyway', `if merged anyway: ${method} (normalize ${normalize}), weights 1, densities ${summary}`, { density }));
-    return { verdict, reasons: texts(reasons), reasonDetails: reasons, method: 'none', mergeMethod: method, normalize, models: decisions, density: null };
+    reasons.push(
+      reason('if-merged-anyway', `if merged anyway: ${method} (normalize ${normalize}), weights 1, densities ${summary}`, { density }),
+    );
+    return {
+      verdict,
+      reasons: texts(reasons),
+      reasonDetails: reasons,
+      method: 'none',
+      mergeMethod: method,
+      normalize,
+      models: decisions,
+      density: null,
+    };
   }
-  reasons.push(reason('merge-densities', `merge with ${method} (normalize ${normalize}), weights 1, each fine-tune at its own recommended density: ${summary}`, { density }));
+  reasons.push(
+    reason(
+      'merge-densities',
+      `merge with ${method} (normalize ${normalize}), weights 1, each fine-tune at its own recommended density: ${summary}`,
+      { density },
+    ),
+  );
   return { verdict, reasons: texts(reasons), reasonDetails: reasons, method, mergeMethod: method, normalize, models: decisions, density };
 }

@@ -16,19 +16,23 @@ export function inputProblems(ft: ModelFeatures): Reason[] {
     return out;
   }
   if (ft.blockCosine < NOT_DERIVED_COSINE || blockRho >= NOT_DERIVED_RHO) {
-    out.push(reason(
-      'not-derived',
-      `not a fine-tune of this base — pick its real base: base–fine-tune cosine over the blocks is ${f3(ft.blockCosine)} (fine-tuning gives ≥ ${NOT_DERIVED_COSINE}; S and N: 0.98–0.999; unrelated weights ≈ 0) and block ρ = ${blockRho.toExponential(2)} (a delta the size of the weights from ${NOT_DERIVED_RHO})`,
-      { blockCosine: ft.blockCosine, blockRho, cosineThreshold: NOT_DERIVED_COSINE, rhoThreshold: NOT_DERIVED_RHO },
-    ));
+    out.push(
+      reason(
+        'not-derived',
+        `not a fine-tune of this base — pick its real base: base–fine-tune cosine over the blocks is ${f3(ft.blockCosine)} (fine-tuning gives ≥ ${NOT_DERIVED_COSINE}; S and N: 0.98–0.999; unrelated weights ≈ 0) and block ρ = ${blockRho.toExponential(2)} (a delta the size of the weights from ${NOT_DERIVED_RHO})`,
+        { blockCosine: ft.blockCosine, blockRho, cosineThreshold: NOT_DERIVED_COSINE, rhoThreshold: NOT_DERIVED_RHO },
+      ),
+    );
   }
   const share = ft.headEmbeddingShare;
   if (share !== null && share >= HEAD_EMBEDDING_ONLY_SHARE) {
-    out.push(reason(
-      'head-or-embedding-only',
-      `delta concentrated in the embeddings / lm_head: ${(100 * share).toFixed(1)}% of ‖Δ‖² (≥ ${100 * HEAD_EMBEDDING_ONLY_SHARE}%; S and N fine-tunes: 13–60%), the blocks barely moved (r = ${ft.blockRelativeNorm.toExponential(2)}): new tokens or a new head, which DARE's prediction does not cover — merge those tensors separately (or take them from one model)`,
-      { headEmbeddingShare: share, threshold: HEAD_EMBEDDING_ONLY_SHARE, blockRelativeNorm: ft.blockRelativeNorm },
-    ));
+    out.push(
+      reason(
+        'head-or-embedding-only',
+        `delta concentrated in the embeddings / lm_head: ${(100 * share).toFixed(1)}% of ‖Δ‖² (≥ ${100 * HEAD_EMBEDDING_ONLY_SHARE}%; S and N fine-tunes: 13–60%), the blocks barely moved (r = ${ft.blockRelativeNorm.toExponential(2)}): new tokens or a new head, which DARE's prediction does not cover — merge those tensors separately (or take them from one model)`,
+        { headEmbeddingShare: share, threshold: HEAD_EMBEDDING_ONLY_SHARE, blockRelativeNorm: ft.blockRelativeNorm },
+      ),
+    );
   }
   return out;
 }
@@ -41,7 +45,14 @@ export function duplicates(models: string[], pairs: PairPrediction[]): Map<strin
     if (!(p.cosine >= DUPLICATE_COSINE)) continue;
     const [first, second] = (order.get(p.a) ?? 0) <= (order.get(p.b) ?? 0) ? [p.a, p.b] : [p.b, p.a];
     if (out.has(second)) continue;
-    out.set(second, reason('duplicate', `duplicate of ${first}: their deltas have cosine ${p.cosine.toFixed(4)} (≥ ${DUPLICATE_COSINE}; unrelated deltas ≈ 0) — pass it once`, { cosine: p.cosine, threshold: DUPLICATE_COSINE }));
+    out.set(
+      second,
+      reason(
+        'duplicate',
+        `duplicate of ${first}: their deltas have cosine ${p.cosine.toFixed(4)} (≥ ${DUPLICATE_COSINE}; unrelated deltas ≈ 0) — pass it once`,
+        { cosine: p.cosine, threshold: DUPLICATE_COSINE },
+      ),
+    );
   }
   return out;
 }

@@ -30,8 +30,13 @@ async function main(argv: string[]): Promise<void> {
   const pointsFile = repoFile('calibration/points.json');
   if (!argv.includes('--variants') && existsSync(pointsFile)) {
     // measured variant points are data: kept from the committed file unless --variants measures them again
-    const kept = (JSON.parse(readFileSync(pointsFile, 'utf8')) as { points: CalibrationPoint[] }).points.filter((p) => p.source === 'probe');
-    if (kept.length > 0) process.stderr.write(`calibrate: keeping ${kept.length} probe-measured variant points from ${pointsFile} (--variants measures them again)\n`);
+    const kept = (JSON.parse(readFileSync(pointsFile, 'utf8')) as { points: CalibrationPoint[] }).points.filter(
+      (p) => p.source === 'probe',
+    );
+    if (kept.length > 0)
+      process.stderr.write(
+        `calibrate: keeping ${kept.length} probe-measured variant points from ${pointsFile} (--variants measures them again)\n`,
+      );
     points.push(...kept);
   }
   if (argv.includes('--variants')) {
@@ -43,7 +48,8 @@ async function main(argv: string[]): Promise<void> {
     }
     const work = mkdtempSync(join(tmpdir(), 'darekit-calibrate-'));
     try {
-      for (const f of families) points.push(...(await variantPoints(f.name, f.dir, work, runner, (s) => process.stderr.write(`calibrate: ${s}\n`))));
+      for (const f of families)
+        points.push(...(await variantPoints(f.name, f.dir, work, runner, (s) => process.stderr.write(`calibrate: ${s}\n`))));
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

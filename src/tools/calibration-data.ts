@@ -12,7 +12,10 @@ import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from '.
 /** The fields of a family's truth.json that calibration uses. */
 export interface Truth {
   drop_rates: number[];
-  models: Record<string, { kind: string; base_score: number; ft_score: number; sweep: { p: number; retained: number }[]; safe_drop_rate: Record<string, number> }>;
+  models: Record<
+    string,
+    { kind: string; base_score: number; ft_score: number; sweep: { p: number; retained: number }[]; safe_drop_rate: Record<string, number> }
+  >;
 }
 
 /** The shared data dir: $DAREKIT_SHARED, else ../shared beside the working directory (the repository root). */
@@ -43,10 +46,12 @@ export function readTruth(dir: string): Truth {
 
 /** Weight features of every model of an analysis, as calibration points' inputs. */
 export function pointFeatures(analysis: AnalysisResult): Map<string, { r: number; fanIn: number }> {
-  return new Map(analysis.models.map((m) => {
-    const ts = tensorsOf(analysis, m.model);
-    return [m.model, { r: blockRelativeNorm(ts, m), fanIn: blockFanIn(ts) }];
-  }));
+  return new Map(
+    analysis.models.map((m) => {
+      const ts = tensorsOf(analysis, m.model);
+      return [m.model, { r: blockRelativeNorm(ts, m), fanIn: blockFanIn(ts) }];
+    }),
+  );
 }
 
 /** The truth.json points of one family: each fine-tune as it is, with its measured sweep. */
@@ -58,7 +63,15 @@ export async function truthPoints(name: string, dir: string): Promise<Calibratio
   return fts.map((m) => {
     const f = feats.get(m);
     if (!f) throw inputError(`family ${name}: no analysis for fine-tune "${m}"`);
-    return { family: name, model: m, variant: 'as-is', r: f.r, fanIn: f.fanIn, source: 'truth' as const, sweep: truth.models[m]!.sweep.map((s) => ({ p: s.p, retained: s.retained })) };
+    return {
+      family: name,
+      model: m,
+      variant: 'as-is',
+      r: f.r,
+      fanIn: f.fanIn,
+      source: 'truth' as const,
+      sweep: truth.models[m]!.sweep.map((s) => ({ p: s.p, retained: s.retained })),
+    };
   });
 }
 
@@ -100,13 +113,23 @@ export const MIN_GAIN_SHARE = 0.5;
  * Variant points of one family: every variant of every fine-tune written under workDir, analysed against the base
  * for its features, and measured with the probe on the fine-tune's examples. Deterministic (fixed masks and seeds).
  */
-export async function variantPoints(name: string, dir: string, workDir: string, runner: ProbeRunner, log: (s: string) => void, threads = 2): Promise<CalibrationPoint[]> {
+export async function variantPoints(
+  name: string,
+  dir: string,
+  workDir: string,
+  runner: ProbeRunner,
+  log: (s: string) => void,
+  threads = 2,
+): Promise<CalibrationPoint[]> {
   const truth = readTruth(dir);
   const base = readF32(join(dir, 'base'));
   const out: CalibrationPoint[] = [];
   for (const model of Object.keys(truth.models).sort()) {
     const examples = examplesFile(dir, model);
-    if (examples === null) { log(`${name}/${model}: no examples, no variants`); continue; }
+    if (examples === null) {
+      log(`${name}/${model}: no examples, no variants`);
+      continue;
+    }
     const ft = readF32(join(dir, model));
     const dirs = VARIANTS.map((v) => {
       const d = join(workDir, name, `${model}~${variantLabel(v)}`);
@@ -116,15 +139,37 @@ export async function variantPoints(name: string, dir: string, workDir: string, 
     const analysis = await analyzeModels({ base: join(dir, 'base'), finetunes: dirs.map((x) => x.d), threads: 1 });
     const feats = pointFeatures(analysis);
     log(`${name}/${model}: probing ${dirs.length} variants`);
-    const { result } = await runner.runProbe({ base: join(dir, 'base'), finetunes: dirs.map((x) => x.d), examples: dirs.map((x) => `${x.d}=${examples}`), dropRates: VARIANT_DROP_RATES, seeds: VARIANT_SEEDS, threads });
+    const { result } = await runner.runProbe({
+      base: join(dir, 'base'),
+      finetunes: dirs.map((x) => x.d),
+      examples: dirs.map((x) => `${x.d}=${examples}`),
+      dropRates: VARIANT_DROP_RATES,
+      seeds: VARIANT_SEEDS,
+      threads,
+    });
     const gain = truth.models[model]!.ft_score - truth.models[model]!.base_score;
     for (const { v, d } of dirs) {
       const f = feats.get(`${model}~${variantLabel(v)}`);
       const m = result.models.find((x) => resolve(x.path) === resolve(d));
       // a variant without blocks' delta (embeddings+lm_head only) has no r for the block model, and one that kept
       // less than half of the fine-tune's own gain (truth.json) lost the skill whose share DARE would keep: not points
-      if (!f || !m || !(f.r > 0) || !(m.ftScore - m.baseScore >= MIN_GAIN_SHARE * gain) || !m.sweep.every((x) => Number.isFinite(x.retained))) continue;
-      out.push({ family: name, model, variant: variantLabel(v), r: f.r, fanIn: f.fanIn, source: 'probe', sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained ?? NaN })) });
+      if (
+        !f ||
+        !m ||
+        !(f.r > 0) ||
+        !(m.ftScore - m.baseScore >= MIN_GAIN_SHARE * gain) ||
+        !m.sweep.every((x) => Number.isFinite(x.retained))
+      )
+        continue;
+      out.push({
+        family: name,
+        model,
+        variant: variantLabel(v),
+        r: f.r,
+        fanIn: f.fanIn,
+        source: 'probe',
+        sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained ?? NaN })),
+      });
     }
   }
   return out;

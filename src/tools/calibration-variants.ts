@@ -27,18 +27,28 @@ export type VariantSpec =
 
 /** The variants `npm run calibrate -- --variants` measures for every fine-tune (α = 1 is the fine-tune itself). */
 export const VARIANTS: readonly VariantSpec[] = [
-  { kind: 'scale', alpha: 0.25 }, { kind: 'scale', alpha: 0.5 }, { kind: 'scale', alpha: 2 }, { kind: 'scale', alpha: 3 },
-  { kind: 'only', part: 'attention' }, { kind: 'only', part: 'mlp' }, { kind: 'only', part: 'embeddings-head' },
-  { kind: 'low-rank', rank: 8 }, { kind: 'sparsify', keep: 0.1 },
+  { kind: 'scale', alpha: 0.25 },
+  { kind: 'scale', alpha: 0.5 },
+  { kind: 'scale', alpha: 2 },
+  { kind: 'scale', alpha: 3 },
+  { kind: 'only', part: 'attention' },
+  { kind: 'only', part: 'mlp' },
+  { kind: 'only', part: 'embeddings-head' },
+  { kind: 'low-rank', rank: 8 },
+  { kind: 'sparsify', keep: 0.1 },
 ];
 
 /** A variant's label, e.g. 'scale-0.25', 'only-mlp', 'low-rank-8', 'sparsify-0.1'. */
 export function variantLabel(v: VariantSpec): string {
   switch (v.kind) {
-    case 'scale': return `scale-${v.alpha}`;
-    case 'only': return `only-${v.part}`;
-    case 'low-rank': return `low-rank-${v.rank}`;
-    case 'sparsify': return `sparsify-${v.keep}`;
+    case 'scale':
+      return `scale-${v.alpha}`;
+    case 'only':
+      return `only-${v.part}`;
+    case 'low-rank':
+      return `low-rank-${v.rank}`;
+    case 'sparsify':
+      return `sparsify-${v.keep}`;
   }
 }
 
@@ -71,17 +81,28 @@ export function lowRank(delta: Float32Array, rows: number, cols: number, k: numb
   const key = streamKey(0x10a4, name);
   const omega = new Float64Array(cols * r);
   for (let i = 0; i < omega.length; i++) omega[i] = normal(key, i);
-  const mulDelta = (x: Float64Array): Float64Array => { // Δ (rows×cols) · x (cols×r)
+  const mulDelta = (x: Float64Array): Float64Array => {
+    // Δ (rows×cols) · x (cols×r)
     const y = new Float64Array(rows * r);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) { const d = at(i, j); if (d !== 0) for (let c = 0; c < r; c++) y[i * r + c]! += d * x[j * r + c]!; }
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) {
+        const d = at(i, j);
+        if (d !== 0) for (let c = 0; c < r; c++) y[i * r + c]! += d * x[j * r + c]!;
+      }
     return y;
   };
-  const mulDeltaT = (x: Float64Array): Float64Array => { // Δᵀ (cols×rows) · x (rows×r)
+  const mulDeltaT = (x: Float64Array): Float64Array => {
+    // Δᵀ (cols×rows) · x (rows×r)
     const y = new Float64Array(cols * r);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) { const d = at(i, j); if (d !== 0) for (let c = 0; c < r; c++) y[j * r + c]! += d * x[i * r + c]!; }
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) {
+        const d = at(i, j);
+        if (d !== 0) for (let c = 0; c < r; c++) y[j * r + c]! += d * x[i * r + c]!;
+      }
     return y;
   };
-  const orthonormalize = (m: Float64Array, n: number): Float64Array => { // modified Gram–Schmidt on the r columns
+  const orthonormalize = (m: Float64Array, n: number): Float64Array => {
+    // modified Gram–Schmidt on the r columns
     for (let c = 0; c < r; c++) {
       for (let p = 0; p < c; p++) {
         let dot = 0;
@@ -100,11 +121,12 @@ export function lowRank(delta: Float32Array, rows: number, cols: number, k: numb
   // Δ_k = Q (Qᵀ Δ)
   const b = mulDeltaT(q); // cols × r = Δᵀ Q
   const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-    let s = 0;
-    for (let c = 0; c < r; c++) s += q[i * r + c]! * b[j * r + c]!;
-    out[i * cols + j] = s;
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let c = 0; c < r; c++) s += q[i * r + c]! * b[j * r + c]!;
+      out[i * cols + j] = s;
+    }
   return out;
 }
 
@@ -120,10 +142,16 @@ export function sparsify(delta: Float32Array, keep: number): Float32Array {
 /** The variant's delta of one tensor. */
 export function variantDelta(v: VariantSpec, t: F32Tensor, delta: Float32Array): Float32Array {
   switch (v.kind) {
-    case 'scale': return delta.map((d) => v.alpha * d);
-    case 'only': return partOf(t.name) === v.part ? delta : new Float32Array(delta.length);
-    case 'low-rank': return t.shape.length === 2 && partOf(t.name) !== 'embeddings-head' ? lowRank(delta, t.shape[0]!, t.shape[1]!, v.rank, t.name) : delta;
-    case 'sparsify': return sparsify(delta, v.keep);
+    case 'scale':
+      return delta.map((d) => v.alpha * d);
+    case 'only':
+      return partOf(t.name) === v.part ? delta : new Float32Array(delta.length);
+    case 'low-rank':
+      return t.shape.length === 2 && partOf(t.name) !== 'embeddings-head'
+        ? lowRank(delta, t.shape[0]!, t.shape[1]!, v.rank, t.name)
+        : delta;
+    case 'sparsify':
+      return sparsify(delta, v.keep);
   }
 }
 
@@ -145,6 +173,15 @@ export function variantWeights(v: VariantSpec, base: F32Tensor[], ft: F32Tensor[
 /** Write a variant model dir (F32 safetensors + the fine-tune's config.json and tokenizer files). */
 export function writeVariant(dir: string, tensors: F32Tensor[], ftDir: string): void {
   mkdirSync(dir, { recursive: true });
-  writeSafetensorsFile(join(dir, 'model.safetensors'), tensors.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) })));
-  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) if (existsSync(join(ftDir, f))) copyFileSync(join(ftDir, f), join(dir, f));
+  writeSafetensorsFile(
+    join(dir, 'model.safetensors'),
+    tensors.map((t) => ({
+      name: t.name,
+      dtype: 'F32' as const,
+      shape: t.shape,
+      data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    })),
+  );
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json'])
+    if (existsSync(join(ftDir, f))) copyFileSync(join(ftDir, f), join(dir, f));
 }

@@ -31,13 +31,21 @@ let analyzed: PredictionsJson;
 let yaml = '';
 
 beforeAll(async () => {
-  analyzed = (await analyzeCmd(FTS.map((f) => join(S, f)), { base: join(S, 'base'), out: dir, threads: '1', json: true })).json as PredictionsJson;
+  analyzed = (
+    await analyzeCmd(
+      FTS.map((f) => join(S, f)),
+      { base: join(S, 'base'), out: dir, threads: '1', json: true },
+    )
+  ).json as PredictionsJson;
   views['analyze --json models'] = byName(analyzed.models.map((m) => [name(m.path), m.recommendedDensity]));
   views['analyze --json set'] = byName(analyzed.set.models.map((d) => [d.model, d.density]));
   const predicted = (await predictCmd([dir], { tolerance: '0.95', json: true })).json as PredictionsJson;
   views['predict --json'] = byName(predicted.models.map((m) => [name(m.path), m.recommendedDensity]));
   await writeReport(dir);
-  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { models: { model: string; recommendedDensity: number }[]; set: { models: { model: string; density: number }[] } };
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    models: { model: string; recommendedDensity: number }[];
+    set: { models: { model: string; density: number }[] };
+  };
   views['report.json models'] = byName(report.models.map((m) => [m.model, m.recommendedDensity]));
   views['report.json set'] = byName(report.set.models.map((d) => [d.model, d.density]));
   const dash = await loadDashboardData(dir);
@@ -47,10 +55,12 @@ beforeAll(async () => {
   yaml = t.yaml;
   const doc = parseYaml(yaml) as { models: { model: string; parameters: { density: number | { filter?: string; value: number }[] } }[] };
   // the model-level density: a scalar, or the default (last, filter-less) entry of per-layer rules
-  views['tune recipe.yml'] = byName(doc.models.map((m) => {
-    const d = m.parameters.density;
-    return [name(m.model), typeof d === 'number' ? d : d[d.length - 1]!.value];
-  }));
+  views['tune recipe.yml'] = byName(
+    doc.models.map((m) => {
+      const d = m.parameters.density;
+      return [name(m.model), typeof d === 'number' ? d : d[d.length - 1]!.value];
+    }),
+  );
 }, 240_000);
 
 describe('one decision, stated once (family S)', () => {
@@ -60,7 +70,7 @@ describe('one decision, stated once (family S)', () => {
     for (const [view, d] of Object.entries(views)) expect(d, view).toEqual(reference);
   });
 
-  test('the recipe says what its method does with weights (normalization per mergekit\'s defaults)', () => {
+  test("the recipe says what its method does with weights (normalization per mergekit's defaults)", () => {
     const doc = parseYaml(yaml) as { merge_method: string; models: { parameters: { weight: number } }[] };
     expect(doc.merge_method).toBe(analyzed.set.mergeMethod);
     for (const m of doc.models) expect(m.parameters.weight).toBe(1);
@@ -81,7 +91,7 @@ describe('one decision, stated once (family S)', () => {
     if (method.code !== 'method-ties-cpt') expect(method.text).toMatch(/unrelated deltas give sign conflict ≈ 0\.5 and cosine ≈ 0/);
   });
 
-  test('S\'s SFT pair (sign conflict 0.466, cosine 0.08) conflicts no more than chance: without the CPT it goes dare_linear', async () => {
+  test("S's SFT pair (sign conflict 0.466, cosine 0.08) conflicts no more than chance: without the CPT it goes dare_linear", async () => {
     const pair = predict(subsetAnalysis(await readAnalysis(dir, { histograms: 'none' }), ['sft-up', 'sft-shift']));
     expect(pair.pairs[0]!.signConflict).toBeGreaterThan(0.44);
     expect(pair.pairs[0]!.signConflict).toBeLessThan(0.5);
@@ -98,14 +108,16 @@ describe('one decision, stated once (family S)', () => {
     expect(up.layers.find((l) => l.layer === null)!.safeDropRate).toBeLessThanOrEqual(head.safeDropRate);
     expect(head.risky).toBe(true);
     expect(up.layers.find((l) => l.layer === null)!.risky).toBe(true);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { models: { model: string; riskiestTensors: { tensor: string }[] }[] };
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      models: { model: string; riskiestTensors: { tensor: string }[] }[];
+    };
     expect(report.models.find((m) => m.model === 'sft-up')!.riskiestTensors[0]!.tensor).toBe('lm_head.weight');
     const pred = predict(await readAnalysis(dir, { histograms: 'none' })).models.find((m) => m.model === 'sft-up')!;
     expect(pred.tensors.find((t) => t.tensor === 'lm_head.weight')!.toleratedNoise).toBeLessThan(pred.toleratedNoise);
     expect(pred.reasonDetails.find((r) => r.code === 'riskiest-tensor')!.text).toMatch(/^riskiest tensor: lm_head\.weight/);
   });
 
-  test('analyze --json keeps DESIGN\'s keys and adds ranges and reason codes', () => {
+  test("analyze --json keeps DESIGN's keys and adds ranges and reason codes", () => {
     for (const m of analyzed.models) {
       expect(m.recommendedDropRate).toBeLessThanOrEqual(m.predictedDropRate);
       expect(m.dropRateLow).toBeLessThanOrEqual(m.dropRateHigh);

@@ -18,10 +18,16 @@ export interface Family {
 
 /** S and N where present (S falls back to the bundled copy). */
 export function familyDirs(): { name: string; dir: string }[] {
-  return [{ name: 'S', dir: familyS() }, { name: 'N', dir: familyN() }].filter((f) => existsSync(join(f.dir, 'truth.json')) && existsSync(join(f.dir, 'base')));
+  return [
+    { name: 'S', dir: familyS() },
+    { name: 'N', dir: familyN() },
+  ].filter((f) => existsSync(join(f.dir, 'truth.json')) && existsSync(join(f.dir, 'base')));
 }
 
-const finetunes = (dir: string, truth: Truth): string[] => Object.keys(truth.models).sort().map((m) => join(dir, m));
+const finetunes = (dir: string, truth: Truth): string[] =>
+  Object.keys(truth.models)
+    .sort()
+    .map((m) => join(dir, m));
 
 /** Every calibration family, analysed with the streaming analyzer. */
 export async function loadFamilies(): Promise<Family[]> {

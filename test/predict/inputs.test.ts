@@ -21,7 +21,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function readTensors(dir: string): EncodedTensor[] {
   const file = join(dir, 'model.safetensors');
   const bytes = readFileSync(file);
-  return readSafetensorsHeader(file).tensors.map((t) => ({ name: t.name, dtype: t.dtype as EncodedTensor['dtype'], shape: t.shape, data: new Uint8Array(bytes.subarray(t.byteOffset, t.byteOffset + t.byteLength)) }));
+  return readSafetensorsHeader(file).tensors.map((t) => ({
+    name: t.name,
+    dtype: t.dtype as EncodedTensor['dtype'],
+    shape: t.shape,
+    data: new Uint8Array(bytes.subarray(t.byteOffset, t.byteOffset + t.byteLength)),
+  }));
 }
 
 function writeModel(name: string, tensors: EncodedTensor[]): string {
@@ -54,7 +59,9 @@ beforeAll(async () => {
     for (let i = 0; i < v.length; i++) v[i] = (v[i]! * norm) / vn;
     return { name: t.name, dtype: 'F32' as const, shape: t.shape, data: new Uint8Array(v.buffer) };
   });
-  const headOnly = base.map((t) => (t.name === 'model.embed_tokens.weight' || t.name === 'lm_head.weight' ? up.find((u) => u.name === t.name)! : t));
+  const headOnly = base.map((t) =>
+    t.name === 'model.embed_tokens.weight' || t.name === 'lm_head.weight' ? up.find((u) => u.name === t.name)! : t,
+  );
   const fts = [
     join(S, 'sft-up'),
     writeModel('copy-of-sft-up', up),
@@ -83,7 +90,7 @@ describe('inputs the predictor must catch (family S)', () => {
     expect(codes(by('sft-up').reasonDetails)).not.toContain('duplicate');
   });
 
-  test('a random model with the base\'s norms: not-ready, not a fine-tune of this base', () => {
+  test("a random model with the base's norms: not-ready, not a fine-tune of this base", () => {
     const m = by('unrelated');
     expect(m.verdict).toBe('not-ready');
     expect(codes(m.reasonDetails)).toContain('not-derived');
@@ -99,10 +106,18 @@ describe('inputs the predictor must catch (family S)', () => {
   });
 
   test('real fine-tunes are not caught by these checks, and the set is not-ready because of its members', () => {
-    expect(codes(by('sft-up').reasonDetails).some((c) => ['identical-to-base', 'not-derived', 'duplicate', 'head-or-embedding-only'].includes(c))).toBe(false);
+    expect(
+      codes(by('sft-up').reasonDetails).some((c) =>
+        ['identical-to-base', 'not-derived', 'duplicate', 'head-or-embedding-only'].includes(c),
+      ),
+    ).toBe(false);
     expect(pred.set.verdict).toBe('not-ready');
     expect(pred.set.method).toBe('none');
     const members = pred.set.reasonDetails.filter((r) => r.code === 'member-not-ready').map((r) => r.text);
-    for (const m of ['copy-of-sft-up', 'the-base', 'unrelated', 'head-only']) expect(members.some((t) => t.startsWith(`${m} is not ready`)), m).toBe(true);
+    for (const m of ['copy-of-sft-up', 'the-base', 'unrelated', 'head-only'])
+      expect(
+        members.some((t) => t.startsWith(`${m} is not ready`)),
+        m,
+      ).toBe(true);
   });
 });

@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
-import { lowRank, partOf, readF32, sparsify, variantDelta, variantLabel, variantWeights, writeVariant, VARIANTS } from '../../src/tools/calibration-variants.js';
+import {
+  lowRank,
+  partOf,
+  readF32,
+  sparsify,
+  variantDelta,
+  variantLabel,
+  variantWeights,
+  writeVariant,
+  VARIANTS,
+} from '../../src/tools/calibration-variants.js';
 import { pointFeatures } from '../../src/tools/calibration-data.js';
 import { familyS } from '../helpers/shared.js';
 
@@ -45,8 +55,12 @@ describe('calibration variants', () => {
   test('scale multiplies, "only" keeps one part and zeroes the rest; labels name each variant once', () => {
     const d = new Float32Array([1, -2, 3]);
     expect(Array.from(variantDelta({ kind: 'scale', alpha: 0.5 }, { name: 'x', shape: [3], data: d }, d))).toEqual([0.5, -1, 1.5]);
-    expect(Array.from(variantDelta({ kind: 'only', part: 'mlp' }, { name: 'model.layers.0.mlp.up_proj.weight', shape: [3], data: d }, d))).toEqual([1, -2, 3]);
-    expect(Array.from(variantDelta({ kind: 'only', part: 'mlp' }, { name: 'model.layers.0.self_attn.q_proj.weight', shape: [3], data: d }, d))).toEqual([0, 0, 0]);
+    expect(
+      Array.from(variantDelta({ kind: 'only', part: 'mlp' }, { name: 'model.layers.0.mlp.up_proj.weight', shape: [3], data: d }, d)),
+    ).toEqual([1, -2, 3]);
+    expect(
+      Array.from(variantDelta({ kind: 'only', part: 'mlp' }, { name: 'model.layers.0.self_attn.q_proj.weight', shape: [3], data: d }, d)),
+    ).toEqual([0, 0, 0]);
     expect(partOf('lm_head.weight')).toBe('embeddings-head');
     expect(new Set(VARIANTS.map(variantLabel)).size).toBe(VARIANTS.length);
   });
@@ -58,8 +72,14 @@ describe('calibration variants', () => {
     writeVariant(join(tmp, 'scale2'), variantWeights({ kind: 'scale', alpha: 2 }, base, up), join(S, 'sft-up'));
     writeVariant(join(tmp, 'attn'), variantWeights({ kind: 'only', part: 'attention' }, base, up), join(S, 'sft-up'));
     writeVariant(join(tmp, 'attn-again'), variantWeights({ kind: 'only', part: 'attention' }, base, up), join(S, 'sft-up'));
-    expect(readFileSync(join(tmp, 'attn', 'model.safetensors')).equals(readFileSync(join(tmp, 'attn-again', 'model.safetensors')))).toBe(true);
-    const a = await analyzeModels({ base: join(S, 'base'), finetunes: [join(S, 'sft-up'), join(tmp, 'scale2'), join(tmp, 'attn')], threads: 1 });
+    expect(readFileSync(join(tmp, 'attn', 'model.safetensors')).equals(readFileSync(join(tmp, 'attn-again', 'model.safetensors')))).toBe(
+      true,
+    );
+    const a = await analyzeModels({
+      base: join(S, 'base'),
+      finetunes: [join(S, 'sft-up'), join(tmp, 'scale2'), join(tmp, 'attn')],
+      threads: 1,
+    });
     const f = pointFeatures(a);
     expect(f.get('scale2')!.r / f.get('sft-up')!.r).toBeCloseTo(2, 3);
     for (const t of a.tensors.filter((x) => x.model === 'attn')) {
