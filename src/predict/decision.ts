@@ -3,7 +3,7 @@
 import { reason, texts, type Reason, type ReasonCode } from './reasons.js';
 import { ALIGNED_COSINE, ELECT_SIGNS_CONFLICT, OPPOSED_COSINE, UNRELATED_COSINE, UNRELATED_SIGN_CONFLICT } from './thresholds.js';
 import type { MergeMethod, ModelPrediction, PairPrediction, SetModelDecision, SetPrediction, Verdict } from './types.js';
-import { worse } from './verdict.js';
+import { worse } from './worse.js';
 
 /** mergekit's default `normalize` per method (DESIGN's table): ties normalizes, dare_ties and dare_linear do not. */
 export const NORMALIZES: Record<MergeMethod, boolean> = { ties: true, dare_ties: false, dare_linear: false };
@@ -178,4 +178,9 @@ export function decideSet(models: ModelPrediction[], pairs: PairPrediction[]): S
     ),
   );
   return { verdict, reasons: texts(reasons), reasonDetails: reasons, method, mergeMethod: method, normalize, models: decisions, density };
+}
+
+/** The set verdict under its v1 name (the probe branch's measured-rate override calls it): decideSet. */
+export function setVerdict(models: ModelPrediction[], pairs: PairPrediction[], _tolerance?: number): SetPrediction {
+  return decideSet(models, pairs);
 }

@@ -3,12 +3,10 @@ import { reason, type Reason } from './reasons.js';
 import { LOW_REDUNDANCY_P } from './thresholds.js';
 import type { ModelPrediction, Verdict } from './types.js';
 
-const ORDER: Record<Verdict, number> = { ready: 0, caution: 1, 'not-ready': 2 };
+import { worse } from './worse.js';
 
-/** The worse of two verdicts. */
-export function worse(a: Verdict, b: Verdict): Verdict {
-  return ORDER[a] >= ORDER[b] ? a : b;
-}
+export { worse };
+export { setVerdict } from './decision.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
 
