@@ -124,8 +124,16 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
   lines.push(`2. predict  tolerance ${pred.tolerance} (a merge keeps ≥ ${Math.round(pred.tolerance * 100)}% of each fine-tune's gain)`);
   lines.push(
     ...formatTable(
-      ['fine-tune', 'kind', 'verdict', { head: 'safe drop rate', align: 'right' }, { head: 'density', align: 'right' }, { head: 'measured (truth.json)', align: 'right' }],
-      pred.models.map((m) => [m.model, m.kind, m.verdict, String(m.recommendedDropRate), m.recommendedDensity.toFixed(2), measured[m.model] === undefined ? '–' : String(measured[m.model])]),
+      ['fine-tune', 'kind', 'verdict', { head: 'predicted safe p (range)', align: 'right' }, { head: 'recommended p', align: 'right' }, { head: 'density', align: 'right' }, { head: 'measured p (truth.json)', align: 'right' }],
+      pred.models.map((m) => [
+        m.model,
+        m.kind,
+        m.verdict,
+        `${m.predictedDropRate} (${m.dropRateLow}–${m.dropRateHigh})`,
+        String(m.recommendedDropRate),
+        m.recommendedDensity.toFixed(2),
+        measured[m.model] === undefined ? '–' : String(measured[m.model]),
+      ]),
       '   ',
     ),
   );
