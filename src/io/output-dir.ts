@@ -145,7 +145,7 @@ export class OutputDir {
    * Copy config.json (torch_dtype set to outDtype when given), generation_config.json and the tokenizer files
    * from a model dir, when present. Symlinks pointing outside fromDir are skipped.
    */
-  copySideFiles(fromDir: string, outDtype: OutDtype | undefined): void {
+  copySideFiles(fromDir: string, outDtype: OutDtype | undefined, edits: SideFileEdits = {}): void {
     this.assertOpen();
     let entries: string[];
     try {
@@ -156,11 +156,14 @@ export class OutputDir {
     const realDir = realpathSync(fromDir);
     for (const e of entries) {
       if (!SIDE_FILES.includes(e) && !TOKENIZER_FILE.test(e)) continue;
+      if (edits.skipTokenizer && e !== 'config.json' && e !== 'generation_config.json') continue;
       const src = join(fromDir, e);
       if (lstatSync(src).isSymbolicLink() && !realpathSync(src).startsWith(realDir + sep)) continue;
       if (!statSync(src).isFile()) continue;
-      if (e === 'config.json' && outDtype !== undefined) {
-        this.writeFile(e, configWithDtype(src, outDtype));
+      if (e === 'config.json' && (outDtype !== undefined || edits.config !== undefined)) {
+        this.writeFile(e, editedJson(src, { ...edits.config, ...(outDtype !== undefined ? dtypeKeys(src, outDtype) : {}) }));
+      } else if (e === 'tokenizer_config.json' && edits.tokenizerConfig !== undefined) {
+        this.writeFile(e, editedJson(src, edits.tokenizerConfig));
       } else {
         this.writeFile(e, readFileSync(src));
       }
@@ -268,7 +271,22 @@ function removeStaleTemps(parent: string, name: string): void {
   }
 }
 
-function configWithDtype(path: string, outDtype: OutDtype): string {
+/** Keys set in side files as they are copied (a merge's own values: layer count, chat template). */
+export interface SideFileEdits {
+  config?: Record<string, unknown>;
+  tokenizerConfig?: Record<string, unknown>;
+  /** Leave the tokenizer files out (mergekit's --no-copy-tokenizer). */
+  skipTokenizer?: boolean;
+}
+
+/** The dtype keys of a config.json for outDtype (torch_dtype, and `dtype` where newer transformers wrote it). */
+function dtypeKeys(path: string, outDtype: OutDtype): Record<string, unknown> {
+  const has = (() => { try { return 'dtype' in (JSON.parse(readFileSync(path, 'utf8')) as object); } catch { return false; } })();
+  return has ? { torch_dtype: torchName(outDtype), dtype: torchName(outDtype) } : { torch_dtype: torchName(outDtype) };
+}
+
+/** A JSON object file with some keys set (key order kept, new keys last), pretty-printed as transformers writes it. */
+function editedJson(path: string, set: Record<string, unknown>): string {
   let cfg: unknown;
   try {
     cfg = JSON.parse(readFileSync(path, 'utf8'));
@@ -277,8 +295,7 @@ function configWithDtype(path: string, outDtype: OutDtype): string {
   }
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw inputError(`${path}: not a JSON object`);
   const obj = cfg as Record<string, unknown>;
-  obj.torch_dtype = torchName(outDtype);
-  if ('dtype' in obj) obj.dtype = torchName(outDtype); // newer transformers spell it `dtype`
+  Object.assign(obj, set);
   return JSON.stringify(obj, null, 2) + '\n';
 }
 

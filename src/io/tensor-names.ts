@@ -19,6 +19,14 @@ export function parseTensorName(name: string): TensorRole {
   return { layer, module: moduleKind(name) };
 }
 
+/** The same tensor name with its layer index replaced (`model.layers.3.x` → `model.layers.7.x`); unchanged outside the layers. */
+export function withLayerIndex(name: string, layer: number): string {
+  const m = LAYER_RE.exec(name);
+  if (!m) return name;
+  const digitsAt = m.index + m[0].length - 1 - m[1]!.length;
+  return name.slice(0, digitsAt) + String(layer) + name.slice(digitsAt + m[1]!.length);
+}
+
 function moduleKind(name: string): ModuleKind {
   const n = name.toLowerCase();
   if (/(^|\.)(q_proj|query|wq)(\.|$)/.test(n)) return 'attn_q';

@@ -4,7 +4,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
 import { parseOutDtype, type OutDtype } from '../io/dtypes.js';
 import { isAdapterDir, splitModelPlusLora } from '../io/lora.js';
-import { closestName, isMethodName, METHODS, methodSpec, type GlobalParamName, type MethodName, type ModelParamName } from './methods.js';
+import { ALL_PARAM_NAMES, closestName, isMethodName, METHODS, methodSpec, REFUSED_METHODS, type GlobalParamName, type MethodName, type ModelParamName } from './methods.js';
 import { paramLeaves, parseParamValue, type ParamScalar, type ParamValue } from './params.js';
 
 /** One model entry of a merge config. */
@@ -16,6 +16,19 @@ export interface ModelEntry {
   /** mergekit's `base+adapter` syntax: the absolute path of the model the LoRA adapter at `path` applies to. */
   loraBase?: string;
   parameters: Partial<Record<ModelParamName, ParamValue>>;
+}
+
+/** One source of a `slices:` entry: a model (index into MergeConfig.models) and a half-open layer range. */
+export interface SliceSource {
+  model: number;
+  layerRange: [number, number];
+  parameters: Partial<Record<ModelParamName, ParamValue>>;
+}
+
+/** One output slice of a frankenmerge: its sources (all with the same number of layers) and slice-wide parameters. */
+export interface SliceConfig {
+  sources: SliceSource[];
+  parameters: Partial<Record<ModelParamName | GlobalParamName, ParamValue>>;
 }
 
 /** A validated merge config (mergekit YAML or CLI flags), paths resolved. */
@@ -33,6 +46,12 @@ export interface MergeConfig {
   seed: number;
   /** Accept embedding/lm_head row-count (vocabulary) mismatches: the output keeps the base's rows (truncate_vocab: true). */
   truncateVocab?: boolean;
+  /** linear: base_model was not among the models and was appended to them as one more source (mergekit). */
+  baseAddedAsSource?: boolean;
+  /** mergekit's `slices:` form: output layers built slice by slice; `models` then lists every model the slices name. */
+  slices?: SliceConfig[];
+  /** `chat_template:` — a Jinja template text, or `auto` (the most common one among the input models). */
+  chatTemplate?: string;
   /** Things accepted but ignored or changed, said once in the merge summary. */
   notes: string[];
 }
@@ -43,7 +62,7 @@ export interface ConfigLocation {
   cwd?: string;
 }
 
-const TOP_KEYS = ['merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'seed', 'truncate_vocab'] as const;
+const TOP_KEYS = ['merge_method', 'base_model', 'models', 'slices', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'tokenizer', 'chat_template', 'modules', 'seed', 'truncate_vocab'] as const;
 const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
@@ -92,16 +111,24 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     throw inputError(`base_model: ${method} merges deltas from a base model; add base_model: PATH`);
   }
 
-  if (!Array.isArray(doc.models) || doc.models.length === 0) throw inputError(`models: a non-empty list of {model: PATH, parameters: {...}} is required`);
+  if (doc.modules !== undefined && doc.modules !== null) throw inputError(`modules: not supported yet: darekit merges single-module (decoder-only) models; use models: or slices:`);
+  const hasSlices = doc.slices !== undefined && doc.slices !== null;
+  if (hasSlices && doc.models !== undefined && doc.models !== null) throw inputError(`models, slices: give exactly one of them (as mergekit requires)`);
   const models: ModelEntry[] = [];
-  doc.models.forEach((m: unknown, i: number) => {
+  let slices: SliceConfig[] | undefined;
+  if (hasSlices) {
+    slices = parseSlices(doc.slices, method, loc, models, notes);
+  } else if (!Array.isArray(doc.models) || doc.models.length === 0) {
+    throw inputError(`models: a non-empty list of {model: PATH, parameters: {...}} is required (or slices:)`);
+  }
+  if (!hasSlices) (doc.models as unknown[]).forEach((m: unknown, i: number) => {
     const at = `models[${i}]`;
     if (m === null || typeof m !== 'object' || Array.isArray(m)) throw inputError(`${at}: must be a mapping with "model" (and optional "parameters")`);
     const entry = m as Record<string, unknown>;
     for (const k of Object.keys(entry)) if (k !== 'model' && k !== 'parameters') throw inputError(`${at}.${k}: unknown key; a model entry has "model" and "parameters"`);
     if (typeof entry.model !== 'string') throw inputError(`${at}.model: must be a model path (a string)`);
     const { path, loraBase } = resolveModelSpec(entry.model, `${at}.model`, loc);
-    const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model');
+    const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model', notes);
     if (baseModel !== undefined && path === baseModel && spec.usesBase) {
       if (Object.keys(parameters).length > 0) notes.push(`${at}: the base model is listed among the models; its delta is zero, so it is not merged (its parameters are ignored)`);
       return;
@@ -111,8 +138,15 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     models.push(me);
   });
   if (models.length === 0) throw inputError(`models: no model to merge besides the base model`);
+  let baseAddedAsSource = false;
+  if (method === 'linear' && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
+    // mergekit adds a base_model that is not among the models as one more source of the weighted average
+    models.push({ spec: baseSpec!, path: baseModel, parameters: {} });
+    baseAddedAsSource = true;
+    notes.push('linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters');
+  }
 
-  const parameters = parseParams(doc.parameters, 'parameters', method, 'global');
+  const parameters = parseParams(doc.parameters, 'parameters', method, 'global', notes);
   let seed = 0;
   const seedRaw = doc.seed ?? (doc.parameters as Record<string, unknown> | undefined)?.seed;
   if (doc.seed !== undefined && (doc.parameters as Record<string, unknown> | undefined)?.seed !== undefined) throw inputError(`seed: given both at the top level and in parameters; keep one`);
@@ -127,11 +161,18 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (doc.dtype !== undefined && doc.dtype !== null) {
     if (typeof doc.dtype !== 'string' || !parseOutDtype(doc.dtype)) throw inputError(`dtype: ${JSON.stringify(doc.dtype)} is not a dtype (float32, bfloat16, float16)`);
     dtype = doc.dtype;
-    notes.push(`dtype: ${dtype} accepted; darekit always computes in float32 with float64 sums (the output dtype is out_dtype, else the base model's)`);
+    // mergekit computes in dtype and saves what it computed unless out_dtype is given: dtype is the output dtype
+    if (!outDtype) outDtype = parseOutDtype(dtype);
+    if (dtype !== 'float32') notes.push(`dtype: ${dtype} is the output dtype (as in mergekit); darekit computes in float32 with float64 sums where mergekit computes in ${dtype}, so low bits can differ`);
   }
   if (doc.tokenizer_source !== undefined && doc.tokenizer_source !== null && doc.tokenizer_source !== 'base') {
-    throw inputError(`tokenizer_source: ${JSON.stringify(doc.tokenizer_source)} is not supported; darekit copies the tokenizer of the base model (tokenizer_source: base)`);
+    throw inputError(`tokenizer_source: ${JSON.stringify(doc.tokenizer_source)}: not supported yet: darekit copies the tokenizer of the base model (tokenizer_source: base); a union or another model's vocabulary needs embedding rows rebuilt, which is not implemented`);
   }
+  if (doc.tokenizer !== undefined && doc.tokenizer !== null) {
+    throw inputError(`tokenizer: not supported yet: the tokenizer block (source, tokens, pad_to_multiple_of) needs embedding rows rebuilt for the new vocabulary, which is not implemented; remove it to keep the base model's tokenizer`);
+  }
+  let chatTemplate: string | undefined;
+  if (doc.chat_template !== undefined && doc.chat_template !== null) chatTemplate = parseChatTemplate(doc.chat_template);
   let truncateVocab = false;
   if (doc.truncate_vocab !== undefined && doc.truncate_vocab !== null) {
     if (typeof doc.truncate_vocab !== 'boolean') throw inputError(`truncate_vocab: ${JSON.stringify(doc.truncate_vocab)} is not true or false`);
@@ -139,9 +180,18 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   }
   const int8 = [parameters.int8_mask, ...models.map((m) => (m.parameters as Record<string, ParamValue | undefined>).int8_mask)].some((p) => p !== undefined);
   if (int8) notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
-  checkWeights(models, parameters, method);
-  if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
+  if (!slices) {
+    checkWeights(models, parameters, method, baseModel);
+    if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
+    if (spec.combine === 'nuslerp') checkNuslerp(models, baseModel);
+    if (spec.combine === 'model_stock' && models.length < 2) throw inputError(`models: model_stock needs at least two models besides base_model (mergekit: base plus two or more), got ${models.length}`);
+    if (spec.combine === 'passthrough' && models.length !== 1) throw inputError(`models: passthrough copies exactly one model per tensor, got ${models.length}; use slices: to stack layers from several models`);
+  }
+  checkUnsupportedOptions(parameters, method);
   const cfg: MergeConfig = { method, models, parameters: parameters as MergeConfig['parameters'], seed, notes };
+  if (slices) cfg.slices = slices;
+  if (baseAddedAsSource) cfg.baseAddedAsSource = true;
+  if (chatTemplate !== undefined) cfg.chatTemplate = chatTemplate;
   if (baseModel !== undefined) { cfg.baseModel = baseModel; cfg.baseSpec = baseSpec!; }
   if (outDtype) cfg.outDtype = outDtype;
   if (dtype) cfg.dtype = dtype;
@@ -153,6 +203,8 @@ function parseMethod(raw: unknown): MethodName {
   if (raw === undefined || raw === null) throw inputError(`merge_method: missing; one of ${Object.keys(METHODS).join(', ')}`);
   if (typeof raw !== 'string') throw inputError(`merge_method: must be a method name (one of ${Object.keys(METHODS).join(', ')})`);
   if (isMethodName(raw)) return raw;
+  const refused = REFUSED_METHODS[raw];
+  if (refused !== undefined) throw inputError(`merge_method: ${raw} is not supported yet: ${refused}`);
   const hint = closestName(raw, Object.keys(METHODS));
   throw inputError(`merge_method: unknown method "${raw}"${hint ? ` (did you mean ${hint}?)` : ''}; known: ${Object.keys(METHODS).join(', ')}`);
 }
@@ -188,7 +240,11 @@ function resolveModelPath(p: string, path: string, loc: ConfigLocation): string 
   throw inputError(`${path}: ${p} not found (looked in ${fromConfig} and ${fromCwd}); paths are relative to the config file's dir, then the working dir`);
 }
 
-function parseParams(raw: unknown, at: string, method: MethodName, scope: 'model' | 'global'): Record<string, ParamValue> {
+/**
+ * Parse a `parameters:` mapping. A parameter the method does not use is ignored with a note, as mergekit ignores it
+ * (with "did you mean" when it looks like a misspelling); the values of those it uses are checked.
+ */
+function parseParams(raw: unknown, at: string, method: MethodName, scope: 'model' | 'global', notes: string[]): Record<string, ParamValue> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw inputError(`${at}: must be a mapping of parameter names to values`);
   const spec = methodSpec(method);
@@ -197,10 +253,11 @@ function parseParams(raw: unknown, at: string, method: MethodName, scope: 'model
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const path = `${at}.${k}`;
     if (!allowed.includes(k)) {
-      const all = [...spec.modelParams, ...spec.globalParams];
-      const hint = closestName(k, all);
-      const where = scope === 'model' && (GLOBAL_ONLY as readonly string[]).includes(k) ? ` (${k} is a merge-wide parameter: put it under the top-level parameters)` : '';
-      throw inputError(`${path}: ${method} has no parameter "${k}"${where}${hint && hint !== k ? ` (did you mean ${hint}?)` : ''}; it takes ${all.join(', ')}`);
+      const all: string[] = [...spec.modelParams, ...spec.globalParams];
+      const hint = ALL_PARAM_NAMES.includes(k) ? undefined : closestName(k, all);
+      const where = scope === 'model' && (GLOBAL_ONLY as readonly string[]).includes(k) && all.includes(k) ? ` (${k} is a merge-wide parameter: put it under the top-level parameters)` : '';
+      notes.push(`${path}: ${method} does not use "${k}"; ignored, as mergekit does${where}${hint && hint !== k ? ` (did you mean ${hint}?)` : ''}`);
+      continue;
     }
     if (k === 'seed') continue; // read by the caller
     const value = parseParamValue(v, path);
@@ -241,8 +298,14 @@ export function checkLeaf(name: string, v: ParamScalar, path: string): void {
       if (!(g >= 0 && g < 1)) throw inputError(`${path}: ${g} is outside [0, 1)`);
       return;
     }
+    case 'scale':
+      num();
+      return;
     case 'normalize':
     case 'int8_mask':
+    case 'filter_wise':
+    case 'nuslerp_flatten':
+    case 'nuslerp_row_wise':
       if (typeof v !== 'boolean') throw inputError(`${path}: ${JSON.stringify(v)} is not true or false`);
       return;
     case 'rescale':
@@ -262,10 +325,77 @@ export function parseRescale(v: ParamScalar, path: string): 'inverse' | 'l1' | '
   throw inputError(`${path}: ${JSON.stringify(v)} is not a rescale mode (inverse, l1, none, true = l1, false = none, or a positive factor)`);
 }
 
-function checkWeights(models: ModelEntry[], global: Record<string, ParamValue>, method: MethodName): void {
+function checkWeights(models: ModelEntry[], global: Record<string, ParamValue>, method: MethodName, baseModel: string | undefined): void {
   if (global.weight !== undefined || !methodSpec(method).modelParams.includes('weight')) return;
   models.forEach((m, i) => {
-    if (m.parameters.weight === undefined) throw inputError(`models[${i}].parameters.weight: missing; ${method} needs a weight per model (or a default under the top-level parameters)`);
+    if (m.parameters.weight !== undefined) return;
+    if (method === 'linear' && m.path === baseModel) throw inputError(`base_model: linear averages base_model in as one more model (as mergekit does), but it has no weight; list it under models with a weight, set a default weight under parameters, or drop base_model`);
+    if (method === 'nuslerp' && m.path === baseModel) return;
+    throw inputError(`models[${i}].parameters.weight: missing; ${method} needs a weight per model (or a default under the top-level parameters)`);
+  });
+}
+
+/** NuSLERP: two models, plus a base_model that is not one of them (then their deltas are interpolated). */
+function checkNuslerp(models: ModelEntry[], baseModel: string | undefined): void {
+  const others = models.filter((m) => m.path !== baseModel);
+  if (baseModel !== undefined && others.length !== models.length) throw inputError(`base_model: nuslerp's base model can not be one of the two models to merge (as in mergekit); drop it from models or from base_model`);
+  if (others.length !== 2) throw inputError(`models: nuslerp interpolates exactly two models (plus an optional base_model), got ${others.length}`);
+}
+
+/** Options of mergekit's methods that darekit has no streaming form for yet: refused with the reason. */
+function checkUnsupportedOptions(global: Partial<Record<string, ParamValue>>, method: MethodName): void {
+  const on = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === true);
+  const off = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === false);
+  if (method === 'model_stock' && on('filter_wise')) throw inputError(`parameters.filter_wise: not supported yet: model_stock computes one t per whole tensor (filter_wise: false, mergekit's default); a t per row is not implemented`);
+  if (method === 'nuslerp' && (on('nuslerp_row_wise') || off('nuslerp_flatten'))) throw inputError(`parameters.nuslerp_flatten/nuslerp_row_wise: not supported yet: nuslerp interpolates whole flattened tensors (nuslerp_flatten: true, mergekit's default); per-row or per-column SLERP is not implemented`);
+}
+
+/** chat_template: a Jinja template text or `auto`; mergekit's bundled template names are refused (darekit does not ship them). */
+function parseChatTemplate(raw: unknown): string {
+  if (typeof raw !== 'string') throw inputError(`chat_template: must be a string (a Jinja template, or auto)`);
+  if (raw === 'auto') return raw;
+  if (['alpaca', 'chatml', 'llama3', 'mistral', 'exaone'].includes(raw)) throw inputError(`chat_template: ${raw} is one of mergekit's bundled template names; darekit does not ship them: paste the template text, or use auto`);
+  if (raw.length < 20 || !raw.includes('{')) throw inputError(`chat_template: ${JSON.stringify(raw)} is not a chat template (as mergekit: a Jinja template text of at least 20 characters with "{", or auto)`);
+  return raw;
+}
+
+/** Parse mergekit's `slices:`; every model a source names is added once to `models` (in order of first mention). */
+function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, models: ModelEntry[], notes: string[]): SliceConfig[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw inputError(`slices: a non-empty list of {sources: [{model, layer_range: [FROM, TO]}]} is required`);
+  return raw.map((sl: unknown, si: number) => {
+    const at = `slices[${si}]`;
+    if (sl === null || typeof sl !== 'object' || Array.isArray(sl)) throw inputError(`${at}: must be a mapping with "sources"`);
+    const slice = sl as Record<string, unknown>;
+    for (const k of Object.keys(slice)) {
+      if (k === 'base_model' || k === 'residual_weight') throw inputError(`${at}.${k}: not supported yet: a per-slice ${k} is not implemented; set base_model at the top level`);
+      if (k !== 'sources' && k !== 'parameters') throw inputError(`${at}.${k}: unknown key; a slice has "sources" and "parameters"`);
+    }
+    if (!Array.isArray(slice.sources) || slice.sources.length === 0) throw inputError(`${at}.sources: a non-empty list of {model, layer_range} is required`);
+    const sources = slice.sources.map((src: unknown, j: number): SliceSource => {
+      const sat = `${at}.sources[${j}]`;
+      if (src === null || typeof src !== 'object' || Array.isArray(src)) throw inputError(`${sat}: must be a mapping with "model" and "layer_range"`);
+      const e = src as Record<string, unknown>;
+      for (const k of Object.keys(e)) if (k !== 'model' && k !== 'layer_range' && k !== 'parameters') throw inputError(`${sat}.${k}: unknown key; a slice source has "model", "layer_range" and "parameters"`);
+      if (typeof e.model !== 'string') throw inputError(`${sat}.model: must be a model path (a string)`);
+      const lr = e.layer_range;
+      if (!Array.isArray(lr) || lr.length !== 2 || !lr.every((x) => Number.isInteger(x) && (x as number) >= 0) || (lr[0] as number) >= (lr[1] as number)) {
+        throw inputError(`${sat}.layer_range: ${JSON.stringify(lr)} is not [FROM, TO] with 0 ≤ FROM < TO (integers; TO is exclusive)`);
+      }
+      const { path, loraBase } = resolveModelSpec(e.model, `${sat}.model`, loc);
+      let model = models.findIndex((m) => m.path === path && m.loraBase === loraBase);
+      if (model < 0) {
+        const me: ModelEntry = { spec: e.model, path, parameters: {} };
+        if (loraBase !== undefined) me.loraBase = loraBase;
+        models.push(me);
+        model = models.length - 1;
+      }
+      return { model, layerRange: [lr[0] as number, lr[1] as number], parameters: parseParams(e.parameters, `${sat}.parameters`, method, 'model', notes) as SliceSource['parameters'] };
+    });
+    const len = sources[0]!.layerRange[1] - sources[0]!.layerRange[0];
+    sources.forEach((s, j) => {
+      if (s.layerRange[1] - s.layerRange[0] !== len) throw inputError(`${at}.sources[${j}].layer_range: [${s.layerRange.join(', ')}] has ${s.layerRange[1] - s.layerRange[0]} layers, the first source ${len}; all sources of a slice must have the same number of layers`);
+    });
+    return { sources, parameters: parseParams(slice.parameters, `${at}.parameters`, method, 'global', notes) as SliceConfig['parameters'] };
   });
 }
 
@@ -287,13 +417,30 @@ export function recipeYaml(cfg: MergeConfig): string {
   const params = (ps: Record<string, ParamValue | undefined>): Record<string, unknown> => Object.fromEntries(Object.entries(ps).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toYaml(v!)]));
   const doc: Record<string, unknown> = { merge_method: cfg.method };
   if (cfg.baseSpec !== undefined) doc.base_model = cfg.baseSpec;
-  doc.models = cfg.models.map((m) => (Object.keys(m.parameters).length > 0 ? { model: m.spec, parameters: params(m.parameters) } : { model: m.spec }));
+  if (cfg.slices) {
+    doc.slices = cfg.slices.map((sl) => {
+      const out: Record<string, unknown> = {
+        sources: sl.sources.map((s) => {
+          const src: Record<string, unknown> = { model: cfg.models[s.model]!.spec, layer_range: [...s.layerRange] };
+          if (Object.keys(s.parameters).length > 0) src.parameters = params(s.parameters);
+          return src;
+        }),
+      };
+      if (Object.keys(sl.parameters).length > 0) out.parameters = params(sl.parameters);
+      return out;
+    });
+  } else {
+    // linear's base_model was added as a source when it is not among the models; the recipe keeps the form as written
+    const listed = cfg.baseAddedAsSource ? cfg.models.slice(0, -1) : cfg.models;
+    doc.models = listed.map((m) => (Object.keys(m.parameters).length > 0 ? { model: m.spec, parameters: params(m.parameters) } : { model: m.spec }));
+  }
   const global = params(cfg.parameters);
   global.seed = cfg.seed;
   doc.parameters = global;
   if (cfg.dtype) doc.dtype = cfg.dtype;
   if (cfg.outDtype) doc.out_dtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[cfg.outDtype];
   doc.tokenizer_source = 'base';
+  if (cfg.chatTemplate !== undefined) doc.chat_template = cfg.chatTemplate;
   if (cfg.truncateVocab) doc.truncate_vocab = true;
   return stringifyYaml(doc);
 }

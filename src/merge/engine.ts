@@ -5,7 +5,7 @@ import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
-import { slerpCoefficients } from './slerp.js';
+import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
 
 /** Bytes of linear memory a chunk engine lays out for `chunkElements`, up to `maxTerms` models and per-row work on rows of up to `maxRow` elements. */
 export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRow = 0): number {
@@ -166,7 +166,12 @@ export class ChunkEngine {
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.slerp) {
+    if (job.coefPass) {
+      res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
+      coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
+      divw().set(job.terms.map(() => 0));
+      this.k.weighted_sum_f32(this.at.base, job.base ? 1 : 0, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, this.at.coef, this.at.divw, 0, 1, this.at.out);
+    } else if (job.slerp) {
       res = this.loadSlerpEndpoints(job, prep, c, true);
       coef().set([prep?.[0]?.slerpCoef ?? NaN, prep?.[1]?.slerpCoef ?? NaN]);
       divw().set([0, 0]);
@@ -287,6 +292,35 @@ export class ChunkEngine {
       }
       // mergekit's rescale_sum: scale by org/new when both are meaningfully non-zero
       l1.forEach((i, j) => { if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!; });
+    }
+    if (job.coefPass) {
+      // whole-tensor Σxᵢ·xⱼ for every pair (and Σxᵢ²) in float64, each pair's two parity lanes carried across
+      // chunks exactly as one long run of the kernel would, so the sums do not depend on the chunk size
+      const k = terms.length;
+      const pairs: [number, number][] = [];
+      for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push([i, j]);
+      const acc = pairs.map(() => new Float64Array(6));
+      const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 6);
+      const all = terms.map((_, i) => i);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadDeltas(job, c, all, false);
+        pairs.forEach(([i, j], p) => {
+          sums().set(acc[p]!);
+          this.k.slerp_dots_f32(this.deltaPtr(i), this.deltaPtr(j), chunkLen(c), c * cs, this.at.sums);
+          acc[p]!.set(sums());
+        });
+      }
+      const sq = terms.map(() => NaN);
+      const dot = pairs.map((_, p) => acc[p]![4]! + acc[p]![5]!);
+      pairs.forEach(([i, j], p) => { sq[i] = acc[p]![0]! + acc[p]![1]!; sq[j] = acc[p]![2]! + acc[p]![3]!; });
+      if (job.coefPass.kind === 'nuslerp') {
+        const s = nuslerpCoefficients(job.coefPass.t, sq[0]!, sq[1]!, dot[0]!);
+        preps[0]!.slerpCoef = s.s0;
+        preps[1]!.slerpCoef = s.s1;
+      } else {
+        const t = modelStockCoefficient(k, pairs.map(([i, j], p) => ({ sumSqA: sq[i]!, sumSqB: sq[j]!, dot: dot[p]! })), job.name);
+        terms.forEach((_, i) => { preps[i]!.slerpCoef = t / k; });
+      }
     }
     if (job.slerp) {
       // first pass of SLERP: whole-tensor Σw0², Σw1², Σw0·w1 in float64, chunk by chunk in element order

@@ -1,8 +1,9 @@
 import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
-import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
+import { checkFreeSpace, OutputDir, type SideFileEdits } from '../io/output-dir.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
 import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
@@ -32,6 +33,8 @@ export interface MergeOptions {
   maxShardBytes?: number;
   /** Show a progress bar on stderr (default: when stderr is a TTY). */
   progress?: boolean;
+  /** Copy the layout model's tokenizer files (default true, as mergekit's --copy-tokenizer). */
+  copyTokenizer?: boolean;
   /** The readiness verdict to print in the output's model card (README.md), when the caller knows it. */
   verdict?: CardVerdict;
 }
@@ -96,7 +99,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
       clearInterval(flusher);
     }
     if (shards.length > 1) dir.writeFile(SAFETENSORS_INDEX_NAME, indexJson(shards, { 'darekit.method': config.method, 'darekit.seed': String(config.seed) }));
-    dir.copySideFiles(plan.layoutModel.dir, config.outDtype);
+    dir.copySideFiles(plan.layoutModel.dir, config.outDtype, { ...sideFileEdits(config, plan), skipTokenizer: opts.copyTokenizer === false });
     dir.writeFile('mergekit_config.yml', recipe);
     dir.writeFile('README.md', modelCard(config, recipe, opts.verdict));
     dir.commit();
@@ -106,9 +109,39 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   }
   return {
     outDir, method: config.method, seed: config.seed, rescale: plan.rescaleModes, tensors: plan.jobs.length, inputBytes: plan.inputBytes,
-    outputBytes, files: shards.map((s) => s.fileName), threads, chunkElements, kernel, seconds: (performance.now() - t0) / 1000, notes: config.notes,
+    outputBytes, files: shards.map((s) => s.fileName), threads, chunkElements, kernel, seconds: (performance.now() - t0) / 1000, notes: [...config.notes, ...plan.notes],
     vocab: plan.vocab,
   };
+}
+
+/** What the output's config.json and tokenizer_config.json change: num_hidden_layers of a frankenmerge, chat_template. */
+function sideFileEdits(config: MergeConfig, plan: MergePlan): SideFileEdits {
+  const edits: SideFileEdits = {};
+  if (config.slices) edits.config = { num_hidden_layers: plan.outputLayers };
+  if (config.chatTemplate !== undefined) {
+    const template = config.chatTemplate === 'auto' ? autoChatTemplate(plan) : config.chatTemplate;
+    if (template !== undefined) edits.tokenizerConfig = { chat_template: template };
+  }
+  return edits;
+}
+
+/** mergekit's `chat_template: auto`: the most common template among the input models' tokenizer_config.json (first seen wins a tie). */
+function autoChatTemplate(plan: MergePlan): string | undefined {
+  const counts = new Map<string, number>();
+  for (const m of [...(plan.base ? [plan.base] : []), ...plan.models]) {
+    try {
+      const tc = JSON.parse(readFileSync(join(m.dir, 'tokenizer_config.json'), 'utf8')) as { chat_template?: unknown };
+      let t = tc.chat_template;
+      if (Array.isArray(t)) t = (t as { name?: string; template?: string }[]).find((x) => x.name === 'default')?.template;
+      if (typeof t === 'string' && t.trim() !== '') counts.set(t.trim(), (counts.get(t.trim()) ?? 0) + 1);
+    } catch {
+      // a model without a readable tokenizer_config.json has no template to vote with
+    }
+  }
+  let best: string | undefined;
+  let bestN = 0;
+  for (const [t, n] of counts) if (n > bestN) { best = t; bestN = n; }
+  return best;
 }
 
 interface ExecOptions {

@@ -43,6 +43,11 @@ export interface TensorJob {
   lambda: number;
   /** SLERP of terms[0] (t = 0) and terms[1] (t = 1); with a base, of the DARE-sparsified weights base + coef·δ̂. */
   slerp?: { t: number };
+  /**
+   * A coefficient pass over whole-tensor sums of the terms (deltas when there is a base): NuSLERP of two at t, or
+   * Model Stock's t from the mean pairwise cosine; then out = base + Σ cᵢ·termᵢ with the coefficients in TermPrep.
+   */
+  coefPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' };
   /** Row length when the method works per row (DELLA): chunks then hold whole rows. */
   rowLen?: number;
   out: { fd: number; byteOffset: number; dtype: OutDtype };
@@ -67,7 +72,7 @@ export interface TermPrep {
   drop: Cut;
   /** L1 rescale factor (1 when not used). */
   l1Scale: number;
-  /** SLERP: this term's interpolation coefficient (s0 or s1), from the first pass's norms and dot product. */
+  /** SLERP, NuSLERP, Model Stock: this term's coefficient (s0 or s1, or t/N), from the first pass's norms and dot products. */
   slerpCoef?: number;
 }
 
@@ -77,7 +82,7 @@ export const CUT_NONE: Cut = { bits: 0xffffffff, quota: 0 };
 
 /** True when a job needs the per-tensor pre-pass (magnitude selection or L1 sums). */
 export function needsPrep(job: TensorJob): boolean {
-  return job.slerp !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
+  return job.slerp !== undefined || job.coefPass !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
 }
 
 /** The tie quota of a cut inside chunk c. */

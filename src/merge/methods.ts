@@ -7,16 +7,20 @@
 /** How each model's delta is sparsified before combining. */
 export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'della';
 
-/** How sparsified deltas (or weights) become the output: generalized task arithmetic, or SLERP of two models. */
-export type Combiner = 'sum' | 'slerp';
+/**
+ * How sparsified deltas (or weights) become the output: generalized task arithmetic, SLERP of two models,
+ * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
+ * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
+ */
+export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
 
 /** Parameters a model entry may carry. */
-export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon';
+export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon' | 'scale';
 /** Parameters of the merge as a whole. */
-export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't';
+export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't' | 'filter_wise' | 'nuslerp_flatten' | 'nuslerp_row_wise';
 
 /** One method of the registry. */
 export interface MethodSpec {
@@ -49,13 +53,29 @@ export const METHODS = {
   della: { combine: 'sum', usesBase: true, sparsify: 'della', elect: true, normalize: true, rescale: 'inverse', modelParams: ['weight', 'density', 'epsilon'], globalParams: TA_GLOBALS, summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, sign election' },
   della_linear: { combine: 'sum', usesBase: true, sparsify: 'della', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density', 'epsilon'], globalParams: TA_GLOBALS, summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, weighted sum' },
   slerp: { combine: 'slerp', usesBase: false, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['density'], globalParams: ['t', 'rescale'], summary: 'spherical interpolation of two models at t (DARE-SLERP with a separate base_model and densities)' },
+  nuslerp: { combine: 'nuslerp', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['nuslerp_flatten', 'nuslerp_row_wise'], summary: 'spherical interpolation of two models (or of their deltas from base_model) at t = w₁/(w₀ + w₁)' },
+  model_stock: { combine: 'model_stock', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['filter_wise'], summary: 'base + t·mean δᵢ, t = N·cos/(1 + (N − 1)·cos) from the mean pairwise cosine of the deltas' },
+  passthrough: { combine: 'passthrough', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['scale'], globalParams: [], summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge' },
 } as const satisfies Record<string, MethodSpec>;
+
+/** mergekit methods darekit refuses, with the reason (said as "not supported yet: <reason>"). */
+export const REFUSED_METHODS: Readonly<Record<string, string>> = {
+  multislerp: 'multislerp (barycentric SLERP on the hypersphere) has no streaming kernel yet; use slerp or nuslerp for two models',
+  karcher: 'karcher (iterative Riemannian mean, up to max_iter whole-tensor passes) has no streaming kernel yet',
+  sce: 'sce (variance-ranked top-k selection across models) has no streaming kernel yet; use ties or dare_ties',
+  nearswap: 'nearswap (per-element t/|a − b| interpolation) has no kernel op yet',
+  arcee_fusion: "arcee_fusion (KL-weighted importance with a sampled quantile threshold, random above 10⁶ elements in mergekit) is not reproducible as written; no deterministic version yet",
+  ram: 'ram (reinforced agent merging) is not implemented',
+};
 
 /** A method name darekit knows. */
 export type MethodName = keyof typeof METHODS;
 
 /** Defaults of per-model parameters when neither the model nor the global `parameters` set them. */
-export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = { weight: undefined, density: 1, gamma: 0.01, epsilon: 0.15 };
+export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = { weight: undefined, density: 1, gamma: 0.01, epsilon: 0.15, scale: 1 };
+
+/** Every parameter name some registered method takes (to tell "ignored here" from "unknown anywhere"). */
+export const ALL_PARAM_NAMES: readonly string[] = [...new Set(Object.values(METHODS).flatMap((m: MethodSpec) => [...m.modelParams, ...m.globalParams]))];
 
 /** True when name is a registered method. */
 export function isMethodName(name: string): name is MethodName {
