@@ -94,6 +94,17 @@ function modelTensors(config: MergeConfig): { models: Model[]; layoutModel: Mode
   return base ? { ...r, base } : r;
 }
 
+/** mergekit's planning order of a Llama decoder layer's weights (its architecture definition, llama.json). */
+const LLAMA_LAYER_ORDER = ['.input_layernorm.', '.self_attn.q_proj.', '.self_attn.k_proj.', '.self_attn.v_proj.', '.self_attn.o_proj.', '.post_attention_layernorm.', '.mlp.up_proj.', '.mlp.gate_proj.', '.mlp.down_proj.'];
+/** mergekit's post-weights order: the final norm, then lm_head. */
+const LLAMA_POST_ORDER = ['model.norm.', 'lm_head.'];
+
+/** Names in mergekit's planning order: by the first pattern each contains; others after, in the model's order. */
+function byPlanOrder(names: string[], order: string[]): string[] {
+  const rank = (n: string): number => { const i = order.findIndex((p) => n.includes(p)); return i < 0 ? order.length : i; };
+  return names.map((n, i) => ({ n, i, r: rank(n) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.n);
+}
+
 /**
  * mergekit's `slices:` form, planned as its MergePlanner does: the layout model's embeddings from the first slice's
  * sources (gradient position 0), then each slice's layers renumbered consecutively (position idx/(len − 1), 1 for
@@ -121,7 +132,7 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): { models: Mod
     for (let idx = 0; idx < len; idx++) {
       const t = len > 1 ? idx / (len - 1) : 1;
       const from = sl.sources[0]!.layerRange[0] + idx;
-      for (const n of lead.names.filter((x) => parseTensorName(x).layer === from)) {
+      for (const n of byPlanOrder(lead.names.filter((x) => parseTensorName(x).layer === from), LLAMA_LAYER_ORDER)) {
         const sources = sourcesOf(sl, (s) => withLayerIndex(n, s.layerRange[0] + idx));
         const o: OutTensor = { name: withLayerIndex(n, outLayer), layout: lead.tensors.get(n)!, sources, t, slice: sl.parameters, sliceIndex: si };
         outs.push(o);
@@ -130,7 +141,7 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): { models: Mod
     }
   });
   const lastLead = models[lastSlice.sources[0]!.model]!;
-  for (const name of outside(lastLead, false)) outs.push({ name, layout: layoutModel.tensors.get(name) ?? lastLead.tensors.get(name)!, sources: sourcesOf(lastSlice, () => name), t: 0, slice: lastSlice.parameters, sliceIndex: slices.length - 1 });
+  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER)) outs.push({ name, layout: layoutModel.tensors.get(name) ?? lastLead.tensors.get(name)!, sources: sourcesOf(lastSlice, () => name), t: 0, slice: lastSlice.parameters, sliceIndex: slices.length - 1 });
   // every source tensor exists and has the output's shape
   for (const o of outs) {
     o.sources.forEach((s, j) => {

@@ -1,0 +1,237 @@
+// passthrough with slices (frankenmerges), model_stock and nuslerp on family S, each against a float64 reference
+// written here from mergekit's formulas (not from darekit's kernel): whole-tensor sums in float64, rounded once.
+// Tolerance: ≤ 1 float32 ulp (the reference sums in another order than the kernel's two parity lanes);
+// passthrough copies are byte-exact.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openModel } from '../../src/io/model.js';
+import { TensorReader } from '../../src/io/tensor-reader.js';
+import { parseMergeConfig } from '../../src/merge/config.js';
+import { merge } from '../../src/merge/executor.js';
+import { readWholeTensor } from '../helpers/read.js';
+import { familyS } from '../helpers/shared.js';
+
+const S = familyS();
+const tmp = mkdtempSync(join(tmpdir(), 'darekit-newmethods-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let runs = 0;
+
+async function run(yaml: string, opts: { threads?: number; chunkElements?: number } = {}): Promise<{ out: string; notes: string[] }> {
+  const cfg = parseMergeConfig(yaml, { configDir: S });
+  const out = join(tmp, `run${runs++}`);
+  const s = await merge(cfg, { out, threads: opts.threads ?? 1, chunkElements: opts.chunkElements ?? 4096, progress: false });
+  return { out, notes: s.notes };
+}
+
+function rawBytes(dir: string, name: string): Uint8Array {
+  const m = openModel(dir);
+  const t = m.tensors.get(name)!;
+  const b = new Uint8Array(t.byteLength);
+  const r = new TensorReader();
+  try { r.readBytes(t, 0, t.numel, b); } finally { r.close(); }
+  return b;
+}
+
+function ordered(x: number): number {
+  const i = new Int32Array(new Float32Array([x]).buffer)[0]!;
+  return i < 0 ? -2147483648 - i : i;
+}
+
+/** Largest distance in f32 ulps between the output tensor and the reference. */
+function maxUlp(got: Float32Array, want: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(ordered(got[i]!) - ordered(Math.fround(want[i]!))));
+  return worst;
+}
+
+const f64 = (dir: string, name: string): Float64Array => Float64Array.from(readWholeTensor(dir, name));
+const LAYER_ORDER = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'post_attention_layernorm', 'mlp.up_proj', 'mlp.gate_proj', 'mlp.down_proj'];
+
+describe('passthrough with slices (frankenmerge)', () => {
+  it('gives mergekit\'s tensor set, names and planning order, renumbers layers, copies bytes exactly and sets num_hidden_layers', async () => {
+    const { out } = await run(`merge_method: passthrough
+slices:
+  - sources:
+      - model: base
+        layer_range: [0, 2]
+  - sources:
+      - model: sft-up
+        layer_range: [1, 3]
+        parameters:
+          scale:
+            - filter: o_proj
+              value: 0.5
+            - value: 1.0
+dtype: bfloat16
+`);
+    // mergekit's MergePlanner: pre weights, then each output layer in llama.json's order, then norm and lm_head
+    const want = ['model.embed_tokens.weight', ...[0, 1, 2, 3].flatMap((l) => LAYER_ORDER.map((w) => `model.layers.${l}.${w}.weight`)), 'model.norm.weight', 'lm_head.weight'];
+    const got = openModel(out);
+    expect(got.names).toEqual(want);
+    const src = (outLayer: number): [string, number] => (outLayer < 2 ? ['base', outLayer] : ['sft-up', outLayer - 1]);
+    for (const name of want) {
+      const m = /layers\.(\d+)\./.exec(name);
+      const [model, layer] = m ? src(Number(m[1])) : name.startsWith('model.embed') ? ['base', 0] : ['sft-up', 0];
+      const inName = m ? name.replace(`layers.${m[1]}.`, `layers.${layer}.`) : name;
+      if (m && Number(m[1]) >= 2 && name.includes('o_proj')) {
+        // scale 0.5 (exact in bf16): the source value halved
+        const want05 = readWholeTensor(join(S, model), inName).map((v) => v * 0.5);
+        expect(Array.from(readWholeTensor(out, name)), name).toEqual(Array.from(want05));
+      } else {
+        expect(Buffer.from(rawBytes(out, name)).equals(Buffer.from(rawBytes(join(S, model), inName))), name).toBe(true);
+      }
+    }
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const baseCfg = JSON.parse(readFileSync(join(S, 'base', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(cfg).toEqual({ ...baseCfg, num_hidden_layers: 4 });
+    // the recipe keeps the slices and reproduces the output byte for byte
+    const again = await run(readFileSync(join(out, 'mergekit_config.yml'), 'utf8').replace(/model: .*\/(base|sft-up)$/gm, 'model: $1'));
+    for (const name of want) expect(Buffer.from(rawBytes(again.out, name)).equals(Buffer.from(rawBytes(out, name))), name).toBe(true);
+  });
+
+  it('refuses passthrough with two sources in a slice, and uneven slice lengths', async () => {
+    await expect(run(`merge_method: passthrough\nslices:\n  - sources:\n      - {model: base, layer_range: [0, 2]}\n      - {model: sft-up, layer_range: [0, 2]}\n`)).rejects.toThrow(/passthrough copies one source per tensor, got 2/);
+    expect(() => parseMergeConfig(`merge_method: slerp\nslices:\n  - sources:\n      - {model: base, layer_range: [0, 2]}\n      - {model: sft-up, layer_range: [0, 3]}\nparameters: {t: 0.5}\n`, { configDir: S })).toThrow(/all sources of a slice must have the same number of layers/);
+    await expect(run(`merge_method: passthrough\nslices:\n  - sources:\n      - {model: base, layer_range: [1, 4]}\n`)).rejects.toThrow(/goes past the 3 layers/);
+  });
+});
+
+/** mergekit's slerp (merge_methods/slerp.py) in float64 on whole tensors. */
+function slerpRef(t: number, v0: Float64Array, v1: Float64Array): Float64Array {
+  let n0 = 0, n1 = 0, dot = 0;
+  for (let i = 0; i < v0.length; i++) { n0 += v0[i]! * v0[i]!; n1 += v1[i]! * v1[i]!; }
+  n0 = Math.sqrt(n0); n1 = Math.sqrt(n1);
+  for (let i = 0; i < v0.length; i++) dot += (n0 > 1e-8 ? v0[i]! / n0 : v0[i]!) * (n1 > 1e-8 ? v1[i]! / n1 : v1[i]!);
+  let s0: number, s1: number;
+  if (Math.abs(dot) > 0.9995) { s0 = 1 - t; s1 = t; } else {
+    const th = Math.acos(dot);
+    s0 = Math.sin(th * (1 - t)) / Math.sin(th); s1 = Math.sin(th * t) / Math.sin(th);
+  }
+  return v0.map((x, i) => s0 * x + s1 * v1[i]!);
+}
+
+/** mergekit's gradient evaluation (config.py evaluate_setting). */
+function grad(values: number[], t: number): number {
+  const scaled = t * (values.length - 1);
+  const i0 = Math.floor(scaled);
+  const i1 = Math.min(values.length - 1, i0 + 1);
+  return (1 - (scaled - i0)) * values[i0]! + (scaled - i0) * values[i1]!;
+}
+
+const CANONICAL_SLERP = (dtype: string): string => `slices:
+  - sources:
+      - model: sft-up
+        layer_range: [0, 3]
+      - model: sft-shift
+        layer_range: [0, 3]
+merge_method: slerp
+base_model: sft-up
+parameters:
+  t:
+    - filter: self_attn
+      value: [0, 0.5, 0.3, 0.7, 1]
+    - filter: mlp
+      value: [1, 0.5, 0.7, 0.3, 0]
+    - value: 0.5
+dtype: ${dtype}
+`;
+
+describe("mergekit's canonical slerp example (slices:) on models from family S", () => {
+  it('equals the float64 slerp reference within 1 ulp with per-layer t from the filtered gradients, and equals the models: form byte for byte', async () => {
+    const { out } = await run(CANONICAL_SLERP('float32'));
+    const m = openModel(out);
+    expect(m.names).toHaveLength(3 * 9 + 3);
+    let worst = 0;
+    for (const name of m.names) {
+      const l = /layers\.(\d+)\./.exec(name);
+      const pos = l ? Number(l[1]) / 2 : 0; // 3 layers: idx/(3 − 1); outside the stack t = 0
+      const t = name.includes('self_attn') ? grad([0, 0.5, 0.3, 0.7, 1], pos) : name.includes('mlp') ? grad([1, 0.5, 0.7, 0.3, 0], pos) : 0.5;
+      const want = slerpRef(t, f64(join(S, 'sft-up'), name), f64(join(S, 'sft-shift'), name));
+      worst = Math.max(worst, maxUlp(readWholeTensor(out, name), want));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    const flat = await run(`merge_method: slerp\nbase_model: sft-up\nmodels:\n  - model: sft-up\n  - model: sft-shift\nparameters:\n  t:\n    - filter: self_attn\n      value: [0, 0.5, 0.3, 0.7, 1]\n    - filter: mlp\n      value: [1, 0.5, 0.7, 0.3, 0]\n    - value: 0.5\ndtype: float32\n`);
+    for (const name of m.names) expect(Buffer.from(rawBytes(flat.out, name)).equals(Buffer.from(rawBytes(out, name))), name).toBe(true);
+  });
+  it('runs as written upstream (dtype: float16 → float16 output and config.json torch_dtype)', async () => {
+    const { out, notes } = await run(CANONICAL_SLERP('float16'));
+    expect(openModel(out).tensors.get('lm_head.weight')!.dtype).toBe('F16');
+    expect((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { torch_dtype: string }).torch_dtype).toBe('float16');
+    expect(notes.join('\n')).toMatch(/dtype: float16 is the output dtype \(as in mergekit\)/);
+  });
+});
+
+/** mergekit's model_stock (filter_wise: false) in float64: mean pairwise cosine of the offsets, t·mean(w) + (1 − t)·w0. */
+function modelStockRef(w0: Float64Array, ws: Float64Array[]): Float64Array {
+  const offs = ws.map((w) => w.map((x, i) => x - w0[i]!));
+  const cos: number[] = [];
+  for (let i = 0; i < offs.length; i++) {
+    for (let j = i + 1; j < offs.length; j++) {
+      let a = 0, b = 0, d = 0;
+      for (let e = 0; e < w0.length; e++) { a += offs[i]![e]! ** 2; b += offs[j]![e]! ** 2; d += offs[i]![e]! * offs[j]![e]!; }
+      cos.push(Math.min(1, Math.max(-1, d / Math.max(Math.sqrt(a) * Math.sqrt(b), 1e-6))));
+    }
+  }
+  const c = cos.reduce((x, y) => x + y, 0) / cos.length;
+  const N = ws.length;
+  const t = (N * c) / (1 + (N - 1) * c);
+  return w0.map((x, e) => t * (ws.reduce((s, w) => s + w[e]!, 0) / N) + (1 - t) * x);
+}
+
+describe('model_stock', () => {
+  it('equals the float64 reference within 1 ulp, for any chunk size and thread count', async () => {
+    const yaml = `merge_method: model_stock\nbase_model: base\nmodels:\n  - model: sft-up\n  - model: sft-shift\n  - model: cpt-code\nout_dtype: float32\n`;
+    const a = await run(yaml);
+    const b = await run(yaml, { threads: 2, chunkElements: 1000 });
+    let worst = 0;
+    for (const name of openModel(a.out).names) {
+      const want = modelStockRef(f64(join(S, 'base'), name), ['sft-up', 'sft-shift', 'cpt-code'].map((m) => f64(join(S, m), name)));
+      worst = Math.max(worst, maxUlp(readWholeTensor(a.out, name), want));
+      expect(Buffer.from(rawBytes(b.out, name)).equals(Buffer.from(rawBytes(a.out, name))), name).toBe(true);
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+  it('refuses fewer than two models besides the base, and filter_wise: true (not supported yet)', () => {
+    expect(() => parseMergeConfig(`merge_method: model_stock\nbase_model: base\nmodels:\n  - model: sft-up\n`, { configDir: S })).toThrow(/model_stock needs at least two models/);
+    expect(() => parseMergeConfig(`merge_method: model_stock\nbase_model: base\nmodels:\n  - model: sft-up\n  - model: sft-shift\nparameters: {filter_wise: true}\n`, { configDir: S })).toThrow(/filter_wise: not supported yet/);
+  });
+});
+
+/** mergekit's nuslerp (nuslerp_flatten: true) in float64. */
+function nuslerpRef(t: number, v0: Float64Array, v1: Float64Array): Float64Array {
+  let a = 0, b = 0;
+  for (let i = 0; i < v0.length; i++) { a += v0[i]! ** 2; b += v1[i]! ** 2; }
+  const n0 = Math.max(Math.sqrt(a), 1e-7), n1 = Math.max(Math.sqrt(b), 1e-7);
+  let cos = 0;
+  for (let i = 0; i < v0.length; i++) cos += (v0[i]! / n0) * (v1[i]! / n1);
+  const th = Math.acos(Math.min(1, Math.max(-1, cos)));
+  const s = Math.sin(th);
+  if (Math.abs(s) < 1e-8) return v0.map((x, i) => (1 - t) * x + t * v1[i]!);
+  return v0.map((x, i) => (Math.sin((1 - t) * th) * x + Math.sin(t * th) * v1[i]!) / s);
+}
+
+describe('nuslerp', () => {
+  it('without a base: slerp of the weights at t = w1/(w0 + w1), within 1 ulp of the float64 reference', async () => {
+    const { out } = await run(`merge_method: nuslerp\nmodels:\n  - model: sft-up\n    parameters: {weight: 0.3}\n  - model: sft-shift\n    parameters: {weight: 0.9}\nout_dtype: float32\n`);
+    let worst = 0;
+    for (const name of openModel(out).names) worst = Math.max(worst, maxUlp(readWholeTensor(out, name), nuslerpRef(0.75, f64(join(S, 'sft-up'), name), f64(join(S, 'sft-shift'), name))));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+  it('with a base: base + nuslerp of the deltas, within 1 ulp of the float64 reference', async () => {
+    const { out } = await run(`merge_method: nuslerp\nbase_model: base\nmodels:\n  - model: sft-up\n    parameters: {weight: 1}\n  - model: cpt-code\n    parameters: {weight: 1}\nout_dtype: float32\n`, { threads: 2, chunkElements: 777 });
+    let worst = 0;
+    for (const name of openModel(out).names) {
+      const base = f64(join(S, 'base'), name);
+      const d = ['sft-up', 'cpt-code'].map((m) => f64(join(S, m), name).map((x, i) => x - base[i]!));
+      const r = nuslerpRef(0.5, d[0]!, d[1]!);
+      worst = Math.max(worst, maxUlp(readWholeTensor(out, name), base.map((x, i) => x + r[i]!)));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+  it('refuses the base among the two models, and per-row modes (not supported yet)', () => {
+    expect(() => parseMergeConfig(`merge_method: nuslerp\nbase_model: base\nmodels:\n  - {model: base, parameters: {weight: 1}}\n  - {model: sft-up, parameters: {weight: 1}}\n`, { configDir: S })).toThrow(/can not be one of the two models/);
+    expect(() => parseMergeConfig(`merge_method: nuslerp\nmodels:\n  - {model: sft-shift, parameters: {weight: 1}}\n  - {model: sft-up, parameters: {weight: 1}}\nparameters: {nuslerp_flatten: false}\n`, { configDir: S })).toThrow(/not supported yet/);
+  });
+});
