@@ -172,7 +172,10 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     throw inputError(`tokenizer: not supported yet: the tokenizer block (source, tokens, pad_to_multiple_of) needs embedding rows rebuilt for the new vocabulary, which is not implemented; remove it to keep the base model's tokenizer`);
   }
   let chatTemplate: string | undefined;
-  if (doc.chat_template !== undefined && doc.chat_template !== null) chatTemplate = parseChatTemplate(doc.chat_template);
+  if (doc.chat_template !== undefined && doc.chat_template !== null) {
+    chatTemplate = parseChatTemplate(doc.chat_template);
+    notes.push(`chat_template: written into the output's tokenizer_config.json; mergekit applies it only when it builds a tokenizer (tokenizer_source or tokenizer:) and otherwise copies the base's unchanged`);
+  }
   let truncateVocab = false;
   if (doc.truncate_vocab !== undefined && doc.truncate_vocab !== null) {
     if (typeof doc.truncate_vocab !== 'boolean') throw inputError(`truncate_vocab: ${JSON.stringify(doc.truncate_vocab)} is not true or false`);

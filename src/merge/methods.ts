@@ -66,6 +66,7 @@ export const REFUSED_METHODS: Readonly<Record<string, string>> = {
   nearswap: 'nearswap (per-element t/|a − b| interpolation) has no kernel op yet',
   arcee_fusion: "arcee_fusion (KL-weighted importance with a sampled quantile threshold, random above 10⁶ elements in mergekit) is not reproducible as written; no deterministic version yet",
   ram: 'ram (reinforced agent merging) is not implemented',
+  ramplus_tl: 'ramplus_tl (reinforced agent merging plus) is not implemented',
 };
 
 /** A method name darekit knows. */
