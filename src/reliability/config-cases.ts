@@ -25,6 +25,8 @@ function validConfig(rng: Rng, models: readonly string[]): { [k: string]: Yamlis
   const doc: { [k: string]: Yamlish } = { merge_method: method, models: entries };
   if (method !== 'linear' || rng.chance(0.2)) doc.base_model = models[0]!;
   if (rng.chance(0.5)) doc.parameters = method === 'ties' ? { normalize: rng.chance(0.5) } : method === 'linear' ? { normalize: true } : { lambda: 1 };
+  // linear averages a base_model in as one more model (mergekit), which then needs a default weight
+  if (method === 'linear' && doc.base_model !== undefined) doc.parameters = { ...(doc.parameters as { [k: string]: Yamlish } | undefined), weight: 0.5 };
   if (rng.chance(0.3)) doc.seed = rng.int(1000);
   if (rng.chance(0.4)) doc.out_dtype = rng.pick(['float32', 'bfloat16', 'float16']);
   if (rng.chance(0.2)) doc.dtype = 'float32';
@@ -88,7 +90,8 @@ function mutateTree(rng: Rng, doc: { [k: string]: Yamlish }): { kind: string; ex
       const v = parent[at.key]!;
       delete parent[at.key];
       parent[at.key + rng.pick(['_', 's', 'X'])] = v;
-      return { kind: 'tree:rename-key', expect: 'invalid' };
+      // a misspelt parameter is ignored with a note, as mergekit ignores it; a misspelt structural key is refused
+      return { kind: 'tree:rename-key', expect: target[target.length - 2] === 'parameters' ? 'either' : 'invalid' };
     }
     case 'duplicate-entry': {
       const models = doc.models as Yamlish[];
