@@ -160,6 +160,7 @@ export class OutputDir {
       const src = join(fromDir, e);
       if (lstatSync(src).isSymbolicLink() && !realpathSync(src).startsWith(realDir + sep)) continue;
       if (!statSync(src).isFile()) continue;
+      if (edits.replace?.[e] !== undefined) continue; // written below
       if (e === 'config.json' && (outDtype !== undefined || edits.config !== undefined)) {
         this.writeFile(e, editedJson(src, { ...edits.config, ...(outDtype !== undefined ? dtypeKeys(src, outDtype) : {}) }));
       } else if (e === 'tokenizer_config.json' && edits.tokenizerConfig !== undefined) {
@@ -168,6 +169,7 @@ export class OutputDir {
         this.writeFile(e, readFileSync(src));
       }
     }
+    for (const [name, text] of Object.entries(edits.replace ?? {})) if (!edits.skipTokenizer || name === 'config.json') this.writeFile(name, text);
   }
 
   /**
@@ -277,6 +279,8 @@ export interface SideFileEdits {
   tokenizerConfig?: Record<string, unknown>;
   /** Leave the tokenizer files out (mergekit's --no-copy-tokenizer). */
   skipTokenizer?: boolean;
+  /** Files written instead of the layout model's (e.g. a rebuilt tokenizer.json), name → text. */
+  replace?: Record<string, string>;
 }
 
 /** The dtype keys of a config.json for outDtype (torch_dtype, and `dtype` where newer transformers wrote it). */

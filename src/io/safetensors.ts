@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
 import type { LoraSource } from './lora.js';
-import type { VocabFill } from './tensor-bytes.js';
+import type { RowGather, VocabFill } from './tensor-bytes.js';
 import { asNonNegativeInteger, parseStrictJson, type JsonValue } from './strict-json.js';
 
 /** The largest header the reference implementation accepts. */
@@ -22,6 +22,8 @@ export interface TensorInfo {
   lora?: LoraSource;
   /** Set on a fine-tune's embedding/lm_head viewed with the base's row count (--truncate-vocab; src/io/homology.ts). */
   vocab?: VocabFill;
+  /** Set on an embedding/lm_head gathered for another vocabulary (tokenizer_source: union; src/merge/tokenizer.ts). */
+  rows?: RowGather;
 }
 
 /** A validated safetensors header. */

@@ -18,6 +18,7 @@ export function locationOf(t: TensorInfo): TensorLocation {
   const loc: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) };
   if (t.lora) loc.lora = t.lora;
   if (t.vocab) loc.vocab = t.vocab;
+  if (t.rows) loc.rows = t.rows;
   return loc;
 }
 

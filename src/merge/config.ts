@@ -50,6 +50,8 @@ export interface MergeConfig {
   baseAddedAsSource?: boolean;
   /** mergekit's `slices:` form: output layers built slice by slice; `models` then lists every model the slices name. */
   slices?: SliceConfig[];
+  /** `tokenizer_source: union | <model>` (or `tokenizer: {source}`): build the output vocabulary and embedding rows as mergekit; absent = the base's files copied. */
+  tokenizerSource?: 'union' | { spec: string; path: string };
   /** `chat_template:` — a Jinja template text, or `auto` (the most common one among the input models). */
   chatTemplate?: string;
   /** Things accepted but ignored or changed, said once in the merge summary. */
@@ -165,11 +167,27 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     if (!outDtype) outDtype = parseOutDtype(dtype);
     if (dtype !== 'float32') notes.push(`dtype: ${dtype} is the output dtype (as in mergekit); darekit computes in float32 with float64 sums where mergekit computes in ${dtype}, so low bits can differ`);
   }
-  if (doc.tokenizer_source !== undefined && doc.tokenizer_source !== null && doc.tokenizer_source !== 'base') {
-    throw inputError(`tokenizer_source: ${JSON.stringify(doc.tokenizer_source)}: not supported yet: darekit copies the tokenizer of the base model (tokenizer_source: base); a union or another model's vocabulary needs embedding rows rebuilt, which is not implemented`);
-  }
+  let tokenizerSource: MergeConfig['tokenizerSource'];
+  let tokSrcRaw: unknown = doc.tokenizer_source;
+  let tokAt = 'tokenizer_source';
   if (doc.tokenizer !== undefined && doc.tokenizer !== null) {
-    throw inputError(`tokenizer: not supported yet: the tokenizer block (source, tokens, pad_to_multiple_of) needs embedding rows rebuilt for the new vocabulary, which is not implemented; remove it to keep the base model's tokenizer`);
+    if (tokSrcRaw !== undefined && tokSrcRaw !== null) throw inputError(`tokenizer, tokenizer_source: give one of them (as mergekit requires)`);
+    if (typeof doc.tokenizer !== 'object' || Array.isArray(doc.tokenizer)) throw inputError(`tokenizer: must be a mapping with source`);
+    for (const k of Object.keys(doc.tokenizer)) {
+      if (k === 'tokens' || k === 'pad_to_multiple_of') throw inputError(`tokenizer.${k}: not supported yet: per-token embedding sources and padding rows are not implemented; use tokenizer.source alone`);
+      if (k !== 'source') throw inputError(`tokenizer.${k}: unknown key; the tokenizer block has source, tokens and pad_to_multiple_of`);
+    }
+    tokSrcRaw = (doc.tokenizer as Record<string, unknown>).source ?? 'union'; // mergekit's default source
+    tokAt = 'tokenizer.source';
+  }
+  if (tokSrcRaw !== undefined && tokSrcRaw !== null && tokSrcRaw !== 'base') {
+    if (typeof tokSrcRaw !== 'string') throw inputError(`${tokAt}: must be union, base or a model path`);
+    if (hasSlices) throw inputError(`${tokAt}: not supported yet with slices:; rebuilt vocabularies work with models:`);
+    tokenizerSource = tokSrcRaw === 'union' ? 'union' : { spec: tokSrcRaw, path: resolveModelPath(tokSrcRaw, tokAt, loc) };
+    if (typeof tokenizerSource === 'object') {
+      const p = tokenizerSource.path;
+      if (p !== baseModel && !models.some((m) => m.path === p)) throw inputError(`${tokAt}: not supported yet: ${tokSrcRaw} must be base_model or one of the models (a tokenizer from a model outside the merge is not implemented)`);
+    }
   }
   let chatTemplate: string | undefined;
   if (doc.chat_template !== undefined && doc.chat_template !== null) {
@@ -195,6 +213,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (slices) cfg.slices = slices;
   if (baseAddedAsSource) cfg.baseAddedAsSource = true;
   if (chatTemplate !== undefined) cfg.chatTemplate = chatTemplate;
+  if (tokenizerSource !== undefined) cfg.tokenizerSource = tokenizerSource;
   if (baseModel !== undefined) { cfg.baseModel = baseModel; cfg.baseSpec = baseSpec!; }
   if (outDtype) cfg.outDtype = outDtype;
   if (dtype) cfg.dtype = dtype;
@@ -442,7 +461,7 @@ export function recipeYaml(cfg: MergeConfig): string {
   doc.parameters = global;
   if (cfg.dtype) doc.dtype = cfg.dtype;
   if (cfg.outDtype) doc.out_dtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[cfg.outDtype];
-  doc.tokenizer_source = 'base';
+  doc.tokenizer_source = cfg.tokenizerSource === undefined ? 'base' : cfg.tokenizerSource === 'union' ? 'union' : cfg.tokenizerSource.spec;
   if (cfg.chatTemplate !== undefined) doc.chat_template = cfg.chatTemplate;
   if (cfg.truncateVocab) doc.truncate_vocab = true;
   return stringifyYaml(doc);

@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
@@ -121,6 +121,24 @@ function sideFileEdits(config: MergeConfig, plan: MergePlan): SideFileEdits {
   if (config.chatTemplate !== undefined) {
     const template = config.chatTemplate === 'auto' ? autoChatTemplate(plan) : config.chatTemplate;
     if (template !== undefined) edits.tokenizerConfig = { chat_template: template };
+  }
+  const vp = plan.vocabPlan;
+  if (vp) {
+    // mergekit's _update_config_vocab and tokenizer.save_pretrained: the new vocabulary's size and its tokenizer files
+    edits.config = { ...edits.config, vocab_size: vp.tokens.length };
+    edits.replace = { 'tokenizer.json': JSON.stringify(vp.tokenizerJson, null, 2) + '\n' };
+    const tcFile = join(plan.layoutModel.dir, 'tokenizer_config.json');
+    if (existsSync(tcFile)) {
+      const tc = JSON.parse(readFileSync(tcFile, 'utf8')) as Record<string, unknown>;
+      if (tc.added_tokens_decoder !== undefined && typeof tc.added_tokens_decoder === 'object') {
+        const dec: Record<string, unknown> = { ...(tc.added_tokens_decoder as Record<string, unknown>) };
+        for (const a of (vp.tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
+          const { id, ...rest } = a;
+          dec[String(id)] = rest;
+        }
+        edits.tokenizerConfig = { ...edits.tokenizerConfig, added_tokens_decoder: dec };
+      }
+    }
   }
   return edits;
 }

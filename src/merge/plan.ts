@@ -6,6 +6,8 @@ import { locationOf, mathDtypeOf } from '../io/tensor-reader.js';
 import type { OutDtype } from '../io/dtypes.js';
 import { parseTensorName, withLayerIndex } from '../io/tensor-names.js';
 import type { TensorInfo } from '../io/safetensors.js';
+import type { RowGather } from '../io/tensor-bytes.js';
+import { isIdentity, planVocab, readModelVocab, type VocabPlan } from './tokenizer.js';
 import { dropThreshold, maskKey } from '../kernel/reference/mask.js';
 import { checkLeaf, parseRescale, type MergeConfig, type ModelEntry, type SliceConfig } from './config.js';
 import { assertAddressable } from './engine.js';
@@ -33,6 +35,8 @@ export interface MergePlan {
   outputLayers: number;
   /** Where darekit's result differs from mergekit's default for this merge, one line each (for the summary). */
   notes: string[];
+  /** The rebuilt vocabulary (tokenizer_source: union | <model>). */
+  vocabPlan?: VocabPlan;
 }
 
 /** One input of an output tensor: a model (index into config.models and MergePlan.models) and its tensor name there. */
@@ -48,6 +52,8 @@ interface OutTensor {
   sources: TensorSource[];
   /** The tensor whose shape and dtype the output takes. */
   layout: TensorInfo;
+  /** The output dtype when it is not the layout tensor's (a row-gathered embedding keeps the model's dtype). */
+  outDtype?: OutDtype;
   /** The base's tensor when the base is not one of the sources (the `models:` form). */
   base?: { info: TensorInfo; model: string };
   t: number;
@@ -75,13 +81,24 @@ function openEntry(m: ModelEntry, i: number, base: Model | undefined): Model {
   return openModel(m.path);
 }
 
+/** What the two plan forms produce before parameters are resolved. */
+interface PlannedTensors {
+  models: Model[];
+  layoutModel: Model;
+  base?: Model;
+  outs: OutTensor[];
+  vocab: VocabAdjustment[];
+  outputLayers: number;
+  vocabPlan?: VocabPlan;
+}
+
 /** The `models:` form: every tensor of the layout model, from every model under the same name (mergekit's one slice). */
-function modelTensors(config: MergeConfig): { models: Model[]; layoutModel: Model; base?: Model; outs: OutTensor[]; vocab: VocabAdjustment[]; outputLayers: number } {
+function modelTensors(config: MergeConfig): PlannedTensors {
   const base = config.baseModel !== undefined ? openModel(config.baseModel) : undefined;
   const opened = config.models.map((m, i) => openEntry(m, i, base));
   const layoutModel = base ?? opened[0]!;
-  // every other model is seen with the layout model's shapes (vocabulary rows aligned when asked)
-  const aligned = alignFinetunes(layoutModel, base ? opened : opened.slice(1), { truncateVocab: config.truncateVocab ?? false });
+  // every other model is seen with the layout model's shapes (vocabulary rows aligned when asked, or rebuilt below)
+  const aligned = alignFinetunes(layoutModel, base ? opened : opened.slice(1), { truncateVocab: (config.truncateVocab ?? false) || config.tokenizerSource !== undefined });
   const models = base ? aligned.models : [opened[0]!, ...aligned.models];
   const layers = numLayers(layoutModel);
   const baseIsSource = base !== undefined && config.models.some((m) => m.path === config.baseModel);
@@ -90,8 +107,59 @@ function modelTensors(config: MergeConfig): { models: Model[]; layoutModel: Mode
     if (base && !baseIsSource) o.base = { info: base.tensors.get(name)!, model: base.path };
     return o;
   });
-  const r = { models, layoutModel, outs, vocab: aligned.vocab, outputLayers: layers };
-  return base ? { ...r, base } : r;
+  const r: PlannedTensors = { models, layoutModel, outs, vocab: config.tokenizerSource ? [] : aligned.vocab, outputLayers: layers };
+  if (base) r.base = base;
+  if (config.tokenizerSource) r.vocabPlan = rebuildVocabulary(config, r, base, opened);
+  return r;
+}
+
+/**
+ * tokenizer_source: union | <model>: the output vocabulary (mergekit's build_tokenizer) and every model's
+ * embed_tokens/lm_head (and the base's) replaced by a row-gathered view of its own tensor for that vocabulary
+ * (mergekit's PermutedEmbeddings); a model whose rows already match is read as it is.
+ */
+function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model | undefined, opened: Model[]): VocabPlan {
+  // participants: the layout model first (base_model, else models[0]), then every model of the merge once
+  const parts: Model[] = base ? [base, ...opened.filter((m) => m.path !== base.path)] : [...opened];
+  const partOfModel = opened.map((m) => parts.findIndex((p) => p.path === m.path));
+  const vocabs = parts.map((m) => (m.adapter ? undefined : readModelVocab(m.dir)));
+  const src = config.tokenizerSource!;
+  const source = src === 'union' ? 'union' : parts.findIndex((m) => m.path === src.path);
+  const vp = planVocab(vocabs, source, base ? 0 : undefined);
+  const rowsOut = vp.tokens.length;
+  const gather = (part: number, info: TensorInfo): TensorInfo => {
+    if (info.shape.length !== 2) throw inputError(`tensor "${info.name}" of ${parts[part]!.path} has shape [${info.shape.join(', ')}]; an embedding must be 2-D to rebuild its rows`);
+    if (isIdentity(vp, part, info.shape[0]!)) return info;
+    const cols = info.shape[1]!;
+    const perm = vp.perms[part]!;
+    const g: RowGather = {
+      own: locationOf(info),
+      cols,
+      rows: perm.map((row, id) => (row >= 0 ? row : -1 - id)),
+      defaults: perm.map((row, id) => (row >= 0 ? [] : vp.defaults[id]!.map((d) => ({ src: locationOf(parts[d.model]!.tensors.get(info.name)!), row: d.row })))),
+    };
+    const numel = rowsOut * cols;
+    return { ...info, dtype: 'F32', shape: [rowsOut, cols], numel, byteLength: numel * 4, rows: g };
+  };
+  for (const o of r.outs) {
+    const role = parseTensorName(o.name);
+    if (role.layer !== null || (role.module !== 'embedding' && role.module !== 'lm_head')) continue;
+    for (let p = 0; p < parts.length; p++) {
+      if (!parts[p]!.tensors.has(o.name)) throw inputError(`${parts[p]!.path}: no tensor "${o.name}" to rebuild for the new vocabulary`);
+    }
+    const layoutPart = parts.findIndex((m) => m.path === r.layoutModel.path);
+    o.outDtype = o.layout.dtype === 'F64' ? 'F32' : mathDtypeOf(o.layout) as OutDtype;
+    o.layout = gather(layoutPart, r.layoutModel.tensors.get(o.name)!);
+    if (o.base) o.base = { info: gather(0, base!.tensors.get(o.name)!), model: o.base.model };
+    // each source reads its own model's tensor, gathered (not the base-aligned view)
+    r.models = r.models.map((m, i) => {
+      const t = opened[i]!.tensors.get(o.name)!;
+      const tensors = new Map(m.tensors);
+      tensors.set(o.name, gather(partOfModel[i]!, t));
+      return { ...m, tensors };
+    });
+  }
+  return vp;
 }
 
 /** mergekit's planning order of a Llama decoder layer's weights (its architecture definition, llama.json). */
@@ -110,7 +178,7 @@ function byPlanOrder(names: string[], order: string[]): string[] {
  * sources (gradient position 0), then each slice's layers renumbered consecutively (position idx/(len − 1), 1 for
  * a one-layer slice), then the final norm and lm_head from the last slice's sources (position 0).
  */
-function sliceTensors(config: MergeConfig, slices: SliceConfig[]): { models: Model[]; layoutModel: Model; base?: Model; outs: OutTensor[]; vocab: VocabAdjustment[]; outputLayers: number } {
+function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensors {
   if (config.truncateVocab) throw inputError(`truncate_vocab: not supported yet with slices:; give models with the same vocabulary size`);
   const base = config.baseModel !== undefined ? openModel(config.baseModel) : undefined;
   const models = config.models.map((m, i) => (base && m.path === config.baseModel && m.loraBase === undefined ? base : openEntry(m, i, base)));
@@ -158,7 +226,7 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): { models: Mod
 /** Open every model, check homology and resolve every parameter for every tensor; all before any tensor data is read. */
 export function planMerge(config: MergeConfig): MergePlan {
   const spec: MethodSpec = METHODS[config.method];
-  const { models, layoutModel, base, outs, vocab, outputLayers } = config.slices ? sliceTensors(config, config.slices) : modelTensors(config);
+  const { models, layoutModel, base, outs, vocab, outputLayers, vocabPlan } = config.slices ? sliceTensors(config, config.slices) : modelTensors(config);
   const jobs: TensorJob[] = [];
   const shapes: number[][] = [];
   const outDtypes: OutDtype[] = [];
@@ -188,7 +256,7 @@ export function planMerge(config: MergeConfig): MergePlan {
     if ((spec.combine === 'slerp' || spec.combine === 'nuslerp') && count !== 2) throw inputError(`${where}: ${config.method} interpolates exactly two models, got ${count} for "${name}"`);
     if (spec.combine === 'model_stock' && count < 2) throw inputError(`${where}: model_stock needs base_model plus at least two models, got ${count} besides the base for "${name}"`);
     const baseDtype = mathDtypeOf(lt);
-    const outDtype: OutDtype = config.outDtype ?? (baseDtype === 'F64' ? 'F32' : baseDtype);
+    const outDtype: OutDtype = config.outDtype ?? o.outDtype ?? (baseDtype === 'F64' ? 'F32' : baseDtype);
     // merge-wide parameters: the slice's, then the top level's; filters match the output tensor's name (mergekit)
     const global = (p: GlobalParamName): ParamScalar | undefined => {
       const sv = o.slice?.[p];
@@ -295,7 +363,9 @@ export function planMerge(config: MergeConfig): MergePlan {
     outDtypes.push(outDtype);
   });
   if (jobs.length === 0) throw runtimeError(`the merge plan has no tensors`);
+  if (vocabPlan) notes.add(`tokenizer_source: ${config.tokenizerSource === 'union' ? 'union' : 'a model'}: ${vocabPlan.tokens.length} tokens (${vocabPlan.added.length} added to ${layoutModel.path}'s: ${vocabPlan.added.slice(0, 5).map((t) => JSON.stringify(t)).join(', ')}${vocabPlan.added.length > 5 ? ', …' : ''}); embedding rows rebuilt as mergekit does`);
   const plan: MergePlan = { config, layoutModel, models, jobs, shapes, outDtypes, inputBytes, rescaleModes: [...rescaleModes], vocab, outputLayers, notes: [...notes] };
+  if (vocabPlan) plan.vocabPlan = vocabPlan;
   if (base) plan.base = base;
   return plan;
 }
