@@ -131,7 +131,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     if (typeof entry.model !== 'string') throw inputError(`${at}.model: must be a model path (a string)`);
     const { path, loraBase } = resolveModelSpec(entry.model, `${at}.model`, loc);
     const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model', notes);
-    if (baseModel !== undefined && path === baseModel && spec.usesBase) {
+    if (baseModel !== undefined && path === baseModel && (spec.usesBase || spec.combine === 'multislerp')) {
       if (Object.keys(parameters).length > 0) notes.push(`${at}: the base model is listed among the models; its delta is zero, so it is not merged (its parameters are ignored)`);
       return;
     }
@@ -141,11 +141,11 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   });
   if (models.length === 0) throw inputError(`models: no model to merge besides the base model`);
   let baseAddedAsSource = false;
-  if (method === 'linear' && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
+  if ((method === 'linear' || method === 'karcher') && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
     // mergekit adds a base_model that is not among the models as one more source of the weighted average
     models.push({ spec: baseSpec!, path: baseModel, parameters: {} });
     baseAddedAsSource = true;
-    notes.push('linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters');
+    notes.push(method === 'linear' ? 'linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters' : 'karcher: base_model is one more model of the mean (as mergekit does)');
   }
 
   const parameters = parseParams(doc.parameters, 'parameters', method, 'global', notes);
@@ -323,11 +323,23 @@ export function checkLeaf(name: string, v: ParamScalar, path: string): void {
     case 'scale':
       num();
       return;
+    case 'eps':
+    case 'tol': {
+      const e = num();
+      if (!(e >= 0)) throw inputError(`${path}: ${e} is negative`);
+      return;
+    }
+    case 'max_iter': {
+      const k = num();
+      if (!Number.isInteger(k) || k < 0 || k > 1000) throw inputError(`${path}: ${k} is not an iteration count (an integer from 0 to 1000)`);
+      return;
+    }
     case 'normalize':
     case 'int8_mask':
     case 'filter_wise':
     case 'nuslerp_flatten':
     case 'nuslerp_row_wise':
+    case 'normalize_weights':
       if (typeof v !== 'boolean') throw inputError(`${path}: ${JSON.stringify(v)} is not true or false`);
       return;
     case 'rescale':

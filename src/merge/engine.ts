@@ -6,6 +6,7 @@ import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
 import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
+import { karcherCoefficients, multislerpCoefficients } from './spherical.js';
 
 /** Bytes of linear memory a chunk engine lays out for `chunkElements`, up to `maxTerms` models and per-row work on rows of up to `maxRow` elements. */
 export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRow = 0): number {
@@ -299,6 +300,7 @@ export class ChunkEngine {
       const k = terms.length;
       const pairs: [number, number][] = [];
       for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push([i, j]);
+      if (k === 1) pairs.push([0, 0]);
       const acc = pairs.map(() => new Float64Array(6));
       const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 6);
       const all = terms.map((_, i) => i);
@@ -313,7 +315,11 @@ export class ChunkEngine {
       const sq = terms.map(() => NaN);
       const dot = pairs.map((_, p) => acc[p]![4]! + acc[p]![5]!);
       pairs.forEach(([i, j], p) => { sq[i] = acc[p]![0]! + acc[p]![1]!; sq[j] = acc[p]![2]! + acc[p]![3]!; });
-      if (job.coefPass.kind === 'nuslerp') {
+      const gram = terms.map((_, i) => Float64Array.from(terms, (_t, j) => (i === j ? sq[i]! : dot[pairs.findIndex(([a, b]) => a === Math.min(i, j) && b === Math.max(i, j))]!)));
+      const set = (c: number[]): void => c.forEach((v, i) => { preps[i]!.slerpCoef = v; });
+      if (job.coefPass.kind === 'multislerp') set(multislerpCoefficients(gram, job.coefPass.weights, job.coefPass.normalizeWeights, job.coefPass.eps, job.name));
+      else if (job.coefPass.kind === 'karcher') set(karcherCoefficients(gram, job.coefPass.maxIter, job.coefPass.tol));
+      else if (job.coefPass.kind === 'nuslerp') {
         const s = nuslerpCoefficients(job.coefPass.t, sq[0]!, sq[1]!, dot[0]!);
         preps[0]!.slerpCoef = s.s0;
         preps[1]!.slerpCoef = s.s1;

@@ -242,7 +242,7 @@ export function planMerge(config: MergeConfig): MergePlan {
     // the base: a separate input (models: form), or the slice source that is base_model
     let baseIn = o.base;
     let srcs = o.sources;
-    if (config.slices && (spec.usesBase || spec.combine === 'nuslerp' || spec.combine === 'slerp')) {
+    if (config.slices && (spec.usesBase || spec.combine === 'nuslerp' || spec.combine === 'multislerp' || spec.combine === 'slerp')) {
       const bi = srcs.findIndex(isBase);
       if (bi >= 0 && spec.combine !== 'slerp') {
         baseIn = { info: models[srcs[bi]!.model]!.tensors.get(srcs[bi]!.name)!, model: config.models[srcs[bi]!.model]!.path };
@@ -345,6 +345,16 @@ export function planMerge(config: MergeConfig): MergePlan {
       for (const tm of terms) tm.coef = 1;
     } else if (spec.combine === 'model_stock') {
       job.coefPass = { kind: 'model_stock' };
+    } else if (spec.combine === 'multislerp') {
+      const eps = global('eps');
+      if (eps !== undefined) checkLeaf('eps', eps, `parameters.eps (tensor ${name})`);
+      job.coefPass = { kind: 'multislerp', weights: terms.map((tm) => tm.divw), normalizeWeights: Boolean(global('normalize_weights') ?? true), eps: Number(eps ?? 1e-8) };
+      for (const tm of terms) tm.coef = 1;
+    } else if (spec.combine === 'karcher') {
+      const maxIter = global('max_iter'), tol = global('tol');
+      if (maxIter !== undefined) checkLeaf('max_iter', maxIter, `parameters.max_iter (tensor ${name})`);
+      if (tol !== undefined) checkLeaf('tol', tol, `parameters.tol (tensor ${name})`);
+      job.coefPass = { kind: 'karcher', maxIter: Number(maxIter ?? 10), tol: Number(tol ?? 1e-5) };
     }
     if (sparsify === 'della') {
       if (lt.shape.length > 2) throw inputError(`tensor "${name}" has shape [${lt.shape.join(', ')}]; ${config.method} ranks magnitudes per row of 1-D and 2-D tensors only`);

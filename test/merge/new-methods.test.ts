@@ -235,3 +235,83 @@ describe('nuslerp', () => {
     expect(() => parseMergeConfig(`merge_method: nuslerp\nmodels:\n  - {model: sft-shift, parameters: {weight: 1}}\n  - {model: sft-up, parameters: {weight: 1}}\nparameters: {nuslerp_flatten: false}\n`, { configDir: S })).toThrow(/not supported yet/);
   });
 });
+
+/** mergekit's multislerp in float64, elementwise as written upstream. */
+function multislerpRef(xs: Float64Array[], weight: number[], base?: Float64Array): Float64Array {
+  const ts = base ? xs.map((x) => x.map((v, i) => v - base[i]!)) : xs;
+  const sum = weight.reduce((a, b) => a + b, 0);
+  const w = weight.map((x) => x / sum);
+  const eps = 1e-8;
+  const norms = ts.map((t) => Math.sqrt(t.reduce((s, v) => s + v * v, 0)));
+  const units = ts.map((t, k) => t.map((v) => v / (norms[k]! + eps)));
+  const n = ts[0]!.length;
+  const mean = new Float64Array(n);
+  units.forEach((u, k) => u.forEach((v, i) => { mean[i]! += v * w[k]!; }));
+  const mn = Math.sqrt(mean.reduce((s, v) => s + v * v, 0));
+  const m = mean.map((v) => v / mn);
+  const tan = new Float64Array(n);
+  units.forEach((u, k) => {
+    const d = u.reduce((s, v, i) => s + v * m[i]!, 0);
+    u.forEach((v, i) => { tan[i]! += w[k]! * (v - d * m[i]!); });
+  });
+  const tn = Math.sqrt(tan.reduce((s, v) => s + v * v, 0)) + eps;
+  const avg = norms.reduce((s, x, k) => s + x * w[k]!, 0);
+  return m.map((v, i) => (v * Math.cos(tn) + tan[i]! * (Math.sin(tn) / tn)) * avg + (base ? base[i]! : 0));
+}
+
+/** mergekit's karcher (equal weights) in float64, elementwise as written upstream. */
+function karcherRef(xs: Float64Array[], maxIter = 10, tol = 1e-5): Float64Array {
+  const n = xs[0]!.length;
+  const nrm = (v: Float64Array): number => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const alphas = xs.map(() => 1 / xs.length);
+  const norms = xs.map(nrm);
+  const idx = norms.map((x, i) => i).filter((i) => norms[i]! > tol);
+  const aS = idx.reduce((s, i) => s + alphas[i]!, 0);
+  const a = idx.map((i) => alphas[i]! / aS);
+  const units = idx.map((i) => xs[i]!.map((v) => v / norms[i]!));
+  let u = new Float64Array(n);
+  units.forEach((ui, k) => ui.forEach((v, e) => { u[e]! += a[k]! * v; }));
+  const nu = nrm(u);
+  u = nu < tol ? units[0]!.slice() : u.map((v) => v / nu);
+  for (let it = 0; it < maxIter; it++) {
+    const T = new Float64Array(n);
+    units.forEach((ui, k) => {
+      const d = Math.min(1, Math.max(-1, ui.reduce((s, v, e) => s + v * u[e]!, 0)));
+      const th = Math.acos(d);
+      if (th < tol) return;
+      ui.forEach((v, e) => { T[e]! += a[k]! * (th / Math.sin(th)) * (v - d * u[e]!); });
+    });
+    const nT = nrm(T);
+    if (nT < tol) break;
+    u = u.map((v, e) => Math.cos(nT) * v + Math.sin(nT) * (T[e]! / nT));
+    const nn = nrm(u);
+    if (nn > tol) u = u.map((v) => v / nn);
+  }
+  const s = norms.reduce((acc, x, i) => acc + alphas[i]! * x, 0);
+  return u.map((v) => s * v);
+}
+
+describe('multislerp', () => {
+  it('of three models, and of their deltas from base_model, within 1 ulp of the float64 reference', async () => {
+    const ms = ['sft-up', 'sft-shift', 'cpt-code'];
+    const plain = await run(`merge_method: multislerp\nmodels:\n${ms.map((m, i) => `  - {model: ${m}, parameters: {weight: ${[0.5, 0.3, 0.2][i]}}}`).join('\n')}\nout_dtype: float32\n`);
+    const based = await run(`merge_method: multislerp\nbase_model: base\nmodels:\n${ms.map((m, i) => `  - {model: ${m}, parameters: {weight: ${[1, 2, 1][i]}}}`).join('\n')}\nout_dtype: float32\n`, { threads: 2, chunkElements: 999 });
+    let worst = 0;
+    for (const name of openModel(plain.out).names) {
+      const xs = ms.map((m) => f64(join(S, m), name));
+      worst = Math.max(worst, maxUlp(readWholeTensor(plain.out, name), multislerpRef(xs, [0.5, 0.3, 0.2])));
+      worst = Math.max(worst, maxUlp(readWholeTensor(based.out, name), multislerpRef(xs, [1, 2, 1], f64(join(S, 'base'), name))));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('karcher', () => {
+  it('Riemannian mean of four models (base_model averaged in as a model, as mergekit does), within 1 ulp of the float64 reference', async () => {
+    const { out, notes } = await run(`merge_method: karcher\nbase_model: base\nmodels:\n  - model: sft-up\n  - model: sft-shift\n  - model: cpt-code\nparameters: {max_iter: 20, tol: 1e-7}\nout_dtype: float32\n`);
+    expect(notes.join('\n')).toMatch(/karcher: base_model is one more model/);
+    let worst = 0;
+    for (const name of openModel(out).names) worst = Math.max(worst, maxUlp(readWholeTensor(out, name), karcherRef(['sft-up', 'sft-shift', 'cpt-code', 'base'].map((m) => f64(join(S, m), name)), 20, 1e-7)));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+});
