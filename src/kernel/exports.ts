@@ -37,6 +37,9 @@ export interface MergeKernelExports {
   axpy_f32(base: number, x: number, coef: number, out: number, n: number): void;
   /** della_mask_f32(ptr: usize, n: i32, cols: i32, key: u32, start: u32, density: f64, epsilon: f64, inverse: i32, scratch: usize): void */
   della_mask_f32(ptr: number, n: number, cols: number, key: number, start: number, density: number, epsilon: number, inverse: number, scratch: number): void;
+  // mergekit-compatible methods (issue 15)
+  /** nearswap_f32(base: usize, x: usize, t: f64, out: usize, n: i32): void */
+  nearswap_f32(base: number, x: number, t: number, out: number, n: number): void;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
@@ -44,6 +47,8 @@ export const MERGE_KERNEL_EXPORTS = [
   'decode_bf16', 'decode_f16', 'encode_bf16', 'encode_f16', 'delta_f32', 'dare_mask_f32', 'trim_window_f32',
   'hist_abs_hi16_f32', 'hist_abs_lo16_f32', 'count_abs_eq_f32', 'count_nonfinite_f32', 'weighted_sum_f32', 'ties_sum_f32',
   'slerp_dots_f32', 'axpy_f32', 'della_mask_f32',
+  // mergekit-compatible methods (issue 15)
+  'nearswap_f32',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

@@ -205,6 +205,8 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     checkWeights(models, parameters, method, baseModel);
     if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
     if (spec.combine === 'nuslerp') checkNuslerp(models, baseModel);
+    if (spec.combine === 'nearswap' && models.length !== 1) throw inputError(`models: nearswap takes base_model and exactly one other model, got ${models.length} besides the base`);
+    if (spec.combine === 'nearswap' && parameters.t === undefined) throw inputError(`parameters.t: nearswap needs t (the distance under which an element takes the other model's value)`);
     if (spec.combine === 'model_stock' && models.length < 2) throw inputError(`models: model_stock needs at least two models besides base_model (mergekit: base plus two or more), got ${models.length}`);
     if (spec.combine === 'passthrough' && models.length !== 1) throw inputError(`models: passthrough copies exactly one model per tensor, got ${models.length}; use slices: to stack layers from several models`);
   }
@@ -283,14 +285,14 @@ function parseParams(raw: unknown, at: string, method: MethodName, scope: 'model
     }
     if (k === 'seed') continue; // read by the caller
     const value = parseParamValue(v, path);
-    for (const leaf of paramLeaves(value, path)) checkLeaf(k, leaf.value, leaf.path);
+    for (const leaf of paramLeaves(value, path)) checkLeaf(k, leaf.value, leaf.path, method);
     out[k] = value;
   }
   return out;
 }
 
 /** Check one leaf value of a parameter: the ranges of mergekit's parameters. */
-export function checkLeaf(name: string, v: ParamScalar, path: string): void {
+export function checkLeaf(name: string, v: ParamScalar, path: string, method?: MethodName): void {
   const num = (): number => {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw inputError(`${path}: ${JSON.stringify(v)} is not a finite number`);
     return v;
@@ -307,6 +309,10 @@ export function checkLeaf(name: string, v: ParamScalar, path: string): void {
     }
     case 't': {
       const t = num();
+      if (method === 'nearswap') {
+        if (!(t >= 0)) throw inputError(`${path}: ${t} is negative (nearswap's t is a distance)`);
+        return;
+      }
       if (!(t >= 0 && t <= 1)) throw inputError(`${path}: ${t} is outside [0, 1] (0 = the first model, 1 = the second)`);
       return;
     }

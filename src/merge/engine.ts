@@ -167,7 +167,14 @@ export class ChunkEngine {
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.coefPass) {
+    if (job.nearswap) {
+      // the two models' own values (not a delta): base in `base`, the other model in the first delta buffer
+      let bytesRead = this.load(job.base!, start, n, this.at.base);
+      bytesRead += this.load(job.terms[0]!.input, start, n, this.deltaPtr(0));
+      const nonfinite = this.k.count_nonfinite_f32(this.at.base, n) + this.k.count_nonfinite_f32(this.deltaPtr(0), n);
+      this.k.nearswap_f32(this.at.base, this.deltaPtr(0), job.nearswap.t, this.at.out, n);
+      res = { bytesRead, nonfinite };
+    } else if (job.coefPass) {
       res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
       coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
       divw().set(job.terms.map(() => 0));

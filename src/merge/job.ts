@@ -47,6 +47,8 @@ export interface TensorJob {
    * A coefficient pass over whole-tensor sums of the terms (deltas when there is a base): NuSLERP of two at t, or
    * Model Stock's t from the mean pairwise cosine; then out = base + Σ cᵢ·termᵢ with the coefficients in TermPrep.
    */
+  /** nearswap of the base (kept in `base`) and terms[0] at distance t, per element in the kernel. */
+  nearswap?: { t: number };
   coefPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' } | { kind: 'multislerp'; weights: number[]; normalizeWeights: boolean; eps: number } | { kind: 'karcher'; maxIter: number; tol: number };
   /** Row length when the method works per row (DELLA): chunks then hold whole rows. */
   rowLen?: number;

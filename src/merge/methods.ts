@@ -12,7 +12,7 @@ export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'dell
  * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
  * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
  */
-export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher';
+export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
@@ -57,13 +57,13 @@ export const METHODS = {
   model_stock: { combine: 'model_stock', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['filter_wise'], summary: 'base + t·mean δᵢ, t = N·cos/(1 + (N − 1)·cos) from the mean pairwise cosine of the deltas' },
   multislerp: { combine: 'multislerp', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['normalize_weights', 'eps'], summary: 'barycentric SLERP of N models on the hypersphere (of their deltas from base_model when given)' },
   karcher: { combine: 'karcher', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['max_iter', 'tol'], summary: 'Riemannian (Karcher) mean of the models on the hypersphere, scaled by their mean norm' },
+  nearswap: { combine: 'nearswap', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['t'], summary: 'per element w = clamp(t/|θ − base|, 0, 1): θ where the two are within t, nearer the base farther apart' },
   passthrough: { combine: 'passthrough', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['scale'], globalParams: [], summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge' },
 } as const satisfies Record<string, MethodSpec>;
 
 /** mergekit methods darekit refuses, with the reason (said as "not supported yet: <reason>"). */
 export const REFUSED_METHODS: Readonly<Record<string, string>> = {
   sce: 'sce (variance-ranked top-k selection across models) has no streaming kernel yet; use ties or dare_ties',
-  nearswap: 'nearswap (per-element t/|a − b| interpolation) has no kernel op yet',
   arcee_fusion: "arcee_fusion (KL-weighted importance with a sampled quantile threshold, random above 10⁶ elements in mergekit) is not reproducible as written; no deterministic version yet",
   ram: 'ram (reinforced agent merging) is not implemented',
   ramplus_tl: 'ramplus_tl (reinforced agent merging plus) is not implemented',

@@ -345,6 +345,11 @@ export function planMerge(config: MergeConfig): MergePlan {
       for (const tm of terms) tm.coef = 1;
     } else if (spec.combine === 'model_stock') {
       job.coefPass = { kind: 'model_stock' };
+    } else if (spec.combine === 'nearswap') {
+      const t = global('t');
+      if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
+      checkLeaf('t', t, `parameters.t (tensor ${name})`, config.method);
+      job.nearswap = { t: t as number };
     } else if (spec.combine === 'multislerp') {
       const eps = global('eps');
       if (eps !== undefined) checkLeaf('eps', eps, `parameters.eps (tensor ${name})`);

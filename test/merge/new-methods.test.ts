@@ -315,3 +315,22 @@ describe('karcher', () => {
     expect(worst).toBeLessThanOrEqual(1);
   });
 });
+
+describe('nearswap', () => {
+  it('equals mergekit\'s per-element formula in float64 (wasm kernel op), for threads and chunk sizes', async () => {
+    const yaml = `merge_method: nearswap\nbase_model: base\nmodels:\n  - model: sft-up\nparameters:\n  t:\n    - filter: mlp\n      value: 0.001\n    - value: 0.01\nout_dtype: float32\n`;
+    const a = await run(yaml);
+    const b = await run(yaml, { threads: 2, chunkElements: 333 });
+    for (const name of openModel(a.out).names) {
+      const t = name.includes('mlp') ? 0.001 : 0.01;
+      const base = f64(join(S, 'base'), name), x = f64(join(S, 'sft-up'), name);
+      const want = base.map((v, i) => { const w = Math.min(Math.max(t / Math.max(Math.abs(x[i]! - v), 1e-6), 0), 1); return w * x[i]! + (1 - w) * v; });
+      expect(maxUlp(readWholeTensor(a.out, name), want), name).toBe(0);
+      expect(Buffer.from(rawBytes(b.out, name)).equals(Buffer.from(rawBytes(a.out, name))), name).toBe(true);
+    }
+  });
+  it('takes base_model and exactly one model, and needs t', () => {
+    expect(() => parseMergeConfig(`merge_method: nearswap\nbase_model: base\nmodels: [{model: sft-up}, {model: sft-shift}]\nparameters: {t: 0.1}\n`, { configDir: S })).toThrow(/exactly one other model, got 2/);
+    expect(() => parseMergeConfig(`merge_method: nearswap\nbase_model: base\nmodels: [{model: sft-up}]\n`, { configDir: S })).toThrow(/nearswap needs t/);
+  });
+});

@@ -13,3 +13,5 @@ export * from './combine_f32';
 export * from './slerp_f32';
 export * from './della_mask_f32';
 export * from './stats';
+// mergekit-compatible methods (issue 15)
+export * from './nearswap_f32';

@@ -4,6 +4,7 @@ import { combineF32, deltaF32 } from './combine.js';
 import { dellaMaskF32 } from './della.js';
 import { dareMaskF32 } from './mask.js';
 import { views } from './memory.js';
+import { nearswapF32 } from './nearswap.js';
 import { axpyF32, slerpDotsF32 } from './slerp.js';
 import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
 
@@ -29,5 +30,6 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     slerp_dots_f32: (a, b, n, start, acc) => slerpDotsF32(views(memory), a, b, n, start, acc),
     axpy_f32: (b, x, c, o, n) => axpyF32(views(memory), b, x, c, o, n),
     della_mask_f32: (p, n, cols, key, start, d, e, inv) => dellaMaskF32(views(memory), p, n, cols, key, start, d, e, inv),
+    nearswap_f32: (b, x, t, o, n) => nearswapF32(views(memory), b, x, t, o, n),
   };
 }
