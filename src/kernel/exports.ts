@@ -40,6 +40,12 @@ export interface MergeKernelExports {
   // mergekit-compatible methods (issue 15)
   /** nearswap_f32(base: usize, x: usize, t: f64, out: usize, n: i32): void */
   nearswap_f32(base: number, x: number, t: number, out: number, n: number): void;
+  /** sce_var_f32(deltas: usize, stride: usize, k: i32, n: i32, out: usize): void */
+  sce_var_f32(deltas: number, stride: number, k: number, n: number, out: number): void;
+  /** mask_zero_f32(mask: usize, x: usize, n: i32): void */
+  mask_zero_f32(mask: number, x: number, n: number): void;
+  /** sce_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, w: usize, out: usize): void */
+  sce_sum_f32(base: number, deltas: number, stride: number, k: number, n: number, w: number, out: number): void;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
@@ -48,7 +54,7 @@ export const MERGE_KERNEL_EXPORTS = [
   'hist_abs_hi16_f32', 'hist_abs_lo16_f32', 'count_abs_eq_f32', 'count_nonfinite_f32', 'weighted_sum_f32', 'ties_sum_f32',
   'slerp_dots_f32', 'axpy_f32', 'della_mask_f32',
   // mergekit-compatible methods (issue 15)
-  'nearswap_f32',
+  'nearswap_f32', 'sce_var_f32', 'mask_zero_f32', 'sce_sum_f32',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

@@ -321,6 +321,11 @@ export function checkLeaf(name: string, v: ParamScalar, path: string, method?: M
       if (!(e >= 0 && e < 1)) throw inputError(`${path}: ${e} is outside [0, 1)`);
       return;
     }
+    case 'select_topk': {
+      const k = num();
+      if (!(k >= 0 && k <= 1)) throw inputError(`${path}: ${k} is outside [0, 1]`);
+      return;
+    }
     case 'gamma': {
       const g = num();
       if (!(g >= 0 && g < 1)) throw inputError(`${path}: ${g} is outside [0, 1)`);

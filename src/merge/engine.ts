@@ -167,7 +167,18 @@ export class ChunkEngine {
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.nearswap) {
+    if (job.sce) {
+      res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
+      const k = job.terms.length;
+      if (job.sce.topk < 1) {
+        const cut = prep?.[0]?.keep ?? CUT_NONE;
+        this.k.sce_var_f32(this.at.deltas, 4 * this.chunkElements, k, n, this.at.out);
+        this.k.trim_window_f32(this.at.out, n, cut.bits, chunkQuota(cut, c), CUT_NONE.bits, 0);
+        for (let i = 0; i < k; i++) this.k.mask_zero_f32(this.at.out, this.deltaPtr(i), n);
+      }
+      coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
+      this.k.sce_sum_f32(this.at.base, this.at.deltas, 4 * this.chunkElements, k, n, this.at.coef, this.at.out);
+    } else if (job.nearswap) {
       // the two models' own values (not a delta): base in `base`, the other model in the first delta buffer
       let bytesRead = this.load(job.base!, start, n, this.at.base);
       bytesRead += this.load(job.terms[0]!.input, start, n, this.deltaPtr(0));
@@ -301,6 +312,7 @@ export class ChunkEngine {
       // mergekit's rescale_sum: scale by org/new when both are meaningfully non-zero
       l1.forEach((i, j) => { if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!; });
     }
+    if (job.sce) this.scePrep(job, preps, nChunks, cs, chunkLen, hiHist(0), loHist(0, 0));
     if (job.coefPass) {
       // whole-tensor Σxᵢ·xⱼ for every pair (and Σxᵢ²) in float64, each pair's two parity lanes carried across
       // chunks exactly as one long run of the kernel would, so the sums do not depend on the chunk size
@@ -349,6 +361,71 @@ export class ChunkEngine {
       preps[1]!.slerpCoef = k.s1;
     }
     return preps;
+  }
+
+  /**
+   * sce's pre-pass: with select_topk < 1, the exact cut of the top ⌊nonzero·topk⌋ variances across the deltas
+   * (a radix select over the variance of each chunk, as for magnitudes; ties to the lower index), kept in
+   * preps[0].keep; then each masked delta's Σδ² in float64 (parity lanes carried across chunks) for its weight
+   * mean(δ²)/Σ mean(δ²) (1/k each when that sum is under 1e-6), kept in slerpCoef.
+   */
+  private scePrep(job: TensorJob, preps: TermPrep[], nChunks: number, cs: number, chunkLen: (c: number) => number, hi: number, lo: number): void {
+    const k = job.terms.length;
+    const all = job.terms.map((_, i) => i);
+    const stride = 4 * this.chunkElements;
+    const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
+    const variance = (c: number): void => {
+      this.loadDeltas(job, c, all, false);
+      this.k.sce_var_f32(this.at.deltas, stride, k, chunkLen(c), this.at.out);
+    };
+    let cut: Cut = CUT_ALL;
+    if (job.sce!.topk < 1) {
+      u32().fill(0, hi >>> 2, (hi >>> 2) + HI_BUCKETS);
+      let zeros = 0;
+      for (let c = 0; c < nChunks; c++) {
+        variance(c);
+        this.k.hist_abs_hi16_f32(this.at.out, chunkLen(c), hi);
+        zeros += this.k.count_abs_eq_f32(this.at.out, chunkLen(c), 0);
+      }
+      const rank = Math.trunc((job.numel - zeros) * job.sce!.topk);
+      if (rank <= 0) cut = CUT_NONE;
+      else {
+        let above = 0;
+        let b = HI_BUCKETS - 1;
+        for (; b >= 0; b--) { const cnt = u32()[(hi >>> 2) + b]!; if (above + cnt >= rank) break; above += cnt; }
+        u32().fill(0, lo >>> 2, (lo >>> 2) + LO_BUCKETS);
+        for (let c = 0; c < nChunks; c++) { variance(c); this.k.hist_abs_lo16_f32(this.at.out, chunkLen(c), b, lo); }
+        let l = LO_BUCKETS - 1;
+        for (; l >= 0; l--) { const cnt = u32()[(lo >>> 2) + l]!; if (above + cnt >= rank) break; above += cnt; }
+        const ties = u32()[(lo >>> 2) + l]!;
+        cut = { bits: ((b << 16) | l) >>> 0, quota: rank - above };
+        if (cut.quota < ties) {
+          cut.tiesBefore = [];
+          let seen = 0;
+          for (let c = 0; c < nChunks; c++) { variance(c); cut.tiesBefore.push(seen); seen += this.k.count_abs_eq_f32(this.at.out, chunkLen(c), cut.bits); }
+        }
+      }
+      preps[0]!.keep = cut;
+    }
+    const acc = all.map(() => new Float64Array(6));
+    const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 6);
+    for (let c = 0; c < nChunks; c++) {
+      const n = chunkLen(c);
+      this.loadDeltas(job, c, all, false);
+      if (job.sce!.topk < 1) {
+        this.k.sce_var_f32(this.at.deltas, stride, k, n, this.at.out);
+        this.k.trim_window_f32(this.at.out, n, cut.bits, chunkQuota(cut, c), CUT_NONE.bits, 0);
+        for (let i = 0; i < k; i++) this.k.mask_zero_f32(this.at.out, this.deltaPtr(i), n);
+      }
+      for (let i = 0; i < k; i++) {
+        sums().set(acc[i]!);
+        this.k.slerp_dots_f32(this.deltaPtr(i), this.deltaPtr(i), n, c * cs, this.at.sums);
+        acc[i]!.set(sums());
+      }
+    }
+    const means = acc.map((a) => (a[0]! + a[1]!) / job.numel);
+    const total = means.reduce((s, x) => s + x, 0);
+    means.forEach((m, i) => { preps[i]!.slerpCoef = Math.abs(total) < 1e-6 ? 1 / k : m / total; });
   }
 
   /** Close the input descriptors. */

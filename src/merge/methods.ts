@@ -12,7 +12,7 @@ export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'dell
  * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
  * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
  */
-export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap';
+export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
@@ -20,7 +20,7 @@ export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
 /** Parameters a model entry may carry. */
 export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon' | 'scale';
 /** Parameters of the merge as a whole. */
-export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't' | 'filter_wise' | 'nuslerp_flatten' | 'nuslerp_row_wise' | 'normalize_weights' | 'eps' | 'max_iter' | 'tol';
+export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't' | 'filter_wise' | 'nuslerp_flatten' | 'nuslerp_row_wise' | 'normalize_weights' | 'eps' | 'max_iter' | 'tol' | 'select_topk';
 
 /** One method of the registry. */
 export interface MethodSpec {
@@ -58,12 +58,12 @@ export const METHODS = {
   multislerp: { combine: 'multislerp', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['normalize_weights', 'eps'], summary: 'barycentric SLERP of N models on the hypersphere (of their deltas from base_model when given)' },
   karcher: { combine: 'karcher', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['max_iter', 'tol'], summary: 'Riemannian (Karcher) mean of the models on the hypersphere, scaled by their mean norm' },
   nearswap: { combine: 'nearswap', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['t'], summary: 'per element w = clamp(t/|θ − base|, 0, 1): θ where the two are within t, nearer the base farther apart' },
+  sce: { combine: 'sce', usesBase: true, sparsify: 'none', elect: true, normalize: true, rescale: 'none', modelParams: [], globalParams: ['select_topk', 'int8_mask'], summary: 'keep the top select_topk of elements by variance across the deltas, sign election, mean weighted by each delta\'s mean square' },
   passthrough: { combine: 'passthrough', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['scale'], globalParams: [], summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge' },
 } as const satisfies Record<string, MethodSpec>;
 
 /** mergekit methods darekit refuses, with the reason (said as "not supported yet: <reason>"). */
 export const REFUSED_METHODS: Readonly<Record<string, string>> = {
-  sce: 'sce (variance-ranked top-k selection across models) has no streaming kernel yet; use ties or dare_ties',
   arcee_fusion: "arcee_fusion (KL-weighted importance with a sampled quantile threshold, random above 10⁶ elements in mergekit) is not reproducible as written; no deterministic version yet",
   ram: 'ram (reinforced agent merging) is not implemented',
   ramplus_tl: 'ramplus_tl (reinforced agent merging plus) is not implemented',

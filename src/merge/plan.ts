@@ -345,6 +345,10 @@ export function planMerge(config: MergeConfig): MergePlan {
       for (const tm of terms) tm.coef = 1;
     } else if (spec.combine === 'model_stock') {
       job.coefPass = { kind: 'model_stock' };
+    } else if (spec.combine === 'sce') {
+      const k = global('select_topk');
+      if (k !== undefined) checkLeaf('select_topk', k, `parameters.select_topk (tensor ${name})`);
+      job.sce = { topk: Number(k ?? 1) };
     } else if (spec.combine === 'nearswap') {
       const t = global('t');
       if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);

@@ -334,3 +334,43 @@ describe('nearswap', () => {
     expect(() => parseMergeConfig(`merge_method: nearswap\nbase_model: base\nmodels: [{model: sft-up}]\n`, { configDir: S })).toThrow(/nearswap needs t/);
   });
 });
+
+/** mergekit's sce in float64: variance across the deltas (rounded to f32), top ⌊nonzero·topk⌋ kept (ties to the lower index), weights mean(δ²) normalized, sign election on Σδ, weighted mean over the agreeing deltas. */
+function sceRef(base: Float64Array, xs: Float64Array[], topk: number): Float64Array {
+  const n = base.length;
+  const d = xs.map((x) => x.map((v, i) => v - base[i]!));
+  if (topk < 1) {
+    const v = new Float64Array(n).map((_, i) => { const m = d.reduce((s, x) => s + x[i]!, 0) / d.length; return Math.fround(d.reduce((s, x) => s + (x[i]! - m) ** 2, 0) / d.length); });
+    const nonzero = v.reduce((c, x) => c + (x !== 0 ? 1 : 0), 0);
+    const k = Math.trunc(nonzero * topk);
+    const order = Array.from(v.keys()).sort((a, b) => v[b]! - v[a]! || a - b);
+    const keep = new Set(order.slice(0, k));
+    for (const x of d) for (let i = 0; i < n; i++) if (!keep.has(i)) x[i] = 0;
+  }
+  const ms = d.map((x) => x.reduce((s, y) => s + y * y, 0) / n);
+  const tot = ms.reduce((a, b) => a + b, 0);
+  const w = ms.map((m) => (Math.abs(tot) < 1e-6 ? 1 / ms.length : m / tot));
+  return base.map((b, i) => {
+    const s = d.reduce((a, x) => a + x[i]!, 0);
+    let num = 0, den = 0;
+    d.forEach((x, m) => { if (s >= 0 ? x[i]! > 0 : x[i]! < 0) { num += w[m]! * x[i]!; den += w[m]!; } });
+    return b + num / Math.max(den, 1e-6);
+  });
+}
+
+describe('sce', () => {
+  it('select_topk 0.3 and 1 on three models, within 1 ulp of the float64 reference, for any chunk size and thread count', async () => {
+    const ms = ['sft-up', 'sft-shift', 'cpt-code'];
+    for (const topk of [0.3, 1]) {
+      const yaml = `merge_method: sce\nbase_model: base\nmodels:\n${ms.map((m) => `  - model: ${m}`).join('\n')}\nparameters: {select_topk: ${topk}}\nout_dtype: float32\n`;
+      const a = await run(yaml);
+      const b = await run(yaml, { threads: 2, chunkElements: 1234 });
+      let worst = 0;
+      for (const name of openModel(a.out).names) {
+        worst = Math.max(worst, maxUlp(readWholeTensor(a.out, name), sceRef(f64(join(S, 'base'), name), ms.map((m) => f64(join(S, m), name)), topk)));
+        expect(Buffer.from(rawBytes(b.out, name)).equals(Buffer.from(rawBytes(a.out, name))), name).toBe(true);
+      }
+      expect(worst, `select_topk ${topk}`).toBeLessThanOrEqual(1);
+    }
+  });
+});

@@ -15,3 +15,4 @@ export * from './della_mask_f32';
 export * from './stats';
 // mergekit-compatible methods (issue 15)
 export * from './nearswap_f32';
+export * from './sce_f32';

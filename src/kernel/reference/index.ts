@@ -5,6 +5,7 @@ import { dellaMaskF32 } from './della.js';
 import { dareMaskF32 } from './mask.js';
 import { views } from './memory.js';
 import { nearswapF32 } from './nearswap.js';
+import { maskZeroF32, sceSumF32, sceVarF32 } from './sce.js';
 import { axpyF32, slerpDotsF32 } from './slerp.js';
 import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
 
@@ -31,5 +32,8 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     axpy_f32: (b, x, c, o, n) => axpyF32(views(memory), b, x, c, o, n),
     della_mask_f32: (p, n, cols, key, start, d, e, inv) => dellaMaskF32(views(memory), p, n, cols, key, start, d, e, inv),
     nearswap_f32: (b, x, t, o, n) => nearswapF32(views(memory), b, x, t, o, n),
+    sce_var_f32: (d, s, k, n, o) => sceVarF32(views(memory), d, s, k, n, o),
+    mask_zero_f32: (m, x, n) => maskZeroF32(views(memory), m, x, n),
+    sce_sum_f32: (b, d, s, k, n, w, o) => sceSumF32(views(memory), b, d, s, k, n, w, o),
   };
 }
