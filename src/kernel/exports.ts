@@ -46,6 +46,10 @@ export interface MergeKernelExports {
   mask_zero_f32(mask: number, x: number, n: number): void;
   /** sce_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, w: usize, out: usize): void */
   sce_sum_f32(base: number, deltas: number, stride: number, k: number, n: number, w: number, out: number): void;
+  /** ram_counts_f32(deltas: usize, stride: usize, k: i32, n: i32, eps: f64, counts: usize): void */
+  ram_counts_f32(deltas: number, stride: number, k: number, n: number, eps: number, counts: number): void;
+  /** ram_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, eps: f64, lambda: usize, out: usize): void */
+  ram_sum_f32(base: number, deltas: number, stride: number, k: number, n: number, eps: number, lambda: number, out: number): void;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
@@ -54,7 +58,7 @@ export const MERGE_KERNEL_EXPORTS = [
   'hist_abs_hi16_f32', 'hist_abs_lo16_f32', 'count_abs_eq_f32', 'count_nonfinite_f32', 'weighted_sum_f32', 'ties_sum_f32',
   'slerp_dots_f32', 'axpy_f32', 'della_mask_f32',
   // mergekit-compatible methods (issue 15)
-  'nearswap_f32', 'sce_var_f32', 'mask_zero_f32', 'sce_sum_f32',
+  'nearswap_f32', 'sce_var_f32', 'mask_zero_f32', 'sce_sum_f32', 'ram_counts_f32', 'ram_sum_f32',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

@@ -318,7 +318,17 @@ export function checkLeaf(name: string, v: ParamScalar, path: string, method?: M
     }
     case 'epsilon': {
       const e = num();
+      if (method === 'ram' || method === 'ramplus_tl') {
+        if (!(e >= 0)) throw inputError(`${path}: ${e} is negative`);
+        return;
+      }
       if (!(e >= 0 && e < 1)) throw inputError(`${path}: ${e} is outside [0, 1)`);
+      return;
+    }
+    case 'r':
+    case 'alpha': {
+      const x = num();
+      if (!(x >= 0)) throw inputError(`${path}: ${x} is negative`);
       return;
     }
     case 'select_topk': {

@@ -167,7 +167,11 @@ export class ChunkEngine {
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.sce) {
+    if (job.ram) {
+      res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
+      coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? 1));
+      this.k.ram_sum_f32(this.at.base, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, job.ram.eps, this.at.coef, this.at.out);
+    } else if (job.sce) {
       res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
       const k = job.terms.length;
       if (job.sce.topk < 1) {
@@ -311,6 +315,21 @@ export class ChunkEngine {
       }
       // mergekit's rescale_sum: scale by org/new when both are meaningfully non-zero
       l1.forEach((i, j) => { if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!; });
+    }
+    if (job.ram?.plus) {
+      // ramplus_tl: per model, elements shared with another contributor and elements it alone contributes
+      const k = terms.length;
+      const counts = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, 2 * k);
+      const keep = new Float64Array(2 * k);
+      const all = terms.map((_, i) => i);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadDeltas(job, c, all, false);
+        counts().set(keep);
+        this.k.ram_counts_f32(this.at.deltas, 4 * this.chunkElements, k, chunkLen(c), job.ram.eps, this.at.coef);
+        keep.set(counts());
+      }
+      const { r, alpha } = job.ram.plus;
+      terms.forEach((_, m) => { preps[m]!.slerpCoef = 1 + r * Math.min(alpha, Math.max(0, keep[m]! / Math.max(keep[k + m]!, job.ram!.eps))); });
     }
     if (job.sce) this.scePrep(job, preps, nChunks, cs, chunkLen, hiHist(0), loHist(0, 0));
     if (job.coefPass) {

@@ -12,7 +12,7 @@ export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'dell
  * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
  * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
  */
-export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce';
+export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce' | 'ram';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
@@ -20,7 +20,7 @@ export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
 /** Parameters a model entry may carry. */
 export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon' | 'scale';
 /** Parameters of the merge as a whole. */
-export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't' | 'filter_wise' | 'nuslerp_flatten' | 'nuslerp_row_wise' | 'normalize_weights' | 'eps' | 'max_iter' | 'tol' | 'select_topk';
+export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't' | 'filter_wise' | 'nuslerp_flatten' | 'nuslerp_row_wise' | 'normalize_weights' | 'eps' | 'max_iter' | 'tol' | 'select_topk' | 'epsilon' | 'r' | 'alpha';
 
 /** One method of the registry. */
 export interface MethodSpec {
@@ -59,14 +59,14 @@ export const METHODS = {
   karcher: { combine: 'karcher', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['max_iter', 'tol'], summary: 'Riemannian (Karcher) mean of the models on the hypersphere, scaled by their mean norm' },
   nearswap: { combine: 'nearswap', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['t'], summary: 'per element w = clamp(t/|θ − base|, 0, 1): θ where the two are within t, nearer the base farther apart' },
   sce: { combine: 'sce', usesBase: true, sparsify: 'none', elect: true, normalize: true, rescale: 'none', modelParams: [], globalParams: ['select_topk', 'int8_mask'], summary: 'keep the top select_topk of elements by variance across the deltas, sign election, mean weighted by each delta\'s mean square' },
+  ram: { combine: 'ram', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['epsilon'], summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)' },
+  ramplus_tl: { combine: 'ram', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['epsilon', 'r', 'alpha'], summary: 'ram with each model\'s unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)' },
   passthrough: { combine: 'passthrough', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['scale'], globalParams: [], summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge' },
 } as const satisfies Record<string, MethodSpec>;
 
 /** mergekit methods darekit refuses, with the reason (said as "not supported yet: <reason>"). */
 export const REFUSED_METHODS: Readonly<Record<string, string>> = {
   arcee_fusion: "arcee_fusion (KL-weighted importance with a sampled quantile threshold, random above 10⁶ elements in mergekit) is not reproducible as written; no deterministic version yet",
-  ram: 'ram (reinforced agent merging) is not implemented',
-  ramplus_tl: 'ramplus_tl (reinforced agent merging plus) is not implemented',
 };
 
 /** A method name darekit knows. */

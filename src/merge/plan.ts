@@ -349,6 +349,10 @@ export function planMerge(config: MergeConfig): MergePlan {
       const k = global('select_topk');
       if (k !== undefined) checkLeaf('select_topk', k, `parameters.select_topk (tensor ${name})`);
       job.sce = { topk: Number(k ?? 1) };
+    } else if (spec.combine === 'ram') {
+      const leaf = (p: GlobalParamName, dflt: number): number => { const v = global(p); if (v !== undefined) checkLeaf(p, v, `parameters.${p} (tensor ${name})`, config.method); return Number(v ?? dflt); };
+      job.ram = { eps: leaf('epsilon', 1e-5) };
+      if (config.method === 'ramplus_tl') job.ram.plus = { r: leaf('r', 0.1), alpha: leaf('alpha', 0.2) };
     } else if (spec.combine === 'nearswap') {
       const t = global('t');
       if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);

@@ -374,3 +374,33 @@ describe('sce', () => {
     }
   });
 });
+
+/** mergekit's ram / ramplus_tl in float64: deltas with |δ| > eps contribute; alone ×λ_m, shared divided by the count. */
+function ramRef(base: Float64Array, xs: Float64Array[], eps: number, plus?: { r: number; alpha: number }): Float64Array {
+  const d = xs.map((x) => x.map((v, i) => v - base[i]!));
+  const cnt = base.map((_, i) => d.reduce((c, x) => c + (Math.abs(x[i]!) > eps ? 1 : 0), 0));
+  const lambda = d.map((x) => {
+    if (!plus) return 1;
+    let shared = 0, unique = 0;
+    x.forEach((v, i) => { if (Math.abs(v) > eps) { if (cnt[i]! > 1) shared++; else unique++; } });
+    return 1 + plus.r * Math.min(plus.alpha, Math.max(0, shared / Math.max(unique, eps)));
+  });
+  return base.map((b, i) => b + d.reduce((s, x, m) => s + (Math.abs(x[i]!) > eps ? (cnt[i] === 1 ? lambda[m]! * x[i]! : x[i]! / cnt[i]!) : 0), 0));
+}
+
+describe('ram and ramplus_tl', () => {
+  it('equal the float64 reference within 1 ulp, for any chunk size and thread count', async () => {
+    const ms = ['sft-up', 'sft-shift', 'cpt-code'];
+    for (const [method, params, plus] of [['ram', '{epsilon: 0.004}', undefined], ['ramplus_tl', '{epsilon: 0.004, r: 0.5, alpha: 0.3}', { r: 0.5, alpha: 0.3 }]] as const) {
+      const yaml = `merge_method: ${method}\nbase_model: base\nmodels:\n${ms.map((m) => `  - model: ${m}`).join('\n')}\nparameters: ${params}\nout_dtype: float32\n`;
+      const a = await run(yaml);
+      const b = await run(yaml, { threads: 2, chunkElements: 2000 });
+      let worst = 0;
+      for (const name of openModel(a.out).names) {
+        worst = Math.max(worst, maxUlp(readWholeTensor(a.out, name), ramRef(f64(join(S, 'base'), name), ms.map((m) => f64(join(S, m), name)), 0.004, plus)));
+        expect(Buffer.from(rawBytes(b.out, name)).equals(Buffer.from(rawBytes(a.out, name))), name).toBe(true);
+      }
+      expect(worst, method).toBeLessThanOrEqual(1);
+    }
+  });
+});

@@ -16,3 +16,4 @@ export * from './stats';
 // mergekit-compatible methods (issue 15)
 export * from './nearswap_f32';
 export * from './sce_f32';
+export * from './ram_f32';

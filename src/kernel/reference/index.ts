@@ -5,6 +5,7 @@ import { dellaMaskF32 } from './della.js';
 import { dareMaskF32 } from './mask.js';
 import { views } from './memory.js';
 import { nearswapF32 } from './nearswap.js';
+import { ramCountsF32, ramSumF32 } from './ram.js';
 import { maskZeroF32, sceSumF32, sceVarF32 } from './sce.js';
 import { axpyF32, slerpDotsF32 } from './slerp.js';
 import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
@@ -35,5 +36,7 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     sce_var_f32: (d, s, k, n, o) => sceVarF32(views(memory), d, s, k, n, o),
     mask_zero_f32: (m, x, n) => maskZeroF32(views(memory), m, x, n),
     sce_sum_f32: (b, d, s, k, n, w, o) => sceSumF32(views(memory), b, d, s, k, n, w, o),
+    ram_counts_f32: (d, s, k, n, e, c) => ramCountsF32(views(memory), d, s, k, n, e, c),
+    ram_sum_f32: (b, d, s, k, n, e, l, o) => ramSumF32(views(memory), b, d, s, k, n, e, l, o),
   };
 }

@@ -18,6 +18,21 @@ function fill(u8: Uint8Array, k: number, n: number, seed: number): void {
   for (let m = 0; m < k; m++) w[m] = m === 1 && seed % 4 === 0 ? 1e-9 : next() / 4294967296; // a weight under the 1e-6 floor
 }
 
+describe('ram_counts_f32, ram_sum_f32', () => {
+  it('equal the scalar reference bit for bit (eps from 0 to above most deltas, counts carried in)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1000 }), fc.integer(), fc.double({ min: 0, max: 0.012, noNaN: true }), (k, n, seed, eps) => {
+        const r = runBoth((u8) => { fill(u8, k, n, seed); new Float64Array(u8.buffer, W + 64, 2 * k).fill(3); }, (kk) => {
+          kk.ram_counts_f32(D, STRIDE, k, n, eps, W + 64);
+          kk.ram_sum_f32(BASE, D, STRIDE, k, n, eps, W, OUT);
+        });
+        expect(firstDiff(r.wasm, r.ref)).toBe(-1);
+      }),
+      { seed: 22, numRuns: 200 },
+    );
+  });
+});
+
 describe('sce_var_f32, mask_zero_f32, sce_sum_f32', () => {
   it('equal the scalar reference bit for bit', () => {
     fc.assert(
