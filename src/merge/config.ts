@@ -205,6 +205,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     checkWeights(models, parameters, method, baseModel);
     if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
     if (spec.combine === 'nuslerp') checkNuslerp(models, baseModel);
+    if (spec.combine === 'arcee_fusion' && models.length !== 1) throw inputError(`models: arcee_fusion takes base_model and exactly one other model, got ${models.length} besides the base`);
     if (spec.combine === 'nearswap' && models.length !== 1) throw inputError(`models: nearswap takes base_model and exactly one other model, got ${models.length} besides the base`);
     if (spec.combine === 'nearswap' && parameters.t === undefined) throw inputError(`parameters.t: nearswap needs t (the distance under which an element takes the other model's value)`);
     if (spec.combine === 'model_stock' && models.length < 2) throw inputError(`models: model_stock needs at least two models besides base_model (mergekit: base plus two or more), got ${models.length}`);

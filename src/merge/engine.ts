@@ -7,6 +7,7 @@ import type { MergeKernelExports } from '../kernel/exports.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
 import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
 import { karcherCoefficients, multislerpCoefficients } from './spherical.js';
+import { fusionThreshold, quantileIndices, rowKl } from './fusion.js';
 
 /** Bytes of linear memory a chunk engine lays out for `chunkElements`, up to `maxTerms` models and per-row work on rows of up to `maxRow` elements. */
 export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRow = 0): number {
@@ -167,7 +168,14 @@ export class ChunkEngine {
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.ram) {
+    if (job.fusion) {
+      res = this.fusionImportance(job, c, true);
+      this.k.delta_f32(this.deltaPtr(0), this.at.base, this.deltaPtr(0), n);
+      this.k.fusion_mask_f32(this.deltaPtr(0), this.at.out, prep?.[0]?.slerpCoef ?? NaN, n);
+      coef().set([1]);
+      divw().set([0]);
+      this.k.weighted_sum_f32(this.at.base, 1, this.at.deltas, 4 * this.chunkElements, 1, n, this.at.coef, this.at.divw, 0, 1, this.at.out);
+    } else if (job.ram) {
       res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
       coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? 1));
       this.k.ram_sum_f32(this.at.base, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, job.ram.eps, this.at.coef, this.at.out);
@@ -331,6 +339,26 @@ export class ChunkEngine {
       const { r, alpha } = job.ram.plus;
       terms.forEach((_, m) => { preps[m]!.slerpCoef = 1 + r * Math.min(alpha, Math.max(0, keep[m]! / Math.max(keep[k + m]!, job.ram!.eps))); });
     }
+    if (job.fusion) {
+      // exact order statistics of the importance at mergekit's quantile positions (mergekit samples 10⁶ values above that size)
+      const hi = hiHist(0), lo = loHist(0, 0);
+      const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
+      u32().fill(0, hi >>> 2, (hi >>> 2) + HI_BUCKETS);
+      for (let c = 0; c < nChunks; c++) { this.fusionImportance(job, c, false); this.k.hist_abs_hi16_f32(this.at.out, chunkLen(c), hi); }
+      const value = (rank: number): number => {
+        let above = 0;
+        let b = HI_BUCKETS - 1;
+        for (; b >= 0; b--) { const cnt = u32()[(hi >>> 2) + b]!; if (above + cnt >= rank) break; above += cnt; }
+        u32().fill(0, lo >>> 2, (lo >>> 2) + LO_BUCKETS);
+        for (let c = 0; c < nChunks; c++) { this.fusionImportance(job, c, false); this.k.hist_abs_lo16_f32(this.at.out, chunkLen(c), b, lo); }
+        let l = LO_BUCKETS - 1;
+        for (; l >= 0; l--) { const cnt = u32()[(lo >>> 2) + l]!; if (above + cnt >= rank) break; above += cnt; }
+        return new Float32Array(new Uint32Array([((b << 16) | l) >>> 0]).buffer)[0]!;
+      };
+      // ascending position p is the (n − p)-th largest
+      const [q1, med, q3] = quantileIndices(job.numel).map((p) => value(job.numel - p));
+      preps[0]!.slerpCoef = fusionThreshold(q1!, med!, q3!);
+    }
     if (job.sce) this.scePrep(job, preps, nChunks, cs, chunkLen, hiHist(0), loHist(0, 0));
     if (job.coefPass) {
       // whole-tensor Σxᵢ·xⱼ for every pair (and Σxᵢ²) in float64, each pair's two parity lanes carried across
@@ -445,6 +473,21 @@ export class ChunkEngine {
     const means = acc.map((a) => (a[0]! + a[1]!) / job.numel);
     const total = means.reduce((s, x) => s + x, 0);
     means.forEach((m, i) => { preps[i]!.slerpCoef = Math.abs(total) < 1e-6 ? 1 / k : m / total; });
+  }
+
+  /**
+   * arcee_fusion's importance of chunk c into `out`: the base into `base`, the model's own values into the first
+   * delta buffer, each row's KL from the host into `raw` (free once the inputs are decoded), then |x − base|·KL.
+   */
+  private fusionImportance(job: TensorJob, c: number, check: boolean): ChunkResult {
+    const { start, n } = this.range(job, c);
+    let bytesRead = this.load(job.base!, start, n, this.at.base);
+    bytesRead += this.load(job.terms[0]!.input, start, n, this.deltaPtr(0));
+    const nonfinite = check ? this.k.count_nonfinite_f32(this.at.base, n) + this.k.count_nonfinite_f32(this.deltaPtr(0), n) : 0;
+    const cols = job.fusion!.cols;
+    rowKl(new Float32Array(this.memory.buffer, this.deltaPtr(0), n), new Float32Array(this.memory.buffer, this.at.base, n), cols, new Float64Array(this.memory.buffer, this.at.raw, n / cols));
+    this.k.fusion_importance_f32(this.deltaPtr(0), this.at.base, n, cols, this.at.raw, this.at.out);
+    return { bytesRead, nonfinite };
   }
 
   /** Close the input descriptors. */

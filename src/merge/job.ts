@@ -51,6 +51,8 @@ export interface TensorJob {
   sce?: { topk: number };
   /** ram / ramplus_tl: deltas with |δ| > eps contribute; with plus, unique entries scaled per model by 1 + r·clamp(shared/unique, 0, alpha). */
   ram?: { eps: number; plus?: { r: number; alpha: number } };
+  /** arcee_fusion: rows of `cols` (the last dimension); the threshold on importance comes from the pre-pass. */
+  fusion?: { cols: number };
   /** nearswap of the base (kept in `base`) and terms[0] at distance t, per element in the kernel. */
   nearswap?: { t: number };
   coefPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' } | { kind: 'multislerp'; weights: number[]; normalizeWeights: boolean; eps: number } | { kind: 'karcher'; maxIter: number; tol: number };
@@ -88,7 +90,7 @@ export const CUT_NONE: Cut = { bits: 0xffffffff, quota: 0 };
 
 /** True when a job needs the per-tensor pre-pass (magnitude selection or L1 sums). */
 export function needsPrep(job: TensorJob): boolean {
-  return job.slerp !== undefined || job.coefPass !== undefined || job.sce !== undefined || job.ram?.plus !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
+  return job.slerp !== undefined || job.coefPass !== undefined || job.sce !== undefined || job.fusion !== undefined || job.ram?.plus !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
 }
 
 /** The tie quota of a cut inside chunk c. */

@@ -12,7 +12,7 @@ export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'dell
  * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
  * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
  */
-export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce' | 'ram';
+export type Combiner = 'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce' | 'ram' | 'arcee_fusion';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
@@ -61,12 +61,13 @@ export const METHODS = {
   sce: { combine: 'sce', usesBase: true, sparsify: 'none', elect: true, normalize: true, rescale: 'none', modelParams: [], globalParams: ['select_topk', 'int8_mask'], summary: 'keep the top select_topk of elements by variance across the deltas, sign election, mean weighted by each delta\'s mean square' },
   ram: { combine: 'ram', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['epsilon'], summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)' },
   ramplus_tl: { combine: 'ram', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: ['epsilon', 'r', 'alpha'], summary: 'ram with each model\'s unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)' },
+  arcee_fusion: { combine: 'arcee_fusion', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: [], globalParams: [], summary: 'base + δ where |δ|·KL(softmax rows) ≥ median + 1.5·IQR of that importance' },
   passthrough: { combine: 'passthrough', usesBase: false, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['scale'], globalParams: [], summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge' },
 } as const satisfies Record<string, MethodSpec>;
 
 /** mergekit methods darekit refuses, with the reason (said as "not supported yet: <reason>"). */
 export const REFUSED_METHODS: Readonly<Record<string, string>> = {
-  arcee_fusion: "arcee_fusion (KL-weighted importance with a sampled quantile threshold, random above 10⁶ elements in mergekit) is not reproducible as written; no deterministic version yet",
+  // every method of mergekit 0.1.4's registry is implemented; this table is where a new one is refused with its reason
 };
 
 /** A method name darekit knows. */

@@ -353,6 +353,12 @@ export function planMerge(config: MergeConfig): MergePlan {
       const leaf = (p: GlobalParamName, dflt: number): number => { const v = global(p); if (v !== undefined) checkLeaf(p, v, `parameters.${p} (tensor ${name})`, config.method); return Number(v ?? dflt); };
       job.ram = { eps: leaf('epsilon', 1e-5) };
       if (config.method === 'ramplus_tl') job.ram.plus = { r: leaf('r', 0.1), alpha: leaf('alpha', 0.2) };
+    } else if (spec.combine === 'arcee_fusion') {
+      // softmax over the last dimension, as mergekit's dim=-1; chunks hold whole rows
+      const cols = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
+      job.fusion = { cols };
+      job.rowLen = cols;
+      if (lt.numel > 1e6) notes.add(`arcee_fusion: exact quantiles of the importance on tensors over 10⁶ elements (e.g. "${name}"), where mergekit takes them from 10⁶ values sampled at random (its result changes from run to run there)`);
     } else if (spec.combine === 'nearswap') {
       const t = global('t');
       if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);

@@ -48,3 +48,19 @@ describe('sce_var_f32, mask_zero_f32, sce_sum_f32', () => {
     );
   });
 });
+
+describe('fusion_importance_f32, fusion_mask_f32', () => {
+  it('equal the scalar reference bit for bit (rows of 1 to 40 columns, per-row KL given by the host)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 30 }), fc.integer(), fc.double({ min: 0, max: 1e-3, noNaN: true }), (cols, rows, seed, thr) => {
+        const n = cols * rows;
+        const r = runBoth((u8) => { fill(u8, 2, n, seed); new Float64Array(u8.buffer, W, rows).forEach((_, i, a) => { a[i] = (i * 0.37 + (seed % 11)) * 1e-3; }); }, (kk) => {
+          kk.fusion_importance_f32(D, D + STRIDE, n, cols, W, OUT);
+          kk.fusion_mask_f32(BASE, OUT, thr, n);
+        });
+        expect(firstDiff(r.wasm, r.ref)).toBe(-1);
+      }),
+      { seed: 23, numRuns: 200 },
+    );
+  });
+});

@@ -17,3 +17,4 @@ export * from './stats';
 export * from './nearswap_f32';
 export * from './sce_f32';
 export * from './ram_f32';
+export * from './fusion_f32';

@@ -5,6 +5,7 @@ import { dellaMaskF32 } from './della.js';
 import { dareMaskF32 } from './mask.js';
 import { views } from './memory.js';
 import { nearswapF32 } from './nearswap.js';
+import { fusionImportanceF32, fusionMaskF32 } from './fusion.js';
 import { ramCountsF32, ramSumF32 } from './ram.js';
 import { maskZeroF32, sceSumF32, sceVarF32 } from './sce.js';
 import { axpyF32, slerpDotsF32 } from './slerp.js';
@@ -38,5 +39,7 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     sce_sum_f32: (b, d, s, k, n, w, o) => sceSumF32(views(memory), b, d, s, k, n, w, o),
     ram_counts_f32: (d, s, k, n, e, c) => ramCountsF32(views(memory), d, s, k, n, e, c),
     ram_sum_f32: (b, d, s, k, n, e, l, o) => ramSumF32(views(memory), b, d, s, k, n, e, l, o),
+    fusion_importance_f32: (x, b, n, c, kl, o) => fusionImportanceF32(views(memory), x, b, n, c, kl, o),
+    fusion_mask_f32: (d, i, t, n) => fusionMaskF32(views(memory), d, i, t, n),
   };
 }
