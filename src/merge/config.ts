@@ -1,5 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolveModelLocation } from '../hub/cache.js';
+import { parseRepoRef } from '../hub/repo-ref.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { readRegularFileText } from '../io/regular-file.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
 import { parseOutDtype, type OutDtype } from '../io/dtypes.js';
@@ -69,12 +72,8 @@ const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale
 
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
 export function loadMergeConfig(file: string): MergeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw inputError(`${file}: cannot read the merge config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  // refused by type before any read: a FIFO or device never blocks
+  const text = readRegularFileText(file, 'merge config');
   return parseMergeConfig(text, { configDir: dirname(resolve(file)) }, file);
 }
 
@@ -262,6 +261,8 @@ function resolveModelPath(p: string, path: string, loc: ConfigLocation): string 
   if (existsSync(fromConfig)) return fromConfig;
   const fromCwd = resolve(loc.cwd ?? process.cwd(), p);
   if (existsSync(fromCwd)) return fromCwd;
+  const ref = parseRepoRef(p);
+  if (ref) return resolveModelLocation(p); // a Hub repo id: its cached snapshot (or a clear "not cached" error)
   throw inputError(`${path}: ${p} not found (looked in ${fromConfig} and ${fromCwd}); paths are relative to the config file's dir, then the working dir`);
 }
 

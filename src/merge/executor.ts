@@ -1,11 +1,13 @@
 import { cpus } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
+import type { Model } from '../io/model.js';
 import { checkFreeSpace, OutputDir, type SideFileEdits } from '../io/output-dir.js';
+import { assertOutputApartFromInputs } from '../io/output-guard.js';
+import { readRegularFileText } from '../io/regular-file.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
-import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
@@ -14,6 +16,7 @@ import { createEngine, type KernelKind } from './kernel-factory.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
 import { WorkerPool } from './pool.js';
+import { MAX_THREADS } from '../limits.js';
 
 /** Options of merge(). */
 export interface MergeOptions {
@@ -31,8 +34,8 @@ export interface MergeOptions {
   kernel?: KernelKind;
   /** Split the output into shards of at most this many bytes (default 5 GB, as Hugging Face does). */
   maxShardBytes?: number;
-  /** Show a progress bar on stderr (default: when stderr is a TTY). */
-  progress?: boolean;
+  /** Called as chunks finish: input bytes merged so far, all input bytes, and "k/n tensors". */
+  onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
   /** Copy the layout model's tokenizer files (default true, as mergekit's --copy-tokenizer). */
   copyTokenizer?: boolean;
   /** The readiness verdict to print in the output's model card (README.md), when the caller knows it. */
@@ -61,14 +64,26 @@ export interface MergeSummary {
 /** The default chunk size in elements: 4 MiB of f32 per buffer. */
 export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
 
+/** Every path a merge config reads: the base, each model and each `base+adapter` base. */
+function mergeInputs(config: MergeConfig): string[] {
+  return [config.baseModel, ...config.models.flatMap((m) => [m.path, m.loraBase])].filter((p): p is string => p !== undefined);
+}
+
+/** A model's dir and every file it reads (shards may be links into a Hugging Face cache's blobs). */
+function modelPaths(m: Model): string[] {
+  return [m.layout === 'file' ? m.path : m.dir, ...m.files, ...(m.adapter ? [m.adapter.dir] : [])];
+}
+
 /** Merge models as the config says and write the result atomically to opts.out. */
 export async function merge(config: MergeConfig, opts: MergeOptions): Promise<MergeSummary> {
   const t0 = performance.now();
   const threads = opts.threads ?? cpus().length;
   const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw usageError(`--threads: ${threads} is not a thread count (1–256)`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
+  // refused before any model is opened: an output over an input would destroy it
+  assertOutputApartFromInputs(opts.out, mergeInputs(config));
   const plan = planMerge(config);
   const wide = plan.jobs.find((j) => (j.rowLen ?? 0) > chunkElements);
   if (wide) throw usageError(`tensor "${wide.name}": ${config.method} works on whole rows of ${wide.rowLen} elements, more than the chunk of ${chunkElements}; raise --chunk-elements to at least ${wide.rowLen}`);
@@ -79,7 +94,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   const outputBytes = shards.reduce((s, p) => s + p.fileSize, 0);
   const outDir = resolve(opts.out);
   checkFreeSpace(dirname(outDir), outputBytes);
-  const dir = OutputDir.create(outDir, { force: opts.force ?? false });
+  const dir = OutputDir.create(outDir, { force: opts.force ?? false, inputs: [...mergeInputs(config), ...plan.models.flatMap(modelPaths), ...(plan.base ? modelPaths(plan.base) : [])] });
   try {
     const shardOf = new Map<string, { fd: number; byteOffset: number }>();
     for (const s of shards) {
@@ -94,7 +109,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
     // write back as the merge goes, so commit's fsync has little left to do
     const flusher = setInterval(() => dir.flushInBackground(), 250);
     try {
-      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, progress: opts.progress });
+      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, onProgress: opts.onProgress });
     } finally {
       clearInterval(flusher);
     }
@@ -129,7 +144,7 @@ function sideFileEdits(config: MergeConfig, plan: MergePlan): SideFileEdits {
     edits.replace = { 'tokenizer.json': JSON.stringify(vp.tokenizerJson, null, 2) + '\n' };
     const tcFile = join(plan.layoutModel.dir, 'tokenizer_config.json');
     if (existsSync(tcFile)) {
-      const tc = JSON.parse(readFileSync(tcFile, 'utf8')) as Record<string, unknown>;
+      const tc = JSON.parse(readRegularFileText(tcFile, 'tokenizer_config.json')) as Record<string, unknown>;
       if (tc.added_tokens_decoder !== undefined && typeof tc.added_tokens_decoder === 'object') {
         const dec: Record<string, unknown> = { ...(tc.added_tokens_decoder as Record<string, unknown>) };
         for (const a of (vp.tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
@@ -148,7 +163,7 @@ function autoChatTemplate(plan: MergePlan): string | undefined {
   const counts = new Map<string, number>();
   for (const m of [...(plan.base ? [plan.base] : []), ...plan.models]) {
     try {
-      const tc = JSON.parse(readFileSync(join(m.dir, 'tokenizer_config.json'), 'utf8')) as { chat_template?: unknown };
+      const tc = JSON.parse(readRegularFileText(join(m.dir, 'tokenizer_config.json'), 'tokenizer_config.json')) as { chat_template?: unknown };
       let t = tc.chat_template;
       if (Array.isArray(t)) t = (t as { name?: string; template?: string }[]).find((x) => x.name === 'default')?.template;
       if (typeof t === 'string' && t.trim() !== '') counts.set(t.trim(), (counts.get(t.trim()) ?? 0) + 1);
@@ -167,7 +182,7 @@ interface ExecOptions {
   chunkElements: number;
   kernel: KernelKind;
   allowNonfinite: boolean;
-  progress: boolean | undefined;
+  onProgress: MergeOptions['onProgress'];
 }
 
 /** The refusal of NaN/Inf input weights, naming the model that holds them, the tensor and where. */
@@ -182,14 +197,13 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
   const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
   const chunksOf = (j: TensorJob): number => Math.ceil(j.numel / jobChunkElements(j, o.chunkElements));
-  const bar = new ProgressBar('merge', plan.inputBytes, 'bytes', o.progress);
   let doneBytes = 0;
   let doneTensors = 0;
   const remaining = plan.jobs.map((j) => chunksOf(j));
   const finishChunk = (j: TensorJob, bytes: number): void => {
     doneBytes += bytes;
     if (--remaining[j.index]! === 0) doneTensors++;
-    bar.update(doneBytes, `${doneTensors}/${plan.jobs.length} tensors`);
+    o.onProgress?.(doneBytes, plan.inputBytes, `${doneTensors}/${plan.jobs.length} tensors`);
   };
   const emptyDone = (j: TensorJob): void => { if (j.numel === 0) { doneTensors++; remaining[j.index] = 0; } };
 
@@ -207,7 +221,6 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
       }
     } finally {
       engine.close();
-      bar.done();
     }
     return;
   }
@@ -239,7 +252,6 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     if (failed) throw failed.reason instanceof Error ? failed.reason : runtimeError(String(failed.reason));
     if (doneTensors !== plan.jobs.length) throw runtimeError(`internal: ${plan.jobs.length - doneTensors} tensors were not finished`);
   } finally {
-    bar.done();
     await pool.close();
   }
 }

@@ -8,7 +8,7 @@ import { parseTensorName, withLayerIndex } from '../io/tensor-names.js';
 import type { TensorInfo } from '../io/safetensors.js';
 import type { RowGather } from '../io/tensor-bytes.js';
 import { isIdentity, planVocab, readModelVocab, type VocabPlan } from './tokenizer.js';
-import { dropThreshold, maskKey } from '../kernel/reference/mask.js';
+import { dropThreshold, maskKey } from '../kernel/mask-key.js';
 import { checkLeaf, parseRescale, type MergeConfig, type ModelEntry, type SliceConfig } from './config.js';
 import { assertAddressable } from './engine.js';
 import type { ModelTerm, TensorJob } from './job.js';

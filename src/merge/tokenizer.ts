@@ -3,9 +3,10 @@
  * each model's permutation into it, and where every embedding row comes from. Pure data from tokenizer.json and
  * config.json; the rows themselves are read through row views (src/io/tensor-bytes.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inputError } from '../errors.js';
+import { readRegularFileText } from '../io/regular-file.js';
 
 /** One added token as tokenizer.json stores it. */
 export interface AddedToken {
@@ -53,7 +54,7 @@ export function readModelVocab(dir: string): ModelVocab | undefined {
   if (!existsSync(file)) return undefined;
   let json: Record<string, unknown>;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    json = JSON.parse(readRegularFileText(file, 'tokenizer.json')) as Record<string, unknown>;
   } catch (err) {
     throw inputError(`${file}: not valid JSON (${(err as Error).message}); fix it or use tokenizer_source: base`);
   }
@@ -77,7 +78,7 @@ export function readModelVocab(dir: string): ModelVocab | undefined {
   const cfgFile = join(dir, 'config.json');
   if (existsSync(cfgFile)) {
     try {
-      const v = (JSON.parse(readFileSync(cfgFile, 'utf8')) as { vocab_size?: unknown }).vocab_size;
+      const v = (JSON.parse(readRegularFileText(cfgFile, 'config.json')) as { vocab_size?: unknown }).vocab_size;
       if (typeof v === 'number' && Number.isInteger(v) && v > 0) vocabSize = v;
     } catch {
       // an unreadable config.json is reported where the model is opened

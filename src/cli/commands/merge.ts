@@ -1,10 +1,17 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseOutDtype } from '../../io/dtypes.js';
+import { assertOutputApartFromInputs } from '../../io/output-guard.js';
+import { readRegularFileText } from '../../io/regular-file.js';
 import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeOptions, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
+import { configModelInputs, type ModelInputs } from '../../app/hub.js';
+import { intOption, threadsOption } from '../options.js';
+import { ProgressBar } from '../progress.js';
 
 /** mergekit-yaml flags darekit accepts but that have no effect here (GPU, pickle loading, caches, writer tuning). */
 const INERT_FLAGS: [flag: string, attr: string, why: string][] = [
@@ -34,7 +41,7 @@ export function configure(cmd: Command): void {
     .argument('[config]', 'a mergekit-style YAML config (or use --method/--base/--model)')
     .argument('[out]', 'output model dir, as mergekit-yaml CONFIG OUT_PATH (or --out)')
     .option('--out <dir>', 'output model dir (written atomically)')
-    .option('--method <name>', 'merge method, instead of a config: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, nuslerp, model_stock, passthrough')
+    .option('--method <name>', 'merge method, instead of a config: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, nuslerp, model_stock, multislerp, karcher, sce, ram, ramplus_tl, nearswap, arcee_fusion, passthrough')
     .option('--base <model>', 'base model, with --method')
     .option('--model <path[:weight[:density[:gamma]]]>', 'a model to merge, with --method (repeat)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--t <x>', 'slerp interpolation factor, with --method slerp (0 = the base or first model, 1 = the other)')
@@ -54,6 +61,7 @@ export function configure(cmd: Command): void {
     .option('--kernel <kind>', 'wasm (default) or js (scalar reference, for comparison)')
     .option('--force', 'replace an existing output dir')
     .option('--json', 'print one JSON object');
+  addDownloadOption(cmd);
   for (const [flag, , why] of INERT_FLAGS) {
     cmd.option(flag, `accepted for mergekit-yaml compatibility; no effect: ${why}`);
     const bool = !flag.includes('<') && !flag.startsWith('-v');
@@ -70,11 +78,20 @@ export function parseShardSize(v: string): number {
   return n;
 }
 
-function int(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw usageError(`${flag}: ${String(v)} is not an integer`);
-  return n;
+/** The model references of a config file (unreadable files are left for the config loader to report). */
+function configInputs(file: string): ModelInputs {
+  try {
+    return configModelInputs(readRegularFileText(file, 'merge config'), dirname(resolve(file)));
+  } catch {
+    return { models: [] };
+  }
+}
+
+/** The path part of a --model PATH:WEIGHT[:DENSITY[:GAMMA]] spec. */
+function modelPathOfSpec(spec: string): string {
+  const parts = spec.split(':');
+  while (parts.length > 1 && parts[parts.length - 1]!.trim() !== '' && !Number.isNaN(Number(parts[parts.length - 1]))) parts.pop();
+  return parts.join(':');
 }
 
 /** Build a config from --method/--base/--model flags (validated by the same parser as YAML). */
@@ -112,6 +129,9 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   if (outPositional !== undefined && opts.out !== undefined && outPositional !== opts.out) throw usageError(`the output dir is given twice (${outPositional} and --out ${String(opts.out)}); keep one`);
   const out = outPositional ?? (opts.out as string | undefined);
   if (out === undefined) throw usageError('give the output dir: darekit merge CONFIG.yml OUT_DIR (or --out OUT_DIR)');
+  // the config file is an input too (the models it names are checked by merge() before any work)
+  assertOutputApartFromInputs(out, [configFile]);
+  await prepareInputs(configFile !== undefined ? configInputs(configFile) : { ...(opts.base !== undefined ? { base: String(opts.base) } : {}), models: ((opts.model as string[] | undefined) ?? []).map(modelPathOfSpec) }, opts);
   const config = configFile !== undefined ? loadMergeConfig(configFile) : configFromFlags(opts);
   if (opts.seed !== undefined && opts.randomSeed !== undefined && String(opts.seed) !== String(opts.randomSeed)) throw usageError('--seed and --random-seed disagree; keep one');
   const seed = opts.seed ?? opts.randomSeed;
@@ -128,17 +148,19 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
   if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
   if (opts.threads !== undefined && opts.numThreads !== undefined && String(opts.threads) !== String(opts.numThreads)) throw usageError('--threads and --num-threads disagree; keep one');
+  let bar: ProgressBar | undefined;
   const mergeOpts: MergeOptions = {
+    onProgress: (done, total, detail) => (bar ??= new ProgressBar('merge', total)).update(done, detail),
     out,
     force: opts.force === true,
-    threads: int(opts.threads ?? opts.numThreads, opts.threads !== undefined ? '--threads' : '--num-threads'),
-    chunkElements: int(opts.chunkElements, '--chunk-elements'),
+    threads: opts.threads !== undefined ? threadsOption(opts.threads) : threadsOption(opts.numThreads, '--num-threads'),
+    chunkElements: intOption(opts.chunkElements, '--chunk-elements', 1),
     allowNonfinite: opts.allowNonfinite === true,
     kernel,
     copyTokenizer: opts.copyTokenizer !== false,
   };
   if (opts.outShardSize !== undefined) mergeOpts.maxShardBytes = parseShardSize(String(opts.outShardSize));
-  const summary = await merge(config, mergeOpts);
+  const summary = await merge(config, mergeOpts).finally(() => bar?.done());
   return { json: summary, text: renderSummary(summary) };
 }
 
