@@ -54,6 +54,8 @@ export interface MergeKernelExports {
   fusion_importance_f32(x: number, base: number, n: number, cols: number, kl: number, out: number): void;
   /** fusion_mask_f32(delta: usize, importance: usize, threshold: f32, n: i32): void */
   fusion_mask_f32(delta: number, importance: number, threshold: number, n: number): void;
+  /** row_dots_f32(a: usize, b: usize, n: i32, cols: i32, out: usize): void */
+  row_dots_f32(a: number, b: number, n: number, cols: number, out: number): void;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
@@ -63,7 +65,7 @@ export const MERGE_KERNEL_EXPORTS = [
   'slerp_dots_f32', 'axpy_f32', 'della_mask_f32',
   // mergekit-compatible methods (issue 15)
   'nearswap_f32', 'sce_var_f32', 'mask_zero_f32', 'sce_sum_f32', 'ram_counts_f32', 'ram_sum_f32',
-  'fusion_importance_f32', 'fusion_mask_f32',
+  'fusion_importance_f32', 'fusion_mask_f32', 'row_dots_f32',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

@@ -403,8 +403,7 @@ function checkNuslerp(models: ModelEntry[], baseModel: string | undefined): void
 function checkUnsupportedOptions(global: Partial<Record<string, ParamValue>>, method: MethodName): void {
   const on = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === true);
   const off = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === false);
-  if (method === 'model_stock' && on('filter_wise')) throw inputError(`parameters.filter_wise: not supported yet: model_stock computes one t per whole tensor (filter_wise: false, mergekit's default); a t per row is not implemented`);
-  if (method === 'nuslerp' && (on('nuslerp_row_wise') || off('nuslerp_flatten'))) throw inputError(`parameters.nuslerp_flatten/nuslerp_row_wise: not supported yet: nuslerp interpolates whole flattened tensors (nuslerp_flatten: true, mergekit's default); per-row or per-column SLERP is not implemented`);
+  if (method === 'nuslerp' && on('nuslerp_row_wise') && off('nuslerp_flatten')) throw inputError(`parameters.nuslerp_row_wise: not supported yet: SLERP per column (dim 0) is not implemented; nuslerp_flatten: true (whole tensors, the default) and nuslerp_flatten: false with nuslerp_row_wise: false (per row) are`);
 }
 
 /** chat_template: a Jinja template text or `auto`; mergekit's bundled template names are refused (darekit does not ship them). */

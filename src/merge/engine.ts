@@ -168,7 +168,32 @@ export class ChunkEngine {
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.fusion) {
+    if (job.rowPass) {
+      res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
+      const k = job.terms.length;
+      const cols = job.rowLen!;
+      const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 3);
+      const dots = (i: number, j: number, at: number): { sumSqA: number; sumSqB: number; dot: number } => {
+        this.k.row_dots_f32(this.deltaPtr(i) + at, this.deltaPtr(j) + at, cols, cols, this.at.sums);
+        const s = sums();
+        return { sumSqA: s[0]!, sumSqB: s[1]!, dot: s[2]! };
+      };
+      divw().set(job.terms.map(() => 0));
+      for (let r = 0; r < n / cols; r++) {
+        const at = 4 * r * cols;
+        if (job.rowPass.kind === 'nuslerp') {
+          const d = dots(0, 1, at);
+          const s = nuslerpCoefficients(job.rowPass.t, d.sumSqA, d.sumSqB, d.dot);
+          coef().set([s.s0, s.s1]);
+        } else {
+          const pairs: { sumSqA: number; sumSqB: number; dot: number }[] = [];
+          for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push(dots(i, j, at));
+          const t = modelStockCoefficient(k, pairs, `${job.name}" row "${r + (start / cols)}`);
+          coef().set(job.terms.map(() => t / k));
+        }
+        this.k.weighted_sum_f32(this.at.base + at, job.base ? 1 : 0, this.at.deltas + at, 4 * this.chunkElements, k, cols, this.at.coef, this.at.divw, 0, 1, this.at.out + at);
+      }
+    } else if (job.fusion) {
       res = this.fusionImportance(job, c, true);
       this.k.delta_f32(this.deltaPtr(0), this.at.base, this.deltaPtr(0), n);
       this.k.fusion_mask_f32(this.deltaPtr(0), this.at.out, prep?.[0]?.slerpCoef ?? NaN, n);

@@ -53,6 +53,8 @@ export interface TensorJob {
   ram?: { eps: number; plus?: { r: number; alpha: number } };
   /** arcee_fusion: rows of `cols` (the last dimension); the threshold on importance comes from the pre-pass. */
   fusion?: { cols: number };
+  /** Per-row NuSLERP (nuslerp_flatten: false) or Model Stock (filter_wise: true): coefficients per row of rowLen from that row's dots. */
+  rowPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' };
   /** nearswap of the base (kept in `base`) and terms[0] at distance t, per element in the kernel. */
   nearswap?: { t: number };
   coefPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' } | { kind: 'multislerp'; weights: number[]; normalizeWeights: boolean; eps: number } | { kind: 'karcher'; maxIter: number; tol: number };

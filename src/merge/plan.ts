@@ -341,10 +341,15 @@ export function planMerge(config: MergeConfig): MergePlan {
     } else if (spec.combine === 'nuslerp') {
       // mergekit: t = w₁/(w₀ + w₁), 0.5 when the weights sum to ~0
       const [w0, w1] = [terms[0]!.divw, terms[1]!.divw];
-      job.coefPass = { kind: 'nuslerp', t: Math.abs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1) };
+      const t = Math.abs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1);
+      // nuslerp_row_wise only matters without flattening (mergekit: flatten wins)
+      if (global('nuslerp_flatten') === false) { job.rowPass = { kind: 'nuslerp', t }; job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!; }
+      else job.coefPass = { kind: 'nuslerp', t };
       for (const tm of terms) tm.coef = 1;
     } else if (spec.combine === 'model_stock') {
-      job.coefPass = { kind: 'model_stock' };
+      // filter_wise: one t per row of the last dimension (a 1-D tensor is one row), as mergekit
+      if (global('filter_wise') === true) { job.rowPass = { kind: 'model_stock' }; job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!; }
+      else job.coefPass = { kind: 'model_stock' };
     } else if (spec.combine === 'sce') {
       const k = global('select_topk');
       if (k !== undefined) checkLeaf('select_topk', k, `parameters.select_topk (tensor ${name})`);

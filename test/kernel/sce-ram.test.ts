@@ -64,3 +64,16 @@ describe('fusion_importance_f32, fusion_mask_f32', () => {
     );
   });
 });
+
+describe('row_dots_f32', () => {
+  it('equals the scalar reference bit for bit (rows of 1 to 40 columns)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 30 }), fc.integer(), (cols, rows, seed) => {
+        const n = cols * rows;
+        const r = runBoth((u8) => fill(u8, 2, n, seed), (kk) => kk.row_dots_f32(D, D + STRIDE, n, cols, OUT));
+        expect(firstDiff(r.wasm, r.ref)).toBe(-1);
+      }),
+      { seed: 25, numRuns: 200 },
+    );
+  });
+});

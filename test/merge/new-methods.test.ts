@@ -193,9 +193,22 @@ describe('model_stock', () => {
     }
     expect(worst).toBeLessThanOrEqual(1);
   });
-  it('refuses fewer than two models besides the base, and filter_wise: true (not supported yet)', () => {
+  it('refuses fewer than two models besides the base', () => {
     expect(() => parseMergeConfig(`merge_method: model_stock\nbase_model: base\nmodels:\n  - model: sft-up\n`, { configDir: S })).toThrow(/model_stock needs at least two models/);
-    expect(() => parseMergeConfig(`merge_method: model_stock\nbase_model: base\nmodels:\n  - model: sft-up\n  - model: sft-shift\nparameters: {filter_wise: true}\n`, { configDir: S })).toThrow(/filter_wise: not supported yet/);
+  });
+  it('filter_wise: true gives one t per row (a 1-D tensor is one row), within 1 ulp of the float64 reference', async () => {
+    const ms = ['sft-up', 'sft-shift', 'cpt-code'];
+    const { out } = await run(`merge_method: model_stock\nbase_model: base\nmodels:\n${ms.map((m) => `  - model: ${m}`).join('\n')}\nparameters: {filter_wise: true}\nout_dtype: float32\n`, { threads: 2, chunkElements: 1000 });
+    let worst = 0;
+    for (const name of openModel(out).names) {
+      const base = f64(join(S, 'base'), name), xs = ms.map((m) => f64(join(S, m), name));
+      const shape = openModel(join(S, 'base')).tensors.get(name)!.shape;
+      const cols = shape[shape.length - 1]!;
+      const want = new Float64Array(base.length);
+      for (let r = 0; r < base.length / cols; r++) want.set(modelStockRef(base.subarray(r * cols, (r + 1) * cols), xs.map((x) => x.subarray(r * cols, (r + 1) * cols))), r * cols);
+      worst = Math.max(worst, maxUlp(readWholeTensor(out, name), want));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
   });
 });
 
@@ -230,9 +243,26 @@ describe('nuslerp', () => {
     }
     expect(worst).toBeLessThanOrEqual(1);
   });
-  it('refuses the base among the two models, and per-row modes (not supported yet)', () => {
+  it('nuslerp_flatten: false interpolates each row, within 1 ulp of the float64 reference', async () => {
+    const { out } = await run(`merge_method: nuslerp\nbase_model: base\nmodels:\n  - {model: sft-up, parameters: {weight: 0.4}}\n  - {model: sft-shift, parameters: {weight: 0.6}}\nparameters: {nuslerp_flatten: false}\nout_dtype: float32\n`, { threads: 2, chunkElements: 1000 });
+    let worst = 0;
+    for (const name of openModel(out).names) {
+      const base = f64(join(S, 'base'), name);
+      const d = ['sft-up', 'sft-shift'].map((m) => f64(join(S, m), name).map((x, i) => x - base[i]!));
+      const shape = openModel(join(S, 'base')).tensors.get(name)!.shape;
+      const cols = shape[shape.length - 1]!;
+      const want = new Float64Array(base.length);
+      for (let r = 0; r < base.length / cols; r++) {
+        const seg = nuslerpRef(0.6, d[0]!.subarray(r * cols, (r + 1) * cols), d[1]!.subarray(r * cols, (r + 1) * cols));
+        for (let j = 0; j < cols; j++) want[r * cols + j] = base[r * cols + j]! + seg[j]!;
+      }
+      worst = Math.max(worst, maxUlp(readWholeTensor(out, name), want));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+  it('refuses the base among the two models, and per-column SLERP (not supported yet)', () => {
     expect(() => parseMergeConfig(`merge_method: nuslerp\nbase_model: base\nmodels:\n  - {model: base, parameters: {weight: 1}}\n  - {model: sft-up, parameters: {weight: 1}}\n`, { configDir: S })).toThrow(/can not be one of the two models/);
-    expect(() => parseMergeConfig(`merge_method: nuslerp\nmodels:\n  - {model: sft-shift, parameters: {weight: 1}}\n  - {model: sft-up, parameters: {weight: 1}}\nparameters: {nuslerp_flatten: false}\n`, { configDir: S })).toThrow(/not supported yet/);
+    expect(() => parseMergeConfig(`merge_method: nuslerp\nmodels:\n  - {model: sft-shift, parameters: {weight: 1}}\n  - {model: sft-up, parameters: {weight: 1}}\nparameters: {nuslerp_flatten: false, nuslerp_row_wise: true}\n`, { configDir: S })).toThrow(/nuslerp_row_wise: not supported yet/);
   });
 });
 

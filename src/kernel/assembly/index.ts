@@ -18,3 +18,4 @@ export * from './nearswap_f32';
 export * from './sce_f32';
 export * from './ram_f32';
 export * from './fusion_f32';
+export * from './row_dots_f32';

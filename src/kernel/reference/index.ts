@@ -7,6 +7,7 @@ import { views } from './memory.js';
 import { nearswapF32 } from './nearswap.js';
 import { fusionImportanceF32, fusionMaskF32 } from './fusion.js';
 import { ramCountsF32, ramSumF32 } from './ram.js';
+import { rowDotsF32 } from './row-dots.js';
 import { maskZeroF32, sceSumF32, sceVarF32 } from './sce.js';
 import { axpyF32, slerpDotsF32 } from './slerp.js';
 import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
@@ -41,5 +42,6 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     ram_sum_f32: (b, d, s, k, n, e, l, o) => ramSumF32(views(memory), b, d, s, k, n, e, l, o),
     fusion_importance_f32: (x, b, n, c, kl, o) => fusionImportanceF32(views(memory), x, b, n, c, kl, o),
     fusion_mask_f32: (d, i, t, n) => fusionMaskF32(views(memory), d, i, t, n),
+    row_dots_f32: (a, b, n, c, o) => rowDotsF32(views(memory), a, b, n, c, o),
   };
 }
