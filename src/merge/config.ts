@@ -31,6 +31,9 @@ export interface SliceSource {
 /** One output slice of a frankenmerge: its sources (all with the same number of layers) and slice-wide parameters. */
 export interface SliceConfig {
   sources: SliceSource[];
+  /** The slice's own base_model (absolute path, as written in baseSpec), overriding the top-level one for its tensors. */
+  baseModel?: string;
+  baseSpec?: string;
   parameters: Partial<Record<ModelParamName | GlobalParamName, ParamValue>>;
 }
 
@@ -108,7 +111,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     if (typeof doc.base_model !== 'string') throw inputError(`base_model: must be a model path (a string)`);
     baseSpec = doc.base_model;
     baseModel = resolveModelPath(doc.base_model, 'base_model', loc);
-  } else if (spec.usesBase) {
+  } else if (spec.usesBase && (doc.slices === undefined || doc.slices === null)) {
     throw inputError(`base_model: ${method} merges deltas from a base model; add base_model: PATH`);
   }
 
@@ -119,6 +122,8 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   let slices: SliceConfig[] | undefined;
   if (hasSlices) {
     slices = parseSlices(doc.slices, method, loc, models, notes);
+    const without = slices.findIndex((sl) => sl.baseModel === undefined);
+    if (spec.usesBase && baseModel === undefined && without >= 0) throw inputError(`base_model: ${method} merges deltas from a base model; add base_model: PATH at the top level or to slices[${without}]`);
   } else if (!Array.isArray(doc.models) || doc.models.length === 0) {
     throw inputError(`models: a non-empty list of {model: PATH, parameters: {...}} is required (or slices:)`);
   }
@@ -423,8 +428,13 @@ function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, mode
     if (sl === null || typeof sl !== 'object' || Array.isArray(sl)) throw inputError(`${at}: must be a mapping with "sources"`);
     const slice = sl as Record<string, unknown>;
     for (const k of Object.keys(slice)) {
-      if (k === 'base_model' || k === 'residual_weight') throw inputError(`${at}.${k}: not supported yet: a per-slice ${k} is not implemented; set base_model at the top level`);
-      if (k !== 'sources' && k !== 'parameters') throw inputError(`${at}.${k}: unknown key; a slice has "sources" and "parameters"`);
+      if (k === 'residual_weight') { notes.push(`${at}.residual_weight: ignored, as mergekit declares it but never uses it`); continue; }
+      if (k !== 'sources' && k !== 'parameters' && k !== 'base_model') throw inputError(`${at}.${k}: unknown key; a slice has "sources", "parameters" and "base_model"`);
+    }
+    let sliceBase: { spec: string; path: string } | undefined;
+    if (slice.base_model !== undefined && slice.base_model !== null) {
+      if (typeof slice.base_model !== 'string') throw inputError(`${at}.base_model: must be a model path (a string)`);
+      sliceBase = { spec: slice.base_model, path: resolveModelPath(slice.base_model, `${at}.base_model`, loc) };
     }
     if (!Array.isArray(slice.sources) || slice.sources.length === 0) throw inputError(`${at}.sources: a non-empty list of {model, layer_range} is required`);
     const sources = slice.sources.map((src: unknown, j: number): SliceSource => {
@@ -451,7 +461,13 @@ function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, mode
     sources.forEach((s, j) => {
       if (s.layerRange[1] - s.layerRange[0] !== len) throw inputError(`${at}.sources[${j}].layer_range: [${s.layerRange.join(', ')}] has ${s.layerRange[1] - s.layerRange[0]} layers, the first source ${len}; all sources of a slice must have the same number of layers`);
     });
-    return { sources, parameters: parseParams(slice.parameters, `${at}.parameters`, method, 'global', notes) as SliceConfig['parameters'] };
+    const sc: SliceConfig = { sources, parameters: parseParams(slice.parameters, `${at}.parameters`, method, 'global', notes) as SliceConfig['parameters'] };
+    if (sliceBase) {
+      if (!sources.some((s) => models[s.model]!.path === sliceBase.path)) throw inputError(`${at}.base_model: ${sliceBase.spec} is not one of the slice's sources; a slice's base model must be one of them (as in mergekit, whose tensors come from the sources)`);
+      sc.baseModel = sliceBase.path;
+      sc.baseSpec = sliceBase.spec;
+    }
+    return sc;
   });
 }
 
@@ -483,6 +499,7 @@ export function recipeYaml(cfg: MergeConfig): string {
         }),
       };
       if (Object.keys(sl.parameters).length > 0) out.parameters = params(sl.parameters);
+      if (sl.baseSpec !== undefined) out.base_model = sl.baseSpec;
       return out;
     });
   } else {

@@ -233,8 +233,10 @@ export function planMerge(config: MergeConfig): MergePlan {
   const rescaleModes = new Set<string>();
   const notes = new Set<string>();
   let inputBytes = 0;
-  const isBase = (s: TensorSource): boolean => config.baseModel !== undefined && config.models[s.model]!.path === config.baseModel && config.models[s.model]!.loraBase === undefined;
   outs.forEach((o, index) => {
+    // the base of this tensor: its slice's base_model, else the top-level one (mergekit's ConfigReader.base_model)
+    const baseOf = (o.sliceIndex !== undefined ? config.slices?.[o.sliceIndex]?.baseModel : undefined) ?? config.baseModel;
+    const isBase = (s: TensorSource): boolean => baseOf !== undefined && config.models[s.model]!.path === baseOf && config.models[s.model]!.loraBase === undefined;
     const name = o.name;
     const lt = o.layout;
     const where = o.sliceIndex !== undefined ? `slices[${o.sliceIndex}]` : 'models';

@@ -72,12 +72,10 @@ describe('README: mergekit compatibility tables', () => {
       'tokenizer.tokens': `${ok}tokenizer: {source: union, tokens: {"<x>": {source: base}}}\n`,
       'tokenizer.pad_to_multiple_of': `${ok}tokenizer: {source: union, pad_to_multiple_of: 64}\n`,
       'tokenizer_source with slices': 'merge_method: passthrough\nslices:\n  - sources: [{model: base, layer_range: [0, 1]}]\ntokenizer_source: union\n',
-      residual_weight: 'merge_method: passthrough\nslices:\n  - sources: [{model: base, layer_range: [0, 1]}]\n    residual_weight: 0.5\n',
-      'slices base_model': 'merge_method: passthrough\nslices:\n  - sources: [{model: base, layer_range: [0, 1]}]\n    base_model: base\n',
     };
     for (const [what, doc] of Object.entries(refusedDocs)) expect(() => parseMergeConfig(doc, { configDir: S }), what).toThrow(/not supported yet/);
     const refusedRows = rows.filter(([, st]) => st.startsWith('refused')).flatMap(([c]) => names(c));
-    expect(refusedRows.sort()).toEqual(['base_model', 'modules', 'residual_weight', 'tokenizer.pad_to_multiple_of', 'tokenizer.tokens'].sort());
+    expect(refusedRows.sort()).toEqual(['modules', 'tokenizer.pad_to_multiple_of', 'tokenizer.tokens'].sort());
     for (const accepted of [`${ok}tokenizer_source: union\n`, `${ok}tokenizer: {source: union}\n`, `${ok}tokenizer_source: sft-up\n`]) expect(() => parseMergeConfig(accepted, { configDir: S })).not.toThrow();
   });
 

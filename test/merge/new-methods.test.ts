@@ -470,3 +470,35 @@ describe('arcee_fusion', () => {
     expect(kept).toBeGreaterThan(0);
   });
 });
+
+describe('slices with a per-slice base_model (a task-arithmetic frankenmerge)', () => {
+  it('each slice merges deltas from its own base, at its own layers; residual_weight is ignored with a note', async () => {
+    const { out, notes } = await run(`merge_method: task_arithmetic
+slices:
+  - sources:
+      - {model: base, layer_range: [0, 2]}
+      - {model: sft-up, layer_range: [0, 2], parameters: {weight: 0.5}}
+    base_model: base
+  - sources:
+      - {model: sft-shift, layer_range: [2, 3]}
+      - {model: cpt-code, layer_range: [1, 2], parameters: {weight: 1.0}}
+    base_model: sft-shift
+    residual_weight: 0.3
+out_dtype: float32
+`);
+    expect(notes.join('\n')).toMatch(/slices\[1\]\.residual_weight: ignored, as mergekit declares it but never uses it/);
+    let worst = 0;
+    for (const name of openModel(out).names) {
+      // output layers 0–1 and the embeddings: slice 0 (base + 0.5·(sft-up − base)); output layer 2 and norm/lm_head:
+      // slice 1, whose base is sft-shift's layer 2 and whose model is cpt-code's layer 1
+      const l = /layers\.(\d+)\./.exec(name);
+      const second = l ? Number(l[1]) === 2 : !name.includes('embed');
+      const b = second ? f64(join(S, 'sft-shift'), name) : f64(join(S, 'base'), name);
+      const x = second ? f64(join(S, 'cpt-code'), name.replace('layers.2.', 'layers.1.')) : f64(join(S, 'sft-up'), name);
+      const w = second ? 1.0 : 0.5;
+      worst = Math.max(worst, maxUlp(readWholeTensor(out, name), b.map((v, i) => v + w * (x[i]! - v))));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(() => parseMergeConfig(`merge_method: ties\nslices:\n  - sources: [{model: sft-up, layer_range: [0, 1]}]\n    base_model: base\n`, { configDir: S })).toThrow(/not one of the slice's sources/);
+  });
+});
