@@ -94,7 +94,8 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     }
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw inputError(`${label}: a merge config must be a YAML mapping with merge_method and models`);
-  const doc = raw as Record<string, unknown>;
+  let doc = raw as Record<string, unknown>;
+  if (doc.modules !== undefined && doc.modules !== null) doc = flattenModules(doc);
   for (const k of Object.keys(doc)) {
     if (!(TOP_KEYS as readonly string[]).includes(k)) {
       const hint = closestName(k, TOP_KEYS);
@@ -115,7 +116,6 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     throw inputError(`base_model: ${method} merges deltas from a base model; add base_model: PATH`);
   }
 
-  if (doc.modules !== undefined && doc.modules !== null) throw inputError(`modules: not supported yet: darekit merges single-module (decoder-only) models; use models: or slices:`);
   const hasSlices = doc.slices !== undefined && doc.slices !== null;
   if (hasSlices && doc.models !== undefined && doc.models !== null) throw inputError(`models, slices: give exactly one of them (as mergekit requires)`);
   const models: ModelEntry[] = [];
@@ -418,6 +418,41 @@ function parseChatTemplate(raw: unknown): string {
   if (['alpaca', 'chatml', 'llama3', 'mistral', 'exaone'].includes(raw)) throw inputError(`chat_template: ${raw} is one of mergekit's bundled template names; darekit does not ship them: paste the template text, or use auto`);
   if (raw.length < 20 || !raw.includes('{')) throw inputError(`chat_template: ${JSON.stringify(raw)} is not a chat template (as mergekit: a Jinja template text of at least 20 characters with "{", or auto)`);
   return raw;
+}
+
+/**
+ * mergekit's `modules:` for a single-module model (its JSON architectures name that module `default`): the module's
+ * models or slices become the top-level ones, and its parameters sit between the slices' and the top level's, as in
+ * mergekit's ConfigReader (a module rule that does not match a tensor falls through to the top-level value).
+ */
+function flattenModules(doc: Record<string, unknown>): Record<string, unknown> {
+  const mods = doc.modules;
+  if (typeof mods !== 'object' || mods === null || Array.isArray(mods)) throw inputError(`modules: must be a mapping of module names to {models or slices, parameters}`);
+  const names = Object.keys(mods);
+  if (names.length !== 1) throw inputError(`modules: not supported yet: darekit merges single-module (decoder-only) models, so modules: takes one module; got ${names.length} (${names.join(', ')})`);
+  if (doc.models !== undefined || doc.slices !== undefined) throw inputError(`modules, models, slices: give exactly one of them (as mergekit requires)`);
+  const m = (mods as Record<string, unknown>)[names[0]!];
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw inputError(`modules.${names[0]}: must be a mapping with models or slices`);
+  const mod = m as Record<string, unknown>;
+  for (const k of Object.keys(mod)) if (k !== 'models' && k !== 'slices' && k !== 'parameters') throw inputError(`modules.${names[0]}.${k}: unknown key; a module has models or slices, and parameters`);
+  const out: Record<string, unknown> = { ...doc };
+  delete out.modules;
+  if (mod.models !== undefined) out.models = mod.models;
+  if (mod.slices !== undefined) out.slices = mod.slices;
+  if (mod.parameters !== undefined && mod.parameters !== null) {
+    if (typeof mod.parameters !== 'object' || Array.isArray(mod.parameters)) throw inputError(`modules.${names[0]}.parameters: must be a mapping of parameter names to values`);
+    const top = (doc.parameters ?? {}) as Record<string, unknown>;
+    const merged: Record<string, unknown> = { ...top };
+    for (const [k, v] of Object.entries(mod.parameters as Record<string, unknown>)) {
+      // a filter list that matches nothing falls through to the top-level value: append it as a rule without filter
+      const isRules = Array.isArray(v) && v.length > 0 && v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r));
+      const t = top[k];
+      const topRules = Array.isArray(t) && t.length > 0 && t.every((r) => r !== null && typeof r === 'object');
+      merged[k] = !isRules || t === undefined ? v : topRules ? [...(v as unknown[]), ...(t as unknown[])] : [...(v as unknown[]), { value: t }];
+    }
+    out.parameters = merged;
+  }
+  return out;
 }
 
 /** Parse mergekit's `slices:`; every model a source names is added once to `models` (in order of first mention). */

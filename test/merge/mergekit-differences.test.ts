@@ -101,3 +101,12 @@ describe('6. seeds: README says what mergekit does (--random-seed; a YAML seed i
     expect(section).not.toMatch(/not seeded/);
   });
 });
+
+describe('modules: for a single-module model', () => {
+  it('is the models: form with the module parameters before the top level ones (a module rule that misses falls through)', async () => {
+    const a = await run(`merge_method: task_arithmetic\nbase_model: base\nmodules:\n  default:\n    models:\n      - model: sft-up\n    parameters:\n      weight:\n        - filter: mlp\n          value: 0.2\nparameters: {weight: 0.7}\nout_dtype: float32\n`);
+    const b = await run(`merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - model: sft-up\nparameters:\n  weight:\n    - filter: mlp\n      value: 0.2\n    - value: 0.7\nout_dtype: float32\n`);
+    for (const name of openModel(a.out).names) expect(Array.from(readWholeTensor(a.out, name)), name).toEqual(Array.from(readWholeTensor(b.out, name)));
+    expect(() => parseMergeConfig(`merge_method: ties\nbase_model: base\nmodules:\n  text: {models: [{model: sft-up}]}\n  vision: {models: [{model: sft-up}]}\n`, { configDir: S })).toThrow(/^modules: not supported yet: .* got 2 \(text, vision\)/);
+  });
+});
