@@ -58,6 +58,8 @@ export interface MergeConfig {
   slices?: SliceConfig[];
   /** `tokenizer_source: union | <model>` (or `tokenizer: {source}`): build the output vocabulary and embedding rows as mergekit; absent = the base's files copied. */
   tokenizerSource?: 'union' | { spec: string; path: string };
+  /** The tokenizer block's `tokens`: per-token embedding sources (models as absolute paths). */
+  tokenizerTokens?: { token: string; source: { kind: 'zero' | 'model' | 'model_token'; path?: string; spec?: string; tokenId?: number; token?: string }; force: boolean }[];
   /** `chat_template:` — a Jinja template text, or `auto` (the most common one among the input models). */
   chatTemplate?: string;
   /** Things accepted but ignored or changed, said once in the merge summary. */
@@ -172,16 +174,19 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     if (dtype !== 'float32') notes.push(`dtype: ${dtype} is the output dtype (as in mergekit); darekit computes in float32 with float64 sums where mergekit computes in ${dtype}, so low bits can differ`);
   }
   let tokenizerSource: MergeConfig['tokenizerSource'];
+  let tokenTokens: MergeConfig['tokenizerTokens'];
   let tokSrcRaw: unknown = doc.tokenizer_source;
   let tokAt = 'tokenizer_source';
   if (doc.tokenizer !== undefined && doc.tokenizer !== null) {
     if (tokSrcRaw !== undefined && tokSrcRaw !== null) throw inputError(`tokenizer, tokenizer_source: give one of them (as mergekit requires)`);
     if (typeof doc.tokenizer !== 'object' || Array.isArray(doc.tokenizer)) throw inputError(`tokenizer: must be a mapping with source`);
     for (const k of Object.keys(doc.tokenizer)) {
-      if (k === 'tokens' || k === 'pad_to_multiple_of') throw inputError(`tokenizer.${k}: not supported yet: per-token embedding sources and padding rows are not implemented; use tokenizer.source alone`);
+      if (k === 'pad_to_multiple_of') throw inputError(`tokenizer.${k}: not supported yet: padding rows (the mean of every row) are not implemented; remove it`);
+      if (k === 'tokens') continue;
       if (k !== 'source') throw inputError(`tokenizer.${k}: unknown key; the tokenizer block has source, tokens and pad_to_multiple_of`);
     }
     tokSrcRaw = (doc.tokenizer as Record<string, unknown>).source ?? 'union'; // mergekit's default source
+    tokenTokens = parseTokenConfigs((doc.tokenizer as Record<string, unknown>).tokens, loc);
     tokAt = 'tokenizer.source';
   }
   if (tokSrcRaw !== undefined && tokSrcRaw !== null && tokSrcRaw !== 'base') {
@@ -221,6 +226,11 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (baseAddedAsSource) cfg.baseAddedAsSource = true;
   if (chatTemplate !== undefined) cfg.chatTemplate = chatTemplate;
   if (tokenizerSource !== undefined) cfg.tokenizerSource = tokenizerSource;
+  if (tokenTokens !== undefined && tokenTokens.length > 0) {
+    if (tokenizerSource === undefined) throw inputError(`tokenizer.tokens: not supported yet with source: base (the base's tokenizer files are copied as they are); use source: union or a model`);
+    for (const t of tokenTokens) if (t.source.path !== undefined && t.source.path !== baseModel && !models.some((m) => m.path === t.source.path)) throw inputError(`tokenizer.tokens.${t.token}.source: ${t.source.spec} is not base_model or one of the models (as mergekit requires: "referenced but not part of merge")`);
+    cfg.tokenizerTokens = tokenTokens;
+  }
   if (baseModel !== undefined) { cfg.baseModel = baseModel; cfg.baseSpec = baseSpec!; }
   if (outDtype) cfg.outDtype = outDtype;
   if (dtype) cfg.dtype = dtype;
@@ -411,6 +421,33 @@ function checkUnsupportedOptions(global: Partial<Record<string, ParamValue>>, me
   if (method === 'nuslerp' && on('nuslerp_row_wise') && off('nuslerp_flatten')) throw inputError(`parameters.nuslerp_row_wise: not supported yet: SLERP per column (dim 0) is not implemented; nuslerp_flatten: true (whole tensors, the default) and nuslerp_flatten: false with nuslerp_row_wise: false (per row) are`);
 }
 
+/** The tokenizer block's `tokens:` mapping: token → {source: MODEL | {kind: zero} | {kind: model_token, model, token_id | token}, force}. */
+function parseTokenConfigs(raw: unknown, loc: ConfigLocation): MergeConfig['tokenizerTokens'] {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw inputError(`tokenizer.tokens: must be a mapping of tokens to {source, force}`);
+  return Object.entries(raw as Record<string, unknown>).map(([token, v]) => {
+    const at = `tokenizer.tokens.${token}`;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw inputError(`${at}: must be a mapping with source (and force)`);
+    const e = v as Record<string, unknown>;
+    for (const k of Object.keys(e)) if (k !== 'source' && k !== 'force') throw inputError(`${at}.${k}: unknown key; a token entry has source and force`);
+    if (e.force !== undefined && typeof e.force !== 'boolean') throw inputError(`${at}.force: must be true or false`);
+    const src = e.source;
+    type Src = NonNullable<MergeConfig['tokenizerTokens']>[number]['source'];
+    let source: Src;
+    const obj = src !== null && typeof src === 'object' && !Array.isArray(src) ? (src as Record<string, unknown>) : undefined;
+    if (typeof src === 'string') source = { kind: 'model', spec: src, path: resolveModelPath(src, `${at}.source`, loc) };
+    else if (obj?.kind === 'zero') source = { kind: 'zero' };
+    else if (obj?.kind === 'model_token') {
+      if (typeof obj.model !== 'string') throw inputError(`${at}.source.model: must be a model path`);
+      if ((obj.token_id === undefined) === (obj.token === undefined)) throw inputError(`${at}.source: give exactly one of token_id and token (as mergekit requires)`);
+      if (obj.token_id !== undefined && !(Number.isInteger(obj.token_id) && (obj.token_id as number) >= 0)) throw inputError(`${at}.source.token_id: must be a non-negative integer`);
+      if (obj.token !== undefined && typeof obj.token !== 'string') throw inputError(`${at}.source.token: must be a string`);
+      source = { kind: 'model_token', spec: obj.model, path: resolveModelPath(obj.model, `${at}.source.model`, loc), ...(obj.token_id !== undefined ? { tokenId: obj.token_id as number } : { token: obj.token as string }) };
+    } else throw inputError(`${at}.source: a model path, {kind: zero} or {kind: model_token, model, token_id | token} (mergekit's TokenEmbeddingConfig)`);
+    return { token, source, force: e.force === true };
+  });
+}
+
 /** chat_template: a Jinja template text or `auto`; mergekit's bundled template names are refused (darekit does not ship them). */
 function parseChatTemplate(raw: unknown): string {
   if (typeof raw !== 'string') throw inputError(`chat_template: must be a string (a Jinja template, or auto)`);
@@ -547,7 +584,11 @@ export function recipeYaml(cfg: MergeConfig): string {
   doc.parameters = global;
   if (cfg.dtype) doc.dtype = cfg.dtype;
   if (cfg.outDtype) doc.out_dtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[cfg.outDtype];
-  doc.tokenizer_source = cfg.tokenizerSource === undefined ? 'base' : cfg.tokenizerSource === 'union' ? 'union' : cfg.tokenizerSource.spec;
+  const tokSource = cfg.tokenizerSource === undefined ? 'base' : cfg.tokenizerSource === 'union' ? 'union' : cfg.tokenizerSource.spec;
+  if (cfg.tokenizerTokens) {
+    const src = (s: NonNullable<MergeConfig['tokenizerTokens']>[number]['source']): unknown => (s.kind === 'zero' ? { kind: 'zero' } : s.kind === 'model' ? s.spec : { kind: 'model_token', model: s.spec, ...(s.tokenId !== undefined ? { token_id: s.tokenId } : { token: s.token }) });
+    doc.tokenizer = { source: tokSource, tokens: Object.fromEntries(cfg.tokenizerTokens.map((t) => [t.token, t.force ? { source: src(t.source), force: true } : { source: src(t.source) }])) };
+  } else doc.tokenizer_source = tokSource;
   if (cfg.chatTemplate !== undefined) doc.chat_template = cfg.chatTemplate;
   if (cfg.truncateVocab) doc.truncate_vocab = true;
   return stringifyYaml(doc);

@@ -7,7 +7,7 @@ import type { OutDtype } from '../io/dtypes.js';
 import { parseTensorName, withLayerIndex } from '../io/tensor-names.js';
 import type { TensorInfo } from '../io/safetensors.js';
 import type { RowGather } from '../io/tensor-bytes.js';
-import { isIdentity, planVocab, readModelVocab, type VocabPlan } from './tokenizer.js';
+import { isIdentity, planVocab, readModelVocab, type TokenConfig, type VocabPlan } from './tokenizer.js';
 import { dropThreshold, maskKey } from '../kernel/mask-key.js';
 import { checkLeaf, parseRescale, type MergeConfig, type ModelEntry, type SliceConfig } from './config.js';
 import { assertAddressable } from './engine.js';
@@ -125,7 +125,13 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
   const vocabs = parts.map((m) => (m.adapter ? undefined : readModelVocab(m.dir)));
   const src = config.tokenizerSource!;
   const source = src === 'union' ? 'union' : parts.findIndex((m) => m.path === src.path);
-  const vp = planVocab(vocabs, source, base ? 0 : undefined);
+  const partOf = (path: string): number => parts.findIndex((m) => m.path === path);
+  const tokenCfg: TokenConfig[] = (config.tokenizerTokens ?? []).map((t): TokenConfig => ({
+    token: t.token,
+    force: t.force,
+    source: t.source.kind === 'zero' ? { kind: 'zero' } : t.source.kind === 'model' ? { kind: 'model', model: partOf(t.source.path!) } : { kind: 'model_token', model: partOf(t.source.path!), ...(t.source.tokenId !== undefined ? { tokenId: t.source.tokenId } : { token: t.source.token! }) },
+  }));
+  const vp = planVocab(vocabs, source, base ? 0 : undefined, tokenCfg);
   const rowsOut = vp.tokens.length;
   const gather = (part: number, info: TensorInfo): TensorInfo => {
     if (info.shape.length !== 2) throw inputError(`tensor "${info.name}" of ${parts[part]!.path} has shape [${info.shape.join(', ')}]; an embedding must be 2-D to rebuild its rows`);

@@ -48,6 +48,16 @@ export interface VocabPlan {
   added: string[];
 }
 
+/** Where a configured token's embedding row comes from (mergekit's TokenEmbeddingConfig.source), models as participant indices. */
+export type TokenSource = { kind: 'zero' } | { kind: 'model'; model: number } | { kind: 'model_token'; model: number; tokenId?: number; token?: string };
+
+/** One entry of the tokenizer block's `tokens`: added to the vocabulary when missing; `force` overrides models that have it. */
+export interface TokenConfig {
+  token: string;
+  source: TokenSource;
+  force: boolean;
+}
+
 /** Read a model dir's tokenizer.json and config.json vocab_size; undefined when it has no tokenizer.json. */
 export function readModelVocab(dir: string): ModelVocab | undefined {
   const file = join(dir, 'tokenizer.json');
@@ -97,7 +107,7 @@ export function readModelVocab(dir: string): ModelVocab | undefined {
  * present with their first-seen settings. Defaults per output id: the only model that has it, else zeros when none
  * has it, else base_model's row when it has it, else the mean of the rows of the models that have it.
  */
-export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | number, baseIndex: number | undefined): VocabPlan {
+export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | number, baseIndex: number | undefined, tokenCfg: TokenConfig[] = []): VocabPlan {
   const layout = vocabs[0];
   if (!layout) throw inputError(`tokenizer_source: the first model (${baseIndex === 0 ? 'base_model' : 'models[0]'}) has no tokenizer.json, so there is no vocabulary to build on`);
   const vs = vocabs.map((v) => v ?? layout);
@@ -139,13 +149,41 @@ export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | 
     if (tokens.length !== src.ids.size || tokens.some((t) => t === undefined)) throw inputError(`tokenizer_source: ${src.dir}'s token ids are not 0..${src.ids.size - 1} without gaps; not supported yet`);
     tokenizerJson = src.json;
   }
+  // tokenizer.tokens: tokens not in the vocabulary yet are added (transformers' add_tokens: ordinary added tokens)
+  const extra = tokenCfg.filter((c) => !tokens.includes(c.token));
+  if (extra.length > 0) {
+    const outAdded = [...((tokenizerJson.added_tokens as AddedToken[] | undefined) ?? [])];
+    for (const c of extra) {
+      tokens.push(c.token);
+      added.push(c.token);
+      outAdded.push({ id: tokens.length - 1, content: c.token, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    }
+    tokenizerJson = { ...tokenizerJson, added_tokens: outAdded };
+  }
   const perms = vs.map((v) => tokens.map((t) => v.ids.get(t) ?? -1));
-  const defaults: RowDefault[] = tokens.map((_, id) => {
+  const configured = new Map(tokenCfg.map((c) => [c.token, c]));
+  const defaults: RowDefault[] = tokens.map((tok, id) => {
+    const c = configured.get(tok);
+    if (c) {
+      // mergekit's compute_default_embedding
+      if (c.source.kind === 'zero') return [];
+      if (c.source.kind === 'model') {
+        const row = perms[c.source.model]![id]!;
+        if (row < 0) throw inputError(`tokenizer.tokens.${tok}: token ${JSON.stringify(tok)} is not in ${vs[c.source.model]!.dir}'s vocabulary`);
+        return [{ model: c.source.model, row }];
+      }
+      const v = vs[c.source.model]!;
+      const row = c.source.tokenId ?? v.ids.get(c.source.token!);
+      if (row === undefined || row < 0 || row >= v.vocabSize) throw inputError(`tokenizer.tokens.${tok}: ${c.source.tokenId !== undefined ? `token_id ${c.source.tokenId} is out of range` : `token ${JSON.stringify(c.source.token)} is not in the vocabulary`} of ${v.dir}`);
+      return [{ model: c.source.model, row }];
+    }
     const present = perms.map((p, m) => ({ model: m, row: p[id]! })).filter((x) => x.row >= 0);
     if (present.length <= 1) return present;
     if (baseIndex !== undefined && perms[baseIndex]![id]! >= 0) return [{ model: baseIndex, row: perms[baseIndex]![id]! }];
     return present;
   });
+  // force: every model takes the configured row, even one that has the token
+  for (const c of tokenCfg) if (c.force) { const id = tokens.indexOf(c.token); for (const p of perms) p[id] = -1; }
   return { tokens, tokenizerJson, perms, defaults, added };
 }
 

@@ -69,13 +69,12 @@ describe('README: mergekit compatibility tables', () => {
     const ok = 'merge_method: ties\nbase_model: base\nmodels:\n  - {model: sft-up, parameters: {weight: 1, density: 0.5}}\n';
     const refusedDocs: Record<string, string> = {
       modules: 'merge_method: ties\nbase_model: base\nmodules:\n  text: {models: [{model: sft-up}]}\n  vision: {models: [{model: sft-up}]}\n',
-      'tokenizer.tokens': `${ok}tokenizer: {source: union, tokens: {"<x>": {source: base}}}\n`,
       'tokenizer.pad_to_multiple_of': `${ok}tokenizer: {source: union, pad_to_multiple_of: 64}\n`,
       'tokenizer_source with slices': 'merge_method: passthrough\nslices:\n  - sources: [{model: base, layer_range: [0, 1]}]\ntokenizer_source: union\n',
     };
     for (const [what, doc] of Object.entries(refusedDocs)) expect(() => parseMergeConfig(doc, { configDir: S }), what).toThrow(/not supported yet/);
     const refusedRows = rows.filter(([, st]) => st.startsWith('refused')).flatMap(([c]) => names(c));
-    expect(refusedRows.sort()).toEqual(['tokenizer.pad_to_multiple_of', 'tokenizer.tokens'].sort());
+    expect(refusedRows.sort()).toEqual(['tokenizer.pad_to_multiple_of']);
     for (const accepted of [`${ok}tokenizer_source: union\n`, `${ok}tokenizer: {source: union}\n`, `${ok}tokenizer_source: sft-up\n`]) expect(() => parseMergeConfig(accepted, { configDir: S })).not.toThrow();
   });
 

@@ -130,8 +130,27 @@ out_dtype: float32
     expect(Array.from(got.subarray(256 * 96))).toEqual(Array.from(sh.subarray(256 * 96)));
   });
 
-  it('refuses the tokenizer block\'s per-token sources and slices with a rebuilt vocabulary (not supported yet)', () => {
-    expect(() => parseMergeConfig(`merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, tokens: {"<x>": {source: base}}}\n`, { configDir: root })).toThrow(/tokenizer\.tokens: not supported yet/);
+  it("the tokenizer block's tokens: a forced source row for every model, a zero row for a new token; the recipe keeps them", async () => {
+    const out = join(root, 'tokens');
+    const yaml = `merge_method: task_arithmetic\nbase_model: ${S}/base\nmodels:\n  - model: ${root}/up-math\n    parameters: {weight: 1}\n  - model: ${root}/shift-code\n    parameters: {weight: 1}\ntokenizer:\n  source: union\n  tokens:\n    "<|math|>":\n      source: {kind: model_token, model: ${root}/shift-code, token: "<|math|>"}\n      force: true\n    "<|new|>":\n      source: {kind: zero}\nout_dtype: float32\n`;
+    await merge(parseMergeConfig(yaml, { configDir: root }), { out, threads: 1, progress: false });
+    const tj = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; content: string }[] };
+    expect(tj.added_tokens.map((a) => [a.content, a.id])).toEqual([['<|math|>', 256], ['<|code|>', 257], ['<|new|>', 258]]);
+    for (const name of EMBEDS) {
+      const got = readWholeTensor(out, name);
+      const sh = readWholeTensor(join(root, 'shift-code'), name);
+      // forced: every model (up-math too, which has its own <|math|> row) takes shift-code's row 257, so every delta is 0
+      expect(Array.from(got.subarray(256 * 96, 257 * 96)), name).toEqual(Array.from(sh.subarray(257 * 96, 258 * 96)));
+      expect(Array.from(got.subarray(258 * 96)).every((v) => v === 0), name).toBe(true);
+    }
+    const again = join(root, 'tokens-again');
+    await merge(parseMergeConfig(readFileSync(join(out, 'mergekit_config.yml'), 'utf8'), { configDir: root }), { out: again, threads: 1, progress: false });
+    expect(readFileSync(join(again, 'model.safetensors')).equals(readFileSync(join(out, 'model.safetensors')))).toBe(true);
+  });
+
+  it('refuses pad_to_multiple_of, a token source outside the merge, and slices with a rebuilt vocabulary (not supported yet)', () => {
+    expect(() => parseMergeConfig(`merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, pad_to_multiple_of: 64}\n`, { configDir: root })).toThrow(/tokenizer\.pad_to_multiple_of: not supported yet/);
+    expect(() => parseMergeConfig(`merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, tokens: {"<x>": {source: ${S}/cpt-code}}}\n`, { configDir: root })).toThrow(/is not base_model or one of the models/);
     expect(() => parseMergeConfig(`merge_method: passthrough\nslices: [{sources: [{model: ${S}/base, layer_range: [0, 1]}]}]\ntokenizer_source: union\n`, { configDir: root })).toThrow(/not supported yet with slices/);
   });
 });
