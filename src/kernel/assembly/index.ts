@@ -13,6 +13,11 @@ export * from './combine_f32';
 export * from './slerp_f32';
 export * from './della_mask_f32';
 export * from './stats';
+export * from './gemm_f32';
+export * from './rmsnorm_f32';
+export * from './rope_f32';
+export * from './attention_f32';
+export * from './silu_mul_f32';
 // mergekit-compatible methods (issue 15)
 export * from './nearswap_f32';
 export * from './sce_f32';
