@@ -1,8 +1,6 @@
 /** What part of a transformer a tensor belongs to, parsed from its Hugging Face name. */
 export type ModuleKind =
-  | 'attn_q' | 'attn_k' | 'attn_v' | 'attn_o'
-  | 'mlp_gate' | 'mlp_up' | 'mlp_down'
-  | 'embedding' | 'norm' | 'lm_head' | 'other';
+  'attn_q' | 'attn_k' | 'attn_v' | 'attn_o' | 'mlp_gate' | 'mlp_up' | 'mlp_down' | 'embedding' | 'norm' | 'lm_head' | 'other';
 
 /** Layer index (null outside the numbered blocks) and module kind of a tensor name. */
 export interface TensorRole {

@@ -7,7 +7,17 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
 import { parseOutDtype, type OutDtype } from '../io/dtypes.js';
 import { isAdapterDir, splitModelPlusLora } from '../io/lora.js';
-import { ALL_PARAM_NAMES, closestName, isMethodName, METHODS, methodSpec, REFUSED_METHODS, type GlobalParamName, type MethodName, type ModelParamName } from './methods.js';
+import {
+  ALL_PARAM_NAMES,
+  closestName,
+  isMethodName,
+  METHODS,
+  methodSpec,
+  REFUSED_METHODS,
+  type GlobalParamName,
+  type MethodName,
+  type ModelParamName,
+} from './methods.js';
 import { paramLeaves, parseParamValue, type ParamScalar, type ParamValue } from './params.js';
 
 /** One model entry of a merge config. */
@@ -59,7 +69,11 @@ export interface MergeConfig {
   /** `tokenizer_source: union | <model>` (or `tokenizer: {source}`): build the output vocabulary and embedding rows as mergekit; absent = the base's files copied. */
   tokenizerSource?: 'union' | { spec: string; path: string };
   /** The tokenizer block's `tokens`: per-token embedding sources (models as absolute paths). */
-  tokenizerTokens?: { token: string; source: { kind: 'zero' | 'model' | 'model_token'; path?: string; spec?: string; tokenId?: number; token?: string }; force: boolean }[];
+  tokenizerTokens?: {
+    token: string;
+    source: { kind: 'zero' | 'model' | 'model_token'; path?: string; spec?: string; tokenId?: number; token?: string };
+    force: boolean;
+  }[];
   /** `chat_template:` — a Jinja template text, or `auto` (the most common one among the input models). */
   chatTemplate?: string;
   /** Things accepted but ignored or changed, said once in the merge summary. */
@@ -72,7 +86,21 @@ export interface ConfigLocation {
   cwd?: string;
 }
 
-const TOP_KEYS = ['merge_method', 'base_model', 'models', 'slices', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'tokenizer', 'chat_template', 'modules', 'seed', 'truncate_vocab'] as const;
+const TOP_KEYS = [
+  'merge_method',
+  'base_model',
+  'models',
+  'slices',
+  'parameters',
+  'dtype',
+  'out_dtype',
+  'tokenizer_source',
+  'tokenizer',
+  'chat_template',
+  'modules',
+  'seed',
+  'truncate_vocab',
+] as const;
 const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
@@ -95,13 +123,16 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
       throw inputError(`${label}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw inputError(`${label}: a merge config must be a YAML mapping with merge_method and models`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw inputError(`${label}: a merge config must be a YAML mapping with merge_method and models`);
   let doc = raw as Record<string, unknown>;
   if (doc.modules !== undefined && doc.modules !== null) doc = flattenModules(doc);
   for (const k of Object.keys(doc)) {
     if (!(TOP_KEYS as readonly string[]).includes(k)) {
       const hint = closestName(k, TOP_KEYS);
-      throw inputError(`${k}: unknown key in the merge config${hint ? ` (did you mean ${hint}?)` : ''}; known keys: ${TOP_KEYS.join(', ')}`);
+      throw inputError(
+        `${k}: unknown key in the merge config${hint ? ` (did you mean ${hint}?)` : ''}; known keys: ${TOP_KEYS.join(', ')}`,
+      );
     }
   }
   const method = parseMethod(doc.merge_method);
@@ -119,69 +150,91 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   }
 
   const hasSlices = doc.slices !== undefined && doc.slices !== null;
-  if (hasSlices && doc.models !== undefined && doc.models !== null) throw inputError(`models, slices: give exactly one of them (as mergekit requires)`);
+  if (hasSlices && doc.models !== undefined && doc.models !== null)
+    throw inputError(`models, slices: give exactly one of them (as mergekit requires)`);
   const models: ModelEntry[] = [];
   let slices: SliceConfig[] | undefined;
   if (hasSlices) {
     slices = parseSlices(doc.slices, method, loc, models, notes);
     const without = slices.findIndex((sl) => sl.baseModel === undefined);
-    if (spec.usesBase && baseModel === undefined && without >= 0) throw inputError(`base_model: ${method} merges deltas from a base model; add base_model: PATH at the top level or to slices[${without}]`);
+    if (spec.usesBase && baseModel === undefined && without >= 0)
+      throw inputError(
+        `base_model: ${method} merges deltas from a base model; add base_model: PATH at the top level or to slices[${without}]`,
+      );
   } else if (!Array.isArray(doc.models) || doc.models.length === 0) {
     throw inputError(`models: a non-empty list of {model: PATH, parameters: {...}} is required (or slices:)`);
   }
-  if (!hasSlices) (doc.models as unknown[]).forEach((m: unknown, i: number) => {
-    const at = `models[${i}]`;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw inputError(`${at}: must be a mapping with "model" (and optional "parameters")`);
-    const entry = m as Record<string, unknown>;
-    for (const k of Object.keys(entry)) if (k !== 'model' && k !== 'parameters') throw inputError(`${at}.${k}: unknown key; a model entry has "model" and "parameters"`);
-    if (typeof entry.model !== 'string') throw inputError(`${at}.model: must be a model path (a string)`);
-    const { path, loraBase } = resolveModelSpec(entry.model, `${at}.model`, loc);
-    const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model', notes);
-    if (baseModel !== undefined && path === baseModel && (spec.usesBase || spec.combine === 'multislerp')) {
-      if (Object.keys(parameters).length > 0) notes.push(`${at}: the base model is listed among the models; its delta is zero, so it is not merged (its parameters are ignored)`);
-      return;
-    }
-    const me: ModelEntry = { spec: entry.model, path, parameters: parameters as ModelEntry['parameters'] };
-    if (loraBase !== undefined) me.loraBase = loraBase;
-    models.push(me);
-  });
+  if (!hasSlices)
+    (doc.models as unknown[]).forEach((m: unknown, i: number) => {
+      const at = `models[${i}]`;
+      if (m === null || typeof m !== 'object' || Array.isArray(m))
+        throw inputError(`${at}: must be a mapping with "model" (and optional "parameters")`);
+      const entry = m as Record<string, unknown>;
+      for (const k of Object.keys(entry))
+        if (k !== 'model' && k !== 'parameters') throw inputError(`${at}.${k}: unknown key; a model entry has "model" and "parameters"`);
+      if (typeof entry.model !== 'string') throw inputError(`${at}.model: must be a model path (a string)`);
+      const { path, loraBase } = resolveModelSpec(entry.model, `${at}.model`, loc);
+      const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model', notes);
+      if (baseModel !== undefined && path === baseModel && (spec.usesBase || spec.combine === 'multislerp')) {
+        if (Object.keys(parameters).length > 0)
+          notes.push(
+            `${at}: the base model is listed among the models; its delta is zero, so it is not merged (its parameters are ignored)`,
+          );
+        return;
+      }
+      const me: ModelEntry = { spec: entry.model, path, parameters: parameters as ModelEntry['parameters'] };
+      if (loraBase !== undefined) me.loraBase = loraBase;
+      models.push(me);
+    });
   if (models.length === 0) throw inputError(`models: no model to merge besides the base model`);
   let baseAddedAsSource = false;
   if ((method === 'linear' || method === 'karcher') && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
     // mergekit adds a base_model that is not among the models as one more source of the weighted average
     models.push({ spec: baseSpec!, path: baseModel, parameters: {} });
     baseAddedAsSource = true;
-    notes.push(method === 'linear' ? 'linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters' : 'karcher: base_model is one more model of the mean (as mergekit does)');
+    notes.push(
+      method === 'linear'
+        ? 'linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters'
+        : 'karcher: base_model is one more model of the mean (as mergekit does)',
+    );
   }
 
   const parameters = parseParams(doc.parameters, 'parameters', method, 'global', notes);
   let seed = 0;
   const seedRaw = doc.seed ?? (doc.parameters as Record<string, unknown> | undefined)?.seed;
-  if (doc.seed !== undefined && (doc.parameters as Record<string, unknown> | undefined)?.seed !== undefined) throw inputError(`seed: given both at the top level and in parameters; keep one`);
+  if (doc.seed !== undefined && (doc.parameters as Record<string, unknown> | undefined)?.seed !== undefined)
+    throw inputError(`seed: given both at the top level and in parameters; keep one`);
   if (seedRaw !== undefined) seed = parseSeed(seedRaw, doc.seed !== undefined ? 'seed' : 'parameters.seed');
 
   let outDtype: OutDtype | undefined;
   if (doc.out_dtype !== undefined && doc.out_dtype !== null) {
     outDtype = typeof doc.out_dtype === 'string' ? parseOutDtype(doc.out_dtype) : undefined;
-    if (!outDtype) throw inputError(`out_dtype: ${JSON.stringify(doc.out_dtype)} is not an output dtype (use float32, bfloat16 or float16)`);
+    if (!outDtype)
+      throw inputError(`out_dtype: ${JSON.stringify(doc.out_dtype)} is not an output dtype (use float32, bfloat16 or float16)`);
   }
   let dtype: string | undefined;
   if (doc.dtype !== undefined && doc.dtype !== null) {
-    if (typeof doc.dtype !== 'string' || !parseOutDtype(doc.dtype)) throw inputError(`dtype: ${JSON.stringify(doc.dtype)} is not a dtype (float32, bfloat16, float16)`);
+    if (typeof doc.dtype !== 'string' || !parseOutDtype(doc.dtype))
+      throw inputError(`dtype: ${JSON.stringify(doc.dtype)} is not a dtype (float32, bfloat16, float16)`);
     dtype = doc.dtype;
     // mergekit computes in dtype and saves what it computed unless out_dtype is given: dtype is the output dtype
     if (!outDtype) outDtype = parseOutDtype(dtype);
-    if (dtype !== 'float32') notes.push(`dtype: ${dtype} is the output dtype (as in mergekit); darekit computes in float32 with float64 sums where mergekit computes in ${dtype}, so low bits can differ`);
+    if (dtype !== 'float32')
+      notes.push(
+        `dtype: ${dtype} is the output dtype (as in mergekit); darekit computes in float32 with float64 sums where mergekit computes in ${dtype}, so low bits can differ`,
+      );
   }
   let tokenizerSource: MergeConfig['tokenizerSource'];
   let tokenTokens: MergeConfig['tokenizerTokens'];
   let tokSrcRaw: unknown = doc.tokenizer_source;
   let tokAt = 'tokenizer_source';
   if (doc.tokenizer !== undefined && doc.tokenizer !== null) {
-    if (tokSrcRaw !== undefined && tokSrcRaw !== null) throw inputError(`tokenizer, tokenizer_source: give one of them (as mergekit requires)`);
+    if (tokSrcRaw !== undefined && tokSrcRaw !== null)
+      throw inputError(`tokenizer, tokenizer_source: give one of them (as mergekit requires)`);
     if (typeof doc.tokenizer !== 'object' || Array.isArray(doc.tokenizer)) throw inputError(`tokenizer: must be a mapping with source`);
     for (const k of Object.keys(doc.tokenizer)) {
-      if (k === 'pad_to_multiple_of') throw inputError(`tokenizer.${k}: not supported yet: padding rows (the mean of every row) are not implemented; remove it`);
+      if (k === 'pad_to_multiple_of')
+        throw inputError(`tokenizer.${k}: not supported yet: padding rows (the mean of every row) are not implemented; remove it`);
       if (k === 'tokens') continue;
       if (k !== 'source') throw inputError(`tokenizer.${k}: unknown key; the tokenizer block has source, tokens and pad_to_multiple_of`);
     }
@@ -195,30 +248,48 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     tokenizerSource = tokSrcRaw === 'union' ? 'union' : { spec: tokSrcRaw, path: resolveModelPath(tokSrcRaw, tokAt, loc) };
     if (typeof tokenizerSource === 'object') {
       const p = tokenizerSource.path;
-      if (p !== baseModel && !models.some((m) => m.path === p)) throw inputError(`${tokAt}: not supported yet: ${tokSrcRaw} must be base_model or one of the models (a tokenizer from a model outside the merge is not implemented)`);
+      if (p !== baseModel && !models.some((m) => m.path === p))
+        throw inputError(
+          `${tokAt}: not supported yet: ${tokSrcRaw} must be base_model or one of the models (a tokenizer from a model outside the merge is not implemented)`,
+        );
     }
   }
   let chatTemplate: string | undefined;
   if (doc.chat_template !== undefined && doc.chat_template !== null) {
     chatTemplate = parseChatTemplate(doc.chat_template);
-    notes.push(`chat_template: written into the output's tokenizer_config.json; mergekit applies it only when it builds a tokenizer (tokenizer_source or tokenizer:) and otherwise copies the base's unchanged`);
+    notes.push(
+      `chat_template: written into the output's tokenizer_config.json; mergekit applies it only when it builds a tokenizer (tokenizer_source or tokenizer:) and otherwise copies the base's unchanged`,
+    );
   }
   let truncateVocab = false;
   if (doc.truncate_vocab !== undefined && doc.truncate_vocab !== null) {
-    if (typeof doc.truncate_vocab !== 'boolean') throw inputError(`truncate_vocab: ${JSON.stringify(doc.truncate_vocab)} is not true or false`);
+    if (typeof doc.truncate_vocab !== 'boolean')
+      throw inputError(`truncate_vocab: ${JSON.stringify(doc.truncate_vocab)} is not true or false`);
     truncateVocab = doc.truncate_vocab;
   }
-  const int8 = [parameters.int8_mask, ...models.map((m) => (m.parameters as Record<string, ParamValue | undefined>).int8_mask)].some((p) => p !== undefined);
-  if (int8) notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
+  const int8 = [parameters.int8_mask, ...models.map((m) => (m.parameters as Record<string, ParamValue | undefined>).int8_mask)].some(
+    (p) => p !== undefined,
+  );
+  if (int8)
+    notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
   if (!slices) {
     checkWeights(models, parameters, method, baseModel);
     if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
     if (spec.combine === 'nuslerp') checkNuslerp(models, baseModel);
-    if (spec.combine === 'arcee_fusion' && models.length !== 1) throw inputError(`models: arcee_fusion takes base_model and exactly one other model, got ${models.length} besides the base`);
-    if (spec.combine === 'nearswap' && models.length !== 1) throw inputError(`models: nearswap takes base_model and exactly one other model, got ${models.length} besides the base`);
-    if (spec.combine === 'nearswap' && parameters.t === undefined) throw inputError(`parameters.t: nearswap needs t (the distance under which an element takes the other model's value)`);
-    if (spec.combine === 'model_stock' && models.length < 2) throw inputError(`models: model_stock needs at least two models besides base_model (mergekit: base plus two or more), got ${models.length}`);
-    if (spec.combine === 'passthrough' && models.length !== 1) throw inputError(`models: passthrough copies exactly one model per tensor, got ${models.length}; use slices: to stack layers from several models`);
+    if (spec.combine === 'arcee_fusion' && models.length !== 1)
+      throw inputError(`models: arcee_fusion takes base_model and exactly one other model, got ${models.length} besides the base`);
+    if (spec.combine === 'nearswap' && models.length !== 1)
+      throw inputError(`models: nearswap takes base_model and exactly one other model, got ${models.length} besides the base`);
+    if (spec.combine === 'nearswap' && parameters.t === undefined)
+      throw inputError(`parameters.t: nearswap needs t (the distance under which an element takes the other model's value)`);
+    if (spec.combine === 'model_stock' && models.length < 2)
+      throw inputError(
+        `models: model_stock needs at least two models besides base_model (mergekit: base plus two or more), got ${models.length}`,
+      );
+    if (spec.combine === 'passthrough' && models.length !== 1)
+      throw inputError(
+        `models: passthrough copies exactly one model per tensor, got ${models.length}; use slices: to stack layers from several models`,
+      );
   }
   checkUnsupportedOptions(parameters, method);
   const cfg: MergeConfig = { method, models, parameters: parameters as MergeConfig['parameters'], seed, notes };
@@ -227,11 +298,21 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (chatTemplate !== undefined) cfg.chatTemplate = chatTemplate;
   if (tokenizerSource !== undefined) cfg.tokenizerSource = tokenizerSource;
   if (tokenTokens !== undefined && tokenTokens.length > 0) {
-    if (tokenizerSource === undefined) throw inputError(`tokenizer.tokens: not supported yet with source: base (the base's tokenizer files are copied as they are); use source: union or a model`);
-    for (const t of tokenTokens) if (t.source.path !== undefined && t.source.path !== baseModel && !models.some((m) => m.path === t.source.path)) throw inputError(`tokenizer.tokens.${t.token}.source: ${t.source.spec} is not base_model or one of the models (as mergekit requires: "referenced but not part of merge")`);
+    if (tokenizerSource === undefined)
+      throw inputError(
+        `tokenizer.tokens: not supported yet with source: base (the base's tokenizer files are copied as they are); use source: union or a model`,
+      );
+    for (const t of tokenTokens)
+      if (t.source.path !== undefined && t.source.path !== baseModel && !models.some((m) => m.path === t.source.path))
+        throw inputError(
+          `tokenizer.tokens.${t.token}.source: ${t.source.spec} is not base_model or one of the models (as mergekit requires: "referenced but not part of merge")`,
+        );
     cfg.tokenizerTokens = tokenTokens;
   }
-  if (baseModel !== undefined) { cfg.baseModel = baseModel; cfg.baseSpec = baseSpec!; }
+  if (baseModel !== undefined) {
+    cfg.baseModel = baseModel;
+    cfg.baseSpec = baseSpec!;
+  }
   if (outDtype) cfg.outDtype = outDtype;
   if (dtype) cfg.dtype = dtype;
   if (truncateVocab) cfg.truncateVocab = true;
@@ -245,13 +326,16 @@ function parseMethod(raw: unknown): MethodName {
   const refused = REFUSED_METHODS[raw];
   if (refused !== undefined) throw inputError(`merge_method: ${raw} is not supported yet: ${refused}`);
   const hint = closestName(raw, Object.keys(METHODS));
-  throw inputError(`merge_method: unknown method "${raw}"${hint ? ` (did you mean ${hint}?)` : ''}; known: ${Object.keys(METHODS).join(', ')}`);
+  throw inputError(
+    `merge_method: unknown method "${raw}"${hint ? ` (did you mean ${hint}?)` : ''}; known: ${Object.keys(METHODS).join(', ')}`,
+  );
 }
 
 /** Parse a seed: an integer in [0, 2^32). */
 export function parseSeed(raw: unknown, path: string): number {
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw inputError(`${path}: ${JSON.stringify(raw)} is not a seed (an integer from 0 to 4294967295)`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw inputError(`${path}: ${JSON.stringify(raw)} is not a seed (an integer from 0 to 4294967295)`);
   return n;
 }
 
@@ -278,7 +362,9 @@ function resolveModelPath(p: string, path: string, loc: ConfigLocation): string 
   if (existsSync(fromCwd)) return fromCwd;
   const ref = parseRepoRef(p);
   if (ref) return resolveModelLocation(p); // a Hub repo id: its cached snapshot (or a clear "not cached" error)
-  throw inputError(`${path}: ${p} not found (looked in ${fromConfig} and ${fromCwd}); paths are relative to the config file's dir, then the working dir`);
+  throw inputError(
+    `${path}: ${p} not found (looked in ${fromConfig} and ${fromCwd}); paths are relative to the config file's dir, then the working dir`,
+  );
 }
 
 /**
@@ -296,8 +382,13 @@ function parseParams(raw: unknown, at: string, method: MethodName, scope: 'model
     if (!allowed.includes(k)) {
       const all: string[] = [...spec.modelParams, ...spec.globalParams];
       const hint = ALL_PARAM_NAMES.includes(k) ? undefined : closestName(k, all);
-      const where = scope === 'model' && (GLOBAL_ONLY as readonly string[]).includes(k) && all.includes(k) ? ` (${k} is a merge-wide parameter: put it under the top-level parameters)` : '';
-      notes.push(`${path}: ${method} does not use "${k}"; ignored, as mergekit does${where}${hint && hint !== k ? ` (did you mean ${hint}?)` : ''}`);
+      const where =
+        scope === 'model' && (GLOBAL_ONLY as readonly string[]).includes(k) && all.includes(k)
+          ? ` (${k} is a merge-wide parameter: put it under the top-level parameters)`
+          : '';
+      notes.push(
+        `${path}: ${method} does not use "${k}"; ignored, as mergekit does${where}${hint && hint !== k ? ` (did you mean ${hint}?)` : ''}`,
+      );
       continue;
     }
     if (k === 'seed') continue; // read by the caller
@@ -369,7 +460,8 @@ export function checkLeaf(name: string, v: ParamScalar, path: string, method?: M
     }
     case 'max_iter': {
       const k = num();
-      if (!Number.isInteger(k) || k < 0 || k > 1000) throw inputError(`${path}: ${k} is not an iteration count (an integer from 0 to 1000)`);
+      if (!Number.isInteger(k) || k < 0 || k > 1000)
+        throw inputError(`${path}: ${k} is not an iteration count (an integer from 0 to 1000)`);
       return;
     }
     case 'normalize':
@@ -394,31 +486,45 @@ export function parseRescale(v: ParamScalar, path: string): 'inverse' | 'l1' | '
   if (v === false || v === 'none') return 'none';
   if (v === 'inverse') return 'inverse';
   if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-  throw inputError(`${path}: ${JSON.stringify(v)} is not a rescale mode (inverse, l1, none, true = l1, false = none, or a positive factor)`);
+  throw inputError(
+    `${path}: ${JSON.stringify(v)} is not a rescale mode (inverse, l1, none, true = l1, false = none, or a positive factor)`,
+  );
 }
 
 function checkWeights(models: ModelEntry[], global: Record<string, ParamValue>, method: MethodName, baseModel: string | undefined): void {
   if (global.weight !== undefined || !methodSpec(method).modelParams.includes('weight')) return;
   models.forEach((m, i) => {
     if (m.parameters.weight !== undefined) return;
-    if (method === 'linear' && m.path === baseModel) throw inputError(`base_model: linear averages base_model in as one more model (as mergekit does), but it has no weight; list it under models with a weight, set a default weight under parameters, or drop base_model`);
+    if (method === 'linear' && m.path === baseModel)
+      throw inputError(
+        `base_model: linear averages base_model in as one more model (as mergekit does), but it has no weight; list it under models with a weight, set a default weight under parameters, or drop base_model`,
+      );
     if (method === 'nuslerp' && m.path === baseModel) return;
-    throw inputError(`models[${i}].parameters.weight: missing; ${method} needs a weight per model (or a default under the top-level parameters)`);
+    throw inputError(
+      `models[${i}].parameters.weight: missing; ${method} needs a weight per model (or a default under the top-level parameters)`,
+    );
   });
 }
 
 /** NuSLERP: two models, plus a base_model that is not one of them (then their deltas are interpolated). */
 function checkNuslerp(models: ModelEntry[], baseModel: string | undefined): void {
   const others = models.filter((m) => m.path !== baseModel);
-  if (baseModel !== undefined && others.length !== models.length) throw inputError(`base_model: nuslerp's base model can not be one of the two models to merge (as in mergekit); drop it from models or from base_model`);
-  if (others.length !== 2) throw inputError(`models: nuslerp interpolates exactly two models (plus an optional base_model), got ${others.length}`);
+  if (baseModel !== undefined && others.length !== models.length)
+    throw inputError(
+      `base_model: nuslerp's base model can not be one of the two models to merge (as in mergekit); drop it from models or from base_model`,
+    );
+  if (others.length !== 2)
+    throw inputError(`models: nuslerp interpolates exactly two models (plus an optional base_model), got ${others.length}`);
 }
 
 /** Options of mergekit's methods that darekit has no streaming form for yet: refused with the reason. */
 function checkUnsupportedOptions(global: Partial<Record<string, ParamValue>>, method: MethodName): void {
   const on = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === true);
   const off = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === false);
-  if (method === 'nuslerp' && on('nuslerp_row_wise') && off('nuslerp_flatten')) throw inputError(`parameters.nuslerp_row_wise: not supported yet: SLERP per column (dim 0) is not implemented; nuslerp_flatten: true (whole tensors, the default) and nuslerp_flatten: false with nuslerp_row_wise: false (per row) are`);
+  if (method === 'nuslerp' && on('nuslerp_row_wise') && off('nuslerp_flatten'))
+    throw inputError(
+      `parameters.nuslerp_row_wise: not supported yet: SLERP per column (dim 0) is not implemented; nuslerp_flatten: true (whole tensors, the default) and nuslerp_flatten: false with nuslerp_row_wise: false (per row) are`,
+    );
 }
 
 /** The tokenizer block's `tokens:` mapping: token → {source: MODEL | {kind: zero} | {kind: model_token, model, token_id | token}, force}. */
@@ -429,7 +535,8 @@ function parseTokenConfigs(raw: unknown, loc: ConfigLocation): MergeConfig['toke
     const at = `tokenizer.tokens.${token}`;
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw inputError(`${at}: must be a mapping with source (and force)`);
     const e = v as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (k !== 'source' && k !== 'force') throw inputError(`${at}.${k}: unknown key; a token entry has source and force`);
+    for (const k of Object.keys(e))
+      if (k !== 'source' && k !== 'force') throw inputError(`${at}.${k}: unknown key; a token entry has source and force`);
     if (e.force !== undefined && typeof e.force !== 'boolean') throw inputError(`${at}.force: must be true or false`);
     const src = e.source;
     type Src = NonNullable<MergeConfig['tokenizerTokens']>[number]['source'];
@@ -439,11 +546,21 @@ function parseTokenConfigs(raw: unknown, loc: ConfigLocation): MergeConfig['toke
     else if (obj?.kind === 'zero') source = { kind: 'zero' };
     else if (obj?.kind === 'model_token') {
       if (typeof obj.model !== 'string') throw inputError(`${at}.source.model: must be a model path`);
-      if ((obj.token_id === undefined) === (obj.token === undefined)) throw inputError(`${at}.source: give exactly one of token_id and token (as mergekit requires)`);
-      if (obj.token_id !== undefined && !(Number.isInteger(obj.token_id) && (obj.token_id as number) >= 0)) throw inputError(`${at}.source.token_id: must be a non-negative integer`);
+      if ((obj.token_id === undefined) === (obj.token === undefined))
+        throw inputError(`${at}.source: give exactly one of token_id and token (as mergekit requires)`);
+      if (obj.token_id !== undefined && !(Number.isInteger(obj.token_id) && (obj.token_id as number) >= 0))
+        throw inputError(`${at}.source.token_id: must be a non-negative integer`);
       if (obj.token !== undefined && typeof obj.token !== 'string') throw inputError(`${at}.source.token: must be a string`);
-      source = { kind: 'model_token', spec: obj.model, path: resolveModelPath(obj.model, `${at}.source.model`, loc), ...(obj.token_id !== undefined ? { tokenId: obj.token_id as number } : { token: obj.token as string }) };
-    } else throw inputError(`${at}.source: a model path, {kind: zero} or {kind: model_token, model, token_id | token} (mergekit's TokenEmbeddingConfig)`);
+      source = {
+        kind: 'model_token',
+        spec: obj.model,
+        path: resolveModelPath(obj.model, `${at}.source.model`, loc),
+        ...(obj.token_id !== undefined ? { tokenId: obj.token_id as number } : { token: obj.token as string }),
+      };
+    } else
+      throw inputError(
+        `${at}.source: a model path, {kind: zero} or {kind: model_token, model, token_id | token} (mergekit's TokenEmbeddingConfig)`,
+      );
     return { token, source, force: e.force === true };
   });
 }
@@ -452,8 +569,14 @@ function parseTokenConfigs(raw: unknown, loc: ConfigLocation): MergeConfig['toke
 function parseChatTemplate(raw: unknown): string {
   if (typeof raw !== 'string') throw inputError(`chat_template: must be a string (a Jinja template, or auto)`);
   if (raw === 'auto') return raw;
-  if (['alpaca', 'chatml', 'llama3', 'mistral', 'exaone'].includes(raw)) throw inputError(`chat_template: ${raw} is one of mergekit's bundled template names; darekit does not ship them: paste the template text, or use auto`);
-  if (raw.length < 20 || !raw.includes('{')) throw inputError(`chat_template: ${JSON.stringify(raw)} is not a chat template (as mergekit: a Jinja template text of at least 20 characters with "{", or auto)`);
+  if (['alpaca', 'chatml', 'llama3', 'mistral', 'exaone'].includes(raw))
+    throw inputError(
+      `chat_template: ${raw} is one of mergekit's bundled template names; darekit does not ship them: paste the template text, or use auto`,
+    );
+  if (raw.length < 20 || !raw.includes('{'))
+    throw inputError(
+      `chat_template: ${JSON.stringify(raw)} is not a chat template (as mergekit: a Jinja template text of at least 20 characters with "{", or auto)`,
+    );
   return raw;
 }
 
@@ -464,20 +587,29 @@ function parseChatTemplate(raw: unknown): string {
  */
 function flattenModules(doc: Record<string, unknown>): Record<string, unknown> {
   const mods = doc.modules;
-  if (typeof mods !== 'object' || mods === null || Array.isArray(mods)) throw inputError(`modules: must be a mapping of module names to {models or slices, parameters}`);
+  if (typeof mods !== 'object' || mods === null || Array.isArray(mods))
+    throw inputError(`modules: must be a mapping of module names to {models or slices, parameters}`);
   const names = Object.keys(mods);
-  if (names.length !== 1) throw inputError(`modules: not supported yet: darekit merges single-module (decoder-only) models, so modules: takes one module; got ${names.length} (${names.join(', ')})`);
-  if (doc.models !== undefined || doc.slices !== undefined) throw inputError(`modules, models, slices: give exactly one of them (as mergekit requires)`);
+  if (names.length !== 1)
+    throw inputError(
+      `modules: not supported yet: darekit merges single-module (decoder-only) models, so modules: takes one module; got ${names.length} (${names.join(', ')})`,
+    );
+  if (doc.models !== undefined || doc.slices !== undefined)
+    throw inputError(`modules, models, slices: give exactly one of them (as mergekit requires)`);
   const m = (mods as Record<string, unknown>)[names[0]!];
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw inputError(`modules.${names[0]}: must be a mapping with models or slices`);
+  if (typeof m !== 'object' || m === null || Array.isArray(m))
+    throw inputError(`modules.${names[0]}: must be a mapping with models or slices`);
   const mod = m as Record<string, unknown>;
-  for (const k of Object.keys(mod)) if (k !== 'models' && k !== 'slices' && k !== 'parameters') throw inputError(`modules.${names[0]}.${k}: unknown key; a module has models or slices, and parameters`);
+  for (const k of Object.keys(mod))
+    if (k !== 'models' && k !== 'slices' && k !== 'parameters')
+      throw inputError(`modules.${names[0]}.${k}: unknown key; a module has models or slices, and parameters`);
   const out: Record<string, unknown> = { ...doc };
   delete out.modules;
   if (mod.models !== undefined) out.models = mod.models;
   if (mod.slices !== undefined) out.slices = mod.slices;
   if (mod.parameters !== undefined && mod.parameters !== null) {
-    if (typeof mod.parameters !== 'object' || Array.isArray(mod.parameters)) throw inputError(`modules.${names[0]}.parameters: must be a mapping of parameter names to values`);
+    if (typeof mod.parameters !== 'object' || Array.isArray(mod.parameters))
+      throw inputError(`modules.${names[0]}.parameters: must be a mapping of parameter names to values`);
     const top = (doc.parameters ?? {}) as Record<string, unknown>;
     const merged: Record<string, unknown> = { ...top };
     for (const [k, v] of Object.entries(mod.parameters as Record<string, unknown>)) {
@@ -485,7 +617,8 @@ function flattenModules(doc: Record<string, unknown>): Record<string, unknown> {
       const isRules = Array.isArray(v) && v.length > 0 && v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r));
       const t = top[k];
       const topRules = Array.isArray(t) && t.length > 0 && t.every((r) => r !== null && typeof r === 'object');
-      merged[k] = !isRules || t === undefined ? v : topRules ? [...(v as unknown[]), ...(t as unknown[])] : [...(v as unknown[]), { value: t }];
+      merged[k] =
+        !isRules || t === undefined ? v : topRules ? [...(v as unknown[]), ...(t as unknown[])] : [...(v as unknown[]), { value: t }];
     }
     out.parameters = merged;
   }
@@ -494,29 +627,43 @@ function flattenModules(doc: Record<string, unknown>): Record<string, unknown> {
 
 /** Parse mergekit's `slices:`; every model a source names is added once to `models` (in order of first mention). */
 function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, models: ModelEntry[], notes: string[]): SliceConfig[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw inputError(`slices: a non-empty list of {sources: [{model, layer_range: [FROM, TO]}]} is required`);
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw inputError(`slices: a non-empty list of {sources: [{model, layer_range: [FROM, TO]}]} is required`);
   return raw.map((sl: unknown, si: number) => {
     const at = `slices[${si}]`;
     if (sl === null || typeof sl !== 'object' || Array.isArray(sl)) throw inputError(`${at}: must be a mapping with "sources"`);
     const slice = sl as Record<string, unknown>;
     for (const k of Object.keys(slice)) {
-      if (k === 'residual_weight') { notes.push(`${at}.residual_weight: ignored, as mergekit declares it but never uses it`); continue; }
-      if (k !== 'sources' && k !== 'parameters' && k !== 'base_model') throw inputError(`${at}.${k}: unknown key; a slice has "sources", "parameters" and "base_model"`);
+      if (k === 'residual_weight') {
+        notes.push(`${at}.residual_weight: ignored, as mergekit declares it but never uses it`);
+        continue;
+      }
+      if (k !== 'sources' && k !== 'parameters' && k !== 'base_model')
+        throw inputError(`${at}.${k}: unknown key; a slice has "sources", "parameters" and "base_model"`);
     }
     let sliceBase: { spec: string; path: string } | undefined;
     if (slice.base_model !== undefined && slice.base_model !== null) {
       if (typeof slice.base_model !== 'string') throw inputError(`${at}.base_model: must be a model path (a string)`);
       sliceBase = { spec: slice.base_model, path: resolveModelPath(slice.base_model, `${at}.base_model`, loc) };
     }
-    if (!Array.isArray(slice.sources) || slice.sources.length === 0) throw inputError(`${at}.sources: a non-empty list of {model, layer_range} is required`);
+    if (!Array.isArray(slice.sources) || slice.sources.length === 0)
+      throw inputError(`${at}.sources: a non-empty list of {model, layer_range} is required`);
     const sources = slice.sources.map((src: unknown, j: number): SliceSource => {
       const sat = `${at}.sources[${j}]`;
-      if (src === null || typeof src !== 'object' || Array.isArray(src)) throw inputError(`${sat}: must be a mapping with "model" and "layer_range"`);
+      if (src === null || typeof src !== 'object' || Array.isArray(src))
+        throw inputError(`${sat}: must be a mapping with "model" and "layer_range"`);
       const e = src as Record<string, unknown>;
-      for (const k of Object.keys(e)) if (k !== 'model' && k !== 'layer_range' && k !== 'parameters') throw inputError(`${sat}.${k}: unknown key; a slice source has "model", "layer_range" and "parameters"`);
+      for (const k of Object.keys(e))
+        if (k !== 'model' && k !== 'layer_range' && k !== 'parameters')
+          throw inputError(`${sat}.${k}: unknown key; a slice source has "model", "layer_range" and "parameters"`);
       if (typeof e.model !== 'string') throw inputError(`${sat}.model: must be a model path (a string)`);
       const lr = e.layer_range;
-      if (!Array.isArray(lr) || lr.length !== 2 || !lr.every((x) => Number.isInteger(x) && (x as number) >= 0) || (lr[0] as number) >= (lr[1] as number)) {
+      if (
+        !Array.isArray(lr) ||
+        lr.length !== 2 ||
+        !lr.every((x) => Number.isInteger(x) && (x as number) >= 0) ||
+        (lr[0] as number) >= (lr[1] as number)
+      ) {
         throw inputError(`${sat}.layer_range: ${JSON.stringify(lr)} is not [FROM, TO] with 0 ≤ FROM < TO (integers; TO is exclusive)`);
       }
       const { path, loraBase } = resolveModelSpec(e.model, `${sat}.model`, loc);
@@ -527,15 +674,28 @@ function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, mode
         models.push(me);
         model = models.length - 1;
       }
-      return { model, layerRange: [lr[0] as number, lr[1] as number], parameters: parseParams(e.parameters, `${sat}.parameters`, method, 'model', notes) as SliceSource['parameters'] };
+      return {
+        model,
+        layerRange: [lr[0] as number, lr[1] as number],
+        parameters: parseParams(e.parameters, `${sat}.parameters`, method, 'model', notes) as SliceSource['parameters'],
+      };
     });
     const len = sources[0]!.layerRange[1] - sources[0]!.layerRange[0];
     sources.forEach((s, j) => {
-      if (s.layerRange[1] - s.layerRange[0] !== len) throw inputError(`${at}.sources[${j}].layer_range: [${s.layerRange.join(', ')}] has ${s.layerRange[1] - s.layerRange[0]} layers, the first source ${len}; all sources of a slice must have the same number of layers`);
+      if (s.layerRange[1] - s.layerRange[0] !== len)
+        throw inputError(
+          `${at}.sources[${j}].layer_range: [${s.layerRange.join(', ')}] has ${s.layerRange[1] - s.layerRange[0]} layers, the first source ${len}; all sources of a slice must have the same number of layers`,
+        );
     });
-    const sc: SliceConfig = { sources, parameters: parseParams(slice.parameters, `${at}.parameters`, method, 'global', notes) as SliceConfig['parameters'] };
+    const sc: SliceConfig = {
+      sources,
+      parameters: parseParams(slice.parameters, `${at}.parameters`, method, 'global', notes) as SliceConfig['parameters'],
+    };
     if (sliceBase) {
-      if (!sources.some((s) => models[s.model]!.path === sliceBase.path)) throw inputError(`${at}.base_model: ${sliceBase.spec} is not one of the slice's sources; a slice's base model must be one of them (as in mergekit, whose tensors come from the sources)`);
+      if (!sources.some((s) => models[s.model]!.path === sliceBase.path))
+        throw inputError(
+          `${at}.base_model: ${sliceBase.spec} is not one of the slice's sources; a slice's base model must be one of them (as in mergekit, whose tensors come from the sources)`,
+        );
       sc.baseModel = sliceBase.path;
       sc.baseSpec = sliceBase.spec;
     }
@@ -549,16 +709,30 @@ function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, mode
  */
 function checkSlerp(models: ModelEntry[], global: Record<string, ParamValue>, baseModel: string | undefined): void {
   if (models.length !== 2) throw inputError(`models: slerp interpolates exactly two models, got ${models.length}`);
-  if (global.t === undefined) throw inputError(`parameters.t: slerp needs t (0 = the first model, or base_model when it is one of the two; 1 = the other)`);
+  if (global.t === undefined)
+    throw inputError(`parameters.t: slerp needs t (0 = the first model, or base_model when it is one of the two; 1 = the other)`);
   const separateBase = baseModel !== undefined && !models.some((m) => m.path === baseModel);
   const density = global.density !== undefined || models.some((m) => m.parameters.density !== undefined);
-  if (density && !separateBase) throw inputError(`density: DARE-SLERP sparsifies deltas from a base, so base_model must be a third model (not one of the two being interpolated)`);
+  if (density && !separateBase)
+    throw inputError(
+      `density: DARE-SLERP sparsifies deltas from a base, so base_model must be a third model (not one of the two being interpolated)`,
+    );
 }
 
 /** The recipe as canonical mergekit YAML (paths as written, seed included): stored in the output and its metadata. */
 export function recipeYaml(cfg: MergeConfig): string {
-  const toYaml = (p: ParamValue): unknown => (p.kind === 'scalar' ? p.value : p.kind === 'gradient' ? p.values : p.rules.map((r) => (r.filter === undefined ? { value: toYaml(r.value) } : { filter: r.filter, value: toYaml(r.value) })));
-  const params = (ps: Record<string, ParamValue | undefined>): Record<string, unknown> => Object.fromEntries(Object.entries(ps).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toYaml(v!)]));
+  const toYaml = (p: ParamValue): unknown =>
+    p.kind === 'scalar'
+      ? p.value
+      : p.kind === 'gradient'
+        ? p.values
+        : p.rules.map((r) => (r.filter === undefined ? { value: toYaml(r.value) } : { filter: r.filter, value: toYaml(r.value) }));
+  const params = (ps: Record<string, ParamValue | undefined>): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(ps)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, toYaml(v!)]),
+    );
   const doc: Record<string, unknown> = { merge_method: cfg.method };
   if (cfg.baseSpec !== undefined) doc.base_model = cfg.baseSpec;
   if (cfg.slices) {
@@ -577,7 +751,9 @@ export function recipeYaml(cfg: MergeConfig): string {
   } else {
     // linear's base_model was added as a source when it is not among the models; the recipe keeps the form as written
     const listed = cfg.baseAddedAsSource ? cfg.models.slice(0, -1) : cfg.models;
-    doc.models = listed.map((m) => (Object.keys(m.parameters).length > 0 ? { model: m.spec, parameters: params(m.parameters) } : { model: m.spec }));
+    doc.models = listed.map((m) =>
+      Object.keys(m.parameters).length > 0 ? { model: m.spec, parameters: params(m.parameters) } : { model: m.spec },
+    );
   }
   const global = params(cfg.parameters);
   global.seed = cfg.seed;
@@ -586,8 +762,18 @@ export function recipeYaml(cfg: MergeConfig): string {
   if (cfg.outDtype) doc.out_dtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[cfg.outDtype];
   const tokSource = cfg.tokenizerSource === undefined ? 'base' : cfg.tokenizerSource === 'union' ? 'union' : cfg.tokenizerSource.spec;
   if (cfg.tokenizerTokens) {
-    const src = (s: NonNullable<MergeConfig['tokenizerTokens']>[number]['source']): unknown => (s.kind === 'zero' ? { kind: 'zero' } : s.kind === 'model' ? s.spec : { kind: 'model_token', model: s.spec, ...(s.tokenId !== undefined ? { token_id: s.tokenId } : { token: s.token }) });
-    doc.tokenizer = { source: tokSource, tokens: Object.fromEntries(cfg.tokenizerTokens.map((t) => [t.token, t.force ? { source: src(t.source), force: true } : { source: src(t.source) }])) };
+    const src = (s: NonNullable<MergeConfig['tokenizerTokens']>[number]['source']): unknown =>
+      s.kind === 'zero'
+        ? { kind: 'zero' }
+        : s.kind === 'model'
+          ? s.spec
+          : { kind: 'model_token', model: s.spec, ...(s.tokenId !== undefined ? { token_id: s.tokenId } : { token: s.token }) };
+    doc.tokenizer = {
+      source: tokSource,
+      tokens: Object.fromEntries(
+        cfg.tokenizerTokens.map((t) => [t.token, t.force ? { source: src(t.source), force: true } : { source: src(t.source) }]),
+      ),
+    };
   } else doc.tokenizer_source = tokSource;
   if (cfg.chatTemplate !== undefined) doc.chat_template = cfg.chatTemplate;
   if (cfg.truncateVocab) doc.truncate_vocab = true;

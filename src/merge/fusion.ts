@@ -7,10 +7,18 @@ export function rowKl(x: Float32Array, base: Float32Array, cols: number, out: Fl
   const rows = Math.floor(x.length / cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    let mx = -Infinity, mb = -Infinity;
-    for (let j = 0; j < cols; j++) { mx = Math.max(mx, x[o + j]!); mb = Math.max(mb, base[o + j]!); }
-    let sx = 0, sb = 0;
-    for (let j = 0; j < cols; j++) { sx += Math.exp(x[o + j]! - mx); sb += Math.exp(base[o + j]! - mb); }
+    let mx = -Infinity,
+      mb = -Infinity;
+    for (let j = 0; j < cols; j++) {
+      mx = Math.max(mx, x[o + j]!);
+      mb = Math.max(mb, base[o + j]!);
+    }
+    let sx = 0,
+      sb = 0;
+    for (let j = 0; j < cols; j++) {
+      sx += Math.exp(x[o + j]! - mx);
+      sb += Math.exp(base[o + j]! - mb);
+    }
     let kl = 0;
     for (let j = 0; j < cols; j++) {
       const p = Math.exp(x[o + j]! - mx) / sx + 1e-8;

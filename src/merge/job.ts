@@ -57,7 +57,11 @@ export interface TensorJob {
   rowPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' };
   /** nearswap of the base (kept in `base`) and terms[0] at distance t, per element in the kernel. */
   nearswap?: { t: number };
-  coefPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' } | { kind: 'multislerp'; weights: number[]; normalizeWeights: boolean; eps: number } | { kind: 'karcher'; maxIter: number; tol: number };
+  coefPass?:
+    | { kind: 'nuslerp'; t: number }
+    | { kind: 'model_stock' }
+    | { kind: 'multislerp'; weights: number[]; normalizeWeights: boolean; eps: number }
+    | { kind: 'karcher'; maxIter: number; tol: number };
   /** Row length when the method works per row (DELLA): chunks then hold whole rows. */
   rowLen?: number;
   out: { fd: number; byteOffset: number; dtype: OutDtype };
@@ -92,7 +96,16 @@ export const CUT_NONE: Cut = { bits: 0xffffffff, quota: 0 };
 
 /** True when a job needs the per-tensor pre-pass (magnitude selection or L1 sums). */
 export function needsPrep(job: TensorJob): boolean {
-  return job.slerp !== undefined || job.coefPass !== undefined || job.sce !== undefined || job.fusion !== undefined || job.ram?.plus !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
+  return (
+    job.slerp !== undefined ||
+    job.coefPass !== undefined ||
+    job.sce !== undefined ||
+    job.fusion !== undefined ||
+    job.ram?.plus !== undefined ||
+    job.terms.some(
+      (t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)),
+    )
+  );
 }
 
 /** The tie quota of a cut inside chunk c. */

@@ -75,15 +75,18 @@ export function paramLeaves(p: ParamValue, path: string): { path: string; value:
 export function parseParamValue(raw: unknown, path: string): ParamValue {
   if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'string') return { kind: 'scalar', value: raw };
   if (Array.isArray(raw)) {
-    if (raw.length === 0) throw inputError(`${path}: an empty list; give a value, a gradient list of numbers, or a list of {filter, value}`);
+    if (raw.length === 0)
+      throw inputError(`${path}: an empty list; give a value, a gradient list of numbers, or a list of {filter, value}`);
     if (raw.every((v) => typeof v === 'number')) return { kind: 'gradient', values: raw as number[] };
     if (raw.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) {
       const rules = raw.map((r: Record<string, unknown>, i) => {
         for (const k of Object.keys(r)) {
-          if (k !== 'filter' && k !== 'value') throw inputError(`${path}[${i}].${k}: unknown key; a filter rule has only "filter" and "value"`);
+          if (k !== 'filter' && k !== 'value')
+            throw inputError(`${path}[${i}].${k}: unknown key; a filter rule has only "filter" and "value"`);
         }
         if (!('value' in r)) throw inputError(`${path}[${i}]: a filter rule needs a "value"`);
-        if (r.filter !== undefined && typeof r.filter !== 'string') throw inputError(`${path}[${i}].filter: must be a string (a substring of tensor names)`);
+        if (r.filter !== undefined && typeof r.filter !== 'string')
+          throw inputError(`${path}[${i}].filter: must be a string (a substring of tensor names)`);
         const value = parseParamValue(r.value, `${path}[${i}].value`);
         if (value.kind === 'filters') throw inputError(`${path}[${i}].value: filter rules cannot nest`);
         return { filter: r.filter as string | undefined, value };
@@ -93,5 +96,7 @@ export function parseParamValue(raw: unknown, path: string): ParamValue {
     const bad = raw.findIndex((v) => typeof v !== 'number');
     throw inputError(`${path}[${bad}]: ${JSON.stringify(raw[bad])} is not a number; a gradient is a list of numbers`);
   }
-  throw inputError(`${path}: ${raw === null ? 'null' : typeof raw} is not a valid parameter value (a number, a list of numbers, or a list of {filter, value})`);
+  throw inputError(
+    `${path}: ${raw === null ? 'null' : typeof raw} is not a valid parameter value (a number, a list of numbers, or a list of {filter, value})`,
+  );
 }

@@ -75,7 +75,10 @@ function numLayers(model: Model): number {
 function openEntry(m: ModelEntry, i: number, base: Model | undefined): Model {
   if (m.loraBase !== undefined) return openLoraAdapter(m.path, openModel(m.loraBase));
   if (isAdapterDir(m.path)) {
-    if (!base) throw inputError(`models[${i}].model: ${m.spec} is a LoRA adapter; set base_model to the model it was trained on, or write it as BASE+${m.spec}`);
+    if (!base)
+      throw inputError(
+        `models[${i}].model: ${m.spec} is a LoRA adapter; set base_model to the model it was trained on, or write it as BASE+${m.spec}`,
+      );
     return openLoraAdapter(m.path, base);
   }
   return openModel(m.path);
@@ -98,12 +101,19 @@ function modelTensors(config: MergeConfig): PlannedTensors {
   const opened = config.models.map((m, i) => openEntry(m, i, base));
   const layoutModel = base ?? opened[0]!;
   // every other model is seen with the layout model's shapes (vocabulary rows aligned when asked, or rebuilt below)
-  const aligned = alignFinetunes(layoutModel, base ? opened : opened.slice(1), { truncateVocab: (config.truncateVocab ?? false) || config.tokenizerSource !== undefined });
+  const aligned = alignFinetunes(layoutModel, base ? opened : opened.slice(1), {
+    truncateVocab: (config.truncateVocab ?? false) || config.tokenizerSource !== undefined,
+  });
   const models = base ? aligned.models : [opened[0]!, ...aligned.models];
   const layers = numLayers(layoutModel);
   const baseIsSource = base !== undefined && config.models.some((m) => m.path === config.baseModel);
   const outs = layoutModel.names.map((name): OutTensor => {
-    const o: OutTensor = { name, layout: layoutModel.tensors.get(name)!, sources: config.models.map((m, i) => ({ model: i, name, params: m.parameters })), t: layerPosition(name, layers) };
+    const o: OutTensor = {
+      name,
+      layout: layoutModel.tensors.get(name)!,
+      sources: config.models.map((m, i) => ({ model: i, name, params: m.parameters })),
+      t: layerPosition(name, layers),
+    };
     if (base && !baseIsSource) o.base = { info: base.tensors.get(name)!, model: base.path };
     return o;
   });
@@ -129,12 +139,24 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
   const tokenCfg: TokenConfig[] = (config.tokenizerTokens ?? []).map((t): TokenConfig => ({
     token: t.token,
     force: t.force,
-    source: t.source.kind === 'zero' ? { kind: 'zero' } : t.source.kind === 'model' ? { kind: 'model', model: partOf(t.source.path!) } : { kind: 'model_token', model: partOf(t.source.path!), ...(t.source.tokenId !== undefined ? { tokenId: t.source.tokenId } : { token: t.source.token! }) },
+    source:
+      t.source.kind === 'zero'
+        ? { kind: 'zero' }
+        : t.source.kind === 'model'
+          ? { kind: 'model', model: partOf(t.source.path!) }
+          : {
+              kind: 'model_token',
+              model: partOf(t.source.path!),
+              ...(t.source.tokenId !== undefined ? { tokenId: t.source.tokenId } : { token: t.source.token! }),
+            },
   }));
   const vp = planVocab(vocabs, source, base ? 0 : undefined, tokenCfg);
   const rowsOut = vp.tokens.length;
   const gather = (part: number, info: TensorInfo): TensorInfo => {
-    if (info.shape.length !== 2) throw inputError(`tensor "${info.name}" of ${parts[part]!.path} has shape [${info.shape.join(', ')}]; an embedding must be 2-D to rebuild its rows`);
+    if (info.shape.length !== 2)
+      throw inputError(
+        `tensor "${info.name}" of ${parts[part]!.path} has shape [${info.shape.join(', ')}]; an embedding must be 2-D to rebuild its rows`,
+      );
     if (isIdentity(vp, part, info.shape[0]!)) return info;
     const cols = info.shape[1]!;
     const perm = vp.perms[part]!;
@@ -142,7 +164,9 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
       own: locationOf(info),
       cols,
       rows: perm.map((row, id) => (row >= 0 ? row : -1 - id)),
-      defaults: perm.map((row, id) => (row >= 0 ? [] : vp.defaults[id]!.map((d) => ({ src: locationOf(parts[d.model]!.tensors.get(info.name)!), row: d.row })))),
+      defaults: perm.map((row, id) =>
+        row >= 0 ? [] : vp.defaults[id]!.map((d) => ({ src: locationOf(parts[d.model]!.tensors.get(info.name)!), row: d.row })),
+      ),
     };
     const numel = rowsOut * cols;
     return { ...info, dtype: 'F32', shape: [rowsOut, cols], numel, byteLength: numel * 4, rows: g };
@@ -154,7 +178,7 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
       if (!parts[p]!.tensors.has(o.name)) throw inputError(`${parts[p]!.path}: no tensor "${o.name}" to rebuild for the new vocabulary`);
     }
     const layoutPart = parts.findIndex((m) => m.path === r.layoutModel.path);
-    o.outDtype = o.layout.dtype === 'F64' ? 'F32' : mathDtypeOf(o.layout) as OutDtype;
+    o.outDtype = o.layout.dtype === 'F64' ? 'F32' : (mathDtypeOf(o.layout) as OutDtype);
     o.layout = gather(layoutPart, r.layoutModel.tensors.get(o.name)!);
     if (o.base) o.base = { info: gather(0, base!.tensors.get(o.name)!), model: o.base.model };
     // each source reads its own model's tensor, gathered (not the base-aligned view)
@@ -169,14 +193,30 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
 }
 
 /** mergekit's planning order of a Llama decoder layer's weights (its architecture definition, llama.json). */
-const LLAMA_LAYER_ORDER = ['.input_layernorm.', '.self_attn.q_proj.', '.self_attn.k_proj.', '.self_attn.v_proj.', '.self_attn.o_proj.', '.post_attention_layernorm.', '.mlp.up_proj.', '.mlp.gate_proj.', '.mlp.down_proj.'];
+const LLAMA_LAYER_ORDER = [
+  '.input_layernorm.',
+  '.self_attn.q_proj.',
+  '.self_attn.k_proj.',
+  '.self_attn.v_proj.',
+  '.self_attn.o_proj.',
+  '.post_attention_layernorm.',
+  '.mlp.up_proj.',
+  '.mlp.gate_proj.',
+  '.mlp.down_proj.',
+];
 /** mergekit's post-weights order: the final norm, then lm_head. */
 const LLAMA_POST_ORDER = ['model.norm.', 'lm_head.'];
 
 /** Names in mergekit's planning order: by the first pattern each contains; others after, in the model's order. */
 function byPlanOrder(names: string[], order: string[]): string[] {
-  const rank = (n: string): number => { const i = order.findIndex((p) => n.includes(p)); return i < 0 ? order.length : i; };
-  return names.map((n, i) => ({ n, i, r: rank(n) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.n);
+  const rank = (n: string): number => {
+    const i = order.findIndex((p) => n.includes(p));
+    return i < 0 ? order.length : i;
+  };
+  return names
+    .map((n, i) => ({ n, i, r: rank(n) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.n);
 }
 
 /**
@@ -187,18 +227,39 @@ function byPlanOrder(names: string[], order: string[]): string[] {
 function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensors {
   if (config.truncateVocab) throw inputError(`truncate_vocab: not supported yet with slices:; give models with the same vocabulary size`);
   const base = config.baseModel !== undefined ? openModel(config.baseModel) : undefined;
-  const models = config.models.map((m, i) => (base && m.path === config.baseModel && m.loraBase === undefined ? base : openEntry(m, i, base)));
+  const models = config.models.map((m, i) =>
+    base && m.path === config.baseModel && m.loraBase === undefined ? base : openEntry(m, i, base),
+  );
   const first = models[slices[0]!.sources[0]!.model]!;
   const layoutModel = base ?? first;
   const depth = models.map((m) => numLayers(m));
-  slices.forEach((sl, si) => sl.sources.forEach((s, j) => {
-    if (s.layerRange[1] > depth[s.model]!) throw inputError(`slices[${si}].sources[${j}].layer_range: [${s.layerRange.join(', ')}] goes past the ${depth[s.model]} layers of ${config.models[s.model]!.spec}`);
-  }));
-  const sourcesOf = (sl: SliceConfig, name: (s: SliceConfig['sources'][number]) => string): TensorSource[] => sl.sources.map((s) => ({ model: s.model, name: name(s), params: s.parameters }));
+  slices.forEach((sl, si) =>
+    sl.sources.forEach((s, j) => {
+      if (s.layerRange[1] > depth[s.model]!)
+        throw inputError(
+          `slices[${si}].sources[${j}].layer_range: [${s.layerRange.join(', ')}] goes past the ${depth[s.model]} layers of ${config.models[s.model]!.spec}`,
+        );
+    }),
+  );
+  const sourcesOf = (sl: SliceConfig, name: (s: SliceConfig['sources'][number]) => string): TensorSource[] =>
+    sl.sources.map((s) => ({ model: s.model, name: name(s), params: s.parameters }));
   const outs: OutTensor[] = [];
-  const outside = (m: Model, pre: boolean): string[] => m.names.filter((n) => { const r = parseTensorName(n); return r.layer === null && (r.module === 'embedding') === pre; });
-  const firstSlice = slices[0]!, lastSlice = slices[slices.length - 1]!;
-  for (const name of outside(models[firstSlice.sources[0]!.model]!, true)) outs.push({ name, layout: layoutModel.tensors.get(name) ?? first.tensors.get(name)!, sources: sourcesOf(firstSlice, () => name), t: 0, slice: firstSlice.parameters, sliceIndex: 0 });
+  const outside = (m: Model, pre: boolean): string[] =>
+    m.names.filter((n) => {
+      const r = parseTensorName(n);
+      return r.layer === null && (r.module === 'embedding') === pre;
+    });
+  const firstSlice = slices[0]!,
+    lastSlice = slices[slices.length - 1]!;
+  for (const name of outside(models[firstSlice.sources[0]!.model]!, true))
+    outs.push({
+      name,
+      layout: layoutModel.tensors.get(name) ?? first.tensors.get(name)!,
+      sources: sourcesOf(firstSlice, () => name),
+      t: 0,
+      slice: firstSlice.parameters,
+      sliceIndex: 0,
+    });
   let outLayer = 0;
   slices.forEach((sl, si) => {
     const len = sl.sources[0]!.layerRange[1] - sl.sources[0]!.layerRange[0];
@@ -206,23 +267,44 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
     for (let idx = 0; idx < len; idx++) {
       const t = len > 1 ? idx / (len - 1) : 1;
       const from = sl.sources[0]!.layerRange[0] + idx;
-      for (const n of byPlanOrder(lead.names.filter((x) => parseTensorName(x).layer === from), LLAMA_LAYER_ORDER)) {
+      for (const n of byPlanOrder(
+        lead.names.filter((x) => parseTensorName(x).layer === from),
+        LLAMA_LAYER_ORDER,
+      )) {
         const sources = sourcesOf(sl, (s) => withLayerIndex(n, s.layerRange[0] + idx));
-        const o: OutTensor = { name: withLayerIndex(n, outLayer), layout: lead.tensors.get(n)!, sources, t, slice: sl.parameters, sliceIndex: si };
+        const o: OutTensor = {
+          name: withLayerIndex(n, outLayer),
+          layout: lead.tensors.get(n)!,
+          sources,
+          t,
+          slice: sl.parameters,
+          sliceIndex: si,
+        };
         outs.push(o);
       }
       outLayer++;
     }
   });
   const lastLead = models[lastSlice.sources[0]!.model]!;
-  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER)) outs.push({ name, layout: layoutModel.tensors.get(name) ?? lastLead.tensors.get(name)!, sources: sourcesOf(lastSlice, () => name), t: 0, slice: lastSlice.parameters, sliceIndex: slices.length - 1 });
+  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER))
+    outs.push({
+      name,
+      layout: layoutModel.tensors.get(name) ?? lastLead.tensors.get(name)!,
+      sources: sourcesOf(lastSlice, () => name),
+      t: 0,
+      slice: lastSlice.parameters,
+      sliceIndex: slices.length - 1,
+    });
   // every source tensor exists and has the output's shape
   for (const o of outs) {
     o.sources.forEach((s, j) => {
       const ti = models[s.model]!.tensors.get(s.name);
       const at = `slices[${o.sliceIndex}].sources[${j}]`;
       if (!ti) throw inputError(`${at}: ${config.models[s.model]!.spec} has no tensor "${s.name}" (needed for output tensor "${o.name}")`);
-      if (ti.shape.join(',') !== o.layout.shape.join(',')) throw inputError(`${at}: tensor "${s.name}" of ${config.models[s.model]!.spec} has shape [${ti.shape.join(', ')}], not [${o.layout.shape.join(', ')}] as the other sources; the models are not homologous`);
+      if (ti.shape.join(',') !== o.layout.shape.join(','))
+        throw inputError(
+          `${at}: tensor "${s.name}" of ${config.models[s.model]!.spec} has shape [${ti.shape.join(', ')}], not [${o.layout.shape.join(', ')}] as the other sources; the models are not homologous`,
+        );
     });
   }
   const r = { models, layoutModel, outs, vocab: [] as VocabAdjustment[], outputLayers: outLayer };
@@ -232,7 +314,9 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
 /** Open every model, check homology and resolve every parameter for every tensor; all before any tensor data is read. */
 export function planMerge(config: MergeConfig): MergePlan {
   const spec: MethodSpec = METHODS[config.method];
-  const { models, layoutModel, base, outs, vocab, outputLayers, vocabPlan } = config.slices ? sliceTensors(config, config.slices) : modelTensors(config);
+  const { models, layoutModel, base, outs, vocab, outputLayers, vocabPlan } = config.slices
+    ? sliceTensors(config, config.slices)
+    : modelTensors(config);
   const jobs: TensorJob[] = [];
   const shapes: number[][] = [];
   const outDtypes: OutDtype[] = [];
@@ -242,7 +326,8 @@ export function planMerge(config: MergeConfig): MergePlan {
   outs.forEach((o, index) => {
     // the base of this tensor: its slice's base_model, else the top-level one (mergekit's ConfigReader.base_model)
     const baseOf = (o.sliceIndex !== undefined ? config.slices?.[o.sliceIndex]?.baseModel : undefined) ?? config.baseModel;
-    const isBase = (s: TensorSource): boolean => baseOf !== undefined && config.models[s.model]!.path === baseOf && config.models[s.model]!.loraBase === undefined;
+    const isBase = (s: TensorSource): boolean =>
+      baseOf !== undefined && config.models[s.model]!.path === baseOf && config.models[s.model]!.loraBase === undefined;
     const name = o.name;
     const lt = o.layout;
     const where = o.sliceIndex !== undefined ? `slices[${o.sliceIndex}]` : 'models';
@@ -256,13 +341,18 @@ export function planMerge(config: MergeConfig): MergePlan {
         baseIn = { info: models[srcs[bi]!.model]!.tensors.get(srcs[bi]!.name)!, model: config.models[srcs[bi]!.model]!.path };
         srcs = srcs.filter((_, j) => j !== bi);
       } else if (bi < 0 && spec.usesBase) {
-        throw inputError(`${where}.sources: ${config.method} merges deltas from base_model, so base_model must be one of each slice's sources (as in mergekit)`);
+        throw inputError(
+          `${where}.sources: ${config.method} merges deltas from base_model, so base_model must be one of each slice's sources (as in mergekit)`,
+        );
       }
     }
     const count = srcs.length;
-    if (spec.combine === 'passthrough' && count !== 1) throw inputError(`${where}: passthrough copies one source per tensor, got ${count} for "${name}"`);
-    if ((spec.combine === 'slerp' || spec.combine === 'nuslerp') && count !== 2) throw inputError(`${where}: ${config.method} interpolates exactly two models, got ${count} for "${name}"`);
-    if (spec.combine === 'model_stock' && count < 2) throw inputError(`${where}: model_stock needs base_model plus at least two models, got ${count} besides the base for "${name}"`);
+    if (spec.combine === 'passthrough' && count !== 1)
+      throw inputError(`${where}: passthrough copies one source per tensor, got ${count} for "${name}"`);
+    if ((spec.combine === 'slerp' || spec.combine === 'nuslerp') && count !== 2)
+      throw inputError(`${where}: ${config.method} interpolates exactly two models, got ${count} for "${name}"`);
+    if (spec.combine === 'model_stock' && count < 2)
+      throw inputError(`${where}: model_stock needs base_model plus at least two models, got ${count} besides the base for "${name}"`);
     const baseDtype = mathDtypeOf(lt);
     const outDtype: OutDtype = config.outDtype ?? o.outDtype ?? (baseDtype === 'F64' ? 'F32' : baseDtype);
     // merge-wide parameters: the slice's, then the top level's; filters match the output tensor's name (mergekit)
@@ -298,25 +388,34 @@ export function planMerge(config: MergeConfig): MergePlan {
         return r as number | undefined;
       };
       const weight = spec.modelParams.includes('weight') ? param('weight') : 1;
-      if (weight === undefined) throw inputError(`${entryAt}.parameters.weight: no value for tensor "${name}"; ${config.method} needs a weight per model (add one, or a rule without a filter as the default)`);
+      if (weight === undefined)
+        throw inputError(
+          `${entryAt}.parameters.weight: no value for tensor "${name}"; ${config.method} needs a weight per model (add one, or a rule without a filter as the default)`,
+        );
       const density = spec.modelParams.includes('density') ? param('density')! : 1;
       const gamma = spec.modelParams.includes('gamma') ? param('gamma')! : 0;
       const epsilon = spec.modelParams.includes('epsilon') ? param('epsilon')! : 0;
       const scaleParam = spec.modelParams.includes('scale') ? param('scale')! : 1;
       if (sparsify === 'della' && density < 1 && !(density - epsilon > 0 && density + epsilon <= 1)) {
-        throw inputError(`${entryAt}.parameters: density ${density} ± epsilon ${epsilon} must stay inside (0, 1] (tensor ${name}); lower epsilon`);
+        throw inputError(
+          `${entryAt}.parameters: density ${density} ± epsilon ${epsilon} must stay inside (0, 1] (tensor ${name}); lower epsilon`,
+        );
       }
       // breadcrumbs at density 1 leaves the delta unchanged, as mergekit's magnitude_outliers does (γ is not applied)
       const crumbs = spec.sparsify === 'breadcrumbs' && density < 1;
-      if (crumbs && density + gamma > 1) throw inputError(`${entryAt}.parameters: density ${density} + gamma ${gamma} exceeds 1 (tensor ${name})`);
+      if (crumbs && density + gamma > 1)
+        throw inputError(`${entryAt}.parameters: density ${density} + gamma ${gamma} exceeds 1 (tensor ${name})`);
       let scale = scaleParam;
       let l1 = false;
       if (sparsify !== 'none') {
-        if (rescale === 'inverse') scale = sparsify === 'della' ? 1 : 1 / density; // della: 1/p per element, in the kernel
+        if (rescale === 'inverse')
+          scale = sparsify === 'della' ? 1 : 1 / density; // della: 1/p per element, in the kernel
         else if (rescale === 'l1') l1 = density < 1;
         else if (typeof rescale === 'number') scale = rescale;
         if (globalRescale === undefined && density < 1 && (sparsify === 'random' || sparsify === 'della') && spec.combine === 'sum') {
-          notes.add(`rescale: inverse (darekit's default: DARE/DELLA survivors × 1/${sparsify === 'della' ? 'p' : 'density'}); mergekit's default (rescale: true) matches the L1 norm instead, so set rescale: l1 for mergekit's numbers`);
+          notes.add(
+            `rescale: inverse (darekit's default: DARE/DELLA survivors × 1/${sparsify === 'della' ? 'p' : 'density'}); mergekit's default (rescale: true) matches the L1 norm instead, so set rescale: l1 for mergekit's numbers`,
+          );
         }
       }
       const n = lt.numel;
@@ -340,10 +439,20 @@ export function planMerge(config: MergeConfig): MergePlan {
       return term;
     });
     if (sparsify !== 'none') rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
-    const job: TensorJob = { index, name, numel: lt.numel, terms, elect: spec.elect, normalize: spec.combine === 'sum' ? normalize : false, lambda, out: { fd: -1, byteOffset: 0, dtype: outDtype } };
+    const job: TensorJob = {
+      index,
+      name,
+      numel: lt.numel,
+      terms,
+      elect: spec.elect,
+      normalize: spec.combine === 'sum' ? normalize : false,
+      lambda,
+      out: { fd: -1, byteOffset: 0, dtype: outDtype },
+    };
     if (spec.combine === 'slerp') {
       const t = global('t');
-      if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
+      if (t === undefined)
+        throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
       checkLeaf('t', t, `parameters.t (tensor ${name})`);
       job.slerp = { t: t as number };
     } else if (spec.combine === 'nuslerp') {
@@ -351,19 +460,27 @@ export function planMerge(config: MergeConfig): MergePlan {
       const [w0, w1] = [terms[0]!.divw, terms[1]!.divw];
       const t = Math.abs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1);
       // nuslerp_row_wise only matters without flattening (mergekit: flatten wins)
-      if (global('nuslerp_flatten') === false) { job.rowPass = { kind: 'nuslerp', t }; job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!; }
-      else job.coefPass = { kind: 'nuslerp', t };
+      if (global('nuslerp_flatten') === false) {
+        job.rowPass = { kind: 'nuslerp', t };
+        job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
+      } else job.coefPass = { kind: 'nuslerp', t };
       for (const tm of terms) tm.coef = 1;
     } else if (spec.combine === 'model_stock') {
       // filter_wise: one t per row of the last dimension (a 1-D tensor is one row), as mergekit
-      if (global('filter_wise') === true) { job.rowPass = { kind: 'model_stock' }; job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!; }
-      else job.coefPass = { kind: 'model_stock' };
+      if (global('filter_wise') === true) {
+        job.rowPass = { kind: 'model_stock' };
+        job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
+      } else job.coefPass = { kind: 'model_stock' };
     } else if (spec.combine === 'sce') {
       const k = global('select_topk');
       if (k !== undefined) checkLeaf('select_topk', k, `parameters.select_topk (tensor ${name})`);
       job.sce = { topk: Number(k ?? 1) };
     } else if (spec.combine === 'ram') {
-      const leaf = (p: GlobalParamName, dflt: number): number => { const v = global(p); if (v !== undefined) checkLeaf(p, v, `parameters.${p} (tensor ${name})`, config.method); return Number(v ?? dflt); };
+      const leaf = (p: GlobalParamName, dflt: number): number => {
+        const v = global(p);
+        if (v !== undefined) checkLeaf(p, v, `parameters.${p} (tensor ${name})`, config.method);
+        return Number(v ?? dflt);
+      };
       job.ram = { eps: leaf('epsilon', 1e-5) };
       if (config.method === 'ramplus_tl') job.ram.plus = { r: leaf('r', 0.1), alpha: leaf('alpha', 0.2) };
     } else if (spec.combine === 'arcee_fusion') {
@@ -371,25 +488,38 @@ export function planMerge(config: MergeConfig): MergePlan {
       const cols = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
       job.fusion = { cols };
       job.rowLen = cols;
-      if (lt.numel > 1e6) notes.add(`arcee_fusion: exact quantiles of the importance on tensors over 10⁶ elements (e.g. "${name}"), where mergekit takes them from 10⁶ values sampled at random (its result changes from run to run there)`);
+      if (lt.numel > 1e6)
+        notes.add(
+          `arcee_fusion: exact quantiles of the importance on tensors over 10⁶ elements (e.g. "${name}"), where mergekit takes them from 10⁶ values sampled at random (its result changes from run to run there)`,
+        );
     } else if (spec.combine === 'nearswap') {
       const t = global('t');
-      if (t === undefined) throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
+      if (t === undefined)
+        throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
       checkLeaf('t', t, `parameters.t (tensor ${name})`, config.method);
       job.nearswap = { t: t as number };
     } else if (spec.combine === 'multislerp') {
       const eps = global('eps');
       if (eps !== undefined) checkLeaf('eps', eps, `parameters.eps (tensor ${name})`);
-      job.coefPass = { kind: 'multislerp', weights: terms.map((tm) => tm.divw), normalizeWeights: Boolean(global('normalize_weights') ?? true), eps: Number(eps ?? 1e-8) };
+      job.coefPass = {
+        kind: 'multislerp',
+        weights: terms.map((tm) => tm.divw),
+        normalizeWeights: Boolean(global('normalize_weights') ?? true),
+        eps: Number(eps ?? 1e-8),
+      };
       for (const tm of terms) tm.coef = 1;
     } else if (spec.combine === 'karcher') {
-      const maxIter = global('max_iter'), tol = global('tol');
+      const maxIter = global('max_iter'),
+        tol = global('tol');
       if (maxIter !== undefined) checkLeaf('max_iter', maxIter, `parameters.max_iter (tensor ${name})`);
       if (tol !== undefined) checkLeaf('tol', tol, `parameters.tol (tensor ${name})`);
       job.coefPass = { kind: 'karcher', maxIter: Number(maxIter ?? 10), tol: Number(tol ?? 1e-5) };
     }
     if (sparsify === 'della') {
-      if (lt.shape.length > 2) throw inputError(`tensor "${name}" has shape [${lt.shape.join(', ')}]; ${config.method} ranks magnitudes per row of 1-D and 2-D tensors only`);
+      if (lt.shape.length > 2)
+        throw inputError(
+          `tensor "${name}" has shape [${lt.shape.join(', ')}]; ${config.method} ranks magnitudes per row of 1-D and 2-D tensors only`,
+        );
       job.rowLen = lt.shape.length === 2 ? lt.shape[1]! : lt.numel;
     }
     if (baseIn) {
@@ -398,15 +528,35 @@ export function planMerge(config: MergeConfig): MergePlan {
       inputBytes += baseIn.info.byteLength;
     }
     if (spec.combine === 'sum' && normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
-      throw inputError(`parameters.normalize: the weights of tensor "${name}" sum to 0, so normalizing would divide by zero; change the weights or set normalize: false`);
+      throw inputError(
+        `parameters.normalize: the weights of tensor "${name}" sum to 0, so normalizing would divide by zero; change the weights or set normalize: false`,
+      );
     }
     jobs.push(job);
     shapes.push(lt.shape);
     outDtypes.push(outDtype);
   });
   if (jobs.length === 0) throw runtimeError(`the merge plan has no tensors`);
-  if (vocabPlan) notes.add(`tokenizer_source: ${config.tokenizerSource === 'union' ? 'union' : 'a model'}: ${vocabPlan.tokens.length} tokens (${vocabPlan.added.length} added to ${layoutModel.path}'s: ${vocabPlan.added.slice(0, 5).map((t) => JSON.stringify(t)).join(', ')}${vocabPlan.added.length > 5 ? ', …' : ''}); embedding rows rebuilt as mergekit does`);
-  const plan: MergePlan = { config, layoutModel, models, jobs, shapes, outDtypes, inputBytes, rescaleModes: [...rescaleModes], vocab, outputLayers, notes: [...notes] };
+  if (vocabPlan)
+    notes.add(
+      `tokenizer_source: ${config.tokenizerSource === 'union' ? 'union' : 'a model'}: ${vocabPlan.tokens.length} tokens (${vocabPlan.added.length} added to ${layoutModel.path}'s: ${vocabPlan.added
+        .slice(0, 5)
+        .map((t) => JSON.stringify(t))
+        .join(', ')}${vocabPlan.added.length > 5 ? ', …' : ''}); embedding rows rebuilt as mergekit does`,
+    );
+  const plan: MergePlan = {
+    config,
+    layoutModel,
+    models,
+    jobs,
+    shapes,
+    outDtypes,
+    inputBytes,
+    rescaleModes: [...rescaleModes],
+    vocab,
+    outputLayers,
+    notes: [...notes],
+  };
   if (vocabPlan) plan.vocabPlan = vocabPlan;
   if (base) plan.base = base;
   return plan;

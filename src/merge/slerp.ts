@@ -47,6 +47,9 @@ export function modelStockCoefficient(n: number, pairs: { sumSqA: number; sumSqB
   for (const p of pairs) sum += Math.min(1, Math.max(-1, p.dot / Math.max(Math.sqrt(p.sumSqA) * Math.sqrt(p.sumSqB), 1e-6)));
   const cos = sum / pairs.length;
   const den = 1 + (n - 1) * cos;
-  if (den === 0) throw runtimeError(`model_stock: tensor "${tensor}": the deltas' mean pairwise cosine is −1/(N − 1), so t = N·cos/(1 + (N − 1)·cos) is undefined`);
+  if (den === 0)
+    throw runtimeError(
+      `model_stock: tensor "${tensor}": the deltas' mean pairwise cosine is −1/(N − 1), so t = N·cos/(1 + (N − 1)·cos) is undefined`,
+    );
   return (n * cos) / den;
 }

@@ -19,15 +19,27 @@ function dot(g: Float64Array[], a: Vec, b: Vec): number {
 }
 
 const norm = (g: Float64Array[], a: Vec): number => Math.sqrt(Math.max(0, dot(g, a, a)));
-const basis = (n: number, i: number, v = 1): Vec => { const e = new Float64Array(n); e[i] = v; return e; };
-const axpy = (out: Vec, a: number, x: Vec): void => { for (let i = 0; i < out.length; i++) out[i]! += a * x[i]!; };
+const basis = (n: number, i: number, v = 1): Vec => {
+  const e = new Float64Array(n);
+  e[i] = v;
+  return e;
+};
+const axpy = (out: Vec, a: number, x: Vec): void => {
+  for (let i = 0; i < out.length; i++) out[i]! += a * x[i]!;
+};
 
 /**
  * mergekit's multislerp (merge_methods/multislerp.py): weights normalized to sum 1 when asked; unit vectors
  * xᵢ/(‖xᵢ‖ + eps); their weighted mean m, normalized; the tangent vectors at m and their weighted sum T; the result
  * m·cos‖T‖ + T·sin‖T‖/‖T‖ (‖T‖ + eps) scaled by Σ wᵢ‖xᵢ‖. When ‖m‖ < eps: lerp for two tensors, an error otherwise.
  */
-export function multislerpCoefficients(g: Float64Array[], weights: number[], normalizeWeights: boolean, eps: number, tensor: string): number[] {
+export function multislerpCoefficients(
+  g: Float64Array[],
+  weights: number[],
+  normalizeWeights: boolean,
+  eps: number,
+  tensor: string,
+): number[] {
   const n = weights.length;
   if (n === 1) return [1];
   const sum = weights.reduce((a, b) => a + b, 0);
@@ -39,7 +51,9 @@ export function multislerpCoefficients(g: Float64Array[], weights: number[], nor
   const meanNorm = norm(g, mean);
   if (meanNorm < eps) {
     if (n === 2) return [w[0]!, w[1]!];
-    throw runtimeError(`multislerp: tensor "${tensor}": the weighted sum of the unit tensors is zero (antipodal tensors with balancing weights); change the weights`);
+    throw runtimeError(
+      `multislerp: tensor "${tensor}": the weighted sum of the unit tensors is zero (antipodal tensors with balancing weights); change the weights`,
+    );
   }
   const m = mean.map((x) => x / meanNorm);
   const t = new Float64Array(n);

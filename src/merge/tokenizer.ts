@@ -49,7 +49,8 @@ export interface VocabPlan {
 }
 
 /** Where a configured token's embedding row comes from (mergekit's TokenEmbeddingConfig.source), models as participant indices. */
-export type TokenSource = { kind: 'zero' } | { kind: 'model'; model: number } | { kind: 'model_token'; model: number; tokenId?: number; token?: string };
+export type TokenSource =
+  { kind: 'zero' } | { kind: 'model'; model: number } | { kind: 'model_token'; model: number; tokenId?: number; token?: string };
 
 /** One entry of the tokenizer block's `tokens`: added to the vocabulary when missing; `force` overrides models that have it. */
 export interface TokenConfig {
@@ -74,13 +75,16 @@ export function readModelVocab(dir: string): ModelVocab | undefined {
   if (model && model.vocab && typeof model.vocab === 'object' && !Array.isArray(model.vocab)) {
     for (const [t, id] of Object.entries(model.vocab as Record<string, unknown>)) if (typeof id === 'number') pairs.push([t, id]);
   } else if (model && Array.isArray(model.vocab)) {
-    (model.vocab as unknown[]).forEach((e, i) => { if (Array.isArray(e) && typeof e[0] === 'string') pairs.push([e[0], i]); }); // Unigram: [piece, score]
+    (model.vocab as unknown[]).forEach((e, i) => {
+      if (Array.isArray(e) && typeof e[0] === 'string') pairs.push([e[0], i]);
+    }); // Unigram: [piece, score]
   } else {
     throw inputError(`${file}: no model.vocab; darekit reads BPE, WordPiece, WordLevel and Unigram tokenizer.json files`);
   }
   const added = new Map<string, AddedToken>();
   for (const a of (json.added_tokens as AddedToken[] | undefined) ?? []) {
-    if (typeof a?.content !== 'string' || typeof a.id !== 'number') throw inputError(`${file}: an added_tokens entry without content and id`);
+    if (typeof a?.content !== 'string' || typeof a.id !== 'number')
+      throw inputError(`${file}: an added_tokens entry without content and id`);
     pairs.push([a.content, a.id]);
     added.set(a.content, a);
   }
@@ -107,19 +111,33 @@ export function readModelVocab(dir: string): ModelVocab | undefined {
  * present with their first-seen settings. Defaults per output id: the only model that has it, else zeros when none
  * has it, else base_model's row when it has it, else the mean of the rows of the models that have it.
  */
-export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | number, baseIndex: number | undefined, tokenCfg: TokenConfig[] = []): VocabPlan {
+export function planVocab(
+  vocabs: (ModelVocab | undefined)[],
+  source: 'union' | number,
+  baseIndex: number | undefined,
+  tokenCfg: TokenConfig[] = [],
+): VocabPlan {
   const layout = vocabs[0];
-  if (!layout) throw inputError(`tokenizer_source: the first model (${baseIndex === 0 ? 'base_model' : 'models[0]'}) has no tokenizer.json, so there is no vocabulary to build on`);
+  if (!layout)
+    throw inputError(
+      `tokenizer_source: the first model (${baseIndex === 0 ? 'base_model' : 'models[0]'}) has no tokenizer.json, so there is no vocabulary to build on`,
+    );
   const vs = vocabs.map((v) => v ?? layout);
   let tokens: string[];
   let tokenizerJson: Record<string, unknown>;
   const added: string[] = [];
   if (source === 'union') {
-    const stripped = layout.ids.size !== Object.keys(((layout.json.model as { vocab?: object }).vocab) ?? {}).length + layout.added.size;
-    if (stripped) throw inputError(`tokenizer_source: union: not supported yet: ${layout.dir}'s tokenizer has tokens at ids ≥ its vocab_size ${layout.vocabSize} (mergekit strips them, darekit does not rewrite the BPE merges)`);
+    const stripped = layout.ids.size !== Object.keys((layout.json.model as { vocab?: object }).vocab ?? {}).length + layout.added.size;
+    if (stripped)
+      throw inputError(
+        `tokenizer_source: union: not supported yet: ${layout.dir}'s tokenizer has tokens at ids ≥ its vocab_size ${layout.vocabSize} (mergekit strips them, darekit does not rewrite the BPE merges)`,
+      );
     tokens = [...layout.ids.keys()];
     // ids of the layout vocabulary must be 0..n−1 for the output to append after them
-    if ([...layout.ids.values()].some((id, i) => id !== i)) throw inputError(`tokenizer_source: union: not supported yet: ${layout.dir}'s token ids are not 0..${layout.ids.size - 1} without gaps`);
+    if ([...layout.ids.values()].some((id, i) => id !== i))
+      throw inputError(
+        `tokenizer_source: union: not supported yet: ${layout.dir}'s token ids are not 0..${layout.ids.size - 1} without gaps`,
+      );
     const have = new Set(tokens);
     // added tokens of any model (first-seen settings) are added last, as added tokens, even where another model has them as ordinary ones
     const newAdded = new Map<string, AddedToken>();
@@ -127,12 +145,25 @@ export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | 
     for (const v of vs) {
       for (const t of v.ids.keys()) {
         if (newAdded.has(t)) continue;
-        if (!have.has(t)) { have.add(t); tokens.push(t); added.push(t); }
+        if (!have.has(t)) {
+          have.add(t);
+          tokens.push(t);
+          added.push(t);
+        }
       }
     }
     const outAdded: AddedToken[] = [...((layout.json.added_tokens as AddedToken[] | undefined) ?? [])];
     // ordinary tokens from other vocabularies become added tokens of the output (transformers' add_tokens)
-    for (const t of added) outAdded.push({ id: tokens.indexOf(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    for (const t of added)
+      outAdded.push({
+        id: tokens.indexOf(t),
+        content: t,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: true,
+        special: false,
+      });
     for (const [t, a] of newAdded) {
       if (have.has(t)) continue;
       have.add(t);
@@ -146,7 +177,8 @@ export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | 
     if (!src) throw inputError(`tokenizer_source: that model has no tokenizer.json`);
     tokens = [];
     for (const [t, id] of src.ids) tokens[id] = t;
-    if (tokens.length !== src.ids.size || tokens.some((t) => t === undefined)) throw inputError(`tokenizer_source: ${src.dir}'s token ids are not 0..${src.ids.size - 1} without gaps; not supported yet`);
+    if (tokens.length !== src.ids.size || tokens.some((t) => t === undefined))
+      throw inputError(`tokenizer_source: ${src.dir}'s token ids are not 0..${src.ids.size - 1} without gaps; not supported yet`);
     tokenizerJson = src.json;
   }
   // tokenizer.tokens: tokens not in the vocabulary yet are added (transformers' add_tokens: ordinary added tokens)
@@ -156,7 +188,15 @@ export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | 
     for (const c of extra) {
       tokens.push(c.token);
       added.push(c.token);
-      outAdded.push({ id: tokens.length - 1, content: c.token, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+      outAdded.push({
+        id: tokens.length - 1,
+        content: c.token,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: true,
+        special: false,
+      });
     }
     tokenizerJson = { ...tokenizerJson, added_tokens: outAdded };
   }
@@ -169,12 +209,16 @@ export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | 
       if (c.source.kind === 'zero') return [];
       if (c.source.kind === 'model') {
         const row = perms[c.source.model]![id]!;
-        if (row < 0) throw inputError(`tokenizer.tokens.${tok}: token ${JSON.stringify(tok)} is not in ${vs[c.source.model]!.dir}'s vocabulary`);
+        if (row < 0)
+          throw inputError(`tokenizer.tokens.${tok}: token ${JSON.stringify(tok)} is not in ${vs[c.source.model]!.dir}'s vocabulary`);
         return [{ model: c.source.model, row }];
       }
       const v = vs[c.source.model]!;
       const row = c.source.tokenId ?? v.ids.get(c.source.token!);
-      if (row === undefined || row < 0 || row >= v.vocabSize) throw inputError(`tokenizer.tokens.${tok}: ${c.source.tokenId !== undefined ? `token_id ${c.source.tokenId} is out of range` : `token ${JSON.stringify(c.source.token)} is not in the vocabulary`} of ${v.dir}`);
+      if (row === undefined || row < 0 || row >= v.vocabSize)
+        throw inputError(
+          `tokenizer.tokens.${tok}: ${c.source.tokenId !== undefined ? `token_id ${c.source.tokenId} is out of range` : `token ${JSON.stringify(c.source.token)} is not in the vocabulary`} of ${v.dir}`,
+        );
       return [{ model: c.source.model, row }];
     }
     const present = perms.map((p, m) => ({ model: m, row: p[id]! })).filter((x) => x.row >= 0);
@@ -183,7 +227,11 @@ export function planVocab(vocabs: (ModelVocab | undefined)[], source: 'union' | 
     return present;
   });
   // force: every model takes the configured row, even one that has the token
-  for (const c of tokenCfg) if (c.force) { const id = tokens.indexOf(c.token); for (const p of perms) p[id] = -1; }
+  for (const c of tokenCfg)
+    if (c.force) {
+      const id = tokens.indexOf(c.token);
+      for (const p of perms) p[id] = -1;
+    }
   return { tokens, tokenizerJson, perms, defaults, added };
 }
 

@@ -6,10 +6,19 @@ import { writeFamily } from './fixtures.js';
 import { sharedPath } from '../helpers/shared.js';
 
 let fam: ReturnType<typeof writeFamily>;
-beforeAll(() => { fam = writeFamily(2); });
+beforeAll(() => {
+  fam = writeFamily(2);
+});
 afterAll(() => fam.cleanup());
 
-const ok = (): Record<string, unknown> => ({ merge_method: 'dare_ties', base_model: 'base', models: [{ model: 'ft1', parameters: { weight: 1, density: 0.5 } }, { model: 'ft2', parameters: { weight: 1, density: 0.5 } }] });
+const ok = (): Record<string, unknown> => ({
+  merge_method: 'dare_ties',
+  base_model: 'base',
+  models: [
+    { model: 'ft1', parameters: { weight: 1, density: 0.5 } },
+    { model: 'ft2', parameters: { weight: 1, density: 0.5 } },
+  ],
+});
 
 function errorOf(doc: Record<string, unknown> | string): string {
   try {
@@ -23,7 +32,9 @@ function errorOf(doc: Record<string, unknown> | string): string {
 
 describe('merge config validation: one-line errors naming the key, before any tensor is read', () => {
   it('suggests the closest method for a typo', () => {
-    expect(errorOf({ ...ok(), merge_method: 'dare-ties' })).toMatch(/^merge_method: unknown method "dare-ties" \(did you mean dare_ties\?\)/);
+    expect(errorOf({ ...ok(), merge_method: 'dare-ties' })).toMatch(
+      /^merge_method: unknown method "dare-ties" \(did you mean dare_ties\?\)/,
+    );
   });
   it('rejects unknown keys at every level', () => {
     expect(errorOf({ ...ok(), slicez: [] })).toMatch(/^slicez: unknown key/);
@@ -31,7 +42,9 @@ describe('merge config validation: one-line errors naming the key, before any te
   });
   it('ignores a parameter the method does not use, with a note (as mergekit ignores it)', () => {
     const typo = parseMergeConfig({ ...ok(), parameters: { densty: 0.5 } }, { configDir: fam.root });
-    expect(typo.notes.join('\n')).toMatch(/^parameters\.densty: dare_ties does not use "densty"; ignored, as mergekit does \(did you mean density\?\)$/m);
+    expect(typo.notes.join('\n')).toMatch(
+      /^parameters\.densty: dare_ties does not use "densty"; ignored, as mergekit does \(did you mean density\?\)$/m,
+    );
     expect(typo.parameters).toEqual({});
     const ta = parseMergeConfig({ ...ok(), merge_method: 'task_arithmetic' }, { configDir: fam.root });
     expect(ta.notes.filter((n) => /does not use "density"/.test(n))).toHaveLength(2);
@@ -57,7 +70,13 @@ describe('merge config validation: one-line errors naming the key, before any te
     expect(errorOf({ ...ok(), base_model: 'nope' })).toMatch(/^base_model: nope not found/);
   });
   it('rejects models that fail the homology check', () => {
-    expect(errorOf({ ...ok(), base_model: `${fam.root}/ft1/model.safetensors`, models: [{ model: sharedPath('families', 'S', 'sft-up'), parameters: { weight: 1 } }] })).toMatch(/not homologous/);
+    expect(
+      errorOf({
+        ...ok(),
+        base_model: `${fam.root}/ft1/model.safetensors`,
+        models: [{ model: sharedPath('families', 'S', 'sft-up'), parameters: { weight: 1 } }],
+      }),
+    ).toMatch(/not homologous/);
   });
   it('reports invalid YAML and bad seeds', () => {
     expect(errorOf('merge_method: [')).toMatch(/^config: not valid YAML/);

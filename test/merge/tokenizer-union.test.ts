@@ -44,7 +44,9 @@ function variant(from: string, name: string, tokens: string[], seed: number): vo
   r.close();
   writeSafetensorsFile(join(dir, 'model.safetensors'), tensors);
   const tok = JSON.parse(readFileSync(join(S, from, 'tokenizer.json'), 'utf8')) as { added_tokens: unknown[] };
-  tokens.forEach((content, i) => tok.added_tokens.push({ id: 256 + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  tokens.forEach((content, i) =>
+    tok.added_tokens.push({ id: 256 + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }),
+  );
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
   copyFileSync(join(S, from, 'tokenizer_config.json'), join(dir, 'tokenizer_config.json'));
   const cfg = JSON.parse(readFileSync(join(S, from, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -56,9 +58,12 @@ beforeAll(() => {
   variant('sft-up', 'up-math', ['<|math|>'], 11);
   variant('sft-shift', 'shift-code', ['<|code|>', '<|math|>'], 12);
 });
-afterAll(() => { if (!process.env.KEEP) rmSync(root, { recursive: true, force: true }); });
+afterAll(() => {
+  if (!process.env.KEEP) rmSync(root, { recursive: true, force: true });
+});
 
-const W = [1, 0.7, 0.5], D = [0.5, 0.6, 0.7];
+const W = [1, 0.7, 0.5],
+  D = [0.5, 0.6, 0.7];
 
 describe('tokenizer_source: union, 3-model dare_ties on models made from family S', () => {
   it('builds the union vocabulary, permutes the embedding rows as mergekit does and merges them like any tensor', async () => {
@@ -81,7 +86,10 @@ out_dtype: float32
 
     // vocabulary: the base's 256, then <|math|> (first seen in up-math), then <|code|>
     const tj = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; content: string }[] };
-    expect(tj.added_tokens.map((a) => [a.content, a.id])).toEqual([['<|math|>', 256], ['<|code|>', 257]]);
+    expect(tj.added_tokens.map((a) => [a.content, a.id])).toEqual([
+      ['<|math|>', 256],
+      ['<|code|>', 257],
+    ]);
     expect((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { vocab_size: number }).vocab_size).toBe(258);
     const tokenizer = new Tokenizer(tj as never, JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')) as never);
     expect(tokenizer.encode('<|code|>', { add_special_tokens: false } as never).ids ?? tokenizer.encode('<|code|>').ids).toEqual([257]);
@@ -90,7 +98,9 @@ out_dtype: float32
     const read = (model: string, name: string): Float64Array => Float64Array.from(readWholeTensor(model, name));
     for (const name of openModel(out).names) {
       const base = read(join(S, 'base'), name);
-      const up = read(join(root, 'up-math'), name), sh = read(join(root, 'shift-code'), name), cpt = read(join(S, 'cpt-code'), name);
+      const up = read(join(root, 'up-math'), name),
+        sh = read(join(root, 'shift-code'), name),
+        cpt = read(join(S, 'cpt-code'), name);
       let inputs: number[][];
       if (EMBEDS.includes(name)) {
         const cols = 96;
@@ -106,20 +116,47 @@ out_dtype: float32
           [...first(sh), ...row(sh, 257), ...row(sh, 256)],
           [...first(cpt), ...mathAvg, ...code],
         ];
-        const want = referenceMergeTensor(name, baseP, inputs, { sparsify: 'random', elect: true, normalize: false, lambda: 1, hasBase: true, seed: 5, weights: W, densities: D, gammas: [0, 0, 0], scale: (i) => 1 / D[i]! });
+        const want = referenceMergeTensor(name, baseP, inputs, {
+          sparsify: 'random',
+          elect: true,
+          normalize: false,
+          lambda: 1,
+          hasBase: true,
+          seed: 5,
+          weights: W,
+          densities: D,
+          gammas: [0, 0, 0],
+          scale: (i) => 1 / D[i]!,
+        });
         const gotE = readWholeTensor(out, name);
         const bad = gotE.findIndex((x, i) => Object.is(x, want[i]) === false);
         expect(bad, `${name}: first difference at ${bad}: ${gotE[bad]} vs ${want[bad]}`).toBe(-1);
         // the token only shift-code knows comes out as shift-code's row (every delta of that row is 0)
         expect(Array.from(readWholeTensor(out, name).subarray(257 * cols, 258 * cols))).toEqual(code.map((x) => Math.fround(x)));
       } else {
-        const want = referenceMergeTensor(name, Array.from(base), [up, sh, cpt].map((v) => Array.from(v)), { sparsify: 'random', elect: true, normalize: false, lambda: 1, hasBase: true, seed: 5, weights: W, densities: D, gammas: [0, 0, 0], scale: (i) => 1 / D[i]! });
+        const want = referenceMergeTensor(
+          name,
+          Array.from(base),
+          [up, sh, cpt].map((v) => Array.from(v)),
+          {
+            sparsify: 'random',
+            elect: true,
+            normalize: false,
+            lambda: 1,
+            hasBase: true,
+            seed: 5,
+            weights: W,
+            densities: D,
+            gammas: [0, 0, 0],
+            scale: (i) => 1 / D[i]!,
+          },
+        );
         expect(new Uint32Array(readWholeTensor(out, name).buffer), name).toEqual(new Uint32Array(want.buffer));
       }
     }
   });
 
-  it('tokenizer_source: <model> takes that model\'s vocabulary; tokens other models lack get its rows', async () => {
+  it("tokenizer_source: <model> takes that model's vocabulary; tokens other models lack get its rows", async () => {
     const out = join(root, 'from-model');
     const yaml = `merge_method: task_arithmetic\nbase_model: ${S}/base\nmodels:\n  - model: ${root}/shift-code\n    parameters: {weight: 1}\n  - model: ${S}/sft-up\n    parameters: {weight: 1}\ntokenizer_source: ${root}/shift-code\nout_dtype: float32\n`;
     await merge(parseMergeConfig(yaml, { configDir: root }), { out, threads: 1, progress: false });
@@ -135,22 +172,48 @@ out_dtype: float32
     const yaml = `merge_method: task_arithmetic\nbase_model: ${S}/base\nmodels:\n  - model: ${root}/up-math\n    parameters: {weight: 1}\n  - model: ${root}/shift-code\n    parameters: {weight: 1}\ntokenizer:\n  source: union\n  tokens:\n    "<|math|>":\n      source: {kind: model_token, model: ${root}/shift-code, token: "<|math|>"}\n      force: true\n    "<|new|>":\n      source: {kind: zero}\nout_dtype: float32\n`;
     await merge(parseMergeConfig(yaml, { configDir: root }), { out, threads: 1, progress: false });
     const tj = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; content: string }[] };
-    expect(tj.added_tokens.map((a) => [a.content, a.id])).toEqual([['<|math|>', 256], ['<|code|>', 257], ['<|new|>', 258]]);
+    expect(tj.added_tokens.map((a) => [a.content, a.id])).toEqual([
+      ['<|math|>', 256],
+      ['<|code|>', 257],
+      ['<|new|>', 258],
+    ]);
     for (const name of EMBEDS) {
       const got = readWholeTensor(out, name);
       const sh = readWholeTensor(join(root, 'shift-code'), name);
       // forced: every model (up-math too, which has its own <|math|> row) takes shift-code's row 257, so every delta is 0
       expect(Array.from(got.subarray(256 * 96, 257 * 96)), name).toEqual(Array.from(sh.subarray(257 * 96, 258 * 96)));
-      expect(Array.from(got.subarray(258 * 96)).every((v) => v === 0), name).toBe(true);
+      expect(
+        Array.from(got.subarray(258 * 96)).every((v) => v === 0),
+        name,
+      ).toBe(true);
     }
     const again = join(root, 'tokens-again');
-    await merge(parseMergeConfig(readFileSync(join(out, 'mergekit_config.yml'), 'utf8'), { configDir: root }), { out: again, threads: 1, progress: false });
+    await merge(parseMergeConfig(readFileSync(join(out, 'mergekit_config.yml'), 'utf8'), { configDir: root }), {
+      out: again,
+      threads: 1,
+      progress: false,
+    });
     expect(readFileSync(join(again, 'model.safetensors')).equals(readFileSync(join(out, 'model.safetensors')))).toBe(true);
   });
 
   it('refuses pad_to_multiple_of, a token source outside the merge, and slices with a rebuilt vocabulary (not supported yet)', () => {
-    expect(() => parseMergeConfig(`merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, pad_to_multiple_of: 64}\n`, { configDir: root })).toThrow(/tokenizer\.pad_to_multiple_of: not supported yet/);
-    expect(() => parseMergeConfig(`merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, tokens: {"<x>": {source: ${S}/cpt-code}}}\n`, { configDir: root })).toThrow(/is not base_model or one of the models/);
-    expect(() => parseMergeConfig(`merge_method: passthrough\nslices: [{sources: [{model: ${S}/base, layer_range: [0, 1]}]}]\ntokenizer_source: union\n`, { configDir: root })).toThrow(/not supported yet with slices/);
+    expect(() =>
+      parseMergeConfig(
+        `merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, pad_to_multiple_of: 64}\n`,
+        { configDir: root },
+      ),
+    ).toThrow(/tokenizer\.pad_to_multiple_of: not supported yet/);
+    expect(() =>
+      parseMergeConfig(
+        `merge_method: ties\nbase_model: ${S}/base\nmodels: [{model: ${S}/sft-up, parameters: {weight: 1}}]\ntokenizer: {source: union, tokens: {"<x>": {source: ${S}/cpt-code}}}\n`,
+        { configDir: root },
+      ),
+    ).toThrow(/is not base_model or one of the models/);
+    expect(() =>
+      parseMergeConfig(
+        `merge_method: passthrough\nslices: [{sources: [{model: ${S}/base, layer_range: [0, 1]}]}]\ntokenizer_source: union\n`,
+        { configDir: root },
+      ),
+    ).toThrow(/not supported yet with slices/);
   });
 });

@@ -41,9 +41,17 @@ export function configure(cmd: Command): void {
     .argument('[config]', 'a mergekit-style YAML config (or use --method/--base/--model)')
     .argument('[out]', 'output model dir, as mergekit-yaml CONFIG OUT_PATH (or --out)')
     .option('--out <dir>', 'output model dir (written atomically)')
-    .option('--method <name>', 'merge method, instead of a config: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, nuslerp, model_stock, multislerp, karcher, sce, ram, ramplus_tl, nearswap, arcee_fusion, passthrough')
+    .option(
+      '--method <name>',
+      'merge method, instead of a config: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, nuslerp, model_stock, multislerp, karcher, sce, ram, ramplus_tl, nearswap, arcee_fusion, passthrough',
+    )
     .option('--base <model>', 'base model, with --method')
-    .option('--model <path[:weight[:density[:gamma]]]>', 'a model to merge, with --method (repeat)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--model <path[:weight[:density[:gamma]]]>',
+      'a model to merge, with --method (repeat)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--t <x>', 'slerp interpolation factor, with --method slerp (0 = the base or first model, 1 = the other)')
     .option('--lambda <x>', 'scale of the merged delta, with --method')
     .option('--rescale <mode>', 'inverse | l1 | none | a factor, with --method')
@@ -52,12 +60,18 @@ export function configure(cmd: Command): void {
     .option('--threads <n>', 'worker threads (default: cores)')
     .option('-j, --num-threads <n>', "mergekit-yaml's thread flag: the same as --threads")
     .option('--chunk-elements <n>', 'elements per chunk (default 1048576); the output does not depend on it')
-    .option('--out-dtype <dtype>', 'output dtype: float32 | bfloat16 | float16 (default: the config\'s out_dtype, else dtype, else the base model\'s)')
+    .option(
+      '--out-dtype <dtype>',
+      "output dtype: float32 | bfloat16 | float16 (default: the config's out_dtype, else dtype, else the base model's)",
+    )
     .option('--out-shard-size <size>', 'largest output shard, in bytes or with K/M/B (1000-based, as mergekit; default 5B)')
     .option('--copy-tokenizer', "copy the base model's tokenizer files (the default, as mergekit)")
     .option('--no-copy-tokenizer', 'write the merged weights and config without tokenizer files')
     .option('--allow-nonfinite', 'merge even when input weights contain NaN/Inf')
-    .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: the output keeps the base's rows")
+    .option(
+      '--truncate-vocab',
+      "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: the output keeps the base's rows",
+    )
     .option('--kernel <kind>', 'wasm (default) or js (scalar reference, for comparison)')
     .option('--force', 'replace an existing output dir')
     .option('--json', 'print one JSON object');
@@ -99,7 +113,8 @@ function configFromFlags(opts: Record<string, unknown>): MergeConfig {
   const models = (opts.model as string[]).map((spec, i) => {
     const parts = spec.split(':');
     const nums: number[] = [];
-    while (parts.length > 1 && nums.length < 3 && parts[parts.length - 1]!.trim() !== '' && !Number.isNaN(Number(parts[parts.length - 1]))) nums.unshift(Number(parts.pop()));
+    while (parts.length > 1 && nums.length < 3 && parts[parts.length - 1]!.trim() !== '' && !Number.isNaN(Number(parts[parts.length - 1])))
+      nums.unshift(Number(parts.pop()));
     if (parts.join(':').trim() === '') throw usageError(`--model ${spec}: give PATH[:WEIGHT[:DENSITY[:GAMMA]]] (model ${i + 1})`);
     // slerp, model_stock and passthrough take no weight; the others say "weight missing" through the config parser
     const parameters: Record<string, number> = {};
@@ -124,16 +139,28 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const positional = args.filter((a): a is string => typeof a === 'string');
   const configFile = opts.method !== undefined ? undefined : positional[0];
   const outPositional = opts.method !== undefined ? positional[0] : positional[1];
-  if (opts.method !== undefined && positional.length > 1) throw usageError('give either a config file or --method/--base/--model, not both');
-  if (configFile === undefined && opts.method === undefined) throw usageError('give a config file (darekit merge CONFIG.yml OUT_DIR) or --method with --base and --model');
-  if (outPositional !== undefined && opts.out !== undefined && outPositional !== opts.out) throw usageError(`the output dir is given twice (${outPositional} and --out ${String(opts.out)}); keep one`);
+  if (opts.method !== undefined && positional.length > 1)
+    throw usageError('give either a config file or --method/--base/--model, not both');
+  if (configFile === undefined && opts.method === undefined)
+    throw usageError('give a config file (darekit merge CONFIG.yml OUT_DIR) or --method with --base and --model');
+  if (outPositional !== undefined && opts.out !== undefined && outPositional !== opts.out)
+    throw usageError(`the output dir is given twice (${outPositional} and --out ${String(opts.out)}); keep one`);
   const out = outPositional ?? (opts.out as string | undefined);
   if (out === undefined) throw usageError('give the output dir: darekit merge CONFIG.yml OUT_DIR (or --out OUT_DIR)');
   // the config file is an input too (the models it names are checked by merge() before any work)
   assertOutputApartFromInputs(out, [configFile]);
-  await prepareInputs(configFile !== undefined ? configInputs(configFile) : { ...(opts.base !== undefined ? { base: String(opts.base) } : {}), models: ((opts.model as string[] | undefined) ?? []).map(modelPathOfSpec) }, opts);
+  await prepareInputs(
+    configFile !== undefined
+      ? configInputs(configFile)
+      : {
+          ...(opts.base !== undefined ? { base: String(opts.base) } : {}),
+          models: ((opts.model as string[] | undefined) ?? []).map(modelPathOfSpec),
+        },
+    opts,
+  );
   const config = configFile !== undefined ? loadMergeConfig(configFile) : configFromFlags(opts);
-  if (opts.seed !== undefined && opts.randomSeed !== undefined && String(opts.seed) !== String(opts.randomSeed)) throw usageError('--seed and --random-seed disagree; keep one');
+  if (opts.seed !== undefined && opts.randomSeed !== undefined && String(opts.seed) !== String(opts.randomSeed))
+    throw usageError('--seed and --random-seed disagree; keep one');
   const seed = opts.seed ?? opts.randomSeed;
   if (seed !== undefined) config.seed = parseSeed(seed, opts.seed !== undefined ? '--seed' : '--random-seed');
   if (opts.outDtype !== undefined) {
@@ -143,11 +170,15 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   }
   if (opts.truncateVocab === true) config.truncateVocab = true;
   for (const [flag, attr, why] of INERT_FLAGS) {
-    if (opts[attr] !== undefined) config.notes.push(`${flag.replace(/ <.*$/, '').replace(/^-v, /, '')}: accepted for mergekit-yaml compatibility; it does not apply (${why})`);
+    if (opts[attr] !== undefined)
+      config.notes.push(
+        `${flag.replace(/ <.*$/, '').replace(/^-v, /, '')}: accepted for mergekit-yaml compatibility; it does not apply (${why})`,
+      );
   }
   const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
   if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
-  if (opts.threads !== undefined && opts.numThreads !== undefined && String(opts.threads) !== String(opts.numThreads)) throw usageError('--threads and --num-threads disagree; keep one');
+  if (opts.threads !== undefined && opts.numThreads !== undefined && String(opts.threads) !== String(opts.numThreads))
+    throw usageError('--threads and --num-threads disagree; keep one');
   let bar: ProgressBar | undefined;
   const mergeOpts: MergeOptions = {
     onProgress: (done, total, detail) => (bar ??= new ProgressBar('merge', total)).update(done, detail),

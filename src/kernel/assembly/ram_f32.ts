@@ -7,7 +7,7 @@
  */
 export function ram_counts_f32(deltas: usize, stride: usize, k: i32, n: i32, eps: f64, counts: usize): void {
   for (let i = 0; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     let cnt = 0;
     for (let m = 0; m < k; m++) if (abs(<f64>load<f32>(deltas + <usize>m * stride + off)) > eps) cnt++;
     if (cnt == 0) continue;
@@ -23,13 +23,13 @@ export function ram_counts_f32(deltas: usize, stride: usize, k: i32, n: i32, eps
 
 export function ram_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, eps: f64, lambda: usize, out: usize): void {
   for (let i = 0; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     let cnt = 0;
     for (let m = 0; m < k; m++) if (abs(<f64>load<f32>(deltas + <usize>m * stride + off)) > eps) cnt++;
     let acc = 0.0;
     for (let m = 0; m < k; m++) {
       const d = <f64>load<f32>(deltas + <usize>m * stride + off);
-      if (abs(d) > eps) acc += cnt == 1 ? load<f64>(lambda + (<usize>m << 3)) * d : d / <f64>cnt;
+      if (abs(d) > eps) acc += cnt == 1 ? load<f64>(lambda + ((<usize>m) << 3)) * d : d / <f64>cnt;
     }
     store<f32>(out + off, <f32>(<f64>load<f32>(base + off) + acc));
   }

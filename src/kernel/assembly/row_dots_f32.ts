@@ -4,7 +4,9 @@
  */
 export function row_dots_f32(a: usize, b: usize, n: i32, cols: i32, out: usize): void {
   for (let r = 0; r + cols <= n; r += cols) {
-    let aa = 0.0, bb = 0.0, ab = 0.0;
+    let aa = 0.0,
+      bb = 0.0,
+      ab = 0.0;
     for (let j = 0; j < cols; j++) {
       const off = (<usize>(r + j)) << 2;
       const x = <f64>load<f32>(a + off);
@@ -13,7 +15,7 @@ export function row_dots_f32(a: usize, b: usize, n: i32, cols: i32, out: usize):
       bb += y * y;
       ab += x * y;
     }
-    const o = out + (<usize>(3 * (r / cols)) << 3);
+    const o = out + ((<usize>(3 * (r / cols))) << 3);
     store<f64>(o, aa);
     store<f64>(o + 8, bb);
     store<f64>(o + 16, ab);

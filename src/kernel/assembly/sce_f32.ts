@@ -7,7 +7,7 @@
  */
 export function sce_var_f32(deltas: usize, stride: usize, k: i32, n: i32, out: usize): void {
   for (let i = 0; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     let s = 0.0;
     for (let m = 0; m < k; m++) s += <f64>load<f32>(deltas + <usize>m * stride + off);
     const mean = s / <f64>k;
@@ -22,14 +22,14 @@ export function sce_var_f32(deltas: usize, stride: usize, k: i32, n: i32, out: u
 
 export function mask_zero_f32(mask: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     if (load<f32>(mask + off) == 0) store<f32>(x + off, 0);
   }
 }
 
 export function sce_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, w: usize, out: usize): void {
   for (let i = 0; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     let s = 0.0;
     for (let m = 0; m < k; m++) s += <f64>load<f32>(deltas + <usize>m * stride + off);
     const pos = s >= 0;
@@ -38,7 +38,7 @@ export function sce_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n
     for (let m = 0; m < k; m++) {
       const d = <f64>load<f32>(deltas + <usize>m * stride + off);
       if (pos ? d > 0 : d < 0) {
-        const wm = load<f64>(w + (<usize>m << 3));
+        const wm = load<f64>(w + ((<usize>m) << 3));
         num += wm * d;
         den += wm;
       }

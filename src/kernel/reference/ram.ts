@@ -10,7 +10,17 @@ export function ramCountsF32(v: Views, deltas: number, stride: number, k: number
 }
 
 /** Reference of ram_sum_f32: base + Σ over contributing deltas of (λ_m·δ alone, δ/cnt shared). */
-export function ramSumF32(v: Views, base: number, deltas: number, stride: number, k: number, n: number, eps: number, lambda: number, out: number): void {
+export function ramSumF32(
+  v: Views,
+  base: number,
+  deltas: number,
+  stride: number,
+  k: number,
+  n: number,
+  eps: number,
+  lambda: number,
+  out: number,
+): void {
   for (let i = 0; i < n; i++) {
     let cnt = 0;
     for (let m = 0; m < k; m++) if (Math.abs(v.f32[(deltas + m * stride) / 4 + i]!) > eps) cnt++;

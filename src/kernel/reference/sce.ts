@@ -7,7 +7,10 @@ export function sceVarF32(v: Views, deltas: number, stride: number, k: number, n
     for (let m = 0; m < k; m++) s += v.f32[(deltas + m * stride) / 4 + i]!;
     const mean = s / k;
     let q = 0;
-    for (let m = 0; m < k; m++) { const d = v.f32[(deltas + m * stride) / 4 + i]! - mean; q += d * d; }
+    for (let m = 0; m < k; m++) {
+      const d = v.f32[(deltas + m * stride) / 4 + i]! - mean;
+      q += d * d;
+    }
     v.f32[out / 4 + i] = q / k;
   }
 }
@@ -22,10 +25,14 @@ export function sceSumF32(v: Views, base: number, deltas: number, stride: number
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let m = 0; m < k; m++) s += v.f32[(deltas + m * stride) / 4 + i]!;
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (let m = 0; m < k; m++) {
       const d = v.f32[(deltas + m * stride) / 4 + i]!;
-      if (s >= 0 ? d > 0 : d < 0) { num += v.f64[w / 8 + m]! * d; den += v.f64[w / 8 + m]!; }
+      if (s >= 0 ? d > 0 : d < 0) {
+        num += v.f64[w / 8 + m]! * d;
+        den += v.f64[w / 8 + m]!;
+      }
     }
     v.f32[out / 4 + i] = v.f32[base / 4 + i]! + num / Math.max(den, 1e-6);
   }
