@@ -9,6 +9,7 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
   { name: 'analyze', description: 'analyze fine-tune deltas against a base into Arrow/Parquet/DuckDB tables', load: () => import('./commands/analyze.js') },
   { name: 'query', description: 'run SQL on an analysis dir', load: () => import('./commands/query.js') },
   { name: 'predict', description: 'predict safe drop rates and verdicts from an analysis dir', load: () => import('./commands/predict.js') },
+  { name: 'probe', description: "measure each fine-tune's DARE tolerance with forward passes on its own examples", load: () => import('./commands/probe.js') },
   { name: 'merge', description: 'merge models from a mergekit-style YAML config (or flags)', load: () => import('./commands/merge.js') },
   { name: 'tune', description: 'analyze, predict, write a recipe and merge (optionally searching with --eval)', load: () => import('./commands/tune.js') },
   { name: 'report', description: 'write report.md, report.html and report.json for an analysis dir', load: () => import('./commands/report.js') },
