@@ -62,6 +62,12 @@ function groupBy<T extends { model: string }>(rows: T[]): Map<string, T[]> {
   return m;
 }
 
+/** The source of a prediction's drop rate when measured predictions (predict/measured.ts) carry one. */
+function sourceOf(pred: ModelPrediction): Pick<DashModel, 'safeDropRateSource' | 'predictedDropRate'> {
+  const p = pred as ModelPrediction & { safeDropRateSource?: 'measured' | 'predicted'; predictedDropRate?: number };
+  return p.safeDropRateSource === undefined ? {} : { safeDropRateSource: p.safeDropRateSource, predictedDropRate: p.predictedDropRate ?? pred.recommendedDropRate };
+}
+
 /** The dashboard's view of an analysis dir: the analysis (never recomputed) joined with the predictions. */
 export function toDashboardData(result: AnalysisResult, predictions: Predictions, dir: string): DashboardData {
   const layersByModel = groupBy(result.layers);
@@ -78,6 +84,7 @@ export function toDashboardData(result: AnalysisResult, predictions: Predictions
       reasons: pred.reasons,
       recommendedDropRate: pred.recommendedDropRate,
       recommendedDensity: pred.recommendedDensity,
+      ...sourceOf(pred),
       rho: m.rho,
       meanAbsDelta: m.meanAbsDelta,
       layers,

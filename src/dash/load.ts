@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
+import { withMeasuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
 import type { DashboardData } from './model.js';
 import { toDashboardData } from './adapter.js';
@@ -34,6 +35,6 @@ export async function loadDashboardData(dir: string, opts: LoadDashboardOptions 
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
   const kappa = stored && (opts.tolerance === undefined || opts.tolerance === stored.tolerance) ? stored.kappa : undefined;
-  const predictions = predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), ...(kappa !== undefined ? { kappa } : {}) });
+  const predictions = await withMeasuredSafeRates(predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), ...(kappa !== undefined ? { kappa } : {}) }), abs);
   return toDashboardData(result, predictions, abs);
 }

@@ -39,11 +39,21 @@ export function renderHtml(data: ReportData): string {
   }
   parts.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density 1 − p', 'reasons'],
-      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), frac(m.recommendedDensity), m.reasons.map(esc).join('<br>')]),
-      [3, 4],
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density 1 − p', 'p from', 'predicted p', 'measured p', 'reasons'],
+      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), frac(m.recommendedDensity), esc(m.safeDropRateSource), frac(m.predictedDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate), m.reasons.map(esc).join('<br>')]),
+      [3, 4, 6, 7],
     ),
   );
+  if (data.probe.length) {
+    parts.push(`<h2>Measured DARE tolerance (darekit probe)</h2>`);
+    parts.push(
+      table(
+        ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
+        data.probe.map((r) => [esc(r.model), esc(r.metric), String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+        [2, 3, 4, 5, 6],
+      ),
+    );
+  }
   parts.push(`<h2>Delta statistics</h2>`);
   parts.push(
     table(

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
+import { applyMeasuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
+import { readProbeTable, type ProbeRow } from '../store/probe-table.js';
 import { readAnalysis } from '../store/analysis-store.js';
 import { readTrials } from '../tune/trials-table.js';
 import type { ReportData } from './data.js';
@@ -20,8 +22,8 @@ export function coarsenBins(bins: { lo: number; hi: number; count: number }[], m
 }
 
 /** Assemble the report's data from an analysis result (+ predictions at `tolerance`, trials, recipe text). */
-export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null): ReportData {
-  const pred = predict(result, { tolerance });
+export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null, probe: ProbeRow[] = []): ReportData {
+  const pred = applyMeasuredSafeRates(predict(result, { tolerance }), probe);
   return {
     dir,
     base: result.base,
@@ -37,6 +39,9 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
         reasons: p.reasons,
         recommendedDropRate: p.recommendedDropRate,
         recommendedDensity: p.recommendedDensity,
+        safeDropRateSource: p.safeDropRateSource,
+        predictedDropRate: p.predictedDropRate,
+        measuredDropRate: p.measuredDropRate,
         rho: m.rho,
         meanAbsDelta: m.meanAbsDelta,
         maxAbsDelta: m.maxAbsDelta,
@@ -53,6 +58,7 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
       bins: coarsenBins(result.histograms.filter((h) => h.model === m.model && h.scope === 'model'), 40),
     })),
     trials,
+    probe,
     recipe,
   };
 }
@@ -64,5 +70,5 @@ export async function loadReportData(dir: string, opts: { tolerance?: number } =
   const trials = await readTrials(abs);
   const recipeFile = join(abs, 'recipe.yml');
   const recipe = existsSync(recipeFile) ? readFileSync(recipeFile, 'utf8') : null;
-  return reportDataFrom(result, abs, opts.tolerance ?? 0.95, trials, recipe);
+  return reportDataFrom(result, abs, opts.tolerance ?? 0.95, trials, recipe, await readProbeTable(abs));
 }

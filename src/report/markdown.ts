@@ -18,11 +18,21 @@ export function renderMarkdown(data: ReportData): string {
   }
   out.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density', 'reasons'],
-      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), m.reasons.join('; ')]),
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density', 'p from', 'predicted p', 'measured p', 'reasons'],
+      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), m.safeDropRateSource, frac(m.predictedDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate), m.reasons.join('; ')]),
     ),
     '',
   );
+  if (data.probe.length) {
+    out.push('## Measured DARE tolerance (darekit probe)', '');
+    out.push(
+      table(
+        ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
+        data.probe.map((r) => [r.model, r.metric, String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+      ),
+      '',
+    );
+  }
   out.push('## Delta statistics', '');
   out.push(
     table(

@@ -33,13 +33,13 @@ describe('report renderers', () => {
 
   it('every chart is an inline, well-formed SVG with a caption, one per dataset kind', () => {
     const charts = reportCharts(data);
-    expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p', 'abs-delta-hist', 'pair-cosine', 'pair-conflict', 'trials']);
+    expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p', 'abs-delta-hist', 'pair-cosine', 'pair-conflict', 'probe-retained', 'trials']);
     for (const c of charts) checkWellFormed(c.svg);
     expect(html.match(/<svg /g)?.length).toBe(charts.length);
   });
 
   it('charts that have no data are left out rather than drawn empty', () => {
-    const charts = reportCharts({ ...data, trials: [], pairs: [], histograms: [] });
+    const charts = reportCharts({ ...data, trials: [], pairs: [], histograms: [], probe: [] });
     expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p']);
   });
 

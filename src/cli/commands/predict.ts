@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
+import { withMeasuredSafeRates } from '../../predict/measured.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { renderPredictions } from '../../predict/render.js';
 import { writePredictions } from '../../predict/store.js';
@@ -18,7 +19,8 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const raw = String(opts.tolerance ?? '0.95');
   const tolerance = Number(raw);
   if (!/^\s*[0-9.eE+-]+\s*$/.test(raw) || !(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance must be a share of the gain in (0, 1), e.g. 0.95; got "${raw}"`);
-  const pred = predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance });
+  // a safe drop rate measured by `darekit probe --out DIR` wins over the predicted one
+  const pred = await withMeasuredSafeRates(predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance }), dir);
   await writePredictions(dir, pred);
   return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb` };
 }
