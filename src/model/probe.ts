@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import type { LlamaConfig } from './config.js';
 import { dareWeightSource } from './dare-source.js';
@@ -246,7 +246,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     const n = seqs.length;
     const baseScores: ExampleScores = { loss: baseAll.loss.slice(at, at + n), exact: baseAll.exact.slice(at, at + n) };
     at += n;
-    const name = ft.path;
+    const name = basename(ft.path);
     const ftScores = await run(modelWeightSource(resolve(ft.path), o.config), seqs, `${name} fine-tune`);
     const baseVec = perExample(metric, baseScores);
     const ftVec = perExample(metric, ftScores);
