@@ -6,7 +6,12 @@ import { usageError } from '../errors.js';
 import { openModel } from '../io/model.js';
 import { loadLlamaConfig } from '../model/config.js';
 import { loadExamples, type ProbeExamples } from '../model/examples.js';
+import { scoreSequences, type SequenceScores } from '../model/forward.js';
+import { mergeWeightSource } from '../model/merge-source.js';
 import { probe, type ProbeModelResult, type ProbeProgress, type ProbeResult, type Scorer } from '../model/probe.js';
+import { modelWeightSource, type WeightSource } from '../model/weights.js';
+import type { MergeConfig } from '../merge/config.js';
+import type { SpecialistScore, TuneProbe } from '../tune/tune.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { writeProbeTable, type ProbeRow } from '../store/probe-table.js';
 
@@ -93,4 +98,82 @@ export async function runProbe(o: ProbeRunOptions): Promise<{ result: ProbeResul
   mkdirSync(outDir, { recursive: true });
   await writeProbeTable(outDir, probeRows(result));
   return { result, outDir };
+}
+
+/** Options of tuneProbe. */
+export interface TuneProbeOptions {
+  base: string;
+  finetunes: string[];
+  /** `FT=FILE` pairs, one for every fine-tune. */
+  examples: string[];
+  budget: number;
+  window?: number;
+  threads?: number;
+  /** One line per step (scoring the base and the fine-tunes alone). */
+  log?: (line: string) => void;
+  score?: Scorer;
+}
+
+/** Mean of per-sequence scores: exact match (every scored token the argmax) or minus the mean loss. */
+function meanScore(metric: 'exact_match' | 'loss', scores: SequenceScores[]): number {
+  let sum = 0;
+  for (const s of scores) {
+    if (metric === 'exact_match') sum += s.argmaxHit.every((h) => h === 1) ? 1 : 0;
+    else sum += s.logprobs.reduce((a, b) => a + b, 0) / s.logprobs.length;
+  }
+  return sum / scores.length;
+}
+
+/**
+ * The built-in eval of `tune --examples`: scores the base and each fine-tune alone on the fine-tune's examples
+ * once, then scores each candidate merge (computed in memory by the merge engine, rounded to the output dtype as
+ * a written merge is) with one forward pass over every specialist's examples.
+ */
+export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
+  const files = matchExamples(o.finetunes, o.examples);
+  const missing = o.finetunes.filter((f) => !files.has(f));
+  if (missing.length > 0) throw usageError(`--examples: give examples for every fine-tune to merge; missing: ${missing.map(modelName).join(', ')}`);
+  const config = loadLlamaConfig(resolve(o.base));
+  const score = o.score ?? scoreSequences;
+  const fwd = o.threads === undefined ? {} : { threads: o.threads };
+  const specs = o.finetunes.map((ft) => {
+    const dir = openModel(ft).dir;
+    loadLlamaConfig(dir);
+    const ex = loadExamples(files.get(ft)!, loadTokenizer(dir), { maxPositions: config.maxPositionEmbeddings, ...(o.window !== undefined ? { window: o.window } : {}) });
+    return { path: ft, model: modelName(ft), examples: ex, requests: ex.sequences.map((s) => ({ tokens: s.tokens, scoreFrom: s.scoreFrom })) };
+  });
+  const all = specs.flatMap((s) => s.requests);
+  const split = <T>(xs: T[]): T[][] => {
+    let at = 0;
+    return specs.map((s) => xs.slice(at, (at += s.requests.length)));
+  };
+  const scoreAll = async (source: WeightSource): Promise<SequenceScores[][]> => {
+    try {
+      return split(await score(source, all, fwd));
+    } finally {
+      source.close();
+    }
+  };
+  o.log?.('scoring the base on every specialist\'s examples');
+  const base = (await scoreAll(modelWeightSource(resolve(o.base), config))).map((s, i) => meanScore(specs[i]!.examples.metric, s));
+  const alone: number[] = [];
+  for (const s of specs) {
+    o.log?.(`scoring ${s.model} alone on its ${s.requests.length} examples`);
+    const src = modelWeightSource(resolve(s.path), config);
+    try {
+      alone.push(meanScore(s.examples.metric, await score(src, s.requests, fwd)));
+    } finally {
+      src.close();
+    }
+  }
+  return {
+    budget: o.budget,
+    async evaluate(merge: MergeConfig): Promise<SpecialistScore[]> {
+      const per = await scoreAll(mergeWeightSource(merge, config));
+      return specs.map((s, i) => {
+        const sc = meanScore(s.examples.metric, per[i]!);
+        return { path: s.path, model: s.model, metric: s.examples.metric, retained: (sc - base[i]!) / (alone[i]! - base[i]!), score: sc, ftScore: alone[i]!, baseScore: base[i]!, examples: s.requests.length };
+      });
+    },
+  };
 }
