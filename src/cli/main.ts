@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isDarekitError } from '../errors.js';
 import type { CommandModule } from './command.js';
+import { DAREKIT_VERSION } from '../version.js';
 
 /** Every command, declared once; each module is imported only when its command runs. */
 const COMMANDS: { name: string; description: string; load: () => Promise<CommandModule> }[] = [
@@ -26,7 +27,7 @@ function fail(message: string, code: number): never {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('darekit')
     .description('DARE merge-readiness analysis and streaming merges for fine-tuned models')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(DAREKIT_VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const wanted = argv[2];

@@ -47,7 +47,10 @@ export function loadLlamaConfig(modelDir: string): LlamaConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw inputError(`${file}: cannot read the model's config.json (${(err as NodeJS.ErrnoException).code ?? String(err)}); the forward pass needs it`, err);
+    throw inputError(
+      `${file}: cannot read the model's config.json (${(err as NodeJS.ErrnoException).code ?? String(err)}); the forward pass needs it`,
+      err,
+    );
   }
   let raw: unknown;
   try {
@@ -63,17 +66,21 @@ export function loadLlamaConfig(modelDir: string): LlamaConfig {
 export function parseLlamaConfig(c: Json, file: string): LlamaConfig {
   const type = c.model_type;
   if (typeof type !== 'string' || !(SUPPORTED_TYPES as readonly string[]).includes(type)) {
-    throw inputError(`${file}: model_type ${JSON.stringify(type ?? null)} is not supported by the forward pass (supported: ${SUPPORTED_TYPES.join(', ')})`);
+    throw inputError(
+      `${file}: model_type ${JSON.stringify(type ?? null)} is not supported by the forward pass (supported: ${SUPPORTED_TYPES.join(', ')})`,
+    );
   }
   const modelType = type as LlamaConfig['modelType'];
   const int = (key: string, dflt?: number): number => {
     const v = c[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw inputError(`${file}: "${key}" must be a positive integer, got ${JSON.stringify(c[key] ?? null)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+      throw inputError(`${file}: "${key}" must be a positive integer, got ${JSON.stringify(c[key] ?? null)}`);
     return v;
   };
   const num = (key: string, dflt: number): number => {
     const v = c[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw inputError(`${file}: "${key}" must be a positive number, got ${JSON.stringify(c[key])}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw inputError(`${file}: "${key}" must be a positive number, got ${JSON.stringify(c[key])}`);
     return v;
   };
   const bool = (key: string, dflt: boolean): boolean => {
@@ -82,15 +89,19 @@ export function parseLlamaConfig(c: Json, file: string): LlamaConfig {
     return v;
   };
   const act = c.hidden_act ?? 'silu';
-  if (act !== 'silu') throw inputError(`${file}: hidden_act ${JSON.stringify(act)} is not supported (the forward pass implements silu / SwiGLU)`);
+  if (act !== 'silu')
+    throw inputError(`${file}: hidden_act ${JSON.stringify(act)} is not supported (the forward pass implements silu / SwiGLU)`);
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   const numKvHeads = int('num_key_value_heads', numHeads);
-  if (numHeads % numKvHeads !== 0) throw inputError(`${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+  if (numHeads % numKvHeads !== 0)
+    throw inputError(`${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   const headDim = c.head_dim === null || c.head_dim === undefined ? hiddenSize / numHeads : int('head_dim');
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw inputError(`${file}: head size ${headDim} (hidden_size / num_attention_heads, or head_dim) must be an even integer`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0)
+    throw inputError(`${file}: head size ${headDim} (hidden_size / num_attention_heads, or head_dim) must be an even integer`);
   // transformers v5 moves rope_theta and the scaling into rope_parameters
-  const ropeParams = (typeof c.rope_parameters === 'object' && c.rope_parameters !== null ? c.rope_parameters : undefined) as Json | undefined;
+  const ropeParams = (typeof c.rope_parameters === 'object' && c.rope_parameters !== null ? c.rope_parameters : undefined) as
+    Json | undefined;
   const ropeTheta = ropeParams && typeof ropeParams.rope_theta === 'number' ? ropeParams.rope_theta : num('rope_theta', 10000);
   const ropeScaling = parseRopeScaling(ropeParams ?? c.rope_scaling, file, int('max_position_embeddings', 2048));
   const attentionBias = modelType === 'qwen2' ? true : modelType === 'llama' ? bool('attention_bias', false) : false;
@@ -127,12 +138,15 @@ function parseRopeScaling(rs: unknown, file: string, maxPos: number): RopeScalin
   const o = rs as Json;
   const type = o.rope_type ?? o.type ?? 'default';
   if (typeof type !== 'string' || !SUPPORTED_ROPE.includes(type)) {
-    throw inputError(`${file}: rope_scaling type ${JSON.stringify(type)} is not supported by the forward pass (supported: ${SUPPORTED_ROPE.join(', ')})`);
+    throw inputError(
+      `${file}: rope_scaling type ${JSON.stringify(type)} is not supported by the forward pass (supported: ${SUPPORTED_ROPE.join(', ')})`,
+    );
   }
   if (type === 'default') return { type: 'none' };
   const pos = (key: string, dflt?: number): number => {
     const v = o[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw inputError(`${file}: rope_scaling.${key} must be a positive number, got ${JSON.stringify(o[key] ?? null)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw inputError(`${file}: rope_scaling.${key} must be a positive number, got ${JSON.stringify(o[key] ?? null)}`);
     return v;
   };
   if (type === 'linear') return { type: 'linear', factor: pos('factor') };

@@ -3,11 +3,16 @@ import { KERNEL_DATA_BYTES } from '../kernel/exports.js';
 import type { LlamaConfig } from './config.js';
 import type { KernelCall } from './kernel-calls.js';
 import { KernelPool } from './kernel-pool.js';
+
+export type { KernelPool } from './kernel-pool.js';
 import { ropeTables } from './rope.js';
 import type { WeightSource } from './weights.js';
 
 /** One sequence to score: its token ids, and the first position whose token is scored. */
-export interface ScoreRequest { tokens: Int32Array; scoreFrom: number } // 1 <= scoreFrom < tokens.length
+export interface ScoreRequest {
+  tokens: Int32Array;
+  scoreFrom: number;
+} // 1 <= scoreFrom < tokens.length
 
 /** The scores of one sequence under teacher forcing. */
 export interface SequenceScores {
@@ -24,6 +29,16 @@ export interface ForwardOptions {
   /** Called after the embedding, each layer and the head: done of total steps. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Worker threads to reuse across calls (a probe sweep makes dozens): `threads` is then the pool's size. The caller
+   * closes it. Without one, each call starts and stops its own.
+   */
+  pool?: KernelPool;
+}
+
+/** A kernel pool of `threads` worker threads for ForwardOptions.pool (close() it when done). */
+export function createKernelPool(threads: number): KernelPool {
+  return new KernelPool(threads);
 }
 
 // Row blocks for the MLP intermediate and the logits: ~32 MiB each, at least 4 rows.
@@ -44,7 +59,8 @@ function splitRange(n: number, parts: number, align: number): [number, number][]
   const out: [number, number][] = [];
   const step = Math.ceil(n / parts / align) * align;
   for (let i = 0; i < parts; i++) {
-    const a = Math.min(n, i * step), b = i === parts - 1 ? n : Math.min(n, (i + 1) * step);
+    const a = Math.min(n, i * step),
+      b = i === parts - 1 ? n : Math.min(n, (i + 1) * step);
     out.push([a, b]);
   }
   return out;
@@ -60,18 +76,26 @@ interface Batch {
 
 function makeBatch(cfg: LlamaConfig, sequences: Int32Array[]): Batch {
   const starts: number[] = [];
-  let rows = 0, maxLen = 0;
+  let rows = 0,
+    maxLen = 0;
   sequences.forEach((s, i) => {
     if (s.length === 0) throw inputError(`sequence ${i} is empty; the forward pass needs at least one token`);
     if (s.length > cfg.maxPositionEmbeddings) {
-      throw inputError(`sequence ${i} has ${s.length} tokens, more than max_position_embeddings ${cfg.maxPositionEmbeddings} in ${cfg.file}; shorten it`);
+      throw inputError(
+        `sequence ${i} has ${s.length} tokens, more than max_position_embeddings ${cfg.maxPositionEmbeddings} in ${cfg.file}; shorten it`,
+      );
     }
     if (cfg.slidingWindow !== undefined && s.length > cfg.slidingWindow) {
-      throw inputError(`sequence ${i} has ${s.length} tokens, more than sliding_window ${cfg.slidingWindow} in ${cfg.file}; the forward pass has no sliding-window attention, shorten it`);
+      throw inputError(
+        `sequence ${i} has ${s.length} tokens, more than sliding_window ${cfg.slidingWindow} in ${cfg.file}; the forward pass has no sliding-window attention, shorten it`,
+      );
     }
     for (let t = 0; t < s.length; t++) {
       const id = s[t]!;
-      if (!(id >= 0 && id < cfg.vocabSize)) throw inputError(`sequence ${i}: token id ${id} at position ${t} is outside the vocabulary (vocab_size ${cfg.vocabSize} in ${cfg.file})`);
+      if (!(id >= 0 && id < cfg.vocabSize))
+        throw inputError(
+          `sequence ${i}: token id ${id} at position ${t} is outside the vocabulary (vocab_size ${cfg.vocabSize} in ${cfg.file})`,
+        );
     }
     starts.push(rows);
     rows += s.length;
@@ -84,7 +108,8 @@ function makeBatch(cfg: LlamaConfig, sequences: Int32Array[]): Batch {
 async function weight(source: WeightSource, name: string, shape: number[]): Promise<Float32Array> {
   const t = await source.tensor(name);
   const n = shape.reduce((a, b) => a * b, 1);
-  if (t.length !== n) throw inputError(`${source.config.file}: tensor "${name}" has ${t.length} elements, the config implies [${shape.join(', ')}] = ${n}`);
+  if (t.length !== n)
+    throw inputError(`${source.config.file}: tensor "${name}" has ${t.length} elements, the config implies [${shape.join(', ')}] = ${n}`);
   return t;
 }
 
@@ -93,24 +118,44 @@ async function weight(source: WeightSource, name: string, shape: number[]): Prom
  * `head`, a block of rows at a time ([rows, vocab] f32, valid only during the call).
  */
 async function run(
-  source: WeightSource, sequences: Int32Array[], opts: ForwardOptions,
+  source: WeightSource,
+  sequences: Int32Array[],
+  opts: ForwardOptions,
   wanted: (seq: number, pos: number) => boolean,
   head: (logits: Float32Array, rowSeq: Int32Array, rowPos: Int32Array, count: number) => void,
 ): Promise<void> {
   const cfg = source.config;
   const batch = makeBatch(cfg, sequences);
   if (batch.rows === 0) return;
-  const H = cfg.hiddenSize, I = cfg.intermediateSize, V = cfg.vocabSize, hd = cfg.headDim;
-  const nH = cfg.numHeads, nKV = cfg.numKvHeads, QD = nH * hd, KD = nKV * hd, P = batch.rows;
+  const H = cfg.hiddenSize,
+    I = cfg.intermediateSize,
+    V = cfg.vocabSize,
+    hd = cfg.headDim;
+  const nH = cfg.numHeads,
+    nKV = cfg.numKvHeads,
+    QD = nH * hd,
+    KD = nKV * hd,
+    P = batch.rows;
   const mlpRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (8 * I))));
   const headRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (4 * V))));
-  const lanes = Math.max(1, Math.floor(opts.threads ?? 1));
+  const pool = opts.pool ?? new KernelPool(opts.threads ?? 1);
+  const lanes = pool.lanes;
 
   const L = new Layout();
-  const pos = L.take(P), cosT = L.take(batch.maxLen * (hd / 2)), sinT = L.take(batch.maxLen * (hd / 2));
-  const X = L.take(P * H), XN = L.take(P * H), Q = L.take(P * QD), K = L.take(P * KD), Vv = L.take(P * KD), ATT = L.take(P * QD);
-  const G = L.take(mlpRows * I), U = L.take(mlpRows * I), D = L.take(mlpRows * H);
-  const LOG = L.take(headRows * V), HIN = L.take(headRows * H);
+  const pos = L.take(P),
+    cosT = L.take(batch.maxLen * (hd / 2)),
+    sinT = L.take(batch.maxLen * (hd / 2));
+  const X = L.take(P * H),
+    XN = L.take(P * H),
+    Q = L.take(P * QD),
+    K = L.take(P * KD),
+    Vv = L.take(P * KD),
+    ATT = L.take(P * QD);
+  const G = L.take(mlpRows * I),
+    U = L.take(mlpRows * I),
+    D = L.take(mlpRows * H);
+  const LOG = L.take(headRows * V),
+    HIN = L.take(headRows * H);
   const NORM = L.take(H);
   const scratch: number[] = [];
   for (let i = 0; i < lanes; i++) scratch.push(L.take(batch.maxLen));
@@ -118,7 +163,6 @@ async function run(
   const wElems = Math.max((QD + 2 * KD) * H, H * QD, 3 * I * H, V * H);
   L.take(wElems);
 
-  const pool = new KernelPool(lanes);
   try {
     pool.kernel.ensure(L.end);
     const f32 = (): Float32Array => pool.kernel.f32();
@@ -126,7 +170,9 @@ async function run(
     const { cos, sin } = ropeTables(cfg, batch.maxLen);
     f32().set(cos, cosT >>> 2);
     f32().set(sin, sinT >>> 2);
-    sequences.forEach((s, i) => { for (let t = 0; t < s.length; t++) i32[(pos >>> 2) + batch.starts[i]! + t] = t; });
+    sequences.forEach((s, i) => {
+      for (let t = 0; t < s.length; t++) i32[(pos >>> 2) + batch.starts[i]! + t] = t;
+    });
 
     const totalSteps = cfg.numLayers + 2;
     let step = 0;
@@ -144,11 +190,14 @@ async function run(
     const rmsnorm = (x: number, w: number, out: number, rows: number): Promise<void> =>
       byRows(rows, (r0, r1) => ({ fn: 'rmsnorm_f32', args: [x + r0 * H * 4, w, out + r0 * H * 4, r1 - r0, H, cfg.rmsNormEps] }));
     const addBias = (c: number, rows: number, n: number, bias: Float32Array): void => {
-      const a = f32(), o = c >>> 2;
+      const a = f32(),
+        o = c >>> 2;
       for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) a[o + r * n + j] = a[o + r * n + j]! + bias[j]!;
     };
     const addInto = (dst: number, src: number, n: number): void => {
-      const a = f32(), d = dst >>> 2, s = src >>> 2;
+      const a = f32(),
+        d = dst >>> 2,
+        s = src >>> 2;
       for (let i = 0; i < n; i++) a[d + i] = a[d + i]! + a[s + i]!;
     };
 
@@ -169,9 +218,31 @@ async function run(
       for (const [a, b] of splitRange(items, lanes, 1)) {
         const calls: KernelCall[] = [];
         for (let it = a; it < b;) {
-          const s = Math.floor(it / nH), h0 = it % nH, h1 = Math.min(nH, h0 + (b - it));
-          const r = batch.starts[s]!, T = sequences[s]!.length;
-          calls.push({ fn: 'attention_f32', args: [Q + r * QD * 4, K + r * KD * 4, Vv + r * KD * 4, ATT + r * QD * 4, T, h0, h1, nH, nKV, hd, QD, KD, QD, 1 / Math.sqrt(hd), scratch[attnLists.length]!] });
+          const s = Math.floor(it / nH),
+            h0 = it % nH,
+            h1 = Math.min(nH, h0 + (b - it));
+          const r = batch.starts[s]!,
+            T = sequences[s]!.length;
+          calls.push({
+            fn: 'attention_f32',
+            args: [
+              Q + r * QD * 4,
+              K + r * KD * 4,
+              Vv + r * KD * 4,
+              ATT + r * QD * 4,
+              T,
+              h0,
+              h1,
+              nH,
+              nKV,
+              hd,
+              QD,
+              KD,
+              QD,
+              1 / Math.sqrt(hd),
+              scratch[attnLists.length]!,
+            ],
+          });
           it += h1 - h0;
         }
         attnLists.push(calls);
@@ -183,7 +254,9 @@ async function run(
       put(NORM, await weight(source, `${pre}input_layernorm.weight`, [H]));
       await rmsnorm(X, NORM, XN, P);
       // q, k, v
-      const WQ = W, WK = W + QD * H * 4, WV = WK + KD * H * 4;
+      const WQ = W,
+        WK = W + QD * H * 4,
+        WV = WK + KD * H * 4;
       put(WQ, await weight(source, `${pre}self_attn.q_proj.weight`, [QD, H]));
       put(WK, await weight(source, `${pre}self_attn.k_proj.weight`, [KD, H]));
       put(WV, await weight(source, `${pre}self_attn.v_proj.weight`, [KD, H]));
@@ -206,19 +279,32 @@ async function run(
       // MLP, a block of rows at a time
       put(NORM, await weight(source, `${pre}post_attention_layernorm.weight`, [H]));
       await rmsnorm(X, NORM, XN, P);
-      const WG = W, WU = W + I * H * 4, WD = WU + I * H * 4;
+      const WG = W,
+        WU = W + I * H * 4,
+        WD = WU + I * H * 4;
       put(WG, await weight(source, `${pre}mlp.gate_proj.weight`, [I, H]));
       put(WU, await weight(source, `${pre}mlp.up_proj.weight`, [I, H]));
       put(WD, await weight(source, `${pre}mlp.down_proj.weight`, [H, I]));
       const mlpBias = cfg.mlpBias
-        ? [await weight(source, `${pre}mlp.gate_proj.bias`, [I]), await weight(source, `${pre}mlp.up_proj.bias`, [I]), await weight(source, `${pre}mlp.down_proj.bias`, [H])]
+        ? [
+            await weight(source, `${pre}mlp.gate_proj.bias`, [I]),
+            await weight(source, `${pre}mlp.up_proj.bias`, [I]),
+            await weight(source, `${pre}mlp.down_proj.bias`, [H]),
+          ]
         : undefined;
       for (let r0 = 0; r0 < P; r0 += mlpRows) {
         const m = Math.min(mlpRows, P - r0);
         await gemm(XN + r0 * H * 4, WG, G, m, I, H);
         await gemm(XN + r0 * H * 4, WU, U, m, I, H);
-        if (mlpBias) { addBias(G, m, I, mlpBias[0]!); addBias(U, m, I, mlpBias[1]!); }
-        await pool.run(splitRange(m * I, lanes, 4).map(([a, b]) => (b > a ? [{ fn: 'silu_mul_f32', args: [G + a * 4, U + a * 4, G + a * 4, b - a] }] : [])));
+        if (mlpBias) {
+          addBias(G, m, I, mlpBias[0]!);
+          addBias(U, m, I, mlpBias[1]!);
+        }
+        await pool.run(
+          splitRange(m * I, lanes, 4).map(([a, b]) =>
+            b > a ? [{ fn: 'silu_mul_f32', args: [G + a * 4, U + a * 4, G + a * 4, b - a] }] : [],
+          ),
+        );
         await gemm(G, WD, D, m, H, I);
         if (mlpBias) addBias(D, m, H, mlpBias[2]!);
         addInto(X + r0 * H * 4, D, m * H);
@@ -231,10 +317,13 @@ async function run(
     await rmsnorm(X, NORM, XN, P);
     const lmName = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     if (!cfg.tieWordEmbeddings && !source.has(lmName)) {
-      throw inputError(`${cfg.file}: tie_word_embeddings is false but the model has no "lm_head.weight"; set tie_word_embeddings to true if the embedding doubles as the head`);
+      throw inputError(
+        `${cfg.file}: tie_word_embeddings is false but the model has no "lm_head.weight"; set tie_word_embeddings to true if the embedding doubles as the head`,
+      );
     }
     put(W, await weight(source, lmName, [V, H]));
-    const rowSeq = new Int32Array(headRows), rowPos = new Int32Array(headRows);
+    const rowSeq = new Int32Array(headRows),
+      rowPos = new Int32Array(headRows);
     let count = 0;
     const flush = async (): Promise<void> => {
       if (count === 0) return;
@@ -245,7 +334,8 @@ async function run(
     for (let s = 0; s < sequences.length; s++) {
       for (let t = 0; t < sequences[s]!.length; t++) {
         if (!wanted(s, t)) continue;
-        const a = f32(), from = (XN >>> 2) + (batch.starts[s]! + t) * H;
+        const a = f32(),
+          from = (XN >>> 2) + (batch.starts[s]! + t) * H;
         a.copyWithin((HIN >>> 2) + count * H, from, from + H);
         rowSeq[count] = s;
         rowPos[count] = t;
@@ -255,7 +345,7 @@ async function run(
     await flush();
     progress();
   } finally {
-    await pool.close();
+    if (!opts.pool) await pool.close();
   }
 }
 
@@ -271,14 +361,23 @@ export async function scoreSequences(source: WeightSource, requests: ScoreReques
     argmaxHit: new Uint8Array(r.tokens.length - r.scoreFrom),
   }));
   const V = source.config.vocabSize;
-  await run(source, requests.map((r) => r.tokens),
+  await run(
+    source,
+    requests.map((r) => r.tokens),
     opts,
     (s, t) => t >= requests[s]!.scoreFrom - 1 && t < requests[s]!.tokens.length - 1,
     (logits, rowSeq, rowPos, count) => {
       for (let r = 0; r < count; r++) {
-        const s = rowSeq[r]!, t = rowPos[r]!, o = r * V;
-        let best = 0, mx = logits[o]!;
-        for (let j = 1; j < V; j++) if (logits[o + j]! > mx) { mx = logits[o + j]!; best = j; }
+        const s = rowSeq[r]!,
+          t = rowPos[r]!,
+          o = r * V;
+        let best = 0,
+          mx = logits[o]!;
+        for (let j = 1; j < V; j++)
+          if (logits[o + j]! > mx) {
+            mx = logits[o + j]!;
+            best = j;
+          }
         let sum = 0;
         for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j]! - mx);
         const target = requests[s]!.tokens[t + 1]!;
@@ -286,7 +385,8 @@ export async function scoreSequences(source: WeightSource, requests: ScoreReques
         out[s]!.logprobs[k] = logits[o + target]! - mx - Math.log(sum);
         out[s]!.argmaxHit[k] = best === target ? 1 : 0;
       }
-    });
+    },
+  );
   return out;
 }
 
@@ -294,8 +394,14 @@ export async function scoreSequences(source: WeightSource, requests: ScoreReques
 export async function forwardLogits(source: WeightSource, sequences: Int32Array[], opts: ForwardOptions = {}): Promise<Float32Array[]> {
   const V = source.config.vocabSize;
   const out = sequences.map((s) => new Float32Array(s.length * V));
-  await run(source, sequences, opts, () => true, (logits, rowSeq, rowPos, count) => {
-    for (let r = 0; r < count; r++) out[rowSeq[r]!]!.set(logits.subarray(r * V, (r + 1) * V), rowPos[r]! * V);
-  });
+  await run(
+    source,
+    sequences,
+    opts,
+    () => true,
+    (logits, rowSeq, rowPos, count) => {
+      for (let r = 0; r < count; r++) out[rowSeq[r]!]!.set(logits.subarray(r * V, (r + 1) * V), rowPos[r]! * V);
+    },
+  );
   return out;
 }

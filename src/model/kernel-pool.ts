@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { runtimeError } from '../errors.js';
 import type { ModelKernelExports } from '../kernel/exports.js';
+import { MAX_THREADS } from '../limits.js';
 import { instantiateKernel, kernelModule, type KernelInstance } from '../kernel/wasm.js';
 import { runCalls, type KernelCall } from './kernel-calls.js';
 import type { KernelWorkerInit, KernelWorkerReply } from './kernel-worker.js';
@@ -11,7 +12,9 @@ import type { KernelWorkerInit, KernelWorkerReply } from './kernel-worker.js';
 /** The compiled worker script: beside this file in dist/, or dist/model/kernel-worker.js when running from sources (tests). */
 function workerPath(): string {
   const here = fileURLToPath(import.meta.url);
-  const p = here.endsWith('.ts') ? join(dirname(here), '..', '..', 'dist', 'model', 'kernel-worker.js') : join(dirname(here), 'kernel-worker.js');
+  const p = here.endsWith('.ts')
+    ? join(dirname(here), '..', '..', 'dist', 'model', 'kernel-worker.js')
+    : join(dirname(here), 'kernel-worker.js');
   if (!existsSync(p)) throw runtimeError(`forward-pass worker not built: ${p} is missing; run \`npm run build:ts\``);
   return p;
 }
@@ -29,13 +32,15 @@ export class KernelPool {
 
   constructor(threads: number) {
     this.kernel = instantiateKernel<ModelKernelExports>();
-    this.lanes = Math.max(1, Math.floor(threads));
+    this.lanes = Number.isFinite(threads) ? Math.min(MAX_THREADS, Math.max(1, Math.floor(threads))) : 1;
     if (this.lanes > 1) {
       const path = workerPath();
       const init: KernelWorkerInit = { memory: this.kernel.memory, module: kernelModule() };
       for (let i = 0; i < this.lanes; i++) {
         const w = new Worker(path, { workerData: init });
-        w.on('error', (err) => { this.failure ??= runtimeError(`a forward-pass worker crashed: ${err.message}`, err); });
+        w.on('error', (err) => {
+          this.failure ??= runtimeError(`a forward-pass worker crashed: ${err.message}`, err);
+        });
         w.unref();
         this.workers.push(w);
       }

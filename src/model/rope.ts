@@ -7,7 +7,8 @@ const f = Math.fround;
  * `linear` (÷ factor) or `llama3` scaling (long wavelengths ÷ factor, short kept, a smooth blend between).
  */
 export function ropeInvFreq(cfg: LlamaConfig): Float32Array {
-  const dim = cfg.headDim, half = dim / 2;
+  const dim = cfg.headDim,
+    half = dim / 2;
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) inv[i] = f(1 / f(Math.pow(cfg.ropeTheta, f(f(2 * i) / dim))));
   const s = cfg.ropeScaling;
@@ -32,8 +33,10 @@ export function ropeInvFreq(cfg: LlamaConfig): Float32Array {
 
 /** cos and sin tables [positions, headDim/2] (float32 angle = f32(position · invFreq), as HF's float32 matmul). */
 export function ropeTables(cfg: LlamaConfig, positions: number): { cos: Float32Array; sin: Float32Array } {
-  const inv = ropeInvFreq(cfg), half = inv.length;
-  const cos = new Float32Array(positions * half), sin = new Float32Array(positions * half);
+  const inv = ropeInvFreq(cfg),
+    half = inv.length;
+  const cos = new Float32Array(positions * half),
+    sin = new Float32Array(positions * half);
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < half; i++) {
       const a = f(p * inv[i]!);

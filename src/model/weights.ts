@@ -25,7 +25,7 @@ export function modelWeightSource(modelDir: string, config?: LlamaConfig): Weigh
     has: (name) => model.tensors.has(name),
     async tensor(name: string): Promise<Float32Array> {
       const t = model.tensors.get(name);
-      if (!t) throw (inputError(`${model.path}: tensor "${name}" is missing; the forward pass needs it for a ${cfg.modelType} model`));
+      if (!t) throw inputError(`${model.path}: tensor "${name}" is missing; the forward pass needs it for a ${cfg.modelType} model`);
       const out = new Float32Array(t.numel);
       for (let start = 0; start < t.numel; start += DECODE_BLOCK) {
         const count = Math.min(DECODE_BLOCK, t.numel - start);

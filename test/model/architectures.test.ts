@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DarekitError } from '../../src/errors.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 import { loadLlamaConfig } from '../../src/model/config.js';
-import { forwardLogits, scoreSequences } from '../../src/model/forward.js';
+import { createKernelPool, forwardLogits, scoreSequences } from '../../src/model/forward.js';
 import { modelWeightSource } from '../../src/model/weights.js';
 import { rng } from '../helpers/rng.js';
 import { refForward, type RefConfig } from './reference-llama.js';
@@ -23,38 +23,100 @@ interface Variant {
   ref: RefConfig;
 }
 
-function variant(name: string, modelType: string, c: Omit<RefConfig, 'bias'>, extra: Record<string, unknown>, bias: RefConfig['bias']): Variant {
+function variant(
+  name: string,
+  modelType: string,
+  c: Omit<RefConfig, 'bias'>,
+  extra: Record<string, unknown>,
+  bias: RefConfig['bias'],
+): Variant {
   return { name, config: { model_type: modelType, hidden_act: 'silu', max_position_embeddings: 64, ...c, ...extra }, ref: { ...c, bias } };
 }
 
-const base = { num_hidden_layers: 2, rms_norm_eps: 1e-5, vocab_size: 41, tie_word_embeddings: false, rope_theta: 10000, rope_scaling: null };
+const base = {
+  num_hidden_layers: 2,
+  rms_norm_eps: 1e-5,
+  vocab_size: 41,
+  tie_word_embeddings: false,
+  rope_theta: 10000,
+  rope_scaling: null,
+};
 const VARIANTS: Variant[] = [
-  variant('llama, grouped-query attention (4 query heads on 2 kv heads), odd sizes, MLP over two k-slices', 'llama',
-    { ...base, hidden_size: 30, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 10, intermediate_size: 300 }, {}, { qkv: false, o: false, mlp: false }),
-  variant('llama, tied embeddings and llama3 rope scaling (all three wavelength bands)', 'llama',
-    { ...base, hidden_size: 32, num_attention_heads: 2, num_key_value_heads: 2, intermediate_size: 48, tie_word_embeddings: true, rope_theta: 100,
-      rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 40 } }, {}, { qkv: false, o: false, mlp: false }),
-  variant('qwen2, q/k/v biases, one kv head for 3 query heads, tied embeddings', 'qwen2',
-    { ...base, hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 1, intermediate_size: 40, tie_word_embeddings: true }, {}, { qkv: true, o: false, mlp: false }),
-  variant('mistral, head_dim apart from hidden/heads, linear rope scaling', 'mistral',
-    { ...base, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 12, intermediate_size: 36,
-      rope_scaling: { rope_type: 'linear', factor: 4 } }, { sliding_window: null }, { qkv: false, o: false, mlp: false }),
-  variant('llama, attention_bias and mlp_bias', 'llama',
-    { ...base, hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 20 }, { attention_bias: true, mlp_bias: true }, { qkv: true, o: true, mlp: true }),
+  variant(
+    'llama, grouped-query attention (4 query heads on 2 kv heads), odd sizes, MLP over two k-slices',
+    'llama',
+    { ...base, hidden_size: 30, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 10, intermediate_size: 300 },
+    {},
+    { qkv: false, o: false, mlp: false },
+  ),
+  variant(
+    'llama, tied embeddings and llama3 rope scaling (all three wavelength bands)',
+    'llama',
+    {
+      ...base,
+      hidden_size: 32,
+      num_attention_heads: 2,
+      num_key_value_heads: 2,
+      intermediate_size: 48,
+      tie_word_embeddings: true,
+      rope_theta: 100,
+      rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 40 },
+    },
+    {},
+    { qkv: false, o: false, mlp: false },
+  ),
+  variant(
+    'qwen2, q/k/v biases, one kv head for 3 query heads, tied embeddings',
+    'qwen2',
+    { ...base, hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 1, intermediate_size: 40, tie_word_embeddings: true },
+    {},
+    { qkv: true, o: false, mlp: false },
+  ),
+  variant(
+    'mistral, head_dim apart from hidden/heads, linear rope scaling',
+    'mistral',
+    {
+      ...base,
+      hidden_size: 32,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      head_dim: 12,
+      intermediate_size: 36,
+      rope_scaling: { rope_type: 'linear', factor: 4 },
+    },
+    { sliding_window: null },
+    { qkv: false, o: false, mlp: false },
+  ),
+  variant(
+    'llama, attention_bias and mlp_bias',
+    'llama',
+    { ...base, hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 20 },
+    { attention_bias: true, mlp_bias: true },
+    { qkv: true, o: true, mlp: true },
+  ),
 ];
 
 /** Write a random model of the variant as F32 safetensors; return its dir and the float64 weights. */
 function writeRandomModel(v: Variant, seed: number): { dir: string; weights: Map<string, Float64Array> } {
-  const c = v.ref, H = c.hidden_size, hd = c.head_dim ?? H / c.num_attention_heads, I = c.intermediate_size;
-  const QD = c.num_attention_heads * hd, KD = c.num_key_value_heads * hd;
+  const c = v.ref,
+    H = c.hidden_size,
+    hd = c.head_dim ?? H / c.num_attention_heads,
+    I = c.intermediate_size;
+  const QD = c.num_attention_heads * hd,
+    KD = c.num_key_value_heads * hd;
   const r = rng(seed);
   const shapes: [string, number[], 'emb' | 'norm' | 'bias' | 'proj'][] = [['model.embed_tokens.weight', [c.vocab_size, H], 'emb']];
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}.`;
     shapes.push([`${p}input_layernorm.weight`, [H], 'norm'], [`${p}post_attention_layernorm.weight`, [H], 'norm']);
     for (const [n, rows, cols, hasBias] of [
-      ['self_attn.q_proj', QD, H, c.bias.qkv], ['self_attn.k_proj', KD, H, c.bias.qkv], ['self_attn.v_proj', KD, H, c.bias.qkv],
-      ['self_attn.o_proj', H, QD, c.bias.o], ['mlp.gate_proj', I, H, c.bias.mlp], ['mlp.up_proj', I, H, c.bias.mlp], ['mlp.down_proj', H, I, c.bias.mlp],
+      ['self_attn.q_proj', QD, H, c.bias.qkv],
+      ['self_attn.k_proj', KD, H, c.bias.qkv],
+      ['self_attn.v_proj', KD, H, c.bias.qkv],
+      ['self_attn.o_proj', H, QD, c.bias.o],
+      ['mlp.gate_proj', I, H, c.bias.mlp],
+      ['mlp.up_proj', I, H, c.bias.mlp],
+      ['mlp.down_proj', H, I, c.bias.mlp],
     ] as const) {
       shapes.push([`${p}${n}.weight`, [rows, cols], 'proj']);
       if (hasBias) shapes.push([`${p}${n}.bias`, [rows], 'bias']);
@@ -84,11 +146,14 @@ function sequences(seed: number, vocab: number): Int32Array[] {
 }
 
 function relErr(got: ArrayLike<number>, want: number[][]): number {
-  let err = 0, mag = 0;
-  want.forEach((row, t) => row.forEach((w, j) => {
-    err = Math.max(err, Math.abs(got[t * row.length + j]! - w));
-    mag = Math.max(mag, Math.abs(w));
-  }));
+  let err = 0,
+    mag = 0;
+  want.forEach((row, t) =>
+    row.forEach((w, j) => {
+      err = Math.max(err, Math.abs(got[t * row.length + j]! - w));
+      mag = Math.max(mag, Math.abs(w));
+    }),
+  );
   return err / mag;
 }
 
@@ -104,26 +169,36 @@ describe('forward pass against a float64 reference', () => {
         const want = refForward(v.ref, w, s);
         expect(relErr(logits[i]!, want), `sequence ${i}`).toBeLessThan(1e-5);
         // the check is sensitive to what it proves: dropping the rope scaling (or the biases) moves the logits far
-        if (v.ref.rope_scaling && s.length > 8) expect(relErr(logits[i]!, refForward({ ...v.ref, rope_scaling: null }, w, s))).toBeGreaterThan(1e-3);
-        if (v.ref.bias.qkv) expect(relErr(logits[i]!, refForward({ ...v.ref, bias: { qkv: false, o: v.ref.bias.o, mlp: v.ref.bias.mlp } }, w, s))).toBeGreaterThan(1e-3);
+        if (v.ref.rope_scaling && s.length > 8)
+          expect(relErr(logits[i]!, refForward({ ...v.ref, rope_scaling: null }, w, s))).toBeGreaterThan(1e-3);
+        if (v.ref.bias.qkv)
+          expect(
+            relErr(logits[i]!, refForward({ ...v.ref, bias: { qkv: false, o: v.ref.bias.o, mlp: v.ref.bias.mlp } }, w, s)),
+          ).toBeGreaterThan(1e-3);
       });
       // scoreSequences agrees with log-softmax of the reference logits
-      const scores = await scoreSequences(source, seqs.filter((s) => s.length > 2).map((tokens) => ({ tokens, scoreFrom: 2 })));
-      seqs.filter((s) => s.length > 2).forEach((s, i) => {
-        const want = refForward(v.ref, w, s);
-        for (let k = 2; k < s.length; k++) {
-          const row = want[k - 1]!, mx = Math.max(...row);
-          const lp = row[s[k]!]! - mx - Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
-          expect(Math.abs(scores[i]!.logprobs[k - 2]! - lp)).toBeLessThan(1e-4);
-        }
-      });
+      const scores = await scoreSequences(
+        source,
+        seqs.filter((s) => s.length > 2).map((tokens) => ({ tokens, scoreFrom: 2 })),
+      );
+      seqs
+        .filter((s) => s.length > 2)
+        .forEach((s, i) => {
+          const want = refForward(v.ref, w, s);
+          for (let k = 2; k < s.length; k++) {
+            const row = want[k - 1]!,
+              mx = Math.max(...row);
+            const lp = row[s[k]!]! - mx - Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+            expect(Math.abs(scores[i]!.logprobs[k - 2]! - lp)).toBeLessThan(1e-4);
+          }
+        });
       source.close();
     });
   });
 });
 
 describe('threads', () => {
-  it('gives bit-identical logits and scores for 1, 2 and 3 threads', async () => {
+  it('gives bit-identical logits and scores for 1, 2 and 3 threads, and with a reused pool', async () => {
     const v = VARIANTS[0]!;
     const { dir } = writeRandomModel(v, 300);
     const seqs = sequences(301, v.ref.vocab_size);
@@ -132,9 +207,31 @@ describe('threads', () => {
       const source = modelWeightSource(dir);
       runs.push({
         logits: await forwardLogits(source, seqs, { threads }),
-        scores: await scoreSequences(source, seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })), { threads }),
+        scores: await scoreSequences(
+          source,
+          seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })),
+          { threads },
+        ),
       });
       source.close();
+    }
+    // a pool reused across calls (as the probe does) gives the same numbers again
+    const pool = createKernelPool(2);
+    try {
+      for (let rep = 0; rep < 2; rep++) {
+        const source = modelWeightSource(dir);
+        runs.push({
+          logits: await forwardLogits(source, seqs, { pool }),
+          scores: await scoreSequences(
+            source,
+            seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })),
+            { pool },
+          ),
+        });
+        source.close();
+      }
+    } finally {
+      await pool.close();
     }
     for (const r of runs.slice(1)) {
       r.logits.forEach((l, i) => expect(Buffer.from(l.buffer).equals(Buffer.from(runs[0]!.logits[i]!.buffer))).toBe(true));

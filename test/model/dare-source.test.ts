@@ -12,7 +12,7 @@ import { dareRecipeYaml, dareWeightSource } from '../../src/model/dare-source.js
 import { mergeWeightSource } from '../../src/model/merge-source.js';
 import { readWholeTensor } from '../helpers/read.js';
 import { familyS } from '../helpers/shared.js';
-import { refDare, refWeights } from './reference-llama.js';
+import { refDare, refWeights } from './probe-reference.js';
 
 const S = familyS();
 const BASE = join(S, 'base');

@@ -11,7 +11,7 @@ import { loadExamples } from '../../src/model/examples.js';
 import { bootstrapIndices, bootstrapRetained, probe, quantile, safeDropRate, type SweepPoint } from '../../src/model/probe.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
 import { familyS } from '../helpers/shared.js';
-import { refConfig, refExamples, refSweep, refWeights } from './reference-llama.js';
+import { refConfig, refExamples, refSweep, refWeights } from './probe-reference.js';
 import { referenceScorer } from './reference-scorer.js';
 
 const S = familyS();

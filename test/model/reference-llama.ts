@@ -13,7 +13,13 @@ export interface RefConfig {
   vocab_size: number;
   rms_norm_eps: number;
   rope_theta: number;
-  rope_scaling?: { rope_type: string; factor: number; low_freq_factor?: number; high_freq_factor?: number; original_max_position_embeddings?: number } | null;
+  rope_scaling?: {
+    rope_type: string;
+    factor: number;
+    low_freq_factor?: number;
+    high_freq_factor?: number;
+    original_max_position_embeddings?: number;
+  } | null;
   tie_word_embeddings: boolean;
   /** Which projections have biases (decided by the caller from model_type / attention_bias / mlp_bias). */
   bias: { qkv: boolean; o: boolean; mlp: boolean };
@@ -47,7 +53,9 @@ export function refInvFreq(c: RefConfig): number[] {
   if (!s) return inv;
   if (s.rope_type === 'linear') return inv.map((f) => f / s.factor);
   if (s.rope_type === 'llama3') {
-    const old = s.original_max_position_embeddings!, lo = s.low_freq_factor!, hi = s.high_freq_factor!;
+    const old = s.original_max_position_embeddings!,
+      lo = s.low_freq_factor!,
+      hi = s.high_freq_factor!;
     return inv.map((f) => {
       const wavelen = (2 * Math.PI) / f;
       if (wavelen < old / hi) return f; // high frequency: unchanged
@@ -61,8 +69,12 @@ export function refInvFreq(c: RefConfig): number[] {
 
 /** Logits [T][vocab] of one sequence, in float64. */
 export function refForward(c: RefConfig, w: RefWeights, tokens: ArrayLike<number>): number[][] {
-  const H = c.hidden_size, nH = c.num_attention_heads, nKV = c.num_key_value_heads;
-  const hd = c.head_dim ?? H / nH, I = c.intermediate_size, T = tokens.length;
+  const H = c.hidden_size,
+    nH = c.num_attention_heads,
+    nKV = c.num_key_value_heads;
+  const hd = c.head_dim ?? H / nH,
+    I = c.intermediate_size,
+    T = tokens.length;
   const inv = refInvFreq(c);
   const emb = w('model.embed_tokens.weight');
   let xs: number[][] = Array.from(tokens, (t) => Array.from(emb.subarray(t * H, (t + 1) * H)));
@@ -70,7 +82,9 @@ export function refForward(c: RefConfig, w: RefWeights, tokens: ArrayLike<number
     const out = v.slice();
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < hd / 2; i++) {
-        const a = pos * inv[i]!, x1 = v[h * hd + i]!, x2 = v[h * hd + hd / 2 + i]!;
+        const a = pos * inv[i]!,
+          x1 = v[h * hd + i]!,
+          x2 = v[h * hd + hd / 2 + i]!;
         out[h * hd + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
         out[h * hd + hd / 2 + i] = x2 * Math.cos(a) + x1 * Math.sin(a);
       }
@@ -80,8 +94,12 @@ export function refForward(c: RefConfig, w: RefWeights, tokens: ArrayLike<number
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = (n: string): Float64Array => w(`model.layers.${l}.${n}`);
     const xn = xs.map((x) => rmsNorm(x, p('input_layernorm.weight'), c.rms_norm_eps));
-    const q = xn.map((x, t) => rope(matvec(p('self_attn.q_proj.weight'), nH * hd, H, x, c.bias.qkv ? p('self_attn.q_proj.bias') : undefined), t, nH));
-    const k = xn.map((x, t) => rope(matvec(p('self_attn.k_proj.weight'), nKV * hd, H, x, c.bias.qkv ? p('self_attn.k_proj.bias') : undefined), t, nKV));
+    const q = xn.map((x, t) =>
+      rope(matvec(p('self_attn.q_proj.weight'), nH * hd, H, x, c.bias.qkv ? p('self_attn.q_proj.bias') : undefined), t, nH),
+    );
+    const k = xn.map((x, t) =>
+      rope(matvec(p('self_attn.k_proj.weight'), nKV * hd, H, x, c.bias.qkv ? p('self_attn.k_proj.bias') : undefined), t, nKV),
+    );
     const v = xn.map((x) => matvec(p('self_attn.v_proj.weight'), nKV * hd, H, x, c.bias.qkv ? p('self_attn.v_proj.bias') : undefined));
     const att = xs.map((_, i) => {
       const o = new Array<number>(nH * hd).fill(0);

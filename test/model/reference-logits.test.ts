@@ -23,7 +23,10 @@ function rawTensor(name: string): { bytes: Uint8Array; shape: number[] } {
   const h = readSafetensorsHeader(REF);
   const t = h.tensors.find((x) => x.name === name)!;
   const buf = readFileSync(REF);
-  return { bytes: new Uint8Array(buf.buffer.slice(buf.byteOffset + t.byteOffset, buf.byteOffset + t.byteOffset + t.byteLength)), shape: t.shape };
+  return {
+    bytes: new Uint8Array(buf.buffer.slice(buf.byteOffset + t.byteOffset, buf.byteOffset + t.byteOffset + t.byteLength)),
+    shape: t.shape,
+  };
 }
 
 const inputs = (() => {
@@ -39,21 +42,26 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A copy of a model dir with every tensor re-encoded as dtype by darekit's writer. */
 function copyAs(model: string, dtype: OutDtype): string {
-  const src = join(S, model), dst = join(tmp, `${model}-${dtype}`);
+  const src = join(S, model),
+    dst = join(tmp, `${model}-${dtype}`);
   mkdirSync(dst, { recursive: true });
   copyFileSync(join(src, 'config.json'), join(dst, 'config.json'));
   const m = openModel(src);
-  writeSafetensorsFile(join(dst, 'model.safetensors'), m.names.map((name) => {
-    const x = readWholeTensor(m, name);
-    const data = new Uint8Array(x.length * (dtype === 'F32' ? 4 : 2));
-    encodeFromF32(dtype, x, data, x.length);
-    return { name, dtype, shape: m.tensors.get(name)!.shape, data };
-  }));
+  writeSafetensorsFile(
+    join(dst, 'model.safetensors'),
+    m.names.map((name) => {
+      const x = readWholeTensor(m, name);
+      const data = new Uint8Array(x.length * (dtype === 'F32' ? 4 : 2));
+      encodeFromF32(dtype, x, data, x.length);
+      return { name, dtype, shape: m.tensors.get(name)!.shape, data };
+    }),
+  );
   return dst;
 }
 
 function relativeError(got: Float32Array, want: Float32Array): number {
-  let err = 0, mag = 0;
+  let err = 0,
+    mag = 0;
   for (let i = 0; i < want.length; i++) {
     err = Math.max(err, Math.abs(got[i]! - want[i]!));
     mag = Math.max(mag, Math.abs(want[i]!));
@@ -64,32 +72,39 @@ function relativeError(got: Float32Array, want: Float32Array): number {
 describe.each(MODELS)('forward pass of S/%s', (model) => {
   const wantLogits = refF32(`${model}.logits`);
   const wantLoss = refF32(`${model}.loss`);
-  const V = 256, T = inputs[0]!.length;
+  const V = 256,
+    T = inputs[0]!.length;
 
-  it.each(['stored', 'F16', 'F32'] as const)('matches the reference logits (1e-4 relative) and losses (1e-4) with the weights %s', async (form) => {
-    const dir = form === 'stored' ? join(S, model) : copyAs(model, form);
-    const source = modelWeightSource(dir);
-    try {
-      const logits = await forwardLogits(source, inputs);
-      for (let i = 0; i < inputs.length; i++) {
-        const err = relativeError(logits[i]!, wantLogits.subarray(i * T * V, (i + 1) * T * V));
-        expect(err, `input ${i}: max|Δ|/max|ref|`).toBeLessThan(1e-4);
-      }
-      const scores = await scoreSequences(source, inputs.map((tokens) => ({ tokens, scoreFrom: 1 })));
-      for (let i = 0; i < inputs.length; i++) {
-        const loss = -scores[i]!.logprobs.reduce((a, b) => a + b, 0) / scores[i]!.logprobs.length;
-        expect(Math.abs(loss - wantLoss[i]!) / wantLoss[i]!, `input ${i}: loss ${loss} vs ${wantLoss[i]}`).toBeLessThan(1e-4);
-        // argmax hits agree with the reference logits' argmax wherever it is not a near-tie
-        for (let k = 0; k < T - 1; k++) {
-          const row = wantLogits.subarray((i * T + k) * V, (i * T + k + 1) * V);
-          let best = 0;
-          for (let j = 1; j < V; j++) if (row[j]! > row[best]!) best = j;
-          const sorted = Array.from(row).sort((a, b) => b - a);
-          if (sorted[0]! - sorted[1]! > 1e-3) expect(scores[i]!.argmaxHit[k]).toBe(best === inputs[i]![k + 1] ? 1 : 0);
+  it.each(['stored', 'F16', 'F32'] as const)(
+    'matches the reference logits (1e-4 relative) and losses (1e-4) with the weights %s',
+    async (form) => {
+      const dir = form === 'stored' ? join(S, model) : copyAs(model, form);
+      const source = modelWeightSource(dir);
+      try {
+        const logits = await forwardLogits(source, inputs);
+        for (let i = 0; i < inputs.length; i++) {
+          const err = relativeError(logits[i]!, wantLogits.subarray(i * T * V, (i + 1) * T * V));
+          expect(err, `input ${i}: max|Δ|/max|ref|`).toBeLessThan(1e-4);
         }
+        const scores = await scoreSequences(
+          source,
+          inputs.map((tokens) => ({ tokens, scoreFrom: 1 })),
+        );
+        for (let i = 0; i < inputs.length; i++) {
+          const loss = -scores[i]!.logprobs.reduce((a, b) => a + b, 0) / scores[i]!.logprobs.length;
+          expect(Math.abs(loss - wantLoss[i]!) / wantLoss[i]!, `input ${i}: loss ${loss} vs ${wantLoss[i]}`).toBeLessThan(1e-4);
+          // argmax hits agree with the reference logits' argmax wherever it is not a near-tie
+          for (let k = 0; k < T - 1; k++) {
+            const row = wantLogits.subarray((i * T + k) * V, (i * T + k + 1) * V);
+            let best = 0;
+            for (let j = 1; j < V; j++) if (row[j]! > row[best]!) best = j;
+            const sorted = Array.from(row).sort((a, b) => b - a);
+            if (sorted[0]! - sorted[1]! > 1e-3) expect(scores[i]!.argmaxHit[k]).toBe(best === inputs[i]![k + 1] ? 1 : 0);
+          }
+        }
+      } finally {
+        source.close();
       }
-    } finally {
-      source.close();
-    }
-  });
+    },
+  );
 });

@@ -6,7 +6,7 @@ import { openModel } from '../../src/io/model.js';
 import { readFileSync } from 'node:fs';
 import { readWholeTensor } from '../helpers/read.js';
 import { familyS } from '../helpers/shared.js';
-import { refConfig, refLogits, refWeights } from './reference-llama.js';
+import { refConfig, refLogits, refWeights } from './probe-reference.js';
 
 const S = familyS();
 const REF = join(S, 'reference', 'forward.safetensors');

@@ -3,8 +3,8 @@
 // and scores with the reference's own forward pass. Used to develop and check the sweep logic independently
 // of the wasm forward pass.
 import type { Scorer } from '../../src/model/probe.js';
-import type { RefConfig, RefWeights } from './reference-llama.js';
-import { refHidden } from './reference-llama.js';
+import type { RefConfig, RefWeights } from './probe-reference.js';
+import { refHidden } from './probe-reference.js';
 
 /** A Scorer running the float64 reference on the tensors `names` of whatever source it is given. */
 export function referenceScorer(cfg: RefConfig, names: string[]): Scorer {

@@ -5,6 +5,8 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
+import { intOption, threadsOption } from '../options.js';
+import { ProgressBar } from '../progress.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -24,13 +26,6 @@ export function configure(cmd: Command): void {
     .option('--kernel <kind>', 'wasm (default) or js (scalar reference, for comparison)')
     .option('--force', 'replace an existing output dir')
     .option('--json', 'print one JSON object');
-}
-
-function int(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw usageError(`${flag}: ${String(v)} is not an integer`);
-  return n;
 }
 
 /** Build a config from --method/--base/--model flags (validated by the same parser as YAML). */
@@ -68,14 +63,16 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   if (opts.truncateVocab === true) config.truncateVocab = true;
   const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
   if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
+  let bar: ProgressBar | undefined;
   const summary = await merge(config, {
+    onProgress: (done, total, detail) => (bar ??= new ProgressBar('merge', total)).update(done, detail),
     out: String(opts.out),
     force: opts.force === true,
-    threads: int(opts.threads, '--threads'),
-    chunkElements: int(opts.chunkElements, '--chunk-elements'),
+    threads: threadsOption(opts.threads),
+    chunkElements: intOption(opts.chunkElements, '--chunk-elements', 1),
     allowNonfinite: opts.allowNonfinite === true,
     kernel,
-  });
+  }).finally(() => bar?.done());
   return { json: summary, text: renderSummary(summary) };
 }
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
 import { withMeasuredSafeRates } from '../../predict/measured.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { renderPredictions } from '../../predict/render.js';
 import { writePredictions } from '../../predict/store.js';
 import { readAnalysis } from '../../store/analysis-store.js';
 import type { CommandOutput } from '../command.js';
+import { toleranceOption } from '../options.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -16,9 +16,7 @@ export function configure(cmd: Command): void {
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const dir = args[0]!;
-  const raw = String(opts.tolerance ?? '0.95');
-  const tolerance = Number(raw);
-  if (!/^\s*[0-9.eE+-]+\s*$/.test(raw) || !(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance must be a share of the gain in (0, 1), e.g. 0.95; got "${raw}"`);
+  const tolerance = toleranceOption(opts.tolerance) ?? 0.95;
   // a safe drop rate measured by `darekit probe --out DIR` wins over the predicted one
   const pred = await withMeasuredSafeRates(predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance }), dir);
   await writePredictions(dir, pred);

@@ -5,6 +5,7 @@ import { tuneProbe } from '../../app/probe.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
 import type { CommandOutput } from '../command.js';
+import { intOption, numberOption, seedOption, threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 
 /** Declare `darekit tune`'s arguments and options. */
@@ -28,13 +29,6 @@ export function configure(cmd: Command): void {
     .option('--report', 'also write report.md/.html/.json into the analysis dir')
     .option('--force', 'replace existing output and analysis dirs')
     .option('--json', 'print one JSON object');
-}
-
-function num(v: unknown, flag: string, check: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) throw usageError(`${flag}: ${String(v)} is not ${what}`);
-  return n;
 }
 
 /** The tune result for --json: recipe, per-model choices, trials and where everything went. */
@@ -74,13 +68,13 @@ export function tuneText(r: TuneResult): string {
 
 /** Run `darekit tune` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
-  const tolerance = num(opts.tolerance, '--tolerance', (n) => n > 0 && n < 1, 'a share in (0, 1), e.g. 0.95');
-  const seed = num(opts.seed, '--seed', (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a seed (an integer from 0 to 4294967295)');
-  const threads = num(opts.threads, '--threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a thread count (1–256)');
+  const tolerance = toleranceOption(opts.tolerance);
+  const seed = seedOption(opts.seed);
+  const threads = threadsOption(opts.threads);
   const examples = (opts.examples as string[] | undefined) ?? [];
-  const budget = num(opts.budget, '--budget', (n) => Number.isInteger(n) && n >= 1, 'a trial count (an integer ≥ 1)') ?? (examples.length ? 12 : 8);
-  const window = num(opts.window, '--window', (n) => Number.isInteger(n) && n >= 2, 'a window length (an integer ≥ 2)');
-  const timeout = num(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
+  const budget = intOption(opts.budget, '--budget', 1) ?? (examples.length ? 12 : 8);
+  const window = intOption(opts.window, '--window', 2);
+  const timeout = numberOption(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
   if (examples.length && opts.eval !== undefined) throw usageError('--eval and --examples both score candidates; give one of them');
   if (examples.length && opts.base === undefined) throw usageError('--examples needs --base (the base the fine-tunes were trained from)');
   if (opts.eval === undefined && !examples.length && (opts.budget !== undefined || opts.evalJson !== undefined || opts.evalTimeout !== undefined)) throw usageError('--budget, --eval-json and --eval-timeout need --eval "CMD {model}"');

@@ -8,13 +8,30 @@ const f = Math.fround;
  * Math.exp rounded to f32, which may differ from the kernel's Mathf.exp in the last bit: compare to a tolerance.
  */
 export function attentionF32(
-  v: Views, q: number, k: number, val: number, out: number, t: number, h0: number, h1: number, nh: number, nkv: number, hd: number,
-  qStride: number, kvStride: number, oStride: number, scale: number, scratch: number,
+  v: Views,
+  q: number,
+  k: number,
+  val: number,
+  out: number,
+  t: number,
+  h0: number,
+  h1: number,
+  nh: number,
+  nkv: number,
+  hd: number,
+  qStride: number,
+  kvStride: number,
+  oStride: number,
+  scale: number,
+  scratch: number,
 ): void {
-  const a = v.f32, group = nh / nkv, sc = f(scale);
+  const a = v.f32,
+    group = nh / nkv,
+    sc = f(scale);
   const w = new Float64Array(t);
   for (let h = h0; h < h1; h++) {
-    const kvc = Math.floor(h / group) * hd, qc = h * hd;
+    const kvc = Math.floor(h / group) * hd,
+      qc = h * hd;
     for (let i = 0; i < t; i++) {
       const pq = (q >>> 2) + i * qStride + qc;
       let mx = -Infinity;

@@ -5,7 +5,10 @@ const f = Math.fround;
 
 /** Reference of rmsnorm_f32: out = w·(x·(1/sqrt(Σx²/dim + eps))) per row, in f32. */
 export function rmsnormF32(v: Views, x: number, w: number, out: number, rows: number, dim: number, eps: number): void {
-  const a = v.f32, px = x >>> 2, pw = w >>> 2, po = out >>> 2;
+  const a = v.f32,
+    px = x >>> 2,
+    pw = w >>> 2,
+    po = out >>> 2;
   const e = f(eps);
   for (let r = 0; r < rows; r++) {
     const base = px + r * dim;
