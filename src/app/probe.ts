@@ -53,7 +53,10 @@ export function matchExamples(finetunes: string[], specs: string[]): Map<string,
       file = spec.slice(i + 1);
     }
     if (!spec.includes('=')) throw usageError(`--examples ${spec}: expected FT=FILE (FT a fine-tune's path or dir name)`);
-    if (matched === undefined) throw usageError(`--examples ${spec}: ${spec.slice(0, spec.indexOf('='))} is not one of the fine-tunes (${finetunes.map(modelName).join(', ')})`);
+    if (matched === undefined)
+      throw usageError(
+        `--examples ${spec}: ${spec.slice(0, spec.indexOf('='))} is not one of the fine-tunes (${finetunes.map(modelName).join(', ')})`,
+      );
     if (file === '') throw usageError(`--examples ${spec}: no file after '='`);
     if (byFt.has(matched)) throw usageError(`--examples: ${modelName(matched)} has two examples files; give one`);
     byFt.set(matched, file);
@@ -65,9 +68,24 @@ export function matchExamples(finetunes: string[], specs: string[]): Map<string,
 export function probeRows(result: ProbeResult): ProbeRow[] {
   return result.models.flatMap((m: ProbeModelResult) =>
     m.sweep.map((s) => ({
-      model: modelName(m.path), path: m.path, metric: m.metric, examplesFile: m.examplesFile, examples: m.examples, baseScore: m.baseScore, ftScore: m.ftScore,
-      dropRate: s.dropRate, loss: s.loss, exactMatch: s.exactMatch ?? null, retained: s.retained, retainedLow: s.retainedLow, retainedHigh: s.retainedHigh,
-      retainedMin: Math.min(...s.seedRetained), retainedMax: Math.max(...s.seedRetained), seeds: s.seedScores.length, safeDropRate: m.safeDropRate, tolerance: m.tolerance,
+      model: modelName(m.path),
+      path: m.path,
+      metric: m.metric,
+      examplesFile: m.examplesFile,
+      examples: m.examples,
+      baseScore: m.baseScore,
+      ftScore: m.ftScore,
+      dropRate: s.dropRate,
+      loss: s.loss,
+      exactMatch: s.exactMatch ?? null,
+      retained: s.retained,
+      retainedLow: s.retainedLow,
+      retainedHigh: s.retainedHigh,
+      retainedMin: Math.min(...s.seedRetained),
+      retainedMax: Math.max(...s.seedRetained),
+      seeds: s.seedScores.length,
+      safeDropRate: m.safeDropRate,
+      tolerance: m.tolerance,
     })),
   );
 }
@@ -75,23 +93,35 @@ export function probeRows(result: ProbeResult): ProbeRow[] {
 /** Run `darekit probe`: measure each fine-tune's DARE tolerance on its examples; store the table when `out` is given. */
 export async function runProbe(o: ProbeRunOptions): Promise<{ result: ProbeResult; outDir?: string }> {
   if (o.finetunes.length === 0) throw usageError('give at least one fine-tune to probe');
-  if (o.examples.length === 0) throw usageError('give examples for at least one fine-tune: --examples FT=FILE (JSONL of {"prompt","completion"}, or text)');
+  if (o.examples.length === 0)
+    throw usageError('give examples for at least one fine-tune: --examples FT=FILE (JSONL of {"prompt","completion"}, or text)');
   const files = matchExamples(o.finetunes, o.examples);
   const config = loadLlamaConfig(resolve(o.base));
   const finetunes: { path: string; examples: ProbeExamples }[] = [];
   for (const ft of o.finetunes) {
     const file = files.get(ft);
-    if (file === undefined) { o.onNote?.(`${modelName(ft)}: no --examples, not probed`); continue; }
+    if (file === undefined) {
+      o.onNote?.(`${modelName(ft)}: no --examples, not probed`);
+      continue;
+    }
     const dir = openModel(ft).dir;
     loadLlamaConfig(dir); // a fine-tune of another architecture is refused here, by name
-    const examples = loadExamples(file, loadTokenizer(dir), { maxPositions: config.maxPositionEmbeddings, ...(o.window !== undefined ? { window: o.window } : {}) });
+    const examples = loadExamples(file, loadTokenizer(dir), {
+      maxPositions: config.maxPositionEmbeddings,
+      ...(o.window !== undefined ? { window: o.window } : {}),
+    });
     finetunes.push({ path: resolve(ft), examples });
   }
   const result = await probe({
-    base: o.base, config, finetunes,
-    ...(o.dropRates ? { dropRates: o.dropRates } : {}), ...(o.seeds !== undefined ? { seeds: o.seeds } : {}),
-    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.score ? { score: o.score } : {}),
+    base: o.base,
+    config,
+    finetunes,
+    ...(o.dropRates ? { dropRates: o.dropRates } : {}),
+    ...(o.seeds !== undefined ? { seeds: o.seeds } : {}),
+    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.score ? { score: o.score } : {}),
   });
   if (o.out === undefined) return { result };
   const outDir = resolve(o.out);
@@ -132,15 +162,24 @@ function meanScore(metric: 'exact_match' | 'loss', scores: SequenceScores[]): nu
 export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
   const files = matchExamples(o.finetunes, o.examples);
   const missing = o.finetunes.filter((f) => !files.has(f));
-  if (missing.length > 0) throw usageError(`--examples: give examples for every fine-tune to merge; missing: ${missing.map(modelName).join(', ')}`);
+  if (missing.length > 0)
+    throw usageError(`--examples: give examples for every fine-tune to merge; missing: ${missing.map(modelName).join(', ')}`);
   const config = loadLlamaConfig(resolve(o.base));
   const score = o.score ?? scoreSequences;
   const fwd = o.threads === undefined ? {} : { threads: o.threads };
   const specs = o.finetunes.map((ft) => {
     const dir = openModel(ft).dir;
     loadLlamaConfig(dir);
-    const ex = loadExamples(files.get(ft)!, loadTokenizer(dir), { maxPositions: config.maxPositionEmbeddings, ...(o.window !== undefined ? { window: o.window } : {}) });
-    return { path: ft, model: modelName(ft), examples: ex, requests: ex.sequences.map((s) => ({ tokens: s.tokens, scoreFrom: s.scoreFrom })) };
+    const ex = loadExamples(files.get(ft)!, loadTokenizer(dir), {
+      maxPositions: config.maxPositionEmbeddings,
+      ...(o.window !== undefined ? { window: o.window } : {}),
+    });
+    return {
+      path: ft,
+      model: modelName(ft),
+      examples: ex,
+      requests: ex.sequences.map((s) => ({ tokens: s.tokens, scoreFrom: s.scoreFrom })),
+    };
   });
   const all = specs.flatMap((s) => s.requests);
   const split = <T>(xs: T[]): T[][] => {
@@ -154,7 +193,7 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
       source.close();
     }
   };
-  o.log?.('scoring the base on every specialist\'s examples');
+  o.log?.("scoring the base on every specialist's examples");
   const base = (await scoreAll(modelWeightSource(resolve(o.base), config))).map((s, i) => meanScore(specs[i]!.examples.metric, s));
   const alone: number[] = [];
   for (const s of specs) {
@@ -172,7 +211,16 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
       const per = await scoreAll(mergeWeightSource(merge, config));
       return specs.map((s, i) => {
         const sc = meanScore(s.examples.metric, per[i]!);
-        return { path: s.path, model: s.model, metric: s.examples.metric, retained: (sc - base[i]!) / (alone[i]! - base[i]!), score: sc, ftScore: alone[i]!, baseScore: base[i]!, examples: s.requests.length };
+        return {
+          path: s.path,
+          model: s.model,
+          metric: s.examples.metric,
+          retained: (sc - base[i]!) / (alone[i]! - base[i]!),
+          score: sc,
+          ftScore: alone[i]!,
+          baseScore: base[i]!,
+          examples: s.requests.length,
+        };
       });
     },
   };

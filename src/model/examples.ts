@@ -42,7 +42,9 @@ export function loadExamples(file: string, tokenizer: ModelTokenizer, opts: Exam
   if (!existsSync(file) || !statSync(file).isFile()) throw inputError(`${file}: no such examples file`);
   const text = readFileSync(file, 'utf8');
   if (text.trim() === '') throw inputError(`${file}: the examples file is empty; give prompt/completion pairs (JSONL) or text`);
-  return file.toLowerCase().endsWith('.jsonl') ? jsonlExamples(file, text, tokenizer, opts.maxPositions) : textExamples(file, text, tokenizer, opts);
+  return file.toLowerCase().endsWith('.jsonl')
+    ? jsonlExamples(file, text, tokenizer, opts.maxPositions)
+    : textExamples(file, text, tokenizer, opts);
 }
 
 function jsonlExamples(file: string, text: string, tokenizer: ModelTokenizer, maxPositions: number): ProbeExamples {
@@ -58,15 +60,26 @@ function jsonlExamples(file: string, text: string, tokenizer: ModelTokenizer, ma
       throw inputError(`${file}:${line}: not a JSON object; each line must be {"prompt": "...", "completion": "..."}`);
     }
     const obj = value as { prompt?: unknown; completion?: unknown };
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof obj.prompt !== 'string' || typeof obj.completion !== 'string') {
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value) ||
+      typeof obj.prompt !== 'string' ||
+      typeof obj.completion !== 'string'
+    ) {
       throw inputError(`${file}:${line}: expected {"prompt": "...", "completion": "..."} with two strings`);
     }
     const prompt = tokenizer.encode(obj.prompt);
     const completion = tokenizer.encodePlain(obj.completion);
-    if (prompt.length === 0) throw inputError(`${file}:${line}: the prompt has no tokens (and the tokenizer adds no BOS); give each example a non-empty prompt`);
-    if (completion.length === 0) throw inputError(`${file}:${line}: the completion has no tokens; give each example a non-empty completion`);
+    if (prompt.length === 0)
+      throw inputError(`${file}:${line}: the prompt has no tokens (and the tokenizer adds no BOS); give each example a non-empty prompt`);
+    if (completion.length === 0)
+      throw inputError(`${file}:${line}: the completion has no tokens; give each example a non-empty completion`);
     const n = prompt.length + completion.length;
-    if (n > maxPositions) throw inputError(`${file}:${line}: the example is ${n} tokens long, more than the model's max_position_embeddings (${maxPositions}); shorten it`);
+    if (n > maxPositions)
+      throw inputError(
+        `${file}:${line}: the example is ${n} tokens long, more than the model's max_position_embeddings (${maxPositions}); shorten it`,
+      );
     sequences.push({ tokens: Int32Array.from([...prompt, ...completion]), scoreFrom: prompt.length, line });
   });
   if (sequences.length === 0) throw inputError(`${file}: no examples (only blank lines)`);
@@ -76,7 +89,10 @@ function jsonlExamples(file: string, text: string, tokenizer: ModelTokenizer, ma
 function textExamples(file: string, text: string, tokenizer: ModelTokenizer, opts: ExampleOptions): ProbeExamples {
   const window = opts.window ?? DEFAULT_WINDOW;
   if (!Number.isInteger(window) || window < 2) throw usageError(`--window: ${window} is not a window length (an integer ≥ 2)`);
-  if (window > opts.maxPositions) throw usageError(`--window: ${window} tokens is more than the model's max_position_embeddings (${opts.maxPositions}); use at most ${opts.maxPositions}`);
+  if (window > opts.maxPositions)
+    throw usageError(
+      `--window: ${window} tokens is more than the model's max_position_embeddings (${opts.maxPositions}); use at most ${opts.maxPositions}`,
+    );
   const ids = tokenizer.encode(text);
   const sequences: ExampleSequence[] = [];
   for (let start = 0, k = 1; start < ids.length; start += window, k++) {

@@ -44,7 +44,10 @@ export class MergedTensors {
     for (let c = 0; c * chunkLen < job.numel; c++) {
       const r = this.engine.mergeChunkInto(job, prep, c, out);
       if (r.nonfinite > 0) {
-        const who = r.nonfiniteAt === undefined || r.nonfiniteAt.input < 0 ? job.baseModel ?? 'the base' : job.terms[r.nonfiniteAt.input]?.model ?? 'an input model';
+        const who =
+          r.nonfiniteAt === undefined || r.nonfiniteAt.input < 0
+            ? (job.baseModel ?? 'the base')
+            : (job.terms[r.nonfiniteAt.input]?.model ?? 'an input model');
         throw inputError(`${who}: tensor "${name}" holds NaN or Inf values; the probe cannot score it`);
       }
     }

@@ -277,12 +277,26 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
       sweep.push(point);
     }
     models.push({
-      path: resolve(ft.path), examplesFile: resolve(ft.examples.file), examples: n, metric, baseScore, ftScore,
-      baseLoss: mean(baseScores.loss), ftLoss: mean(ftScores.loss), sweep, safeDropRate: safeDropRate(sweep, tolerance, gain), tolerance,
+      path: resolve(ft.path),
+      examplesFile: resolve(ft.examples.file),
+      examples: n,
+      metric,
+      baseScore,
+      ftScore,
+      baseLoss: mean(baseScores.loss),
+      ftLoss: mean(ftScores.loss),
+      sweep,
+      safeDropRate: safeDropRate(sweep, tolerance, gain),
+      tolerance,
     });
   }
   return {
-    base, dropRates, seeds, tolerance, bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED, quantiles: BOOTSTRAP_QUANTILES },
-    forwardPasses: done, models,
+    base,
+    dropRates,
+    seeds,
+    tolerance,
+    bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED, quantiles: BOOTSTRAP_QUANTILES },
+    forwardPasses: done,
+    models,
   };
 }

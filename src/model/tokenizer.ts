@@ -16,14 +16,23 @@ export interface ModelTokenizer {
 // Tokenizer classes whose transformers implementation rebuilds the post-processor from add_bos_token /
 // add_eos_token (LlamaTokenizerFast.update_post_processor); for the others the post-processor in tokenizer.json
 // is what `tokenizer(text)` applies.
-const BOS_EOS_CLASSES = new Set(['LlamaTokenizer', 'LlamaTokenizerFast', 'CodeLlamaTokenizer', 'CodeLlamaTokenizerFast', 'GemmaTokenizer', 'GemmaTokenizerFast']);
+const BOS_EOS_CLASSES = new Set([
+  'LlamaTokenizer',
+  'LlamaTokenizerFast',
+  'CodeLlamaTokenizer',
+  'CodeLlamaTokenizerFast',
+  'GemmaTokenizer',
+  'GemmaTokenizerFast',
+]);
 
 function readJsonObject(path: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw inputError(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)}); restore the file from the model's repository`);
+    throw inputError(
+      `${path}: not valid JSON (${err instanceof Error ? err.message : String(err)}); restore the file from the model's repository`,
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw inputError(`${path}: expected a JSON object`);
   return value as Record<string, unknown>;
@@ -32,7 +41,8 @@ function readJsonObject(path: string): Record<string, unknown> {
 /** The content of a special-token entry of tokenizer_config.json (a string or an {content} object). */
 function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v !== null && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (v !== null && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   return undefined;
 }
 
@@ -40,7 +50,9 @@ function tokenContent(v: unknown): string | undefined {
 export function loadTokenizer(modelDir: string): ModelTokenizer {
   const path = join(modelDir, 'tokenizer.json');
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw inputError(`${modelDir}: no tokenizer.json; copy the model's tokenizer.json (and tokenizer_config.json) from its Hugging Face repository into the dir`);
+    throw inputError(
+      `${modelDir}: no tokenizer.json; copy the model's tokenizer.json (and tokenizer_config.json) from its Hugging Face repository into the dir`,
+    );
   }
   const json = readJsonObject(path);
   const configPath = join(modelDir, 'tokenizer_config.json');
@@ -72,8 +84,10 @@ export function loadTokenizer(modelDir: string): ModelTokenizer {
     const addEos = config.add_eos_token === true;
     const bos = idOf('bos_token');
     const eos = idOf('eos_token');
-    if (addBos && bos === undefined) throw inputError(`${configPath}: add_bos_token is set but bos_token is missing or not in the vocabulary`);
-    if (addEos && eos === undefined) throw inputError(`${configPath}: add_eos_token is set but eos_token is missing or not in the vocabulary`);
+    if (addBos && bos === undefined)
+      throw inputError(`${configPath}: add_bos_token is set but bos_token is missing or not in the vocabulary`);
+    if (addEos && eos === undefined)
+      throw inputError(`${configPath}: add_eos_token is set but eos_token is missing or not in the vocabulary`);
     encode = (text) => [...(addBos ? [bos!] : []), ...plain(text), ...(addEos ? [eos!] : [])];
   } else {
     encode = (text) => {

@@ -9,7 +9,11 @@ import { setVerdict } from './verdict.js';
 export type SafeDropRateSource = 'measured' | 'predicted';
 
 /** A prediction with the source of its safe drop rate (and the predicted one, when a measurement replaced it). */
-export type SourcedModelPrediction = ModelPrediction & { safeDropRateSource: SafeDropRateSource; predictedDropRate: number; measuredDropRate: number | null };
+export type SourcedModelPrediction = ModelPrediction & {
+  safeDropRateSource: SafeDropRateSource;
+  predictedDropRate: number;
+  measuredDropRate: number | null;
+};
 
 /** Predictions whose models say where their safe drop rate came from. */
 export type SourcedPredictions = Omit<Predictions, 'models'> & { models: SourcedModelPrediction[] };
@@ -31,19 +35,35 @@ export function measuredSafeDropRate(rows: readonly ProbeRow[], tolerance: numbe
  */
 export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRow[]): SourcedPredictions {
   const models: SourcedModelPrediction[] = pred.models.map((m) => {
-    const mine = rows.filter((r) => r.path === m.path).length > 0 ? rows.filter((r) => r.path === m.path) : rows.filter((r) => r.model === m.model);
+    const mine =
+      rows.filter((r) => r.path === m.path).length > 0 ? rows.filter((r) => r.path === m.path) : rows.filter((r) => r.model === m.model);
     const measured = measuredSafeDropRate(mine, pred.tolerance);
-    if (rows.length === 0) return { ...m, safeDropRateSource: 'predicted', predictedDropRate: m.recommendedDropRate, measuredDropRate: null };
+    if (rows.length === 0)
+      return { ...m, safeDropRateSource: 'predicted', predictedDropRate: m.recommendedDropRate, measuredDropRate: null };
     if (measured === null) {
-      const why = mine.length === 0 ? 'no probe measurement for this model' : `the probe measured no gain over the base on ${mine[0]!.examples} examples`;
-      return { ...m, safeDropRateSource: 'predicted', predictedDropRate: m.recommendedDropRate, measuredDropRate: null, reasons: [`safe drop rate ${m.recommendedDropRate} is predicted from weight statistics (${why})`, ...m.reasons] };
+      const why =
+        mine.length === 0
+          ? 'no probe measurement for this model'
+          : `the probe measured no gain over the base on ${mine[0]!.examples} examples`;
+      return {
+        ...m,
+        safeDropRateSource: 'predicted',
+        predictedDropRate: m.recommendedDropRate,
+        measuredDropRate: null,
+        reasons: [`safe drop rate ${m.recommendedDropRate} is predicted from weight statistics (${why})`, ...m.reasons],
+      };
     }
     const r0 = mine[0]!;
     const what = r0.metric === 'exact_match' ? 'exact match' : 'loss';
     const reason = `safe drop rate ${measured} is measured (darekit probe: keeps ≥ ${pct(pred.tolerance)} of its gain in ${what} on ${r0.examples} examples up to p = ${measured}); the predicted ${m.recommendedDropRate} is not used`;
     return {
-      ...m, recommendedDropRate: measured, recommendedDensity: Number((1 - measured).toFixed(6)), safeDropRateSource: 'measured',
-      predictedDropRate: m.recommendedDropRate, measuredDropRate: measured, reasons: [reason, ...m.reasons],
+      ...m,
+      recommendedDropRate: measured,
+      recommendedDensity: Number((1 - measured).toFixed(6)),
+      safeDropRateSource: 'measured',
+      predictedDropRate: m.recommendedDropRate,
+      measuredDropRate: measured,
+      reasons: [reason, ...m.reasons],
     };
   });
   return { ...pred, models, set: rows.length === 0 ? pred.set : setVerdict(models, pred.pairs, pred.tolerance) };

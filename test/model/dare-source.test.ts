@@ -22,7 +22,10 @@ const work = mkdtempSync(join(tmpdir(), 'darekit-dare-source-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('DARE weight source', () => {
-  it.each([[0.3, 0], [0.9, 2]])('DARE(sft-up, %s, seed %s) equals what `darekit merge` writes from the printed YAML, bit for bit', async (p, seed) => {
+  it.each([
+    [0.3, 0],
+    [0.9, 2],
+  ])('DARE(sft-up, %s, seed %s) equals what `darekit merge` writes from the printed YAML, bit for bit', async (p, seed) => {
     const yml = join(work, `dare-${p}-${seed}.yml`);
     writeFileSync(yml, dareRecipeYaml(BASE, FT, p, seed));
     const out = join(work, `merged-${p}-${seed}`);
@@ -70,7 +73,8 @@ describe('DARE weight source', () => {
   it('at p = 0 reproduces the fine-tune exactly', async () => {
     const src = dareWeightSource(BASE, FT, 0, 0, loadLlamaConfig(BASE));
     try {
-      for (const name of NAMES) expect(Buffer.from((await src.tensor(name)).buffer).equals(Buffer.from(readWholeTensor(FT, name).buffer)), name).toBe(true);
+      for (const name of NAMES)
+        expect(Buffer.from((await src.tensor(name)).buffer).equals(Buffer.from(readWholeTensor(FT, name).buffer)), name).toBe(true);
     } finally {
       src.close();
     }
@@ -85,7 +89,8 @@ describe('candidate-merge weight source', () => {
     await merge(config, { out, threads: 1, progress: false });
     const src = mergeWeightSource(parseMergeConfig(yaml, { configDir: work }), loadLlamaConfig(BASE));
     try {
-      for (const name of NAMES) expect(Buffer.from((await src.tensor(name)).buffer).equals(Buffer.from(readWholeTensor(out, name).buffer)), name).toBe(true);
+      for (const name of NAMES)
+        expect(Buffer.from((await src.tensor(name)).buffer).equals(Buffer.from(readWholeTensor(out, name).buffer)), name).toBe(true);
     } finally {
       src.close();
     }

@@ -20,7 +20,11 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const FEW = readFileSync(join(S, 'examples', 'sft-up.jsonl'), 'utf8').split('\n').slice(0, 16).join('\n') + '\n';
+const FEW =
+  readFileSync(join(S, 'examples', 'sft-up.jsonl'), 'utf8')
+    .split('\n')
+    .slice(0, 16)
+    .join('\n') + '\n';
 
 function expectInputError(args: string[], pattern: RegExp): void {
   const r = runCli(['probe', '--base', BASE, ...args]);
@@ -37,16 +41,40 @@ describe('darekit probe (CLI)', () => {
     const out = join(work, 'analysis');
     const a = runCli(['analyze', '--base', BASE, UP, join(S, 'sft-shift'), '--out', out, '--json']);
     expect(a.code, a.stderr).toBe(0);
-    const r = runCli(['probe', '--base', BASE, UP, '--examples', `sft-up=${ex}`, '--drop-rates', '0,0.5,0.9', '--seeds', '2', '--out', out, '--json']);
+    const r = runCli([
+      'probe',
+      '--base',
+      BASE,
+      UP,
+      '--examples',
+      `sft-up=${ex}`,
+      '--drop-rates',
+      '0,0.5,0.9',
+      '--seeds',
+      '2',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/probe: 1\/7 forward passes/);
-    const j = JSON.parse(r.stdout) as { models: { path: string; metric: string; baseScore: number; ftScore: number; safeDropRate: number; sweep: { dropRate: number; loss: number; exactMatch: number; retained: number; retainedLow: number; retainedHigh: number }[] }[] };
+    const j = JSON.parse(r.stdout) as {
+      models: {
+        path: string;
+        metric: string;
+        baseScore: number;
+        ftScore: number;
+        safeDropRate: number;
+        sweep: { dropRate: number; loss: number; exactMatch: number; retained: number; retainedLow: number; retainedHigh: number }[];
+      }[];
+    };
     expect(j.models.length).toBe(1);
     const m = j.models[0]!;
     expect(m.metric).toBe('exact_match');
     expect(m.sweep.map((s) => s.dropRate)).toEqual([0, 0.5, 0.9]);
     expect(m.sweep[0]!.exactMatch).toBe(m.ftScore);
-    for (const s of m.sweep) for (const k of ['loss', 'exactMatch', 'retained', 'retainedLow', 'retainedHigh'] as const) expect(typeof s[k]).toBe('number');
+    for (const s of m.sweep)
+      for (const k of ['loss', 'exactMatch', 'retained', 'retainedLow', 'retainedHigh'] as const) expect(typeof s[k]).toBe('number');
     const safe = m.sweep.filter((s) => s.retained >= 0.95).map((s) => s.dropRate);
     expect(m.safeDropRate).toBe(Math.max(...safe));
     expect(existsSync(join(out, 'probe.parquet'))).toBe(true);
@@ -81,7 +109,10 @@ describe('darekit probe (CLI)', () => {
 
   it('refuses an example longer than max_position_embeddings, naming the line', () => {
     const long = FEW + JSON.stringify({ prompt: 'up:' + 'a'.repeat(600), completion: 'A\n' }) + '\n';
-    expectInputError([UP, '--examples', `sft-up=${file('long.jsonl', long)}`], /long\.jsonl:17: the example is \d+ tokens long, more than the model's max_position_embeddings \(512\)/);
+    expectInputError(
+      [UP, '--examples', `sft-up=${file('long.jsonl', long)}`],
+      /long\.jsonl:17: the example is \d+ tokens long, more than the model's max_position_embeddings \(512\)/,
+    );
   });
 
   it('refuses an empty examples file', () => {
@@ -90,7 +121,10 @@ describe('darekit probe (CLI)', () => {
 
   it('refuses a malformed JSONL line, naming file and line', () => {
     expectInputError([UP, '--examples', `sft-up=${file('bad.jsonl', FEW + '{"prompt": "x"\n')}`], /bad\.jsonl:17: not a JSON object/);
-    expectInputError([UP, '--examples', `sft-up=${file('bad2.jsonl', '{"prompt": "x", "completion": 3}\n')}`], /bad2\.jsonl:1: expected \{"prompt": "\.\.\.", "completion": "\.\.\."\}/);
+    expectInputError(
+      [UP, '--examples', `sft-up=${file('bad2.jsonl', '{"prompt": "x", "completion": 3}\n')}`],
+      /bad2\.jsonl:1: expected \{"prompt": "\.\.\.", "completion": "\.\.\."\}/,
+    );
   });
 
   it('refuses --examples for a model that is not among the fine-tunes', () => {

@@ -20,7 +20,12 @@ const steps = (a: number, b: number): number => Math.abs(GRID.indexOf(a) - GRID.
 
 let result: ProbeResult;
 beforeAll(async () => {
-  result = await runProbe({ base: BASE, finetunes: MODELS.map((m) => join(S, m)), examples: MODELS.map((m) => `${m}=${examplesOf(m)}`), threads: 1 });
+  result = await runProbe({
+    base: BASE,
+    finetunes: MODELS.map((m) => join(S, m)),
+    examples: MODELS.map((m) => `${m}=${examplesOf(m)}`),
+    threads: 1,
+  });
 }, 1_800_000);
 
 const model = (m: string) => result.models.find((x) => x.path.endsWith(`/${m}`))!;
@@ -59,20 +64,29 @@ describe('darekit probe on family S', () => {
   }, 1_800_000);
 
   it('gives identical results with --threads 2', async () => {
-    const two = await runProbe({ base: BASE, finetunes: [join(S, 'sft-shift')], examples: [`sft-shift=${examplesOf('sft-shift')}`], threads: 2 });
+    const two = await runProbe({
+      base: BASE,
+      finetunes: [join(S, 'sft-shift')],
+      examples: [`sft-shift=${examplesOf('sft-shift')}`],
+      threads: 2,
+    });
     expect(two.models[0]).toEqual(model('sft-shift'));
   }, 1_800_000);
 
   // The whole reference sweep (float64 forward pass for 4 × 38 models) takes tens of minutes of scalar JS on a
   // shared 2-core machine; run it with DAREKIT_FULL_REFERENCE=1.
-  it.skipIf(!process.env.DAREKIT_FULL_REFERENCE)('safe drop rates are within one grid step of the float64 reference measurement', () => {
-    const names = openModel(BASE).names;
-    const cfg = refConfig(BASE);
-    const base = refWeights(BASE, names);
-    for (const m of MODELS) {
-      const ex = refExamples(examplesOf(m));
-      const ref = refSweep(cfg, base, refWeights(join(S, m), names), ex.metric, ex.examples, GRID, [0, 1, 2], 0.95);
-      expect(steps(model(m).safeDropRate!, ref.safeDropRate), m).toBeLessThanOrEqual(1);
-    }
-  }, 7_200_000);
+  it.skipIf(!process.env.DAREKIT_FULL_REFERENCE)(
+    'safe drop rates are within one grid step of the float64 reference measurement',
+    () => {
+      const names = openModel(BASE).names;
+      const cfg = refConfig(BASE);
+      const base = refWeights(BASE, names);
+      for (const m of MODELS) {
+        const ex = refExamples(examplesOf(m));
+        const ref = refSweep(cfg, base, refWeights(join(S, m), names), ex.metric, ex.examples, GRID, [0, 1, 2], 0.95);
+        expect(steps(model(m).safeDropRate!, ref.safeDropRate), m).toBeLessThanOrEqual(1);
+      }
+    },
+    7_200_000,
+  );
 });

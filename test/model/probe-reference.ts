@@ -32,9 +32,17 @@ export function refConfig(dir: string): RefConfig {
   const hidden = n('hidden_size');
   const heads = n('num_attention_heads');
   return {
-    hidden, heads, layers: n('num_hidden_layers'), kvHeads: n('num_key_value_heads', heads), headDim: n('head_dim', hidden / heads),
-    inter: n('intermediate_size'), vocab: n('vocab_size'), eps: n('rms_norm_eps', 1e-6), theta: n('rope_theta', 10000),
-    tied: c.tie_word_embeddings === true, bias: c.attention_bias === true || c.model_type === 'qwen2',
+    hidden,
+    heads,
+    layers: n('num_hidden_layers'),
+    kvHeads: n('num_key_value_heads', heads),
+    headDim: n('head_dim', hidden / heads),
+    inter: n('intermediate_size'),
+    vocab: n('vocab_size'),
+    eps: n('rms_norm_eps', 1e-6),
+    theta: n('rope_theta', 10000),
+    tied: c.tie_word_embeddings === true,
+    bias: c.attention_bias === true || c.model_type === 'qwen2',
   };
 }
 
@@ -139,7 +147,10 @@ export function refHidden(cfg: RefConfig, w: RefWeights, tokens: ArrayLike<numbe
           if (s > max) max = s;
         }
         let z = 0;
-        for (let u = 0; u <= t; u++) { scores[u] = Math.exp(scores[u]! - max); z += scores[u]!; }
+        for (let u = 0; u <= t; u++) {
+          scores[u] = Math.exp(scores[u]! - max);
+          z += scores[u]!;
+        }
         const o = (t * cfg.heads + head) * hd;
         for (let u = 0; u <= t; u++) {
           const pr = scores[u]! / z;
@@ -197,10 +208,13 @@ export function refExamples(file: string, window = 128): { metric: 'exact_match'
   const text = readFileSync(file, 'utf8');
   const bytes = (s: string): number[] => [...Buffer.from(s, 'utf8')];
   if (file.endsWith('.jsonl')) {
-    const examples = text.split('\n').filter((l) => l.trim() !== '').map((l) => {
-      const { prompt, completion } = JSON.parse(l) as { prompt: string; completion: string };
-      return { tokens: [...bytes(prompt), ...bytes(completion)], scoreFrom: bytes(prompt).length };
-    });
+    const examples = text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const { prompt, completion } = JSON.parse(l) as { prompt: string; completion: string };
+        return { tokens: [...bytes(prompt), ...bytes(completion)], scoreFrom: bytes(prompt).length };
+      });
     return { metric: 'exact_match', examples };
   }
   const all = bytes(text);
@@ -223,7 +237,14 @@ export function refMeasure(cfg: RefConfig, w: RefWeights, examples: RefExample[]
 
 /** The reference sweep of one fine-tune: retained per p (mean over seeds) and the safe drop rate at `tolerance`. */
 export function refSweep(
-  cfg: RefConfig, base: RefWeights, ft: RefWeights, metric: 'exact_match' | 'loss', examples: RefExample[], dropRates: number[], seeds: number[], tolerance: number,
+  cfg: RefConfig,
+  base: RefWeights,
+  ft: RefWeights,
+  metric: 'exact_match' | 'loss',
+  examples: RefExample[],
+  dropRates: number[],
+  seeds: number[],
+  tolerance: number,
 ): { baseScore: number; ftScore: number; retained: number[]; safeDropRate: number } {
   const score = (w: RefWeights): number => {
     const m = refMeasure(cfg, w, examples);
@@ -237,6 +258,8 @@ export function refSweep(
     return (mean - baseScore) / (ftScore - baseScore);
   });
   let safe = 0;
-  dropRates.forEach((p, i) => { if (retained[i]! >= tolerance && p > safe) safe = p; });
+  dropRates.forEach((p, i) => {
+    if (retained[i]! >= tolerance && p > safe) safe = p;
+  });
   return { baseScore, ftScore, retained, safeDropRate: safe };
 }

@@ -33,35 +33,55 @@ describe('probe sweep (float64 reference scorer)', () => {
   it.each([
     ['sft-shift', () => head(join(S, 'examples', 'sft-shift.jsonl'), 24, '')],
     ['cpt-code-brief', () => head(join(S, 'examples', 'cpt-code-brief.txt'), 400, '.txt')],
-  ] as const)('%s: scores, retained shares and the safe drop rate equal the reference measurement; p = 0 reproduces the fine-tune', async (model, file) => {
-    const examplesFile = file();
-    const ft = join(S, model);
-    const grid = [0, 0.3, 0.6, 0.9];
-    const examples = loadExamples(examplesFile, loadTokenizer(ft), { maxPositions: 512 });
-    const r = await probe({ base: BASE, config: loadLlamaConfig(BASE), finetunes: [{ path: ft, examples }], dropRates: grid, seeds: 2, tolerance: 0.9, score: referenceScorer(CFG, NAMES) });
-    const m = r.models[0]!;
-    const ref = refExamples(examplesFile);
-    expect(examples.sequences.map((s) => Array.from(s.tokens))).toEqual(ref.examples.map((e) => e.tokens));
-    const want = refSweep(CFG, refWeights(BASE, NAMES), refWeights(ft, NAMES), ref.metric, ref.examples, grid, [0, 1], 0.9);
-    expect(m.metric).toBe(ref.metric);
-    expect(m.baseScore).toBeCloseTo(want.baseScore, 12);
-    expect(m.ftScore).toBeCloseTo(want.ftScore, 12);
-    // p = 0: the DARE source at p = 0 gives the fine-tune's own weights, so the same score to the last bit
-    expect(m.sweep[0]!.seedScores).toEqual([m.ftScore]);
-    expect(m.sweep[0]!.retained).toBe(1);
-    m.sweep.forEach((s, i) => {
-      // float32 DARE weights (probe) vs float64 (reference): the same up to rounding
-      expect(s.retained, `p = ${s.dropRate}`).toBeCloseTo(want.retained[i]!, 4);
-      expect(s.retainedLow).toBeLessThanOrEqual(s.retainedHigh);
-      expect(s.seedRetained.length).toBe(s.dropRate === 0 ? 1 : 2);
-    });
-    expect(m.safeDropRate).toBe(want.safeDropRate);
-    expect(r.forwardPasses).toBe(1 + 1 + 1 + 3 * 2);
-  }, 300_000);
+  ] as const)(
+    '%s: scores, retained shares and the safe drop rate equal the reference measurement; p = 0 reproduces the fine-tune',
+    async (model, file) => {
+      const examplesFile = file();
+      const ft = join(S, model);
+      const grid = [0, 0.3, 0.6, 0.9];
+      const examples = loadExamples(examplesFile, loadTokenizer(ft), { maxPositions: 512 });
+      const r = await probe({
+        base: BASE,
+        config: loadLlamaConfig(BASE),
+        finetunes: [{ path: ft, examples }],
+        dropRates: grid,
+        seeds: 2,
+        tolerance: 0.9,
+        score: referenceScorer(CFG, NAMES),
+      });
+      const m = r.models[0]!;
+      const ref = refExamples(examplesFile);
+      expect(examples.sequences.map((s) => Array.from(s.tokens))).toEqual(ref.examples.map((e) => e.tokens));
+      const want = refSweep(CFG, refWeights(BASE, NAMES), refWeights(ft, NAMES), ref.metric, ref.examples, grid, [0, 1], 0.9);
+      expect(m.metric).toBe(ref.metric);
+      expect(m.baseScore).toBeCloseTo(want.baseScore, 12);
+      expect(m.ftScore).toBeCloseTo(want.ftScore, 12);
+      // p = 0: the DARE source at p = 0 gives the fine-tune's own weights, so the same score to the last bit
+      expect(m.sweep[0]!.seedScores).toEqual([m.ftScore]);
+      expect(m.sweep[0]!.retained).toBe(1);
+      m.sweep.forEach((s, i) => {
+        // float32 DARE weights (probe) vs float64 (reference): the same up to rounding
+        expect(s.retained, `p = ${s.dropRate}`).toBeCloseTo(want.retained[i]!, 4);
+        expect(s.retainedLow).toBeLessThanOrEqual(s.retainedHigh);
+        expect(s.seedRetained.length).toBe(s.dropRate === 0 ? 1 : 2);
+      });
+      expect(m.safeDropRate).toBe(want.safeDropRate);
+      expect(r.forwardPasses).toBe(1 + 1 + 1 + 3 * 2);
+    },
+    300_000,
+  );
 });
 
 describe('sweep statistics', () => {
-  const point = (dropRate: number, retained: number): SweepPoint => ({ dropRate, retained, loss: 0, retainedLow: 0, retainedHigh: 0, seedRetained: [], seedScores: [] });
+  const point = (dropRate: number, retained: number): SweepPoint => ({
+    dropRate,
+    retained,
+    loss: 0,
+    retainedLow: 0,
+    retainedHigh: 0,
+    seedRetained: [],
+    seedScores: [],
+  });
 
   it('safe drop rate: the largest p whose retained share reaches the tolerance (truth.json), null without a gain', () => {
     const sweep = [point(0, 1), point(0.1, 0.97), point(0.2, 0.94), point(0.3, 0.96), point(0.4, 0.5)];

@@ -17,7 +17,9 @@ const bytes = (s: string): number[] => [...Buffer.from(s, 'utf8')];
 function withBos(name: string, config: Record<string, unknown>): string {
   const dir = join(work, name);
   cpSync(join(S, 'sft-up'), dir, { recursive: true });
-  const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown> & { model: { vocab: Record<string, number> } };
+  const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown> & {
+    model: { vocab: Record<string, number> };
+  };
   tok.added_tokens = [{ id: 256, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }];
   tok.model.vocab['<s>'] = 256;
   tok.post_processor = {
@@ -32,7 +34,7 @@ function withBos(name: string, config: Record<string, unknown>): string {
 }
 
 describe('loadTokenizer', () => {
-  it("family S: byte-level ids, no special tokens (post_processor null), UTF-8 bytes for non-ASCII", () => {
+  it('family S: byte-level ids, no special tokens (post_processor null), UTF-8 bytes for non-ASCII', () => {
     const t = loadTokenizer(join(S, 'sft-up'));
     expect(t.encode('\nup:héllo>')).toEqual(bytes('\nup:héllo>'));
     expect(t.encodePlain('KQQ\n')).toEqual(bytes('KQQ\n'));
@@ -45,8 +47,12 @@ describe('loadTokenizer', () => {
   });
 
   it('Llama tokenizer classes follow add_bos_token / add_eos_token, as LlamaTokenizerFast rebuilds its post-processor', () => {
-    expect(loadTokenizer(withBos('llama-nobos', { tokenizer_class: 'LlamaTokenizerFast', bos_token: '<s>', add_bos_token: false })).encode('ab')).toEqual([97, 98]);
-    expect(loadTokenizer(withBos('llama-bos', { tokenizer_class: 'LlamaTokenizerFast', bos_token: { content: '<s>' } })).encode('ab')).toEqual([256, 97, 98]);
+    expect(
+      loadTokenizer(withBos('llama-nobos', { tokenizer_class: 'LlamaTokenizerFast', bos_token: '<s>', add_bos_token: false })).encode('ab'),
+    ).toEqual([97, 98]);
+    expect(
+      loadTokenizer(withBos('llama-bos', { tokenizer_class: 'LlamaTokenizerFast', bos_token: { content: '<s>' } })).encode('ab'),
+    ).toEqual([256, 97, 98]);
   });
 
   it('a dir without tokenizer.json is an input error saying what to add', () => {
@@ -83,6 +89,8 @@ describe('loadExamples', () => {
   it('refuses a window longer than max_position_embeddings', () => {
     const f = join(work, 'w.txt');
     writeFileSync(f, 'abc');
-    expect(() => loadExamples(f, loadTokenizer(join(S, 'cpt-code')), { maxPositions: 8, window: 16 })).toThrow(/--window: 16 tokens is more than the model's max_position_embeddings \(8\)/);
+    expect(() => loadExamples(f, loadTokenizer(join(S, 'cpt-code')), { maxPositions: 8, window: 16 })).toThrow(
+      /--window: 16 tokens is more than the model's max_position_embeddings \(8\)/,
+    );
   });
 });

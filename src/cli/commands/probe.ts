@@ -10,7 +10,10 @@ export function configure(cmd: Command): void {
   cmd
     .argument('<finetunes...>', 'fine-tuned model dirs to probe')
     .requiredOption('--base <model>', 'base model the fine-tunes were trained from')
-    .option('--examples <FT=FILE...>', 'examples of a fine-tune (its path or dir name): JSONL of {"prompt","completion"} (exact match) or text (loss)')
+    .option(
+      '--examples <FT=FILE...>',
+      'examples of a fine-tune (its path or dir name): JSONL of {"prompt","completion"} (exact match) or text (loss)',
+    )
     .option('--drop-rates <list>', 'comma-separated drop rates (default 0,0.1,…,0.9,0.95,0.97,0.99: the grid of the shared truth.json)')
     .option('--seeds <n>', 'DARE mask seeds per drop rate (default 3)')
     .option('--tolerance <share>', "share of the fine-tune's gain a safe drop rate keeps (default 0.95)")
@@ -29,7 +32,9 @@ function num(v: unknown, flag: string, check: (n: number) => boolean, what: stri
 
 function dropRates(v: unknown): number[] | undefined {
   if (v === undefined) return undefined;
-  return String(v).split(',').map((s) => num(s.trim(), '--drop-rates', (x) => x >= 0 && x < 1, 'a drop rate in [0, 1)')!);
+  return String(v)
+    .split(',')
+    .map((s) => num(s.trim(), '--drop-rates', (x) => x >= 0 && x < 1, 'a drop rate in [0, 1)')!);
 }
 
 /** The probe result as `--json` prints it (the issue's contract, plus the grid and settings). */
@@ -48,8 +53,13 @@ export function probeJson(r: ProbeResult, outDir?: string): Record<string, unkno
       baseScore: m.baseScore,
       ftScore: m.ftScore,
       sweep: m.sweep.map((s) => ({
-        dropRate: s.dropRate, loss: s.loss, ...(s.exactMatch !== undefined ? { exactMatch: s.exactMatch } : {}),
-        retained: s.retained, retainedLow: s.retainedLow, retainedHigh: s.retainedHigh, seedRetained: s.seedRetained,
+        dropRate: s.dropRate,
+        loss: s.loss,
+        ...(s.exactMatch !== undefined ? { exactMatch: s.exactMatch } : {}),
+        retained: s.retained,
+        retainedLow: s.retainedLow,
+        retainedHigh: s.retainedHigh,
+        seedRetained: s.seedRetained,
       })),
       safeDropRate: m.safeDropRate,
     })),
@@ -65,14 +75,22 @@ export function probeText(r: ProbeResult, outDir?: string): string {
   for (const m of r.models) {
     const what = m.metric === 'exact_match' ? 'exact match' : 'loss';
     lines.push(`${m.path} — ${what} on ${m.examples} examples: base ${f3(m.baseScore)}, fine-tune ${f3(m.ftScore)}`);
-    lines.push(`  ${'p'.padEnd(5)} ${'loss'.padStart(7)} ${m.metric === 'exact_match' ? 'exact'.padStart(6) : ''} ${'retained'.padStart(8)}  ${'bootstrap 95%'.padEnd(16)} seeds`);
+    lines.push(
+      `  ${'p'.padEnd(5)} ${'loss'.padStart(7)} ${m.metric === 'exact_match' ? 'exact'.padStart(6) : ''} ${'retained'.padStart(8)}  ${'bootstrap 95%'.padEnd(16)} seeds`,
+    );
     for (const s of m.sweep) {
       const em = s.exactMatch !== undefined ? f3(s.exactMatch).padStart(6) : '';
-      lines.push(`  ${String(s.dropRate).padEnd(5)} ${f3(s.loss).padStart(7)} ${em} ${f3(s.retained).padStart(8)}  [${f3(s.retainedLow)}, ${f3(s.retainedHigh)}]`.padEnd(m.metric === 'exact_match' ? 54 : 47) + ` ${s.seedRetained.map(f3).join(' ')}`);
+      lines.push(
+        `  ${String(s.dropRate).padEnd(5)} ${f3(s.loss).padStart(7)} ${em} ${f3(s.retained).padStart(8)}  [${f3(s.retainedLow)}, ${f3(s.retainedHigh)}]`.padEnd(
+          m.metric === 'exact_match' ? 54 : 47,
+        ) + ` ${s.seedRetained.map(f3).join(' ')}`,
+      );
     }
-    lines.push(m.safeDropRate === null
-      ? `  safe drop rate: none (the fine-tune scores no better than the base on these examples)`
-      : `  safe drop rate at ${r.tolerance}: ${m.safeDropRate} (measured; largest p with retained ≥ ${r.tolerance})`);
+    lines.push(
+      m.safeDropRate === null
+        ? `  safe drop rate: none (the fine-tune scores no better than the base on these examples)`
+        : `  safe drop rate at ${r.tolerance}: ${m.safeDropRate} (measured; largest p with retained ≥ ${r.tolerance})`,
+    );
   }
   lines.push(`${r.forwardPasses} forward passes (${r.seeds.length} seeds × ${r.dropRates.length} drop rates)`);
   if (outDir) lines.push(`stored: table probe in ${outDir}/analysis.duckdb and ${outDir}/probe.parquet`);
@@ -102,7 +120,10 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
         return;
       }
       const ft = p.label.split(' ')[0]!;
-      if (ft !== lastFt) { process.stderr.write(`probe: ${p.done}/${p.total} forward passes (${p.label})\n`); lastFt = ft; }
+      if (ft !== lastFt) {
+        process.stderr.write(`probe: ${p.done}/${p.total} forward passes (${p.label})\n`);
+        lastFt = ft;
+      }
     },
   });
   bar?.done();
