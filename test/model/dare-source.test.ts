@@ -29,7 +29,7 @@ describe('DARE weight source', () => {
     const yml = join(work, `dare-${p}-${seed}.yml`);
     writeFileSync(yml, dareRecipeYaml(BASE, FT, p, seed));
     const out = join(work, `merged-${p}-${seed}`);
-    await merge(loadMergeConfig(yml), { out, threads: 1, progress: false });
+    await merge(loadMergeConfig(yml), { out, threads: 1 });
     const src = dareWeightSource(BASE, FT, p, seed, loadLlamaConfig(BASE));
     try {
       for (const name of NAMES) {
@@ -86,7 +86,7 @@ describe('candidate-merge weight source', () => {
     const yaml = `merge_method: dare_ties\nbase_model: ${JSON.stringify(BASE)}\nmodels:\n  - model: ${JSON.stringify(FT)}\n    parameters: {weight: 1, density: 0.6}\n  - model: ${JSON.stringify(join(S, 'sft-shift'))}\n    parameters: {weight: 0.8, density: 0.4}\nseed: 5\n`;
     const config = parseMergeConfig(yaml, { configDir: work });
     const out = join(work, 'ties');
-    await merge(config, { out, threads: 1, progress: false });
+    await merge(config, { out, threads: 1 });
     const src = mergeWeightSource(parseMergeConfig(yaml, { configDir: work }), loadLlamaConfig(BASE));
     try {
       for (const name of NAMES)

@@ -20,12 +20,12 @@ const steps = (a: number, b: number): number => Math.abs(GRID.indexOf(a) - GRID.
 
 let result: ProbeResult;
 beforeAll(async () => {
-  result = await runProbe({
+  ({ result } = await runProbe({
     base: BASE,
     finetunes: MODELS.map((m) => join(S, m)),
     examples: MODELS.map((m) => `${m}=${examplesOf(m)}`),
     threads: 1,
-  });
+  }));
 }, 1_800_000);
 
 const model = (m: string) => result.models.find((x) => x.path.endsWith(`/${m}`))!;
@@ -70,7 +70,7 @@ describe('darekit probe on family S', () => {
       examples: [`sft-shift=${examplesOf('sft-shift')}`],
       threads: 2,
     });
-    expect(two.models[0]).toEqual(model('sft-shift'));
+    expect(two.result.models[0]).toEqual(model('sft-shift'));
   }, 1_800_000);
 
   // The whole reference sweep (float64 forward pass for 4 × 38 models) takes tens of minutes of scalar JS on a
