@@ -6,7 +6,7 @@ import { usageError } from '../errors.js';
 import { openModel } from '../io/model.js';
 import { loadLlamaConfig } from '../model/config.js';
 import { loadExamples, type ProbeExamples } from '../model/examples.js';
-import { scoreSequences, type SequenceScores } from '../model/forward.js';
+import { createKernelPool, scoreSequences, type SequenceScores } from '../model/forward.js';
 import { mergeWeightSource } from '../model/merge-source.js';
 import { probe, type ProbeModelResult, type ProbeProgress, type ProbeResult, type Scorer } from '../model/probe.js';
 import { modelWeightSource, type WeightSource } from '../model/weights.js';
@@ -166,7 +166,6 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
     throw usageError(`--examples: give examples for every fine-tune to merge; missing: ${missing.map(modelName).join(', ')}`);
   const config = loadLlamaConfig(resolve(o.base));
   const score = o.score ?? scoreSequences;
-  const fwd = o.threads === undefined ? {} : { threads: o.threads };
   const specs = o.finetunes.map((ft) => {
     const dir = openModel(ft).dir;
     loadLlamaConfig(dir);
@@ -182,6 +181,9 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
     };
   });
   const all = specs.flatMap((s) => s.requests);
+  // one kernel pool (workers and memory) for every candidate
+  const pool = o.score === undefined ? createKernelPool(o.threads ?? 1) : undefined;
+  const fwd = pool ? { pool } : o.threads === undefined ? {} : { threads: o.threads };
   const split = <T>(xs: T[]): T[][] => {
     let at = 0;
     return specs.map((s) => xs.slice(at, (at += s.requests.length)));
@@ -193,20 +195,29 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
       source.close();
     }
   };
-  o.log?.("scoring the base on every specialist's examples");
-  const base = (await scoreAll(modelWeightSource(resolve(o.base), config))).map((s, i) => meanScore(specs[i]!.examples.metric, s));
+  const base: number[] = [];
   const alone: number[] = [];
-  for (const s of specs) {
-    o.log?.(`scoring ${s.model} alone on its ${s.requests.length} examples`);
-    const src = modelWeightSource(resolve(s.path), config);
-    try {
-      alone.push(meanScore(s.examples.metric, await score(src, s.requests, fwd)));
-    } finally {
-      src.close();
+  try {
+    o.log?.("scoring the base on every specialist's examples");
+    base.push(...(await scoreAll(modelWeightSource(resolve(o.base), config))).map((s, i) => meanScore(specs[i]!.examples.metric, s)));
+    for (const s of specs) {
+      o.log?.(`scoring ${s.model} alone on its ${s.requests.length} examples`);
+      const src = modelWeightSource(resolve(s.path), config);
+      try {
+        alone.push(meanScore(s.examples.metric, await score(src, s.requests, fwd)));
+      } finally {
+        src.close();
+      }
     }
+  } catch (err) {
+    await pool?.close();
+    throw err;
   }
   return {
     budget: o.budget,
+    close: async () => {
+      await pool?.close();
+    },
     async evaluate(merge: MergeConfig): Promise<SpecialistScore[]> {
       const per = await scoreAll(mergeWeightSource(merge, config));
       return specs.map((s, i) => {

@@ -10,6 +10,17 @@ import type { WeightSource } from './weights.js';
 // The merge engine's chunk size; a merged tensor does not depend on it (masks are per element index).
 const CHUNK_ELEMENTS = 1 << 20;
 
+// One chunk engine (and its wasm memory) serves every merge source of the same shape: a probe sweep builds dozens of
+// sources one after another, and a fresh engine each time would keep dozens of kernel memories alive until the GC
+// gets to them. Sources are used one at a time and tensor() is synchronous, so sharing is safe.
+let cached: { key: string; engine: ChunkEngine } | undefined;
+
+function sharedEngine(chunkElements: number, maxTerms: number, maxRow: number): ChunkEngine {
+  const key = `${chunkElements}/${maxTerms}/${maxRow}`;
+  if (cached?.key !== key) cached = { key, engine: createEngine('wasm', chunkElements, maxTerms, undefined, maxRow) };
+  return cached.engine;
+}
+
 /**
  * The tensors of a merge computed in memory, one at a time, by the merge engine's own per-tensor code (plan,
  * chunk engine, wasm kernel): each value is what `darekit merge` with the same config would write, decoded
@@ -25,7 +36,7 @@ export class MergedTensors {
     for (const j of this.plan.jobs) this.jobs.set(j.name, j);
     const maxTerms = Math.max(1, ...this.plan.jobs.map((j) => j.terms.length));
     const maxRow = Math.max(0, ...this.plan.jobs.map((j) => j.rowLen ?? 0));
-    this.engine = createEngine('wasm', Math.max(CHUNK_ELEMENTS, maxRow), maxTerms, undefined, maxRow);
+    this.engine = sharedEngine(Math.max(CHUNK_ELEMENTS, maxRow), maxTerms, maxRow);
   }
 
   /** Whether the merge has a tensor of that name. */
@@ -54,7 +65,7 @@ export class MergedTensors {
     return out;
   }
 
-  /** Close the input files. */
+  /** Close the input files (the shared engine reopens files on demand). */
   close(): void {
     this.engine.close();
   }

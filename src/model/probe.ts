@@ -3,7 +3,7 @@ import { usageError } from '../errors.js';
 import type { LlamaConfig } from './config.js';
 import { dareWeightSource } from './dare-source.js';
 import type { ExampleSequence, ProbeExamples, ProbeMetric } from './examples.js';
-import { scoreSequences, type ForwardOptions, type ScoreRequest, type SequenceScores } from './forward.js';
+import { createKernelPool, scoreSequences, type ForwardOptions, type ScoreRequest, type SequenceScores } from './forward.js';
 import { modelWeightSource, type WeightSource } from './weights.js';
 
 /** The forward pass the probe scores with (the model's own by default; tests substitute a reference). */
@@ -211,16 +211,28 @@ const requestsOf = (seqs: ExampleSequence[]): ScoreRequest[] => seqs.map((s) => 
  * interval over examples, and the safe drop rate at the tolerance.
  */
 export async function probe(o: ProbeOptions): Promise<ProbeResult> {
-  const dropRates = checkDropRates(o.dropRates ?? DEFAULT_DROP_RATES);
+  checkDropRates(o.dropRates ?? DEFAULT_DROP_RATES);
   const nSeeds = o.seeds ?? DEFAULT_SEEDS;
   if (!Number.isInteger(nSeeds) || nSeeds < 1 || nSeeds > 1000) throw usageError(`--seeds: ${nSeeds} is not a seed count (1–1000)`);
   const tolerance = o.tolerance ?? DEFAULT_TOLERANCE;
   if (!(tolerance > 0 && tolerance <= 1)) throw usageError(`--tolerance: ${tolerance} is not a share of the gain in (0, 1]`);
   if (o.finetunes.length === 0) throw usageError('give at least one fine-tune with --examples FT=FILE');
-  const seeds = Array.from({ length: nSeeds }, (_, i) => i);
   const score = o.score ?? scoreSequences;
+  // one kernel pool (workers and memory) for every pass of the sweep
+  const pool = o.score === undefined ? createKernelPool(o.threads ?? 1) : undefined;
+  try {
+    return await sweep(o, score, pool ? { pool } : o.threads === undefined ? {} : { threads: o.threads });
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function sweep(o: ProbeOptions, score: Scorer, fwd: ForwardOptions): Promise<ProbeResult> {
+  const dropRates = checkDropRates(o.dropRates ?? DEFAULT_DROP_RATES);
+  const nSeeds = o.seeds ?? DEFAULT_SEEDS;
+  const seeds = Array.from({ length: nSeeds }, (_, i) => i);
+  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE;
   const base = resolve(o.base);
-  const fwd: ForwardOptions = o.threads === undefined ? {} : { threads: o.threads };
   const perFt = 2 + dropRates.filter((p) => p > 0).length * nSeeds + (dropRates.includes(0) ? 0 : -1);
   const total = 1 + o.finetunes.length * perFt;
   let done = 0;

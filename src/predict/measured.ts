@@ -55,7 +55,11 @@ export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRo
     }
     const r0 = mine[0]!;
     const what = r0.metric === 'exact_match' ? 'exact match' : 'loss';
-    const reason = `safe drop rate ${measured} is measured (darekit probe: keeps ≥ ${pct(pred.tolerance)} of its gain in ${what} on ${r0.examples} examples up to p = ${measured}); the predicted ${m.recommendedDropRate} is not used`;
+    const agree =
+      measured === m.recommendedDropRate ? `the prediction (${measured}) agrees` : `the predicted ${m.recommendedDropRate} is not used`;
+    const reason = `safe drop rate ${measured} is measured (darekit probe: keeps ≥ ${pct(pred.tolerance)} of its gain in ${what} on ${r0.examples} examples up to p = ${measured}); ${agree}`;
+    // the predictor's own statement of its rate stays, marked as the prediction
+    const reasons = m.reasons.map((r) => (r.startsWith('keeps ≥') ? `predicted from weight statistics: ${r}` : r));
     return {
       ...m,
       recommendedDropRate: measured,
@@ -63,7 +67,7 @@ export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRo
       safeDropRateSource: 'measured',
       predictedDropRate: m.recommendedDropRate,
       measuredDropRate: measured,
-      reasons: [reason, ...m.reasons],
+      reasons: [reason, ...reasons],
     };
   });
   return { ...pred, models, set: rows.length === 0 ? pred.set : setVerdict(models, pred.pairs, pred.tolerance) };

@@ -52,6 +52,8 @@ export interface TuneProbe {
   evaluate(config: MergeConfig): Promise<SpecialistScore[]>;
   /** Candidates to score, the data-free recipe included. */
   budget: number;
+  /** Release what scoring holds (worker threads); tune calls it after the search. */
+  close(): Promise<void>;
 }
 
 /** Options of tune(). */
@@ -204,7 +206,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   }
   let measured: TuneResult['measured'];
   if (o.probe) {
-    const searched = await probeSearch(o, o.probe, recipe0, predictions.tolerance, trials, log);
+    const searched = await probeSearch(o, o.probe, recipe0, predictions.tolerance, trials, log).finally(() => o.probe!.close());
     chosen = searched.recipe;
     measured = searched.measured;
   }
