@@ -7,6 +7,7 @@ import { predictionsToJson } from '../../predict/predict.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
 import { intOption, threadsOption } from '../options.js';
 
 export function configure(cmd: Command): void {
@@ -19,10 +20,12 @@ export function configure(cmd: Command): void {
     .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze them with the base's rows")
     .option('--force', 'replace an existing non-empty output dir')
     .option('--json', 'print one JSON object (see the machine-readable contract)');
+  addDownloadOption(cmd);
 }
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const outDir = String(opts.out);
+  await prepareInputs({ base: String(opts.base), models: args }, opts);
   let bar: ProgressBar | undefined;
   let vocab: VocabAdjustment[] = [];
   const { result, predictions: pred } = await analyzeAndPredict({

@@ -5,6 +5,7 @@ import { tuneProbe } from '../../app/probe.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
 import { intOption, numberOption, seedOption, threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 
@@ -29,6 +30,7 @@ export function configure(cmd: Command): void {
     .option('--report', 'also write report.md/.html/.json into the analysis dir')
     .option('--force', 'replace existing output and analysis dirs')
     .option('--json', 'print one JSON object');
+  addDownloadOption(cmd);
 }
 
 /** The tune result for --json: recipe, per-model choices, trials and where everything went. */
@@ -68,6 +70,7 @@ export function tuneText(r: TuneResult): string {
 
 /** Run `darekit tune` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  if (opts.base !== undefined) await prepareInputs({ base: String(opts.base), models: args }, opts);
   const tolerance = toleranceOption(opts.tolerance);
   const seed = seedOption(opts.seed);
   const threads = threadsOption(opts.threads);
