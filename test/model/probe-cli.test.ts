@@ -86,6 +86,13 @@ describe('darekit probe (CLI)', () => {
     expect(up.recommendedDropRate).toBe(m.safeDropRate);
     expect(up.reasons[0]).toMatch(new RegExp(`^safe drop rate ${m.safeDropRate} is measured \\(darekit probe`));
     expect(shift.reasons[0]).toMatch(/is predicted from weight statistics \(no probe measurement for this model\)/);
+    // at another tolerance the measured rate is re-read from the stored sweep, not the stored safe_drop_rate
+    const p9 = runCli(['predict', out, '--tolerance', '0.5', '--json']);
+    expect(p9.code, p9.stderr).toBe(0);
+    const up9 = (JSON.parse(p9.stdout) as { models: { path: string; recommendedDropRate: number }[] }).models.find((x) =>
+      x.path.endsWith('sft-up'),
+    )!;
+    expect(up9.recommendedDropRate).toBe(Math.max(...m.sweep.filter((s) => s.retained >= 0.5).map((s) => s.dropRate)));
     return readProbeTable(out).then((rows) => {
       expect(rows.map((x) => x.dropRate)).toEqual([0, 0.5, 0.9]);
       expect(rows.every((x) => x.model === 'sft-up' && x.safeDropRate === m.safeDropRate)).toBe(true);
