@@ -93,6 +93,17 @@ describe('darekit probe (CLI)', () => {
       x.path.endsWith('sft-up'),
     )!;
     expect(up9.recommendedDropRate).toBe(Math.max(...m.sweep.filter((s) => s.retained >= 0.5).map((s) => s.dropRate)));
+    // dash (static summary off a terminal) and report show the measured rate beside the predicted one
+    const d = runCli(['dash', out]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/sft-up .*drop p [0-9.]+ measured \(predicted [0-9.]+\)/);
+    expect(d.stdout).toMatch(/sft-shift .*drop p [0-9.]+ predicted/);
+    const rep = runCli(['report', out, '--out', join(work, 'report')]);
+    expect(rep.code, rep.stderr).toBe(0);
+    const md = readFileSync(join(work, 'report', 'report.md'), 'utf8');
+    expect(md).toMatch(/## Measured DARE tolerance \(darekit probe\)/);
+    expect(md).toMatch(/\| sft-up \| sft \| \*\*\w+\*\* \| [0-9.]+ \| [0-9.]+ \| measured \| [0-9.]+ \| [0-9.]+ \|/);
+    expect(readFileSync(join(work, 'report', 'report.html'), 'utf8')).toMatch(/id="probe-retained"/);
     return readProbeTable(out).then((rows) => {
       expect(rows.map((x) => x.dropRate)).toEqual([0, 0.5, 0.9]);
       expect(rows.every((x) => x.model === 'sft-up' && x.safeDropRate === m.safeDropRate)).toBe(true);
