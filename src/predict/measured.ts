@@ -31,15 +31,17 @@ export function measuredSafeDropRate(rows: readonly ProbeRow[], tolerance: numbe
 /**
  * Override each model's predicted safe drop rate with the one the probe measured (matched by path, else by
  * model name), at the predictions' tolerance; every model's reasons then start by saying which one is used.
- * With no probe rows the predictions come back unchanged (marked 'predicted').
+ * With no probe rows every rate is marked 'predicted' (and the predictor's statement of it says so).
  */
 export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRow[]): SourcedPredictions {
   const models: SourcedModelPrediction[] = pred.models.map((m) => {
     const mine =
       rows.filter((r) => r.path === m.path).length > 0 ? rows.filter((r) => r.path === m.path) : rows.filter((r) => r.model === m.model);
     const measured = measuredSafeDropRate(mine, pred.tolerance);
+    // the predictor's own statement of its rate, marked as the prediction
+    const marked = m.reasons.map((r) => (r.startsWith('keeps ≥') ? `predicted from weight statistics: ${r}` : r));
     if (rows.length === 0)
-      return { ...m, safeDropRateSource: 'predicted', predictedDropRate: m.recommendedDropRate, measuredDropRate: null };
+      return { ...m, safeDropRateSource: 'predicted', predictedDropRate: m.recommendedDropRate, measuredDropRate: null, reasons: marked };
     if (measured === null) {
       const why =
         mine.length === 0
@@ -50,7 +52,7 @@ export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRo
         safeDropRateSource: 'predicted',
         predictedDropRate: m.recommendedDropRate,
         measuredDropRate: null,
-        reasons: [`safe drop rate ${m.recommendedDropRate} is predicted from weight statistics (${why})`, ...m.reasons],
+        reasons: [`safe drop rate ${m.recommendedDropRate} is predicted from weight statistics (${why})`, ...marked],
       };
     }
     const r0 = mine[0]!;
@@ -58,8 +60,6 @@ export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRo
     const agree =
       measured === m.recommendedDropRate ? `the prediction (${measured}) agrees` : `the predicted ${m.recommendedDropRate} is not used`;
     const reason = `safe drop rate ${measured} is measured (darekit probe: keeps ≥ ${pct(pred.tolerance)} of its gain in ${what} on ${r0.examples} examples up to p = ${measured}); ${agree}`;
-    // the predictor's own statement of its rate stays, marked as the prediction
-    const reasons = m.reasons.map((r) => (r.startsWith('keeps ≥') ? `predicted from weight statistics: ${r}` : r));
     return {
       ...m,
       recommendedDropRate: measured,
@@ -67,7 +67,7 @@ export function applyMeasuredSafeRates(pred: Predictions, rows: readonly ProbeRo
       safeDropRateSource: 'measured',
       predictedDropRate: m.recommendedDropRate,
       measuredDropRate: measured,
-      reasons: [reason, ...reasons],
+      reasons: [reason, ...marked],
     };
   });
   return { ...pred, models, set: rows.length === 0 ? pred.set : setVerdict(models, pred.pairs, pred.tolerance) };
