@@ -1,8 +1,9 @@
 import { inputError, runtimeError } from '../errors.js';
 import { KERNEL_DATA_BYTES } from '../kernel/exports.js';
+import { KERNEL_MAX_PAGES } from '../kernel/wasm.js';
 import type { LlamaConfig } from './config.js';
 import type { KernelCall } from './kernel-calls.js';
-import { KernelPool } from './kernel-pool.js';
+import { KernelPool, laneCount } from './kernel-pool.js';
 
 export type { KernelPool } from './kernel-pool.js';
 import { ropeTables } from './rope.js';
@@ -34,12 +35,18 @@ export interface ForwardOptions {
    * closes it. Without one, each call starts and stops its own.
    */
   pool?: KernelPool;
+  /** Most positions per batch (default: as many as 1 GiB of activations holds); more sequences run in further batches. */
+  maxBatchPositions?: number;
 }
 
 /** A kernel pool of `threads` worker threads for ForwardOptions.pool (close() it when done). */
 export function createKernelPool(threads: number): KernelPool {
   return new KernelPool(threads);
 }
+
+const KERNEL_MAX_BYTES = KERNEL_MAX_PAGES * 65536;
+// Activations of one batch: sequences beyond this go into the next batch (the weights stream once per batch).
+const ACTIVATION_BUDGET = 1 << 30;
 
 // Row blocks for the MLP intermediate and the logits: ~32 MiB each, at least 4 rows.
 const BLOCK_BYTES = 32 << 20;
@@ -117,7 +124,7 @@ async function weight(source: WeightSource, name: string, shape: number[]): Prom
  * Run the model over every sequence at once (batched prefill) and hand the logits of the rows `wanted` selects to
  * `head`, a block of rows at a time ([rows, vocab] f32, valid only during the call).
  */
-async function run(
+async function runBatch(
   source: WeightSource,
   sequences: Int32Array[],
   opts: ForwardOptions,
@@ -138,8 +145,7 @@ async function run(
     P = batch.rows;
   const mlpRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (8 * I))));
   const headRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (4 * V))));
-  const pool = opts.pool ?? new KernelPool(opts.threads ?? 1);
-  const lanes = pool.lanes;
+  const lanes = opts.pool ? opts.pool.lanes : laneCount(opts.threads ?? 1);
 
   const L = new Layout();
   const pos = L.take(P),
@@ -162,7 +168,13 @@ async function run(
   const W = L.take(0);
   const wElems = Math.max((QD + 2 * KD) * H, H * QD, 3 * I * H, V * H);
   L.take(wElems);
+  if (L.end > KERNEL_MAX_BYTES) {
+    throw runtimeError(
+      `the forward pass of this model needs ${(L.end / 2 ** 30).toFixed(1)} GiB of kernel memory for one layer's weights and the activations, more than wasm's 4 GiB`,
+    );
+  }
 
+  const pool = opts.pool ?? new KernelPool(lanes);
   try {
     pool.kernel.ensure(L.end);
     const f32 = (): Float32Array => pool.kernel.f32();
@@ -346,6 +358,52 @@ async function run(
     progress();
   } finally {
     if (!opts.pool) await pool.close();
+  }
+}
+
+/** Bytes of activations per position (the [P, ·] buffers of runBatch). */
+function bytesPerPosition(cfg: LlamaConfig): number {
+  return 4 * (2 * cfg.hiddenSize + 2 * cfg.numHeads * cfg.headDim + 2 * cfg.numKvHeads * cfg.headDim + 1);
+}
+
+/**
+ * runBatch over consecutive groups of sequences whose activations fit ACTIVATION_BUDGET (every sequence is computed
+ * the same way whatever group it is in, so the grouping never changes a number); progress counts over all groups.
+ */
+async function run(
+  source: WeightSource,
+  sequences: Int32Array[],
+  opts: ForwardOptions,
+  wanted: (seq: number, pos: number) => boolean,
+  head: (logits: Float32Array, rowSeq: Int32Array, rowPos: Int32Array, count: number) => void,
+): Promise<void> {
+  makeBatch(source.config, sequences); // validate every sequence before any work
+  const perPos = opts.maxBatchPositions
+    ? ACTIVATION_BUDGET / Math.max(1, Math.floor(opts.maxBatchPositions))
+    : bytesPerPosition(source.config);
+  const groups: [number, number][] = [];
+  for (let a = 0; a < sequences.length;) {
+    let b = a + 1,
+      bytes = sequences[a]!.length * perPos;
+    while (b < sequences.length && bytes + sequences[b]!.length * perPos <= ACTIVATION_BUDGET) bytes += sequences[b++]!.length * perPos;
+    groups.push([a, b]);
+    a = b;
+  }
+  const steps = source.config.numLayers + 2;
+  for (let g = 0; g < groups.length; g++) {
+    const [a, b] = groups[g]!;
+    const onProgress = opts.onProgress;
+    const sub: ForwardOptions = {
+      ...opts,
+      ...(onProgress ? { onProgress: (d: number) => onProgress(g * steps + d, groups.length * steps) } : {}),
+    };
+    await runBatch(
+      source,
+      sequences.slice(a, b),
+      sub,
+      (s, t) => wanted(s + a, t),
+      (logits, rowSeq, rowPos, count) => head(logits, a === 0 ? rowSeq : rowSeq.map((s) => s + a), rowPos, count),
+    );
   }
 }
 

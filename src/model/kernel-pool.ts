@@ -19,6 +19,11 @@ function workerPath(): string {
   return p;
 }
 
+/** The lanes a pool of `threads` threads has: 1 to MAX_THREADS. */
+export function laneCount(threads: number): number {
+  return Number.isFinite(threads) ? Math.min(MAX_THREADS, Math.max(1, Math.floor(threads))) : 1;
+}
+
 /**
  * The model kernel over one shared memory, run on `threads` lanes: lane 0 is this thread's own instance when
  * threads = 1, else every lane is a worker thread. Work is always split by the caller into one call list per lane;
@@ -32,7 +37,7 @@ export class KernelPool {
 
   constructor(threads: number) {
     this.kernel = instantiateKernel<ModelKernelExports>();
-    this.lanes = Number.isFinite(threads) ? Math.min(MAX_THREADS, Math.max(1, Math.floor(threads))) : 1;
+    this.lanes = laneCount(threads);
     if (this.lanes > 1) {
       const path = workerPath();
       const init: KernelWorkerInit = { memory: this.kernel.memory, module: kernelModule() };

@@ -198,7 +198,7 @@ describe('forward pass against a float64 reference', () => {
 });
 
 describe('threads', () => {
-  it('gives bit-identical logits and scores for 1, 2 and 3 threads, and with a reused pool', async () => {
+  it('gives bit-identical logits and scores for 1, 2 and 3 threads, with a reused pool and in several batches', async () => {
     const v = VARIANTS[0]!;
     const { dir } = writeRandomModel(v, 300);
     const seqs = sequences(301, v.ref.vocab_size);
@@ -211,6 +211,19 @@ describe('threads', () => {
           source,
           seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })),
           { threads },
+        ),
+      });
+      source.close();
+    }
+    // batches of at most 15 positions (the 4 sequences run in 3 groups) change nothing either
+    {
+      const source = modelWeightSource(dir);
+      runs.push({
+        logits: await forwardLogits(source, seqs, { maxBatchPositions: 15 }),
+        scores: await scoreSequences(
+          source,
+          seqs.filter((s) => s.length > 1).map((tokens) => ({ tokens, scoreFrom: 1 })),
+          { maxBatchPositions: 15, threads: 2 },
         ),
       });
       source.close();
