@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
-import { withMeasuredSafeRates } from '../predict/measured.js';
+import { readMeasuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
 import type { DashboardData } from './model.js';
 import { toDashboardData } from './adapter.js';
@@ -27,14 +27,16 @@ export async function storedPredictionParams(dir: string): Promise<{ tolerance: 
 /**
  * Read DIR/analysis.duckdb and build the dashboard's view model. Predictions are recomputed from the stored
  * analysis with predict() — pure and instant, it works on the stored sums and never re-reads weights — using the
- * tolerance and κ of the stored `predictions` table when there is one, so the dashboard shows what was stored.
+ * tolerance of the stored `predictions` table when there is one (the calibrated constants are the build's).
  */
 export async function loadDashboardData(dir: string, opts: LoadDashboardOptions = {}): Promise<DashboardData> {
   const abs = resolve(dir);
   const result = await readAnalysis(abs, { histograms: 'none' });
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
-  const kappa = stored && (opts.tolerance === undefined || opts.tolerance === stored.tolerance) ? stored.kappa : undefined;
-  const predictions = await withMeasuredSafeRates(predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), ...(kappa !== undefined ? { kappa } : {}) }), abs);
-  return toDashboardData(result, predictions, abs);
+  // a safe drop rate measured by `darekit probe --out DIR` wins; the weights' own prediction is kept beside it
+  const measured = await readMeasuredSafeRates(abs, result.models, tolerance ?? 0.95);
+  const fromWeights = predict(result, tolerance !== undefined ? { tolerance } : {});
+  const predictions = Object.keys(measured).length === 0 ? fromWeights : predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), measured });
+  return toDashboardData(result, predictions, abs, fromWeights);
 }

@@ -25,8 +25,8 @@ export function laneCount(threads: number): number {
 }
 
 /**
- * The model kernel over one shared memory, run on `threads` lanes: lane 0 is this thread's own instance when
- * threads = 1, else every lane is a worker thread. Work is always split by the caller into one call list per lane;
+ * The model kernel over one shared memory, run on `threads` lanes: lane 0 is this thread's own instance, lanes
+ * 1 … threads−1 are worker threads. Work is always split by the caller into one call list per lane;
  * which lane runs a list never changes a number (every output element is computed by exactly one call).
  */
 export class KernelPool {
@@ -41,7 +41,7 @@ export class KernelPool {
     if (this.lanes > 1) {
       const path = workerPath();
       const init: KernelWorkerInit = { memory: this.kernel.memory, module: kernelModule() };
-      for (let i = 0; i < this.lanes; i++) {
+      for (let i = 1; i < this.lanes; i++) {
         const w = new Worker(path, { workerData: init });
         w.on('error', (err) => {
           this.failure ??= runtimeError(`a forward-pass worker crashed: ${err.message}`, err);
@@ -55,11 +55,16 @@ export class KernelPool {
   /** Run list i on lane i (lists may be empty), all lanes at once; resolves when every lane is done. */
   async run(lists: KernelCall[][]): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.workers.length === 0) {
-      for (const l of lists) runCalls(this.kernel.exports, l);
-      return;
+    if (lists.length > this.lanes) throw runtimeError(`internal: ${lists.length} call lists for ${this.lanes} lanes`);
+    // the workers start first, then this thread runs lane 0 while they work
+    const pending = lists.slice(1).map((calls, i) => (calls.length === 0 ? Promise.resolve() : this.post(this.workers[i]!, calls)));
+    try {
+      if (lists[0]) runCalls(this.kernel.exports, lists[0]);
+    } catch (err) {
+      await Promise.allSettled(pending);
+      throw err;
     }
-    await Promise.all(lists.map((calls, i) => (calls.length === 0 ? Promise.resolve() : this.post(this.workers[i]!, calls))));
+    await Promise.all(pending);
   }
 
   private post(w: Worker, calls: KernelCall[]): Promise<void> {

@@ -39,9 +39,11 @@ export function renderHtml(data: ReportData): string {
   }
   parts.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density 1 − p', 'p from', 'predicted p', 'measured p', 'reasons'],
-      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), frac(m.recommendedDensity), esc(m.safeDropRateSource), frac(m.predictedDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate), m.reasons.map(esc).join('<br>')]),
-      [3, 4, 6, 7],
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density 1 − p', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
+      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), `${esc(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
+        m.riskiestTensors.map((t) => `${esc(t.tensor)} (safe ${frac(t.safeDropRate)})`).join('<br>') || '–', m.reasons.map(esc).join('<br>')]),
+      [3, 4],
     ),
   );
   if (data.probe.length) {

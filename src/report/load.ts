@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
-import { applyMeasuredSafeRates } from '../predict/measured.js';
+import { measuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
 import { readProbeTable, type ProbeRow } from '../store/probe-table.js';
+import { codes } from '../predict/reasons.js';
 import { readAnalysis } from '../store/analysis-store.js';
 import { readTrials } from '../tune/trials-table.js';
 import type { ReportData } from './data.js';
@@ -23,12 +24,18 @@ export function coarsenBins(bins: { lo: number; hi: number; count: number }[], m
 
 /** Assemble the report's data from an analysis result (+ predictions at `tolerance`, trials, recipe text). */
 export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null, probe: ProbeRow[] = []): ReportData {
-  const pred = applyMeasuredSafeRates(predict(result, { tolerance }), probe);
+  // a safe drop rate measured by `darekit probe --out` wins; the weights' own prediction is shown beside it
+  const measured = measuredSafeRates(probe, result.models, tolerance);
+  const fromWeights = predict(result, { tolerance });
+  const pred = Object.keys(measured).length === 0 ? fromWeights : predict(result, { tolerance, measured });
   return {
     dir,
     base: result.base,
     tolerance,
-    set: { verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method },
+    set: {
+      verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method, mergeMethod: pred.set.mergeMethod, normalize: pred.set.normalize,
+      models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })), reasonCodes: codes(pred.set.reasonDetails),
+    },
     models: result.models.map((m) => {
       const p = pred.models.find((x) => x.model === m.model)!;
       return {
@@ -39,9 +46,16 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
         reasons: p.reasons,
         recommendedDropRate: p.recommendedDropRate,
         recommendedDensity: p.recommendedDensity,
-        safeDropRateSource: p.safeDropRateSource,
+        fromWeightsDropRate: fromWeights.models.find((x) => x.model === m.model)!.predictedDropRate,
+        measuredDropRate: measured[m.model] ?? null,
         predictedDropRate: p.predictedDropRate,
-        measuredDropRate: p.measuredDropRate,
+        dropRateLow: p.dropRateLow,
+        dropRateHigh: p.dropRateHigh,
+        basis: p.basis,
+        reasonCodes: codes(p.reasonDetails),
+        reasonDetails: p.reasonDetails,
+        riskiestTensors: p.tensors.filter((t) => t.risky).sort((a, b) => a.toleratedNoise - b.toleratedNoise)
+          .map((t) => ({ tensor: t.tensor, safeDropRate: t.safeDropRate, errorAtRecommended: t.errorAtRecommended })),
         rho: m.rho,
         meanAbsDelta: m.meanAbsDelta,
         maxAbsDelta: m.maxAbsDelta,

@@ -18,8 +18,10 @@ export function renderMarkdown(data: ReportData): string {
   }
   out.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density', 'p from', 'predicted p', 'measured p', 'reasons'],
-      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), m.safeDropRateSource, frac(m.predictedDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate), m.reasons.join('; ')]),
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
+      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), `${m.basis} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
+        m.riskiestTensors.map((t) => `${t.tensor} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', m.reasons.join('; ')]),
     ),
     '',
   );

@@ -9,7 +9,7 @@ import { registerCleanup } from '../io/cleanup.js';
 import { preflightOutputDir } from '../io/output-dir.js';
 import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { parseMergeConfig, type MergeConfig } from '../merge/config.js';
-import { withMeasuredSafeRates } from '../predict/measured.js';
+import { readMeasuredSafeRates } from '../predict/measured.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
 import { predict } from '../predict/predict.js';
 import type { Predictions } from '../predict/types.js';
@@ -164,7 +164,8 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   // a reused analysis names models the command line did not: the output may not overlap those either
   if (reused) assertOutputApartFromInputs(outDir, [result.base, ...result.models.map((m) => m.path)]);
   // a safe drop rate measured by `darekit probe --out` into this analysis dir wins over the predicted one
-  const predictions = await withMeasuredSafeRates(predict(result, { tolerance: o.tolerance ?? 0.95 }), analysisDir);
+  const tolerance = o.tolerance ?? 0.95;
+  const predictions = predict(result, { tolerance, measured: await readMeasuredSafeRates(analysisDir, result.models, tolerance) });
   const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   for (const n of recipe0.notes) log(n);
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withMeasuredSafeRates } from '../../predict/measured.js';
+import { readMeasuredSafeRates } from '../../predict/measured.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { renderPredictions } from '../../predict/render.js';
 import { writePredictions } from '../../predict/store.js';
@@ -18,7 +18,8 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const dir = args[0]!;
   const tolerance = toleranceOption(opts.tolerance) ?? 0.95;
   // a safe drop rate measured by `darekit probe --out DIR` wins over the predicted one
-  const pred = await withMeasuredSafeRates(predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance }), dir);
+  const result = await readAnalysis(dir, { histograms: 'none' });
+  const pred = predict(result, { tolerance, measured: await readMeasuredSafeRates(dir, result.models, tolerance) });
   await writePredictions(dir, pred);
   return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb` };
 }
