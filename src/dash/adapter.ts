@@ -34,7 +34,9 @@ function layerRows(layers: LayerStats[], pred: ModelPrediction): DashRow[] {
       safeDropRate: lp?.safeDropRate ?? NaN,
       predictedError: lp?.errorAtRecommended ?? firstOrderError(l.rho, pred.recommendedDropRate),
       // risky: a hot layer, a layer whose own safe rate is below the model's, or the layer of a riskiest tensor
-      risky: lp !== undefined && (lp.hot || lp.safeDropRate < pred.recommendedDropRate || pred.tensors.some((t) => t.risky && t.layer === l.layer)),
+      risky:
+        lp !== undefined &&
+        (lp.hot || lp.safeDropRate < pred.recommendedDropRate || pred.tensors.some((t) => t.risky && t.layer === l.layer)),
     };
   });
 }
@@ -68,7 +70,10 @@ function groupBy<T extends { model: string }>(rows: T[]): Map<string, T[]> {
 }
 
 /** Where a model's drop rate came from, and the weights' own prediction of it (from predictions without measurements). */
-function sourceOf(pred: ModelPrediction, fromWeights: Predictions | undefined): Pick<DashModel, 'safeDropRateSource' | 'predictedDropRate'> {
+function sourceOf(
+  pred: ModelPrediction,
+  fromWeights: Predictions | undefined,
+): Pick<DashModel, 'safeDropRateSource' | 'predictedDropRate'> {
   const own = fromWeights?.models.find((p) => p.model === pred.model);
   return { safeDropRateSource: pred.basis, predictedDropRate: own?.predictedDropRate ?? pred.predictedDropRate };
 }
@@ -89,7 +94,7 @@ export function toDashboardData(result: AnalysisResult, predictions: Predictions
       reasons: pred.reasons,
       recommendedDropRate: pred.recommendedDropRate,
       recommendedDensity: pred.recommendedDensity,
-      ...sourceOf(pred, fromWeights),
+      ...(fromWeights ? sourceOf(pred, fromWeights) : {}),
       rho: m.rho,
       meanAbsDelta: m.meanAbsDelta,
       layers,

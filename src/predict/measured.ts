@@ -15,7 +15,11 @@ export function measuredSafeDropRate(rows: readonly ProbeRow[], tolerance: numbe
  * The measured safe drop rates that override the predicted ones, keyed by the analysis' model names (predict's
  * `measured` option): each model's probe rows matched by path, else by name, re-read at `tolerance` from the sweep.
  */
-export function measuredSafeRates(rows: readonly ProbeRow[], models: readonly { model: string; path: string }[], tolerance: number): Record<string, number> {
+export function measuredSafeRates(
+  rows: readonly ProbeRow[],
+  models: readonly { model: string; path: string }[],
+  tolerance: number,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of models) {
     const byPath = rows.filter((r) => r.path === m.path);
@@ -26,6 +30,10 @@ export function measuredSafeRates(rows: readonly ProbeRow[], models: readonly { 
 }
 
 /** measuredSafeRates from the `probe` table of an analysis dir ({} when nothing was probed). */
-export async function readMeasuredSafeRates(dir: string, models: readonly { model: string; path: string }[], tolerance: number): Promise<Record<string, number>> {
+export async function readMeasuredSafeRates(
+  dir: string,
+  models: readonly { model: string; path: string }[],
+  tolerance: number,
+): Promise<Record<string, number>> {
   return measuredSafeRates(await readProbeTable(dir), models, tolerance);
 }

@@ -80,12 +80,13 @@ describe('darekit probe (CLI)', () => {
     expect(existsSync(join(out, 'probe.parquet'))).toBe(true);
     const p = runCli(['predict', out, '--json']);
     expect(p.code, p.stderr).toBe(0);
-    const pred = JSON.parse(p.stdout) as { models: { path: string; recommendedDropRate: number; reasons: string[] }[] };
+    const pred = JSON.parse(p.stdout) as { models: { path: string; recommendedDropRate: number; basis: string; reasons: string[] }[] };
     const up = pred.models.find((x) => x.path.endsWith('sft-up'))!;
     const shift = pred.models.find((x) => x.path.endsWith('sft-shift'))!;
     expect(up.recommendedDropRate).toBe(m.safeDropRate);
-    expect(up.reasons[0]).toMatch(new RegExp(`^safe drop rate ${m.safeDropRate} is measured \\(darekit probe`));
-    expect(shift.reasons[0]).toMatch(/is predicted from weight statistics \(no probe measurement for this model\)/);
+    expect(up.basis).toBe('measured');
+    expect(up.reasons[0]).toMatch(new RegExp(`^measured: keeps ≥ 95% of its gain up to drop rate ${m.safeDropRate} .*by the probe`));
+    expect(shift.basis).toBe('predicted');
     // at another tolerance the measured rate is re-read from the stored sweep, not the stored safe_drop_rate
     const p9 = runCli(['predict', out, '--tolerance', '0.5', '--json']);
     expect(p9.code, p9.stderr).toBe(0);
@@ -102,7 +103,8 @@ describe('darekit probe (CLI)', () => {
     expect(rep.code, rep.stderr).toBe(0);
     const md = readFileSync(join(work, 'report', 'report.md'), 'utf8');
     expect(md).toMatch(/## Measured DARE tolerance \(darekit probe\)/);
-    expect(md).toMatch(/\| sft-up \| sft \| \*\*\w+\*\* \| [0-9.]+ \| [0-9.]+ \| measured \| [0-9.]+ \| [0-9.]+ \|/);
+    // drop rate, range (basis), density, the weights' prediction, the measured rate
+    expect(md).toMatch(/\| sft-up \| sft \| \*\*[\w-]+\*\* \| [0-9.]+ \| measured [0-9.]+–[0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/);
     expect(readFileSync(join(work, 'report', 'report.html'), 'utf8')).toMatch(/id="probe-retained"/);
     return readProbeTable(out).then((rows) => {
       expect(rows.map((x) => x.dropRate)).toEqual([0, 0.5, 0.9]);
