@@ -91,3 +91,9 @@ export function signed3(x: number, missing = '–'): string {
   if (r === 0) return ' 0.000';
   return (r > 0 ? '+' : '') + r.toFixed(3);
 }
+
+/** " measured (predicted 0.40)" beside a drop rate the probe measured, " predicted" when a probe ran on others; else nothing. */
+export function measuredNote(m: { safeDropRateSource?: 'measured' | 'predicted'; predictedDropRate?: number }): string {
+  if (m.safeDropRateSource === 'measured') return ` measured (predicted ${fmtShare(m.predictedDropRate ?? NaN).trim()})`;
+  return m.safeDropRateSource === 'predicted' ? ' predicted' : '';
+}

@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
+import { readMeasuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
 import type { DashboardData } from './model.js';
 import { toDashboardData } from './adapter.js';
@@ -14,13 +15,17 @@ export interface LoadDashboardOptions {
 
 /** The tolerance and κ of the predictions stored by `darekit predict` / `analyze` (table `predictions`), if any. */
 export async function storedPredictionParams(dir: string): Promise<{ tolerance: number; kappa: number } | null> {
-  return withDb(join(dir, ANALYSIS_DB), async (db) => {
-    const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'predictions'");
-    if (Number(t.rows[0]?.n ?? 0) === 0) return null;
-    const r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
-    if (!r || typeof r.tolerance !== 'number' || typeof r.kappa !== 'number') return null;
-    return { tolerance: r.tolerance, kappa: r.kappa };
-  }, { readOnly: true });
+  return withDb(
+    join(dir, ANALYSIS_DB),
+    async (db) => {
+      const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'predictions'");
+      if (Number(t.rows[0]?.n ?? 0) === 0) return null;
+      const r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
+      if (!r || typeof r.tolerance !== 'number' || typeof r.kappa !== 'number') return null;
+      return { tolerance: r.tolerance, kappa: r.kappa };
+    },
+    { readOnly: true },
+  );
 }
 
 /**
@@ -33,6 +38,12 @@ export async function loadDashboardData(dir: string, opts: LoadDashboardOptions 
   const result = await readAnalysis(abs, { histograms: 'none' });
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
-  const predictions = predict(result, tolerance !== undefined ? { tolerance } : {});
-  return toDashboardData(result, predictions, abs);
+  // a safe drop rate measured by `darekit probe --out DIR` wins; the weights' own prediction is kept beside it
+  const measured = await readMeasuredSafeRates(abs, result.models, tolerance ?? 0.95);
+  const fromWeights = predict(result, tolerance !== undefined ? { tolerance } : {});
+  const predictions =
+    Object.keys(measured).length === 0 ? fromWeights : predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), measured });
+  return Object.keys(measured).length === 0
+    ? toDashboardData(result, predictions, abs)
+    : toDashboardData(result, predictions, abs, fromWeights);
 }

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { runtimeError } from '../errors.js';
+import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
@@ -180,6 +181,25 @@ export class ChunkEngine {
 
   /** Merge chunk c of a job and write it at its place in the output. */
   mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
+    const { res, bytes, start, bpe } = this.computeChunk(job, prep, c);
+    const pos = job.out.byteOffset + start * bpe;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
+    return res;
+  }
+
+  /**
+   * Merge chunk c of a job in memory: the values a written merge would hold (encoded to the job's output dtype),
+   * decoded back to float32 into dst at the chunk's element offset. For the probe, which scores merges unwritten.
+   */
+  mergeChunkInto(job: TensorJob, prep: TermPrep[] | undefined, c: number, dst: Float32Array): ChunkResult {
+    const { res, bytes, start, n } = this.computeChunk(job, prep, c);
+    decodeToF32(job.out.dtype, bytes, dst.subarray(start, start + n), n);
+    return res;
+  }
+
+  /** Chunk c of a job merged and encoded to the output dtype; the bytes are a view of kernel memory. */
+  private computeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): { res: ChunkResult; bytes: Uint8Array; start: number; n: number; bpe: number } {
     const { start, n } = this.range(job, c);
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
@@ -329,11 +349,7 @@ export class ChunkEngine {
       src = this.at.raw;
     }
     const bpe = bytesPerElement(dtype);
-    const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
-    const pos = job.out.byteOffset + start * bpe;
-    let done = 0;
-    while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
-    return res;
+    return { res, bytes: new Uint8Array(this.memory.buffer, src, n * bpe), start, n, bpe };
   }
 
   /**
