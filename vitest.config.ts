@@ -1,12 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-/** The long tests: fuzz loops (tens of thousands of mutated inputs), SIGKILL-at-random-points merges and the
- * threads × chunk-size determinism matrix. `npm run test:long` (vitest.long.config.ts) runs them; `.ci/run` runs both. */
+/** The long tests: fuzz loops (tens of thousands of mutated inputs), SIGKILL-at-random-points merges, the
+ * threads × chunk-size determinism matrix and the probe's full sweep of family S. `npm run test:long` (vitest.long.config.ts) runs them; `.ci/run` runs both. */
 export const LONG_TESTS = [
   'test/reliability/crash-safety.test.ts',
   'test/reliability/determinism.test.ts',
   'test/reliability/fuzz-safetensors.test.ts',
   'test/reliability/fuzz-index-config.test.ts',
+  // a full probe sweep of family S (forward passes over 4 fine-tunes × 12 drop rates × 3 seeds, twice): over a minute alone
+  'test/model/probe-family-s.test.ts',
 ];
 
 export const SHARED_TEST_OPTIONS = {
