@@ -4,7 +4,7 @@ import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
-import { chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
+import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
@@ -21,6 +21,12 @@ export interface AnalyzeModelsOptions {
   chunkElements?: number;
   /** Model labels (default: the fine-tunes' dir or file names, made unique). */
   labels?: string[];
+  /**
+   * Tensors with more elements than this get their |Δ| histogram (quantiles, droppable share, histograms table) and
+   * pair counts (sign and weighted conflict, overlaps) from the deterministic sample (default 2²⁰; 0 samples every
+   * tensor, Infinity none). Results do not depend on chunk size or threads either way.
+   */
+  sampleAbove?: number;
   /** DARE densities for PairStats.overlapExpected (default 0.1, 0.3, 0.5, 0.7, 0.9). */
   densities?: number[];
   /** Called after each folded chunk with input bytes done and total. */
@@ -91,7 +97,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const models: Model[] = [base, ...fts];
 
   const names = base.names;
-  const tasks = chunkTasks(models, chunk);
+  const tasks = chunkTasks(models, chunk, opts.sampleAbove ?? DEFAULT_SAMPLE_ABOVE);
   const maxCount = tasks.reduce((m, t) => Math.max(m, t.count), STATS_BLOCK);
   const totalBytes = names.reduce((s, name) => s + models.reduce((b, m) => b + m.tensors.get(name)!.byteLength, 0), 0);
 
