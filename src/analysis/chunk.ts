@@ -44,7 +44,7 @@ export interface ChunkTask {
 /** Tensors with more elements than this have their |Δ| histogram and pair counts sampled (1 in 16 per group of 64). */
 export const DEFAULT_SAMPLE_ABOVE = 1 << 20;
 
-/** Partial results of one chunk, laid out per fine-tune (k) and per pair (p, in pairIndex order). */
+/** Partial results of one chunk, laid out per fine-tune (k) and per pair (p, in pairIndex order); all arrays share one buffer. */
 export interface ChunkResult {
   seq: number;
   tensor: number;
@@ -150,13 +150,25 @@ export class ChunkProcessor {
     this.kernel.exports.stats_chunk(k, n, L.table, L.table + 4 * (k + 1), L.work, L.deltaOut, L.pairOut, L.histStart, L.histBin, L.histCount, L.histEnergy, task.key, task.start / STATS_GROUP, task.sampled ? 1 : 0);
     const blocks = Math.ceil(n / STATS_BLOCK);
     const P = pairCount(k);
-    const delta = new Float64Array(mem, L.deltaOut, k * blocks * DELTA_FIELDS).slice();
-    const pair = new Float64Array(mem, L.pairOut, P * blocks * PAIR_FIELDS).slice();
-    const histStart = new Uint32Array(mem, L.histStart, k + 1).slice();
-    const bins = histStart[k]!;
-    const histBin = new Uint32Array(mem, L.histBin, bins).slice();
-    const histCount = new Uint32Array(mem, L.histCount, bins).slice();
-    const histEnergy = new Float64Array(mem, L.histEnergy, bins).slice();
+    const bins = new Uint32Array(mem, L.histStart + 4 * k, 1)[0]!;
+    // every result array in one buffer, so a worker transfers one ArrayBuffer per chunk (float64 parts first: aligned)
+    const nDelta = k * blocks * DELTA_FIELDS, nPair = P * blocks * PAIR_FIELDS;
+    const out = new ArrayBuffer(8 * (nDelta + nPair + bins) + 4 * (k + 1 + 2 * bins));
+    let at = 0;
+    const take = <T extends Float64Array | Uint32Array>(make: (b: ArrayBuffer, o: number, n: number) => T, src: T, n: number): T => {
+      const v = make(out, at, n);
+      v.set(src);
+      at += n * v.BYTES_PER_ELEMENT;
+      return v;
+    };
+    const f64 = (b: ArrayBuffer, o: number, n: number): Float64Array => new Float64Array(b, o, n);
+    const u32 = (b: ArrayBuffer, o: number, n: number): Uint32Array => new Uint32Array(b, o, n);
+    const delta = take(f64, new Float64Array(mem, L.deltaOut, nDelta), nDelta);
+    const pair = take(f64, new Float64Array(mem, L.pairOut, nPair), nPair);
+    const histEnergy = take(f64, new Float64Array(mem, L.histEnergy, bins), bins);
+    const histStart = take(u32, new Uint32Array(mem, L.histStart, k + 1), k + 1);
+    const histBin = take(u32, new Uint32Array(mem, L.histBin, bins), bins);
+    const histCount = take(u32, new Uint32Array(mem, L.histCount, bins), bins);
     return { seq: task.seq, tensor: task.tensor, delta, pair, histStart, histBin, histCount, histEnergy, bytes };
   }
 
