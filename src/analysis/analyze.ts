@@ -3,13 +3,14 @@ import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/stats-abi.js';
 import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
 import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
 import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from './types.js';
+import { MAX_THREADS } from '../limits.js';
 
 /** Options of the streaming analysis. */
 export interface AnalyzeModelsOptions {
@@ -81,7 +82,7 @@ function histogramRows(h: AbsHistogram, model: string, scope: HistogramBin['scop
 export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<AnalysisResult> {
   if (opts.finetunes.length === 0) throw usageError('give at least one fine-tune to analyze against the base');
   const threads = opts.threads ?? 2;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw usageError(`--threads must be an integer from 1 to 64, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
   const chunkReq = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   if (!Number.isInteger(chunkReq) || chunkReq < 1) throw usageError(`chunk size must be a positive integer, got ${chunkReq}`);
   const densities = opts.densities ?? DEFAULT_DENSITIES;

@@ -5,8 +5,8 @@ import type { Model } from '../io/model.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
 import { locationOf } from '../io/tensor-reader.js';
-import { fnv1a32 } from '../kernel/reference/mask.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP, sampleKey } from '../kernel/reference/stats.js';
+import { fnv1a32 } from '../kernel/mask-key.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP, sampleKey } from '../kernel/stats-abi.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
 /** The wasm exports the stats pass uses (pointer + length convention; see src/kernel/assembly/stats.ts). */

@@ -7,6 +7,7 @@ import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_C
 import { arrowIPCOf } from './arrow-columns.js';
 import { query, withDb, type Db } from './db.js';
 import { parquetCopySql, writeColumnTable, writeTable } from './table.js';
+import { DAREKIT_VERSION } from '../version.js';
 
 type AnalysisTables = ReturnType<typeof analysisTables>;
 
@@ -68,7 +69,7 @@ async function writeFiles(db: Db, tables: AnalysisTables, result: AnalysisResult
 }
 
 /** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
-export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = '0.1.0'): Promise<void> {
+export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = DAREKIT_VERSION): Promise<void> {
   const tables = analysisTables(result);
   await withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables, result, dir, version));
 }

@@ -5,29 +5,9 @@
  */
 import { fmix32 } from './mask.js';
 
-/** Elements per summation block; chunk starts must be multiples of it. */
-export const STATS_BLOCK = 4096;
-/** float64 fields per block record of the delta pass (see DELTA_FIELD). */
-export const DELTA_FIELDS = 14;
-/** float64 fields per block record of the pair pass (see PAIR_FIELD). */
-export const PAIR_FIELDS = 5;
-/** Histogram bins: f32 bits of |Δ| >>> 18 (8 exponent bits + top 5 mantissa bits); 8160+ are never hit. */
-export const HIST_BINS = 8192;
-/** Elements per float32 summation group and per sample stratum (one run of 4 sampled elements per group). */
-export const STATS_GROUP = 64;
-/** Weight of a sampled element in the histogram and pair counts (a group of 64 sampled by 4 of its elements). */
-export const SAMPLE_WEIGHT = 16;
-/** A fast-path sum of squares below this (2⁻⁹⁰) sends the block to the exact path (float32 underflow could matter). */
-export const STATS_TINY = 2 ** -90;
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_TINY } from '../stats-abi.js';
 
-/** Field offsets of a delta block record. */
-export const DELTA_FIELD = {
-  nonFinite: 0, sumDelta: 1, sumSqDelta: 2, sumAbsDelta: 3, sumCubeDelta: 4, sumQuadDelta: 5, maxAbsDelta: 6,
-  sumSqBase: 7, sumSqFt: 8, positive: 9, negative: 10, zero: 11, le0002: 12, le0005: 13,
-} as const;
-
-/** Field offsets of a pair block record. */
-export const PAIR_FIELD = { dot: 0, bothNonzero: 1, conflicts: 2, minBoth: 3, minConflict: 4 } as const;
+export { DELTA_FIELD, DELTA_FIELDS, HIST_BINS, PAIR_FIELD, PAIR_FIELDS, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_TINY, sampleKey } from '../stats-abi.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -187,11 +167,6 @@ function pairSampled(da: Float32Array, db: Float32Array, b0: number, len: number
 /** The sampled run's offset (0, 4, …, 60) in group g of a tensor: 4·(fmix32(fmix32(g ^ key) ^ key) mod 16). */
 export function sampleOffset(key: number, g: number): number {
   return (fmix32((fmix32((g ^ key) >>> 0) ^ key) >>> 0) & 15) << 2;
-}
-
-/** The sampling key of a tensor (from its name hash; see README "Analysis tables"). */
-export function sampleKey(nameHash: number): number {
-  return fmix32((nameHash ^ 0x53544154) >>> 0);
 }
 
 /** What stats_chunk returns: block records per fine-tune and per pair, and dense histograms per fine-tune. */
