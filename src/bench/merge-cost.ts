@@ -26,8 +26,15 @@ export interface MergeCost {
 
 /** Kernel exports by stage. */
 const STAGE: Record<string, string> = {
-  decode_bf16: 'decode', decode_f16: 'decode', count_nonfinite_f32: 'check', delta_f32: 'delta', dare_mask_f32: 'mask',
-  ties_sum_f32: 'elect + combine', weighted_sum_f32: 'combine', encode_bf16: 'encode', encode_f16: 'encode',
+  decode_bf16: 'decode',
+  decode_f16: 'decode',
+  count_nonfinite_f32: 'check',
+  delta_f32: 'delta',
+  dare_mask_f32: 'mask',
+  ties_sum_f32: 'elect + combine',
+  weighted_sum_f32: 'combine',
+  encode_bf16: 'encode',
+  encode_f16: 'encode',
 };
 
 function cpu(): number {
@@ -42,13 +49,20 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
   const plan = planMerge(config);
   const k = instantiateKernel<MergeKernelExports>();
   const spent: Record<string, number> = {};
-  const timed = Object.fromEntries(Object.entries(k.exports as unknown as Record<string, unknown>).map(([name, fn]) => [name, typeof fn !== 'function' ? fn : (...args: unknown[]) => {
-    const t0 = cpu();
-    const r = (fn as (...a: unknown[]) => unknown)(...args);
-    const stage = STAGE[name] ?? name;
-    spent[stage] = (spent[stage] ?? 0) + cpu() - t0;
-    return r;
-  }])) as unknown as MergeKernelExports;
+  const timed = Object.fromEntries(
+    Object.entries(k.exports as unknown as Record<string, unknown>).map(([name, fn]) => [
+      name,
+      typeof fn !== 'function'
+        ? fn
+        : (...args: unknown[]) => {
+            const t0 = cpu();
+            const r = (fn as (...a: unknown[]) => unknown)(...args);
+            const stage = STAGE[name] ?? name;
+            spent[stage] = (spent[stage] ?? 0) + cpu() - t0;
+            return r;
+          },
+    ]),
+  ) as unknown as MergeKernelExports;
   const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
   const engine = new ChunkEngine(timed, k.memory, chunkElements, maxTerms);
   const plainKernel = instantiateKernel<MergeKernelExports>();
@@ -62,7 +76,9 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
     let i = 0;
     for (const job of plan.jobs) {
       const cs = jobChunkElements(job, chunkElements);
-      for (let c = 0; c * cs < job.numel; c++, i++) if (i % stride === 0) picked.push({ job: { ...job, out: { ...job.out, fd, byteOffset: 0 } }, c, n: Math.min(cs, job.numel - c * cs) });
+      for (let c = 0; c * cs < job.numel; c++, i++)
+        if (i % stride === 0)
+          picked.push({ job: { ...job, out: { ...job.out, fd, byteOffset: 0 } }, c, n: Math.min(cs, job.numel - c * cs) });
     }
     const positions = picked.reduce((s, p) => s + p.n, 0);
     engine.mergeChunk(picked[0]!.job, undefined, picked[0]!.c); // warm the code and memory

@@ -19,8 +19,20 @@ export const STATS_TINY = 2 ** -90;
 
 /** Field offsets of a delta block record. */
 export const DELTA_FIELD = {
-  nonFinite: 0, sumDelta: 1, sumSqDelta: 2, sumAbsDelta: 3, sumCubeDelta: 4, sumQuadDelta: 5, maxAbsDelta: 6,
-  sumSqBase: 7, sumSqFt: 8, positive: 9, negative: 10, zero: 11, le0002: 12, le0005: 13,
+  nonFinite: 0,
+  sumDelta: 1,
+  sumSqDelta: 2,
+  sumAbsDelta: 3,
+  sumCubeDelta: 4,
+  sumQuadDelta: 5,
+  maxAbsDelta: 6,
+  sumSqBase: 7,
+  sumSqFt: 8,
+  positive: 9,
+  negative: 10,
+  zero: 11,
+  le0002: 12,
+  le0005: 13,
 } as const;
 
 /** Field offsets of a pair block record. */

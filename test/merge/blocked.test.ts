@@ -34,7 +34,10 @@ beforeAll(() => {
   values.push(base);
   for (let m = 1; m <= 3; m++) values.push(base.map((b) => (r() < 0.2 ? b : b + Math.round((r() * 2 - 1) * 8) / 256)));
   values.forEach((v, m) => write(join(root, m === 0 ? 'base' : `ft${m}`), v));
-  write(join(root, 'ft-nan'), values[1]!.map((x, i) => (i === 20000 || i === 25000 ? NaN : x)));
+  write(
+    join(root, 'ft-nan'),
+    values[1]!.map((x, i) => (i === 20000 || i === 25000 ? NaN : x)),
+  );
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -42,21 +45,64 @@ const W = [0.5, 0.3, 0.4];
 const D = [0.3, 0.6, 0.5];
 
 describe('sub-blocked merge of elementwise methods', () => {
-  for (const [method, spec] of [['dare_ties', { elect: true }], ['dare_linear', { elect: false }]] as const) {
+  for (const [method, spec] of [
+    ['dare_ties', { elect: true }],
+    ['dare_linear', { elect: false }],
+  ] as const) {
     it(`${method}: equals the whole-tensor reference bit for bit for chunk sizes 2²⁰, 10,000 and 8,192 on 1 and 2 threads`, async () => {
-      const doc = { merge_method: method, base_model: 'base', models: [1, 2, 3].map((i) => ({ model: `ft${i}`, parameters: { weight: W[i - 1], density: D[i - 1] } })), parameters: { seed: 5 }, out_dtype: 'float32' };
-      const ref: RefSpec = { sparsify: 'random', elect: spec.elect, normalize: false, lambda: 1, hasBase: true, seed: 5, weights: W, densities: D, gammas: [0, 0, 0], scale: (i) => 1 / D[i]! };
-      const want = referenceMergeTensor(NAME, asBf16(values[0]!), [1, 2, 3].map((m) => asBf16(values[m]!)), ref);
-      for (const [threads, chunkElements] of [[1, 1 << 20], [2, 10_000], [1, 8192]] as const) {
+      const doc = {
+        merge_method: method,
+        base_model: 'base',
+        models: [1, 2, 3].map((i) => ({ model: `ft${i}`, parameters: { weight: W[i - 1], density: D[i - 1] } })),
+        parameters: { seed: 5 },
+        out_dtype: 'float32',
+      };
+      const ref: RefSpec = {
+        sparsify: 'random',
+        elect: spec.elect,
+        normalize: false,
+        lambda: 1,
+        hasBase: true,
+        seed: 5,
+        weights: W,
+        densities: D,
+        gammas: [0, 0, 0],
+        scale: (i) => 1 / D[i]!,
+      };
+      const want = referenceMergeTensor(
+        NAME,
+        asBf16(values[0]!),
+        [1, 2, 3].map((m) => asBf16(values[m]!)),
+        ref,
+      );
+      for (const [threads, chunkElements] of [
+        [1, 1 << 20],
+        [2, 10_000],
+        [1, 8192],
+      ] as const) {
         const out = join(root, `out-${method}-${threads}-${chunkElements}`);
         await merge(parseMergeConfig(doc, { configDir: root }), { out, threads, chunkElements, progress: false });
-        expect(new Uint32Array(readF32(out, NAME).buffer), `${threads} threads, chunks of ${chunkElements}`).toEqual(new Uint32Array(want.buffer));
+        expect(new Uint32Array(readF32(out, NAME).buffer), `${threads} threads, chunks of ${chunkElements}`).toEqual(
+          new Uint32Array(want.buffer),
+        );
       }
     });
   }
 
   it('reports the first NaN of an input past the first sub-block', async () => {
-    const doc = { merge_method: 'dare_ties', base_model: 'base', models: [{ model: 'ft2', parameters: { weight: 1, density: 0.5 } }, { model: 'ft-nan', parameters: { weight: 1, density: 0.5 } }], parameters: { seed: 5 } };
-    await expect(merge(parseMergeConfig(doc, { configDir: root }), { out: join(root, 'out-nan'), threads: 1, progress: false })).rejects.toThrow(/model .*ft-nan: tensor "model\.layers\.0\.mlp\.down_proj\.weight" holds NaN or Inf values \(2 in elements \[0, 29197\), the first at element 20000\)/);
+    const doc = {
+      merge_method: 'dare_ties',
+      base_model: 'base',
+      models: [
+        { model: 'ft2', parameters: { weight: 1, density: 0.5 } },
+        { model: 'ft-nan', parameters: { weight: 1, density: 0.5 } },
+      ],
+      parameters: { seed: 5 },
+    };
+    await expect(
+      merge(parseMergeConfig(doc, { configDir: root }), { out: join(root, 'out-nan'), threads: 1, progress: false }),
+    ).rejects.toThrow(
+      /model .*ft-nan: tensor "model\.layers\.0\.mlp\.down_proj\.weight" holds NaN or Inf values \(2 in elements \[0, 29197\), the first at element 20000\)/,
+    );
   });
 });
