@@ -14,8 +14,8 @@ export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRo
 
 const RESERVED = 64;
 /**
- * Elements per sub-block of the blocked merge: every stage runs on one sub-block before the next, so the
- * sub-block's inputs, deltas and output (~240 KiB) stay in the core's L2 cache between stages.
+ * Elements per sub-block of the blocked merge: every stage runs on one sub-block before the next, in f32 buffers
+ * of one sub-block reused for every sub-block, so the inputs, deltas and output (~160 KiB) stay in the core's L2.
  */
 const SUB_BLOCK = 8192;
 const HI_BUCKETS = 32768;
@@ -184,14 +184,17 @@ export class ChunkEngine {
    */
   private mergeChunkBlocked(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
     const { start, n } = this.range(job, c);
+    const S = Math.min(SUB_BLOCK, this.chunkElements); // the f32 areas below hold chunkElements per input
     const inputs = job.base ? [job.base, ...job.terms.map((t) => t.input)] : job.terms.map((t) => t.input);
     const first = job.base ? 1 : 0; // inputs[first + i] is term i
-    const dst = (m: number): number => (job.base && m === 0 ? this.at.base : this.deltaPtr(m - first));
+    // f32 working buffers of one sub-block, reused for every sub-block (so they stay in cache): the base at the
+    // start of its area, the terms' deltas S apart at the start of theirs, the combined result at the start of out
+    const dst = (m: number): number => (job.base && m === 0 ? this.at.base : this.at.deltas + 4 * S * (m - first));
     const raw = (m: number): number => this.at.rawIn + 2 * this.chunkElements * m;
     let bytesRead = 0;
     inputs.forEach((input, m) => {
       const bpe = bytesPerElement(input.dtype);
-      readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, input.dtype === 'F32' ? dst(m) : raw(m), n * bpe), this.files);
+      if (input.dtype !== 'F32') readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, raw(m), n * bpe), this.files);
       bytesRead += n * bpe;
     });
     const coef = new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
@@ -200,27 +203,30 @@ export class ChunkEngine {
     const counts = inputs.map(() => 0);
     const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
     const dtype = job.out.dtype;
-    for (let off = 0; off < n; off += SUB_BLOCK) {
-      const len = Math.min(SUB_BLOCK, n - off);
+    for (let off = 0; off < n; off += S) {
+      const len = Math.min(S, n - off);
       inputs.forEach((input, m) => {
-        const d = dst(m) + 4 * off;
+        const d = dst(m);
         if (input.dtype === 'BF16') this.k.decode_bf16(raw(m) + 2 * off, d, len);
         else if (input.dtype === 'F16') this.k.decode_f16(raw(m) + 2 * off, d, len);
+        else readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
         counts[m]! += this.k.count_nonfinite_f32(d, len);
       });
       job.terms.forEach((t, i) => {
-        const p = this.deltaPtr(i) + 4 * off;
-        if (job.base) this.k.delta_f32(p, this.at.base + 4 * off, p, len);
+        const p = dst(first + i);
+        if (job.base) this.k.delta_f32(p, this.at.base, p, len);
         if (t.sparsify === 'random') this.k.dare_mask_f32(p, len, t.maskKey, start + off, t.dropThreshold);
       });
-      combine(this.at.base + 4 * off, job.base ? 1 : 0, this.at.deltas + 4 * off, 4 * this.chunkElements, job.terms.length, len, this.at.coef, this.at.divw, job.normalize ? 1 : 0, job.lambda, this.at.out + 4 * off);
-      if (dtype === 'BF16') this.k.encode_bf16(this.at.out + 4 * off, this.at.raw + 2 * off, len);
-      else if (dtype === 'F16') this.k.encode_f16(this.at.out + 4 * off, this.at.raw + 2 * off, len);
+      combine(this.at.base, job.base ? 1 : 0, this.at.deltas, 4 * S, job.terms.length, len, this.at.coef, this.at.divw, job.normalize ? 1 : 0, job.lambda, this.at.out);
+      // the chunk's encoded output collects in raw (8 bytes per element: room for any output dtype)
+      if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw + 2 * off, len);
+      else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw + 2 * off, len);
+      else new Uint8Array(this.memory.buffer).copyWithin(this.at.raw + 4 * off, this.at.out, this.at.out + 4 * len);
     }
-    this.write(job, start, n);
+    this.write(job, start, n, this.at.raw);
     const nonfinite = counts.reduce((a, b) => a + b, 0);
     if (nonfinite === 0) return { bytesRead, nonfinite };
-    // rare path (the merge stops): the first input with NaN/Inf, decoded again, and its first bad element
+    // rare path (the merge stops): the first input with NaN/Inf, read and decoded again, and its first bad element
     const m = counts.findIndex((x) => x > 0);
     this.load(inputs[m]!, start, n, this.at.out);
     const v = new Float32Array(this.memory.buffer, this.at.out, n);
@@ -229,11 +235,10 @@ export class ChunkEngine {
     return { bytesRead, nonfinite, nonfiniteAt: { input: m - first, count: counts[m]!, firstElement: start + e, start, end: start + n } };
   }
 
-  /** Write the encoded chunk (f32 at out, or 16-bit at raw) at its place in the output. */
-  private write(job: TensorJob, start: number, n: number): void {
-    const dtype = job.out.dtype;
-    const bpe = bytesPerElement(dtype);
-    const bytes = new Uint8Array(this.memory.buffer, dtype === 'BF16' || dtype === 'F16' ? this.at.raw : this.at.out, n * bpe);
+  /** Write n encoded elements at src (the chunk's output in its dtype) at their place in the output. */
+  private write(job: TensorJob, start: number, n: number, src: number): void {
+    const bpe = bytesPerElement(job.out.dtype);
+    const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
     const pos = job.out.byteOffset + start * bpe;
     let done = 0;
     while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
@@ -264,7 +269,7 @@ export class ChunkEngine {
     const dtype = job.out.dtype;
     if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw, n);
     else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw, n);
-    this.write(job, start, n);
+    this.write(job, start, n, dtype === 'BF16' || dtype === 'F16' ? this.at.raw : this.at.out);
     return res;
   }
 

@@ -19,11 +19,12 @@ const N = SHAPE[0]! * SHAPE[1]!;
 let root: string;
 const values: number[][] = [];
 
-function write(dir: string, v: number[]): void {
+function write(dir: string, v: number[], dtype: 'BF16' | 'F32' = 'BF16'): void {
   mkdirSync(dir);
   const bits = new Uint16Array(v.length);
   v.forEach((x, i) => (bits[i] = f32ToBf16Bits(x)));
-  writeSafetensorsFile(join(dir, 'model.safetensors'), [{ name: NAME, dtype: 'BF16', shape: SHAPE, data: new Uint8Array(bits.buffer) }]);
+  const data = dtype === 'BF16' ? new Uint8Array(bits.buffer) : new Uint8Array(Float32Array.from(v).buffer);
+  writeSafetensorsFile(join(dir, 'model.safetensors'), [{ name: NAME, dtype, shape: SHAPE, data }]);
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', torch_dtype: 'bfloat16' }));
 }
 
@@ -38,6 +39,9 @@ beforeAll(() => {
     join(root, 'ft-nan'),
     values[1]!.map((x, i) => (i === 20000 || i === 25000 ? NaN : x)),
   );
+  // the same family stored as F32 (exact: values on a 1/256 grid)
+  mkdirSync(join(root, 'f32'));
+  values.forEach((v, m) => write(join(root, 'f32', m === 0 ? 'base' : `ft${m}`), v, 'F32'));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -81,13 +85,44 @@ describe('sub-blocked merge of elementwise methods', () => {
         [1, 8192],
       ] as const) {
         const out = join(root, `out-${method}-${threads}-${chunkElements}`);
-        await merge(parseMergeConfig(doc, { configDir: root }), { out, threads, chunkElements, progress: false });
+        await merge(parseMergeConfig(doc, { configDir: root }), { out, threads, chunkElements });
         expect(new Uint32Array(readF32(out, NAME).buffer), `${threads} threads, chunks of ${chunkElements}`).toEqual(
           new Uint32Array(want.buffer),
         );
       }
     });
   }
+
+  it('F32 inputs (read sub-block by sub-block) give the same output as the reference', async () => {
+    const doc = {
+      merge_method: 'dare_ties',
+      base_model: 'base',
+      models: [1, 2, 3].map((i) => ({ model: `ft${i}`, parameters: { weight: W[i - 1], density: D[i - 1] } })),
+      parameters: { seed: 5 },
+      out_dtype: 'float32',
+    };
+    const ref: RefSpec = {
+      sparsify: 'random',
+      elect: true,
+      normalize: false,
+      lambda: 1,
+      hasBase: true,
+      seed: 5,
+      weights: W,
+      densities: D,
+      gammas: [0, 0, 0],
+      scale: (i) => 1 / D[i]!,
+    };
+    const want = referenceMergeTensor(
+      NAME,
+      values[0]!,
+      [1, 2, 3].map((m) => values[m]!),
+      ref,
+    ); // f32 holds the values exactly
+    const out = join(root, 'out-f32');
+    await merge(parseMergeConfig(doc, { configDir: join(root, 'f32') }), { out, threads: 2, chunkElements: 10_000 });
+    expect(new Uint32Array(readF32(out, NAME).buffer)).toEqual(new Uint32Array(want.buffer));
+  });
 
   it('reports the first NaN of an input past the first sub-block', async () => {
     const doc = {
@@ -99,9 +134,7 @@ describe('sub-blocked merge of elementwise methods', () => {
       ],
       parameters: { seed: 5 },
     };
-    await expect(
-      merge(parseMergeConfig(doc, { configDir: root }), { out: join(root, 'out-nan'), threads: 1, progress: false }),
-    ).rejects.toThrow(
+    await expect(merge(parseMergeConfig(doc, { configDir: root }), { out: join(root, 'out-nan'), threads: 1 })).rejects.toThrow(
       /model .*ft-nan: tensor "model\.layers\.0\.mlp\.down_proj\.weight" holds NaN or Inf values \(2 in elements \[0, 29197\), the first at element 20000\)/,
     );
   });
