@@ -17,7 +17,7 @@ const TARGET = 2;
  * group sums and sampled histogram, measured on this project's machine alternating with the new kernel (README
  * "Benchmarks"): printed beside the new figure for comparison, not re-measured here.
  */
-const BEFORE = { kernelNsPerPosition: [2.78, 6.44, 10.82], readNsPerModelElement: 0.358, measured: '2026-12-01 00:00, 1-min load 13.3 (other helpers sharing the 2 cores)' };
+const BEFORE = { kernelNsPerPosition: [2.66, 5.95, 10.23], readNsPerModelElement: 0.347, measured: '2026-12-01 01:03, 1-min load 6.6, run alternately with the new kernel' };
 
 async function main(): Promise<void> {
   const loadAtStart = +loadavg()[0]!.toFixed(2);

@@ -17,7 +17,7 @@ const TARGET = 1.5;
  * The merge's CPU per element position on one thread before issue 18's sub-blocked stages, by stage (same
  * measurement, run alternately with the new code; README "Benchmarks"); printed beside the new figures.
  */
-const BEFORE = { totalNs: 13.97, measured: '2026-12-01 00:08, 1-min load 16.3 (other helpers sharing the 2 cores)' };
+const BEFORE = { totalNs: 11.96, measured: '2026-12-01 01:02, 1-min load 6.4, run alternately with the new code' };
 /**
  * SHA-256 of the dare_ties output (the safetensors files) of this benchmark's config, family and seed as main wrote it
  * before issue 18 (measured 2026-12-01 with main at 97d96d9; MAIN_SHA256 overrides, e.g. for --scale 2).
