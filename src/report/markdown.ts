@@ -18,8 +18,9 @@ export function renderMarkdown(data: ReportData): string {
   }
   out.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density', 'reasons'],
-      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), m.reasons.join('; ')]),
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'riskiest tensors', 'reasons'],
+      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), `${m.basis} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        m.riskiestTensors.map((t) => `${t.tensor} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', m.reasons.join('; ')]),
     ),
     '',
   );
