@@ -9,7 +9,7 @@ import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
 import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
-import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from './types.js';
+import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../schema/analysis.js';
 import { MAX_THREADS } from '../limits.js';
 
 /** Options of the streaming analysis. */
