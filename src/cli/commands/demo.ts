@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
 import { analyze } from '../../app/analyze.js';
 import { inputError, usageError } from '../../errors.js';
 import { readRegularFileText } from '../../io/regular-file.js';
@@ -13,6 +12,7 @@ import { tune } from '../../tune/tune.js';
 import { verdictReason } from '../../tune/recipe.js';
 import { ProgressBar } from '../progress.js';
 import type { CommandOutput } from '../command.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
 /** Declare `darekit demo`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -24,7 +24,7 @@ export function configure(cmd: Command): void {
 }
 
 const MARKER = '.darekit-demo';
-const PKG_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PKG_ROOT = PACKAGE_ROOT;
 
 /** The bundled family S (fixtures/families/S), or the family given with --family. */
 function findFamily(given: string | undefined): string {
