@@ -1,8 +1,5 @@
-import { dirname, relative, resolve, isAbsolute } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The package root (this file is src/invocation.ts, or dist/invocation.js once built). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { relative, resolve, isAbsolute } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.js';
 
 /** True when dir is the package root or inside it. */
 function insidePackage(dir: string): boolean {

@@ -1,7 +1,7 @@
 // Writes an AnalysisResult as Arrow IPC, a DuckDB database with views, and Parquet; reads it back.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { inputError } from '../errors.js';
 import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, analysisTables, fromRows, pairColumns } from './analysis-tables.js';
 import { arrowIPCOf } from './arrow-columns.js';

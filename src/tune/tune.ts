@@ -2,7 +2,7 @@ import type { CardVerdict } from '../merge/model-card.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { analyze } from '../app/analyze.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import { registerCleanup } from '../io/cleanup.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { analyzeAndPredict } from '../../app/analyze.js';
-import type { AnalysisResult } from '../../analysis/types.js';
+import type { AnalysisResult } from '../../schema/analysis.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
 import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { predictionsToJson } from '../../predict/predict.js';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { analyze } from '../../app/analyze.js';
 import { inputError, usageError } from '../../errors.js';
 import { readRegularFileText } from '../../io/regular-file.js';
@@ -16,6 +15,7 @@ import { formatTable, textWidth } from '../text.js';
 import { setVerdictLines } from '../verdict-text.js';
 import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import type { CommandOutput } from '../command.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
 /** Declare `darekit demo`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -27,7 +27,7 @@ export function configure(cmd: Command): void {
 }
 
 const MARKER = '.darekit-demo';
-const PKG_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PKG_ROOT = PACKAGE_ROOT;
 
 /** The bundled family S (fixtures/families/S), or the family given with --family. */
 function findFamily(given: string | undefined): string {
