@@ -19,19 +19,29 @@ const TARGET = 1.5;
  */
 const BEFORE = { totalNs: 11.96, measured: '2026-12-01 01:02, 1-min load 6.4, run alternately with the new code' };
 /**
- * SHA-256 of the dare_ties output (the safetensors files) of this benchmark's config, family and seed as main wrote it
- * before issue 18 (measured 2026-12-01 with main at 97d96d9; MAIN_SHA256 overrides, e.g. for --scale 2).
+ * SHA-256 of the dare_ties output's tensors (each file's header without `__metadata__`, then its data bytes) for this
+ * benchmark's config, family and seed as main wrote it before issue 18 (97d96d9, recomputed 2026-12-01 01:35 from
+ * that build's merge of the same config). The metadata is left out because its `darekit.recipe` embeds the model
+ * paths, which differ between checkouts. MAIN_SHA256 overrides (e.g. for --scale 2).
  */
-const MAIN_SHA256 = process.env.MAIN_SHA256 ?? (Number(argValue('--scale') ?? 1) === 1 ? '9b1153217e4d0464d9545f120d49fc91d60ed9ab863e6f625a7ece81bae8eef6' : undefined);
+const MAIN_SHA256 = process.env.MAIN_SHA256 ?? (Number(argValue('--scale') ?? 1) === 1 ? 'f0f62e3090036cacc0dc6544330c5e9cade0e2c7c57b97f6f9cac2498206f7ea' : undefined);
 
-/** SHA-256 over the output's safetensors files in name order. */
+/** SHA-256 over the output's tensors in file-name order: each header without __metadata__, then the data bytes. */
 function outputDigest(dir: string): string {
   const h = createHash('sha256');
   const buf = new Uint8Array(1 << 20);
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.safetensors')).sort()) {
     const fd = openSync(join(dir, f), 'r');
     try {
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+      const len = new Uint8Array(8);
+      readSync(fd, len, 0, 8, 0);
+      const n = Number(new DataView(len.buffer).getBigUint64(0, true));
+      const headerBytes = new Uint8Array(n);
+      readSync(fd, headerBytes, 0, n, 8);
+      const header = JSON.parse(new TextDecoder().decode(headerBytes)) as Record<string, unknown>;
+      delete header.__metadata__;
+      h.update(JSON.stringify(header));
+      for (let pos = 8 + n, k; (k = readSync(fd, buf, 0, buf.length, pos)) > 0; pos += k) h.update(buf.subarray(0, k));
     } finally {
       closeSync(fd);
     }
@@ -122,7 +132,7 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       `| dare_ties, base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.inputGbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ≤ ${TARGET}× (${result.met ? 'met' : 'not met'}) | ${peakRssMiB} | ${result.jsSeconds ?? '–'} | ${result.jsRatioToWasm ?? '–'}${result.jsRatioToWasm ? '×' : ''} | ${loadAtStart} → ${result.machine.loadAverage1m} |`,
       '',
-      `runs: ${result.mergeSeconds.join(', ')} s. Output SHA-256 ${sha256}${MAIN_SHA256 === undefined ? ' (set MAIN_SHA256 to compare with main\'s)' : sha256 === MAIN_SHA256 ? ' = main\'s (byte-identical)' : ' ≠ main\'s ' + MAIN_SHA256 + ' — NOT byte-identical'}.`,
+      `runs: ${result.mergeSeconds.join(', ')} s. Output tensor SHA-256 ${sha256}${MAIN_SHA256 === undefined ? ' (set MAIN_SHA256 to compare with main\'s)' : sha256 === MAIN_SHA256 ? ' = main\'s (byte-identical)' : ' ≠ main\'s ' + MAIN_SHA256 + ' — NOT byte-identical'}.`,
       '',
       `CPU per element position (one thread, CPU time, ${cost.positions} positions timed): ${cost.totalNs.toFixed(2)} ns (before issue 18: ${BEFORE.totalNs} ns, ${BEFORE.measured}); by stage, each kernel call timed (the timers' own cost lands in the last item): ${Object.entries(cost.stages).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} ns. Over ${positions} positions on ${threads} cores that is ≥ ${result.cpuPerPosition.cpuBoundSeconds} s of CPU-bound time for any schedule.`,
       '',
