@@ -12,6 +12,8 @@ export const MAX_STORED_MAGNITUDE = 1e150;
 
 // Power sums of huge deltas may overflow (to ±Inf) in a genuine analysis; nothing downstream scales them.
 const UNBOUNDED = new Set(['sum_cube_delta', 'sum_quad_delta', 'excess_kurtosis']);
+// Sums over the finite entries and ρ (0 or +Inf at the edges) are never NaN; means and shares of nothing may be.
+const NEVER_NAN = /^(rho|sum_.*|.*_l2|max_abs_delta|dot|sq_a|sq_b|min_both|min_conflict|lo|hi|energy)$/;
 const NON_NEGATIVE = /^(rho|sum_sq_.*|sum_abs_delta|.*_l2|q\d+_abs|max_abs_delta|mean_abs_delta|std_delta|lo|hi|energy|min_both|min_conflict|sq_a|sq_b)$/;
 
 /** What is wrong with one stored cell of `column`, or undefined when it is a value darekit can have written. */
@@ -20,7 +22,8 @@ export function cellProblem(column: FieldColumn<unknown>, v: CellValue, nullable
   if (column.type === 'VARCHAR') return typeof v === 'string' ? undefined : `is ${typeof v}, expected text`;
   if (typeof v !== 'number') return `is ${typeof v === 'string' ? `"${v.slice(0, 40)}"` : typeof v}, expected a number${typeof v === 'string' && /^-?\d+$/.test(v) ? ' below 2^53' : ''}`;
   if (column.type === 'BIGINT' || column.type === 'INTEGER') return Number.isInteger(v) && v >= 0 ? undefined : `is ${v}, expected a count or index ≥ 0`;
-  if (Number.isNaN(v) || UNBOUNDED.has(column.name)) return undefined; // any statistic may be NaN (a scope with no finite entry)
+  if (UNBOUNDED.has(column.name)) return undefined;
+  if (Number.isNaN(v)) return NEVER_NAN.test(column.name) ? 'is NaN, which no analysis writes there' : undefined; // a mean over no finite entry is NaN
   const unit = column.unit ?? '';
   if (unit === 'share' && !(v >= 0 && v <= 1)) return `is ${v}, expected a share in [0, 1]`;
   if (unit.startsWith('ratio in [−1, 1]') && !(v >= -1 - 1e-9 && v <= 1 + 1e-9)) return `is ${v}, expected a value in [−1, 1]`;
