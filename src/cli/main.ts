@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isDarekitError } from '../errors.js';
+import { safeJson, safeLines, safeName } from '../text/safe-text.js';
 import type { CommandModule } from './command.js';
 
 /** Every command, declared once; each module is imported only when its command runs. */
@@ -18,7 +19,7 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
 ];
 
 function fail(message: string, code: number): never {
-  process.stderr.write(`darekit: ${message}\n`);
+  process.stderr.write(`darekit: ${safeName(message)}\n`);
   process.exit(code);
 }
 
@@ -44,8 +45,9 @@ async function main(argv: string[]): Promise<void> {
       }
       const out = await mod.run(positional, opts);
       if (!out) return;
-      if (opts.json) process.stdout.write(JSON.stringify(out.json, null, 2) + '\n');
-      else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : out.text + '\n');
+      // Last line of defence: names were escaped where they were formatted; nothing unsafe leaves here either.
+      if (opts.json) process.stdout.write(safeJson(JSON.stringify(out.json, null, 2)) + '\n');
+      else if (out.text) process.stdout.write(safeLines(out.text.endsWith('\n') ? out.text : out.text + '\n'));
     });
   }
   await program.parseAsync(argv);

@@ -1,6 +1,7 @@
 import { DEFINITIONS, type ReportData } from './data.js';
 import { reportCharts } from './charts.js';
 import { frac, num } from './format.js';
+import { escapeMarkup } from '../text/safe-text.js';
 import { escapeXml as esc } from './svg/xml.js';
 
 const STYLE = `
@@ -71,13 +72,13 @@ export function renderHtml(data: ReportData): string {
           t.score === null ? '–' : num(t.score),
           t.seconds.toFixed(1),
           esc(t.status),
-          `<code>${esc(t.stderrTail.slice(-300))}</code>`,
+          `<code>${escapeMarkup(t.stderrTail.slice(-300), { keepLines: true })}</code>`,
         ]),
         [1, 4, 5],
       ),
     );
   }
-  if (data.recipe) parts.push(`<h2>Recipe</h2><pre>${esc(data.recipe)}</pre>`);
+  if (data.recipe) parts.push(`<h2>Recipe</h2><pre>${escapeMarkup(data.recipe, { keepLines: true })}</pre>`);
   parts.push(`<h2>Definitions</h2>`);
   parts.push(table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [esc(d.term), esc(d.unit), esc(d.definition)])));
   return `<!DOCTYPE html>

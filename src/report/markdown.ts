@@ -1,25 +1,35 @@
+import { markdownText as md, safeLines } from '../text/safe-text.js';
 import { DEFINITIONS, type ReportData } from './data.js';
 import { frac, num } from './format.js';
 
+// darekit's own text (headers, definitions) in a table cell; names and anything else from files go through md().
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+// Cells are final Markdown: names escaped with md(), darekit's own text with cell(), numbers as they are.
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [`| ${head.map(cell).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+// A fence longer than any backtick run in the text, so a stranger's recipe.yml cannot close it early.
+function fenced(lang: string, text: string): string[] {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${lang}`, safeLines(text), fence];
 }
 
 /** The report as Markdown: verdicts first, then statistics, pairs, trials, recipe and definitions. */
 export function renderMarkdown(data: ReportData): string {
-  const out: string[] = [`# darekit readiness report`, '', `Base: \`${data.base}\` · analysis: \`${data.dir}\` · tolerance ${data.tolerance} (share of gain kept)`, ''];
+  const out: string[] = [`# darekit readiness report`, '', `Base: ${md(data.base)} · analysis: ${md(data.dir)} · tolerance ${data.tolerance} (share of gain kept)`, ''];
   out.push('## Verdicts', '');
   if (data.set) {
-    out.push(`**Set: ${data.set.verdict}** — method: \`${data.set.method}\``, '');
-    for (const r of data.set.reasons) out.push(`- ${r}`);
+    out.push(`**Set: ${md(data.set.verdict)}** — method: ${md(data.set.method)}`, '');
+    for (const r of data.set.reasons) out.push(`- ${md(r)}`);
     out.push('');
   }
   out.push(
     table(
       ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density', 'reasons'],
-      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), m.reasons.join('; ')]),
+      data.models.map((m) => [md(m.model), md(m.kind), `**${md(m.verdict)}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), md(m.reasons.join('; '))]),
     ),
     '',
   );
@@ -27,7 +37,7 @@ export function renderMarkdown(data: ReportData): string {
   out.push(
     table(
       ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'],
-      data.models.map((m) => [m.model, num(m.rho), num(m.meanAbsDelta), num(m.maxAbsDelta), num(m.deltaL2), frac(m.fracLe0005), frac(m.droppableShare), String(m.numel)]),
+      data.models.map((m) => [md(m.model), num(m.rho), num(m.meanAbsDelta), num(m.maxAbsDelta), num(m.deltaL2), frac(m.fracLe0005), frac(m.droppableShare), String(m.numel)]),
     ),
     '',
   );
@@ -36,14 +46,14 @@ export function renderMarkdown(data: ReportData): string {
     out.push(
       table(
         ['fine-tune', 'layer', 'ρ', 'safe drop rate p'],
-        data.layers.map((l) => [l.model, l.layer === null ? 'other' : String(l.layer), num(l.rho), frac(l.safeDropRate)]),
+        data.layers.map((l) => [md(l.model), l.layer === null ? 'other' : String(l.layer), num(l.rho), frac(l.safeDropRate)]),
       ),
       '',
     );
   }
   if (data.pairs.length) {
     out.push('## Pairwise interference', '');
-    out.push(table(['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'], data.pairs.map((p) => [p.a, p.b, num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)])), '');
+    out.push(table(['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'], data.pairs.map((p) => [md(p.a), md(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)])), '');
   }
   if (data.trials.length) {
     out.push('## Tune trials', '');
@@ -53,18 +63,18 @@ export function renderMarkdown(data: ReportData): string {
         data.trials.map((t) => [
           `${t.trial}${t.best ? ' (best)' : ''}`,
           num(t.densityScale),
-          Object.entries(t.weights).map(([k, v]) => `${k}=${num(v)}`).join(', '),
-          Object.entries(t.densities).map(([k, v]) => `${k}=${frac(v)}`).join(', '),
+          Object.entries(t.weights).map(([k, v]) => `${md(k)}=${num(v)}`).join(', '),
+          Object.entries(t.densities).map(([k, v]) => `${md(k)}=${frac(v)}`).join(', '),
           t.score === null ? '–' : num(t.score),
           t.seconds.toFixed(1),
-          t.status,
-          t.stderrTail.slice(-200),
+          md(t.status),
+          md(t.stderrTail.slice(-200)),
         ]),
       ),
       '',
     );
   }
-  if (data.recipe) out.push('## Recipe', '', '```yaml', data.recipe.trimEnd(), '```', '');
-  out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [d.term, d.unit, d.definition])), '');
+  if (data.recipe) out.push('## Recipe', '', ...fenced('yaml', data.recipe.trimEnd()), '');
+  out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [cell(d.term), cell(d.unit), cell(d.definition)])), '');
   return out.join('\n');
 }

@@ -8,6 +8,7 @@ import { predict, predictionsToJson } from '../../predict/predict.js';
 import { writePredictions } from '../../predict/store.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
+import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 
 export function configure(cmd: Command): void {
@@ -55,25 +56,25 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     },
   });
   const json = predictionsToJson(pred!, resolve(outDir));
-  const vocabLines = vocab.map((v) => `vocab: ${describeVocabAdjustment(v)}`);
+  const vocabLines = vocab.map((v) => `vocab: ${safeName(describeVocabAdjustment(v))}`);
   const text = [renderText(result, outDir, pred!), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
   return { json: vocab.length > 0 ? { ...json, vocabAdjustments: vocab } : json, text };
 }
 
 function renderText(r: AnalysisResult, outDir: string, pred: Predictions): string {
   const g = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
-  const lines = [`analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${r.base} → ${outDir}`, ''];
+  const lines = [`analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${safeName(r.base)} → ${safeName(outDir)}`, ''];
   lines.push(['model', 'kind', 'rho', 'mean|Δ|', 'q99|Δ|', 'droppable', 'non-finite', 'verdict'].join('\t'));
   for (const m of r.models) {
     const p = pred.models.find((x) => x.model === m.model);
-    lines.push([m.model, p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''].join('\t'));
+    lines.push([safeName(m.model), p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''].join('\t'));
   }
   const pairs = r.pairs.filter((p) => p.scope === 'model');
   if (pairs.length > 0) {
     lines.push('', ['pair', 'cosine', 'sign conflict', 'weighted conflict'].join('\t'));
-    for (const p of pairs) lines.push([`${p.a} × ${p.b}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)].join('\t'));
+    for (const p of pairs) lines.push([`${safeName(p.a)} × ${safeName(p.b)}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)].join('\t'));
   }
-  lines.push('', `set: ${pred.set.verdict}, method ${pred.set.method}${pred.set.reasons.length ? ` — ${pred.set.reasons.join('; ')}` : ''}`);
-  lines.push('', `query it: darekit query ${outDir} "SELECT * FROM v_layer_risk"`);
+  lines.push('', `set: ${pred.set.verdict}, method ${pred.set.method}${pred.set.reasons.length ? ` — ${safeName(pred.set.reasons.join('; '))}` : ''}`);
+  lines.push('', `query it: darekit query ${safeName(outDir)} "SELECT * FROM v_layer_risk"`);
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { usageError } from '../../errors.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
+import { safeLines } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
@@ -79,7 +80,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const log = (s: string) => {
     bar?.done();
     bar = undefined;
-    process.stderr.write(`tune: ${s}\n`);
+    process.stderr.write(`tune: ${safeLines(s)}\n`);
   };
   const r = await tune({
     base: opts.base as string | undefined,
