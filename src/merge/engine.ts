@@ -40,6 +40,16 @@ export interface ChunkResult {
   bytesRead: number;
   /** When nonfinite > 0: the first input holding NaN/Inf (-1 the base, else the term index), its count in this chunk and the first element index. */
   nonfiniteAt?: NonfiniteAt;
+  /** Merged values the output dtype cannot hold (they were written as ±Inf): how many, and the first. */
+  overflow?: OutputOverflow;
+}
+
+/** The first merged value of a chunk beyond the output dtype's range. */
+export interface OutputOverflow {
+  count: number;
+  element: number;
+  /** The merged value in float32 (±Infinity when it was beyond float32 itself). */
+  value: number;
 }
 
 /** Where a chunk's first NaN/Inf input values are. */
@@ -49,7 +59,11 @@ export interface NonfiniteAt {
   firstElement: number;
   start: number;
   end: number;
+  /** Set when the first bad element is a finite F64 value beyond float32's range (it became ±Inf on decoding). */
+  f64Value?: number;
 }
+
+const F32_MAX = 3.4028234663852886e38;
 
 /**
  * Runs the merge of one tensor chunk (or a tensor's selection pre-pass) through a kernel: reads inputs straight
@@ -59,6 +73,8 @@ export interface NonfiniteAt {
 export class ChunkEngine {
   private readonly files = new OpenFiles();
   private readonly at: ReturnType<typeof layout>;
+  // The first finite F64 value beyond float32 in the last F64 load (element offset in that load, and the value).
+  private f64Overflow: { offset: number; value: number } | undefined;
 
   constructor(
     private readonly k: MergeKernelExports,
@@ -82,6 +98,12 @@ export class ChunkEngine {
     else if (input.dtype === 'F16') this.k.decode_f16(this.at.raw, dst, n);
     else if (input.dtype === 'F64') {
       const src = new Float64Array(this.memory.buffer, this.at.raw, n);
+      // F64 is read at float32 precision; note a finite value beyond float32 so the refusal can say so
+      this.f64Overflow = undefined;
+      for (let e = 0; e < n; e++) {
+        const v = src[e]!;
+        if (Math.abs(v) > F32_MAX && Number.isFinite(v)) { this.f64Overflow = { offset: e, value: v }; break; }
+      }
       new Float32Array(this.memory.buffer, dst, n).set(src);
     }
     return len;
@@ -106,14 +128,17 @@ export class ChunkEngine {
         let e = 0;
         while (e < n && Number.isFinite(v[e]!)) e++;
         at = { input, count: c, firstElement: start + e, start, end: start + n };
+        if (this.f64Overflow?.offset === e) at.f64Value = this.f64Overflow.value;
       }
     };
     if (job.base) {
+      this.f64Overflow = undefined;
       bytesRead += this.load(job.base, start, n, this.at.base);
       if (check) count(-1, this.at.base);
     }
     for (const i of which) {
       const p = this.deltaPtr(i);
+      this.f64Overflow = undefined;
       bytesRead += this.load(job.terms[i]!.input, start, n, p);
       if (check) count(i, p);
       if (job.base) this.k.delta_f32(p, this.at.base, p, n);
@@ -185,12 +210,33 @@ export class ChunkEngine {
     let src = this.at.out;
     if (dtype === 'BF16') { this.k.encode_bf16(this.at.out, this.at.raw, n); src = this.at.raw; }
     else if (dtype === 'F16') { this.k.encode_f16(this.at.out, this.at.raw, n); src = this.at.raw; }
+    const overflow = this.outputOverflow(dtype, start, n);
     const bpe = bytesPerElement(dtype);
     const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
     const pos = job.out.byteOffset + start * bpe;
     let done = 0;
     while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
-    return res;
+    return overflow ? { ...res, overflow } : res;
+  }
+
+  /**
+   * Merged values of this chunk that the output dtype stores as ±Inf or NaN: the f32 result itself (a sum beyond
+   * float32), or its F16/BF16 encoding decoded back into the first delta buffer (no longer needed) and counted
+   * with the SIMD kernel, so finite chunks cost two vector passes.
+   */
+  private outputOverflow(dtype: string, start: number, n: number): OutputOverflow | undefined {
+    let probe = this.at.out;
+    if (dtype === 'BF16' || dtype === 'F16') {
+      probe = this.deltaPtr(0);
+      if (dtype === 'BF16') this.k.decode_bf16(this.at.raw, probe, n);
+      else this.k.decode_f16(this.at.raw, probe, n);
+    }
+    const count = this.k.count_nonfinite_f32(probe, n);
+    if (count === 0) return undefined;
+    const v = new Float32Array(this.memory.buffer, probe, n);
+    let e = 0;
+    while (e < n && Number.isFinite(v[e]!)) e++;
+    return { count, element: start + e, value: new Float32Array(this.memory.buffer, this.at.out, n)[e]! };
   }
 
   /**

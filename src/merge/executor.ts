@@ -7,6 +7,7 @@ import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } fro
 import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
+import type { OutputOverflow } from './engine.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
 import type { NonfiniteAt } from './engine.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
@@ -123,7 +124,16 @@ interface ExecOptions {
 function nonfiniteError(job: TensorJob, at: NonfiniteAt | undefined): Error {
   const model = at === undefined ? 'an input model' : at.input < 0 ? `base ${job.baseModel ?? 'model'}` : `model ${job.terms[at.input]?.model ?? at.input}`;
   const where = at === undefined ? '' : ` (${at.count} in elements [${at.start}, ${at.end}), the first at element ${at.firstElement})`;
+  if (at?.f64Value !== undefined) {
+    return inputError(`${model}: tensor "${job.name}" holds ${at.f64Value} at element ${at.firstElement}, beyond float32 range (darekit merges in float32); the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge it as ±Inf)`);
+  }
   return inputError(`${model}: tensor "${job.name}" holds NaN or Inf values${where}; the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge anyway)`);
+}
+
+/** The refusal of merged values the output dtype cannot hold (they would be written as ±Inf). */
+function overflowError(job: TensorJob, o: OutputOverflow): Error {
+  const value = Number.isFinite(o.value) ? `${o.value}` : Number.isNaN(o.value) ? 'NaN' : `a value beyond float32 range (${o.value > 0 ? '+' : '-'}Inf)`;
+  return inputError(`tensor "${job.name}": the merged value at element ${o.element} is ${value}, which ${job.out.dtype} cannot hold (${o.count} such values in that chunk); nothing was written (lower the weights, use --out-dtype float32, or pass --allow-nonfinite to write ±Inf)`);
 }
 
 /** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */
@@ -151,6 +161,7 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
         for (let c = 0; c < chunksOf(j); c++) {
           const r = engine.mergeChunk(j, prep, c);
           if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j, r.nonfiniteAt);
+          if (r.overflow && !o.allowNonfinite) throw overflowError(j, r.overflow);
           finishChunk(j, r.bytesRead);
         }
       }
@@ -172,6 +183,11 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
           parts.push(pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
             if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
               const err = nonfiniteError(j, r.nonfiniteAt);
+              pool.cancel(err);
+              throw err;
+            }
+            if (r.ok && r.overflow && !o.allowNonfinite) {
+              const err = overflowError(j, r.overflow);
               pool.cancel(err);
               throw err;
             }
