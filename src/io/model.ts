@@ -129,6 +129,9 @@ function openSharded(path: string, dir: string): Model {
   return model;
 }
 
+/** Most tensors darekit catalogs for one model across all its shards. */
+export const MAX_TENSORS_PER_MODEL = 500_000;
+
 function fromFiles(path: string, dir: string, layout: Model['layout'], files: string[]): Model {
   const tensors = new Map<string, TensorInfo>();
   const names: string[] = [];
@@ -141,6 +144,7 @@ function fromFiles(path: string, dir: string, layout: Model['layout'], files: st
       if (prev) throw inputError(`${path}: tensor "${t.name}" appears in both ${basename(prev.file)} and ${basename(f)}`);
       tensors.set(t.name, t);
       names.push(t.name);
+      if (names.length > MAX_TENSORS_PER_MODEL) throw inputError(`${path}: more than ${MAX_TENSORS_PER_MODEL.toLocaleString('en-US')} tensors across its shards, darekit's limit (memory grows with the catalog)`);
     }
   }
   const configPath = join(dir, 'config.json');

@@ -46,6 +46,9 @@ export interface ConfigLocation {
 const TOP_KEYS = ['merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source', 'seed', 'truncate_vocab'] as const;
 const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
+/** Most models one merge takes (each adds a chunk buffer and selection histograms to every worker's memory). */
+export const MAX_MERGE_MODELS = 128;
+
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
 export function loadMergeConfig(file: string): MergeConfig {
   let text: string;
@@ -93,6 +96,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   }
 
   if (!Array.isArray(doc.models) || doc.models.length === 0) throw inputError(`models: a non-empty list of {model: PATH, parameters: {...}} is required`);
+  if (doc.models.length > MAX_MERGE_MODELS) throw inputError(`models: ${doc.models.length} models listed; darekit merges at most ${MAX_MERGE_MODELS} at once (its memory grows with each); merge them in groups`);
   const models: ModelEntry[] = [];
   doc.models.forEach((m: unknown, i: number) => {
     const at = `models[${i}]`;

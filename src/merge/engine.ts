@@ -20,6 +20,11 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
+/** Bytes of kernel memory one engine needs for chunks of s elements, k terms and rows of maxRow (what layout() lays out). */
+export function engineBytes(s: number, k: number, maxRow: number): number {
+  return layout(s, k, maxRow).end;
+}
+
 function layout(s: number, k: number, maxRow: number): { coef: number; divw: number; sums: number; raw: number; base: number; deltas: number; out: number; hist: number; scratch: number; end: number } {
   const coef = RESERVED;
   const divw = coef + 8 * Math.max(k, 1);
@@ -85,7 +90,11 @@ export class ChunkEngine {
   ) {
     this.at = layout(chunkElements, maxTerms, maxRow);
     const have = memory.buffer.byteLength;
-    if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
+    try {
+      if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
+    } catch (err) {
+      throw runtimeError(`the merge kernel could not get ${Math.ceil(this.at.end / 2 ** 20)} MiB of memory for ${maxTerms} models × chunks of ${chunkElements} elements (${err instanceof Error ? err.message : String(err)}); lower --chunk-elements or --threads`, err);
+    }
   }
 
   /** Read elements [start, start+n) of an input and decode them to f32 at dst; returns bytes read. */

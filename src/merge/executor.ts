@@ -7,7 +7,7 @@ import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } fro
 import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
-import type { OutputOverflow } from './engine.js';
+import { engineBytes, type OutputOverflow } from './engine.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
 import type { NonfiniteAt } from './engine.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
@@ -59,15 +59,33 @@ export interface MergeSummary {
 /** The default chunk size in elements: 4 MiB of f32 per buffer. */
 export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
 
+/** Kernel memory one engine may use: the chunk buffers grow with the number of models, so the default chunk shrinks to fit. */
+export const ENGINE_MEMORY_BUDGET = 512 * 2 ** 20;
+
+// The default chunk halves until one engine's buffers fit ENGINE_MEMORY_BUDGET (the output does not depend on
+// the chunk size); an explicit --chunk-elements that needs more than wasm's 4 GiB is a usage error.
+function fitChunk(plan: MergePlan, chunk: number, explicit: boolean): number {
+  const k = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
+  const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
+  if (explicit) {
+    if (engineBytes(chunk, k, maxRow) > 4 * 2 ** 30 - 2 ** 26) throw usageError(`--chunk-elements ${chunk} with ${k} models needs ${Math.ceil(engineBytes(chunk, k, maxRow) / 2 ** 20)} MiB of kernel memory per thread, beyond WebAssembly's 4 GiB; lower it`);
+    return chunk;
+  }
+  let s = chunk;
+  while (s > 4096 && s / 2 >= maxRow && engineBytes(s, k, maxRow) > ENGINE_MEMORY_BUDGET) s /= 2;
+  return s;
+}
+
 /** Merge models as the config says and write the result atomically to opts.out. */
 export async function merge(config: MergeConfig, opts: MergeOptions): Promise<MergeSummary> {
   const t0 = performance.now();
   const threads = opts.threads ?? cpus().length;
-  const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  let chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw usageError(`--threads: ${threads} is not a thread count (1–256)`);
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
   const plan = planMerge(config);
+  chunkElements = fitChunk(plan, chunkElements, opts.chunkElements !== undefined);
   const wide = plan.jobs.find((j) => (j.rowLen ?? 0) > chunkElements);
   if (wide) throw usageError(`tensor "${wide.name}": ${config.method} works on whole rows of ${wide.rowLen} elements, more than the chunk of ${chunkElements}; raise --chunk-elements to at least ${wide.rowLen}`);
   const recipe = recipeYaml(config);
