@@ -10,6 +10,7 @@ import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistog
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
 import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
 import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from './types.js';
+import { MAX_THREADS } from '../limits.js';
 
 /** Options of the streaming analysis. */
 export interface AnalyzeModelsOptions {
@@ -74,7 +75,7 @@ function histogramRows(h: AbsHistogram, model: string, scope: HistogramBin['scop
 export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<AnalysisResult> {
   if (opts.finetunes.length === 0) throw usageError('give at least one fine-tune to analyze against the base');
   const threads = opts.threads ?? 2;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw usageError(`--threads must be an integer from 1 to 64, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
   const chunkReq = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   if (!Number.isInteger(chunkReq) || chunkReq < 1) throw usageError(`chunk size must be a positive integer, got ${chunkReq}`);
   const densities = opts.densities ?? DEFAULT_DENSITIES;

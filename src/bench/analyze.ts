@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { analyze } from '../analysis/index.js';
+import { analyze } from '../app/analyze.js';
 import { openModel } from '../io/model.js';
 import { PACKAGE_ROOT, benchShape, ensureBenchFamily, evictFromPageCache, ioFloorSeconds } from './family.js';
 import { measureStatsCost } from './stats-cost.js';

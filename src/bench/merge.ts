@@ -30,7 +30,7 @@ async function timedMerge(base: string, fts: string[], kernel: KernelKind, work:
   const timer = setInterval(() => { sampled = Math.max(sampled, process.memoryUsage().rss); }, 50);
   const out = join(work, `merged-${kernel}`);
   try {
-    const s = await merge(cfg, { out, threads, kernel, progress: false });
+    const s = await merge(cfg, { out, threads, kernel });
     return { seconds: s.seconds, sampledRssMiB: Math.round(sampled / 2 ** 20), outBytes: s.outputBytes };
   } finally {
     clearInterval(timer);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isDarekitError } from '../errors.js';
 import { safeJson, safeLines, safeName } from '../text/safe-text.js';
 import type { CommandModule } from './command.js';
+import { DAREKIT_VERSION } from '../version.js';
 
 /** Every command, declared once; each module is imported only when its command runs. */
 const COMMANDS: { name: string; description: string; load: () => Promise<CommandModule> }[] = [
@@ -10,6 +11,7 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
   { name: 'analyze', description: 'analyze fine-tune deltas against a base into Arrow/Parquet/DuckDB tables', load: () => import('./commands/analyze.js') },
   { name: 'query', description: 'run SQL on an analysis dir', load: () => import('./commands/query.js') },
   { name: 'predict', description: 'predict safe drop rates and verdicts from an analysis dir', load: () => import('./commands/predict.js') },
+  { name: 'check', description: "check a merge config's models (local, cached or on the Hub) from their headers before anything is downloaded", load: () => import('./commands/check.js') },
   { name: 'merge', description: 'merge models from a mergekit-style YAML config (or flags)', load: () => import('./commands/merge.js') },
   { name: 'tune', description: 'analyze, predict, write a recipe and merge (optionally searching with --eval)', load: () => import('./commands/tune.js') },
   { name: 'report', description: 'write report.md, report.html and report.json for an analysis dir', load: () => import('./commands/report.js') },
@@ -26,7 +28,7 @@ function fail(message: string, code: number): never {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('darekit')
     .description('DARE merge-readiness analysis and streaming merges for fine-tuned models')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(DAREKIT_VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const wanted = argv[2];

@@ -6,6 +6,7 @@ import { bytesPerElement, isMathDtype, type MathDtype } from './dtypes.js';
 import { openModel, type Model } from './model.js';
 import type { OpenFiles } from './open-files.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
+import { resolveModelLocation } from '../hub/cache.js';
 
 /**
  * LoRA adapters (PEFT) as fine-tunes: an adapter dir over a base model reads as a Model whose adapted tensors
@@ -65,7 +66,8 @@ export function isAdapterDir(path: string): boolean {
 
 /** Open a fine-tune: a full model as openModel does, or a LoRA adapter dir read over the given base. */
 export function openFinetune(path: string, base: Model): Model {
-  return isAdapterDir(path) ? openLoraAdapter(path, base) : openModel(path);
+  const at = resolveModelLocation(path);
+  return isAdapterDir(at) ? openLoraAdapter(at, base) : openModel(at);
 }
 
 /** The scale of a LoRA delta: alpha / r, or alpha / √r (rank-stabilized LoRA). */

@@ -4,6 +4,7 @@ import { inputError } from '../errors.js';
 import type { AdapterInfo } from './lora.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { parseStrictJson } from './strict-json.js';
+import { resolveModelLocation } from '../hub/cache.js';
 
 /** A model on disk: one or more validated safetensors files and the tensors they hold. */
 export interface Model {
@@ -37,7 +38,7 @@ function pickleRefusal(path: string): Error {
 
 /** Resolve a user path (a .safetensors file, a dir with model.safetensors, or a sharded dir) and validate every file. */
 export function openModel(path: string): Model {
-  const abs = resolve(path);
+  const abs = resolve(resolveModelLocation(path));
   if (!existsSync(abs)) throw inputError(`${path}: no such file or directory`);
   const st = statSync(abs);
   if (st.isFile()) {

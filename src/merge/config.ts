@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { resolveModelLocation } from '../hub/cache.js';
+import { parseRepoRef } from '../hub/repo-ref.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
@@ -189,6 +191,8 @@ function resolveModelPath(p: string, path: string, loc: ConfigLocation): string 
   if (existsSync(fromConfig)) return fromConfig;
   const fromCwd = resolve(loc.cwd ?? process.cwd(), p);
   if (existsSync(fromCwd)) return fromCwd;
+  const ref = parseRepoRef(p);
+  if (ref) return resolveModelLocation(p); // a Hub repo id: its cached snapshot (or a clear "not cached" error)
   throw inputError(`${path}: ${p} not found (looked in ${fromConfig} and ${fromCwd}); paths are relative to the config file's dir, then the working dir`);
 }
 

@@ -4,7 +4,6 @@ import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
 import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
-import { ProgressBar } from '../cli/progress.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
 import { engineBytes, type OutputOverflow } from './engine.js';
@@ -14,6 +13,7 @@ import { createEngine, type KernelKind } from './kernel-factory.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
 import { WorkerPool } from './pool.js';
+import { MAX_THREADS } from '../limits.js';
 
 /** Options of merge(). */
 export interface MergeOptions {
@@ -31,8 +31,8 @@ export interface MergeOptions {
   kernel?: KernelKind;
   /** Split the output into shards of at most this many bytes (default 5 GB, as Hugging Face does). */
   maxShardBytes?: number;
-  /** Show a progress bar on stderr (default: when stderr is a TTY). */
-  progress?: boolean;
+  /** Called as chunks finish: input bytes merged so far, all input bytes, and "k/n tensors". */
+  onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
   /** The readiness verdict to print in the output's model card (README.md), when the caller knows it. */
   verdict?: CardVerdict;
 }
@@ -81,7 +81,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   const t0 = performance.now();
   const threads = opts.threads ?? cpus().length;
   let chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw usageError(`--threads: ${threads} is not a thread count (1–256)`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
   const plan = planMerge(config);
@@ -110,7 +110,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
     // write back as the merge goes, so commit's fsync has little left to do
     const flusher = setInterval(() => dir.flushInBackground(), 250);
     try {
-      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, progress: opts.progress });
+      await execute(plan, { threads, chunkElements, kernel, allowNonfinite: opts.allowNonfinite ?? false, onProgress: opts.onProgress });
     } finally {
       clearInterval(flusher);
     }
@@ -135,7 +135,7 @@ interface ExecOptions {
   chunkElements: number;
   kernel: KernelKind;
   allowNonfinite: boolean;
-  progress: boolean | undefined;
+  onProgress: MergeOptions['onProgress'];
 }
 
 /** The refusal of NaN/Inf input weights, naming the model that holds them, the tensor and where. */
@@ -159,14 +159,13 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
   const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
   const chunksOf = (j: TensorJob): number => Math.ceil(j.numel / jobChunkElements(j, o.chunkElements));
-  const bar = new ProgressBar('merge', plan.inputBytes, 'bytes', o.progress);
   let doneBytes = 0;
   let doneTensors = 0;
   const remaining = plan.jobs.map((j) => chunksOf(j));
   const finishChunk = (j: TensorJob, bytes: number): void => {
     doneBytes += bytes;
     if (--remaining[j.index]! === 0) doneTensors++;
-    bar.update(doneBytes, `${doneTensors}/${plan.jobs.length} tensors`);
+    o.onProgress?.(doneBytes, plan.inputBytes, `${doneTensors}/${plan.jobs.length} tensors`);
   };
   const emptyDone = (j: TensorJob): void => { if (j.numel === 0) { doneTensors++; remaining[j.index] = 0; } };
 
@@ -185,7 +184,6 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
       }
     } finally {
       engine.close();
-      bar.done();
     }
     return;
   }
@@ -222,7 +220,6 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     if (failed) throw failed.reason instanceof Error ? failed.reason : runtimeError(String(failed.reason));
     if (doneTensors !== plan.jobs.length) throw runtimeError(`internal: ${plan.jobs.length - doneTensors} tensors were not finished`);
   } finally {
-    bar.done();
     await pool.close();
   }
 }

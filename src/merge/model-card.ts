@@ -1,25 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify as stringifyYaml } from 'yaml';
 import type { MergeConfig } from './config.js';
 import { METHODS } from './methods.js';
 import { paramLeaves } from './params.js';
+import { DAREKIT_VERSION } from '../version.js';
 
 /** A readiness verdict to print in the model card (from analyze/predict, e.g. passed in by tune). */
 export interface CardVerdict {
   verdict: string;
   reasons?: string[];
-}
-
-/** darekit's version from its package.json (found from this file in src/ or dist/), or "unknown". */
-export function darekitVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**
@@ -33,7 +21,7 @@ export function modelCard(cfg: MergeConfig, recipe: string, verdict?: CardVerdic
   front.tags = ['merge', 'darekit', cfg.method];
   front.library_name = 'transformers';
   const lines: string[] = ['---', stringifyYaml(front).trimEnd(), '---', '', '# Merged model', ''];
-  lines.push(`Merged with darekit ${darekitVersion()} using **${cfg.method}** (${METHODS[cfg.method].summary}), seed ${cfg.seed}.`);
+  lines.push(`Merged with darekit ${DAREKIT_VERSION} using **${cfg.method}** (${METHODS[cfg.method].summary}), seed ${cfg.seed}.`);
   lines.push('The DARE/DELLA masks are a pure function of (seed, model position, tensor name, element index): the same recipe and seed reproduce these weights byte for byte.', '');
   if (cfg.baseSpec !== undefined) lines.push(`- base model: \`${cfg.baseSpec}\``);
   cfg.models.forEach((m, i) => {

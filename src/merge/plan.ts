@@ -5,7 +5,7 @@ import { openModel, type Model } from '../io/model.js';
 import { locationOf, mathDtypeOf } from '../io/tensor-reader.js';
 import type { OutDtype } from '../io/dtypes.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { dropThreshold, maskKey } from '../kernel/reference/mask.js';
+import { dropThreshold, maskKey } from '../kernel/mask-key.js';
 import { checkLeaf, parseRescale, type MergeConfig, type ModelEntry } from './config.js';
 import { assertAddressable } from './engine.js';
 import type { ModelTerm, TensorJob } from './job.js';

@@ -9,6 +9,7 @@ import { cellProblem } from './analysis-check.js';
 import type { FieldColumn } from './analysis-tables.js';
 import { query, withDb, type CellValue, type Db } from './db.js';
 import { ident, parquetCopySql, writeColumnTable, writeTable } from './table.js';
+import { DAREKIT_VERSION } from '../version.js';
 
 type AnalysisTables = ReturnType<typeof analysisTables>;
 
@@ -70,7 +71,7 @@ async function writeFiles(db: Db, tables: AnalysisTables, result: AnalysisResult
 }
 
 /** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
-export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = '0.1.0'): Promise<void> {
+export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = DAREKIT_VERSION): Promise<void> {
   const tables = analysisTables(result);
   await withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables, result, dir, version), { allowedDirs: [dir], settings: COMMIT_CHECKPOINTS });
 }

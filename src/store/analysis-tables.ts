@@ -3,7 +3,7 @@
 import type { AnalysisResult, DeltaStats, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../analysis/types.js';
 import { columnTable, type ColumnTable } from './column-data.js';
 import type { CellValue } from './db.js';
-import type { Column, ColumnType, Row } from './table.js';
+import type { Column, ColumnType, Row } from './columns.js';
 
 /** A column bound to a field of a result row: how to write it and how to read it back. */
 export interface FieldColumn<T> extends Column {

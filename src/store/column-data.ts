@@ -1,7 +1,7 @@
 // Column form of a table: one typed array per column, built once and read by both the Arrow writer and the
 // DuckDB appender (Parquet is exported from DuckDB), so no writer converts row objects value by value.
 import { runtimeError } from '../errors.js';
-import type { Column, Row } from './table.js';
+import type { Column, Row } from './columns.js';
 
 /** A cell as rows hold it (undefined or null is SQL NULL). */
 export type Cell = Row[string];

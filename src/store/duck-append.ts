@@ -4,7 +4,7 @@
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBVector, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
 import { packBits, type ColumnData, type ColumnTable } from './column-data.js';
 import { rawAssignString, rawChunk, rawResetChunk, rawConstantString, rawCopyValidity, rawCopyValues, rawVector } from './raw-chunk.js';
-import type { ColumnType } from './table.js';
+import type { ColumnType } from './columns.js';
 
 const DUCK_TYPES: Record<ColumnType, DuckDBType> = { VARCHAR, DOUBLE, BIGINT, INTEGER, BOOLEAN };
 

@@ -7,20 +7,9 @@ import { columnsFromRows, type ColumnTable } from './column-data.js';
 import { query, type Db } from './db.js';
 import { appendColumnTable } from './duck-append.js';
 import { rawAppender } from './raw.js';
+import type { Column, Row } from './columns.js';
 
-/** Column types the store writes. */
-export type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'INTEGER' | 'BOOLEAN';
-
-/** One column: its SQL name and type, and (for the README) its unit and meaning. */
-export interface Column {
-  name: string;
-  type: ColumnType;
-  unit?: string;
-  doc?: string;
-}
-
-/** A row: values keyed by column name (undefined or null is SQL NULL; DOUBLE keeps NaN and ±Inf). */
-export type Row = Record<string, string | number | boolean | null | undefined>;
+export type { Column, ColumnType, Row } from './columns.js';
 
 /** Quote an SQL identifier. */
 export function ident(name: string): string {

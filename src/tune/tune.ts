@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
-import { analyze } from '../analysis/index.js';
+import { analyze } from '../app/analyze.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
@@ -95,7 +95,7 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
 async function mergeRecipe(yaml: string, recipeDir: string, out: string, threads: number | undefined, force: boolean, verdict?: CardVerdict): Promise<MergeSummary> {
   // Parse the exact YAML text written to disk, so `darekit merge recipe.yml` sees the same config.
   const config = parseMergeConfig(yaml, { configDir: recipeDir }, 'recipe');
-  return merge(config, { out, force, threads, progress: false, ...(verdict ? { verdict } : {}) });
+  return merge(config, { out, force, threads, ...(verdict ? { verdict } : {}) });
 }
 
 /** The recipe with `truncate_vocab: true` appended (a top-level key) when tune was asked to truncate vocabularies. */

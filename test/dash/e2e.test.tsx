@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanup } from 'ink-testing-library';
-import { analyze } from '../../src/analysis/index.js';
+import { analyze } from '../../src/app/analyze.js';
 import { generateFamily } from '../../src/fixtures/family.js';
 import { loadDashboardData } from '../../src/dash/load.js';
 import { Dashboard } from '../../src/dash/components/App.js';

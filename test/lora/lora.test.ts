@@ -108,7 +108,7 @@ describe('analyze and merge on an adapter equal the materialized fine-tune', () 
     const variants: [string, string, number][] = [['mat1', 'mat2', 1], ['ad1', 'ad2', 1], ['ad1', 'base+ad2', 2]];
     for (const [i, [a, b, threads]] of variants.entries()) {
       const out = join(fx.root, `merged-${i}`);
-      await merge(parseMergeConfig(doc(a, b), { configDir: fx.root }), { out, threads, chunkElements: 100, progress: false });
+      await merge(parseMergeConfig(doc(a, b), { configDir: fx.root }), { out, threads, chunkElements: 100 });
       outs.push(out);
     }
     for (const [name] of BASE_SHAPES) {
@@ -150,7 +150,7 @@ describe('adapters darekit refuses, with one line naming the problem', () => {
     expectInputError(() => openFinetune(adapter('rank', { extraConfig: { r: 8 } }), base), 'rank 4', 'r = 8');
     adapter('nobase', {});
     const parsed = parseMergeConfig({ merge_method: 'linear', models: [{ model: 'nobase', parameters: { weight: 1 } }] }, { configDir: fx.root });
-    return merge(parsed, { out: join(fx.root, 'never'), threads: 1, progress: false }).then(
+    return merge(parsed, { out: join(fx.root, 'never'), threads: 1 }).then(
       () => { throw new Error('expected a refusal'); },
       (err: unknown) => { expect(isDarekitError(err)).toBe(true); expect((err as Error).message).toContain('base_model'); },
     );

@@ -32,7 +32,7 @@ describe('della and della_linear equal a straightforward float64 reference (per-
       const outs: string[] = [];
       for (const [chunk, threads] of [[40, 1], [1 << 20, 2]] as const) {
         const out = join(fam.root, `out-${c.method}-${Object.keys(c.yaml).length}-${chunk}`);
-        await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, chunkElements: chunk, progress: false });
+        await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, chunkElements: chunk });
         outs.push(out);
       }
       for (const [name, shape] of SHAPES) {
@@ -50,8 +50,8 @@ describe('della and della_linear equal a straightforward float64 reference (per-
 
   it('refuses density ± epsilon outside (0, 1], naming the values and what to change', async () => {
     const doc = (eps: number) => ({ merge_method: 'della', base_model: 'base', models: [{ model: 'ft1', parameters: { weight: 1, density: 0.2, epsilon: eps } }] });
-    await expect(merge(parseMergeConfig(doc(0.25), { configDir: fam.root }), { out: join(fam.root, 'bad'), threads: 1, progress: false })).rejects.toThrow(/epsilon 0.25/);
-    const err = await merge(parseMergeConfig(doc(0.2), { configDir: fam.root }), { out: join(fam.root, 'bad2'), threads: 1, progress: false }).catch((e: unknown) => e);
+    await expect(merge(parseMergeConfig(doc(0.25), { configDir: fam.root }), { out: join(fam.root, 'bad'), threads: 1 })).rejects.toThrow(/epsilon 0.25/);
+    const err = await merge(parseMergeConfig(doc(0.2), { configDir: fam.root }), { out: join(fam.root, 'bad2'), threads: 1 }).catch((e: unknown) => e);
     expect(isDarekitError(err)).toBe(true);
     expect((err as Error).message).toContain('lower epsilon');
   });

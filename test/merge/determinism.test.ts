@@ -25,12 +25,12 @@ describe('reproducibility: same config + seed ⇒ byte-identical output for any 
       const runs: Map<string, Buffer>[] = [];
       for (const [threads, chunkElements] of [[1, 1 << 20], [2, 17], [1, 64], [2, 1000]] as const) {
         const out = join(fam.root, `det-${method}-${threads}-${chunkElements}`);
-        await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, chunkElements, progress: false });
+        await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, chunkElements });
         runs.push(files(out));
       }
       for (const r of runs.slice(1)) expect(r).toEqual(runs[0]);
       const other = join(fam.root, `det-${method}-seed`);
-      await merge(parseMergeConfig({ ...doc, parameters: { ...doc.parameters, seed: 100 } }, { configDir: fam.root }), { out: other, threads: 1, progress: false });
+      await merge(parseMergeConfig({ ...doc, parameters: { ...doc.parameters, seed: 100 } }, { configDir: fam.root }), { out: other, threads: 1 });
       if (method.startsWith('dare')) expect(files(other).get('model.safetensors')).not.toEqual(runs[0]!.get('model.safetensors'));
     });
   }
@@ -41,12 +41,12 @@ describe('bad weights', () => {
     const doc = { merge_method: 'task_arithmetic', base_model: 'base', models: [{ model: 'ft3', parameters: { weight: 1 } }] };
     for (const threads of [1, 2]) {
       const out = join(fam.root, `nan-${threads}`);
-      await expect(merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, progress: false })).rejects.toThrow(new RegExp(`^model ${join(fam.root, 'ft3').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tensor "model\\.[^"]+" holds NaN or Inf values \\(\\d+ in elements \\[\\d+, \\d+\\), the first at element \\d+\\).*--allow-nonfinite`));
+      await expect(merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads })).rejects.toThrow(new RegExp(`^model ${join(fam.root, 'ft3').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tensor "model\\.[^"]+" holds NaN or Inf values \\(\\d+ in elements \\[\\d+, \\d+\\), the first at element \\d+\\).*--allow-nonfinite`));
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(fam.root).filter((f) => f.includes(`nan-${threads}`))).toEqual([]);
     }
     const out = join(fam.root, 'nan-allowed');
-    await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads: 2, allowNonfinite: true, progress: false });
+    await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads: 2, allowNonfinite: true });
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
   });
 });

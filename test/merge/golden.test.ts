@@ -23,7 +23,7 @@ describe.skipIf(!existsSync(GOLDEN))('golden merges (independent float64 numpy r
       // model paths in the golden configs are relative to shared/
       const cfg = parseMergeConfig(readFileSync(join(GOLDEN, `${name}.yml`), 'utf8'), { configDir: SHARED }, `${name}.yml`);
       const out = join(tmp, name);
-      await merge(cfg, { out, threads: 2, chunkElements: 4096, progress: false });
+      await merge(cfg, { out, threads: 2, chunkElements: 4096 });
       const got = openModel(out);
       const want = openModel(join(GOLDEN, `${name}.safetensors`));
       expect(got.names.slice().sort()).toEqual(want.names.slice().sort());

@@ -41,7 +41,7 @@ describe('every method equals a straightforward float64 whole-tensor reference, 
       };
       const cfg = parseMergeConfig(doc, { configDir: fam.root });
       const out = join(fam.root, `out-${c.method}-${Object.keys(c.yaml).join('-')}`);
-      await merge(cfg, { out, threads: 1, chunkElements: 40, progress: false });
+      await merge(cfg, { out, threads: 1, chunkElements: 40 });
       const spec: RefSpec = { sparsify: 'none', elect: false, normalize: false, lambda: 1, hasBase: true, seed: 77, weights: W, densities: D, gammas: G, scale: () => 1, ...c.spec };
       for (const [name] of SHAPES) {
         const base = asBf16(modelValues(0).get(name)!);
@@ -58,7 +58,7 @@ describe('merged output', () => {
   it('passes the reader\'s validation, keeps every base tensor with its shape, and carries recipe and seed in __metadata__ and mergekit_config.yml', async () => {
     const cfg = parseMergeConfig({ merge_method: 'dare_ties', base_model: 'base', models: [{ model: 'ft1', parameters: { weight: 1, density: 0.5 } }], parameters: { seed: 1234 } }, { configDir: fam.root });
     const out = join(fam.root, 'out-meta');
-    await merge(cfg, { out, threads: 2, progress: false });
+    await merge(cfg, { out, threads: 2 });
     const m = openModel(out);
     const base = openModel(fam.dirs[0]!);
     expect(m.names.slice().sort()).toEqual(base.names.slice().sort());

@@ -79,7 +79,7 @@ function expectWithinUlp(got: Float32Array, want: Float32Array, label: string): 
 
 async function run(doc: Record<string, unknown>, tag: string, opts: { threads?: number; chunkElements?: number } = {}): Promise<string> {
   const out = join(root, `out-${tag}`);
-  await merge(parseMergeConfig({ out_dtype: 'float32', ...doc }, { configDir: root }), { out, threads: opts.threads ?? 1, chunkElements: opts.chunkElements ?? 64, progress: false });
+  await merge(parseMergeConfig({ out_dtype: 'float32', ...doc }, { configDir: root }), { out, threads: opts.threads ?? 1, chunkElements: opts.chunkElements ?? 64 });
   return out;
 }
 

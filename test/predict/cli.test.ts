@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { analyze } from '../../src/analysis/index.js';
+import { analyze } from '../../src/app/analyze.js';
 import { run } from '../../src/cli/commands/predict.js';
 import { isDarekitError } from '../../src/errors.js';
 import type { PredictionsJson } from '../../src/predict/types.js';

@@ -104,8 +104,8 @@ describe('vocabulary sizes that differ from the base, truncated only when asked'
         parameters: { ...(m.global ?? {}), seed: 11 },
         ...(truncate ? { truncate_vocab: true } : {}),
       });
-      const got = await merge(parseMergeConfig(doc('lie', true), { configDir: root }), { out: p(`m-${m.method}-lie`), threads: m.threads, chunkElements: m.chunk, progress: false });
-      await merge(parseMergeConfig(doc('ref', false), { configDir: root }), { out: p(`m-${m.method}-ref`), threads: 1, chunkElements: 1 << 16, progress: false });
+      const got = await merge(parseMergeConfig(doc('lie', true), { configDir: root }), { out: p(`m-${m.method}-lie`), threads: m.threads, chunkElements: m.chunk });
+      await merge(parseMergeConfig(doc('ref', false), { configDir: root }), { out: p(`m-${m.method}-ref`), threads: 1, chunkElements: 1 << 16 });
       expect(tensorsOf(p(`m-${m.method}-lie`))).toEqual(tensorsOf(p(`m-${m.method}-ref`)));
       expect(got.vocab.map((v) => [v.model, v.tensor, v.action, v.rows, v.baseRows])).toEqual([
         [p('lie', 'big'), 'model.embed_tokens.weight', 'truncated', BIG, VOCAB],
@@ -123,8 +123,8 @@ describe('vocabulary sizes that differ from the base, truncated only when asked'
       models: [{ model: p(dir, 'big'), parameters: { weight: 0.5, density: 0.6 } }, { model: p(dir, 'small32'), parameters: { weight: 0.5, density: 0.6 } }],
       ...(truncate ? { truncate_vocab: true } : {}),
     });
-    await merge(parseMergeConfig(doc('lie', true), { configDir: root }), { out: p('m-mixed-lie'), threads: 2, chunkElements: 3000, progress: false });
-    await merge(parseMergeConfig(doc('ref', false), { configDir: root }), { out: p('m-mixed-ref'), threads: 1, progress: false });
+    await merge(parseMergeConfig(doc('lie', true), { configDir: root }), { out: p('m-mixed-lie'), threads: 2, chunkElements: 3000 });
+    await merge(parseMergeConfig(doc('ref', false), { configDir: root }), { out: p('m-mixed-ref'), threads: 1 });
     expect(tensorsOf(p('m-mixed-lie'))).toEqual(tensorsOf(p('m-mixed-ref')));
   });
 

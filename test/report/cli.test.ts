@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyze } from '../../src/analysis/index.js';
+import { analyze } from '../../src/app/analyze.js';
 import { coarsenBins } from '../../src/report/load.js';
 import { CLI, familyS } from '../tune/family.js';
 

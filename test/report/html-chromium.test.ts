@@ -51,7 +51,7 @@ describe('the real report of family S in headless Chromium', () => {
       const analysisDir = join(dir, 'analysis');
       // Analyze all four fine-tunes, then tune the SFT pair with a small eval search so the trials chart exists.
       await tune({ base: join(S, 'base'), finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')], out: join(dir, 'warmup'), analysisDir: join(dir, 'pair'), threads: 1 });
-      const { analyze } = await import('../../src/analysis/index.js');
+      const { analyze } = await import('../../src/app/analyze.js');
       await analyze({ base: join(S, 'base'), finetunes: ['sft-up', 'sft-shift', 'cpt-code', 'cpt-code-brief'].map((m) => join(S, m)), outDir: analysisDir, threads: 1 });
       const score = resolve(__dirname, '../tune/scripts/score-distance.mjs');
       await tune({ analysisDir, finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')], out: join(dir, 'tuned'), threads: 1, eval: { command: `node '${score}' {model} '${join(dir, 'warmup')}'`, budget: 4 } });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze } from '../../src/analysis/index.js';
+import { analyze } from '../../src/app/analyze.js';
 import type { AnalysisResult } from '../../src/analysis/types.js';
 import { ANALYSIS_DB, readAnalysis } from '../../src/store/analysis-store.js';
 import { query, withDb } from '../../src/store/db.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze } from '../../src/analysis/index.js';
+import { analyze } from '../../src/app/analyze.js';
 import { ANALYSIS_DB, writeAnalysisFiles } from '../../src/store/analysis-store.js';
 import { query, withDb, type CellValue } from '../../src/store/db.js';
 import { exportParquet, literal, toArrowIPC, writeTable, type Column, type Row } from '../../src/store/table.js';

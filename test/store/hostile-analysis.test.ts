@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze } from '../../src/analysis/index.js';
+import { analyze } from '../../src/app/analyze.js';
 import { oneLineError } from '../reliability/cli-harness.js';
 import { writeFixtureFamily } from '../analysis/fixture.js';
 import { leakingModelsView, tamper } from './hostile-builders.js';

@@ -61,7 +61,7 @@ describe('tune on family S (sft-up + sft-shift)', () => {
   it('a different seed in the recipe gives a different merge (the seed is really used)', async () => {
     const cfg = loadMergeConfig(join(work, 'merged', 'recipe.yml'));
     const other = join(work, 'seed12');
-    await merge({ ...cfg, seed: 12 }, { out: other, threads: 1, progress: false });
+    await merge({ ...cfg, seed: 12 }, { out: other, threads: 1 });
     expect(readFileSync(join(other, 'model.safetensors')).equals(readFileSync(join(work, 'merged', 'model.safetensors')))).toBe(false);
   });
 
@@ -85,7 +85,7 @@ describe('tune --eval: black-box search', () => {
     const base = loadMergeConfig(join(work, 'merged', 'recipe.yml'));
     const target = join(work, 'target');
     const full = { kind: 'scalar' as const, value: 1 };
-    await merge({ ...base, models: base.models.map((m) => ({ ...m, parameters: { ...m.parameters, density: full } })) }, { out: target, threads: 1, progress: false });
+    await merge({ ...base, models: base.models.map((m) => ({ ...m, parameters: { ...m.parameters, density: full } })) }, { out: target, threads: 1 });
     // Candidates go under TMPDIR: a space and a quote in it check that {model} is quoted for the shell.
     const odd = join(work, "tmp dir 'q'");
     mkdirSync(odd);

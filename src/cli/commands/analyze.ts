@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { analyze } from '../../analysis/index.js';
+import { analyzeAndPredict } from '../../app/analyze.js';
 import type { AnalysisResult } from '../../analysis/types.js';
-import { usageError } from '../../errors.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
-import { predict, predictionsToJson } from '../../predict/predict.js';
-import { writePredictions } from '../../predict/store.js';
+import { predictionsToJson } from '../../predict/predict.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
 import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
+import { intOption, threadsOption } from '../options.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -21,26 +21,20 @@ export function configure(cmd: Command): void {
     .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze them with the base's rows")
     .option('--force', 'replace an existing non-empty output dir')
     .option('--json', 'print one JSON object (see the machine-readable contract)');
-}
-
-function intOption(v: unknown, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} must be a positive integer, got "${String(v)}"`);
-  return n;
+  addDownloadOption(cmd);
 }
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const outDir = String(opts.out);
+  await prepareInputs({ base: String(opts.base), models: args }, opts);
   let bar: ProgressBar | undefined;
-  let pred: Predictions | undefined;
   let vocab: VocabAdjustment[] = [];
-  const result = await analyze({
+  const { result, predictions: pred } = await analyzeAndPredict({
     base: String(opts.base),
     finetunes: args,
     outDir,
-    threads: intOption(opts.threads, '--threads'),
-    chunkElements: intOption(opts.chunkElements, '--chunk-elements'),
+    threads: threadsOption(opts.threads),
+    chunkElements: intOption(opts.chunkElements, '--chunk-elements', 1),
     force: opts.force === true,
     truncateVocab: opts.truncateVocab === true,
     onVocabAdjusted: (a) => { vocab = a; },
@@ -48,16 +42,11 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
       bar ??= new ProgressBar('analyze', total, 'bytes');
       bar.update(done);
     },
-    // verdicts go into the same atomic output: predictions tables beside the analysis tables
-    beforeCommit: async (r, dir) => {
-      bar?.done();
-      pred = predict(r);
-      await writePredictions(dir, pred);
-    },
+    beforeCommit: async () => bar?.done(),
   });
-  const json = predictionsToJson(pred!, resolve(outDir));
+  const json = predictionsToJson(pred, resolve(outDir));
   const vocabLines = vocab.map((v) => `vocab: ${safeName(describeVocabAdjustment(v))}`);
-  const text = [renderText(result, outDir, pred!), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
+  const text = [renderText(result, outDir, pred), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
   return { json: vocab.length > 0 ? { ...json, vocabAdjustments: vocab } : json, text };
 }
 

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { analyze } from '../../analysis/index.js';
+import { analyze } from '../../app/analyze.js';
 import { usageError } from '../../errors.js';
 import { loadDashboardData } from '../../dash/load.js';
 import { dashboardSummary } from '../../dash/summary.js';
+import { threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 import { escapeStrings, safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
@@ -21,18 +22,6 @@ export function configure(cmd: Command): void {
     .option('--json', 'print the dashboard data as JSON instead of opening it');
 }
 
-function tolerance(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const t = Number(v);
-  if (!(t > 0 && t < 1)) throw usageError(`--tolerance must be a share in (0, 1), e.g. 0.95; got "${String(v)}"`);
-  return t;
-}
-
-function threads(v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`--threads must be a positive integer, got "${String(v)}"`);
-  return n;
-}
 
 /** Run the analysis into --out (or a fresh temp dir) with a progress bar on stderr; returns the analysis dir. */
 async function analyzeFirst(base: string, finetunes: string[], opts: Record<string, unknown>): Promise<string> {
@@ -43,7 +32,7 @@ async function analyzeFirst(base: string, finetunes: string[], opts: Record<stri
     base,
     finetunes,
     outDir,
-    threads: threads(opts.threads),
+    threads: threadsOption(opts.threads) ?? 2,
     force: opts.force === true,
     onProgress: (done, total) => {
       bar ??= new ProgressBar('analyze', total, 'bytes');
@@ -67,7 +56,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     if (opts.out !== undefined) throw usageError('--out is for --base (where to write the analysis); darekit dash DIR reads DIR');
     dir = args[0]!;
   }
-  const data = await loadDashboardData(dir, { tolerance: tolerance(opts.tolerance) });
+  const data = await loadDashboardData(dir, { tolerance: toleranceOption(opts.tolerance) });
   // Names from the analysis dir (model dirs, tensors) are escaped for every view that prints them.
   const shown = escapeStrings(data);
   if (opts.json === true || !process.stdout.isTTY || !process.stdin.isTTY) return { json: data, text: dashboardSummary(shown) };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyze } from '../../analysis/index.js';
+import { analyze } from '../../app/analyze.js';
 import { inputError, usageError } from '../../errors.js';
 import { predict } from '../../predict/predict.js';
 import { writeReport } from '../../report/write.js';

@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { inspectModel, type ModelInspection } from '../../io/inspect.js';
 import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
 
 export function configure(cmd: Command): void {
-  cmd.argument('<model>', 'a .safetensors file, a model dir or a sharded model dir').option('--json', 'print one JSON object').option('--tensors', 'list every tensor in the text output');
+  addDownloadOption(cmd.argument('<model>', 'a .safetensors file, a model dir, a sharded model dir or a Hub repo id (org/name[@rev])').option('--json', 'print one JSON object').option('--tensors', 'list every tensor in the text output'));
 }
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  await prepareInputs({ models: [args[0]!] }, opts);
   const info = inspectModel(args[0]!);
   return { json: info, text: renderInspection(info, opts.tensors === true) };
 }

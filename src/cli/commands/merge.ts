@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseOutDtype } from '../../io/dtypes.js';
@@ -5,6 +7,10 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
+import { configModelInputs, type ModelInputs } from '../../app/hub.js';
+import { intOption, threadsOption } from '../options.js';
+import { ProgressBar } from '../progress.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -24,13 +30,23 @@ export function configure(cmd: Command): void {
     .option('--kernel <kind>', 'wasm (default) or js (scalar reference, for comparison)')
     .option('--force', 'replace an existing output dir')
     .option('--json', 'print one JSON object');
+  addDownloadOption(cmd);
 }
 
-function int(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw usageError(`${flag}: ${String(v)} is not an integer`);
-  return n;
+/** The model references of a config file (unreadable files are left for the config loader to report). */
+function configInputs(file: string): ModelInputs {
+  try {
+    return configModelInputs(readFileSync(file, 'utf8'), dirname(resolve(file)));
+  } catch {
+    return { models: [] };
+  }
+}
+
+/** The path part of a --model PATH:WEIGHT[:DENSITY[:GAMMA]] spec. */
+function modelPathOfSpec(spec: string): string {
+  const parts = spec.split(':');
+  while (parts.length > 1 && parts[parts.length - 1]!.trim() !== '' && !Number.isNaN(Number(parts[parts.length - 1]))) parts.pop();
+  return parts.join(':');
 }
 
 /** Build a config from --method/--base/--model flags (validated by the same parser as YAML). */
@@ -58,6 +74,7 @@ function configFromFlags(opts: Record<string, unknown>): MergeConfig {
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   if (args[0] !== undefined && opts.method !== undefined) throw usageError('give either a config file or --method/--base/--model, not both');
   if (args[0] === undefined && opts.method === undefined) throw usageError('give a config file (darekit merge CONFIG.yml --out DIR) or --method with --base and --model');
+  await prepareInputs(args[0] !== undefined ? configInputs(args[0]) : { ...(opts.base !== undefined ? { base: String(opts.base) } : {}), models: ((opts.model as string[] | undefined) ?? []).map(modelPathOfSpec) }, opts);
   const config = args[0] !== undefined ? loadMergeConfig(args[0]) : configFromFlags(opts);
   if (opts.seed !== undefined) config.seed = parseSeed(opts.seed, '--seed');
   if (opts.outDtype !== undefined) {
@@ -68,14 +85,16 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   if (opts.truncateVocab === true) config.truncateVocab = true;
   const kernel = opts.kernel === undefined ? 'wasm' : String(opts.kernel);
   if (kernel !== 'wasm' && kernel !== 'js') throw usageError(`--kernel: ${kernel} is not wasm or js`);
+  let bar: ProgressBar | undefined;
   const summary = await merge(config, {
+    onProgress: (done, total, detail) => (bar ??= new ProgressBar('merge', total)).update(done, detail),
     out: String(opts.out),
     force: opts.force === true,
-    threads: int(opts.threads, '--threads'),
-    chunkElements: int(opts.chunkElements, '--chunk-elements'),
+    threads: threadsOption(opts.threads),
+    chunkElements: intOption(opts.chunkElements, '--chunk-elements', 1),
     allowNonfinite: opts.allowNonfinite === true,
     kernel,
-  });
+  }).finally(() => bar?.done());
   return { json: summary, text: renderSummary(summary) };
 }
 

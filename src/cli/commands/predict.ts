@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { renderPredictions } from '../../predict/render.js';
 import { writePredictions } from '../../predict/store.js';
 import { readAnalysis } from '../../store/analysis-store.js';
 import type { CommandOutput } from '../command.js';
+import { toleranceOption } from '../options.js';
 
 export function configure(cmd: Command): void {
   cmd
@@ -15,9 +15,7 @@ export function configure(cmd: Command): void {
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const dir = args[0]!;
-  const raw = String(opts.tolerance ?? '0.95');
-  const tolerance = Number(raw);
-  if (!/^\s*[0-9.eE+-]+\s*$/.test(raw) || !(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance must be a share of the gain in (0, 1), e.g. 0.95; got "${raw}"`);
+  const tolerance = toleranceOption(opts.tolerance) ?? 0.95;
   const pred = predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance });
   await writePredictions(dir, pred);
   return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb` };

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
 import { writeReport } from '../../report/write.js';
 import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
+import { toleranceOption } from '../options.js';
 
 /** Declare `darekit report`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -15,11 +15,7 @@ export function configure(cmd: Command): void {
 
 /** Run `darekit report` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
-  let tolerance: number | undefined;
-  if (opts.tolerance !== undefined) {
-    tolerance = Number(opts.tolerance);
-    if (!(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance: ${String(opts.tolerance)} is not a share in (0, 1), e.g. 0.95`);
-  }
+  const tolerance = toleranceOption(opts.tolerance);
   const { data, files } = await writeReport(args[0]!, { outDir: opts.out as string | undefined, tolerance });
   const lines = [`set: ${data.set?.verdict ?? '–'} (method ${data.set?.method ?? '–'})`];
   for (const m of data.models) lines.push(`  ${safeName(m.model)}: ${m.verdict}, ${m.kind}, drop rate ${m.recommendedDropRate} (density ${m.recommendedDensity})`);

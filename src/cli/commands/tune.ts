@@ -5,6 +5,8 @@ import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
 import { safeLines } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
+import { intOption, numberOption, seedOption, threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 
 /** Declare `darekit tune`'s arguments and options. */
@@ -26,13 +28,7 @@ export function configure(cmd: Command): void {
     .option('--report', 'also write report.md/.html/.json into the analysis dir')
     .option('--force', 'replace existing output and analysis dirs')
     .option('--json', 'print one JSON object');
-}
-
-function num(v: unknown, flag: string, check: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) throw usageError(`${flag}: ${String(v)} is not ${what}`);
-  return n;
+  addDownloadOption(cmd);
 }
 
 /** The tune result for --json: recipe, per-model choices, trials and where everything went. */
@@ -70,11 +66,12 @@ export function tuneText(r: TuneResult): string {
 
 /** Run `darekit tune` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
-  const tolerance = num(opts.tolerance, '--tolerance', (n) => n > 0 && n < 1, 'a share in (0, 1), e.g. 0.95');
-  const seed = num(opts.seed, '--seed', (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a seed (an integer from 0 to 4294967295)');
-  const threads = num(opts.threads, '--threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a thread count (1–256)');
-  const budget = num(opts.budget, '--budget', (n) => Number.isInteger(n) && n >= 1, 'a trial count (an integer ≥ 1)') ?? 8;
-  const timeout = num(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
+  if (opts.base !== undefined) await prepareInputs({ base: String(opts.base), models: args }, opts);
+  const tolerance = toleranceOption(opts.tolerance);
+  const seed = seedOption(opts.seed);
+  const threads = threadsOption(opts.threads);
+  const budget = intOption(opts.budget, '--budget', 1) ?? 8;
+  const timeout = numberOption(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
   if (opts.eval === undefined && (opts.budget !== undefined || opts.evalJson !== undefined || opts.evalTimeout !== undefined)) throw usageError('--budget, --eval-json and --eval-timeout need --eval "CMD {model}"');
   let bar: ProgressBar | undefined;
   const log = (s: string) => {

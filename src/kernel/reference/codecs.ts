@@ -1,7 +1,7 @@
-import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../io/codec.js';
+import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../float-bits.js';
 import type { Views } from './memory.js';
 
-// Scalar references for decode_bf16, decode_f16, encode_bf16, encode_f16: the io codecs applied element-wise.
+// Scalar references for decode_bf16, decode_f16, encode_bf16, encode_f16: the scalar float-bit conversions applied element-wise.
 
 /** Reference of decode_bf16. */
 export function decodeBf16(v: Views, src: number, dst: number, n: number): void {

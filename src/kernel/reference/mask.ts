@@ -1,36 +1,7 @@
+import { maskHash } from '../mask-key.js';
 import type { Views } from './memory.js';
 
-/** murmur3's 32-bit finalizer (unsigned result). */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** FNV-1a 32-bit hash of the UTF-8 bytes of s. */
-export function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
-}
-
-/** The per-(seed, model position, tensor name) key of the DARE mask: fmix32(seed ^ fmix32(fnv1a32(name) ^ pos·0x9E3779B9)). */
-export function maskKey(seed: number, modelPos: number, tensorName: string): number {
-  return fmix32((seed >>> 0) ^ fmix32(fnv1a32(tensorName) ^ Math.imul(modelPos, 0x9e3779b9)));
-}
-
-/** The mask hash of element `index` under `key`: fmix32(fmix32(index ^ key) ^ key). Kept ⇔ hash ≥ threshold. */
-export function maskHash(key: number, index: number): number {
-  return fmix32(fmix32((index ^ key) >>> 0) ^ key);
-}
-
-/** round(p · 2^32): the keep threshold for drop probability p (2^32 when p = 1: nothing is kept). */
-export function dropThreshold(p: number): number {
-  return Math.round(p * 4294967296);
-}
+export { dropThreshold, fmix32, fnv1a32, maskHash, maskKey } from '../mask-key.js';
 
 /** Reference of dare_mask_f32. */
 export function dareMaskF32(v: Views, ptr: number, n: number, key: number, start: number, threshold: number): void {

@@ -1,7 +1,11 @@
-import { analyzeModels, type AnalyzeModelsOptions } from './analyze.js';
+// Composition: the analyzer's results written as tables (and predictions) into one atomic analysis dir.
+import { analyzeModels, type AnalyzeModelsOptions } from '../analysis/analyze.js';
+import type { AnalysisResult } from '../analysis/types.js';
 import { OutputDir } from '../io/output-dir.js';
+import { predict, type PredictOptions } from '../predict/predict.js';
+import type { Predictions } from '../predict/types.js';
+import { writePredictions } from '../predict/store.js';
 import { writeAnalysisFiles } from '../store/analysis-store.js';
-import type { AnalysisResult } from './types.js';
 
 /** Options of analyze: the streaming analysis plus where to write its tables. */
 export interface AnalyzeOptions extends AnalyzeModelsOptions {
@@ -27,4 +31,18 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   } finally {
     out.abort();
   }
+}
+
+/** Analyze, predict, and write the analysis tables and the predictions tables into one atomic analysis dir. */
+export async function analyzeAndPredict(opts: AnalyzeOptions, predictOpts?: PredictOptions): Promise<{ result: AnalysisResult; predictions: Predictions }> {
+  let predictions: Predictions | undefined;
+  const result = await analyze({
+    ...opts,
+    beforeCommit: async (r, dir) => {
+      await opts.beforeCommit?.(r, dir);
+      predictions = predict(r, predictOpts);
+      await writePredictions(dir, predictions);
+    },
+  });
+  return { result, predictions: predictions! };
 }
