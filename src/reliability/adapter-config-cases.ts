@@ -29,16 +29,74 @@ export interface AdapterConfigCase {
   expect: Expectation;
 }
 
-const KEYS = ['r', 'lora_alpha', 'peft_type', 'use_rslora', 'use_dora', 'fan_in_fan_out', 'bias', 'lora_bias', 'layer_replication', 'target_modules', 'rank_pattern', 'alpha_pattern', 'base_model_name_or_path', 'modules_to_save'];
-const VALUES: unknown[] = [0, -1, 1, 3, 4, 4.5, 8, 1e308, -1e308, 2 ** 53 + 1, 65_537, 'four', '', null, true, false, [], {}, [4], { up_proj: 4 }, 'LORA', 'lora', 'DORA', 'ADALORA', 'IA3', 'none', 'all', '\u001b[2J\u202e'];
-const PATTERN_KEYS = ['up_proj', 'mlp.up_proj', 'layers.0.mlp.up_proj', 'down_proj', 'model.layers.0.mlp.up_proj', '.*up_proj', 'up_(proj|x)', '[', '(', 'up_proj$', '', '\u202e'];
+const KEYS = [
+  'r',
+  'lora_alpha',
+  'peft_type',
+  'use_rslora',
+  'use_dora',
+  'fan_in_fan_out',
+  'bias',
+  'lora_bias',
+  'layer_replication',
+  'target_modules',
+  'rank_pattern',
+  'alpha_pattern',
+  'base_model_name_or_path',
+  'modules_to_save',
+];
+const VALUES: unknown[] = [
+  0,
+  -1,
+  1,
+  3,
+  4,
+  4.5,
+  8,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  65_537,
+  'four',
+  '',
+  null,
+  true,
+  false,
+  [],
+  {},
+  [4],
+  { up_proj: 4 },
+  'LORA',
+  'lora',
+  'DORA',
+  'ADALORA',
+  'IA3',
+  'none',
+  'all',
+  '\u001b[2J\u202e',
+];
+const PATTERN_KEYS = [
+  'up_proj',
+  'mlp.up_proj',
+  'layers.0.mlp.up_proj',
+  'down_proj',
+  'model.layers.0.mlp.up_proj',
+  '.*up_proj',
+  'up_(proj|x)',
+  '[',
+  '(',
+  'up_proj$',
+  '',
+  '\u202e',
+];
 
 /** Generate one mutation of `config` (the adapter's genuine config). */
 export function generateAdapterConfigCase(rng: Rng, config: Record<string, unknown>): AdapterConfigCase {
   const c: Record<string, unknown> = { ...config };
   const text = (): string => JSON.stringify(c, null, rng.chance(0.5) ? 2 : 0);
   switch (rng.int(9)) {
-    case 0: return { kind: 'valid', text: text(), expect: 'valid' };
+    case 0:
+      return { kind: 'valid', text: text(), expect: 'valid' };
     case 1: {
       const k = rng.pick(KEYS);
       delete c[k];
@@ -58,7 +116,8 @@ export function generateAdapterConfigCase(rng: Rng, config: Record<string, unkno
       const t = text();
       return { kind: 'truncated', text: t.slice(0, rng.int(t.length)), expect: 'invalid' };
     }
-    case 5: return { kind: 'not-object', text: rng.pick(['[]', '"x"', 'null', '1', 'true', '[{}]']), expect: 'invalid' };
+    case 5:
+      return { kind: 'not-object', text: rng.pick(['[]', '"x"', 'null', '1', 'true', '[{}]']), expect: 'invalid' };
     case 6: {
       const k = rng.pick(['use_dora', 'fan_in_fan_out', 'lora_bias']);
       c[k] = true;

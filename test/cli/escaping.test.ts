@@ -15,7 +15,10 @@ const RAW = ['\x1b', '\x07', '\u202e', '\u2066', '\x9b'];
 
 function expectClean(what: string, text: string): void {
   for (const c of RAW) expect(text.includes(c), `${what} holds raw U+${c.charCodeAt(0).toString(16).padStart(4, '0')}`).toBe(false);
-  expect(text.split('\n').some((l) => /^\s*darekit: ok/.test(l)), `${what} has a spoofed "darekit: ok" line`).toBe(false);
+  expect(
+    text.split('\n').some((l) => /^\s*darekit: ok/.test(l)),
+    `${what} has a spoofed "darekit: ok" line`,
+  ).toBe(false);
   // the whole name stays on one line: wherever its start shows, its end is on the same line
   for (const line of text.split('\n')) if (line.includes('pwned') && !what.endsWith('.json')) expect(line, what).toContain('darekit: ok');
 }
@@ -35,12 +38,18 @@ beforeAll(() => {
   base = join(dir, 'base');
   ft = join(dir, HOSTILE.replace('\n', '\n')); // a model dir named with the hostile text (newline included)
   const names = ['model.layers.0.mlp.up_proj.weight', `model.layers.0.${HOSTILE}.weight`];
-  for (const [m, shift] of [[base, 0], [ft, 0.01]] as const) {
+  for (const [m, shift] of [
+    [base, 0],
+    [ft, 0.01],
+  ] as const) {
     mkdirSync(m);
-    writeSafetensorsFile(join(m, 'model.safetensors'), names.map((name, k) => {
-      const v = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + k) * 0.1 + (i % 3 === 0 ? shift : 0));
-      return { name, dtype: 'F32' as const, shape: [8, 8], data: new Uint8Array(v.buffer) };
-    }));
+    writeSafetensorsFile(
+      join(m, 'model.safetensors'),
+      names.map((name, k) => {
+        const v = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + k) * 0.1 + (i % 3 === 0 ? shift : 0));
+        return { name, dtype: 'F32' as const, shape: [8, 8], data: new Uint8Array(v.buffer) };
+      }),
+    );
     writeFileSync(join(m, 'config.json'), '{}');
   }
   out = join(dir, 'analysis');

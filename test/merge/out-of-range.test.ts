@@ -35,7 +35,19 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function merge(models: string[], out: string, extra: string[] = []) {
-  return runCli(['merge', '--method', 'task_arithmetic', '--base', join(root, 'base'), ...models.map((m) => '--model=' + join(root, m) + ':1'), '--out', join(root, out), '--threads', '1', ...extra]);
+  return runCli([
+    'merge',
+    '--method',
+    'task_arithmetic',
+    '--base',
+    join(root, 'base'),
+    ...models.map((m) => '--model=' + join(root, m) + ':1'),
+    '--out',
+    join(root, out),
+    '--threads',
+    '1',
+    ...extra,
+  ]);
 }
 
 function expectRefused(r: ReturnType<typeof runCli>, out: string, mentions: RegExp): void {
@@ -47,16 +59,37 @@ function expectRefused(r: ReturnType<typeof runCli>, out: string, mentions: RegE
 
 describe('merged values beyond the output dtype', () => {
   it('±70000 with --out-dtype float16 is refused, naming the tensor, element and value', () => {
-    expectRefused(merge(['ft-70k'], 'out-f16', ['--out-dtype', 'float16']), 'out-f16', new RegExp(`tensor "${TENSOR.replace(/\./g, '\\.')}": the merged value at element ${BAD} is 70000, which F16 cannot hold`));
+    expectRefused(
+      merge(['ft-70k'], 'out-f16', ['--out-dtype', 'float16']),
+      'out-f16',
+      new RegExp(`tensor "${TENSOR.replace(/\./g, '\\.')}": the merged value at element ${BAD} is 70000, which F16 cannot hold`),
+    );
   });
 
   it('3e38 × 2 in F32 (beyond float32) and in BF16 is refused', () => {
-    expectRefused(merge(['ft-3e38', 'ft-3e38'], 'out-f32'), 'out-f32', new RegExp(`element ${BAD} is a value beyond float32 range \\(\\+Inf\\), which F32 cannot hold`));
+    expectRefused(
+      merge(['ft-3e38', 'ft-3e38'], 'out-f32'),
+      'out-f32',
+      new RegExp(`element ${BAD} is a value beyond float32 range \\(\\+Inf\\), which F32 cannot hold`),
+    );
     expectRefused(merge(['ft-3e38', 'ft-3e38'], 'out-bf16', ['--out-dtype', 'bfloat16']), 'out-bf16', /which BF16 cannot hold/);
   });
 
   it('the same merges with 2 threads (worker pool) are refused the same way', () => {
-    const r = runCli(['merge', '--method', 'task_arithmetic', '--base', join(root, 'base'), '--model=' + join(root, 'ft-70k') + ':1', '--out', join(root, 'out-pool'), '--threads', '2', '--out-dtype', 'float16']);
+    const r = runCli([
+      'merge',
+      '--method',
+      'task_arithmetic',
+      '--base',
+      join(root, 'base'),
+      '--model=' + join(root, 'ft-70k') + ':1',
+      '--out',
+      join(root, 'out-pool'),
+      '--threads',
+      '2',
+      '--out-dtype',
+      'float16',
+    ]);
     expectRefused(r, 'out-pool', /element 37 is 70000, which F16 cannot hold/);
   });
 
@@ -79,7 +112,11 @@ describe('merged values beyond the output dtype', () => {
 describe('F64 inputs beyond float32', () => {
   it('1e300 is reported as beyond float32 range, not as NaN or Inf', () => {
     const r = merge(['ft-f64'], 'out-f64');
-    expectRefused(r, 'out-f64', new RegExp(`tensor "${TENSOR.replace(/\./g, '\\.')}" holds 1e\\+300 at element ${BAD}, beyond float32 range`));
+    expectRefused(
+      r,
+      'out-f64',
+      new RegExp(`tensor "${TENSOR.replace(/\./g, '\\.')}" holds 1e\\+300 at element ${BAD}, beyond float32 range`),
+    );
     expect(r.stderr).not.toMatch(/NaN or Inf/);
   });
 });

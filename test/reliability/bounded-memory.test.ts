@@ -131,7 +131,10 @@ describe('merges of very many models', () => {
     const b = writeBase([['model.layers.0.mlp.up_proj.weight', [4, 4]]]);
     try {
       const config = join(root, 'many.yml');
-      writeFileSync(config, `merge_method: task_arithmetic\nbase_model: ${b.base}\nmodels:\n${Array.from({ length: 1100 }, () => `  - model: ${b.base}\n    parameters: {weight: 0.001}`).join('\n')}\n`);
+      writeFileSync(
+        config,
+        `merge_method: task_arithmetic\nbase_model: ${b.base}\nmodels:\n${Array.from({ length: 1100 }, () => `  - model: ${b.base}\n    parameters: {weight: 0.001}`).join('\n')}\n`,
+      );
       const r = runCli(['merge', config, '--out', join(root, 'many-out')]);
       expect(r.code, r.stderr).toBe(2);
       expect(oneLineError(r.stderr)).toBeUndefined();
@@ -147,7 +150,10 @@ describe('merges of very many models', () => {
     try {
       mkdirSync(join(root, 'm128'), { recursive: true });
       const config = join(root, 'm128', 'c.yml');
-      writeFileSync(config, `merge_method: task_arithmetic\nbase_model: ${b.base}\nmodels:\n${Array.from({ length: 128 }, () => `  - model: ${ft.base}\n    parameters: {weight: 0.001}`).join('\n')}\n`);
+      writeFileSync(
+        config,
+        `merge_method: task_arithmetic\nbase_model: ${b.base}\nmodels:\n${Array.from({ length: 128 }, () => `  - model: ${ft.base}\n    parameters: {weight: 0.001}`).join('\n')}\n`,
+      );
       const out = child(`
         const { loadMergeConfig } = await import(DIST + '/merge/config.js');
         const { merge } = await import(DIST + '/merge/executor.js');

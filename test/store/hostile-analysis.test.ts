@@ -2,7 +2,18 @@
 // query run locked down (no file or network access, no extensions), and damage of any kind is one input error.
 import { spawnSync } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,13 +53,20 @@ function cli(args: string[], cwd?: string) {
 
 /** Every file under dir, read as text (report outputs). */
 function allText(dir: string): string {
-  return readdirSync(dir).filter((f) => f.startsWith('report')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('report'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
 }
 
 // The readers, each expected to refuse the dir with exit 2 and one line naming it (query too when the file itself
 // is unusable; on damaged contents query may still run the user's SQL).
 function expectRefusedEverywhere(dir: string, why: RegExp, opts: { query?: boolean } = {}): void {
-  const runs = [['report', dir, '--out', join(dir, 'rep')], ['dash', dir, '--json'], ['predict', dir]];
+  const runs = [
+    ['report', dir, '--out', join(dir, 'rep')],
+    ['dash', dir, '--json'],
+    ['predict', dir],
+  ];
   if (opts.query === true) runs.push(['query', dir, 'SELECT * FROM models']);
   for (const args of runs) {
     const r = cli(args);
@@ -63,7 +81,7 @@ function expectRefusedEverywhere(dir: string, why: RegExp, opts: { query?: boole
   }
 }
 
-describe('a stranger\'s analysis dir cannot read files or reach the network', () => {
+describe("a stranger's analysis dir cannot read files or reach the network", () => {
   it('a view in place of table models that reads a file: refused by report/dash/predict, query gets a permission error', async () => {
     const dir = await tamper(good, fresh(), leakingModelsView(secret));
     expectRefusedEverywhere(dir, /"models" is a view, not a table/, { query: true });
@@ -120,7 +138,11 @@ describe('damaged or hostile contents are one input error naming the dir (exit 2
     ['ρ = NaN', ["UPDATE models SET rho = 'NaN'::DOUBLE"], /column "rho" is NaN/],
     ['a share above 1', ['UPDATE layers SET droppable_share = 3'], /column "droppable_share" is 3, expected a share/],
     ['a negative count', ['UPDATE models SET numel = -4'], /column "numel" is -4/],
-    ['text in a number column', ['ALTER TABLE models ALTER rho TYPE VARCHAR', "UPDATE models SET rho = 'lots'"], /column "rho" is "lots", expected a number/],
+    [
+      'text in a number column',
+      ['ALTER TABLE models ALTER rho TYPE VARCHAR', "UPDATE models SET rho = 'lots'"],
+      /column "rho" is "lots", expected a number/,
+    ],
     ['a NULL model name', ['UPDATE models SET model = NULL'], /column "model" is NULL/],
     ['a shape that is not JSON', ["UPDATE tensors SET shape = '[1, 2'"], /holds a value darekit cannot read|shape/],
   ];
@@ -180,7 +202,11 @@ describe('damaged or hostile contents are one input error naming the dir (exit 2
   });
 
   it('the genuine dir still reads everywhere (the checks refuse only damage)', () => {
-    for (const args of [['report', good, '--out', join(work, 'rep-good')], ['dash', good, '--json'], ['query', good, 'SELECT count(*) AS n FROM v_layer_risk']]) {
+    for (const args of [
+      ['report', good, '--out', join(work, 'rep-good')],
+      ['dash', good, '--json'],
+      ['query', good, 'SELECT count(*) AS n FROM v_layer_risk'],
+    ]) {
       const r = cli(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
