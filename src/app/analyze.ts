@@ -2,6 +2,7 @@
 import { analyzeModels, type AnalyzeModelsOptions } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../analysis/types.js';
 import { OutputDir } from '../io/output-dir.js';
+import { specPaths } from '../io/output-guard.js';
 import { predict, type PredictOptions } from '../predict/predict.js';
 import type { Predictions } from '../predict/types.js';
 import { writePredictions } from '../predict/store.js';
@@ -21,7 +22,7 @@ export interface AnalyzeOptions extends AnalyzeModelsOptions {
  * outDir/analysis.duckdb atomically (a temp sibling renamed into place; a failure leaves no outDir).
  */
 export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
-  const out = OutputDir.create(opts.outDir, { force: opts.force ?? false });
+  const out = OutputDir.create(opts.outDir, { force: opts.force ?? false, inputs: [...specPaths(opts.base), ...opts.finetunes.flatMap(specPaths)] });
   try {
     const result = await analyzeModels(opts);
     await writeAnalysisFiles(result, out.tempDir);

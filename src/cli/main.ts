@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { isDarekitError } from '../errors.js';
 import { safeJson, safeLines, safeName } from '../text/safe-text.js';
 import type { CommandModule } from './command.js';
+import { onOutputNotice } from '../io/output-dir.js';
+import { installSignalCleanup } from './signals.js';
 import { DAREKIT_VERSION } from '../version.js';
 
 /** Every command, declared once; each module is imported only when its command runs. */
@@ -54,6 +56,11 @@ async function main(argv: string[]): Promise<void> {
   }
   await program.parseAsync(argv);
 }
+
+// Only the entry point handles signals: SIGINT/SIGTERM/SIGHUP remove unfinished outputs' temp dirs, then exit.
+installSignalCleanup();
+// What output dirs did on their own (leftovers of killed runs recovered or removed), one line each.
+onOutputNotice((m) => process.stderr.write(`darekit: ${m}\n`));
 
 main(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

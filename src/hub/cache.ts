@@ -1,6 +1,7 @@
 // The local Hugging Face cache (the layout huggingface_hub and @huggingface/hub write): where a repo id resolves
 // offline. `<cache>/models--org--name/{blobs/<etag>, snapshots/<commit>/<file> → ../../blobs/<etag>, refs/<rev>}`.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularFileText } from '../io/regular-file.js';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
@@ -24,7 +25,7 @@ export function cachedCommit(repoDir: string, revision: string): string | undefi
   if (isCommitHash(revision)) return revision;
   const ref = join(repoDir, 'refs', ...revision.split('/'));
   if (!existsSync(ref) || !statSync(ref).isFile()) return undefined;
-  const commit = readFileSync(ref, 'utf8').trim();
+  const commit = readRegularFileText(ref, 'cache ref').trim();
   return isCommitHash(commit) ? commit : undefined;
 }
 
@@ -33,7 +34,7 @@ function snapshotComplete(dir: string): boolean {
   if (existsSync(join(dir, 'adapter_config.json'))) return existsSync(join(dir, 'adapter_model.safetensors'));
   if (existsSync(join(dir, INDEX_NAME))) {
     try {
-      const index = JSON.parse(readFileSync(join(dir, INDEX_NAME), 'utf8')) as { weight_map?: Record<string, unknown> };
+      const index = JSON.parse(readRegularFileText(join(dir, INDEX_NAME), 'sharded index')) as { weight_map?: Record<string, unknown> };
       const shards = new Set(Object.values(index.weight_map ?? {}).filter((v): v is string => typeof v === 'string'));
       return shards.size > 0 && [...shards].every((s) => !s.includes('/') && existsSync(join(dir, s)));
     } catch {

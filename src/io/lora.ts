@@ -1,10 +1,12 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
 import { decodeToF32, decodeToF64 } from './codec.js';
 import { bytesPerElement, isMathDtype, type MathDtype } from './dtypes.js';
 import { openModel, type Model } from './model.js';
 import type { OpenFiles } from './open-files.js';
+import { compileModulePattern, type ModulePattern } from './module-pattern.js';
+import { readRegularFileText } from './regular-file.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { resolveModelLocation } from '../hub/cache.js';
 
@@ -20,6 +22,8 @@ export interface LoraMatrixRef {
   /** The adapter's tensor name (for messages). */
   name: string;
   file: string;
+  /** The adapter file's validated `dev:ino` (TensorInfo.fileId). */
+  fileId?: string;
   byteOffset: number;
   dtype: MathDtype;
   rows: number;
@@ -31,7 +35,7 @@ export interface LoraSource {
   /** The adapter dir (for messages). */
   adapter: string;
   /** The base tensor's bytes. */
-  base: { name: string; file: string; byteOffset: number; dtype: MathDtype };
+  base: { name: string; file: string; fileId?: string; byteOffset: number; dtype: MathDtype };
   /** A: rank × in_features. */
   a: LoraMatrixRef;
   /** B: out_features × rank. */
@@ -79,8 +83,8 @@ interface AdapterConfig {
   r: number;
   alpha: number;
   rslora: boolean;
-  rankPattern: Record<string, number>;
-  alphaPattern: Record<string, number>;
+  rankPattern: ModulePattern[];
+  alphaPattern: ModulePattern[];
   baseName?: string;
 }
 
@@ -96,9 +100,10 @@ const UNSUPPORTED_TYPES: Record<string, string> = {
 
 function readAdapterConfig(dir: string): AdapterConfig {
   const file = join(dir, ADAPTER_CONFIG);
+  const text = readRegularFileText(file, ADAPTER_CONFIG); // refused by type first: a FIFO never blocks
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
     throw inputError(`${file}: not readable JSON (${(err as Error).message.split('\n')[0]})`);
   }
@@ -119,28 +124,28 @@ function readAdapterConfig(dir: string): AdapterConfig {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw inputError(`${file}: "${k}" must be a positive number, got ${JSON.stringify(v)}`);
     return v;
   };
-  const pattern = (k: string): Record<string, number> => {
+  const pattern = (k: string): ModulePattern[] => {
     const v = c[k];
-    if (v === undefined || v === null) return {};
+    if (v === undefined || v === null) return [];
     if (typeof v !== 'object' || Array.isArray(v)) throw inputError(`${file}: "${k}" must be an object of module patterns to numbers`);
-    for (const [p, x] of Object.entries(v)) if (typeof x !== 'number' || !(x > 0)) throw inputError(`${file}: ${k}["${p}"] must be a positive number`);
-    return v as Record<string, number>;
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length > MAX_PATTERNS) throw inputError(`${file}: "${k}" has ${entries.length} patterns, more than the ${MAX_PATTERNS} darekit reads`);
+    return entries.map(([p, x]) => {
+      if (typeof x !== 'number' || !(x > 0)) throw inputError(`${file}: ${k}[${JSON.stringify(p)}] must be a positive number`);
+      return compileModulePattern(p, x, `${file}: ${k}`);
+    });
   };
   const cfg: AdapterConfig = { r: num('r'), alpha: num('lora_alpha'), rslora: c.use_rslora === true, rankPattern: pattern('rank_pattern'), alphaPattern: pattern('alpha_pattern') };
   if (typeof c.base_model_name_or_path === 'string') cfg.baseName = c.base_model_name_or_path;
   return cfg;
 }
 
-/** PEFT's pattern lookup: a key matches a module when the module name is the key or ends with ".key" (keys may be regexes). */
-function patternValue(patterns: Record<string, number>, module: string): number | undefined {
-  for (const [key, v] of Object.entries(patterns)) {
-    let hit = module === key || module.endsWith(`.${key}`);
-    if (!hit) {
-      try { hit = new RegExp(`^(.*\\.)?(${key})$`).test(module); } catch { hit = false; }
-    }
-    if (hit) return v;
-  }
-  return undefined;
+/** The most rank_pattern/alpha_pattern keys read (PEFT writes one per differing module at most). */
+const MAX_PATTERNS = 10_000;
+
+/** PEFT's pattern lookup: the first key that matches the module (as a suffix after a dot; see module-pattern.ts). */
+function patternValue(patterns: ModulePattern[], module: string): number | undefined {
+  return patterns.find((p) => p.matches(module))?.value;
 }
 
 type AdapterTensorRole =
@@ -164,7 +169,9 @@ function classify(name: string, file: string): AdapterTensorRole {
 function matrixRef(t: TensorInfo): LoraMatrixRef {
   if (!isMathDtype(t.dtype)) throw inputError(`${t.file}: tensor "${t.name}" has dtype ${t.dtype}; LoRA factors must be F32, F16, BF16 or F64`);
   if (t.shape.length !== 2) throw inputError(`${t.file}: tensor "${t.name}" has shape [${t.shape.join(', ')}]; a LoRA factor is a matrix`);
-  return { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: t.dtype, rows: t.shape[0]!, cols: t.shape[1]! };
+  const ref: LoraMatrixRef = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: t.dtype, rows: t.shape[0]!, cols: t.shape[1]! };
+  if (t.fileId !== undefined) ref.fileId = t.fileId;
+  return ref;
 }
 
 /**
@@ -229,7 +236,7 @@ export function openLoraAdapter(path: string, base: Model): Model {
     const alpha = patternValue(cfg.alphaPattern, module) ?? cfg.alpha;
     const lora: LoraSource = {
       adapter: dir, a, b, scale: loraScale(alpha, rank, cfg.rslora),
-      base: { name: baseName, file: target.file, byteOffset: target.byteOffset, dtype: baseDtype },
+      base: { name: baseName, file: target.file, ...(target.fileId !== undefined ? { fileId: target.fileId } : {}), byteOffset: target.byteOffset, dtype: baseDtype },
     };
     tensors.set(baseName, { name: baseName, dtype: 'F32', shape: [...target.shape], numel: target.numel, byteOffset: 0, byteLength: 4 * target.numel, file: weights, lora });
     maxRank = Math.max(maxRank, rank);
@@ -273,7 +280,7 @@ function readMatrixRows(files: OpenFiles, m: LoraMatrixRef, row0: number, rows: 
   const bpe = bytesPerElement(m.dtype);
   const n = rows * m.cols;
   const raw = new Uint8Array(n * bpe);
-  files.readAt(m.file, m.byteOffset + row0 * m.cols * bpe, raw, `tensor "${m.name}"`);
+  files.readAt(m.file, m.byteOffset + row0 * m.cols * bpe, raw, `tensor "${m.name}"`, m.fileId);
   const out = new Float64Array(n);
   decodeToF64(m.dtype, raw, out, n);
   return out;
@@ -335,7 +342,7 @@ export function loraWeightsRange(src: LoraSource, start: number, count: number, 
   loraDeltaRange(src, start, count, out, files);
   const bpe = bytesPerElement(src.base.dtype);
   const raw = new Uint8Array(count * bpe);
-  files.readAt(src.base.file, src.base.byteOffset + start * bpe, raw, `tensor "${src.base.name}"`);
+  files.readAt(src.base.file, src.base.byteOffset + start * bpe, raw, `tensor "${src.base.name}"`, src.base.fileId);
   const base = new Float32Array(count);
   decodeToF32(src.base.dtype, raw, base, count);
   for (let i = 0; i < count; i++) out[i] = Math.fround(base[i]! + out[i]!);

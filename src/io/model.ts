@@ -1,7 +1,8 @@
-import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { inputError } from '../errors.js';
 import type { AdapterInfo } from './lora.js';
+import { openRegularFile, readRegularFileText, type OpenedFile } from './regular-file.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { parseStrictJson } from './strict-json.js';
 import { resolveModelLocation } from '../hub/cache.js';
@@ -63,23 +64,46 @@ export function openModel(path: string): Model {
 }
 
 /**
- * Where a shard symlink may point: inside the model dir, or — for a Hugging Face cache snapshot
+ * Where a shard may really be: inside the model dir, or — for a Hugging Face cache snapshot
  * (`models--org--name/snapshots/<rev>/`) — inside that repo's `blobs/` folder, where the cache keeps the bytes.
+ * The blobs folder counts only as a real directory (not a symlink) whose real path lies inside the repo's dir.
  */
-function allowedLinkTargetRoots(dir: string): string[] {
+function allowedShardRoots(dir: string): string[] {
   const realDir = realpathSync(dir);
   const roots = [realDir];
   const snapshots = dirname(realDir);
   const repo = dirname(snapshots);
   if (basename(snapshots) === 'snapshots' && basename(repo).startsWith('models--')) {
     const blobs = join(repo, 'blobs');
-    if (existsSync(blobs)) roots.push(realpathSync(blobs));
+    let st;
+    try {
+      st = lstatSync(blobs);
+    } catch {
+      return roots;
+    }
+    if (st.isDirectory() && !st.isSymbolicLink()) {
+      const realBlobs = realpathSync(blobs);
+      if (realBlobs === join(realpathSync(repo), 'blobs')) roots.push(realBlobs);
+    }
   }
   return roots;
 }
 
-/** Check that a shard name from an index is a plain file inside dir (no traversal, no escaping symlink). */
-function resolveShard(indexFile: string, dir: string, shard: string): string {
+/** The real path of an opened descriptor (from /proc/self/fd where the system has it, else of the name). */
+function realPathOfOpened(fd: number, name: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return realpathSync(name);
+  }
+}
+
+/**
+ * Check that a shard name from an index is a plain file inside dir (no traversal), open it once and validate
+ * the opened descriptor, not the name: a regular file (a FIFO is refused without blocking) whose real path lies
+ * in the model dir or its cache's blobs. The caller reads the header from this same descriptor.
+ */
+function openShard(indexFile: string, dir: string, shard: string): { path: string; opened: OpenedFile } {
   if (shard.length === 0 || isAbsolute(shard) || shard.includes('/') || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
     throw inputError(`${indexFile}: shard "${shard}" is not a plain file name inside the model dir; refusing to read outside it`);
   }
@@ -87,38 +111,37 @@ function resolveShard(indexFile: string, dir: string, shard: string): string {
   if (!shard.endsWith('.safetensors')) throw inputError(`${indexFile}: shard "${shard}" is not a .safetensors file`);
   const p = join(dir, shard);
   if (!existsSync(p)) throw inputError(`${indexFile}: shard "${shard}" is missing from ${dir}`);
-  const l = lstatSync(p);
-  if (l.isSymbolicLink()) {
-    const real = realpathSync(p);
-    if (!allowedLinkTargetRoots(dir).some((root) => real.startsWith(root + sep))) {
-      throw inputError(`${indexFile}: shard "${shard}" is a symlink to ${real}, outside the model dir; refusing to follow it`);
-    }
+  const opened = openRegularFile(p, `shard "${shard}" of ${indexFile}`);
+  const real = realPathOfOpened(opened.fd, p);
+  if (!allowedShardRoots(dir).some((root) => real.startsWith(root + sep))) {
+    closeSync(opened.fd);
+    throw inputError(`${indexFile}: shard "${shard}" is really ${real}, outside the model dir; refusing to follow it`);
   }
-  if (!statSync(p).isFile()) throw inputError(`${indexFile}: shard "${shard}" is not a regular file`);
-  return p;
+  return { path: p, opened };
 }
 
 function openSharded(path: string, dir: string): Model {
   const indexFile = join(dir, INDEX_NAME);
-  let text: string;
-  try {
-    text = readFileSync(indexFile, 'utf8');
-  } catch (err) {
-    throw inputError(`${indexFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
-  }
+  const text = readRegularFileText(indexFile, 'sharded index');
   const index = parseStrictJson(text, indexFile);
   if (index.t !== 'object') throw inputError(`${indexFile}: not a JSON object`);
   const wm = index.entries.get('weight_map');
   if (!wm || wm.t !== 'object') throw inputError(`${indexFile}: no "weight_map" object`);
   const shardOf = new Map<string, string>();
-  const shardPaths = new Map<string, string>();
-  for (const [name, v] of wm.entries) {
-    if (v.t !== 'string') throw inputError(`${indexFile}: weight_map entry for "${name}" is not a file name`);
-    if (!shardPaths.has(v.v)) shardPaths.set(v.v, resolveShard(indexFile, dir, v.v));
-    shardOf.set(name, v.v);
+  const shards = new Map<string, { path: string; opened: OpenedFile }>();
+  let model: Model;
+  try {
+    for (const [name, v] of wm.entries) {
+      if (v.t !== 'string') throw inputError(`${indexFile}: weight_map entry for "${name}" is not a file name`);
+      if (!shards.has(v.v)) shards.set(v.v, openShard(indexFile, dir, v.v));
+      shardOf.set(name, v.v);
+    }
+    if (shardOf.size === 0) throw inputError(`${indexFile}: weight_map is empty`);
+    model = fromFiles(path, dir, 'sharded', [...shards.values()].map((x) => x.path), [...shards.values()].map((x) => x.opened));
+  } finally {
+    // fromFiles closes each descriptor it reads; close the rest (an error stopped it early)
+    for (const x of shards.values()) closeQuietly(x.opened);
   }
-  if (shardOf.size === 0) throw inputError(`${indexFile}: weight_map is empty`);
-  const model = fromFiles(path, dir, 'sharded', [...shardPaths.values()]);
   for (const [name, shard] of shardOf) {
     const t = model.tensors.get(name);
     if (!t) throw inputError(`${indexFile}: tensor "${name}" is listed in shard "${shard}" but no shard holds it`);
@@ -130,15 +153,30 @@ function openSharded(path: string, dir: string): Model {
   return model;
 }
 
+function closeQuietly(o: OpenedFile): void {
+  if (o.fd < 0) return;
+  try { closeSync(o.fd); } catch { /* already closed */ }
+  o.fd = -1;
+}
+
 /** Most tensors darekit catalogs for one model across all its shards. */
 export const MAX_TENSORS_PER_MODEL = 500_000;
 
-function fromFiles(path: string, dir: string, layout: Model['layout'], files: string[]): Model {
+/** Read every file's header (from the already opened and validated descriptors when given, which are closed). */
+function fromFiles(path: string, dir: string, layout: Model['layout'], files: string[], opened?: OpenedFile[]): Model {
   const tensors = new Map<string, TensorInfo>();
   const names: string[] = [];
   const metadata: Record<string, string> = {};
-  for (const f of files) {
-    const h = readSafetensorsHeader(f);
+  for (const [i, f] of files.entries()) {
+    const o = opened?.[i];
+    let h;
+    if (o) {
+      const fd = o.fd;
+      o.fd = -1; // readSafetensorsHeader closes it
+      h = readSafetensorsHeader(f, { ...o, fd });
+    } else {
+      h = readSafetensorsHeader(f);
+    }
     Object.assign(metadata, h.metadata);
     for (const t of h.tensors) {
       const prev = tensors.get(t.name);

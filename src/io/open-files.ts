@@ -1,5 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
+import { fileIdOf, openRegularFile } from './regular-file.js';
 
 /**
  * The read descriptors of one reader (a merge engine, an analyzer chunk processor, a TensorReader), opened on
@@ -10,23 +11,28 @@ export class OpenFiles {
   private readonly cache = new Map<string, Float32Array | Float64Array>();
   private cachedBytes = 0;
 
-  /** The descriptor of file, opened read-only on first use. */
-  fd(file: string): number {
+  /**
+   * The descriptor of file, opened read-only on first use and validated on the descriptor: a regular file (a
+   * FIFO is refused without blocking) and, when fileId is given, the very file validated earlier (`dev:ino`),
+   * so a file swapped after validation (say, a shard replaced by a symlink to elsewhere) is never read.
+   */
+  fd(file: string, fileId?: string): number {
     let fd = this.fds.get(file);
     if (fd === undefined) {
-      try {
-        fd = openSync(file, 'r');
-      } catch (err) {
-        throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
+      const opened = openRegularFile(file, 'model file');
+      if (fileId !== undefined && fileIdOf(opened) !== fileId) {
+        closeSync(opened.fd);
+        throw inputError(`${file}: the file changed since it was validated (it is now another file); refusing to read it — run again once the model dir is stable`);
       }
+      fd = opened.fd;
       this.fds.set(file, fd);
     }
     return fd;
   }
 
-  /** Exactly dst.length bytes of file from byte position pos into dst; `what` names the tensor in errors. */
-  readAt(file: string, pos: number, dst: Uint8Array, what: string): void {
-    const fd = this.fd(file);
+  /** Exactly dst.length bytes of file from byte position pos into dst; `what` names the tensor in errors, fileId as in fd(). */
+  readAt(file: string, pos: number, dst: Uint8Array, what: string, fileId?: string): void {
+    const fd = this.fd(file, fileId);
     let done = 0;
     while (done < dst.length) {
       const n = readSync(fd, dst, done, dst.length - done, pos + done);

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync,
-  realpathSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync,
+  closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync,
+  realpathSync, renameSync, rmSync, statfsSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { inputError, runtimeError } from '../errors.js';
+import { registerCleanup } from './cleanup.js';
+import { readRegularFileBytes, readRegularFileText } from './regular-file.js';
+import { assertOutputApartFromInputs, describeEntries, hasOutputMarker, OUTPUT_MARKER } from './output-guard.js';
 import { torchName, type OutDtype } from './dtypes.js';
 import type { ShardPlan } from './writer.js';
 
@@ -31,30 +34,46 @@ function isPidAlive(pid: number): boolean {
   }
 }
 
-// Process-wide registry of open output dirs, so a Ctrl-C, a kill or an exit never leaves a temp dir behind.
-const openDirs = new Set<OutputDir>();
-let handlersInstalled = false;
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  const onSignal = (exitCode: number): void => {
-    for (const d of [...openDirs]) d.abort();
-    process.exit(exitCode); // the conventional 128 + signal number
-  };
-  process.on('SIGINT', () => onSignal(130));
-  process.on('SIGTERM', () => onSignal(143));
-  process.on('exit', () => {
-    for (const d of [...openDirs]) d.abort();
-  });
+/** What the marker file says (constant, so outputs stay byte-identical across runs). */
+const MARKER_TEXT = 'written by darekit; `darekit … --force` may replace this dir (it replaces no dir without this file)\n';
+
+// Listeners for what OutputDir did on its own (leftovers of killed runs recovered or removed); the CLI prints them.
+const noticeListeners = new Set<(message: string) => void>();
+
+/** Be told (one line each) what output dirs recovered or removed on their own; returns an unsubscribe function. */
+export function onOutputNotice(listener: (message: string) => void): () => void {
+  noticeListeners.add(listener);
+  return () => { noticeListeners.delete(listener); };
+}
+
+function notice(message: string): void {
+  for (const l of noticeListeners) l(message);
+}
+
+/** Options of OutputDir.create. */
+export interface OutputDirOptions {
+  /** Replace an existing dir, but only an empty one or one darekit wrote (it holds the output marker). */
+  force: boolean;
+  /** Paths this run reads: the output may not be, contain or lie inside any of them (real paths compared). */
+  inputs?: readonly (string | undefined)[];
 }
 
 /**
  * An output directory written atomically: everything goes to a hidden temp sibling
- * `.<name>.darekit-tmp-<pid>-<rand>` in the same parent, and `commit` fsyncs and renames it into place.
- * An error, SIGINT or SIGTERM (handled here) removes the temp dir; a SIGKILL can only leave the hidden temp
- * sibling, never a half-written final dir, and the next `create` for the same name deletes temp siblings
- * whose pid is dead.
+ * `.<name>.darekit-tmp-<pid>-<rand>` in the same parent, and `commit` fsyncs and renames it into place; with
+ * force the old dir is first renamed to `.<name>.darekit-old-<pid>-<rand>` and deleted once the new one is in
+ * place. An error, or an interruption the CLI turns into runCleanups(), removes the temp dir; a SIGKILL can only
+ * leave hidden siblings, never a half-written final dir, and the next `create` for the same name recovers them
+ * (a dead run's old dir is restored when the output is missing, everything else it left is removed).
  */
 export class OutputDir {
   readonly finalDir: string;
@@ -63,31 +82,32 @@ export class OutputDir {
   private readonly fds = new Set<number>();
   private state: 'open' | 'committed' | 'aborted' = 'open';
   private flushesRunning = 0;
+  private readonly unregister: () => void;
 
   private constructor(finalDir: string, tempDir: string, force: boolean) {
     this.finalDir = finalDir;
     this.tempDir = tempDir;
     this.force = force;
+    this.unregister = registerCleanup(() => this.abort());
   }
 
-  /** Refuse an existing non-empty finalDir unless force, clean stale temp siblings, and create the temp dir. */
-  static create(finalDir: string, opts: { force: boolean }): OutputDir {
+  /**
+   * Check everything before any work (a symlinked or input-overlapping output, an existing dir that may not be
+   * replaced), recover leftovers of killed runs for this name, and create the temp dir with the output marker.
+   */
+  static create(finalDir: string, opts: OutputDirOptions): OutputDir {
     const abs = resolve(finalDir);
-    if (existsSync(abs)) {
-      const st = statSync(abs);
-      if (!st.isDirectory()) throw inputError(`${finalDir}: exists and is not a directory; choose another output path`);
-      if (!opts.force && readdirSync(abs).length > 0) {
-        throw inputError(`${finalDir}: output dir exists and is not empty; use --force to replace it`);
-      }
-    }
+    assertPlainOutputPath(finalDir, abs);
+    if (opts.inputs) assertOutputApartFromInputs(finalDir, opts.inputs);
     const parent = dirname(abs);
     const name = basename(abs);
+    recoverLeftovers(abs);
+    assertReplaceable(finalDir, abs, opts.force);
     try {
       mkdirSync(parent, { recursive: true });
     } catch (err) {
       throw inputError(`${parent}: cannot create the output's parent dir (${errCode(err)})`, err);
     }
-    removeStaleTemps(parent, name);
     const tempDir = join(parent, `.${name}${TMP_TAG}${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(tempDir);
@@ -95,8 +115,12 @@ export class OutputDir {
       throw runtimeError(`${tempDir}: cannot create the temporary output dir (${errCode(err)})`, err);
     }
     const dir = new OutputDir(abs, tempDir, opts.force);
-    installHandlers();
-    openDirs.add(dir);
+    try {
+      dir.writeFile(OUTPUT_MARKER, MARKER_TEXT);
+    } catch (err) {
+      dir.abort();
+      throw err;
+    }
     return dir;
   }
 
@@ -143,7 +167,8 @@ export class OutputDir {
 
   /**
    * Copy config.json (torch_dtype set to outDtype when given), generation_config.json and the tokenizer files
-   * from a model dir, when present. Symlinks pointing outside fromDir are skipped.
+   * from a model dir, when present. Symlinks pointing outside fromDir are skipped; a side file that is not a
+   * regular file (a FIFO, a device) is refused without blocking.
    */
   copySideFiles(fromDir: string, outDtype: OutDtype | undefined): void {
     this.assertOpen();
@@ -158,11 +183,11 @@ export class OutputDir {
       if (!SIDE_FILES.includes(e) && !TOKENIZER_FILE.test(e)) continue;
       const src = join(fromDir, e);
       if (lstatSync(src).isSymbolicLink() && !realpathSync(src).startsWith(realDir + sep)) continue;
-      if (!statSync(src).isFile()) continue;
+      // a FIFO, device or dir under a side file's name is refused by readRegularFile* (never read, never blocking)
       if (e === 'config.json' && outDtype !== undefined) {
         this.writeFile(e, configWithDtype(src, outDtype));
       } else {
-        this.writeFile(e, readFileSync(src));
+        this.writeFile(e, readRegularFileBytes(src, 'side file'));
       }
     }
   }
@@ -197,7 +222,14 @@ export class OutputDir {
       throw runtimeError(`${this.finalDir}: cannot flush the output to disk (${errCode(err)}); nothing was written`, err);
     }
     let old: string | undefined;
-    if (this.force && existsSync(this.finalDir)) {
+    if (this.force && lexists(this.finalDir)) {
+      // re-checked here: the dir may have been filled since create
+      try {
+        assertReplaceable(this.finalDir, this.finalDir, true);
+      } catch (err) {
+        this.abort();
+        throw err;
+      }
       old = join(dirname(this.finalDir), `.${basename(this.finalDir)}${OLD_TAG}${process.pid}-${randomBytes(4).toString('hex')}`);
       try {
         renameSync(this.finalDir, old);
@@ -205,17 +237,26 @@ export class OutputDir {
         this.abort();
         throw runtimeError(`${this.finalDir}: cannot move the old output dir aside (${errCode(err)}); nothing was written`, err);
       }
+      pauseForTests();
     }
     try {
       renameSync(this.tempDir, this.finalDir);
     } catch (err) {
-      if (old !== undefined) renameSync(old, this.finalDir);
+      let restored = '';
+      if (old !== undefined) {
+        try {
+          renameSync(old, this.finalDir);
+        } catch (e2) {
+          restored = `; the earlier output is kept at ${old} (${errCode(e2)}), the next run for this output restores it`;
+        }
+      }
       this.abort();
       const hint = errCode(err) === 'ENOTEMPTY' || errCode(err) === 'EEXIST' ? '; it was filled while darekit ran, use --force' : '';
-      throw runtimeError(`${this.finalDir}: cannot move the finished output into place (${errCode(err)})${hint}`, err);
+      throw runtimeError(`${this.finalDir}: cannot move the finished output into place (${errCode(err)})${hint}${restored}`, err);
     }
     this.state = 'committed';
-    openDirs.delete(this);
+    this.unregister();
+    // a kill during this removal leaves a hidden old dir, which the next run for this output removes
     if (old !== undefined) rmSync(old, { recursive: true, force: true });
     try {
       fsyncPath(dirname(this.finalDir));
@@ -228,7 +269,7 @@ export class OutputDir {
   abort(): void {
     if (this.state !== 'open') return;
     this.state = 'aborted';
-    openDirs.delete(this);
+    this.unregister();
     for (const fd of this.fds) {
       try {
         closeSync(fd);
@@ -250,28 +291,108 @@ function fsyncPath(p: string): void {
   }
 }
 
-/** Delete `.<name>.darekit-tmp-<pid>-*` siblings left by a killed process (pid no longer alive). */
-function removeStaleTemps(parent: string, name: string): void {
-  const prefix = `.${name}${TMP_TAG}`;
+/**
+ * The checks OutputDir.create makes before anything is written (a symlinked output, an output over an input, an
+ * existing dir that may not be replaced), without side effects: for callers that create the output only after
+ * long work (tune merges after analyzing and searching) and must refuse before that work starts.
+ */
+export function preflightOutputDir(finalDir: string, opts: OutputDirOptions): void {
+  const abs = resolve(finalDir);
+  assertPlainOutputPath(finalDir, abs);
+  if (opts.inputs) assertOutputApartFromInputs(finalDir, opts.inputs);
+  assertReplaceable(finalDir, abs, opts.force);
+}
+
+/** Test hook: stop between moving the old output aside and moving the new one in, so a test can kill us there. */
+function pauseForTests(): void {
+  const ms = Number(process.env.DAREKIT_TEST_COMMIT_PAUSE_MS ?? 0);
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Refuse an output path that is a symlink (checked before any work: the rename at the end replaces the link itself). */
+function assertPlainOutputPath(given: string, abs: string): void {
+  let st;
+  try {
+    st = lstatSync(abs);
+  } catch {
+    return; // does not exist yet
+  }
+  if (st.isSymbolicLink()) {
+    let target = '';
+    try { target = ` to ${realpathSync(abs)}`; } catch { target = ' (dangling)'; }
+    throw inputError(`${given}: the output path is a symlink${target}; give the real dir or another output path (darekit replaces the output dir itself, never through a link)`);
+  }
+}
+
+/** Refuse an existing output that may not be replaced: a non-dir, a non-empty dir without force, or with force one darekit did not write. */
+function assertReplaceable(given: string, abs: string, force: boolean): void {
+  if (!lexists(abs)) return;
+  const st = lstatSync(abs);
+  if (!st.isDirectory()) throw inputError(`${given}: exists and is not a directory; choose another output path`);
+  if (readdirSync(abs).length === 0) return;
+  if (!force) throw inputError(`${given}: output dir exists and is not empty; use --force to replace it (only an empty dir or one darekit wrote is ever replaced)`);
+  if (!hasOutputMarker(abs)) {
+    throw inputError(`${given}: --force replaces only an empty dir or one darekit wrote (holding ${OUTPUT_MARKER}), and this one holds ${describeEntries(abs)}; move those away or choose another output path`);
+  }
+}
+
+/** A hidden sibling a darekit run leaves while it writes: `.<name>.darekit-tmp-<pid>-<hex>` or `…-old-…`. */
+function parseLeftover(prefixName: string, entry: string): { kind: 'tmp' | 'old'; pid: number } | undefined {
+  for (const [kind, tag] of [['tmp', TMP_TAG], ['old', OLD_TAG]] as const) {
+    const prefix = `.${prefixName}${tag}`;
+    if (!entry.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]+$/.exec(entry.slice(prefix.length));
+    if (m) return { kind, pid: Number(m[1]) };
+  }
+  return undefined;
+}
+
+/**
+ * Recover what killed runs left for the output finalDir: when the output is missing, the newest earlier output a
+ * dead run had moved aside is put back; every other leftover of a dead run (temp dirs, old dirs) is removed.
+ * Returns one line per action (also sent to onOutputNotice listeners). Leftovers of live processes are untouched.
+ */
+export function recoverLeftovers(finalDir: string): string[] {
+  const abs = resolve(finalDir);
+  const parent = dirname(abs);
+  const name = basename(abs);
   let entries: string[];
   try {
     entries = readdirSync(parent);
   } catch {
-    return;
+    return [];
   }
-  for (const e of entries) {
-    if (!e.startsWith(prefix)) continue;
-    const m = /^(\d+)-[0-9a-f]+$/.exec(e.slice(prefix.length));
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid !== process.pid && !isPidAlive(pid)) rmSync(join(parent, e), { recursive: true, force: true });
+  const dead = entries
+    .map((e) => ({ e, l: parseLeftover(name, e) }))
+    .filter((x): x is { e: string; l: { kind: 'tmp' | 'old'; pid: number } } => x.l !== undefined && x.l.pid !== process.pid && !isPidAlive(x.l.pid));
+  const said: string[] = [];
+  const say = (m: string): void => { said.push(m); notice(m); };
+  const olds = dead.filter((x) => x.l.kind === 'old')
+    .map((x) => ({ ...x, mtime: lstatSync(join(parent, x.e)).mtimeMs }))
+    .sort((p, q) => q.mtime - p.mtime);
+  if (!lexists(abs) && olds.length > 0) {
+    const o = olds.shift()!;
+    try {
+      renameSync(join(parent, o.e), abs);
+      say(`${finalDir}: restored the earlier output from ${o.e} (process ${o.l.pid} was killed while replacing it)`);
+    } catch (err) {
+      throw runtimeError(`${finalDir}: cannot restore the earlier output from ${join(parent, o.e)} (${errCode(err)}); move it back by hand`, err);
+    }
   }
+  for (const x of [...olds, ...dead.filter((d) => d.l.kind === 'tmp')]) {
+    rmSync(join(parent, x.e), { recursive: true, force: true });
+    say(x.l.kind === 'old'
+      ? `${finalDir}: removed ${x.e}, an earlier output that process ${x.l.pid} had replaced but not finished deleting`
+      : `${finalDir}: removed ${x.e}, the unfinished output of process ${x.l.pid}, which was killed`);
+  }
+  return said;
 }
 
 function configWithDtype(path: string, outDtype: OutDtype): string {
+  const text = readRegularFileText(path, 'config.json');
   let cfg: unknown;
   try {
-    cfg = JSON.parse(readFileSync(path, 'utf8'));
+    cfg = JSON.parse(text);
   } catch (err) {
     throw inputError(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)}); fix or remove it`, err);
   }

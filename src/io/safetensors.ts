@@ -1,8 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
 import type { LoraSource } from './lora.js';
 import type { VocabFill } from './tensor-bytes.js';
+import { openRegularFile, type OpenedFile } from './regular-file.js';
 import { asNonNegativeInteger, parseStrictJsonEntries, type JsonValue } from './strict-json.js';
 
 /** The largest header the reference implementation accepts. */
@@ -21,6 +22,8 @@ export interface TensorInfo {
   byteOffset: number;
   byteLength: number;
   file: string;
+  /** `dev:ino` of the file as validated: every later open must find the same file (a swapped file is refused). */
+  fileId?: string;
   /** Set on virtual tensors of a LoRA adapter read as a fine-tune: F32 values computed from base + scale·B·A (src/io/lora.ts). */
   lora?: LoraSource;
   /** Set on a fine-tune's embedding/lm_head viewed with the base's row count (--truncate-vocab; src/io/homology.ts). */
@@ -48,18 +51,15 @@ function readExactly(fd: number, buf: Uint8Array, position: number, file: string
   }
 }
 
-/** Read and validate the header of a safetensors file without reading its data. */
-export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  let fd: number;
+/**
+ * Read and validate the header of a safetensors file without reading its data. The file is opened once
+ * (refused by type before any read: a FIFO never blocks) or taken already opened and validated by the caller;
+ * the descriptor is closed here either way. Every tensor carries the file's identity (fileId).
+ */
+export function readSafetensorsHeader(file: string, opened?: OpenedFile): SafetensorsHeader {
+  const { fd, size, dev, ino } = opened ?? openRegularFile(file, 'safetensors file');
   try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw inputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw inputError(`${file}: not a regular file`);
-    const fileSize = st.size;
+    const fileSize = size;
     if (fileSize < 8) throw inputError(`${file}: not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
     const lenBuf = new Uint8Array(8);
     readExactly(fd, lenBuf, 0, file);
@@ -73,7 +73,9 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     }
     const headerBytes = new Uint8Array(headerLength);
     readExactly(fd, headerBytes, 8, file);
-    return parseHeader(file, headerBytes, fileSize);
+    const header = parseHeader(file, headerBytes, fileSize);
+    for (const t of header.tensors) t.fileId = `${dev}:${ino}`;
+    return header;
   } finally {
     closeSync(fd);
   }

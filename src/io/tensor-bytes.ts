@@ -8,6 +8,8 @@ import type { OpenFiles } from './open-files.js';
 export interface TensorLocation {
   name: string;
   file: string;
+  /** The validated file's `dev:ino` (TensorInfo.fileId): a read finding another file there is refused. */
+  fileId?: string;
   byteOffset: number;
   dtype: MathDtype;
   lora?: LoraSource;
@@ -39,7 +41,7 @@ export function readTensorBytes(t: TensorLocation, start: number, count: number,
   if (dst.length < len) throw runtimeError(`internal: a ${dst.length}-byte buffer for ${count} elements of "${t.name}"`);
   if (t.vocab) return readVocabView(t, t.vocab, start, count, dst, files);
   if (!t.lora) {
-    files.readAt(t.file, t.byteOffset + start * bpe, dst.subarray(0, len), `tensor "${t.name}"`);
+    files.readAt(t.file, t.byteOffset + start * bpe, dst.subarray(0, len), `tensor "${t.name}"`, t.fileId);
     return len;
   }
   if (t.dtype !== 'F32') throw runtimeError(`internal: virtual LoRA tensor "${t.name}" must be F32`);
@@ -57,6 +59,7 @@ export function readTensorBytes(t: TensorLocation, start: number, count: number,
 function readVocabView(t: TensorLocation, v: VocabFill, start: number, count: number, dst: Uint8Array, files: OpenFiles): number {
   const bpe = bytesPerElement(t.dtype);
   const own: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: v.ownDtype };
+  if (t.fileId !== undefined) own.fileId = t.fileId;
   if (t.lora) own.lora = t.lora;
   const ownCount = Math.max(0, Math.min(start + count, v.ownElements) - start);
   if (ownCount > 0) readAs(own, t.dtype, start, ownCount, dst, files);

@@ -16,6 +16,7 @@ export function mathDtypeOf(t: TensorInfo): MathDtype {
 /** Where a tensor's bytes are, as plain data for readTensorBytes (and for posting to workers). */
 export function locationOf(t: TensorInfo): TensorLocation {
   const loc: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) };
+  if (t.fileId !== undefined) loc.fileId = t.fileId;
   if (t.lora) loc.lora = t.lora;
   if (t.vocab) loc.vocab = t.vocab;
   return loc;

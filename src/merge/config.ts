@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolveModelLocation } from '../hub/cache.js';
 import { parseRepoRef } from '../hub/repo-ref.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { readRegularFileText } from '../io/regular-file.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
 import { parseOutDtype, type OutDtype } from '../io/dtypes.js';
@@ -53,12 +54,8 @@ export const MAX_MERGE_MODELS = 128;
 
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
 export function loadMergeConfig(file: string): MergeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw inputError(`${file}: cannot read the merge config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  // refused by type before any read: a FIFO or device never blocks
+  const text = readRegularFileText(file, 'merge config');
   return parseMergeConfig(text, { configDir: dirname(resolve(file)) }, file);
 }
 

@@ -2,7 +2,9 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
+import type { Model } from '../io/model.js';
 import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
+import { assertOutputApartFromInputs } from '../io/output-guard.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
@@ -76,6 +78,16 @@ function fitChunk(plan: MergePlan, chunk: number, explicit: boolean): number {
   return s;
 }
 
+/** Every path a merge config reads: the base, each model and each `base+adapter` base. */
+function mergeInputs(config: MergeConfig): string[] {
+  return [config.baseModel, ...config.models.flatMap((m) => [m.path, m.loraBase])].filter((p): p is string => p !== undefined);
+}
+
+/** A model's dir and every file it reads (shards may be links into a Hugging Face cache's blobs). */
+function modelPaths(m: Model): string[] {
+  return [m.layout === 'file' ? m.path : m.dir, ...m.files, ...(m.adapter ? [m.adapter.dir] : [])];
+}
+
 /** Merge models as the config says and write the result atomically to opts.out. */
 export async function merge(config: MergeConfig, opts: MergeOptions): Promise<MergeSummary> {
   const t0 = performance.now();
@@ -84,6 +96,8 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
+  // refused before any model is opened: an output over an input would destroy it
+  assertOutputApartFromInputs(opts.out, mergeInputs(config));
   const plan = planMerge(config);
   chunkElements = fitChunk(plan, chunkElements, opts.chunkElements !== undefined);
   const wide = plan.jobs.find((j) => (j.rowLen ?? 0) > chunkElements);
@@ -95,7 +109,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   const outputBytes = shards.reduce((s, p) => s + p.fileSize, 0);
   const outDir = resolve(opts.out);
   checkFreeSpace(dirname(outDir), outputBytes);
-  const dir = OutputDir.create(outDir, { force: opts.force ?? false });
+  const dir = OutputDir.create(outDir, { force: opts.force ?? false, inputs: [...mergeInputs(config), ...plan.models.flatMap(modelPaths), ...(plan.base ? modelPaths(plan.base) : [])] });
   try {
     const shardOf = new Map<string, { fd: number; byteOffset: number }>();
     for (const s of shards) {

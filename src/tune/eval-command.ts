@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { registerCleanup } from '../io/cleanup.js';
 import type { TrialStatus } from './trials.js';
 
 /** Quote a string for a POSIX shell: one single-quoted word. */
@@ -64,6 +65,14 @@ export function runEval(template: string, modelDir: string, opts: EvalOptions = 
   return new Promise((resolvePromise) => {
     // detached: the command gets its own process group, so a timeout kills its children too.
     const child = spawn('sh', ['-c', fillCommand(template, modelDir)], { cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // an interrupted darekit (SIGINT/SIGTERM/SIGHUP via the CLI) takes the eval's whole process group with it
+    const unregister = registerCleanup(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -86,6 +95,7 @@ export function runEval(template: string, modelDir: string, opts: EvalOptions = 
         : null;
     const finish = (status: TrialStatus, score: number | null, extra = '') => {
       if (timer) clearTimeout(timer);
+      unregister();
       const tail = (stderr.trimEnd() + (extra ? `\n${extra}` : '')).trim().slice(-TAIL);
       resolvePromise({ score, status, seconds: (performance.now() - t0) / 1000, stderrTail: tail });
     };

@@ -5,6 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
 import { analyze } from '../app/analyze.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
+import { registerCleanup } from '../io/cleanup.js';
+import { preflightOutputDir } from '../io/output-dir.js';
+import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
 import { predict } from '../predict/predict.js';
@@ -115,9 +118,20 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     if (!o.eval.command.includes('{model}')) throw usageError(`--eval: the command must contain {model} (replaced by the candidate model dir), e.g. --eval "python eval.py {model}"`);
     if (!Number.isInteger(o.eval.budget) || o.eval.budget < 1) throw usageError(`--budget: ${o.eval.budget} is not a trial count (an integer ≥ 1; trial 0 is the data-free recipe)`);
   }
+  // before any work: no output may be, contain or lie inside an input (nor the merge its own analysis)
+  const models = [...(o.base ? specPaths(o.base) : []), ...o.finetunes.flatMap(specPaths)];
+  const analysisIsInput = existsSync(join(analysisDir, ANALYSIS_DB));
+  assertOutputApartFromInputs(outDir, [...models, analysisDir]);
+  if (!analysisIsInput) assertOutputApartFromInputs(analysisDir, models, '--analysis');
+  if (o.recipePath !== undefined) assertOutputApartFromInputs(resolve(o.recipePath), [...models, ...(analysisIsInput ? [analysisDir] : [])], '--recipe');
   if (existsSync(outDir) && !o.force) throw usageError(`${outDir} exists; pass --force to replace it`);
+  // the merge writes OUT only after the analysis (and the search): refuse a symlinked or irreplaceable OUT now
+  preflightOutputDir(outDir, { force: o.force ?? false });
+  if (!analysisIsInput) preflightOutputDir(analysisDir, { force: o.force ?? false });
   const { result, reused } = await loadOrAnalyze(o, analysisDir, log);
   if (result.models.length === 0) throw inputError(`${analysisDir}: the analysis has no fine-tunes to merge`);
+  // a reused analysis names models the command line did not: the output may not overlap those either
+  if (reused) assertOutputApartFromInputs(outDir, [result.base, ...result.models.map((m) => m.path)]);
   const predictions = predict(result, { tolerance: o.tolerance ?? 0.95 });
   const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   for (const n of recipe0.notes) log(n);
@@ -128,6 +142,8 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   if (o.eval) {
     const ev = o.eval;
     const work = mkdtempSync(join(tmpdir(), 'darekit-tune-'));
+    // removed on an interruption too (the CLI runs the cleanups on SIGINT/SIGTERM/SIGHUP)
+    const dropWork = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
     try {
       const evaluate = async (p: SearchPoint): Promise<number | null> => {
         const r = scaledRecipe(recipe0, p.scale, p.weights);
@@ -169,6 +185,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         chosen = { ...chosen, notes: [...chosen.notes, `searched with --eval: no trial beat the data-free recipe (score ${bestScore}) in ${trials.length} trial(s)`] };
       }
     } finally {
+      dropWork();
       rmSync(work, { recursive: true, force: true });
     }
   }

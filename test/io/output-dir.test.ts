@@ -3,10 +3,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkFreeSpace, OutputDir } from '../../src/io/output-dir.js';
+import { OUTPUT_MARKER } from '../../src/io/output-guard.js';
 import { planShards } from '../../src/io/writer.js';
 import { catchDarekit, tempDir } from './helpers.js';
 
 const DIST_OUTPUT_DIR = resolve('dist/io/output-dir.js');
+const DIST_SIGNALS = resolve('dist/cli/signals.js');
 
 interface HeldChild {
   /** Resolves once the child has created its OutputDir and written into it. */
@@ -18,7 +20,10 @@ interface HeldChild {
 
 /** Start a node child that opens an OutputDir at `dir`, writes a file, prints READY and waits to be killed. */
 function childHoldingOutputDir(dir: string): HeldChild {
+  // as the CLI does: only its entry point installs the handlers that run the library's cleanups
   const script = `import { OutputDir } from ${JSON.stringify(DIST_OUTPUT_DIR)};
+import { installSignalCleanup } from ${JSON.stringify(DIST_SIGNALS)};
+installSignalCleanup();
 const d = OutputDir.create(${JSON.stringify(dir)}, { force: false });
 d.writeFile('partial.bin', new Uint8Array(1000));
 process.stdout.write('READY\\n');
@@ -103,17 +108,42 @@ describe('OutputDir', () => {
     expect(() => out.commit()).toThrow(/aborted/);
   });
 
-  it('with force replaces an existing dir completely and removes the old one', () => {
+  it('with force replaces a dir darekit wrote completely and removes the old one', () => {
     const parent = tempDir();
     const dir = join(parent, 'out');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'old.txt'), 'old');
+    const first = OutputDir.create(dir, { force: false });
+    first.writeFile('old.txt', 'old');
+    first.commit();
     const out = OutputDir.create(dir, { force: true });
     out.writeFile('new.txt', 'new');
     expect(readFileSync(join(dir, 'old.txt'), 'utf8')).toBe('old'); // untouched until commit
     out.commit();
-    expect(readdirSync(dir)).toEqual(['new.txt']);
+    expect(readdirSync(dir).sort()).toEqual([OUTPUT_MARKER, 'new.txt']);
     expect(readdirSync(parent)).toEqual(['out']);
+  });
+
+  it('with force refuses a non-empty dir darekit did not write, naming what is there, and leaves it untouched', () => {
+    const parent = tempDir();
+    const dir = join(parent, 'out');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'thesis.tex'), 'years of work');
+    writeFileSync(join(dir, 'notes.md'), 'more');
+    const err = catchDarekit(() => OutputDir.create(dir, { force: true }));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain('"notes.md", "thesis.tex"');
+    expect(err.message).toContain(OUTPUT_MARKER);
+    expect(readdirSync(dir).sort()).toEqual(['notes.md', 'thesis.tex']);
+    expect(readdirSync(parent)).toEqual(['out']);
+  });
+
+  it("accepts the demo's old marker as darekit-written", () => {
+    const dir = join(tempDir(), 'out');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.darekit-demo'), 'x');
+    writeFileSync(join(dir, 'report.md'), 'x');
+    const out = OutputDir.create(dir, { force: true });
+    out.commit();
+    expect(readdirSync(dir)).toEqual([OUTPUT_MARKER]);
   });
 
   it('copies config.json with torch_dtype updated and tokenizer/generation files, and nothing else', () => {
@@ -126,7 +156,7 @@ describe('OutputDir', () => {
     const out = OutputDir.create(dir, { force: false });
     out.copySideFiles(src, 'F16');
     out.commit();
-    expect(readdirSync(dir).sort()).toEqual(['config.json', 'generation_config.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json', 'vocab.json']);
+    expect(readdirSync(dir).sort()).toEqual([OUTPUT_MARKER, 'config.json', 'generation_config.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json', 'vocab.json']);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual({ model_type: 'llama', torch_dtype: 'float16', hidden_size: 8 });
     expect(readFileSync(join(dir, 'tokenizer.model'), 'utf8')).toBe('tokenizer.model');
   });
@@ -138,7 +168,7 @@ describe('OutputDir', () => {
     expect(err.message).toMatch(/needs .* but only .* is free/);
   });
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal} removes the temp dir and exits ${code}; no output dir appears`, async () => {
       const parent = tempDir();
       const dir = join(parent, 'out');

@@ -24,9 +24,9 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; fil
 }
 
 /** Start the CLI and deliver `signal` once `when` resolves (a delay or a condition); resolves with how it ended. */
-export function runCliAndSignal(args: string[], signal: NodeJS.Signals, when: (child: { pid: number }) => Promise<void>): Promise<CliResult> {
+export function runCliAndSignal(args: string[], signal: NodeJS.Signals, when: (child: { pid: number }) => Promise<void>, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,8 +67,8 @@ describe('a merge killed with SIGKILL at random points', () => {
   }, 120_000);
 });
 
-describe('SIGINT and SIGTERM during a merge', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+describe('SIGINT, SIGTERM and SIGHUP during a merge', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal} exits ${code} and leaves neither the output nor its temp dir`, async () => {
       const parent = join(root, signal);
       mkdirSync(parent);
@@ -84,7 +84,7 @@ describe('SIGINT and SIGTERM during a merge', () => {
 });
 
 describe('an existing output dir', () => {
-  it('is refused untouched without --force (exit 2, one line) and replaced with --force', () => {
+  it('is refused untouched without --force (exit 2, one line); with --force, only when darekit wrote it', () => {
     const out = join(root, 'existing');
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'earlier work');
@@ -95,20 +95,31 @@ describe('an existing output dir', () => {
     expect(readdirSync(out)).toEqual(['keep.txt']);
     expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('earlier work');
     expect(siblings(root, 'existing')).toEqual(['existing']);
-    const forced = runCli(['merge', config, '--out', out, '--force']);
+    // a dir darekit did not write is never replaced, --force or not
+    const refused = runCli(['merge', config, '--out', out, '--force']);
+    expect(refused.code).toBe(2);
+    expect(oneLineError(refused.stderr)).toBeUndefined();
+    expect(refused.stderr).toContain('"keep.txt"');
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+    // an earlier darekit output is replaced with --force
+    const earlier = join(root, 'earlier-output');
+    cpSync(join(root, 'reference'), earlier, { recursive: true });
+    writeFileSync(join(earlier, 'README.md'), 'an earlier merge');
+    const forced = runCli(['merge', config, '--out', earlier, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(hashDir(out)).toEqual(reference);
-    expect(siblings(root, 'existing')).toEqual(['existing']);
+    expect(hashDir(earlier)).toEqual(reference);
+    expect(siblings(root, 'earlier-output')).toEqual(['earlier-output']);
   }, 60_000);
 
   it('survives a failed --force run: the earlier output stays when the new one cannot be written', () => {
     const out = join(root, 'forced-fail');
-    mkdirSync(out);
-    writeFileSync(join(out, 'keep.txt'), 'earlier work');
+    cpSync(join(root, 'reference'), out, { recursive: true });
+    writeFileSync(join(out, 'README.md'), 'an earlier merge');
+    const before = hashDir(out);
     const r = runCli(['merge', config, '--out', out, '--force'], { fileLimitKb: 1024 });
     expect(r.code).toBe(1);
     expect(oneLineError(r.stderr)).toBeUndefined();
-    expect(readdirSync(out)).toEqual(['keep.txt']);
+    expect(hashDir(out)).toEqual(before);
     expect(siblings(root, 'forced-fail')).toEqual(['forced-fail']);
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,11 @@ describe('analysis store', () => {
     mkdirSync(join(fam.dir, 'full'));
     writeFileSync(join(fam.dir, 'full', 'x'), 'x');
     await expect(analyze({ base: fam.base, finetunes: fam.fts, outDir: join(fam.dir, 'full') })).rejects.toThrow(/--force/);
+    // --force replaces only an empty dir or one darekit wrote: a stranger's file stays
+    await expect(analyze({ base: fam.base, finetunes: fam.fts, outDir: join(fam.dir, 'full'), force: true })).rejects.toThrow(/only an empty dir or one darekit wrote.*"x"/);
+    expect(readdirSync(join(fam.dir, 'full'))).toEqual(['x']);
+    rmSync(join(fam.dir, 'full', 'x'));
+    await analyze({ base: fam.base, finetunes: fam.fts, outDir: join(fam.dir, 'full'), threads: 1 });
     await analyze({ base: fam.base, finetunes: fam.fts.slice(0, 1), outDir: join(fam.dir, 'full'), force: true, threads: 1 });
     expect((await readAnalysis(join(fam.dir, 'full'))).models).toHaveLength(1);
   });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { analyzeAndPredict } from '../../app/analyze.js';
 import type { AnalysisResult } from '../../analysis/types.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
+import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { predictionsToJson } from '../../predict/predict.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
@@ -26,6 +27,7 @@ export function configure(cmd: Command): void {
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const outDir = String(opts.out);
+  assertOutputApartFromInputs(outDir, [...specPaths(String(opts.base)), ...args.flatMap(specPaths)]);
   await prepareInputs({ base: String(opts.base), models: args }, opts);
   let bar: ProgressBar | undefined;
   let vocab: VocabAdjustment[] = [];

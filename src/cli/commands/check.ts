@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkInputs, configModelInputs, type CheckReport, type ModelInputs } from '../../app/hub.js';
 import { inputError, usageError } from '../../errors.js';
+import { readRegularFileText } from '../../io/regular-file.js';
 import type { CommandOutput } from '../command.js';
 
 /** Declare `darekit check`'s arguments and options. */
@@ -18,12 +18,8 @@ export function configure(cmd: Command): void {
 /** Read a config's model references, or the --base/--model flags. */
 function inputsOf(args: string[], opts: Record<string, unknown>): ModelInputs {
   if (args[0] !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(args[0], 'utf8');
-    } catch (err) {
-      throw inputError(`${args[0]}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
-    }
+    // refused by type before any read: a FIFO never blocks
+    const text = readRegularFileText(args[0], 'merge config');
     const inputs = configModelInputs(text, dirname(resolve(args[0])));
     if (inputs.base === undefined && inputs.models.length === 0) throw inputError(`${args[0]}: no base_model or models in this config`);
     return inputs;

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { analyze } from '../../app/analyze.js';
+import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { usageError } from '../../errors.js';
 import { loadDashboardData } from '../../dash/load.js';
 import { dashboardSummary } from '../../dash/summary.js';
@@ -26,6 +27,7 @@ export function configure(cmd: Command): void {
 /** Run the analysis into --out (or a fresh temp dir) with a progress bar on stderr; returns the analysis dir. */
 async function analyzeFirst(base: string, finetunes: string[], opts: Record<string, unknown>): Promise<string> {
   if (finetunes.length === 0) throw usageError('with --base, give the fine-tunes to analyze: darekit dash --base B FT…');
+  if (opts.out !== undefined) assertOutputApartFromInputs(String(opts.out), [...specPaths(base), ...finetunes.flatMap(specPaths)]);
   const outDir = opts.out !== undefined ? resolve(String(opts.out)) : join(mkdtempSync(join(tmpdir(), 'darekit-dash-')), 'analysis');
   let bar: ProgressBar | undefined;
   await analyze({

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseOutDtype } from '../../io/dtypes.js';
+import { assertOutputApartFromInputs } from '../../io/output-guard.js';
+import { readRegularFileText } from '../../io/regular-file.js';
 import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeSummary } from '../../merge/executor.js';
@@ -36,7 +37,7 @@ export function configure(cmd: Command): void {
 /** The model references of a config file (unreadable files are left for the config loader to report). */
 function configInputs(file: string): ModelInputs {
   try {
-    return configModelInputs(readFileSync(file, 'utf8'), dirname(resolve(file)));
+    return configModelInputs(readRegularFileText(file, 'merge config'), dirname(resolve(file)));
   } catch {
     return { models: [] };
   }
@@ -74,6 +75,8 @@ function configFromFlags(opts: Record<string, unknown>): MergeConfig {
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   if (args[0] !== undefined && opts.method !== undefined) throw usageError('give either a config file or --method/--base/--model, not both');
   if (args[0] === undefined && opts.method === undefined) throw usageError('give a config file (darekit merge CONFIG.yml --out DIR) or --method with --base and --model');
+  // the config file is an input too (the models it names are checked by merge() before any work)
+  assertOutputApartFromInputs(String(opts.out), [args[0]]);
   await prepareInputs(args[0] !== undefined ? configInputs(args[0]) : { ...(opts.base !== undefined ? { base: String(opts.base) } : {}), models: ((opts.model as string[] | undefined) ?? []).map(modelPathOfSpec) }, opts);
   const config = args[0] !== undefined ? loadMergeConfig(args[0]) : configFromFlags(opts);
   if (opts.seed !== undefined) config.seed = parseSeed(opts.seed, '--seed');

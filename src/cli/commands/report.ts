@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { assertOutputApartFromInputs, realPathOf } from '../../io/output-guard.js';
 import { writeReport } from '../../report/write.js';
 import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
@@ -16,6 +17,8 @@ export function configure(cmd: Command): void {
 /** Run `darekit report` and return its JSON and text output. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const tolerance = toleranceOption(opts.tolerance);
+  // --out beside the analysis is the default; elsewhere it may not overlap the analysis dir it reads
+  if (opts.out !== undefined && realPathOf(String(opts.out)) !== realPathOf(args[0]!)) assertOutputApartFromInputs(String(opts.out), [args[0]]);
   const { data, files } = await writeReport(args[0]!, { outDir: opts.out as string | undefined, tolerance });
   const lines = [`set: ${data.set?.verdict ?? '–'} (method ${data.set?.method ?? '–'})`];
   for (const m of data.models) lines.push(`  ${safeName(m.model)}: ${m.verdict}, ${m.kind}, drop rate ${m.recommendedDropRate} (density ${m.recommendedDensity})`);
