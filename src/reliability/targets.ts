@@ -140,10 +140,11 @@ export function analysisDirTarget(): FuzzTarget {
           if (applied.status !== 0) return undefined; // DuckDB refused the change itself: the case does not apply
         }
         if (c.bytes) damageBytes(db, c.bytes);
-        const args = c.command === 'report' ? ['report', dir, '--out', join(dir, 'rep')] : c.command === 'dash' ? ['dash', dir, '--json'] : c.command === 'query' ? ['query', dir, 'SELECT * FROM models'] : ['predict', dir];
+        const args = c.command === 'report' ? ['report', dir, '--out', `${dir}-report`] : c.command === 'dash' ? ['dash', dir, '--json'] : c.command === 'query' ? ['query', dir, 'SELECT * FROM models'] : ['predict', dir];
         return { kind: `${c.command}:${c.kind}`, outcome: cliOutcome(run(args)), input: JSON.stringify(c) };
       } finally {
         rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}-report`, { recursive: true, force: true });
       }
     },
     close: () => rmSync(base, { recursive: true, force: true }),

@@ -63,7 +63,7 @@ function allText(dir: string): string {
 // is unusable; on damaged contents query may still run the user's SQL).
 function expectRefusedEverywhere(dir: string, why: RegExp, opts: { query?: boolean } = {}): void {
   const runs = [
-    ['report', dir, '--out', join(dir, 'rep')],
+    ['report', dir, '--out', `${dir}-rep`],
     ['dash', dir, '--json'],
     ['predict', dir],
   ];
@@ -77,7 +77,7 @@ function expectRefusedEverywhere(dir: string, why: RegExp, opts: { query?: boole
     if (args[0] !== 'query') expect(r.stderr).toContain(dir);
     if (args[0] !== 'query') expect(r.stderr).toMatch(why);
     expect(r.stdout + r.stderr).not.toContain(SECRET_MARK);
-    expect(existsSync(join(dir, 'rep'))).toBe(false);
+    expect(existsSync(`${dir}-rep`)).toBe(false);
   }
 }
 
@@ -158,7 +158,7 @@ describe('damaged or hostile contents are one input error naming the dir (exit 2
       'CREATE TABLE trials (trial INTEGER, density_scale DOUBLE, weights VARCHAR, densities VARCHAR, score DOUBLE, seconds DOUBLE, status VARCHAR, stderr_tail VARCHAR, best BOOLEAN)',
       "INSERT INTO trials VALUES (0, 1, '{oops', '{}', 0.5, 1, 'ok', '', true)",
     ]);
-    const r = cli(['report', dir, '--out', join(dir, 'rep')]);
+    const r = cli(['report', dir, '--out', `${dir}-rep`]);
     expect(r.code).toBe(2);
     expect(oneLineError(r.stderr)).toBeUndefined();
     expect(r.stderr).toMatch(/table "trials" row 1: column "weights" is not a JSON object/);
