@@ -18,7 +18,8 @@ function layerLabel(layer: number | null): string {
 
 /**
  * Layer rows in depth order ("other" last). A layer is risky when the predictor calls it hot (its r = √ρ well above
- * the median layer's) or its own safe drop rate is below the rate recommended for the whole model.
+ * the median layer's), its own safe drop rate is below the rate recommended for the whole model, or it holds one of
+ * the model's riskiest tensors. The "other" row's safe rate is its least tolerant tensor's (lm_head, embeddings).
  */
 function layerRows(layers: LayerStats[], pred: ModelPrediction): DashRow[] {
   const byLayer = new Map(pred.layers.map((l) => [l.layer, l]));
@@ -32,23 +33,27 @@ function layerRows(layers: LayerStats[], pred: ModelPrediction): DashRow[] {
       meanAbsDelta: l.meanAbsDelta,
       safeDropRate: lp?.safeDropRate ?? NaN,
       predictedError: lp?.errorAtRecommended ?? firstOrderError(l.rho, pred.recommendedDropRate),
-      risky: lp !== undefined && (lp.hot || lp.safeDropRate < pred.recommendedDropRate),
+      // risky: a hot layer, a layer whose own safe rate is below the model's, or the layer of a riskiest tensor
+      risky: lp !== undefined && (lp.hot || lp.safeDropRate < pred.recommendedDropRate || pred.tensors.some((t) => t.risky && t.layer === l.layer)),
     };
   });
 }
 
-/** Tensor rows take their layer's safe rate and risk flag (the predictor works per layer) and their own first-order error. */
-function tensorRows(tensors: TensorStats[], layers: DashRow[], p: number): DashRow[] {
-  const layerOf = new Map(layers.map((l) => [l.layer, l]));
-  return tensors.map((t) => ({
-    label: t.tensor,
-    layer: t.layer,
-    rho: t.rho,
-    meanAbsDelta: t.meanAbsDelta,
-    safeDropRate: layerOf.get(t.layer)?.safeDropRate ?? NaN,
-    predictedError: firstOrderError(t.rho, p),
-    risky: layerOf.get(t.layer)?.risky ?? false,
-  }));
+/** Tensor rows carry the predictor's own per-tensor safe rate, error and risk flag (lm_head and embeddings included). */
+function tensorRows(tensors: TensorStats[], pred: ModelPrediction): DashRow[] {
+  const byName = new Map(pred.tensors.map((t) => [t.tensor, t]));
+  return tensors.map((t) => {
+    const tp = byName.get(t.tensor);
+    return {
+      label: t.tensor,
+      layer: t.layer,
+      rho: t.rho,
+      meanAbsDelta: t.meanAbsDelta,
+      safeDropRate: tp?.safeDropRate ?? NaN,
+      predictedError: tp?.errorAtRecommended ?? firstOrderError(t.rho, pred.recommendedDropRate),
+      risky: tp?.risky ?? false,
+    };
+  });
 }
 
 /** Rows grouped by their model name. */
@@ -81,7 +86,7 @@ export function toDashboardData(result: AnalysisResult, predictions: Predictions
       rho: m.rho,
       meanAbsDelta: m.meanAbsDelta,
       layers,
-      tensors: tensorRows(tensorsByModel.get(m.model) ?? [], layers, pred.recommendedDropRate),
+      tensors: tensorRows(tensorsByModel.get(m.model) ?? [], pred),
     };
   });
   const pairs: DashPair[] = result.pairs

@@ -36,14 +36,13 @@ export async function storedPredictionParams(dir: string): Promise<{ tolerance: 
 /**
  * Read DIR/analysis.duckdb and build the dashboard's view model. Predictions are recomputed from the stored
  * analysis with predict() — pure and instant, it works on the stored sums and never re-reads weights — using the
- * tolerance and κ of the stored `predictions` table when there is one, so the dashboard shows what was stored.
+ * tolerance of the stored `predictions` table when there is one (the calibrated constants are the build's).
  */
 export async function loadDashboardData(dir: string, opts: LoadDashboardOptions = {}): Promise<DashboardData> {
   const abs = resolve(dir);
   const result = await readAnalysis(abs, { histograms: 'none' });
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
-  const kappa = stored && (opts.tolerance === undefined || opts.tolerance === stored.tolerance) ? stored.kappa : undefined;
-  const predictions = predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), ...(kappa !== undefined ? { kappa } : {}) });
+  const predictions = predict(result, tolerance !== undefined ? { tolerance } : {});
   return toDashboardData(result, predictions, abs);
 }

@@ -16,6 +16,12 @@ export interface ModelFeatures {
   embeddingKurtosis: number | null;
   /** Share of ‖Δ‖² in the output head (null without one). */
   lmHeadEnergyShare: number | null;
+  /** ‖Δ‖²-weighted geometric mean fan-in (input width) of the block matrices: the error model's width n. */
+  blockFanIn: number;
+  /** Cosine between base and fine-tune weights over the numbered blocks (fine-tuning gives ≈ 1; unrelated ≈ 0). */
+  blockCosine: number;
+  /** Share of ‖Δ‖² in the embeddings and the output head (null when ‖Δ‖ = 0). */
+  headEmbeddingShare: number | null;
   nonFinite: number;
   /** The tensor with the most non-finite values, if any. */
   worstNonFiniteTensor: string | null;
@@ -45,6 +51,28 @@ export function blockRelativeNorm(tensors: TensorStats[], fallback: ModelStats):
   return sqrtRatio(d, w);
 }
 
+/** Fan-in (input width) of a tensor: the last dimension of a matrix, else its length. */
+export function fanIn(t: { shape: number[] }): number {
+  return t.shape[t.shape.length - 1] ?? 1;
+}
+
+/** ‖Δ‖²-weighted geometric mean fan-in of the block matrices (the largest matrix fan-in when ‖Δ‖ = 0). */
+export function blockFanIn(tensors: TensorStats[]): number {
+  const mats = tensors.filter((t) => t.layer !== null && t.shape.length === 2);
+  const pool = mats.length > 0 ? mats : tensors.filter((t) => t.shape.length === 2);
+  let e = 0;
+  let l = 0;
+  for (const t of pool) { e += t.sumSqDelta; l += t.sumSqDelta * Math.log(fanIn(t)); }
+  if (e > 0) return Math.exp(l / e);
+  return pool.reduce((a, t) => Math.max(a, fanIn(t)), 1);
+}
+
+/** Cosine between base and fine-tune weights from the sums: (‖W‖² + ‖W'‖² − ‖Δ‖²) / (2‖W‖‖W'‖). */
+export function weightCosine(sumSqBase: number, sumSqFt: number, sumSqDelta: number): number {
+  const den = 2 * Math.sqrt(sumSqBase * sumSqFt);
+  return den > 0 ? (sumSqBase + sumSqFt - sumSqDelta) / den : 1;
+}
+
 /** Compute the features of one model row from the analysis result. */
 export function modelFeatures(result: AnalysisResult, m: ModelStats): ModelFeatures {
   const tensors = tensorsOf(result, m.model);
@@ -61,6 +89,11 @@ export function modelFeatures(result: AnalysisResult, m: ModelStats): ModelFeatu
   const embRho = embBase > 0 ? embSq / embBase : 0;
   let headSq = 0;
   for (const t of head) headSq += t.sumSqDelta;
+  const blocks = tensors.filter((t) => t.layer !== null);
+  const scope = blocks.length > 0 ? blocks : tensors;
+  const sum = (k: 'sumSqBase' | 'sumSqFt' | 'sumSqDelta'): number => scope.reduce((a, t) => a + t[k], 0);
+  let embHeadSq = 0;
+  for (const t of tensors) if (t.module === 'embedding' || t.module === 'lm_head') embHeadSq += t.sumSqDelta;
   let worst: TensorStats | null = null;
   for (const t of tensors) if (t.nonFinite > 0 && (worst === null || t.nonFinite > worst.nonFinite)) worst = t;
   return {
@@ -72,6 +105,9 @@ export function modelFeatures(result: AnalysisResult, m: ModelStats): ModelFeatu
     embeddingShare: emb.length > 0 && blockRho > 0 ? embRho / blockRho : null,
     embeddingKurtosis: embKurt,
     lmHeadEnergyShare: head.length > 0 && m.sumSqDelta > 0 ? headSq / m.sumSqDelta : null,
+    blockFanIn: blockFanIn(tensors),
+    blockCosine: weightCosine(sum('sumSqBase'), sum('sumSqFt'), sum('sumSqDelta')),
+    headEmbeddingShare: m.sumSqDelta > 0 ? embHeadSq / m.sumSqDelta : null,
     nonFinite: m.nonFinite,
     worstNonFiniteTensor: worst?.tensor ?? null,
   };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ANALYSIS_DB } from '../store/analysis-store.js';
 import { withDb } from '../store/db.js';
 import { writeTable, type Column, type Row } from '../store/table.js';
+import { codes } from './reasons.js';
 import type { Predictions } from './types.js';
 
 /** Columns of table `predictions`. */
@@ -25,7 +26,17 @@ export const PREDICTION_COLUMNS: Column[] = [
   { name: 'embedding_share', type: 'DOUBLE' },
   { name: 'embedding_kurtosis', type: 'DOUBLE' },
   { name: 'tolerance', type: 'DOUBLE' },
-  { name: 'kappa', type: 'DOUBLE' },
+  { name: 'kappa', type: 'DOUBLE', doc: 'exp(−c) of the error model (kept from v1: a scale, not the v1 constant)' },
+  { name: 'predicted_drop_rate', type: 'DOUBLE', doc: 'point prediction (grid); recommended_drop_rate is the conservative end' },
+  { name: 'drop_rate_low', type: 'DOUBLE', doc: 'predicted range of the safe drop rate, low end' },
+  { name: 'drop_rate_high', type: 'DOUBLE', doc: 'predicted range of the safe drop rate, high end' },
+  { name: 'basis', type: 'VARCHAR', doc: "'predicted' or 'measured' (a probe's)" },
+  { name: 'tolerated_noise', type: 'DOUBLE', doc: 'tolerated DARE noise factor p/(1−p) at the tolerance' },
+  { name: 'block_fan_in', type: 'DOUBLE', doc: '‖Δ‖²-weighted fan-in of the block matrices' },
+  { name: 'block_cosine', type: 'DOUBLE', doc: 'base–fine-tune cosine over the blocks' },
+  { name: 'head_embedding_share', type: 'DOUBLE', doc: 'share of ‖Δ‖² in embeddings and lm_head' },
+  { name: 'reason_codes', type: 'VARCHAR', doc: 'JSON array of reason codes' },
+  { name: 'reason_details', type: 'VARCHAR', doc: 'JSON array of {code, text, numbers}' },
 ];
 
 /** Columns of table `prediction_layers`. */
@@ -50,6 +61,10 @@ export const PREDICTION_TENSOR_COLUMNS: Column[] = [
   { name: 'relative_norm', type: 'DOUBLE' },
   { name: 'safe_drop_rate', type: 'DOUBLE' },
   { name: 'error_at_recommended', type: 'DOUBLE' },
+  { name: 'predicted_drop_rate', type: 'DOUBLE', doc: 'point prediction of its own safe rate (safe_drop_rate is the conservative end)' },
+  { name: 'tolerated_noise', type: 'DOUBLE', doc: 'noise factor p/(1−p) it tolerates by its own r and fan-in' },
+  { name: 'fan_in', type: 'DOUBLE' },
+  { name: 'risky', type: 'BOOLEAN', doc: 'among the riskiest tensors of the model' },
 ];
 
 /** Columns of table `prediction_set`. */
@@ -59,6 +74,11 @@ export const PREDICTION_SET_COLUMNS: Column[] = [
   { name: 'density', type: 'DOUBLE' },
   { name: 'reasons', type: 'VARCHAR', doc: 'JSON array of strings' },
   { name: 'tolerance', type: 'DOUBLE' },
+  { name: 'merge_method', type: 'VARCHAR', doc: 'the method darekit merges with (also when method is none)' },
+  { name: 'normalize', type: 'BOOLEAN' },
+  { name: 'models', type: 'VARCHAR', doc: 'JSON array of {model, weight, density}' },
+  { name: 'reason_codes', type: 'VARCHAR', doc: 'JSON array of reason codes' },
+  { name: 'reason_details', type: 'VARCHAR', doc: 'JSON array of {code, text, numbers}' },
 ];
 
 /** The three tables' rows. */
@@ -70,6 +90,9 @@ export function predictionRows(pred: Predictions): { models: Row[]; layers: Row[
       block_relative_norm: m.blockRelativeNorm, predicted_retained: m.predictedRetained, predicted_error: m.predictedError,
       cpt_score: m.cptScore, cpt_signals: JSON.stringify(m.cptSignals), embedding_share: m.embeddingShare, embedding_kurtosis: m.embeddingKurtosis,
       tolerance: pred.tolerance, kappa: pred.kappa,
+      predicted_drop_rate: m.predictedDropRate, drop_rate_low: m.dropRateLow, drop_rate_high: m.dropRateHigh, basis: m.basis,
+      tolerated_noise: Number.isFinite(m.toleratedNoise) ? m.toleratedNoise : null, block_fan_in: m.blockFanIn, block_cosine: m.blockCosine,
+      head_embedding_share: m.headEmbeddingShare, reason_codes: JSON.stringify(codes(m.reasonDetails)), reason_details: JSON.stringify(m.reasonDetails),
     })),
     layers: pred.models.flatMap((m) => m.layers.map((l) => ({
       model: m.model, layer: l.layer, rho: l.rho, relative_norm: l.relativeNorm, safe_drop_rate: l.safeDropRate,
@@ -77,9 +100,11 @@ export function predictionRows(pred: Predictions): { models: Row[]; layers: Row[
     }))),
     tensors: pred.models.flatMap((m) => m.tensors.map((t) => ({
       model: m.model, tensor: t.tensor, layer: t.layer, module: t.module, rho: t.rho, relative_norm: t.relativeNorm,
-      safe_drop_rate: t.safeDropRate, error_at_recommended: t.errorAtRecommended,
+      safe_drop_rate: t.safeDropRate, error_at_recommended: t.errorAtRecommended, predicted_drop_rate: t.predictedDropRate, tolerated_noise: Number.isFinite(t.toleratedNoise) ? t.toleratedNoise : null, fan_in: t.fanIn, risky: t.risky,
     }))),
-    set: [{ verdict: pred.set.verdict, method: pred.set.method, density: pred.set.density, reasons: JSON.stringify(pred.set.reasons), tolerance: pred.tolerance }],
+    set: [{ verdict: pred.set.verdict, method: pred.set.method, density: pred.set.density, reasons: JSON.stringify(pred.set.reasons), tolerance: pred.tolerance,
+      merge_method: pred.set.mergeMethod, normalize: pred.set.normalize, models: JSON.stringify(pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density }))),
+      reason_codes: JSON.stringify(codes(pred.set.reasonDetails)), reason_details: JSON.stringify(pred.set.reasonDetails) }],
   };
 }
 

@@ -10,6 +10,15 @@ export interface ReportModel {
   reasons: string[];
   recommendedDropRate: number;
   recommendedDensity: number;
+  /** Point prediction and range of the safe drop rate; basis 'predicted' or 'measured'. */
+  predictedDropRate: number;
+  dropRateLow: number;
+  dropRateHigh: number;
+  basis: string;
+  reasonCodes: string[];
+  reasonDetails: { code: string; text: string; numbers: Record<string, number> }[];
+  /** The riskiest tensors (those tolerating the least DARE noise by their own r and fan-in, least first). */
+  riskiestTensors: { tensor: string; safeDropRate: number; errorAtRecommended: number }[];
   rho: number;
   meanAbsDelta: number;
   maxAbsDelta: number;
@@ -42,7 +51,10 @@ export interface ReportData {
   dir: string;
   base: string;
   tolerance: number;
-  set: { verdict: string; reasons: string[]; method: string } | null;
+  set: {
+    verdict: string; reasons: string[]; method: string; mergeMethod: string; normalize: boolean;
+    models: { model: string; weight: number; density: number }[]; reasonCodes: string[];
+  } | null;
   models: ReportModel[];
   layers: ReportLayer[];
   pairs: ReportPair[];
@@ -56,7 +68,9 @@ export interface ReportData {
 export const DEFINITIONS: { term: string; unit: string; definition: string }[] = [
   { term: 'verdict', unit: 'ready / caution / not-ready', definition: "darekit's readiness call for a DARE merge of this fine-tune (or of the whole set), with the reasons that led to it." },
   { term: 'kind', unit: 'sft / cpt', definition: 'sft: a small, redundant supervised-fine-tuning delta; cpt: a large, dense continued-pretraining-like delta that DARE breaks.' },
-  { term: 'safe drop rate p', unit: 'fraction of delta entries, 0–1', definition: 'largest DARE drop rate predicted to keep at least the tolerance share of the fine-tune\'s gain.' },
+  { term: 'safe drop rate p', unit: 'fraction of delta entries, 0–1', definition: 'largest DARE drop rate predicted to keep at least the tolerance share of the fine-tune\'s gain: the conservative end of the predicted range (or the probe\'s measured rate).' },
+  { term: 'range', unit: 'drop rates, 0–1', definition: 'the predicted safe drop rate\'s interval, from the calibration\'s leave-one-model-out residuals.' },
+  { term: 'riskiest tensors', unit: 'tensor names', definition: 'the (up to 3) tensors that tolerate the least DARE noise by their own relative delta norm and fan-in, and less than the model\'s blocks as a whole; least tolerant first.' },
   { term: 'density d', unit: 'fraction kept, 0–1', definition: 'd = 1 − p: the share of delta entries DARE keeps (mergekit\'s `density`).' },
   { term: 'tolerance', unit: 'share of gain kept, 0–1', definition: 'the share of the fine-tune\'s gain (score over the base) a merge must keep; 0.95 by default.' },
   { term: 'ρ (relative delta energy)', unit: 'dimensionless ratio', definition: 'ρ = ‖Δ‖² / ‖W_base‖², with Δ = W_ft − W_base, summed over the scope (tensor, layer, model).' },

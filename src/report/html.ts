@@ -40,8 +40,9 @@ export function renderHtml(data: ReportData): string {
   }
   parts.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density 1 − p', 'reasons'],
-      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), frac(m.recommendedDensity), m.reasons.map(esc).join('<br>')]),
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density 1 − p', 'riskiest tensors', 'reasons'],
+      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), `${esc(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        m.riskiestTensors.map((t) => `${esc(t.tensor)} (safe ${frac(t.safeDropRate)})`).join('<br>') || '–', m.reasons.map(esc).join('<br>')]),
       [3, 4],
     ),
   );

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
 import { predict } from '../predict/predict.js';
+import { codes } from '../predict/reasons.js';
 import { readAnalysis } from '../store/analysis-store.js';
 import { readTrials } from '../tune/trials-table.js';
 import type { ReportData } from './data.js';
@@ -26,7 +27,10 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
     dir,
     base: result.base,
     tolerance,
-    set: { verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method },
+    set: {
+      verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method, mergeMethod: pred.set.mergeMethod, normalize: pred.set.normalize,
+      models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })), reasonCodes: codes(pred.set.reasonDetails),
+    },
     models: result.models.map((m) => {
       const p = pred.models.find((x) => x.model === m.model)!;
       return {
@@ -37,6 +41,14 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
         reasons: p.reasons,
         recommendedDropRate: p.recommendedDropRate,
         recommendedDensity: p.recommendedDensity,
+        predictedDropRate: p.predictedDropRate,
+        dropRateLow: p.dropRateLow,
+        dropRateHigh: p.dropRateHigh,
+        basis: p.basis,
+        reasonCodes: codes(p.reasonDetails),
+        reasonDetails: p.reasonDetails,
+        riskiestTensors: p.tensors.filter((t) => t.risky).sort((a, b) => a.toleratedNoise - b.toleratedNoise)
+          .map((t) => ({ tensor: t.tensor, safeDropRate: t.safeDropRate, errorAtRecommended: t.errorAtRecommended })),
         rho: m.rho,
         meanAbsDelta: m.meanAbsDelta,
         maxAbsDelta: m.maxAbsDelta,

@@ -28,8 +28,9 @@ export function renderMarkdown(data: ReportData): string {
   }
   out.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'density', 'reasons'],
-      data.models.map((m) => [md(m.model), md(m.kind), `**${md(m.verdict)}**`, frac(m.recommendedDropRate), frac(m.recommendedDensity), md(m.reasons.join('; '))]),
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'riskiest tensors', 'reasons'],
+      data.models.map((m) => [md(m.model), md(m.kind), `**${md(m.verdict)}**`, frac(m.recommendedDropRate), `${md(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        m.riskiestTensors.map((t) => `${md(t.tensor)} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', md(m.reasons.join('; '))]),
     ),
     '',
   );

@@ -1,5 +1,5 @@
-import type { ModelPrediction, Predictions } from '../predict/types.js';
-import { MATERIAL_SIGN_CONFLICT } from '../predict/thresholds.js';
+import { runtimeError } from '../errors.js';
+import type { ModelPrediction, Predictions, SetModelDecision } from '../predict/types.js';
 
 /** The merge methods tune chooses between. */
 export type TuneMethod = 'dare_ties' | 'dare_linear' | 'ties';
@@ -43,33 +43,12 @@ export interface RecipeOptions {
   tensorNames?: { name: string; layer: number | null }[];
 }
 
-/** Density a CPT-like delta gets under magnitude-based trimming (TIES keeps its largest entries, not a random share). */
-export const CPT_TIES_DENSITY = 0.9;
-
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Choose the method for a set of predictions: ties for CPT-like deltas, dare_ties on material sign conflict, else dare_linear. */
+/** The method of the predictor's one merge decision (pred.set), with the reason it gives. */
 export function chooseMethod(pred: Predictions): { method: TuneMethod; why: string } {
-  const cpt = pred.models.filter((m) => m.kind === 'cpt');
-  if (cpt.length > 0) {
-    return {
-      method: 'ties',
-      why: `method ties (magnitude-based trim), not DARE: ${cpt.map((m) => m.model).join(', ')} ${cpt.length > 1 ? 'are' : 'is'} CPT-like, and DARE's random drop breaks such deltas`,
-    };
-  }
-  const worst = pred.pairs.reduce<Predictions['pairs'][number] | null>((a, p) => (a === null || p.signConflict > a.signConflict ? p : a), null);
-  if (worst && worst.signConflict >= MATERIAL_SIGN_CONFLICT) {
-    return {
-      method: 'dare_ties',
-      why: `method dare_ties: sign conflict ${worst.signConflict.toFixed(3)} between ${worst.a} and ${worst.b} (share of entries, both non-zero, with opposite signs) is material (≥ ${MATERIAL_SIGN_CONFLICT}), so signs are elected per entry`,
-    };
-  }
-  return {
-    method: 'dare_linear',
-    why: worst
-      ? `method dare_linear: max sign conflict ${worst.signConflict.toFixed(3)} is below ${MATERIAL_SIGN_CONFLICT}, so no sign election is needed`
-      : 'method dare_linear: a single fine-tune has no sign conflicts to resolve',
-  };
+  const why = pred.set.reasonDetails.find((r) => r.code.startsWith('method-'));
+  return { method: pred.set.mergeMethod, why: why?.text ?? `method ${pred.set.mergeMethod}` };
 }
 
 /** The filter that selects layer L's tensors by substring, as mergekit matches filters. */
@@ -82,13 +61,10 @@ function filterMatchesExactly(filter: string, layer: number, names: { name: stri
   return names.every((t) => t.name.includes(filter) === (t.layer === layer));
 }
 
-function densityFor(m: ModelPrediction, method: TuneMethod, tolerance: number, opts: RecipeOptions): DensitySpec {
-  if (method === 'ties' && m.kind === 'cpt') {
-    const d = Math.max(CPT_TIES_DENSITY, round2(m.recommendedDensity));
-    return { value: d, rules: [], note: `density ${d}: CPT-like delta, magnitude trim keeping its largest ${Math.round(d * 100)}% of entries (predicted safe random drop rate was ${m.recommendedDropRate})` };
-  }
-  const value = round2(m.recommendedDensity);
-  const note = `density ${value} = 1 − safe drop rate ${m.recommendedDropRate} predicted at tolerance ${tolerance} (keeps ≥ ${Math.round(tolerance * 100)}% of the gain; block r = √ρ = ${m.blockRelativeNorm.toFixed(3)})`;
+function densityFor(m: ModelPrediction, d: SetModelDecision, method: TuneMethod, opts: RecipeOptions): DensitySpec {
+  const value = d.density;
+  const note = d.notes[0]?.text ?? `density ${value}`;
+  if (method === 'ties' && m.kind === 'cpt') return { value, rules: [], note };
   const blocks = m.layers.filter((l): l is typeof l & { layer: number } => l.layer !== null);
   const dens = blocks.map((l) => round2(1 - l.safeDropRate));
   const spread = dens.length ? Math.max(...dens) - Math.min(...dens) : 0;
@@ -99,20 +75,16 @@ function densityFor(m: ModelPrediction, method: TuneMethod, tolerance: number, o
     rules: blocks.map((l, i) => ({
       filter: layerFilter(l.layer),
       value: dens[i]!,
-      note: `layer ${l.layer}: 1 − safe drop rate ${l.safeDropRate} for this layer (ρ = ${l.rho.toExponential(2)}${l.hot ? ', hot layer' : ''})`,
+      note: `layer ${l.layer}: 1 − predicted safe drop rate ${l.safeDropRate} for this layer (conservative end) (ρ = ${l.rho.toExponential(2)}${l.hot ? ', hot layer' : ''})`,
     })),
     note: `${note}; layers differ by ${spread.toFixed(2)} in density, so each block gets its own value and other tensors (embeddings, norms, lm_head) this one`,
   };
 }
 
-/** The reason behind a set verdict (low redundancy first), not the method choice that usually comes first. */
+/** The reason behind a set verdict (interference or a member's problem first), not the method choice. */
 export function verdictReason(set: Predictions['set']): string {
-  return (
-    set.reasons.find((r) => r.startsWith('low redundancy')) ??
-    set.reasons.find((r) => !/^(sign conflict|merge at|if merged anyway|CPT-like delta in the set)/.test(r)) ??
-    set.reasons[0] ??
-    ''
-  );
+  const pick = (codes: string[]) => set.reasonDetails.find((r) => codes.includes(r.code))?.text;
+  return pick(['interference']) ?? pick(['member-not-ready']) ?? set.reasonDetails.find((r) => !r.code.startsWith('method-') && r.code !== 'merge-densities' && r.code !== 'if-merged-anyway')?.text ?? set.reasons[0] ?? '';
 }
 
 /** Build the data-free recipe from predictions (pure): method, per-model (per-layer) density, weights. */
@@ -125,13 +97,15 @@ export function buildRecipe(pred: Predictions, opts: RecipeOptions): Recipe {
   }
   if (pred.set.method === 'none') notes.push('the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway');
   const models = pred.models.map((m) => {
-    const density = densityFor(m, method, pred.tolerance, opts);
+    const d = pred.set.models.find((x) => x.model === m.model);
+    if (!d) throw runtimeError(`internal: the merge decision has no entry for ${m.model}`);
+    const density = densityFor(m, d, method, opts);
     return {
       model: m.model,
       path: m.path,
-      weight: 1,
+      weight: d.weight,
       density,
-      notes: [`${m.model}: kind ${m.kind}, verdict ${m.verdict}`, density.note, 'weight 1: its delta is added in full (no normalization), as in the DARE paper'],
+      notes: [`${m.model}: kind ${m.kind}, verdict ${m.verdict}`, density.note, ...d.notes.slice(1).map((r) => r.text)],
     };
   });
   return { method, base: pred.base, models, seed: opts.seed, tolerance: pred.tolerance, notes };

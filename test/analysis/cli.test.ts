@@ -18,12 +18,13 @@ describe('darekit analyze', () => {
     expect(j.outDir).toBe(resolve(out));
     expect(j.models).toHaveLength(3);
     for (const m of j.models) {
-      expect(Object.keys(m).sort()).toEqual(['kind', 'meanAbsDelta', 'path', 'reasons', 'recommendedDensity', 'recommendedDropRate', 'relativeEnergy', 'verdict']);
+      // DESIGN's keys (the contract may gain fields, never lose one)
+      expect(Object.keys(m)).toEqual(expect.arrayContaining(['kind', 'meanAbsDelta', 'path', 'reasons', 'recommendedDensity', 'recommendedDropRate', 'relativeEnergy', 'verdict']));
       expect(['sft', 'cpt']).toContain(m.kind);
       expect(['ready', 'caution', 'not-ready']).toContain(m.verdict);
     }
     expect(j.pairs.map((p) => [p.a, p.b])).toEqual([['ft-a', 'ft-b'], ['ft-a', 'ft-c'], ['ft-b', 'ft-c']]);
-    expect(Object.keys(j.set).sort()).toEqual(['method', 'reasons', 'verdict']);
+    expect(Object.keys(j.set)).toEqual(expect.arrayContaining(['method', 'reasons', 'verdict']));
     for (const f of ['analysis.duckdb', 'tensors.arrow', 'tensors.parquet']) expect(existsSync(join(out, f))).toBe(true);
   });
 

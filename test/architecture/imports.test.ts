@@ -111,8 +111,6 @@ const KNOWN_DEBT = new Set<string>([
   'dash/recipe.ts → tune/recipe.ts',
   'dash/recipe.ts → tune/recipe-yaml.ts',
   'dash/synthetic.ts → tune/recipe.ts',
-  'predict/calibration-data.ts → analysis/analyze.ts',
-  'predict/calibration-data.ts → analysis/types.ts',
   'predict/features.ts → analysis/types.ts',
   'predict/predict.ts → analysis/types.ts',
   'predict/verdict.ts → analysis/types.ts',

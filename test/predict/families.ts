@@ -1,21 +1,48 @@
-// The shared families (../shared/families/*) for the predictor's tests: analysed with darekit's streaming
-// analyzer (as calibration does) or with the test-side float64 reference (an independent cross-check).
+// The calibration families S (hidden 96) and N (hidden 64) for the predictor's tests: analysed with darekit's
+// streaming analyzer (as calibration does) or with the test-side float64 reference (an independent cross-check).
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { familyDirs, loadCalibrationFamilies, type CalibrationFamily } from '../../src/predict/calibration-data.js';
+import { analyzeModels } from '../../src/analysis/analyze.js';
+import type { AnalysisResult } from '../../src/analysis/types.js';
+import { readTruth, type Truth } from '../../src/tools/calibration-data.js';
 import { referenceAnalysis } from './reference-analysis.js';
-import { sharedPath } from '../helpers/shared.js';
+import { familyN, familyS } from '../helpers/shared.js';
 
-export { calibrationPoints } from '../../src/predict/calibration-data.js';
-export type Family = CalibrationFamily;
+/** A family with its truth.json and the analysis of its fine-tunes (model labels = fine-tune dir names). */
+export interface Family {
+  name: string;
+  dir: string;
+  truth: Truth & { merges?: { method: string; accuracy: Record<string, number> }[] };
+  analysis: AnalysisResult;
+}
 
-export const FAMILIES_DIR = sharedPath('families');
+/** S and N where present (S falls back to the bundled copy). */
+export function familyDirs(): { name: string; dir: string }[] {
+  return [
+    { name: 'S', dir: familyS() },
+    { name: 'N', dir: familyN() },
+  ].filter((f) => existsSync(join(f.dir, 'truth.json')) && existsSync(join(f.dir, 'base')));
+}
 
-/** Every shared family, analysed with the streaming analyzer. */
-export function loadFamilies(dir = FAMILIES_DIR): Promise<Family[]> {
-  return loadCalibrationFamilies(dir);
+const finetunes = (dir: string, truth: Truth): string[] =>
+  Object.keys(truth.models)
+    .sort()
+    .map((m) => join(dir, m));
+
+/** Every calibration family, analysed with the streaming analyzer. */
+export async function loadFamilies(): Promise<Family[]> {
+  const out: Family[] = [];
+  for (const f of familyDirs()) {
+    const truth = readTruth(f.dir);
+    out.push({ ...f, truth, analysis: await analyzeModels({ base: join(f.dir, 'base'), finetunes: finetunes(f.dir, truth), threads: 1 }) });
+  }
+  return out;
 }
 
 /** The same families analysed with the float64 reference. */
-export function loadFamiliesReference(dir = FAMILIES_DIR): Family[] {
-  return familyDirs(dir).map((f) => ({ name: f.name, truth: f.truth, analysis: referenceAnalysis(join(f.dir, 'base'), f.finetunes) }));
+export function loadFamiliesReference(): Family[] {
+  return familyDirs().map((f) => {
+    const truth = readTruth(f.dir);
+    return { ...f, truth, analysis: referenceAnalysis(join(f.dir, 'base'), finetunes(f.dir, truth)) };
+  });
 }

@@ -46,7 +46,7 @@ describe('report renderers', () => {
   it('Markdown has verdicts first, a row per model and trial, and every definition', () => {
     const md = renderMarkdown(data);
     expect(md.indexOf('## Verdicts')).toBeLessThan(md.indexOf('## Delta statistics'));
-    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | 0.50 |');
+    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | lm_head.weight <x> (safe 0.20) |');
     expect(md).toContain('| 2 (best) |');
     for (const d of DEFINITIONS) expect(md).toContain(d.term.replace(/\|/g, '\\|'));
   });

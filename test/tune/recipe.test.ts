@@ -8,12 +8,14 @@ import { recipeToYaml } from '../../src/tune/recipe-yaml.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { resolveParam } from '../../src/merge/params.js';
 import type { ModelPrediction, Predictions } from '../../src/predict/types.js';
+import { decideSet } from '../../src/predict/decision.js';
 
 function model(name: string, p: number, layerP: number[], kind: 'sft' | 'cpt' = 'sft'): ModelPrediction {
   return {
-    model: name, path: `/m/${name}`, kind, recommendedDropRate: p, recommendedDensity: 1 - p, verdict: 'ready', reasons: [], relativeEnergy: 0.01,
-    meanAbsDelta: 0.01, blockRelativeNorm: 0.1, predictedRetained: 0.95, predictedError: 0.1, cptScore: 0, cptSignals: [], embeddingShare: null,
-    embeddingKurtosis: null, lmHeadEnergyShare: null,
+    model: name, path: `/m/${name}`, kind, recommendedDropRate: p, recommendedDensity: 1 - p, verdict: 'ready', reasons: [], reasonDetails: [], relativeEnergy: 0.01,
+    predictedDropRate: p, dropRateLow: p, dropRateHigh: p, basis: 'predicted', toleratedNoise: 10, blockFanIn: 96, blockCosine: 0.99, headEmbeddingShare: 0.5,
+    meanAbsDelta: 0.01, droppableShare: 0.3, blockRelativeNorm: 0.1, predictedRetained: 0.95, predictedError: 0.1, cptScore: 0, cptSignals: [], embeddingShare: null,
+    embeddingKurtosis: null, lmHeadEnergyShare: null, tensors: [],
     layers: [
       { layer: null, rho: 0.01, relativeNorm: 0.1, safeDropRate: 0.6, errorAtRecommended: 0.1, ratioToMedian: 1, hot: false },
       ...layerP.map((lp, i) => ({ layer: i, rho: 0.01, relativeNorm: 0.1, safeDropRate: lp, errorAtRecommended: 0.1, ratioToMedian: 1, hot: false })),
@@ -21,22 +23,27 @@ function model(name: string, p: number, layerP: number[], kind: 'sft' | 'cpt' = 
   };
 }
 
-function preds(models: ModelPrediction[], conflict: number): Predictions {
-  const pairs = models.flatMap((a, i) => models.slice(i + 1).map((b) => ({ a: a.model, b: b.model, cosine: 0.1, signConflict: conflict, weightedConflict: conflict })));
-  return { base: '/m/base', tolerance: 0.95, kappa: 0.4, models, pairs, set: { verdict: 'ready', reasons: ['merge at density 0.60'], method: 'dare_ties', density: 0.6 } };
+/** Predictions with the predictor's own merge decision over these models (pairs of the given sign conflict and cosine). */
+function preds(models: ModelPrediction[], conflict: number, cosine = 0.1): Predictions {
+  const pairs = models.flatMap((a, i) => models.slice(i + 1).map((b) => ({ a: a.model, b: b.model, cosine, signConflict: conflict, weightedConflict: conflict, sqA: 1, sqB: 1 })));
+  return { base: '/m/base', tolerance: 0.95, kappa: 0.4, models, pairs, set: decideSet(models, pairs) };
 }
 
 describe('recipe from predictions', () => {
-  it('chooses dare_ties on material sign conflict, dare_linear below it, ties when a delta is CPT-like', () => {
+  it('takes the predictor\'s method: dare_ties only when deltas conflict more than chance (≥ 0.55) or point against each other, ties when a delta is CPT-like', () => {
     const a = model('a', 0.4, [0.4, 0.4]);
     const b = model('b', 0.3, [0.3, 0.3]);
-    expect(chooseMethod(preds([a, b], 0.47)).method).toBe('dare_ties');
+    expect(chooseMethod(preds([a, b], 0.6)).method).toBe('dare_ties');
+    expect(chooseMethod(preds([a, b], 0.48, -0.3)).method).toBe('dare_ties');
+    expect(chooseMethod(preds([a, b], 0.47)).method).toBe('dare_linear');
     expect(chooseMethod(preds([a, b], 0.1)).method).toBe('dare_linear');
     expect(chooseMethod(preds([a], 0)).method).toBe('dare_linear');
-    const r = buildRecipe(preds([a, model('c', 0.2, [0.2, 0.2], 'cpt')], 0.47), { seed: 0 });
+    const r = buildRecipe(preds([a, model('c', 0.1, [0.1, 0.1], 'cpt')], 0.47), { seed: 0 });
     expect(r.method).toBe('ties');
     expect(r.notes[0]).toMatch(/c is CPT-like/);
+    // the CPT model's density is its recommended density, the same number predict shows
     expect(r.models[1]!.density.value).toBe(0.9);
+    expect(r.models[1]!.notes.join('\n')).toMatch(/ties normalizes by default/);
   });
 
   it('density = 1 − safe drop rate, with per-layer filter rules only when layers differ by ≥ 0.1', () => {
@@ -54,7 +61,10 @@ describe('recipe from predictions', () => {
   });
 
   it('verdictReason prefers the reason behind the verdict over the method choice', () => {
-    expect(verdictReason({ verdict: 'not-ready', method: 'none', density: null, reasons: ['sign conflict is material', 'a keeps 95%…', 'low redundancy: all lost', 'if merged anyway: x'] })).toBe('low redundancy: all lost');
+    const big = { ...model('a', 0.4, [0.4]), toleratedNoise: 0.5 };
+    const set = preds([big, { ...big, model: 'b' }], 0.5, 0).set;
+    expect(set.verdict).toBe('not-ready');
+    expect(verdictReason(set)).toMatch(/^a is predicted to lose its skill/);
   });
 
   it('scaledRecipe multiplies every density (rules too), clamps to [0.05, 1] and sets weights', () => {
@@ -125,7 +135,8 @@ describe('recipe YAML', () => {
   it('explains each density in a comment next to it', () => {
     const r = buildRecipe(preds([model('steep', 0.3, [0.5, 0.3])], 0), { seed: 0 });
     const y = recipeToYaml(r);
-    expect(y).toMatch(/# density 0\.7 = 1 − safe drop rate 0\.3 predicted at tolerance 0\.95/);
-    expect(y).toMatch(/# layer 0: 1 − safe drop rate 0\.5 for this layer[^\n]*\n\s+- filter: "layers\.0\."\n\s+value: 0\.5/);
+    expect(y).toMatch(/# density 0\.70 = 1 − recommended drop rate 0\.3 \(the conservative end of the predicted range 0\.3–0\.3\)/);
+    expect(y).toMatch(/# weight 1: dare_linear does not normalize by default/);
+    expect(y).toMatch(/# layer 0: 1 − predicted safe drop rate 0\.5 for this layer[^\n]*\n\s+- filter: "layers\.0\."\n\s+value: 0\.5/);
   });
 });

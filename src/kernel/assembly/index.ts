@@ -13,3 +13,8 @@ export * from './combine_f32';
 export * from './slerp_f32';
 export * from './della_mask_f32';
 export * from './stats';
+export * from './gemm_f32';
+export * from './rmsnorm_f32';
+export * from './rope_f32';
+export * from './attention_f32';
+export * from './silu_mul_f32';

@@ -1,4 +1,9 @@
-import type { MergeKernelExports } from '../exports.js';
+import type { MergeKernelExports, ModelKernelExports } from '../exports.js';
+import { attentionF32 } from './attention.js';
+import { gemmF32 } from './gemm.js';
+import { rmsnormF32 } from './rmsnorm.js';
+import { ropeF32 } from './rope.js';
+import { siluMulF32 } from './silu.js';
 import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './codecs.js';
 import { combineF32, deltaF32 } from './combine.js';
 import { dellaMaskF32 } from './della.js';
@@ -29,5 +34,16 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     slerp_dots_f32: (a, b, n, start, acc) => slerpDotsF32(views(memory), a, b, n, start, acc),
     axpy_f32: (b, x, c, o, n) => axpyF32(views(memory), b, x, c, o, n),
     della_mask_f32: (p, n, cols, key, start, d, e, inv) => dellaMaskF32(views(memory), p, n, cols, key, start, d, e, inv),
+  };
+}
+
+/** The scalar TypeScript reference of every model-kernel export (forward pass), over the same memory. */
+export function referenceModelKernel(memory: WebAssembly.Memory): ModelKernelExports {
+  return {
+    gemm_f32: (...a) => gemmF32(views(memory), ...a),
+    rmsnorm_f32: (...a) => rmsnormF32(views(memory), ...a),
+    rope_f32: (...a) => ropeF32(views(memory), ...a),
+    attention_f32: (...a) => attentionF32(views(memory), ...a),
+    silu_mul_f32: (...a) => siluMulF32(views(memory), ...a),
   };
 }
