@@ -20,4 +20,6 @@ export { predict, predictionsToJson, type Predictions, type PredictionsJson, typ
 export { runDashboard, loadDashboardData, type DashboardData } from './dash/index.js';
 export { tune, type TuneOptions, type TuneResult, type Recipe } from './tune/index.js';
 export { writeReport, type WriteReportOptions } from './report/index.js';
+export { runProbe, type ProbeRunOptions } from './app/probe.js';
+export type { ProbeResult } from './model/probe.js';
 export { DAREKIT_VERSION } from './version.js';

@@ -13,6 +13,7 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
   { name: 'analyze', description: 'analyze fine-tune deltas against a base into Arrow/Parquet/DuckDB tables', load: () => import('./commands/analyze.js') },
   { name: 'query', description: 'run SQL on an analysis dir', load: () => import('./commands/query.js') },
   { name: 'predict', description: 'predict safe drop rates and verdicts from an analysis dir', load: () => import('./commands/predict.js') },
+  { name: 'probe', description: "measure each fine-tune's DARE tolerance with forward passes on its own examples", load: () => import('./commands/probe.js') },
   { name: 'check', description: "check a merge config's models (local, cached or on the Hub) from their headers before anything is downloaded", load: () => import('./commands/check.js') },
   { name: 'merge', description: 'merge models from a mergekit-style YAML config (or flags)', load: () => import('./commands/merge.js') },
   { name: 'tune', description: 'analyze, predict, write a recipe and merge (optionally searching with --eval)', load: () => import('./commands/tune.js') },

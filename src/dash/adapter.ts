@@ -34,7 +34,9 @@ function layerRows(layers: LayerStats[], pred: ModelPrediction): DashRow[] {
       safeDropRate: lp?.safeDropRate ?? NaN,
       predictedError: lp?.errorAtRecommended ?? firstOrderError(l.rho, pred.recommendedDropRate),
       // risky: a hot layer, a layer whose own safe rate is below the model's, or the layer of a riskiest tensor
-      risky: lp !== undefined && (lp.hot || lp.safeDropRate < pred.recommendedDropRate || pred.tensors.some((t) => t.risky && t.layer === l.layer)),
+      risky:
+        lp !== undefined &&
+        (lp.hot || lp.safeDropRate < pred.recommendedDropRate || pred.tensors.some((t) => t.risky && t.layer === l.layer)),
     };
   });
 }
@@ -67,8 +69,17 @@ function groupBy<T extends { model: string }>(rows: T[]): Map<string, T[]> {
   return m;
 }
 
+/** Where a model's drop rate came from, and the weights' own prediction of it (from predictions without measurements). */
+function sourceOf(
+  pred: ModelPrediction,
+  fromWeights: Predictions | undefined,
+): Pick<DashModel, 'safeDropRateSource' | 'predictedDropRate'> {
+  const own = fromWeights?.models.find((p) => p.model === pred.model);
+  return { safeDropRateSource: pred.basis, predictedDropRate: own?.predictedDropRate ?? pred.predictedDropRate };
+}
+
 /** The dashboard's view of an analysis dir: the analysis (never recomputed) joined with the predictions. */
-export function toDashboardData(result: AnalysisResult, predictions: Predictions, dir: string): DashboardData {
+export function toDashboardData(result: AnalysisResult, predictions: Predictions, dir: string, fromWeights?: Predictions): DashboardData {
   const layersByModel = groupBy(result.layers);
   const tensorsByModel = groupBy(result.tensors);
   const models: DashModel[] = result.models.map((m) => {
@@ -83,6 +94,7 @@ export function toDashboardData(result: AnalysisResult, predictions: Predictions
       reasons: pred.reasons,
       recommendedDropRate: pred.recommendedDropRate,
       recommendedDensity: pred.recommendedDensity,
+      ...(fromWeights ? sourceOf(pred, fromWeights) : {}),
       rho: m.rho,
       meanAbsDelta: m.meanAbsDelta,
       layers,

@@ -83,3 +83,9 @@ export function shortTensorName(name: string): string {
 export function verdictBadge(v: string): string {
   return v.toUpperCase();
 }
+
+/** " measured (predicted 0.40)" beside a drop rate the probe measured, " predicted" when a probe ran on others; else nothing. */
+export function measuredNote(m: { safeDropRateSource?: 'measured' | 'predicted'; predictedDropRate?: number }): string {
+  if (m.safeDropRateSource === 'measured') return ` measured (predicted ${fmtShare(m.predictedDropRate ?? NaN).trim()})`;
+  return m.safeDropRateSource === 'predicted' ? ' predicted' : '';
+}

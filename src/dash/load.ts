@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
+import { readMeasuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
 import type { DashboardData } from './model.js';
 import { toDashboardData } from './adapter.js';
@@ -15,22 +16,28 @@ export interface LoadDashboardOptions {
 
 /** The tolerance and κ of the predictions stored by `darekit predict` / `analyze` (table `predictions`), if any. */
 export async function storedPredictionParams(dir: string): Promise<{ tolerance: number; kappa: number } | null> {
-  return withDb(join(dir, ANALYSIS_DB), async (db) => {
-    let r;
-    try {
-      const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'predictions'");
-      if (Number(t.rows[0]?.n ?? 0) === 0) return null;
-      r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
-    } catch (err) {
-      throw inputError(`${dir}: table "predictions" cannot be read (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); rerun \`darekit predict ${dir}\``, err);
-    }
-    if (!r) return null;
-    const { tolerance, kappa } = r;
-    if (typeof tolerance !== 'number' || !(tolerance > 0 && tolerance < 1) || typeof kappa !== 'number' || !(kappa > 0 && kappa <= 1e6)) {
-      throw inputError(`${dir}: table "predictions" holds tolerance ${String(tolerance)} and κ ${String(kappa)}, not a share in (0, 1) and a factor in (0, 1e6]; rerun \`darekit predict ${dir}\``);
-    }
-    return { tolerance, kappa };
-  }, { readOnly: true });
+  return withDb(
+    join(dir, ANALYSIS_DB),
+    async (db) => {
+      let r;
+      try {
+        const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'predictions'");
+        if (Number(t.rows[0]?.n ?? 0) === 0) return null;
+        r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
+      } catch (err) {
+        throw inputError(`${dir}: table "predictions" cannot be read (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); rerun \`darekit predict ${dir}\``, err);
+      }
+      if (!r) return null;
+      const { tolerance, kappa } = r;
+      if (typeof tolerance !== 'number' || !(tolerance > 0 && tolerance < 1) || typeof kappa !== 'number' || !(kappa > 0 && kappa <= 1e6)) {
+        throw inputError(
+          `${dir}: table "predictions" holds tolerance ${String(tolerance)} and κ ${String(kappa)}, not a share in (0, 1) and a factor in (0, 1e6]; rerun \`darekit predict ${dir}\``,
+        );
+      }
+      return { tolerance, kappa };
+    },
+    { readOnly: true },
+  );
 }
 
 /**
@@ -43,6 +50,12 @@ export async function loadDashboardData(dir: string, opts: LoadDashboardOptions 
   const result = await readAnalysis(abs, { histograms: 'none' });
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
-  const predictions = predict(result, tolerance !== undefined ? { tolerance } : {});
-  return toDashboardData(result, predictions, abs);
+  // a safe drop rate measured by `darekit probe --out DIR` wins; the weights' own prediction is kept beside it
+  const measured = await readMeasuredSafeRates(abs, result.models, tolerance ?? 0.95);
+  const fromWeights = predict(result, tolerance !== undefined ? { tolerance } : {});
+  const predictions =
+    Object.keys(measured).length === 0 ? fromWeights : predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), measured });
+  return Object.keys(measured).length === 0
+    ? toDashboardData(result, predictions, abs)
+    : toDashboardData(result, predictions, abs, fromWeights);
 }

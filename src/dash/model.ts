@@ -34,6 +34,9 @@ export interface DashModel {
   reasons: string[];
   recommendedDropRate: number;
   recommendedDensity: number;
+  /** Where recommendedDropRate came from, and the predictor's own rate (set when darekit probe measured the model). */
+  safeDropRateSource?: 'measured' | 'predicted';
+  predictedDropRate?: number;
   rho: number;
   meanAbsDelta: number;
   /** Per-layer rows in depth order (the "other" rollup last). */

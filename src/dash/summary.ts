@@ -1,6 +1,6 @@
 // The static text summary printed instead of the dashboard when stdout is not a terminal (`darekit dash DIR | cat`).
 import type { DashboardData, DashModel, DashRow } from './model.js';
-import { fmtNum, fmtShare, verdictBadge } from './format.js';
+import { fmtNum, fmtShare, measuredNote, verdictBadge } from './format.js';
 import { sortRows } from './rows.js';
 
 /** How many riskiest layers the summary lists per fine-tune. */
@@ -27,7 +27,7 @@ export function dashboardSummary(data: DashboardData): string {
   out.push('', 'models:');
   for (const m of data.models) {
     out.push(
-      `  ${m.name.padEnd(nameW)}  ${m.kind.padEnd(3)}  ${verdictBadge(m.verdict).padEnd(9)}  drop p ${fmtShare(m.recommendedDropRate)}` +
+      `  ${m.name.padEnd(nameW)}  ${m.kind.padEnd(3)}  ${verdictBadge(m.verdict).padEnd(9)}  drop p ${fmtShare(m.recommendedDropRate)}${measuredNote(m)}` +
         ` (density ${fmtShare(m.recommendedDensity)})  ρ ${fmtNum(m.rho, 7).trim()}  mean|Δ| ${fmtNum(m.meanAbsDelta, 7).trim()}`,
     );
     for (const r of m.reasons) out.push(`      - ${r}`);

@@ -1,7 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync,
-  realpathSync, renameSync, rmSync, statfsSync, writeFileSync, writeSync,
+  closeSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { inputError, runtimeError } from '../errors.js';
@@ -16,8 +29,14 @@ const OLD_TAG = '.darekit-old-';
 
 /** Files copied from the base model dir beside the weights, when present. */
 const SIDE_FILES = [
-  'config.json', 'generation_config.json', 'special_tokens_map.json', 'added_tokens.json',
-  'vocab.json', 'vocab.txt', 'merges.txt', 'tokenizer.model',
+  'config.json',
+  'generation_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'vocab.json',
+  'vocab.txt',
+  'merges.txt',
+  'tokenizer.model',
 ];
 const TOKENIZER_FILE = /^tokenizer[^/]*\.(json|model)$/;
 
@@ -52,7 +71,9 @@ const noticeListeners = new Set<(message: string) => void>();
 /** Be told (one line each) what output dirs recovered or removed on their own; returns an unsubscribe function. */
 export function onOutputNotice(listener: (message: string) => void): () => void {
   noticeListeners.add(listener);
-  return () => { noticeListeners.delete(listener); };
+  return () => {
+    noticeListeners.delete(listener);
+  };
 }
 
 function notice(message: string): void {
@@ -170,7 +191,7 @@ export class OutputDir {
    * from a model dir, when present. Symlinks pointing outside fromDir are skipped; a side file that is not a
    * regular file (a FIFO, a device) is refused without blocking.
    */
-  copySideFiles(fromDir: string, outDtype: OutDtype | undefined): void {
+  copySideFiles(fromDir: string, outDtype: OutDtype | undefined, edits: SideFileEdits = {}): void {
     this.assertOpen();
     let entries: string[];
     try {
@@ -181,15 +202,21 @@ export class OutputDir {
     const realDir = realpathSync(fromDir);
     for (const e of entries) {
       if (!SIDE_FILES.includes(e) && !TOKENIZER_FILE.test(e)) continue;
+      if (edits.skipTokenizer && e !== 'config.json' && e !== 'generation_config.json') continue;
       const src = join(fromDir, e);
       if (lstatSync(src).isSymbolicLink() && !realpathSync(src).startsWith(realDir + sep)) continue;
       // a FIFO, device or dir under a side file's name is refused by readRegularFile* (never read, never blocking)
-      if (e === 'config.json' && outDtype !== undefined) {
-        this.writeFile(e, configWithDtype(src, outDtype));
+      if (edits.replace?.[e] !== undefined) continue; // written below
+      if (e === 'config.json' && (outDtype !== undefined || edits.config !== undefined)) {
+        this.writeFile(e, editedJson(src, 'config.json', { ...edits.config, ...(outDtype !== undefined ? dtypeKeys(src, outDtype) : {}) }));
+      } else if (e === 'tokenizer_config.json' && edits.tokenizerConfig !== undefined) {
+        this.writeFile(e, editedJson(src, 'tokenizer_config.json', edits.tokenizerConfig));
       } else {
         this.writeFile(e, readRegularFileBytes(src, 'side file'));
       }
     }
+    for (const [name, text] of Object.entries(edits.replace ?? {}))
+      if (!edits.skipTokenizer || name === 'config.json') this.writeFile(name, text);
   }
 
   /**
@@ -201,7 +228,9 @@ export class OutputDir {
     if (this.state !== 'open' || this.flushesRunning > 0) return;
     for (const fd of this.fds) {
       this.flushesRunning++;
-      fdatasync(fd, () => { this.flushesRunning--; });
+      fdatasync(fd, () => {
+        this.flushesRunning--;
+      });
     }
   }
 
@@ -319,8 +348,14 @@ function assertPlainOutputPath(given: string, abs: string): void {
   }
   if (st.isSymbolicLink()) {
     let target = '';
-    try { target = ` to ${realpathSync(abs)}`; } catch { target = ' (dangling)'; }
-    throw inputError(`${given}: the output path is a symlink${target}; give the real dir or another output path (darekit replaces the output dir itself, never through a link)`);
+    try {
+      target = ` to ${realpathSync(abs)}`;
+    } catch {
+      target = ' (dangling)';
+    }
+    throw inputError(
+      `${given}: the output path is a symlink${target}; give the real dir or another output path (darekit replaces the output dir itself, never through a link)`,
+    );
   }
 }
 
@@ -330,15 +365,23 @@ function assertReplaceable(given: string, abs: string, force: boolean): void {
   const st = lstatSync(abs);
   if (!st.isDirectory()) throw inputError(`${given}: exists and is not a directory; choose another output path`);
   if (readdirSync(abs).length === 0) return;
-  if (!force) throw inputError(`${given}: output dir exists and is not empty; use --force to replace it (only an empty dir or one darekit wrote is ever replaced)`);
+  if (!force)
+    throw inputError(
+      `${given}: output dir exists and is not empty; use --force to replace it (only an empty dir or one darekit wrote is ever replaced)`,
+    );
   if (!hasOutputMarker(abs)) {
-    throw inputError(`${given}: --force replaces only an empty dir or one darekit wrote (holding ${OUTPUT_MARKER}), and this one holds ${describeEntries(abs)}; move those away or choose another output path`);
+    throw inputError(
+      `${given}: --force replaces only an empty dir or one darekit wrote (holding ${OUTPUT_MARKER}), and this one holds ${describeEntries(abs)}; move those away or choose another output path`,
+    );
   }
 }
 
 /** A hidden sibling a darekit run leaves while it writes: `.<name>.darekit-tmp-<pid>-<hex>` or `…-old-…`. */
 function parseLeftover(prefixName: string, entry: string): { kind: 'tmp' | 'old'; pid: number } | undefined {
-  for (const [kind, tag] of [['tmp', TMP_TAG], ['old', OLD_TAG]] as const) {
+  for (const [kind, tag] of [
+    ['tmp', TMP_TAG],
+    ['old', OLD_TAG],
+  ] as const) {
     const prefix = `.${prefixName}${tag}`;
     if (!entry.startsWith(prefix)) continue;
     const m = /^(\d+)-[0-9a-f]+$/.exec(entry.slice(prefix.length));
@@ -364,10 +407,17 @@ export function recoverLeftovers(finalDir: string): string[] {
   }
   const dead = entries
     .map((e) => ({ e, l: parseLeftover(name, e) }))
-    .filter((x): x is { e: string; l: { kind: 'tmp' | 'old'; pid: number } } => x.l !== undefined && x.l.pid !== process.pid && !isPidAlive(x.l.pid));
+    .filter(
+      (x): x is { e: string; l: { kind: 'tmp' | 'old'; pid: number } } =>
+        x.l !== undefined && x.l.pid !== process.pid && !isPidAlive(x.l.pid),
+    );
   const said: string[] = [];
-  const say = (m: string): void => { said.push(m); notice(m); };
-  const olds = dead.filter((x) => x.l.kind === 'old')
+  const say = (m: string): void => {
+    said.push(m);
+    notice(m);
+  };
+  const olds = dead
+    .filter((x) => x.l.kind === 'old')
     .map((x) => ({ ...x, mtime: lstatSync(join(parent, x.e)).mtimeMs }))
     .sort((p, q) => q.mtime - p.mtime);
   if (!lexists(abs) && olds.length > 0) {
@@ -376,20 +426,48 @@ export function recoverLeftovers(finalDir: string): string[] {
       renameSync(join(parent, o.e), abs);
       say(`${finalDir}: restored the earlier output from ${o.e} (process ${o.l.pid} was killed while replacing it)`);
     } catch (err) {
-      throw runtimeError(`${finalDir}: cannot restore the earlier output from ${join(parent, o.e)} (${errCode(err)}); move it back by hand`, err);
+      throw runtimeError(
+        `${finalDir}: cannot restore the earlier output from ${join(parent, o.e)} (${errCode(err)}); move it back by hand`,
+        err,
+      );
     }
   }
   for (const x of [...olds, ...dead.filter((d) => d.l.kind === 'tmp')]) {
     rmSync(join(parent, x.e), { recursive: true, force: true });
-    say(x.l.kind === 'old'
-      ? `${finalDir}: removed ${x.e}, an earlier output that process ${x.l.pid} had replaced but not finished deleting`
-      : `${finalDir}: removed ${x.e}, the unfinished output of process ${x.l.pid}, which was killed`);
+    say(
+      x.l.kind === 'old'
+        ? `${finalDir}: removed ${x.e}, an earlier output that process ${x.l.pid} had replaced but not finished deleting`
+        : `${finalDir}: removed ${x.e}, the unfinished output of process ${x.l.pid}, which was killed`,
+    );
   }
   return said;
 }
 
-function configWithDtype(path: string, outDtype: OutDtype): string {
-  const text = readRegularFileText(path, 'config.json');
+/** Keys set in side files as they are copied (a merge's own values: layer count, chat template). */
+export interface SideFileEdits {
+  config?: Record<string, unknown>;
+  tokenizerConfig?: Record<string, unknown>;
+  /** Leave the tokenizer files out (mergekit's --no-copy-tokenizer). */
+  skipTokenizer?: boolean;
+  /** Files written instead of the layout model's (e.g. a rebuilt tokenizer.json), name → text. */
+  replace?: Record<string, string>;
+}
+
+/** The dtype keys of a config.json for outDtype (torch_dtype, and `dtype` where newer transformers wrote it). */
+function dtypeKeys(path: string, outDtype: OutDtype): Record<string, unknown> {
+  const has = (() => {
+    try {
+      return 'dtype' in (JSON.parse(readRegularFileText(path, 'config.json')) as object);
+    } catch {
+      return false;
+    }
+  })();
+  return has ? { torch_dtype: torchName(outDtype), dtype: torchName(outDtype) } : { torch_dtype: torchName(outDtype) };
+}
+
+/** A JSON object file with some keys set (key order kept, new keys last), pretty-printed as transformers writes it. */
+function editedJson(path: string, what: string, set: Record<string, unknown>): string {
+  const text = readRegularFileText(path, what);
   let cfg: unknown;
   try {
     cfg = JSON.parse(text);
@@ -398,8 +476,7 @@ function configWithDtype(path: string, outDtype: OutDtype): string {
   }
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw inputError(`${path}: not a JSON object`);
   const obj = cfg as Record<string, unknown>;
-  obj.torch_dtype = torchName(outDtype);
-  if ('dtype' in obj) obj.dtype = torchName(outDtype); // newer transformers spell it `dtype`
+  Object.assign(obj, set);
   return JSON.stringify(obj, null, 2) + '\n';
 }
 
@@ -412,7 +489,9 @@ export function checkFreeSpace(dir: string, bytesNeeded: number): void {
   const override = process.env.DAREKIT_FREE_BYTES_OVERRIDE;
   const free = override !== undefined && override !== '' ? Number(override) : Number(st.bavail) * Number(st.bsize);
   if (bytesNeeded > free) {
-    throw runtimeError(`${dir}: needs ${formatBytes(bytesNeeded)} but only ${formatBytes(free)} is free on that filesystem; free space or choose another output dir`);
+    throw runtimeError(
+      `${dir}: needs ${formatBytes(bytesNeeded)} but only ${formatBytes(free)} is free on that filesystem; free space or choose another output dir`,
+    );
   }
 }
 
@@ -420,6 +499,9 @@ function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }

@@ -2,7 +2,7 @@ import { closeSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
 import type { LoraSource } from './lora.js';
-import type { VocabFill } from './tensor-bytes.js';
+import type { RowGather, VocabFill } from './tensor-bytes.js';
 import { openRegularFile, type OpenedFile } from './regular-file.js';
 import { asNonNegativeInteger, parseStrictJsonEntries, type JsonValue } from './strict-json.js';
 
@@ -28,6 +28,8 @@ export interface TensorInfo {
   lora?: LoraSource;
   /** Set on a fine-tune's embedding/lm_head viewed with the base's row count (--truncate-vocab; src/io/homology.ts). */
   vocab?: VocabFill;
+  /** Set on an embedding/lm_head gathered for another vocabulary (tokenizer_source: union; src/merge/tokenizer.ts). */
+  rows?: RowGather;
 }
 
 /** A validated safetensors header. */
@@ -69,7 +71,9 @@ export function readSafetensorsHeader(file: string, opened?: OpenedFile): Safete
     }
     const headerLength = Number(headerLen);
     if (8 + headerLength > fileSize) {
-      throw inputError(`${file}: header length ${headerLength} runs past the end of the file (${fileSize} bytes); the file is truncated or not safetensors`);
+      throw inputError(
+        `${file}: header length ${headerLength} runs past the end of the file (${fileSize} bytes); the file is truncated or not safetensors`,
+      );
     }
     const headerBytes = new Uint8Array(headerLength);
     readExactly(fd, headerBytes, 8, file);
@@ -121,29 +125,37 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     let numel = 1;
     for (const d of r.shape) {
       numel *= d;
-      if (!Number.isSafeInteger(numel)) throw inputError(`${file}: tensor "${r.name}" shape [${r.shape.join(', ')}] overflows the element count`);
+      if (!Number.isSafeInteger(numel))
+        throw inputError(`${file}: tensor "${r.name}" shape [${r.shape.join(', ')}] overflows the element count`);
     }
     const bits = numel * DTYPES[r.dtype].bits;
     if (!Number.isSafeInteger(bits)) throw inputError(`${file}: tensor "${r.name}" size overflows`);
     if (bits % 8 !== 0) throw inputError(`${file}: tensor "${r.name}" of ${numel} ${r.dtype} elements does not fill whole bytes`);
     const byteLength = bits / 8;
     if (r.end - r.begin !== byteLength) {
-      throw inputError(`${file}: tensor "${r.name}" has ${r.end - r.begin} bytes but shape [${r.shape.join(', ')}] × ${r.dtype} needs ${byteLength}`);
+      throw inputError(
+        `${file}: tensor "${r.name}" has ${r.end - r.begin} bytes but shape [${r.shape.join(', ')}] × ${r.dtype} needs ${byteLength}`,
+      );
     }
     tensors.push({ name: r.name, dtype: r.dtype, shape: r.shape, numel, byteOffset: dataOffset + r.begin, byteLength, file });
     expected = r.end;
   }
   if (expected !== dataLength) {
     const last = raw.length > 0 ? ` (last tensor "${raw[raw.length - 1]!.name}")` : '';
-    const what = expected < dataLength
-      ? `${dataLength - expected} trailing bytes after the last tensor${last}; the data buffer must end at the end of the file`
-      : `the data is truncated: tensors need ${expected} bytes${last}, the file has ${Math.max(0, dataLength)}`;
+    const what =
+      expected < dataLength
+        ? `${dataLength - expected} trailing bytes after the last tensor${last}; the data buffer must end at the end of the file`
+        : `the data is truncated: tensors need ${expected} bytes${last}, the file has ${Math.max(0, dataLength)}`;
     throw inputError(`${file}: ${what}`);
   }
   return { file, fileSize, headerLength: headerBytes.length, dataOffset, metadata, tensors };
 }
 
-function parseTensorEntry(file: string, name: string, value: JsonValue): { name: string; dtype: Dtype; shape: number[]; begin: number; end: number } {
+function parseTensorEntry(
+  file: string,
+  name: string,
+  value: JsonValue,
+): { name: string; dtype: Dtype; shape: number[]; begin: number; end: number } {
   if (value.t !== 'object') throw inputError(`${file}: tensor "${name}" entry is not an object`);
   const dt = value.entries.get('dtype');
   const shape = value.entries.get('shape');
@@ -154,7 +166,8 @@ function parseTensorEntry(file: string, name: string, value: JsonValue): { name:
   const dims: number[] = [];
   for (const d of shape.items) {
     const n = asNonNegativeInteger(d);
-    if (n === undefined) throw inputError(`${file}: tensor "${name}" shape has ${d.t === 'number' ? d.text : d.t}, expected non-negative integers`);
+    if (n === undefined)
+      throw inputError(`${file}: tensor "${name}" shape has ${d.t === 'number' ? d.text : d.t}, expected non-negative integers`);
     dims.push(n);
   }
   if (!offsets || offsets.t !== 'array' || offsets.items.length !== 2) {
@@ -162,6 +175,7 @@ function parseTensorEntry(file: string, name: string, value: JsonValue): { name:
   }
   const begin = asNonNegativeInteger(offsets.items[0]!);
   const end = asNonNegativeInteger(offsets.items[1]!);
-  if (begin === undefined || end === undefined) throw inputError(`${file}: tensor "${name}" data_offsets must be non-negative integers below 2^53`);
+  if (begin === undefined || end === undefined)
+    throw inputError(`${file}: tensor "${name}" data_offsets must be non-negative integers below 2^53`);
   return { name, dtype: dt.v, shape: dims, begin, end };
 }

@@ -15,6 +15,20 @@ export interface TensorLocation {
   lora?: LoraSource;
   /** Set when a fine-tune's vocabulary rows were aligned to the base's (--truncate-vocab): see VocabFill. */
   vocab?: VocabFill;
+  /** Set on an embedding/lm_head gathered row by row for another vocabulary (tokenizer_source): see RowGather. */
+  rows?: RowGather;
+}
+
+/**
+ * An embedding or lm_head seen with another vocabulary's rows (dtype F32): output row r is row `rows[r]` of
+ * `own` when that is ≥ 0, else the mean (float64 sum, divided once, rounded to f32) of the rows listed in
+ * `defaults[-1 - rows[r]]` (zeros when that list is empty).
+ */
+export interface RowGather {
+  own: TensorLocation;
+  cols: number;
+  rows: number[];
+  defaults: { src: TensorLocation; row: number }[][];
 }
 
 /**
@@ -40,6 +54,7 @@ export function readTensorBytes(t: TensorLocation, start: number, count: number,
   const len = count * bpe;
   if (dst.length < len) throw runtimeError(`internal: a ${dst.length}-byte buffer for ${count} elements of "${t.name}"`);
   if (t.vocab) return readVocabView(t, t.vocab, start, count, dst, files);
+  if (t.rows) return readRowGather(t, t.rows, start, count, dst, files);
   if (!t.lora) {
     files.readAt(t.file, t.byteOffset + start * bpe, dst.subarray(0, len), `tensor "${t.name}"`, t.fileId);
     return len;
@@ -79,4 +94,35 @@ function readAs(src: TensorLocation, as: MathDtype, start: number, count: number
   const f32 = new Float32Array(count);
   decodeToF32(src.dtype, raw, f32, count);
   dst.set(new Uint8Array(f32.buffer, 0, count * 4));
+}
+
+/** Elements [start, start+count) of a row-gathered view, as F32 bytes. */
+function readRowGather(t: TensorLocation, g: RowGather, start: number, count: number, dst: Uint8Array, files: OpenFiles): number {
+  if (t.dtype !== 'F32') throw runtimeError(`internal: row-gathered view of "${t.name}" must be F32`);
+  const out = new Float32Array(count);
+  const row = new Float32Array(g.cols);
+  const readRow = (src: TensorLocation, r: number): void => readAs(src, 'F32', r * g.cols, g.cols, new Uint8Array(row.buffer), files);
+  let done = 0;
+  while (done < count) {
+    const e = start + done;
+    const r = Math.floor(e / g.cols);
+    const c0 = e - r * g.cols;
+    const n = Math.min(g.cols - c0, count - done);
+    const from = g.rows[r]!;
+    if (from >= 0) {
+      readRow(g.own, from);
+      out.set(row.subarray(c0, c0 + n), done);
+    } else {
+      const srcs = g.defaults[-1 - from]!;
+      const acc = new Float64Array(n);
+      for (const s of srcs) {
+        readRow(s.src, s.row);
+        for (let j = 0; j < n; j++) acc[j]! += row[c0 + j]!;
+      }
+      for (let j = 0; j < n; j++) out[done + j] = srcs.length > 0 ? acc[j]! / srcs.length : 0;
+    }
+    done += n;
+  }
+  dst.set(new Uint8Array(out.buffer, 0, count * 4));
+  return count * 4;
 }

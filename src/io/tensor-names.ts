@@ -2,9 +2,7 @@ import { inputError } from '../errors.js';
 
 /** What part of a transformer a tensor belongs to, parsed from its Hugging Face name. */
 export type ModuleKind =
-  | 'attn_q' | 'attn_k' | 'attn_v' | 'attn_o'
-  | 'mlp_gate' | 'mlp_up' | 'mlp_down'
-  | 'embedding' | 'norm' | 'lm_head' | 'other';
+  'attn_q' | 'attn_k' | 'attn_v' | 'attn_o' | 'mlp_gate' | 'mlp_up' | 'mlp_down' | 'embedding' | 'norm' | 'lm_head' | 'other';
 
 /** Layer index (null outside the numbered blocks) and module kind of a tensor name. */
 export interface TensorRole {
@@ -21,6 +19,14 @@ export function parseTensorName(name: string): TensorRole {
   // Layer indices are stored as BIGINT; beyond 2^53 a JS number would silently round to another index.
   if (layer !== null && !Number.isSafeInteger(layer)) throw inputError(`tensor "${name}": layer index ${m![1]} is beyond 2^53, which darekit cannot represent exactly`);
   return { layer, module: moduleKind(name) };
+}
+
+/** The same tensor name with its layer index replaced (`model.layers.3.x` → `model.layers.7.x`); unchanged outside the layers. */
+export function withLayerIndex(name: string, layer: number): string {
+  const m = LAYER_RE.exec(name);
+  if (!m) return name;
+  const digitsAt = m.index + m[0].length - 1 - m[1]!.length;
+  return name.slice(0, digitsAt) + String(layer) + name.slice(digitsAt + m[1]!.length);
 }
 
 function moduleKind(name: string): ModuleKind {

@@ -8,7 +8,9 @@ import { readTensorBytes, type TensorLocation } from './tensor-bytes.js';
 /** The math dtype of a tensor, or a clear error naming the tensor when darekit cannot compute with it. */
 export function mathDtypeOf(t: TensorInfo): MathDtype {
   if (!isMathDtype(t.dtype)) {
-    throw inputError(`${t.file}: tensor "${t.name}" has dtype ${t.dtype}, which darekit cannot merge or analyze (supported: F32, F16, BF16, F64); dequantize the model first`);
+    throw inputError(
+      `${t.file}: tensor "${t.name}" has dtype ${t.dtype}, which darekit cannot merge or analyze (supported: F32, F16, BF16, F64); dequantize the model first`,
+    );
   }
   return t.dtype;
 }
@@ -19,6 +21,7 @@ export function locationOf(t: TensorInfo): TensorLocation {
   if (t.fileId !== undefined) loc.fileId = t.fileId;
   if (t.lora) loc.lora = t.lora;
   if (t.vocab) loc.vocab = t.vocab;
+  if (t.rows) loc.rows = t.rows;
   return loc;
 }
 
@@ -30,7 +33,8 @@ export class TensorReader {
   /** Copy the raw bytes of elements [start, start+count) of t into dst (which must be large enough). */
   readBytes(t: TensorInfo, start: number, count: number, dst: Uint8Array): number {
     const loc = locationOf(t);
-    if (start < 0 || count < 0 || start + count > t.numel) throw runtimeError(`internal: read of ${t.name} [${start}, ${start + count}) outside ${t.numel} elements`);
+    if (start < 0 || count < 0 || start + count > t.numel)
+      throw runtimeError(`internal: read of ${t.name} [${start}, ${start + count}) outside ${t.numel} elements`);
     return readTensorBytes(loc, start, count, dst, this.files);
   }
 

@@ -71,6 +71,25 @@ export interface MergeKernelExports {
     inverse: number,
     scratch: number,
   ): void;
+  // mergekit-compatible methods (issue 15)
+  /** nearswap_f32(base: usize, x: usize, t: f64, out: usize, n: i32): void */
+  nearswap_f32(base: number, x: number, t: number, out: number, n: number): void;
+  /** sce_var_f32(deltas: usize, stride: usize, k: i32, n: i32, out: usize): void */
+  sce_var_f32(deltas: number, stride: number, k: number, n: number, out: number): void;
+  /** mask_zero_f32(mask: usize, x: usize, n: i32): void */
+  mask_zero_f32(mask: number, x: number, n: number): void;
+  /** sce_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, w: usize, out: usize): void */
+  sce_sum_f32(base: number, deltas: number, stride: number, k: number, n: number, w: number, out: number): void;
+  /** ram_counts_f32(deltas: usize, stride: usize, k: i32, n: i32, eps: f64, counts: usize): void */
+  ram_counts_f32(deltas: number, stride: number, k: number, n: number, eps: number, counts: number): void;
+  /** ram_sum_f32(base: usize, deltas: usize, stride: usize, k: i32, n: i32, eps: f64, lambda: usize, out: usize): void */
+  ram_sum_f32(base: number, deltas: number, stride: number, k: number, n: number, eps: number, lambda: number, out: number): void;
+  /** fusion_importance_f32(x: usize, base: usize, n: i32, cols: i32, kl: usize, out: usize): void */
+  fusion_importance_f32(x: number, base: number, n: number, cols: number, kl: number, out: number): void;
+  /** fusion_mask_f32(delta: usize, importance: usize, threshold: f32, n: i32): void */
+  fusion_mask_f32(delta: number, importance: number, threshold: number, n: number): void;
+  /** row_dots_f32(a: usize, b: usize, n: i32, cols: i32, out: usize): void */
+  row_dots_f32(a: number, b: number, n: number, cols: number, out: number): void;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
@@ -91,6 +110,16 @@ export const MERGE_KERNEL_EXPORTS = [
   'slerp_dots_f32',
   'axpy_f32',
   'della_mask_f32',
+  // mergekit-compatible methods (issue 15)
+  'nearswap_f32',
+  'sce_var_f32',
+  'mask_zero_f32',
+  'sce_sum_f32',
+  'ram_counts_f32',
+  'ram_sum_f32',
+  'fusion_importance_f32',
+  'fusion_mask_f32',
+  'row_dots_f32',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

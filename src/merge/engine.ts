@@ -1,11 +1,14 @@
 import { writeSync } from 'node:fs';
 import { runtimeError } from '../errors.js';
+import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
-import { slerpCoefficients } from './slerp.js';
+import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
+import { karcherCoefficients, multislerpCoefficients } from './spherical.js';
+import { fusionThreshold, quantileIndices, rowKl } from './fusion.js';
 
 /** Bytes of linear memory a chunk engine lays out for `chunkElements`, up to `maxTerms` models and per-row work on rows of up to `maxRow` elements. */
 export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRow = 0): number {
@@ -25,7 +28,22 @@ export function engineBytes(s: number, k: number, maxRow: number): number {
   return layout(s, k, maxRow).end;
 }
 
-function layout(s: number, k: number, maxRow: number): { coef: number; divw: number; sums: number; raw: number; base: number; deltas: number; out: number; hist: number; scratch: number; end: number } {
+function layout(
+  s: number,
+  k: number,
+  maxRow: number,
+): {
+  coef: number;
+  divw: number;
+  sums: number;
+  raw: number;
+  base: number;
+  deltas: number;
+  out: number;
+  hist: number;
+  scratch: number;
+  end: number;
+} {
   const coef = RESERVED;
   const divw = coef + 8 * Math.max(k, 1);
   const sums = align(divw + 8 * Math.max(k, 1));
@@ -162,7 +180,8 @@ export class ChunkEngine {
     if (t.sparsify === 'random') {
       this.k.dare_mask_f32(p, n, t.maskKey, start, t.dropThreshold);
     } else if (t.sparsify === 'della') {
-      if (t.density < 1) this.k.della_mask_f32(p, n, job.rowLen!, t.maskKey, start, t.density, t.epsilon, t.dellaInverse ? 1 : 0, this.at.scratch);
+      if (t.density < 1)
+        this.k.della_mask_f32(p, n, job.rowLen!, t.maskKey, start, t.density, t.epsilon, t.dellaInverse ? 1 : 0, this.at.scratch);
     } else if (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') {
       const keep = prep?.[i]?.keep ?? CUT_ALL;
       const drop = prep?.[i]?.drop ?? CUT_NONE;
@@ -196,36 +215,176 @@ export class ChunkEngine {
 
   /** Merge chunk c of a job and write it at its place in the output. */
   mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
+    const { res, bytes, start, bpe } = this.computeChunk(job, prep, c);
+    const pos = job.out.byteOffset + start * bpe;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
+    return res;
+  }
+
+  /**
+   * Merge chunk c of a job in memory: the values a written merge would hold (encoded to the job's output dtype),
+   * decoded back to float32 into dst at the chunk's element offset. For the probe, which scores merges unwritten.
+   */
+  mergeChunkInto(job: TensorJob, prep: TermPrep[] | undefined, c: number, dst: Float32Array): ChunkResult {
+    const { res, bytes, start, n } = this.computeChunk(job, prep, c);
+    decodeToF32(job.out.dtype, bytes, dst.subarray(start, start + n), n);
+    return res;
+  }
+
+  /** Chunk c of a job merged and encoded to the output dtype; the bytes are a view of kernel memory. */
+  private computeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): { res: ChunkResult; bytes: Uint8Array; start: number; n: number; bpe: number } {
     const { start, n } = this.range(job, c);
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     let res: ChunkResult;
-    if (job.slerp) {
+    if (job.rowPass) {
+      res = this.loadDeltas(
+        job,
+        c,
+        job.terms.map((_, i) => i),
+        true,
+      );
+      const k = job.terms.length;
+      const cols = job.rowLen!;
+      const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 3);
+      const dots = (i: number, j: number, at: number): { sumSqA: number; sumSqB: number; dot: number } => {
+        this.k.row_dots_f32(this.deltaPtr(i) + at, this.deltaPtr(j) + at, cols, cols, this.at.sums);
+        const s = sums();
+        return { sumSqA: s[0]!, sumSqB: s[1]!, dot: s[2]! };
+      };
+      divw().set(job.terms.map(() => 0));
+      for (let r = 0; r < n / cols; r++) {
+        const at = 4 * r * cols;
+        if (job.rowPass.kind === 'nuslerp') {
+          const d = dots(0, 1, at);
+          const s = nuslerpCoefficients(job.rowPass.t, d.sumSqA, d.sumSqB, d.dot);
+          coef().set([s.s0, s.s1]);
+        } else {
+          const pairs: { sumSqA: number; sumSqB: number; dot: number }[] = [];
+          for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push(dots(i, j, at));
+          const t = modelStockCoefficient(k, pairs, `${job.name}" row "${r + start / cols}`);
+          coef().set(job.terms.map(() => t / k));
+        }
+        this.k.weighted_sum_f32(
+          this.at.base + at,
+          job.base ? 1 : 0,
+          this.at.deltas + at,
+          4 * this.chunkElements,
+          k,
+          cols,
+          this.at.coef,
+          this.at.divw,
+          0,
+          1,
+          this.at.out + at,
+        );
+      }
+    } else if (job.fusion) {
+      res = this.fusionImportance(job, c, true);
+      this.k.delta_f32(this.deltaPtr(0), this.at.base, this.deltaPtr(0), n);
+      this.k.fusion_mask_f32(this.deltaPtr(0), this.at.out, prep?.[0]?.slerpCoef ?? NaN, n);
+      coef().set([1]);
+      divw().set([0]);
+      this.k.weighted_sum_f32(this.at.base, 1, this.at.deltas, 4 * this.chunkElements, 1, n, this.at.coef, this.at.divw, 0, 1, this.at.out);
+    } else if (job.ram) {
+      res = this.loadDeltas(
+        job,
+        c,
+        job.terms.map((_, i) => i),
+        true,
+      );
+      coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? 1));
+      this.k.ram_sum_f32(this.at.base, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, job.ram.eps, this.at.coef, this.at.out);
+    } else if (job.sce) {
+      res = this.loadDeltas(
+        job,
+        c,
+        job.terms.map((_, i) => i),
+        true,
+      );
+      const k = job.terms.length;
+      if (job.sce.topk < 1) {
+        const cut = prep?.[0]?.keep ?? CUT_NONE;
+        this.k.sce_var_f32(this.at.deltas, 4 * this.chunkElements, k, n, this.at.out);
+        this.k.trim_window_f32(this.at.out, n, cut.bits, chunkQuota(cut, c), CUT_NONE.bits, 0);
+        for (let i = 0; i < k; i++) this.k.mask_zero_f32(this.at.out, this.deltaPtr(i), n);
+      }
+      coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
+      this.k.sce_sum_f32(this.at.base, this.at.deltas, 4 * this.chunkElements, k, n, this.at.coef, this.at.out);
+    } else if (job.nearswap) {
+      // the two models' own values (not a delta): base in `base`, the other model in the first delta buffer
+      let bytesRead = this.load(job.base!, start, n, this.at.base);
+      bytesRead += this.load(job.terms[0]!.input, start, n, this.deltaPtr(0));
+      const nonfinite = this.k.count_nonfinite_f32(this.at.base, n) + this.k.count_nonfinite_f32(this.deltaPtr(0), n);
+      this.k.nearswap_f32(this.at.base, this.deltaPtr(0), job.nearswap.t, this.at.out, n);
+      res = { bytesRead, nonfinite };
+    } else if (job.coefPass) {
+      res = this.loadDeltas(
+        job,
+        c,
+        job.terms.map((_, i) => i),
+        true,
+      );
+      coef().set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
+      divw().set(job.terms.map(() => 0));
+      this.k.weighted_sum_f32(
+        this.at.base,
+        job.base ? 1 : 0,
+        this.at.deltas,
+        4 * this.chunkElements,
+        job.terms.length,
+        n,
+        this.at.coef,
+        this.at.divw,
+        0,
+        1,
+        this.at.out,
+      );
+    } else if (job.slerp) {
       res = this.loadSlerpEndpoints(job, prep, c, true);
       coef().set([prep?.[0]?.slerpCoef ?? NaN, prep?.[1]?.slerpCoef ?? NaN]);
       divw().set([0, 0]);
       this.k.weighted_sum_f32(this.at.base, 0, this.at.deltas, 4 * this.chunkElements, 2, n, this.at.coef, this.at.divw, 0, 1, this.at.out);
     } else {
-      res = this.loadDeltas(job, c, job.terms.map((_, i) => i), true);
+      res = this.loadDeltas(
+        job,
+        c,
+        job.terms.map((_, i) => i),
+        true,
+      );
       job.terms.forEach((t, i) => {
         this.sparsify(job, prep, i, c);
         coef()[i] = t.coef * (prep?.[i]?.l1Scale ?? 1);
         divw()[i] = t.divw;
       });
       const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
-      combine(this.at.base, job.base ? 1 : 0, this.at.deltas, 4 * this.chunkElements, job.terms.length, n, this.at.coef, this.at.divw, job.normalize ? 1 : 0, job.lambda, this.at.out);
+      combine(
+        this.at.base,
+        job.base ? 1 : 0,
+        this.at.deltas,
+        4 * this.chunkElements,
+        job.terms.length,
+        n,
+        this.at.coef,
+        this.at.divw,
+        job.normalize ? 1 : 0,
+        job.lambda,
+        this.at.out,
+      );
     }
     const dtype = job.out.dtype;
     let src = this.at.out;
-    if (dtype === 'BF16') { this.k.encode_bf16(this.at.out, this.at.raw, n); src = this.at.raw; }
-    else if (dtype === 'F16') { this.k.encode_f16(this.at.out, this.at.raw, n); src = this.at.raw; }
-    const overflow = this.outputOverflow(dtype, start, n);
+    if (dtype === 'BF16') {
+      this.k.encode_bf16(this.at.out, this.at.raw, n);
+      src = this.at.raw;
+    } else if (dtype === 'F16') {
+      this.k.encode_f16(this.at.out, this.at.raw, n);
+      src = this.at.raw;
+    }
     const bpe = bytesPerElement(dtype);
-    const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
-    const pos = job.out.byteOffset + start * bpe;
-    let done = 0;
-    while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
-    return overflow ? { ...res, overflow } : res;
+    const overflow = this.outputOverflow(dtype, start, n);
+    return { res: overflow ? { ...res, overflow } : res, bytes: new Uint8Array(this.memory.buffer, src, n * bpe), start, n, bpe };
   }
 
   /**
@@ -259,7 +418,10 @@ export class ChunkEngine {
     const nChunks = Math.ceil(job.numel / cs);
     const terms = job.terms;
     const preps: TermPrep[] = terms.map(() => ({ keep: CUT_ALL, drop: CUT_NONE, l1Scale: 1 }));
-    const magnitude = terms.map((t, i) => ({ t, i })).filter(({ t }) => (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)).map(({ i }) => i);
+    const magnitude = terms
+      .map((t, i) => ({ t, i }))
+      .filter(({ t }) => (t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0))
+      .map(({ i }) => i);
     const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
     const hiHist = (i: number): number => this.at.hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * i;
     const loHist = (i: number, which: 0 | 1): number => hiHist(i) + 4 * (HI_BUCKETS + LO_BUCKETS * which);
@@ -277,8 +439,14 @@ export class ChunkEngine {
         const ranks: [number, number] = [t.keepRank, t.dropRank];
         ([0, 1] as const).forEach((which) => {
           const r = ranks[which];
-          if (r <= 0) { preps[i]![which === 0 ? 'keep' : 'drop'] = CUT_NONE; return; }
-          if (r >= job.numel) { preps[i]![which === 0 ? 'keep' : 'drop'] = CUT_ALL; return; }
+          if (r <= 0) {
+            preps[i]![which === 0 ? 'keep' : 'drop'] = CUT_NONE;
+            return;
+          }
+          if (r >= job.numel) {
+            preps[i]![which === 0 ? 'keep' : 'drop'] = CUT_ALL;
+            return;
+          }
           const h = u32();
           let above = 0;
           let b = HI_BUCKETS - 1;
@@ -307,7 +475,10 @@ export class ChunkEngine {
           }
           const ties = h[(loHist(p.i, p.which) >>> 2) + l]!;
           const cut: Cut = { bits: ((p.hi << 16) | l) >>> 0, quota: p.rank - above };
-          if (cut.quota < ties) { cut.tiesBefore = []; split.push({ p, cut }); }
+          if (cut.quota < ties) {
+            cut.tiesBefore = [];
+            split.push({ p, cut });
+          }
           preps[p.i]![p.which === 0 ? 'keep' : 'drop'] = cut;
         }
         if (split.length > 0) {
@@ -322,7 +493,10 @@ export class ChunkEngine {
         }
       }
     }
-    const l1 = terms.map((t, i) => ({ t, i })).filter(({ t }) => t.l1).map(({ i }) => i);
+    const l1 = terms
+      .map((t, i) => ({ t, i }))
+      .filter(({ t }) => t.l1)
+      .map(({ i }) => i);
     if (l1.length > 0) {
       const before = l1.map(() => 0);
       const after = l1.map(() => 0);
@@ -341,7 +515,113 @@ export class ChunkEngine {
         });
       }
       // mergekit's rescale_sum: scale by org/new when both are meaningfully non-zero
-      l1.forEach((i, j) => { if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!; });
+      l1.forEach((i, j) => {
+        if (before[j]! >= 1e-8 && after[j]! >= 1e-8) preps[i]!.l1Scale = before[j]! / after[j]!;
+      });
+    }
+    if (job.ram?.plus) {
+      // ramplus_tl: per model, elements shared with another contributor and elements it alone contributes
+      const k = terms.length;
+      const counts = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, 2 * k);
+      const keep = new Float64Array(2 * k);
+      const all = terms.map((_, i) => i);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadDeltas(job, c, all, false);
+        counts().set(keep);
+        this.k.ram_counts_f32(this.at.deltas, 4 * this.chunkElements, k, chunkLen(c), job.ram.eps, this.at.coef);
+        keep.set(counts());
+      }
+      const { r, alpha } = job.ram.plus;
+      terms.forEach((_, m) => {
+        preps[m]!.slerpCoef = 1 + r * Math.min(alpha, Math.max(0, keep[m]! / Math.max(keep[k + m]!, job.ram!.eps)));
+      });
+    }
+    if (job.fusion) {
+      // exact order statistics of the importance at mergekit's quantile positions (mergekit samples 10⁶ values above that size)
+      const hi = hiHist(0),
+        lo = loHist(0, 0);
+      const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
+      u32().fill(0, hi >>> 2, (hi >>> 2) + HI_BUCKETS);
+      for (let c = 0; c < nChunks; c++) {
+        this.fusionImportance(job, c, false);
+        this.k.hist_abs_hi16_f32(this.at.out, chunkLen(c), hi);
+      }
+      const value = (rank: number): number => {
+        let above = 0;
+        let b = HI_BUCKETS - 1;
+        for (; b >= 0; b--) {
+          const cnt = u32()[(hi >>> 2) + b]!;
+          if (above + cnt >= rank) break;
+          above += cnt;
+        }
+        u32().fill(0, lo >>> 2, (lo >>> 2) + LO_BUCKETS);
+        for (let c = 0; c < nChunks; c++) {
+          this.fusionImportance(job, c, false);
+          this.k.hist_abs_lo16_f32(this.at.out, chunkLen(c), b, lo);
+        }
+        let l = LO_BUCKETS - 1;
+        for (; l >= 0; l--) {
+          const cnt = u32()[(lo >>> 2) + l]!;
+          if (above + cnt >= rank) break;
+          above += cnt;
+        }
+        return new Float32Array(new Uint32Array([((b << 16) | l) >>> 0]).buffer)[0]!;
+      };
+      // ascending position p is the (n − p)-th largest
+      const [q1, med, q3] = quantileIndices(job.numel).map((p) => value(job.numel - p));
+      preps[0]!.slerpCoef = fusionThreshold(q1!, med!, q3!);
+    }
+    if (job.sce) this.scePrep(job, preps, nChunks, cs, chunkLen, hiHist(0), loHist(0, 0));
+    if (job.coefPass) {
+      // whole-tensor Σxᵢ·xⱼ for every pair (and Σxᵢ²) in float64, each pair's two parity lanes carried across
+      // chunks exactly as one long run of the kernel would, so the sums do not depend on the chunk size
+      const k = terms.length;
+      const pairs: [number, number][] = [];
+      for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push([i, j]);
+      if (k === 1) pairs.push([0, 0]);
+      const acc = pairs.map(() => new Float64Array(6));
+      const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 6);
+      const all = terms.map((_, i) => i);
+      for (let c = 0; c < nChunks; c++) {
+        this.loadDeltas(job, c, all, false);
+        pairs.forEach(([i, j], p) => {
+          sums().set(acc[p]!);
+          this.k.slerp_dots_f32(this.deltaPtr(i), this.deltaPtr(j), chunkLen(c), c * cs, this.at.sums);
+          acc[p]!.set(sums());
+        });
+      }
+      const sq = terms.map(() => NaN);
+      const dot = pairs.map((_, p) => acc[p]![4]! + acc[p]![5]!);
+      pairs.forEach(([i, j], p) => {
+        sq[i] = acc[p]![0]! + acc[p]![1]!;
+        sq[j] = acc[p]![2]! + acc[p]![3]!;
+      });
+      const gram = terms.map((_, i) =>
+        Float64Array.from(terms, (_t, j) =>
+          i === j ? sq[i]! : dot[pairs.findIndex(([a, b]) => a === Math.min(i, j) && b === Math.max(i, j))]!,
+        ),
+      );
+      const set = (c: number[]): void =>
+        c.forEach((v, i) => {
+          preps[i]!.slerpCoef = v;
+        });
+      if (job.coefPass.kind === 'multislerp')
+        set(multislerpCoefficients(gram, job.coefPass.weights, job.coefPass.normalizeWeights, job.coefPass.eps, job.name));
+      else if (job.coefPass.kind === 'karcher') set(karcherCoefficients(gram, job.coefPass.maxIter, job.coefPass.tol));
+      else if (job.coefPass.kind === 'nuslerp') {
+        const s = nuslerpCoefficients(job.coefPass.t, sq[0]!, sq[1]!, dot[0]!);
+        preps[0]!.slerpCoef = s.s0;
+        preps[1]!.slerpCoef = s.s1;
+      } else {
+        const t = modelStockCoefficient(
+          k,
+          pairs.map(([i, j], p) => ({ sumSqA: sq[i]!, sumSqB: sq[j]!, dot: dot[p]! })),
+          job.name,
+        );
+        terms.forEach((_, i) => {
+          preps[i]!.slerpCoef = t / k;
+        });
+      }
     }
     if (job.slerp) {
       // first pass of SLERP: whole-tensor Σw0², Σw1², Σw0·w1 in float64, chunk by chunk in element order
@@ -359,6 +639,116 @@ export class ChunkEngine {
     return preps;
   }
 
+  /**
+   * sce's pre-pass: with select_topk < 1, the exact cut of the top ⌊nonzero·topk⌋ variances across the deltas
+   * (a radix select over the variance of each chunk, as for magnitudes; ties to the lower index), kept in
+   * preps[0].keep; then each masked delta's Σδ² in float64 (parity lanes carried across chunks) for its weight
+   * mean(δ²)/Σ mean(δ²) (1/k each when that sum is under 1e-6), kept in slerpCoef.
+   */
+  private scePrep(
+    job: TensorJob,
+    preps: TermPrep[],
+    nChunks: number,
+    cs: number,
+    chunkLen: (c: number) => number,
+    hi: number,
+    lo: number,
+  ): void {
+    const k = job.terms.length;
+    const all = job.terms.map((_, i) => i);
+    const stride = 4 * this.chunkElements;
+    const u32 = (): Uint32Array => new Uint32Array(this.memory.buffer);
+    const variance = (c: number): void => {
+      this.loadDeltas(job, c, all, false);
+      this.k.sce_var_f32(this.at.deltas, stride, k, chunkLen(c), this.at.out);
+    };
+    let cut: Cut = CUT_ALL;
+    if (job.sce!.topk < 1) {
+      u32().fill(0, hi >>> 2, (hi >>> 2) + HI_BUCKETS);
+      let zeros = 0;
+      for (let c = 0; c < nChunks; c++) {
+        variance(c);
+        this.k.hist_abs_hi16_f32(this.at.out, chunkLen(c), hi);
+        zeros += this.k.count_abs_eq_f32(this.at.out, chunkLen(c), 0);
+      }
+      const rank = Math.trunc((job.numel - zeros) * job.sce!.topk);
+      if (rank <= 0) cut = CUT_NONE;
+      else {
+        let above = 0;
+        let b = HI_BUCKETS - 1;
+        for (; b >= 0; b--) {
+          const cnt = u32()[(hi >>> 2) + b]!;
+          if (above + cnt >= rank) break;
+          above += cnt;
+        }
+        u32().fill(0, lo >>> 2, (lo >>> 2) + LO_BUCKETS);
+        for (let c = 0; c < nChunks; c++) {
+          variance(c);
+          this.k.hist_abs_lo16_f32(this.at.out, chunkLen(c), b, lo);
+        }
+        let l = LO_BUCKETS - 1;
+        for (; l >= 0; l--) {
+          const cnt = u32()[(lo >>> 2) + l]!;
+          if (above + cnt >= rank) break;
+          above += cnt;
+        }
+        const ties = u32()[(lo >>> 2) + l]!;
+        cut = { bits: ((b << 16) | l) >>> 0, quota: rank - above };
+        if (cut.quota < ties) {
+          cut.tiesBefore = [];
+          let seen = 0;
+          for (let c = 0; c < nChunks; c++) {
+            variance(c);
+            cut.tiesBefore.push(seen);
+            seen += this.k.count_abs_eq_f32(this.at.out, chunkLen(c), cut.bits);
+          }
+        }
+      }
+      preps[0]!.keep = cut;
+    }
+    const acc = all.map(() => new Float64Array(6));
+    const sums = (): Float64Array => new Float64Array(this.memory.buffer, this.at.sums, 6);
+    for (let c = 0; c < nChunks; c++) {
+      const n = chunkLen(c);
+      this.loadDeltas(job, c, all, false);
+      if (job.sce!.topk < 1) {
+        this.k.sce_var_f32(this.at.deltas, stride, k, n, this.at.out);
+        this.k.trim_window_f32(this.at.out, n, cut.bits, chunkQuota(cut, c), CUT_NONE.bits, 0);
+        for (let i = 0; i < k; i++) this.k.mask_zero_f32(this.at.out, this.deltaPtr(i), n);
+      }
+      for (let i = 0; i < k; i++) {
+        sums().set(acc[i]!);
+        this.k.slerp_dots_f32(this.deltaPtr(i), this.deltaPtr(i), n, c * cs, this.at.sums);
+        acc[i]!.set(sums());
+      }
+    }
+    const means = acc.map((a) => (a[0]! + a[1]!) / job.numel);
+    const total = means.reduce((s, x) => s + x, 0);
+    means.forEach((m, i) => {
+      preps[i]!.slerpCoef = Math.abs(total) < 1e-6 ? 1 / k : m / total;
+    });
+  }
+
+  /**
+   * arcee_fusion's importance of chunk c into `out`: the base into `base`, the model's own values into the first
+   * delta buffer, each row's KL from the host into `raw` (free once the inputs are decoded), then |x − base|·KL.
+   */
+  private fusionImportance(job: TensorJob, c: number, check: boolean): ChunkResult {
+    const { start, n } = this.range(job, c);
+    let bytesRead = this.load(job.base!, start, n, this.at.base);
+    bytesRead += this.load(job.terms[0]!.input, start, n, this.deltaPtr(0));
+    const nonfinite = check ? this.k.count_nonfinite_f32(this.at.base, n) + this.k.count_nonfinite_f32(this.deltaPtr(0), n) : 0;
+    const cols = job.fusion!.cols;
+    rowKl(
+      new Float32Array(this.memory.buffer, this.deltaPtr(0), n),
+      new Float32Array(this.memory.buffer, this.at.base, n),
+      cols,
+      new Float64Array(this.memory.buffer, this.at.raw, n / cols),
+    );
+    this.k.fusion_importance_f32(this.deltaPtr(0), this.at.base, n, cols, this.at.raw, this.at.out);
+    return { bytesRead, nonfinite };
+  }
+
   /** Close the input descriptors. */
   close(): void {
     this.files.close();
@@ -367,5 +757,6 @@ export class ChunkEngine {
 
 /** Guard for tensors the u32 element counter of the mask cannot address. */
 export function assertAddressable(name: string, numel: number): void {
-  if (numel > 0xffffffff) throw runtimeError(`tensor "${name}" has ${numel} elements; darekit's mask counter addresses at most 2^32 per tensor`);
+  if (numel > 0xffffffff)
+    throw runtimeError(`tensor "${name}" has ${numel} elements; darekit's mask counter addresses at most 2^32 per tensor`);
 }

@@ -1,10 +1,12 @@
 import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import type { VocabAdjustment } from '../io/homology.js';
 import type { Model } from '../io/model.js';
-import { checkFreeSpace, OutputDir } from '../io/output-dir.js';
+import { checkFreeSpace, OutputDir, type SideFileEdits } from '../io/output-dir.js';
 import { assertOutputApartFromInputs } from '../io/output-guard.js';
+import { readRegularFileText } from '../io/regular-file.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
@@ -35,6 +37,8 @@ export interface MergeOptions {
   maxShardBytes?: number;
   /** Called as chunks finish: input bytes merged so far, all input bytes, and "k/n tensors". */
   onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
+  /** Copy the layout model's tokenizer files (default true, as mergekit's --copy-tokenizer). */
+  copyTokenizer?: boolean;
   /** The readiness verdict to print in the output's model card (README.md), when the caller knows it. */
   verdict?: CardVerdict;
 }
@@ -93,23 +97,36 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   const t0 = performance.now();
   const threads = opts.threads ?? cpus().length;
   let chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
-  if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26) throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
+    throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
+  if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26)
+    throw usageError(`--chunk-elements: ${chunkElements} is outside 16–${1 << 26}`);
   const kernel = opts.kernel ?? 'wasm';
   // refused before any model is opened: an output over an input would destroy it
   assertOutputApartFromInputs(opts.out, mergeInputs(config));
   const plan = planMerge(config);
   chunkElements = fitChunk(plan, chunkElements, opts.chunkElements !== undefined);
   const wide = plan.jobs.find((j) => (j.rowLen ?? 0) > chunkElements);
-  if (wide) throw usageError(`tensor "${wide.name}": ${config.method} works on whole rows of ${wide.rowLen} elements, more than the chunk of ${chunkElements}; raise --chunk-elements to at least ${wide.rowLen}`);
+  if (wide)
+    throw usageError(
+      `tensor "${wide.name}": ${config.method} works on whole rows of ${wide.rowLen} elements, more than the chunk of ${chunkElements}; raise --chunk-elements to at least ${wide.rowLen}`,
+    );
   const recipe = recipeYaml(config);
-  const metadata: Record<string, string> = { format: 'pt', 'darekit.method': config.method, 'darekit.seed': String(config.seed), 'darekit.recipe': recipe };
+  const metadata: Record<string, string> = {
+    format: 'pt',
+    'darekit.method': config.method,
+    'darekit.seed': String(config.seed),
+    'darekit.recipe': recipe,
+  };
   const planned: PlannedTensor[] = plan.jobs.map((j, i) => ({ name: j.name, dtype: plan.outDtypes[i]!, shape: plan.shapes[i]! }));
   const shards = planShards(planned, { maxShardBytes: opts.maxShardBytes ?? 5e9, metadata });
   const outputBytes = shards.reduce((s, p) => s + p.fileSize, 0);
   const outDir = resolve(opts.out);
   checkFreeSpace(dirname(outDir), outputBytes);
-  const dir = OutputDir.create(outDir, { force: opts.force ?? false, inputs: [...mergeInputs(config), ...plan.models.flatMap(modelPaths), ...(plan.base ? modelPaths(plan.base) : [])] });
+  const dir = OutputDir.create(outDir, {
+    force: opts.force ?? false,
+    inputs: [...mergeInputs(config), ...plan.models.flatMap(modelPaths), ...(plan.base ? modelPaths(plan.base) : [])],
+  });
   try {
     const shardOf = new Map<string, { fd: number; byteOffset: number }>();
     for (const s of shards) {
@@ -128,8 +145,12 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
     } finally {
       clearInterval(flusher);
     }
-    if (shards.length > 1) dir.writeFile(SAFETENSORS_INDEX_NAME, indexJson(shards, { 'darekit.method': config.method, 'darekit.seed': String(config.seed) }));
-    dir.copySideFiles(plan.layoutModel.dir, config.outDtype);
+    if (shards.length > 1)
+      dir.writeFile(SAFETENSORS_INDEX_NAME, indexJson(shards, { 'darekit.method': config.method, 'darekit.seed': String(config.seed) }));
+    dir.copySideFiles(plan.layoutModel.dir, config.outDtype, {
+      ...sideFileEdits(config, plan),
+      skipTokenizer: opts.copyTokenizer === false,
+    });
     dir.writeFile('mergekit_config.yml', recipe);
     dir.writeFile('README.md', modelCard(config, recipe, opts.verdict));
     dir.commit();
@@ -138,10 +159,75 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
     throw err;
   }
   return {
-    outDir, method: config.method, seed: config.seed, rescale: plan.rescaleModes, tensors: plan.jobs.length, inputBytes: plan.inputBytes,
-    outputBytes, files: shards.map((s) => s.fileName), threads, chunkElements, kernel, seconds: (performance.now() - t0) / 1000, notes: config.notes,
+    outDir,
+    method: config.method,
+    seed: config.seed,
+    rescale: plan.rescaleModes,
+    tensors: plan.jobs.length,
+    inputBytes: plan.inputBytes,
+    outputBytes,
+    files: shards.map((s) => s.fileName),
+    threads,
+    chunkElements,
+    kernel,
+    seconds: (performance.now() - t0) / 1000,
+    notes: [...config.notes, ...plan.notes],
     vocab: plan.vocab,
   };
+}
+
+/** What the output's config.json and tokenizer_config.json change: num_hidden_layers of a frankenmerge, chat_template. */
+function sideFileEdits(config: MergeConfig, plan: MergePlan): SideFileEdits {
+  const edits: SideFileEdits = {};
+  if (config.slices) edits.config = { num_hidden_layers: plan.outputLayers };
+  if (config.chatTemplate !== undefined) {
+    const template = config.chatTemplate === 'auto' ? autoChatTemplate(plan) : config.chatTemplate;
+    if (template !== undefined) edits.tokenizerConfig = { chat_template: template };
+  }
+  const vp = plan.vocabPlan;
+  if (vp) {
+    // mergekit's _update_config_vocab and tokenizer.save_pretrained: the new vocabulary's size and its tokenizer files
+    edits.config = { ...edits.config, vocab_size: vp.tokens.length };
+    edits.replace = { 'tokenizer.json': JSON.stringify(vp.tokenizerJson, null, 2) + '\n' };
+    const tcFile = join(plan.layoutModel.dir, 'tokenizer_config.json');
+    if (existsSync(tcFile)) {
+      const tc = JSON.parse(readRegularFileText(tcFile, 'tokenizer_config.json')) as Record<string, unknown>;
+      if (tc.added_tokens_decoder !== undefined && typeof tc.added_tokens_decoder === 'object') {
+        const dec: Record<string, unknown> = { ...(tc.added_tokens_decoder as Record<string, unknown>) };
+        for (const a of (vp.tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
+          const { id, ...rest } = a;
+          dec[String(id)] = rest;
+        }
+        edits.tokenizerConfig = { ...edits.tokenizerConfig, added_tokens_decoder: dec };
+      }
+    }
+  }
+  return edits;
+}
+
+/** mergekit's `chat_template: auto`: the most common template among the input models' tokenizer_config.json (first seen wins a tie). */
+function autoChatTemplate(plan: MergePlan): string | undefined {
+  const counts = new Map<string, number>();
+  for (const m of [...(plan.base ? [plan.base] : []), ...plan.models]) {
+    try {
+      const tc = JSON.parse(readRegularFileText(join(m.dir, 'tokenizer_config.json'), 'tokenizer_config.json')) as {
+        chat_template?: unknown;
+      };
+      let t = tc.chat_template;
+      if (Array.isArray(t)) t = (t as { name?: string; template?: string }[]).find((x) => x.name === 'default')?.template;
+      if (typeof t === 'string' && t.trim() !== '') counts.set(t.trim(), (counts.get(t.trim()) ?? 0) + 1);
+    } catch {
+      // a model without a readable tokenizer_config.json has no template to vote with
+    }
+  }
+  let best: string | undefined;
+  let bestN = 0;
+  for (const [t, n] of counts)
+    if (n > bestN) {
+      best = t;
+      bestN = n;
+    }
+  return best;
 }
 
 interface ExecOptions {
@@ -154,12 +240,21 @@ interface ExecOptions {
 
 /** The refusal of NaN/Inf input weights, naming the model that holds them, the tensor and where. */
 function nonfiniteError(job: TensorJob, at: NonfiniteAt | undefined): Error {
-  const model = at === undefined ? 'an input model' : at.input < 0 ? `base ${job.baseModel ?? 'model'}` : `model ${job.terms[at.input]?.model ?? at.input}`;
+  const model =
+    at === undefined
+      ? 'an input model'
+      : at.input < 0
+        ? `base ${job.baseModel ?? 'model'}`
+        : `model ${job.terms[at.input]?.model ?? at.input}`;
   const where = at === undefined ? '' : ` (${at.count} in elements [${at.start}, ${at.end}), the first at element ${at.firstElement})`;
   if (at?.f64Value !== undefined) {
-    return inputError(`${model}: tensor "${job.name}" holds ${at.f64Value} at element ${at.firstElement}, beyond float32 range (darekit merges in float32); the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge it as ±Inf)`);
+    return inputError(
+      `${model}: tensor "${job.name}" holds ${at.f64Value} at element ${at.firstElement}, beyond float32 range (darekit merges in float32); the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge it as ±Inf)`,
+    );
   }
-  return inputError(`${model}: tensor "${job.name}" holds NaN or Inf values${where}; the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge anyway)`);
+  return inputError(
+    `${model}: tensor "${job.name}" holds NaN or Inf values${where}; the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge anyway)`,
+  );
 }
 
 /** The refusal of merged values the output dtype cannot hold (they would be written as ±Inf). */
@@ -181,7 +276,12 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     if (--remaining[j.index]! === 0) doneTensors++;
     o.onProgress?.(doneBytes, plan.inputBytes, `${doneTensors}/${plan.jobs.length} tensors`);
   };
-  const emptyDone = (j: TensorJob): void => { if (j.numel === 0) { doneTensors++; remaining[j.index] = 0; } };
+  const emptyDone = (j: TensorJob): void => {
+    if (j.numel === 0) {
+      doneTensors++;
+      remaining[j.index] = 0;
+    }
+  };
 
   if (o.threads === 1) {
     const engine = createEngine(o.kernel, o.chunkElements, maxTerms, undefined, maxRow);
@@ -202,7 +302,13 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     return;
   }
 
-  const pool = new WorkerPool(o.threads, { kernel: o.kernel, chunkElements: o.chunkElements, maxTerms, maxRow, ...(o.kernel === 'wasm' ? { module: kernelModule() } : {}) });
+  const pool = new WorkerPool(o.threads, {
+    kernel: o.kernel,
+    chunkElements: o.chunkElements,
+    maxTerms,
+    maxRow,
+    ...(o.kernel === 'wasm' ? { module: kernelModule() } : {}),
+  });
   const all: Promise<void>[] = [];
   try {
     for (const j of plan.jobs) {
@@ -210,19 +316,21 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
       const runChunks = (prep: TermPrep[] | undefined): Promise<void> => {
         const parts: Promise<void>[] = [];
         for (let c = 0; c < chunksOf(j); c++) {
-          parts.push(pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
-            if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
-              const err = nonfiniteError(j, r.nonfiniteAt);
-              pool.cancel(err);
-              throw err;
-            }
-            if (r.ok && r.overflow && !o.allowNonfinite) {
-              const err = overflowError(j, r.overflow);
-              pool.cancel(err);
-              throw err;
-            }
-            finishChunk(j, r.ok ? r.bytesRead ?? 0 : 0);
-          }));
+          parts.push(
+            pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
+              if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
+                const err = nonfiniteError(j, r.nonfiniteAt);
+                pool.cancel(err);
+                throw err;
+              }
+              if (r.ok && r.overflow && !o.allowNonfinite) {
+                const err = overflowError(j, r.overflow);
+                pool.cancel(err);
+                throw err;
+              }
+              finishChunk(j, r.ok ? (r.bytesRead ?? 0) : 0);
+            }),
+          );
         }
         return Promise.all(parts).then(() => undefined);
       };

@@ -43,6 +43,25 @@ export interface TensorJob {
   lambda: number;
   /** SLERP of terms[0] (t = 0) and terms[1] (t = 1); with a base, of the DARE-sparsified weights base + coef·δ̂. */
   slerp?: { t: number };
+  /**
+   * A coefficient pass over whole-tensor sums of the terms (deltas when there is a base): NuSLERP of two at t, or
+   * Model Stock's t from the mean pairwise cosine; then out = base + Σ cᵢ·termᵢ with the coefficients in TermPrep.
+   */
+  /** sce: keep the top ⌊nonzero·topk⌋ elements by variance across the deltas (topk < 1), then the weighted sign-elected mean. */
+  sce?: { topk: number };
+  /** ram / ramplus_tl: deltas with |δ| > eps contribute; with plus, unique entries scaled per model by 1 + r·clamp(shared/unique, 0, alpha). */
+  ram?: { eps: number; plus?: { r: number; alpha: number } };
+  /** arcee_fusion: rows of `cols` (the last dimension); the threshold on importance comes from the pre-pass. */
+  fusion?: { cols: number };
+  /** Per-row NuSLERP (nuslerp_flatten: false) or Model Stock (filter_wise: true): coefficients per row of rowLen from that row's dots. */
+  rowPass?: { kind: 'nuslerp'; t: number } | { kind: 'model_stock' };
+  /** nearswap of the base (kept in `base`) and terms[0] at distance t, per element in the kernel. */
+  nearswap?: { t: number };
+  coefPass?:
+    | { kind: 'nuslerp'; t: number }
+    | { kind: 'model_stock' }
+    | { kind: 'multislerp'; weights: number[]; normalizeWeights: boolean; eps: number }
+    | { kind: 'karcher'; maxIter: number; tol: number };
   /** Row length when the method works per row (DELLA): chunks then hold whole rows. */
   rowLen?: number;
   out: { fd: number; byteOffset: number; dtype: OutDtype };
@@ -67,7 +86,7 @@ export interface TermPrep {
   drop: Cut;
   /** L1 rescale factor (1 when not used). */
   l1Scale: number;
-  /** SLERP: this term's interpolation coefficient (s0 or s1), from the first pass's norms and dot product. */
+  /** SLERP, NuSLERP, Model Stock: this term's coefficient (s0 or s1, or t/N), from the first pass's norms and dot products. */
   slerpCoef?: number;
 }
 
@@ -77,7 +96,16 @@ export const CUT_NONE: Cut = { bits: 0xffffffff, quota: 0 };
 
 /** True when a job needs the per-tensor pre-pass (magnitude selection or L1 sums). */
 export function needsPrep(job: TensorJob): boolean {
-  return job.slerp !== undefined || job.terms.some((t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)));
+  return (
+    job.slerp !== undefined ||
+    job.coefPass !== undefined ||
+    job.sce !== undefined ||
+    job.fusion !== undefined ||
+    job.ram?.plus !== undefined ||
+    job.terms.some(
+      (t) => t.l1 || ((t.sparsify === 'magnitude' || t.sparsify === 'breadcrumbs') && (t.keepRank < job.numel || t.dropRank > 0)),
+    )
+  );
 }
 
 /** The tie quota of a cut inside chunk c. */

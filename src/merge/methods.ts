@@ -7,16 +7,37 @@
 /** How each model's delta is sparsified before combining. */
 export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'della';
 
-/** How sparsified deltas (or weights) become the output: generalized task arithmetic, or SLERP of two models. */
-export type Combiner = 'sum' | 'slerp';
+/**
+ * How sparsified deltas (or weights) become the output: generalized task arithmetic, SLERP of two models,
+ * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
+ * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
+ */
+export type Combiner =
+  'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce' | 'ram' | 'arcee_fusion';
 
 /** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
 export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
 
 /** Parameters a model entry may carry. */
-export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon';
+export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon' | 'scale';
 /** Parameters of the merge as a whole. */
-export type GlobalParamName = 'lambda' | 'normalize' | 'rescale' | 'int8_mask' | 't';
+export type GlobalParamName =
+  | 'lambda'
+  | 'normalize'
+  | 'rescale'
+  | 'int8_mask'
+  | 't'
+  | 'filter_wise'
+  | 'nuslerp_flatten'
+  | 'nuslerp_row_wise'
+  | 'normalize_weights'
+  | 'eps'
+  | 'max_iter'
+  | 'tol'
+  | 'select_topk'
+  | 'epsilon'
+  | 'r'
+  | 'alpha';
 
 /** One method of the registry. */
 export interface MethodSpec {
@@ -39,23 +60,249 @@ const TA_GLOBALS = ['lambda', 'normalize', 'rescale', 'int8_mask'] as const;
 
 /** The registry: method name → its configuration of generalized task arithmetic. */
 export const METHODS = {
-  linear: { combine: 'sum', usesBase: false, sparsify: 'none', elect: false, normalize: true, rescale: 'none', modelParams: ['weight'], globalParams: ['normalize'], summary: 'Σ wᵢθᵢ / Σ wᵢ on the weights themselves' },
-  task_arithmetic: { combine: 'sum', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none', modelParams: ['weight'], globalParams: ['lambda', 'normalize', 'int8_mask'], summary: 'base + λ·Σ wᵢδᵢ' },
-  ties: { combine: 'sum', usesBase: true, sparsify: 'magnitude', elect: true, normalize: true, rescale: 'none', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'top-k |δ| trim, sign election, agreement-weighted mean' },
-  dare_linear: { combine: 'sum', usesBase: true, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, weighted sum' },
-  dare_ties: { combine: 'sum', usesBase: true, sparsify: 'random', elect: true, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density'], globalParams: TA_GLOBALS, summary: 'random drop with rescale, sign election' },
-  breadcrumbs: { combine: 'sum', usesBase: true, sparsify: 'breadcrumbs', elect: false, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'drop the top γ and the smallest |δ|, weighted sum' },
-  breadcrumbs_ties: { combine: 'sum', usesBase: true, sparsify: 'breadcrumbs', elect: true, normalize: false, rescale: 'none', modelParams: ['weight', 'density', 'gamma'], globalParams: TA_GLOBALS, summary: 'breadcrumbs trim, sign election' },
-  della: { combine: 'sum', usesBase: true, sparsify: 'della', elect: true, normalize: true, rescale: 'inverse', modelParams: ['weight', 'density', 'epsilon'], globalParams: TA_GLOBALS, summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, sign election' },
-  della_linear: { combine: 'sum', usesBase: true, sparsify: 'della', elect: false, normalize: false, rescale: 'inverse', modelParams: ['weight', 'density', 'epsilon'], globalParams: TA_GLOBALS, summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, weighted sum' },
-  slerp: { combine: 'slerp', usesBase: false, sparsify: 'random', elect: false, normalize: false, rescale: 'inverse', modelParams: ['density'], globalParams: ['t', 'rescale'], summary: 'spherical interpolation of two models at t (DARE-SLERP with a separate base_model and densities)' },
+  linear: {
+    combine: 'sum',
+    usesBase: false,
+    sparsify: 'none',
+    elect: false,
+    normalize: true,
+    rescale: 'none',
+    modelParams: ['weight'],
+    globalParams: ['normalize'],
+    summary: 'Σ wᵢθᵢ / Σ wᵢ on the weights themselves',
+  },
+  task_arithmetic: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: ['weight'],
+    globalParams: ['lambda', 'normalize', 'int8_mask'],
+    summary: 'base + λ·Σ wᵢδᵢ',
+  },
+  ties: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'magnitude',
+    elect: true,
+    normalize: true,
+    rescale: 'none',
+    modelParams: ['weight', 'density'],
+    globalParams: TA_GLOBALS,
+    summary: 'top-k |δ| trim, sign election, agreement-weighted mean',
+  },
+  dare_linear: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'random',
+    elect: false,
+    normalize: false,
+    rescale: 'inverse',
+    modelParams: ['weight', 'density'],
+    globalParams: TA_GLOBALS,
+    summary: 'random drop with rescale, weighted sum',
+  },
+  dare_ties: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'random',
+    elect: true,
+    normalize: false,
+    rescale: 'inverse',
+    modelParams: ['weight', 'density'],
+    globalParams: TA_GLOBALS,
+    summary: 'random drop with rescale, sign election',
+  },
+  breadcrumbs: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'breadcrumbs',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: ['weight', 'density', 'gamma'],
+    globalParams: TA_GLOBALS,
+    summary: 'drop the top γ and the smallest |δ|, weighted sum',
+  },
+  breadcrumbs_ties: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'breadcrumbs',
+    elect: true,
+    normalize: false,
+    rescale: 'none',
+    modelParams: ['weight', 'density', 'gamma'],
+    globalParams: TA_GLOBALS,
+    summary: 'breadcrumbs trim, sign election',
+  },
+  della: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'della',
+    elect: true,
+    normalize: true,
+    rescale: 'inverse',
+    modelParams: ['weight', 'density', 'epsilon'],
+    globalParams: TA_GLOBALS,
+    summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, sign election',
+  },
+  della_linear: {
+    combine: 'sum',
+    usesBase: true,
+    sparsify: 'della',
+    elect: false,
+    normalize: false,
+    rescale: 'inverse',
+    modelParams: ['weight', 'density', 'epsilon'],
+    globalParams: TA_GLOBALS,
+    summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, weighted sum',
+  },
+  slerp: {
+    combine: 'slerp',
+    usesBase: false,
+    sparsify: 'random',
+    elect: false,
+    normalize: false,
+    rescale: 'inverse',
+    modelParams: ['density'],
+    globalParams: ['t', 'rescale'],
+    summary: 'spherical interpolation of two models at t (DARE-SLERP with a separate base_model and densities)',
+  },
+  nuslerp: {
+    combine: 'nuslerp',
+    usesBase: false,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: ['weight'],
+    globalParams: ['nuslerp_flatten', 'nuslerp_row_wise'],
+    summary: 'spherical interpolation of two models (or of their deltas from base_model) at t = w₁/(w₀ + w₁)',
+  },
+  model_stock: {
+    combine: 'model_stock',
+    usesBase: true,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: ['filter_wise'],
+    summary: 'base + t·mean δᵢ, t = N·cos/(1 + (N − 1)·cos) from the mean pairwise cosine of the deltas',
+  },
+  multislerp: {
+    combine: 'multislerp',
+    usesBase: false,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: ['weight'],
+    globalParams: ['normalize_weights', 'eps'],
+    summary: 'barycentric SLERP of N models on the hypersphere (of their deltas from base_model when given)',
+  },
+  karcher: {
+    combine: 'karcher',
+    usesBase: false,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: ['max_iter', 'tol'],
+    summary: 'Riemannian (Karcher) mean of the models on the hypersphere, scaled by their mean norm',
+  },
+  nearswap: {
+    combine: 'nearswap',
+    usesBase: true,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: ['t'],
+    summary: 'per element w = clamp(t/|θ − base|, 0, 1): θ where the two are within t, nearer the base farther apart',
+  },
+  sce: {
+    combine: 'sce',
+    usesBase: true,
+    sparsify: 'none',
+    elect: true,
+    normalize: true,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: ['select_topk', 'int8_mask'],
+    summary: "keep the top select_topk of elements by variance across the deltas, sign election, mean weighted by each delta's mean square",
+  },
+  ram: {
+    combine: 'ram',
+    usesBase: true,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: ['epsilon'],
+    summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)',
+  },
+  ramplus_tl: {
+    combine: 'ram',
+    usesBase: true,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: ['epsilon', 'r', 'alpha'],
+    summary: "ram with each model's unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)",
+  },
+  arcee_fusion: {
+    combine: 'arcee_fusion',
+    usesBase: true,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: [],
+    globalParams: [],
+    summary: 'base + δ where |δ|·KL(softmax rows) ≥ median + 1.5·IQR of that importance',
+  },
+  passthrough: {
+    combine: 'passthrough',
+    usesBase: false,
+    sparsify: 'none',
+    elect: false,
+    normalize: false,
+    rescale: 'none',
+    modelParams: ['scale'],
+    globalParams: [],
+    summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge',
+  },
 } as const satisfies Record<string, MethodSpec>;
+
+/** mergekit methods darekit refuses, with the reason (said as "not supported yet: <reason>"). */
+export const REFUSED_METHODS: Readonly<Record<string, string>> = {
+  // every method of mergekit 0.1.4's registry is implemented; this table is where a new one is refused with its reason
+};
 
 /** A method name darekit knows. */
 export type MethodName = keyof typeof METHODS;
 
 /** Defaults of per-model parameters when neither the model nor the global `parameters` set them. */
-export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = { weight: undefined, density: 1, gamma: 0.01, epsilon: 0.15 };
+export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = {
+  weight: undefined,
+  density: 1,
+  gamma: 0.01,
+  epsilon: 0.15,
+  scale: 1,
+};
+
+/** Every parameter name some registered method takes (to tell "ignored here" from "unknown anywhere"). */
+export const ALL_PARAM_NAMES: readonly string[] = [
+  ...new Set(Object.values(METHODS).flatMap((m: MethodSpec) => [...m.modelParams, ...m.globalParams])),
+];
 
 /** True when name is a registered method. */
 export function isMethodName(name: string): name is MethodName {
@@ -80,12 +327,18 @@ function editDistance(a: string, b: string): number {
 
 /** The closest known name to a misspelled one (case, '-' and ' ' folded to '_'), or undefined when nothing is close. */
 export function closestName(name: string, known: readonly string[]): string | undefined {
-  const folded = name.trim().toLowerCase().replace(/[-\s]+/g, '_');
+  const folded = name
+    .trim()
+    .toLowerCase()
+    .replace(/[-\s]+/g, '_');
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
     const dist = editDistance(folded, k);
-    if (dist < bestD) { bestD = dist; best = k; }
+    if (dist < bestD) {
+      bestD = dist;
+      best = k;
+    }
   }
   return bestD <= Math.max(2, Math.floor(folded.length / 3)) ? best : undefined;
 }

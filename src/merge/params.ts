@@ -10,38 +10,53 @@ export type ParamValue =
   | { kind: 'gradient'; values: number[] }
   | { kind: 'filters'; rules: { filter: string | undefined; value: ParamValue }[] };
 
-/** Where a tensor sits for gradient interpolation: t in [0, 1] across the layer stack. */
+/**
+ * Where a tensor sits for gradient interpolation, as current mergekit (plan.py) computes it for a `models:` merge:
+ * layer i of L at i/(L − 1) (1 when L = 1); every tensor outside the layer stack — embeddings, and also the final
+ * norm and lm_head — at 0. (mergekit < 0.1.0 and darekit before put norm and lm_head at 1.)
+ */
 export function layerPosition(tensorName: string, numLayers: number): number {
   const role = parseTensorName(tensorName);
-  if (role.layer === null) return role.module === 'embedding' ? 0 : 1; // before the stack: 0; after it (norm, lm_head): 1
-  return numLayers <= 1 ? 0 : Math.min(1, role.layer / (numLayers - 1));
+  if (role.layer === null) return 0;
+  return numLayers <= 1 ? 1 : Math.min(1, role.layer / (numLayers - 1));
 }
 
-/** Linear interpolation of a gradient at t in [0, 1] (anchors evenly spaced, as numpy.interp over linspace). */
+/** A gradient at t in [0, 1], as mergekit's evaluate_setting: i0 = ⌊t·(n−1)⌋, (1 − f)·v[i0] + f·v[min(n−1, i0+1)]. */
 export function interpolateGradient(values: readonly number[], t: number): number {
-  if (values.length === 1) return values[0]!;
-  const x = t * (values.length - 1);
-  const i = Math.min(values.length - 2, Math.floor(x));
-  const f = x - i;
-  return f === 0 ? values[i]! : values[i]! + (values[i + 1]! - values[i]!) * f;
+  const scaled = t * (values.length - 1);
+  const i0 = Math.trunc(scaled);
+  const i1 = Math.min(values.length - 1, i0 + 1);
+  const frac = scaled - i0;
+  return (1 - frac) * values[i0]! + frac * values[i1]!;
+}
+
+/** True when a `{filter, value}` rule applies to a tensor: no filter, mergekit's match-all "*", or a substring of the name. */
+export function filterMatches(filter: string | undefined, tensorName: string): boolean {
+  return filter === undefined || filter === '*' || tensorName.includes(filter);
 }
 
 /**
- * The value of a parameter for one tensor: filters match by substring of the tensor name, first match wins
- * (a rule without a filter matches everything); gradients interpolate by layer. undefined when no rule matches.
+ * The value of a parameter for one tensor at gradient position t: filters match by substring of the tensor name
+ * (`*` and a rule without a filter match everything), first match wins; gradients interpolate at t. undefined when
+ * no rule matches.
  */
-export function resolveParam(p: ParamValue, tensorName: string, numLayers: number): ParamScalar | undefined {
+export function resolveParamAt(p: ParamValue, tensorName: string, t: number): ParamScalar | undefined {
   switch (p.kind) {
     case 'scalar':
       return p.value;
     case 'gradient':
-      return interpolateGradient(p.values, layerPosition(tensorName, numLayers));
+      return interpolateGradient(p.values, t);
     case 'filters':
       for (const r of p.rules) {
-        if (r.filter === undefined || tensorName.includes(r.filter)) return resolveParam(r.value, tensorName, numLayers);
+        if (filterMatches(r.filter, tensorName)) return resolveParamAt(r.value, tensorName, t);
       }
       return undefined;
   }
+}
+
+/** resolveParam at the tensor's position in a stack of numLayers layers (the `models:` form). */
+export function resolveParam(p: ParamValue, tensorName: string, numLayers: number): ParamScalar | undefined {
+  return resolveParamAt(p, tensorName, layerPosition(tensorName, numLayers));
 }
 
 /** Every leaf of a parameter with its key path suffix (for validation before any tensor is read). */
@@ -60,15 +75,18 @@ export function paramLeaves(p: ParamValue, path: string): { path: string; value:
 export function parseParamValue(raw: unknown, path: string): ParamValue {
   if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'string') return { kind: 'scalar', value: raw };
   if (Array.isArray(raw)) {
-    if (raw.length === 0) throw inputError(`${path}: an empty list; give a value, a gradient list of numbers, or a list of {filter, value}`);
+    if (raw.length === 0)
+      throw inputError(`${path}: an empty list; give a value, a gradient list of numbers, or a list of {filter, value}`);
     if (raw.every((v) => typeof v === 'number')) return { kind: 'gradient', values: raw as number[] };
     if (raw.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) {
       const rules = raw.map((r: Record<string, unknown>, i) => {
         for (const k of Object.keys(r)) {
-          if (k !== 'filter' && k !== 'value') throw inputError(`${path}[${i}].${k}: unknown key; a filter rule has only "filter" and "value"`);
+          if (k !== 'filter' && k !== 'value')
+            throw inputError(`${path}[${i}].${k}: unknown key; a filter rule has only "filter" and "value"`);
         }
         if (!('value' in r)) throw inputError(`${path}[${i}]: a filter rule needs a "value"`);
-        if (r.filter !== undefined && typeof r.filter !== 'string') throw inputError(`${path}[${i}].filter: must be a string (a substring of tensor names)`);
+        if (r.filter !== undefined && typeof r.filter !== 'string')
+          throw inputError(`${path}[${i}].filter: must be a string (a substring of tensor names)`);
         const value = parseParamValue(r.value, `${path}[${i}].value`);
         if (value.kind === 'filters') throw inputError(`${path}[${i}].value: filter rules cannot nest`);
         return { filter: r.filter as string | undefined, value };
@@ -78,5 +96,7 @@ export function parseParamValue(raw: unknown, path: string): ParamValue {
     const bad = raw.findIndex((v) => typeof v !== 'number');
     throw inputError(`${path}[${bad}]: ${JSON.stringify(raw[bad])} is not a number; a gradient is a list of numbers`);
   }
-  throw inputError(`${path}: ${raw === null ? 'null' : typeof raw} is not a valid parameter value (a number, a list of numbers, or a list of {filter, value})`);
+  throw inputError(
+    `${path}: ${raw === null ? 'null' : typeof raw} is not a valid parameter value (a number, a list of numbers, or a list of {filter, value})`,
+  );
 }

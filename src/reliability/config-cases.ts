@@ -24,7 +24,11 @@ function validConfig(rng: Rng, models: readonly string[]): { [k: string]: Yamlis
   });
   const doc: { [k: string]: Yamlish } = { merge_method: method, models: entries };
   if (method !== 'linear' || rng.chance(0.2)) doc.base_model = models[0]!;
-  if (rng.chance(0.5)) doc.parameters = method === 'ties' ? { normalize: rng.chance(0.5) } : method === 'linear' ? { normalize: true } : { lambda: 1 };
+  if (rng.chance(0.5))
+    doc.parameters = method === 'ties' ? { normalize: rng.chance(0.5) } : method === 'linear' ? { normalize: true } : { lambda: 1 };
+  // linear averages a base_model in as one more model (mergekit), which then needs a default weight
+  if (method === 'linear' && doc.base_model !== undefined)
+    doc.parameters = { ...(doc.parameters as { [k: string]: Yamlish } | undefined), weight: 0.5 };
   if (rng.chance(0.3)) doc.seed = rng.int(1000);
   if (rng.chance(0.4)) doc.out_dtype = rng.pick(['float32', 'bfloat16', 'float16']);
   if (rng.chance(0.2)) doc.dtype = 'float32';
@@ -32,11 +36,70 @@ function validConfig(rng: Rng, models: readonly string[]): { [k: string]: Yamlis
 }
 
 const WEIRD_VALUES: Yamlish[] = [
-  null, true, false, 0, -1, 1e308, -1e308, 2 ** 53 + 2, 1.5, 'x', '', '../../../etc/passwd', '/dev/zero', '__proto__',
-  [], [1, 2, 3], {}, { filter: 'mlp', value: 0.5 }, [{ filter: 'self_attn', value: [0, 1] }, { value: 'x' }], 'ties', 'inverse', 'l1',
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  2 ** 53 + 2,
+  1.5,
+  'x',
+  '',
+  '../../../etc/passwd',
+  '/dev/zero',
+  '__proto__',
+  [],
+  [1, 2, 3],
+  {},
+  { filter: 'mlp', value: 0.5 },
+  [{ filter: 'self_attn', value: [0, 1] }, { value: 'x' }],
+  'ties',
+  'inverse',
+  'l1',
 ];
-const WEIRD_TEXT_VALUES = ['.nan', '.inf', '-.inf', '1e400', '0x10', '0o17', '1_000', '~', '!!binary aGVsbG8=', '!!python/object/apply:os.system ["echo pwned"]', '!!js/function "function(){}"', '*undefined_alias', '&a [*a]', '"\\u0000"', "'\\x1b[2J'"];
-const KEYS = ['merge_method', 'base_model', 'models', 'parameters', 'weight', 'density', 'gamma', 'lambda', 'normalize', 'rescale', 'int8_mask', 'seed', 'out_dtype', 'dtype', 'tokenizer_source', 'model', 'slices', 'layer_range', 'filter', 'value', '__proto__', 'constructor'];
+const WEIRD_TEXT_VALUES = [
+  '.nan',
+  '.inf',
+  '-.inf',
+  '1e400',
+  '0x10',
+  '0o17',
+  '1_000',
+  '~',
+  '!!binary aGVsbG8=',
+  '!!python/object/apply:os.system ["echo pwned"]',
+  '!!js/function "function(){}"',
+  '*undefined_alias',
+  '&a [*a]',
+  '"\\u0000"',
+  "'\\x1b[2J'",
+];
+const KEYS = [
+  'merge_method',
+  'base_model',
+  'models',
+  'parameters',
+  'weight',
+  'density',
+  'gamma',
+  'lambda',
+  'normalize',
+  'rescale',
+  'int8_mask',
+  'seed',
+  'out_dtype',
+  'dtype',
+  'tokenizer_source',
+  'model',
+  'slices',
+  'layer_range',
+  'filter',
+  'value',
+  '__proto__',
+  'constructor',
+];
 
 /** Every path to a node of a config object (empty path = the root). */
 function nodePaths(v: Yamlish, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
@@ -54,7 +117,8 @@ function parentOf(root: Yamlish, path: (string | number)[]): { parent: Yamlish; 
 }
 
 function randomValue(rng: Rng, depth = 0): Yamlish {
-  if (depth < 3 && rng.chance(0.15)) return rng.chance(0.5) ? [randomValue(rng, depth + 1)] : { [rng.pick(KEYS)]: randomValue(rng, depth + 1) };
+  if (depth < 3 && rng.chance(0.15))
+    return rng.chance(0.5) ? [randomValue(rng, depth + 1)] : { [rng.pick(KEYS)]: randomValue(rng, depth + 1) };
   return structuredClone(rng.pick(WEIRD_VALUES));
 }
 
@@ -88,7 +152,8 @@ function mutateTree(rng: Rng, doc: { [k: string]: Yamlish }): { kind: string; ex
       const v = parent[at.key]!;
       delete parent[at.key];
       parent[at.key + rng.pick(['_', 's', 'X'])] = v;
-      return { kind: 'tree:rename-key', expect: 'invalid' };
+      // a misspelt parameter is ignored with a note, as mergekit ignores it; a misspelt structural key is refused
+      return { kind: 'tree:rename-key', expect: target[target.length - 2] === 'parameters' ? 'either' : 'invalid' };
     }
     case 'duplicate-entry': {
       const models = doc.models as Yamlish[];
@@ -106,7 +171,18 @@ function mutateTree(rng: Rng, doc: { [k: string]: Yamlish }): { kind: string; ex
 
 /** Text mutations: YAML features a config must not be able to abuse, and raw damage. */
 function mutateText(rng: Rng, text: string): { kind: string; text: string; expect: Expectation } {
-  const op = rng.pick(['value', 'truncate', 'bitflip', 'alias-bomb', 'duplicate-key', 'multi-doc', 'deep', 'long-line', 'tab-indent', 'merge-key']);
+  const op = rng.pick([
+    'value',
+    'truncate',
+    'bitflip',
+    'alias-bomb',
+    'duplicate-key',
+    'multi-doc',
+    'deep',
+    'long-line',
+    'tab-indent',
+    'merge-key',
+  ]);
   const lines = text.split('\n');
   switch (op) {
     case 'value': {
@@ -125,7 +201,10 @@ function mutateText(rng: Rng, text: string): { kind: string; text: string; expec
     case 'alias-bomb': {
       // "billion laughs": 9 levels of 9 aliases expand to 9^9 nodes if a parser expands them eagerly
       let bomb = 'a0: &a0 ["lol"]\n';
-      for (let k = 1; k <= 9; k++) bomb += `a${k}: &a${k} [${Array(9).fill(`*a${k - 1}`).join(',')}]\n`;
+      for (let k = 1; k <= 9; k++)
+        bomb += `a${k}: &a${k} [${Array(9)
+          .fill(`*a${k - 1}`)
+          .join(',')}]\n`;
       return { kind: 'text:alias-bomb', text: bomb + text, expect: 'invalid' };
     }
     case 'duplicate-key':
@@ -137,11 +216,19 @@ function mutateText(rng: Rng, text: string): { kind: string; text: string; expec
       return { kind: `text:deep:${d}`, text: text + `\nparameters: ${'['.repeat(d)}${']'.repeat(d)}\n`, expect: 'invalid' };
     }
     case 'long-line':
-      return { kind: 'text:long-line', text: text.replace(/model: (\S+)/, (_m, p: string) => `model: ${p}${'/.'.repeat(rng.pick([1000, 100_000]))}`), expect: 'either' };
+      return {
+        kind: 'text:long-line',
+        text: text.replace(/model: (\S+)/, (_m, p: string) => `model: ${p}${'/.'.repeat(rng.pick([1000, 100_000]))}`),
+        expect: 'either',
+      };
     case 'tab-indent':
       return { kind: 'text:tab-indent', text: text.replace(/\n {2}/g, '\n\t'), expect: 'either' };
     default:
-      return { kind: 'text:merge-key', text: `defaults: &d {weight: 1}\n` + text.replace(/parameters:\n/, 'parameters:\n      <<: *d\n'), expect: 'either' };
+      return {
+        kind: 'text:merge-key',
+        text: `defaults: &d {weight: 1}\n` + text.replace(/parameters:\n/, 'parameters:\n      <<: *d\n'),
+        expect: 'either',
+      };
   }
 }
 

@@ -77,6 +77,20 @@ export function reportCharts(data: ReportData): ReportChart[] {
       svg: heatmap({ title: 'Pairwise sign conflict', rowLabels: models, colLabels: models, values: matrix((p) => p.signConflict, 0), domain: [0, 1], low: '#fff5eb', high: '#7f2704' }),
     });
   }
+  if (data.probe.length) {
+    const probed = [...new Set(data.probe.map((r) => r.model))];
+    charts.push({
+      id: 'probe-retained',
+      caption: `Measured share of each fine-tune's gain kept under DARE (darekit probe; exact match for prompt/completion examples, minus the loss for text; mean over mask seeds) against the drop rate p; the tolerance is ${data.tolerance}.`,
+      svg: lineChart({
+        title: 'Retained gain vs drop rate (measured)',
+        xLabel: 'drop rate p',
+        yLabel: 'retained share of the gain',
+        yDomain: [0, 1.1],
+        series: probed.map((name) => ({ name, points: data.probe.filter((r) => r.model === name).map((r) => ({ x: r.dropRate, y: r.retained })) })),
+      }),
+    });
+  }
   if (data.trials.length) {
     charts.push({
       id: 'trials',

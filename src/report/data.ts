@@ -1,4 +1,5 @@
 import type { HistogramBin } from './svg/histogram.js';
+import type { ProbeRow } from '../store/probe-table.js';
 import type { TrialRecord } from '../tune/trials.js';
 
 /** One fine-tune as the report shows it: its prediction and headline delta statistics. */
@@ -10,6 +11,9 @@ export interface ReportModel {
   reasons: string[];
   recommendedDropRate: number;
   recommendedDensity: number;
+  /** The weights' own point prediction of the safe drop rate (also when a measurement replaced it), and the probe's measured one (null when not probed). */
+  fromWeightsDropRate: number;
+  measuredDropRate: number | null;
   /** Point prediction and range of the safe drop rate; basis 'predicted' or 'measured'. */
   predictedDropRate: number;
   dropRateLow: number;
@@ -60,6 +64,8 @@ export interface ReportData {
   pairs: ReportPair[];
   histograms: { model: string; bins: HistogramBin[] }[];
   trials: TrialRecord[];
+  /** What `darekit probe --out` measured: one row per fine-tune and drop rate ([] when nothing was probed). */
+  probe: ProbeRow[];
   /** The tune recipe (YAML text) when one was written into the analysis dir. */
   recipe: string | null;
 }
@@ -82,5 +88,7 @@ export const DEFINITIONS: { term: string; unit: string; definition: string }[] =
   { term: 'sign conflict', unit: 'fraction of entries, 0–1', definition: 'among entries where both deltas are non-zero, the share with opposite signs (0.5 = unrelated).' },
   { term: 'weighted conflict', unit: 'fraction of magnitude, 0–1', definition: 'Σ over conflicting entries of min(|Δa|,|Δb|) / the same sum over all entries where both are non-zero.' },
   { term: '|Δ| histogram', unit: 'share of entries per log-spaced bin', definition: 'distribution of absolute delta values, from the analyzer\'s log-binned histogram.' },
+  { term: 'measured / predicted', unit: 'basis of the safe drop rate', definition: "measured: the largest drop rate of the probe's grid whose retained share ≥ tolerance (darekit probe, forward passes on the fine-tune's examples); predicted: from weight statistics. A measured rate always wins." },
+  { term: 'retained (probe)', unit: 'share of the gain, 0–1', definition: '(score_p − score_base)/(score_ft − score_base): score is exact match (prompt/completion examples) or minus the mean loss (text), score_p averaged over mask seeds; interval: bootstrap over examples.' },
   { term: 'trial score', unit: "the eval command's units (higher is better)", definition: 'the last number the --eval command printed on stdout (or its --eval-json key) for that candidate merge.' },
 ];

@@ -40,12 +40,23 @@ export function renderHtml(data: ReportData): string {
   }
   parts.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density 1 − p', 'riskiest tensors', 'reasons'],
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density 1 − p', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
       data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), `${esc(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
         m.riskiestTensors.map((t) => `${esc(t.tensor)} (safe ${frac(t.safeDropRate)})`).join('<br>') || '–', m.reasons.map(esc).join('<br>')]),
       [3, 4],
     ),
   );
+  if (data.probe.length) {
+    parts.push(`<h2>Measured DARE tolerance (darekit probe)</h2>`);
+    parts.push(
+      table(
+        ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
+        data.probe.map((r) => [esc(r.model), esc(r.metric), String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+        [2, 3, 4, 5, 6],
+      ),
+    );
+  }
   parts.push(`<h2>Delta statistics</h2>`);
   parts.push(
     table(

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisResult } from '../analysis/types.js';
+import { measuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
+import { readProbeTable, type ProbeRow } from '../store/probe-table.js';
 import { codes } from '../predict/reasons.js';
 import { readAnalysis } from '../store/analysis-store.js';
 import { readTrials } from '../tune/trials-table.js';
@@ -21,8 +23,11 @@ export function coarsenBins(bins: { lo: number; hi: number; count: number }[], m
 }
 
 /** Assemble the report's data from an analysis result (+ predictions at `tolerance`, trials, recipe text). */
-export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null): ReportData {
-  const pred = predict(result, { tolerance });
+export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null, probe: ProbeRow[] = []): ReportData {
+  // a safe drop rate measured by `darekit probe --out` wins; the weights' own prediction is shown beside it
+  const measured = measuredSafeRates(probe, result.models, tolerance);
+  const fromWeights = predict(result, { tolerance });
+  const pred = Object.keys(measured).length === 0 ? fromWeights : predict(result, { tolerance, measured });
   return {
     dir,
     base: result.base,
@@ -41,6 +46,8 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
         reasons: p.reasons,
         recommendedDropRate: p.recommendedDropRate,
         recommendedDensity: p.recommendedDensity,
+        fromWeightsDropRate: fromWeights.models.find((x) => x.model === m.model)!.predictedDropRate,
+        measuredDropRate: measured[m.model] ?? null,
         predictedDropRate: p.predictedDropRate,
         dropRateLow: p.dropRateLow,
         dropRateHigh: p.dropRateHigh,
@@ -65,6 +72,7 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
       bins: coarsenBins(result.histograms.filter((h) => h.model === m.model && h.scope === 'model'), 40),
     })),
     trials,
+    probe,
     recipe,
   };
 }
@@ -76,5 +84,5 @@ export async function loadReportData(dir: string, opts: { tolerance?: number } =
   const trials = await readTrials(abs);
   const recipeFile = join(abs, 'recipe.yml');
   const recipe = existsSync(recipeFile) ? readFileSync(recipeFile, 'utf8') : null;
-  return reportDataFrom(result, abs, opts.tolerance ?? 0.95, trials, recipe);
+  return reportDataFrom(result, abs, opts.tolerance ?? 0.95, trials, recipe, await readProbeTable(abs));
 }

@@ -28,12 +28,23 @@ export function renderMarkdown(data: ReportData): string {
   }
   out.push(
     table(
-      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'riskiest tensors', 'reasons'],
+      ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
       data.models.map((m) => [md(m.model), md(m.kind), `**${md(m.verdict)}**`, frac(m.recommendedDropRate), `${md(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+        frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
         m.riskiestTensors.map((t) => `${md(t.tensor)} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', md(m.reasons.join('; '))]),
     ),
     '',
   );
+  if (data.probe.length) {
+    out.push('## Measured DARE tolerance (darekit probe)', '');
+    out.push(
+      table(
+        ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
+        data.probe.map((r) => [r.model, r.metric, String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+      ),
+      '',
+    );
+  }
   out.push('## Delta statistics', '');
   out.push(
     table(

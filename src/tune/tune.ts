@@ -8,7 +8,8 @@ import { inputError, runtimeError, usageError } from '../errors.js';
 import { registerCleanup } from '../io/cleanup.js';
 import { preflightOutputDir } from '../io/output-dir.js';
 import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
-import { parseMergeConfig } from '../merge/config.js';
+import { parseMergeConfig, type MergeConfig } from '../merge/config.js';
+import { readMeasuredSafeRates } from '../predict/measured.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
 import { predict } from '../predict/predict.js';
 import type { Predictions } from '../predict/types.js';
@@ -33,6 +34,31 @@ export interface TuneEvalOptions {
   timeoutMs?: number;
 }
 
+/** One specialist's measured share of its gain in a candidate merge (the built-in eval, `tune --examples`). */
+export interface SpecialistScore {
+  /** The fine-tune's path as given to tune. */
+  path: string;
+  model: string;
+  metric: 'exact_match' | 'loss';
+  /** (score_merge − score_base)/(score_ft − score_base) on its own examples. */
+  retained: number;
+  /** The merge's score, the fine-tune's alone and the base's: exact match, or minus the mean loss. */
+  score: number;
+  ftScore: number;
+  baseScore: number;
+  examples: number;
+}
+
+/** Scores candidate merges in memory on each specialist's own examples (built by app/, which owns the forward pass). */
+export interface TuneProbe {
+  /** Score one candidate merge config (nothing is written). */
+  evaluate(config: MergeConfig): Promise<SpecialistScore[]>;
+  /** Candidates to score, the data-free recipe included. */
+  budget: number;
+  /** Release what scoring holds (worker threads); tune calls it after the search. */
+  close(): Promise<void>;
+}
+
 /** Options of tune(). */
 export interface TuneOptions {
   /** Base model (optional when reusing an analysis: its base is used). */
@@ -52,6 +78,8 @@ export interface TuneOptions {
   /** Accept fine-tunes with another vocabulary size (embed_tokens/lm_head rows): analyze and merge with the base's rows. */
   truncateVocab?: boolean;
   eval?: TuneEvalOptions;
+  /** The built-in eval: search densities and weights to maximize the worst specialist's retained share. */
+  probe?: TuneProbe;
   /** Called with one line per step (progress for people; the CLI sends it to stderr). */
   log?: (line: string) => void;
   /** Analysis progress in input bytes (when tune analyzes). */
@@ -69,6 +97,8 @@ export interface TuneResult {
   predictions: Predictions;
   trials: TrialRecord[];
   merge: MergeSummary;
+  /** With `probe`: the chosen recipe's measured shares and whether every specialist keeps the tolerance. */
+  measured?: { specialists: SpecialistScore[]; keepsTolerance: boolean; candidates: number };
 }
 
 async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: string) => void): Promise<{ result: AnalysisResult; reused: boolean }> {
@@ -114,6 +144,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   const outDir = resolve(o.out);
   const analysisDir = resolve(o.analysisDir ?? `${outDir}-analysis`);
   const seed = o.seed ?? 0;
+  if (o.eval && o.probe) throw usageError('--eval and --examples both score candidates; give one of them');
   if (o.eval) {
     if (!o.eval.command.includes('{model}')) throw usageError(`--eval: the command must contain {model} (replaced by the candidate model dir), e.g. --eval "python eval.py {model}"`);
     if (!Number.isInteger(o.eval.budget) || o.eval.budget < 1) throw usageError(`--budget: ${o.eval.budget} is not a trial count (an integer ≥ 1; trial 0 is the data-free recipe)`);
@@ -132,7 +163,9 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   if (result.models.length === 0) throw inputError(`${analysisDir}: the analysis has no fine-tunes to merge`);
   // a reused analysis names models the command line did not: the output may not overlap those either
   if (reused) assertOutputApartFromInputs(outDir, [result.base, ...result.models.map((m) => m.path)]);
-  const predictions = predict(result, { tolerance: o.tolerance ?? 0.95 });
+  // a safe drop rate measured by `darekit probe --out` into this analysis dir wins over the predicted one
+  const tolerance = o.tolerance ?? 0.95;
+  const predictions = predict(result, { tolerance, measured: await readMeasuredSafeRates(analysisDir, result.models, tolerance) });
   const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   for (const n of recipe0.notes) log(n);
 
@@ -189,6 +222,12 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       rmSync(work, { recursive: true, force: true });
     }
   }
+  let measured: TuneResult['measured'];
+  if (o.probe) {
+    const searched = await probeSearch(o, o.probe, recipe0, predictions.tolerance, trials, log).finally(() => o.probe!.close());
+    chosen = searched.recipe;
+    measured = searched.measured;
+  }
   const yaml = vocabKey(recipeToYaml(chosen, [`analysis: ${analysisDir} · tolerance ${predictions.tolerance} (share of each fine-tune's gain to keep)`]), o);
   log(`merging (${chosen.method}) → ${outDir}`);
   const summary = await mergeRecipe(yaml, dirname(recipePath), outDir, o.threads, o.force ?? false, { verdict: predictions.set.verdict, reasons: predictions.set.reasons });
@@ -197,5 +236,53 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   copyFileSync(recipePath, join(analysisDir, 'recipe.yml'));
   // Without --eval the table is emptied, so a report never shows trials of an earlier, different tune.
   await writeTrials(analysisDir, trials);
-  return { outDir, analysisDir, analysisReused: reused, recipePath, recipe: chosen, yaml, predictions, trials, merge: summary };
+  return { outDir, analysisDir, analysisReused: reused, recipePath, recipe: chosen, yaml, predictions, trials, merge: summary, ...(measured ? { measured } : {}) };
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+
+/** One line per specialist: its retained share and scores. */
+function describeScores(s: SpecialistScore[]): string {
+  return s.map((x) => `${x.model} keeps ${pct(x.retained)} of its gain (${x.metric === 'exact_match' ? 'exact match' : 'minus loss'} ${x.score.toFixed(3)}; alone ${x.ftScore.toFixed(3)}, base ${x.baseScore.toFixed(3)}, ${x.examples} examples)`).join('; ');
+}
+
+/**
+ * The built-in eval: coordinate search over the density scale and the weights maximizing the worst specialist's
+ * retained share, each candidate merged in memory and scored on every specialist's own examples.
+ */
+async function probeSearch(o: TuneOptions, probe: TuneProbe, recipe0: Recipe, tolerance: number, trials: TrialRecord[], log: (s: string) => void): Promise<{ recipe: Recipe; measured: NonNullable<TuneResult['measured']> }> {
+  if (!Number.isInteger(probe.budget) || probe.budget < 1) throw usageError(`--budget: ${probe.budget} is not a candidate count (an integer ≥ 1; candidate 0 is the data-free recipe)`);
+  const scores = new Map<number, SpecialistScore[]>();
+  const evaluate = async (p: SearchPoint): Promise<number | null> => {
+    const r = scaledRecipe(recipe0, p.scale, p.weights);
+    const trial = trials.length;
+    const t0 = performance.now();
+    const config: MergeConfig = parseMergeConfig(vocabKey(recipeToYaml(r), o), { configDir: process.cwd() }, 'candidate recipe');
+    const s = await probe.evaluate(config);
+    const worst = Math.min(...s.map((x) => x.retained));
+    scores.set(trial, s);
+    trials.push({ trial, densityScale: p.scale, weights: p.weights, densities: pointDensities(r), score: worst, seconds: (performance.now() - t0) / 1000, status: 'ok', stderrTail: describeScores(s), best: false });
+    log(`candidate ${trial}: scale ${p.scale} weights ${JSON.stringify(p.weights)} → worst retained ${pct(worst)} (${describeScores(s)})`);
+    return worst;
+  };
+  const start: SearchPoint = { scale: 1, weights: Object.fromEntries(recipe0.models.map((m) => [m.model, m.weight])) };
+  const { best, bestScore } = await coordinateSearch(start, evaluate, { budget: probe.budget });
+  const bestTrial = trials.find((t) => t.score === bestScore && t.densityScale === best.scale && JSON.stringify(t.weights) === JSON.stringify(best.weights))!;
+  bestTrial.best = true;
+  const specialists = scores.get(bestTrial.trial)!;
+  const keeps = bestScore !== null && bestScore >= tolerance;
+  const verdict = keeps
+    ? `measured with darekit probe on each specialist's own examples: every specialist keeps ≥ ${pct(tolerance)} of its gain (worst ${pct(bestScore!)}); candidate ${bestTrial.trial} of ${trials.length}`
+    : `measured with darekit probe on each specialist's own examples: no candidate of ${trials.length} keeps ${pct(tolerance)} of every specialist's gain (best worst-case ${pct(bestScore ?? NaN)}, candidate ${bestTrial.trial}) — do not merge these models; serve them separately. This is the best recipe found, written for reference`;
+  log(keeps ? `every specialist keeps ≥ ${pct(tolerance)} of its gain in the best candidate` : `no candidate keeps ${pct(tolerance)} of every specialist's gain: darekit recommends not to merge (the best recipe is still written)`);
+  let recipe = scaledRecipe(recipe0, best.scale, best.weights);
+  recipe = {
+    ...recipe,
+    notes: [...recipe.notes, verdict, `measured: ${describeScores(specialists)}`],
+    models: recipe.models.map((m) => {
+      const s = specialists.find((x) => resolve(x.path) === resolve(m.path)) ?? specialists.find((x) => x.model === m.model);
+      return s ? { ...m, notes: [...m.notes, `measured: keeps ${pct(s.retained)} of its gain in this merge (${s.metric === 'exact_match' ? 'exact match' : 'minus loss'} ${s.score.toFixed(3)} vs ${s.ftScore.toFixed(3)} alone, base ${s.baseScore.toFixed(3)})`] } : m;
+    }),
+  };
+  return { recipe, measured: { specialists, keepsTolerance: keeps, candidates: trials.length } };
 }

@@ -33,21 +33,21 @@ describe('report renderers', () => {
 
   it('every chart is an inline, well-formed SVG with a caption, one per dataset kind', () => {
     const charts = reportCharts(data);
-    expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p', 'abs-delta-hist', 'pair-cosine', 'pair-conflict', 'trials']);
+    expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p', 'abs-delta-hist', 'pair-cosine', 'pair-conflict', 'probe-retained', 'trials']);
     for (const c of charts) checkWellFormed(c.svg);
     expect(html.match(/<svg /g)?.length).toBe(charts.length);
   });
 
   it('charts that have no data are left out rather than drawn empty', () => {
-    const charts = reportCharts({ ...data, trials: [], pairs: [], histograms: [] });
+    const charts = reportCharts({ ...data, trials: [], pairs: [], histograms: [], probe: [] });
     expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p']);
   });
 
   it('Markdown has verdicts first, a row per model and trial, and every definition', () => {
     const md = renderMarkdown(data);
     expect(md.indexOf('## Verdicts')).toBeLessThan(md.indexOf('## Delta statistics'));
-    // names from files are escaped for Markdown and HTML (issue 16): no raw "<x>", "_" as "\_"
-    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | lm\\_head.weight &lt;x&gt; (safe 0.20) |');
+    // names from files are escaped for Markdown and HTML (issue 16): no raw "<x>", "_" as "\\_"
+    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | 0.40 | 0.50 | lm\\_head.weight &lt;x&gt; (safe 0.20) |');
     expect(md).not.toContain('<x>');
     expect(md).toContain('| 2 (best) |');
     for (const d of DEFINITIONS) expect(md).toContain(d.term.replace(/\|/g, '\\|'));

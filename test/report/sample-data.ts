@@ -25,6 +25,8 @@ export function sampleReportData(): ReportData {
       reasons: [`ρ = ${0.05 * (i + 1)}`],
       recommendedDropRate: [0.5, 0.3, 0.1][i]!,
       recommendedDensity: [0.5, 0.7, 0.9][i]!,
+      fromWeightsDropRate: [0.4, 0.3, 0.1][i]!,
+      measuredDropRate: i === 0 ? 0.5 : null,
       predictedDropRate: [0.6, 0.4, 0.2][i]!,
       dropRateLow: [0.5, 0.3, 0.1][i]!,
       dropRateHigh: [0.8, 0.6, 0.4][i]!,
@@ -54,6 +56,11 @@ export function sampleReportData(): ReportData {
       { trial: 1, densityScale: 1.2, weights: { 'sft-up': 1, 'sft-shift': 1 }, densities: { 'sft-up': 0.6, 'sft-shift': 0.84 }, score: null, seconds: 0.3, status: 'failed', stderrTail: 'Traceback <boom> & "x"', best: false },
       { trial: 2, densityScale: 0.8, weights: { 'sft-up': 1, 'sft-shift': 1 }, densities: { 'sft-up': 0.4, 'sft-shift': 0.56 }, score: -2.1, seconds: 1.1, status: 'ok', stderrTail: '', best: true },
     ],
+    probe: [0, 0.5, 0.9].map((p) => ({
+      model: 'sft-up', path: 'families/S/sft-up', metric: 'exact_match', examplesFile: 'sft-up.jsonl', examples: 256, baseScore: 0, ftScore: 1, dropRate: p,
+      loss: 0.01 + p, exactMatch: 1 - p * p, retained: 1 - p * p, retainedLow: 0.9 - p * p, retainedHigh: 1, retainedMin: 0.95 - p * p, retainedMax: 1, seeds: p === 0 ? 1 : 3,
+      safeDropRate: 0.5, tolerance: 0.95,
+    })),
     recipe: 'merge_method: dare_ties\n# density 0.5 = 1 − 0.5\n',
   };
 }

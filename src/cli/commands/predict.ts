@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readMeasuredSafeRates } from '../../predict/measured.js';
 import { predict, predictionsToJson } from '../../predict/predict.js';
 import { renderPredictions } from '../../predict/render.js';
 import { writePredictions } from '../../predict/store.js';
@@ -16,7 +17,9 @@ export function configure(cmd: Command): void {
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const dir = args[0]!;
   const tolerance = toleranceOption(opts.tolerance) ?? 0.95;
-  const pred = predict(await readAnalysis(dir, { histograms: 'none' }), { tolerance });
+  // a safe drop rate measured by `darekit probe --out DIR` wins over the predicted one
+  const result = await readAnalysis(dir, { histograms: 'none' });
+  const pred = predict(result, { tolerance, measured: await readMeasuredSafeRates(dir, result.models, tolerance) });
   await writePredictions(dir, pred);
   return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb` };
 }

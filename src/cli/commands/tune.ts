@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeVocabAdjustment } from '../../io/homology.js';
 import { usageError } from '../../errors.js';
+import { tuneProbe } from '../../app/probe.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
 import { safeLines } from '../../text/safe-text.js';
@@ -23,6 +24,8 @@ export function configure(cmd: Command): void {
     .option('--budget <n>', 'number of --eval trials, the data-free recipe included (default 8)')
     .option('--eval-json <key>', 'read the score from this key of a JSON object on stdout (default: the last number printed)')
     .option('--eval-timeout <seconds>', 'kill an eval run after this many seconds (default: no limit)')
+    .option('--examples <FT=FILE...>', "built-in eval: score each candidate merge in memory by every fine-tune's retained share on its own examples (JSONL prompt/completion or text), maximizing the worst")
+    .option('--window <n>', 'tokens per window of a text examples file (default 128)')
     .option('--threads <n>', 'worker threads for analysis and merges')
     .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze and merge with the base's rows")
     .option('--report', 'also write report.md/.html/.json into the analysis dir')
@@ -43,6 +46,7 @@ export function tuneJson(r: TuneResult): Record<string, unknown> {
     models: r.recipe.models.map((m) => ({ model: m.model, path: m.path, weight: m.weight, density: m.density.value, layerDensities: m.density.rules.map((q) => ({ filter: q.filter, value: q.value })) })),
     set: { verdict: r.predictions.set.verdict, reasons: r.predictions.set.reasons, method: r.predictions.set.method },
     trials: r.trials,
+    ...(r.measured ? { measured: r.measured } : {}),
     mergeSeconds: r.merge.seconds,
   };
 }
@@ -55,6 +59,7 @@ export function tuneText(r: TuneResult): string {
     lines.push(`  ${m.model}: weight ${m.weight}, density ${m.density.value}${layers}`);
   }
   for (const n of r.recipe.notes) lines.push(`note: ${n}`);
+  if (r.measured && !r.measured.keepsTolerance) lines.push(`verdict: do not merge — no candidate of ${r.measured.candidates} keeps the tolerance for every specialist (measured on their examples); the best recipe was still written`);
   for (const v of r.merge.vocab) lines.push(`vocab: ${describeVocabAdjustment(v)}`);
   if (r.trials.length) {
     const ok = r.trials.filter((t) => t.status === 'ok').length;
@@ -70,15 +75,22 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const tolerance = toleranceOption(opts.tolerance);
   const seed = seedOption(opts.seed);
   const threads = threadsOption(opts.threads);
-  const budget = intOption(opts.budget, '--budget', 1) ?? 8;
+  const examples = (opts.examples as string[] | undefined) ?? [];
+  const budget = intOption(opts.budget, '--budget', 1) ?? (examples.length ? 12 : 8);
+  const window = intOption(opts.window, '--window', 2);
   const timeout = numberOption(opts.evalTimeout, '--eval-timeout', (n) => n > 0, 'a positive number of seconds');
-  if (opts.eval === undefined && (opts.budget !== undefined || opts.evalJson !== undefined || opts.evalTimeout !== undefined)) throw usageError('--budget, --eval-json and --eval-timeout need --eval "CMD {model}"');
+  if (examples.length && opts.eval !== undefined) throw usageError('--eval and --examples both score candidates; give one of them');
+  if (examples.length && opts.base === undefined) throw usageError('--examples needs --base (the base the fine-tunes were trained from)');
+  if (opts.eval === undefined && !examples.length && (opts.budget !== undefined || opts.evalJson !== undefined || opts.evalTimeout !== undefined)) throw usageError('--budget, --eval-json and --eval-timeout need --eval "CMD {model}"');
   let bar: ProgressBar | undefined;
   const log = (s: string) => {
     bar?.done();
     bar = undefined;
     process.stderr.write(`tune: ${safeLines(s)}\n`);
   };
+  const probe = examples.length
+    ? await tuneProbe({ base: String(opts.base), finetunes: args, examples, budget, ...(window !== undefined ? { window } : {}), ...(threads !== undefined ? { threads } : {}), log })
+    : undefined;
   const r = await tune({
     base: opts.base as string | undefined,
     finetunes: args,
@@ -91,6 +103,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     force: Boolean(opts.force),
     truncateVocab: opts.truncateVocab === true,
     eval: opts.eval === undefined ? undefined : { command: String(opts.eval), budget, jsonKey: opts.evalJson as string | undefined, timeoutMs: timeout === undefined ? 0 : timeout * 1000 },
+    ...(probe ? { probe } : {}),
     log,
     onAnalyzeProgress: (done, total) => (bar ??= new ProgressBar('analyze', total)).update(done),
   });

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import type { DashboardData, DashModel, Verdict } from '../model.js';
-import { clip, fmtNum, fmtShare, verdictBadge } from '../format.js';
+import { clip, fmtNum, fmtShare, measuredNote, verdictBadge } from '../format.js';
 
 /** Colour of a verdict badge. */
 export const VERDICT_COLOR: Record<Verdict, string> = { ready: 'green', caution: 'yellow', 'not-ready': 'red' };
@@ -62,7 +62,7 @@ export function ModelTabs({ models, selected, width }: { models: DashModel[]; se
 /** The selected fine-tune's headline: kind, verdict, recommended drop rate and density, ρ, first reasons. */
 export function ModelDetail({ model, width }: { model: DashModel; width: number }) {
   const line =
-    `▶ ${model.name} · ${model.kind} · ${model.verdict} · drop p ${fmtShare(model.recommendedDropRate).trim()} ` +
+    `▶ ${model.name} · ${model.kind} · ${model.verdict} · drop p ${fmtShare(model.recommendedDropRate).trim()}${measuredNote(model)} ` +
     `(density ${fmtShare(model.recommendedDensity).trim()}) · ρ ${fmtNum(model.rho, 8).trim()}` +
     (model.reasons.length ? ` · ${model.reasons.join('; ')}` : '');
   return <Text wrap="truncate">{clip(line, width)}</Text>;

@@ -18,3 +18,9 @@ export * from './rmsnorm_f32';
 export * from './rope_f32';
 export * from './attention_f32';
 export * from './silu_mul_f32';
+// mergekit-compatible methods (issue 15)
+export * from './nearswap_f32';
+export * from './sce_f32';
+export * from './ram_f32';
+export * from './fusion_f32';
+export * from './row_dots_f32';

@@ -9,6 +9,11 @@ import { combineF32, deltaF32 } from './combine.js';
 import { dellaMaskF32 } from './della.js';
 import { dareMaskF32 } from './mask.js';
 import { views } from './memory.js';
+import { nearswapF32 } from './nearswap.js';
+import { fusionImportanceF32, fusionMaskF32 } from './fusion.js';
+import { ramCountsF32, ramSumF32 } from './ram.js';
+import { rowDotsF32 } from './row-dots.js';
+import { maskZeroF32, sceSumF32, sceVarF32 } from './sce.js';
 import { axpyF32, slerpDotsF32 } from './slerp.js';
 import { countAbsEqF32, countNonfiniteF32, histAbsHi16F32, histAbsLo16F32, trimWindowF32 } from './trim.js';
 
@@ -34,6 +39,15 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     slerp_dots_f32: (a, b, n, start, acc) => slerpDotsF32(views(memory), a, b, n, start, acc),
     axpy_f32: (b, x, c, o, n) => axpyF32(views(memory), b, x, c, o, n),
     della_mask_f32: (p, n, cols, key, start, d, e, inv) => dellaMaskF32(views(memory), p, n, cols, key, start, d, e, inv),
+    nearswap_f32: (b, x, t, o, n) => nearswapF32(views(memory), b, x, t, o, n),
+    sce_var_f32: (d, s, k, n, o) => sceVarF32(views(memory), d, s, k, n, o),
+    mask_zero_f32: (m, x, n) => maskZeroF32(views(memory), m, x, n),
+    sce_sum_f32: (b, d, s, k, n, w, o) => sceSumF32(views(memory), b, d, s, k, n, w, o),
+    ram_counts_f32: (d, s, k, n, e, c) => ramCountsF32(views(memory), d, s, k, n, e, c),
+    ram_sum_f32: (b, d, s, k, n, e, l, o) => ramSumF32(views(memory), b, d, s, k, n, e, l, o),
+    fusion_importance_f32: (x, b, n, c, kl, o) => fusionImportanceF32(views(memory), x, b, n, c, kl, o),
+    fusion_mask_f32: (d, i, t, n) => fusionMaskF32(views(memory), d, i, t, n),
+    row_dots_f32: (a, b, n, c, o) => rowDotsF32(views(memory), a, b, n, c, o),
   };
 }
 
