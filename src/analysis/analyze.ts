@@ -3,8 +3,8 @@ import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
-import { chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/stats-abi.js';
+import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
@@ -18,10 +18,16 @@ export interface AnalyzeModelsOptions {
   finetunes: string[];
   /** Worker threads (default 2; 1 runs on the calling thread). Results do not depend on it. */
   threads?: number;
-  /** Elements per chunk (rounded up to a multiple of 4096; default 2²⁰). Results do not depend on it. */
+  /** Elements per chunk (rounded up to a multiple of 4096; default 2¹⁸). Results do not depend on it. */
   chunkElements?: number;
   /** Model labels (default: the fine-tunes' dir or file names, made unique). */
   labels?: string[];
+  /**
+   * Tensors with more elements than this get their |Δ| histogram (quantiles, droppable share, histograms table) and
+   * pair counts (sign and weighted conflict, overlaps) from the deterministic sample (default 2²⁰; 0 samples every
+   * tensor, Infinity none). Results do not depend on chunk size or threads either way.
+   */
+  sampleAbove?: number;
   /** DARE densities for PairStats.overlapExpected (default 0.1, 0.3, 0.5, 0.7, 0.9). */
   densities?: number[];
   /** Called after each folded chunk with input bytes done and total. */
@@ -35,7 +41,8 @@ export interface AnalyzeModelsOptions {
 /** Default DARE densities for the expected-overlap columns. */
 export const DEFAULT_DENSITIES = [0.1, 0.3, 0.5, 0.7, 0.9];
 /** Default chunk size in elements. */
-export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
+// 2¹⁸: a chunk of 4 BF16 models (2 MiB) is still in cache when the kernel decodes it; 2²⁰ cost ~10% more CPU here
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 18;
 
 /** Labels for the fine-tunes: given ones, or their base names with a numeric suffix on collisions. */
 function modelLabels(paths: string[], given?: string[]): string[] {
@@ -92,7 +99,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const models: Model[] = [base, ...fts];
 
   const names = base.names;
-  const tasks = chunkTasks(models, chunk);
+  const tasks = chunkTasks(models, chunk, opts.sampleAbove ?? DEFAULT_SAMPLE_ABOVE);
   const maxCount = tasks.reduce((m, t) => Math.max(m, t.count), STATS_BLOCK);
   const totalBytes = names.reduce((s, name) => s + models.reduce((b, m) => b + m.tensors.get(name)!.byteLength, 0), 0);
 

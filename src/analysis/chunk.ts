@@ -5,7 +5,8 @@ import type { Model } from '../io/model.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
 import { locationOf } from '../io/tensor-reader.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/reference/stats.js';
+import { fnv1a32 } from '../kernel/mask-key.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP, sampleKey } from '../kernel/stats-abi.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 
 /** The wasm exports the stats pass uses (pointer + length convention; see src/kernel/assembly/stats.ts). */
@@ -14,9 +15,11 @@ export interface StatsKernelExports {
   stats_work_bytes(k: number): number;
   /**
    * stats_chunk(k, n, inputs, dtypes, work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy): void —
-   * the whole stats pass over one chunk (decode, per-fine-tune sums and histogram, pair sums)
+   * the whole stats pass over one chunk (decode, per-fine-tune sums and histogram, pair sums);
+   * key: u32, group0: u32, sampled: i32 — the tensor's sampling key, the chunk's first group (start / 64), and
+   * whether the histogram and pair counts are sampled
    */
-  stats_chunk(k: number, n: number, inputs: number, dtypes: number, work: number, deltaOut: number, pairOut: number, histStart: number, histBin: number, histCount: number, histEnergy: number): void;
+  stats_chunk(k: number, n: number, inputs: number, dtypes: number, work: number, deltaOut: number, pairOut: number, histStart: number, histBin: number, histCount: number, histEnergy: number, key: number, group0: number, sampled: number): void;
 }
 
 /** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
@@ -32,9 +35,16 @@ export interface ChunkTask {
   start: number;
   count: number;
   inputs: TensorSource[];
+  /** The tensor's sampling key (sampleKey of the FNV-1a hash of its name). */
+  key: number;
+  /** Whether the |Δ| histogram and the pair counts come from the sample (tensors of more than sampleAbove elements). */
+  sampled: boolean;
 }
 
-/** Partial results of one chunk, laid out per fine-tune (k) and per pair (p, in pairIndex order). */
+/** Tensors with more elements than this have their |Δ| histogram and pair counts sampled (1 in 16 per group of 64). */
+export const DEFAULT_SAMPLE_ABOVE = 1 << 20;
+
+/** Partial results of one chunk, laid out per fine-tune (k) and per pair (p, in pairIndex order); all arrays share one buffer. */
 export interface ChunkResult {
   seq: number;
   tensor: number;
@@ -58,14 +68,17 @@ export interface ChunkResult {
 /**
  * The stats pass's tasks: every tensor of models[0] in its order (by file, then offset, so reads stay sequential
  * within each file), in chunks of up to `chunk` elements (a multiple of the stats block), each read from every model.
+ * Tensors of more than `sampleAbove` elements are sampled (histogram and pair counts).
  */
-export function chunkTasks(models: Model[], chunk: number): ChunkTask[] {
+export function chunkTasks(models: Model[], chunk: number, sampleAbove = DEFAULT_SAMPLE_ABOVE): ChunkTask[] {
   const tasks: ChunkTask[] = [];
   models[0]!.names.forEach((name, t) => {
     const infos = models.map((m) => m.tensors.get(name)!);
     const inputs = infos.map((i) => ({ ...locationOf(i), name }));
     const numel = infos[0]!.numel;
-    for (let start = 0; start < numel; start += chunk) tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(chunk, numel - start), inputs });
+    const key = sampleKey(fnv1a32(name));
+    const sampled = numel > sampleAbove;
+    for (let start = 0; start < numel; start += chunk) tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(chunk, numel - start), inputs, key, sampled });
   });
   return tasks;
 }
@@ -134,16 +147,28 @@ export class ChunkProcessor {
       table[k + 1 + m] = r.code;
       bytes += r.bytes;
     }
-    this.kernel.exports.stats_chunk(k, n, L.table, L.table + 4 * (k + 1), L.work, L.deltaOut, L.pairOut, L.histStart, L.histBin, L.histCount, L.histEnergy);
+    this.kernel.exports.stats_chunk(k, n, L.table, L.table + 4 * (k + 1), L.work, L.deltaOut, L.pairOut, L.histStart, L.histBin, L.histCount, L.histEnergy, task.key, task.start / STATS_GROUP, task.sampled ? 1 : 0);
     const blocks = Math.ceil(n / STATS_BLOCK);
     const P = pairCount(k);
-    const delta = new Float64Array(mem, L.deltaOut, k * blocks * DELTA_FIELDS).slice();
-    const pair = new Float64Array(mem, L.pairOut, P * blocks * PAIR_FIELDS).slice();
-    const histStart = new Uint32Array(mem, L.histStart, k + 1).slice();
-    const bins = histStart[k]!;
-    const histBin = new Uint32Array(mem, L.histBin, bins).slice();
-    const histCount = new Uint32Array(mem, L.histCount, bins).slice();
-    const histEnergy = new Float64Array(mem, L.histEnergy, bins).slice();
+    const bins = new Uint32Array(mem, L.histStart + 4 * k, 1)[0]!;
+    // every result array in one buffer, so a worker transfers one ArrayBuffer per chunk (float64 parts first: aligned)
+    const nDelta = k * blocks * DELTA_FIELDS, nPair = P * blocks * PAIR_FIELDS;
+    const out = new ArrayBuffer(8 * (nDelta + nPair + bins) + 4 * (k + 1 + 2 * bins));
+    let at = 0;
+    const take = <T extends Float64Array | Uint32Array>(make: (b: ArrayBuffer, o: number, n: number) => T, src: T, n: number): T => {
+      const v = make(out, at, n);
+      v.set(src);
+      at += n * v.BYTES_PER_ELEMENT;
+      return v;
+    };
+    const f64 = (b: ArrayBuffer, o: number, n: number): Float64Array => new Float64Array(b, o, n);
+    const u32 = (b: ArrayBuffer, o: number, n: number): Uint32Array => new Uint32Array(b, o, n);
+    const delta = take(f64, new Float64Array(mem, L.deltaOut, nDelta), nDelta);
+    const pair = take(f64, new Float64Array(mem, L.pairOut, nPair), nPair);
+    const histEnergy = take(f64, new Float64Array(mem, L.histEnergy, bins), bins);
+    const histStart = take(u32, new Uint32Array(mem, L.histStart, k + 1), k + 1);
+    const histBin = take(u32, new Uint32Array(mem, L.histBin, bins), bins);
+    const histCount = take(u32, new Uint32Array(mem, L.histCount, bins), bins);
     return { seq: task.seq, tensor: task.tensor, delta, pair, histStart, histBin, histCount, histEnergy, bytes };
   }
 

@@ -20,7 +20,8 @@ port.on('message', (task: ChunkTask | null) => {
   }
   try {
     const r = processor.run(task);
-    port.postMessage({ ok: true, result: r }, [r.delta.buffer, r.pair.buffer, r.histStart.buffer, r.histBin.buffer, r.histCount.buffer, r.histEnergy.buffer] as ArrayBuffer[]);
+    // every array of the result shares one buffer (ChunkProcessor.run): one transfer
+    port.postMessage({ ok: true, result: r }, [r.delta.buffer as ArrayBuffer]);
   } catch (err) {
     const e = err as Error & { kind?: string };
     port.postMessage({ ok: false, seq: task.seq, message: e.message, kind: e.kind ?? 'runtime' });

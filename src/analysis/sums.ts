@@ -1,4 +1,4 @@
-import { DELTA_FIELD, DELTA_FIELDS, PAIR_FIELD } from '../kernel/reference/stats.js';
+import { DELTA_FIELD, DELTA_FIELDS, PAIR_FIELD } from '../kernel/stats-abi.js';
 import { droppableShare, histogramQuantile, type AbsHistogram } from './histogram.js';
 import type { DeltaStats, DeltaSums } from './types.js';
 

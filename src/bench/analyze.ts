@@ -10,8 +10,17 @@ import { measureStatsCost } from './stats-cost.js';
 
 const root = PACKAGE_ROOT;
 const SHAPE = benchShape(1);
+/** Issue 18's target: the analysis within 2× of the warm I/O floor measured in the same run. */
+const TARGET = 2;
+/**
+ * The stats kernel's CPU per element position (base + 3 fine-tunes, one thread, CPU time) before issue 18's float32
+ * group sums and sampled histogram, measured on this project's machine alternating with the new kernel (README
+ * "Benchmarks"): printed beside the new figure for comparison, not re-measured here.
+ */
+const BEFORE = { kernelNsPerPosition: [2.66, 5.95, 10.23], readNsPerModelElement: 0.347, measured: '2026-12-01 01:03, 1-min load 6.6, run alternately with the new kernel' };
 
 async function main(): Promise<void> {
+  const loadAtStart = +loadavg()[0]!.toFixed(2);
   const { dir: familyDir, base, fts } = ensureBenchFamily(1);
   if (process.argv.includes('--generate-only')) return;
   const files = [base, ...fts].flatMap((d) => openModel(d).files);
@@ -54,7 +63,7 @@ async function main(): Promise<void> {
   const positions = [...openModel(base).tensors.values()].reduce((s, t) => s + t.numel, 0);
   const nsPerPosition = cost.kernelNs[2] + (fts.length + 1) * cost.readNs;
   const cpuBoundSeconds = (positions * nsPerPosition) / 1e9 / threads;
-  const targetNsPerPosition = (1.5 * floor * threads * 1e9) / positions;
+  const targetNsPerPosition = (TARGET * floor * threads * 1e9) / positions;
   // cold page cache (files evicted first): the floor and one run, as for models larger than memory
   let cold: { floor: number; run: Awaited<ReturnType<typeof timedRun>> } | null = null;
   if (evictFromPageCache(files)) {
@@ -66,7 +75,7 @@ async function main(): Promise<void> {
   const familyJson = join(familyDir, 'family.json');
   const onDisk = existsSync(familyJson) ? (JSON.parse(readFileSync(familyJson, 'utf8')) as { shape?: typeof SHAPE; seed?: number }) : {};
   const result = {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1m: +loadavg()[0]!.toFixed(2) },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1m: +loadavg()[0]!.toFixed(2), loadAverage1mAtStart: loadAtStart },
     family: { dir: familyDir, ...(onDisk.shape ?? SHAPE), dtype: 'BF16', seed: onDisk.seed ?? 1, finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes },
     threads,
     ioFloorSeconds: +floor.toFixed(3),
@@ -81,7 +90,8 @@ async function main(): Promise<void> {
     gbPerSecond: +(bytes / best / 1e9).toFixed(2),
     ioFloorGbPerSecond: +(bytes / floor / 1e9).toFixed(2),
     ratioToFloor: +(best / floor).toFixed(2),
-    target: 1.5,
+    target: TARGET,
+    met: best / floor <= TARGET && Math.round(process.resourceUsage().maxRSS / 1024) < 512,
     statsCost: {
       elementsTimed: cost.elements,
       readNsPerModelElement: +cost.readNs.toFixed(3),
@@ -91,6 +101,7 @@ async function main(): Promise<void> {
       cpuBoundSeconds: +cpuBoundSeconds.toFixed(3),
       cpuBoundRatioToFloor: +(cpuBoundSeconds / floor).toFixed(2),
       targetNsPerPosition: +targetNsPerPosition.toFixed(3),
+      before: { ...BEFORE, nsPerPosition: +(BEFORE.kernelNsPerPosition[2]! + (fts.length + 1) * BEFORE.readNsPerModelElement).toFixed(3) },
     },
     coldCache: cold && {
       ioFloorSeconds: +cold.floor.toFixed(3),
@@ -100,17 +111,17 @@ async function main(): Promise<void> {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   const md = [
-    '| workload | threads | analyze s (best of 3) | GB/s | I/O floor s | ratio | target | peak RSS MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    `| analyze base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.gbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ≤ 1.5× | ${result.peakRssMiB} |`,
+    '| workload | threads | analyze s (best of 3) | GB/s | I/O floor s | ratio | target | peak RSS MiB (target < 512) | 1-min load start → end |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| analyze base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.gbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ≤ ${TARGET}× (${result.met ? 'met' : 'not met'}) | ${result.peakRssMiB} | ${loadAtStart} → ${result.machine.loadAverage1m} |`,
     '',
     `cold page cache (files evicted first, as for models larger than RAM): ${cold ? `analyze ${cold.run.wall.toFixed(3)} s against a cold I/O floor of ${cold.floor.toFixed(3)} s = ${(cold.run.wall / cold.floor).toFixed(2)}×` : 'not measured (GNU dd iflag=nocache unavailable)'}.`,
     '',
-    `CPU per element position (base + ${fts.length} fine-tunes, one thread, ${cost.elements} positions timed): reads ${(cost.readNs * (fts.length + 1)).toFixed(2)} ns + stats kernel ${cost.kernelNs[2].toFixed(2)} ns (with 1 / 2 / 3 fine-tunes: ${cost.kernelNs.map((x) => x.toFixed(2)).join(' / ')} ns). Over ${positions} positions on ${threads} cores that is ≥ ${cpuBoundSeconds.toFixed(2)} s (${(cpuBoundSeconds / floor).toFixed(1)}× the warm floor) for any schedule; the 1.5× target allows ${targetNsPerPosition.toFixed(2)} ns per position.`,
+    `CPU per element position (base + ${fts.length} fine-tunes, one thread, CPU time, ${cost.elements} positions timed): reads ${(cost.readNs * (fts.length + 1)).toFixed(2)} ns + stats kernel ${cost.kernelNs[2].toFixed(2)} ns (with 1 / 2 / 3 fine-tunes: ${cost.kernelNs.map((x) => x.toFixed(2)).join(' / ')} ns) = ${nsPerPosition.toFixed(2)} ns; before issue 18: reads ${(BEFORE.readNsPerModelElement * 4).toFixed(2)} + kernel ${BEFORE.kernelNsPerPosition[2]} ns (1 / 2 / 3: ${BEFORE.kernelNsPerPosition.join(' / ')}; ${BEFORE.measured}). Over ${positions} positions on ${threads} cores that is ≥ ${cpuBoundSeconds.toFixed(2)} s (${(cpuBoundSeconds / floor).toFixed(1)}× the warm floor) for any schedule; the ${TARGET}× target allows ${targetNsPerPosition.toFixed(2)} ns per position.`,
     '',
     `stats pass alone (read + kernel, best): ${Math.min(...streamRuns).toFixed(3)} s = ${result.streamRatioToFloor}× the floor; rollups + table writing per run: ${result.writeSeconds.join(', ')} s.`,
     '',
-    `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}; page cache warm; 1-min load average ${result.machine.loadAverage1m} at the end (other processes share the cores when it exceeds ${result.machine.cores}); CPU seconds per run (all threads): ${result.analyzeCpuSeconds.join(', ')}.`,
+    `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}; page cache warm; 1-min load average ${loadAtStart} at the start, ${result.machine.loadAverage1m} at the end (other processes share the cores when it exceeds ${result.machine.cores}); CPU seconds per run (all threads): ${result.analyzeCpuSeconds.join(', ')}.`,
   ].join('\n');
   const dir = join(root, 'reports', 'bench');
   mkdirSync(dir, { recursive: true });

@@ -1,13 +1,43 @@
 // npm run bench:merge [-- --scale 2] [-- --skip-js] — dare_ties merge of base + 3 fine-tunes (BF16, ~1.1 GB each) against
 // the I/O floor, with peak RSS, and the same merge through the scalar TypeScript kernel reference for comparison.
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openModel } from '../io/model.js';
 import { parseMergeConfig } from '../merge/config.js';
 import { merge } from '../merge/executor.js';
 import type { KernelKind } from '../merge/kernel-factory.js';
 import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds } from './family.js';
+import { measureMergeCost } from './merge-cost.js';
+
+/** Issue 18's target: dare_ties within 1.5× of the warm I/O floor measured in the same run. */
+const TARGET = 1.5;
+/**
+ * The merge's CPU per element position on one thread before issue 18's sub-blocked stages, by stage (same
+ * measurement, run alternately with the new code; README "Benchmarks"); printed beside the new figures.
+ */
+const BEFORE = { totalNs: 11.96, measured: '2026-12-01 01:02, 1-min load 6.4, run alternately with the new code' };
+/**
+ * SHA-256 of the dare_ties output (the safetensors files) of this benchmark's config, family and seed as main wrote it
+ * before issue 18 (measured 2026-12-01 with main at 97d96d9; MAIN_SHA256 overrides, e.g. for --scale 2).
+ */
+const MAIN_SHA256 = process.env.MAIN_SHA256 ?? (Number(argValue('--scale') ?? 1) === 1 ? '9b1153217e4d0464d9545f120d49fc91d60ed9ab863e6f625a7ece81bae8eef6' : undefined);
+
+/** SHA-256 over the output's safetensors files in name order. */
+function outputDigest(dir: string): string {
+  const h = createHash('sha256');
+  const buf = new Uint8Array(1 << 20);
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.safetensors')).sort()) {
+    const fd = openSync(join(dir, f), 'r');
+    try {
+      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return h.digest('hex');
+}
 
 const root = PACKAGE_ROOT;
 const scale = Number(argValue('--scale') ?? 1);
@@ -20,18 +50,22 @@ function argValue(flag: string): string | undefined {
 }
 
 
-async function timedMerge(base: string, fts: string[], kernel: KernelKind, work: string): Promise<{ seconds: number; sampledRssMiB: number; outBytes: number }> {
-  const cfg = parseMergeConfig({
+function benchConfig(base: string, fts: string[]) {
+  return parseMergeConfig({
     merge_method: 'dare_ties', base_model: base,
     models: fts.map((m) => ({ model: m, parameters: { weight: 1 / fts.length, density: 0.3 } })),
     parameters: { seed: 1 },
   }, { configDir: root });
+}
+
+async function timedMerge(base: string, fts: string[], kernel: KernelKind, work: string, digest = false): Promise<{ seconds: number; sampledRssMiB: number; outBytes: number; sha256?: string }> {
+  const cfg = benchConfig(base, fts);
   let sampled = 0;
   const timer = setInterval(() => { sampled = Math.max(sampled, process.memoryUsage().rss); }, 50);
   const out = join(work, `merged-${kernel}`);
   try {
     const s = await merge(cfg, { out, threads, kernel });
-    return { seconds: s.seconds, sampledRssMiB: Math.round(sampled / 2 ** 20), outBytes: s.outputBytes };
+    return { seconds: s.seconds, sampledRssMiB: Math.round(sampled / 2 ** 20), outBytes: s.outputBytes, ...(digest ? { sha256: outputDigest(out) } : {}) };
   } finally {
     clearInterval(timer);
     rmSync(out, { recursive: true, force: true });
@@ -39,6 +73,7 @@ async function timedMerge(base: string, fts: string[], kernel: KernelKind, work:
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = +loadavg()[0]!.toFixed(2);
   const { dir: familyDir, base, fts } = ensureBenchFamily(scale);
   if (process.argv.includes('--generate-only')) return;
   const files = [base, ...fts].flatMap((d) => openModel(d).files);
@@ -48,31 +83,48 @@ async function main(): Promise<void> {
   try {
     ioFloorSeconds(files, bytes); // warm the page cache
     const floor = Math.min(ioFloorSeconds(files, bytes, perModel, work), ioFloorSeconds(files, bytes, perModel, work));
-    const wasm = await timedMerge(base, fts, 'wasm', work);
-    const wasm2 = await timedMerge(base, fts, 'wasm', work);
-    const best = Math.min(wasm.seconds, wasm2.seconds);
+    const wasmRuns = [await timedMerge(base, fts, 'wasm', work, true), await timedMerge(base, fts, 'wasm', work), await timedMerge(base, fts, 'wasm', work)];
+    const [wasm, wasm2] = wasmRuns as [Awaited<ReturnType<typeof timedMerge>>, Awaited<ReturnType<typeof timedMerge>>];
+    const best = Math.min(...wasmRuns.map((r) => r.seconds));
+    const sha256 = wasm.sha256!;
+    const cost = measureMergeCost(benchConfig(base, fts));
+    const positions = [...openModel(base).tensors.values()].reduce((s, t) => s + t.numel, 0);
     const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024); // whole process, workers included
     const js = process.argv.includes('--skip-js') ? undefined : await timedMerge(base, fts, 'js', work);
     const result = {
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version },
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1mAtStart: loadAtStart, loadAverage1m: +loadavg()[0]!.toFixed(2) },
       family: { dir: familyDir, ...SHAPE, dtype: 'BF16', finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes, scale },
       method: 'dare_ties', density: 0.3, threads,
       ioFloorSeconds: +floor.toFixed(3),
-      mergeSeconds: [wasm.seconds, wasm2.seconds].map((s) => +s.toFixed(3)),
+      mergeSeconds: wasmRuns.map((r) => +r.seconds.toFixed(3)),
       bestSeconds: +best.toFixed(3),
       inputGbPerSecond: +(bytes / best / 1e9).toFixed(2),
       ratioToFloor: +(best / floor).toFixed(2),
+      met: best / floor <= TARGET,
+      outputSha256: sha256,
+      sameAsMain: MAIN_SHA256 === undefined ? null : sha256 === MAIN_SHA256,
+      cpuPerPosition: {
+        positionsTimed: cost.positions,
+        totalNs: +cost.totalNs.toFixed(3),
+        byStageNs: Object.fromEntries(Object.entries(cost.stages).map(([k, v]) => [k, +v.toFixed(3)])),
+        cpuBoundSeconds: +((positions * cost.totalNs) / 1e9 / threads).toFixed(3),
+        before: BEFORE,
+      },
       peakRssMiB,
       sampledMainRssMiB: Math.max(wasm.sampledRssMiB, wasm2.sampledRssMiB),
       jsSeconds: js ? +js.seconds.toFixed(3) : null,
       jsRatioToWasm: js ? +(js.seconds / best).toFixed(2) : null,
       peakRssWithJsMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-      targets: { ratioToFloor: 2, peakRssMiB: 1024 },
+      targets: { ratioToFloor: TARGET, peakRssMiB: 1024 },
     };
     const md = [
-      '| workload | threads | merge s (best of 2) | input GB/s | I/O floor s | merge/floor | peak RSS MiB | plain-JS s | JS/wasm |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      `| dare_ties, base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.inputGbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ${peakRssMiB} | ${result.jsSeconds ?? '–'} | ${result.jsRatioToWasm ?? '–'}${result.jsRatioToWasm ? '×' : ''} |`,
+      '| workload | threads | merge s (best of 3) | input GB/s | I/O floor s | merge/floor | target | peak RSS MiB | plain-JS s | JS/wasm | 1-min load start → end |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| dare_ties, base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.inputGbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ≤ ${TARGET}× (${result.met ? 'met' : 'not met'}) | ${peakRssMiB} | ${result.jsSeconds ?? '–'} | ${result.jsRatioToWasm ?? '–'}${result.jsRatioToWasm ? '×' : ''} | ${loadAtStart} → ${result.machine.loadAverage1m} |`,
+      '',
+      `runs: ${result.mergeSeconds.join(', ')} s. Output SHA-256 ${sha256}${MAIN_SHA256 === undefined ? ' (set MAIN_SHA256 to compare with main\'s)' : sha256 === MAIN_SHA256 ? ' = main\'s (byte-identical)' : ' ≠ main\'s ' + MAIN_SHA256 + ' — NOT byte-identical'}.`,
+      '',
+      `CPU per element position (one thread, CPU time, ${cost.positions} positions timed): ${cost.totalNs.toFixed(2)} ns (before issue 18: ${BEFORE.totalNs} ns, ${BEFORE.measured}); by stage, each kernel call timed (the timers' own cost lands in the last item): ${Object.entries(cost.stages).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} ns. Over ${positions} positions on ${threads} cores that is ≥ ${result.cpuPerPosition.cpuBoundSeconds} s of CPU-bound time for any schedule.`,
       '',
       `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}; page cache warm; floor = read every input once + write and fsync one output-sized file.`,
     ].join('\n');

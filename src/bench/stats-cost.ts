@@ -1,6 +1,7 @@
-// Where the analyzer's CPU goes, per element position: the stats pass timed on one thread over real chunks of the
-// family with 1, 2 and 3 fine-tunes, and the reads of the same bytes timed alone. CPU time per position bounds what
+// Where the analyzer's CPU goes, per element position: the stats pass timed (CPU time) on one thread over real
+// chunks of the family with 1, 2 and 3 fine-tunes, and the reads of the same bytes timed alone. CPU time per position bounds what
 // any schedule of this kernel can reach on this machine: positions × ns / cores.
+import { DEFAULT_CHUNK_ELEMENTS } from '../analysis/analyze.js';
 import { ChunkProcessor, chunkTasks, type ChunkTask } from '../analysis/chunk.js';
 import { openModel } from '../io/model.js';
 import { OpenFiles } from '../io/open-files.js';
@@ -16,7 +17,7 @@ export interface StatsCost {
   kernelNs: [number, number, number];
 }
 
-const CHUNK = 1 << 20;
+const CHUNK = DEFAULT_CHUNK_ELEMENTS;
 
 /** Every `stride`-th chunk task over the whole model, for the base and the first k fine-tunes. */
 function sampleTasks(base: string, fts: string[], k: number, stride: number): ChunkTask[] {
@@ -24,10 +25,12 @@ function sampleTasks(base: string, fts: string[], k: number, stride: number): Ch
   return chunkTasks(models, CHUNK).filter((_, i) => i % stride === 0).map((t, seq) => ({ ...t, seq }));
 }
 
+/** CPU seconds (user + system) of fn on this thread: unlike wall time, robust to other processes sharing the cores. */
 function seconds(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
 }
 
 /** Best of `reps` timings of the stats pass with k fine-tunes, and of reading the same bytes alone. */

@@ -16,6 +16,11 @@ export function engineMemoryBytes(chunkElements: number, maxTerms: number, maxRo
 }
 
 const RESERVED = 64;
+/**
+ * Elements per sub-block of the blocked merge: every stage runs on one sub-block before the next, in f32 buffers
+ * of one sub-block reused for every sub-block, so the inputs, deltas and output (~160 KiB) stay in the core's L2.
+ */
+const SUB_BLOCK = 8192;
 const HI_BUCKETS = 32768;
 const LO_BUCKETS = 65536;
 
@@ -42,6 +47,7 @@ function layout(
   out: number;
   hist: number;
   scratch: number;
+  rawIn: number;
   end: number;
 } {
   const coef = RESERVED;
@@ -53,8 +59,10 @@ function layout(
   const out = align(deltas + 4 * s * k);
   const hist = align(out + 4 * s);
   const scratch = align(hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
-  const end = align(scratch + (maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0));
-  return { coef, divw, sums, raw, base, deltas, out, hist, scratch, end };
+  // the raw 16-bit bytes of every input of a chunk (base and k terms), for the blocked merge
+  const rawIn = align(scratch + (maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0));
+  const end = align(rawIn + 2 * s * (Math.max(k, 1) + 1));
+  return { coef, divw, sums, raw, base, deltas, out, hist, scratch, rawIn, end };
 }
 
 /** Result of merging one chunk. */
@@ -213,12 +221,105 @@ export class ChunkEngine {
     return res;
   }
 
-  /** Merge chunk c of a job and write it at its place in the output. */
-  mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
-    const { res, bytes, start, bpe } = this.computeChunk(job, prep, c);
+  /**
+   * Whether chunk-wide stages can run sub-block by sub-block: every stage is then elementwise (random or no
+   * sparsification, no SLERP, no per-row method) and every input is 16-bit or F32, so the result is the same.
+   */
+  private blockable(job: TensorJob): boolean {
+    // only the generic task-arithmetic branch of mergeChunk: every method with its own branch is excluded
+    const special = job.slerp || job.sce || job.ram || job.fusion || job.rowPass || job.nearswap || job.coefPass || job.rowLen;
+    const inputs = job.base ? [job.base, ...job.terms.map((t) => t.input)] : job.terms.map((t) => t.input);
+    return !special && job.terms.every((t) => t.sparsify === 'random' || t.sparsify === 'none') && inputs.every((i) => i.dtype !== 'F64');
+  }
+
+  /**
+   * mergeChunk for blockable jobs: read every input's chunk (16-bit inputs raw), then decode, check, delta, mask,
+   * combine and encode one sub-block at a time while it is in cache. The same kernels on the same elements as the
+   * chunk-wide path (each stage is elementwise and the mask a function of the element index), so the output bytes
+   * are identical; it saves the memory traffic of running each stage over the whole chunk.
+   */
+  private mergeChunkBlocked(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
+    const { start, n } = this.range(job, c);
+    const S = Math.min(SUB_BLOCK, this.chunkElements); // the f32 areas below hold chunkElements per input
+    const inputs = job.base ? [job.base, ...job.terms.map((t) => t.input)] : job.terms.map((t) => t.input);
+    const first = job.base ? 1 : 0; // inputs[first + i] is term i
+    // f32 working buffers of one sub-block, reused for every sub-block (so they stay in cache): the base at the
+    // start of its area, the terms' deltas S apart at the start of theirs, the combined result at the start of out
+    const dst = (m: number): number => (job.base && m === 0 ? this.at.base : this.at.deltas + 4 * S * (m - first));
+    const raw = (m: number): number => this.at.rawIn + 2 * this.chunkElements * m;
+    let bytesRead = 0;
+    inputs.forEach((input, m) => {
+      const bpe = bytesPerElement(input.dtype);
+      if (input.dtype !== 'F32') readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, raw(m), n * bpe), this.files);
+      bytesRead += n * bpe;
+    });
+    const coef = new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
+    const divw = new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
+    job.terms.forEach((t, i) => {
+      coef[i] = t.coef * (prep?.[i]?.l1Scale ?? 1);
+      divw[i] = t.divw;
+    });
+    const counts = inputs.map(() => 0);
+    const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
+    const dtype = job.out.dtype;
+    for (let off = 0; off < n; off += S) {
+      const len = Math.min(S, n - off);
+      inputs.forEach((input, m) => {
+        const d = dst(m);
+        if (input.dtype === 'BF16') this.k.decode_bf16(raw(m) + 2 * off, d, len);
+        else if (input.dtype === 'F16') this.k.decode_f16(raw(m) + 2 * off, d, len);
+        else readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
+        counts[m]! += this.k.count_nonfinite_f32(d, len);
+      });
+      job.terms.forEach((t, i) => {
+        const p = dst(first + i);
+        if (job.base) this.k.delta_f32(p, this.at.base, p, len);
+        if (t.sparsify === 'random') this.k.dare_mask_f32(p, len, t.maskKey, start + off, t.dropThreshold);
+      });
+      combine(
+        this.at.base,
+        job.base ? 1 : 0,
+        this.at.deltas,
+        4 * S,
+        job.terms.length,
+        len,
+        this.at.coef,
+        this.at.divw,
+        job.normalize ? 1 : 0,
+        job.lambda,
+        this.at.out,
+      );
+      // the chunk's encoded output collects in raw (8 bytes per element: room for any output dtype)
+      if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw + 2 * off, len);
+      else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw + 2 * off, len);
+      else new Uint8Array(this.memory.buffer).copyWithin(this.at.raw + 4 * off, this.at.out, this.at.out + 4 * len);
+    }
+    this.write(job, start, n, this.at.raw);
+    const nonfinite = counts.reduce((a, b) => a + b, 0);
+    if (nonfinite === 0) return { bytesRead, nonfinite };
+    // rare path (the merge stops): the first input with NaN/Inf, read and decoded again, and its first bad element
+    const m = counts.findIndex((x) => x > 0);
+    this.load(inputs[m]!, start, n, this.at.out);
+    const v = new Float32Array(this.memory.buffer, this.at.out, n);
+    let e = 0;
+    while (e < n && Number.isFinite(v[e]!)) e++;
+    return { bytesRead, nonfinite, nonfiniteAt: { input: m - first, count: counts[m]!, firstElement: start + e, start, end: start + n } };
+  }
+
+  /** Write n encoded elements at src (the chunk's output in its dtype) at their place in the output. */
+  private write(job: TensorJob, start: number, n: number, src: number): void {
+    const bpe = bytesPerElement(job.out.dtype);
+    const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
     const pos = job.out.byteOffset + start * bpe;
     let done = 0;
     while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
+  }
+
+  /** Merge chunk c of a job and write it at its place in the output. */
+  mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
+    if (this.blockable(job)) return this.mergeChunkBlocked(job, prep, c);
+    const { res, bytes, start, n } = this.computeChunk(job, prep, c);
+    this.write(job, start, n, bytes.byteOffset);
     return res;
   }
 

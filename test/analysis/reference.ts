@@ -86,5 +86,5 @@ export function refPair(a: RefStats, b: RefStats) {
     }
   }
   const sqA = a.deltaL2 ** 2, sqB = b.deltaL2 ** 2;
-  return { dot, bothNonzero: both, conflicts: conf, cosine: dot / Math.sqrt(sqA * sqB), signConflict: both ? conf / both : 0, weightedConflict: minBoth ? minConf / minBoth : 0 };
+  return { dot, sqA, sqB, bothNonzero: both, conflicts: conf, cosine: dot / Math.sqrt(sqA * sqB), signConflict: both ? conf / both : 0, weightedConflict: minBoth ? minConf / minBoth : 0 };
 }

@@ -114,10 +114,6 @@ const KNOWN_DEBT = new Set<string>([
   'predict/features.ts → analysis/types.ts',
   'predict/predict.ts → analysis/types.ts',
   'predict/verdict.ts → analysis/types.ts',
-  'analysis/analyze.ts → kernel/reference/stats.ts',
-  'analysis/chunk.ts → kernel/reference/stats.ts',
-  'analysis/histogram.ts → kernel/reference/stats.ts',
-  'analysis/sums.ts → kernel/reference/stats.ts',
 ]);
 const KNOWN_CYCLES = new Set<string>([
   'io/lora.ts → io/model.ts → io/lora.ts',

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/analysis/chunk.js';
 import { decodeToF32, encodeFromF32 } from '../../src/io/codec.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsBaseSqRef, statsDeltaRef, statsPairRef } from '../../src/kernel/reference/stats.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsChunkRef } from '../../src/kernel/reference/stats.js';
 import { instantiateKernel, kernelModule, type KernelInstance } from '../../src/kernel/wasm.js';
 import type { ChunkResult } from '../../src/analysis/chunk.js';
 
@@ -13,6 +13,14 @@ const special = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity, -Infinity, 3e38, -3e38) },
   { weight: 2, arbitrary: fc.float({ noNaN: true }) },
 );
+/** Finite values of weight-like size only: blocks of these take the kernel's fast (float32-group) path. */
+const typical = fc.oneof(
+  { weight: 12, arbitrary: fc.float({ min: Math.fround(-0.1), max: Math.fround(0.1), noNaN: true }) },
+  { weight: 1, arbitrary: fc.constantFrom(0, -0, 0.002, -0.005, 1e-40) },
+);
+/** How the chunk is sampled: the tensor key, the chunk's first group index, and whether to sample. */
+interface Sampling { key: number; group0: number; sampled: boolean }
+const NO_SAMPLING: Sampling = { key: 0, group0: 0, sampled: false };
 
 type Dtype = 'F32' | 'BF16' | 'F16';
 /** Bytes of histogram workspace per fine-tune in stats_chunk's workspace (see FT_WORK in the kernel). */
@@ -27,7 +35,7 @@ function bitsF64(a: Float64Array): string[] {
 type KernelOut = Pick<ChunkResult, 'delta' | 'pair' | 'histStart' | 'histBin' | 'histCount' | 'histEnergy'> & { workZero: boolean };
 
 /** Lay the models out in kernel memory in their dtypes and run stats_chunk once. */
-function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[], dtypes: Dtype[], n: number): KernelOut {
+function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[], dtypes: Dtype[], n: number, smp: Sampling = NO_SAMPLING): KernelOut {
   const k = models.length - 1;
   const blocks = Math.ceil(n / STATS_BLOCK);
   const align = (x: number): number => Math.ceil(x / 64) * 64;
@@ -48,7 +56,7 @@ function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[]
   bytes.fill(0, work, work + workBytes);
   models.forEach((m, i) => bytes.set(m, ptrs[i]!));
   new Uint32Array(mem, table, 2 * (k + 1)).set([...ptrs, ...dtypes.map((d) => CODE[d])]);
-  kern.exports.stats_chunk(k, n, table, table + 4 * (k + 1), work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy);
+  kern.exports.stats_chunk(k, n, table, table + 4 * (k + 1), work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy, smp.key, smp.group0, smp.sampled ? 1 : 0);
   const hs = new Uint32Array(mem, histStart, k + 1).slice();
   const e = hs[k]!;
   return {
@@ -63,32 +71,9 @@ function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[]
   };
 }
 
-/** The scalar reference over the decoded values: base², every fine-tune, every pair; histograms kept dense. */
-function reference(decoded: Float32Array[], n: number) {
-  const k = decoded.length - 1;
-  const blocks = Math.ceil(n / STATS_BLOCK);
-  const bsq = new Float64Array(blocks);
-  statsBaseSqRef(decoded[0]!, n, bsq);
-  const deltas: Float32Array[] = [];
-  const delta = new Float64Array(k * blocks * DELTA_FIELDS);
-  const hists: { counts: Uint32Array; energy: Float64Array }[] = [];
-  for (let i = 0; i < k; i++) {
-    const d = new Float32Array(n), out = new Float64Array(blocks * DELTA_FIELDS);
-    const h = { counts: new Uint32Array(HIST_BINS), energy: new Float64Array(HIST_BINS) };
-    statsDeltaRef(decoded[0]!, decoded[i + 1]!, d, n, bsq, out, h.counts, h.energy);
-    delta.set(out, i * blocks * DELTA_FIELDS);
-    deltas.push(d);
-    hists.push(h);
-  }
-  const pairs: number[] = [];
-  for (let a = 0; a < k; a++) {
-    for (let b = a + 1; b < k; b++) {
-      const out = new Float64Array(blocks * PAIR_FIELDS);
-      statsPairRef(deltas[a]!, deltas[b]!, n, out);
-      pairs.push(...out);
-    }
-  }
-  return { delta, pair: Float64Array.from(pairs), hists };
+/** The scalar reference over the decoded values: every fine-tune, every pair; histograms dense. */
+function reference(decoded: Float32Array[], n: number, smp: Sampling = NO_SAMPLING) {
+  return statsChunkRef(decoded, n, smp.key, smp.group0, smp.sampled);
 }
 
 /** The kernel's sparse histogram of fine-tune i, as dense arrays. */
@@ -117,18 +102,19 @@ describe('stats kernel (wasm) vs scalar reference', () => {
     expect(names.sort()).toEqual([...STATS_KERNEL_EXPORTS].sort());
   });
 
-  it('stats_chunk equals the reference bit for bit: any length, 1–4 fine-tunes, F32/BF16/F16 inputs, NaN/Inf/±0/subnormals', () => {
+  it('stats_chunk equals the reference bit for bit: any length, 1–4 fine-tunes, F32/BF16/F16 inputs, NaN/Inf/±0/subnormals, fast and exact blocks, sampled or not', () => {
     const kern = instantiateKernel<StatsKernelExports>();
     const dtype = fc.constantFrom<Dtype>('F32', 'BF16', 'F16');
+    const sampling = fc.record({ key: fc.integer({ min: 0, max: 2 ** 32 - 1 }), group0: fc.integer({ min: 0, max: 2 ** 26 }), sampled: fc.boolean() });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 * STATS_BLOCK + 7 }), fc.integer({ min: 1, max: 4 }), fc.array(dtype, { minLength: 5, maxLength: 5 }), fc.integer(), (n, k, dts, seed) => {
-        const rng = fc.sample(fc.array(special, { minLength: (k + 1) * n, maxLength: (k + 1) * n }), { numRuns: 1, seed })[0]!;
+      fc.property(fc.integer({ min: 1, max: 3 * STATS_BLOCK + 7 }), fc.integer({ min: 1, max: 4 }), fc.array(dtype, { minLength: 5, maxLength: 5 }), fc.integer(), fc.boolean(), sampling, (n, k, dts, seed, clean, smp) => {
+        const rng = fc.sample(fc.array(clean ? typical : special, { minLength: (k + 1) * n, maxLength: (k + 1) * n }), { numRuns: 1, seed })[0]!;
         const base = Float32Array.from(rng.slice(0, n));
         // fine-tunes: some entries free, most base + small change, so pairs see agreement and conflicts
         const values = [base, ...Array.from({ length: k }, (_, j) => Float32Array.from(rng.slice((j + 1) * n, (j + 2) * n), (v, i) => (i % (j + 2) === 0 ? v : base[i]! + v * 0.01)))];
         const enc = values.map((v, m) => encode(v, dts[m]!));
-        const got = runChunk(kern, enc.map((e) => e.raw), dts.slice(0, k + 1), n);
-        const ref = reference(enc.map((e) => e.decoded), n);
+        const got = runChunk(kern, enc.map((e) => e.raw), dts.slice(0, k + 1), n, smp);
+        const ref = reference(enc.map((e) => e.decoded), n, smp);
         expect(bitsF64(got.delta)).toEqual(bitsF64(ref.delta));
         expect(bitsF64(got.pair)).toEqual(bitsF64(ref.pair));
         for (let i = 0; i < k; i++) {
@@ -139,7 +125,7 @@ describe('stats kernel (wasm) vs scalar reference', () => {
         // histogram workspace is left zeroed for the next chunk
         expect(got.workZero).toBe(true);
       }),
-      { seed: 4242, numRuns: 40 },
+      { seed: 4242, numRuns: 60 },
     );
   });
 

@@ -1,12 +1,23 @@
 // Stats pass of the analyzer, fused over one chunk: every model's chunk is decoded block by block (BF16/F16 into
-// a block-sized scratch that stays in cache), then per fine-tune float64 partial sums of Δ = ft − base, a
-// log-binned histogram of |Δ| with per-bin energy, and the pairwise interference sums, all from the same
-// cache-resident block. Block = STATS_BLOCK elements from the chunk start (chunks start at multiples of the
-// block in a tensor), so partials never depend on chunk size or thread count. Float64 sums use two lanes (element
-// parity) and add lane 0 + lane 1 at the block end; the scalar TS reference (src/kernel/reference/stats.ts) sums
-// in the same order, so both agree bit for bit.
+// a block-sized scratch that stays in cache), then per fine-tune the partial sums of Δ = ft − base, a log-binned
+// histogram of |Δ| with per-bin energy, and the pairwise interference sums, all from the same cache-resident block.
+// Block = STATS_BLOCK elements from the chunk start (chunks start at multiples of the block in a tensor), so
+// partials never depend on chunk size or thread count.
+//
+// Two paths per block, chosen by the block's own data (so the choice is deterministic too):
+// - fast (the usual case): sums in float32 over groups of 64 elements (4 lanes × 16), each group folded into
+//   float64 (lanes 0+2 → f64 lane 0, 1+3 → f64 lane 1; f64 lane 0 + lane 1 at the block end); elements past the
+//   last whole group go straight into the f64 lanes by element parity. The |Δ| histogram and the pair counts
+//   then come from a sample when `sampled` is set: in each group of 64, the 4 elements at 4·(h(group) mod 16),
+//   h = fmix32(fmix32(g ^ key) ^ key) (g = the group's index in the tensor), each counted with weight 16;
+//   elements past the last whole group are counted with weight 1.
+// - exact (any Δ, base or fine-tune non-finite in the block, a float32 sum that overflowed, or a sum of squares
+//   small enough for float32 underflow to matter): float64 sums in two lanes by element parity, every element in
+//   the histogram and the pair counts.
+// The scalar TS reference (src/kernel/reference/stats.ts) follows the same order, so both agree bit for bit.
 import { decode_bf16 } from './decode_bf16';
 import { decode_f16 } from './decode_f16';
+import { fmix32 } from './hash';
 
 const BLOCK: i32 = 4096;
 const BLOCK_BYTES: usize = <usize>BLOCK << 2;
@@ -44,7 +55,7 @@ const FT_WORK: usize = 4 * COPY_STRIDE + (<usize>BINS << 2) + (<usize>BINS << 3)
 
 /** Bytes of workspace stats_chunk needs for k fine-tunes (zeroed once by the caller; left zeroed). */
 export function stats_work_bytes(k: i32): usize {
-  return headerBytes(k) + (<usize>(2 * k + 1)) * BLOCK_BYTES + <usize>k * FT_WORK;
+  return headerBytes(k) + <usize>(BLOCK / GROUP) + (<usize>(2 * k + 1)) * BLOCK_BYTES + <usize>k * FT_WORK;
 }
 
 /** The workspace header: one u32 block pointer per model, rounded up to 64 bytes. */
@@ -224,6 +235,208 @@ function pairBlock(pa: usize, pb: usize, len: i32, rec: usize): void {
   store<f64>(rec, c0 + c1, 32);
 }
 
+/** Elements per float32 summation group (16 per lane) and per histogram/pair sample stratum. */
+const GROUP: i32 = 64;
+/** Weight of a sampled element: one aligned run of 4 elements out of each group of 64. */
+const SAMPLE_WEIGHT: f64 = 16;
+/** Below this a float32 sum of squares may carry float32 underflow error that matters (2⁻⁹⁰): use the exact path. */
+const TINY: f64 = 8.077935669463161e-28;
+
+/** f64 lane 0 += f32 lanes 0, 2 and lane 1 += lanes 1, 3 (in that order): one group's float32 sums into float64. */
+// @ts-ignore: decorator
+@inline function fold(acc: v128, s: v128): v128 {
+  return f64x2.add(f64x2.add(acc, f64x2.promote_low_f32x4(s)), f64x2.promote_low_f32x4(hi2lo(s)));
+}
+
+/** Σ b² of one block on the fast path: float32 groups of 64 folded into float64, the tail in float64 by parity. */
+function sumSqFast(pb: usize, len: i32): f64 {
+  const len64 = len & ~(GROUP - 1);
+  let acc = f64x2.splat(0);
+  for (let g = 0; g < len64; g += GROUP) {
+    let s = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const bv = v128.load(pb + (<usize>i << 2));
+      s = f32x4.add(s, f32x4.mul(bv, bv));
+    }
+    acc = fold(acc, s);
+  }
+  let a0 = f64x2.extract_lane(acc, 0), a1 = f64x2.extract_lane(acc, 1);
+  for (let i = len64; i < len; i++) {
+    const b = <f64>load<f32>(pb + (<usize>i << 2));
+    if ((i & 1) == 0) a0 += b * b; else a1 += b * b;
+  }
+  return a0 + a1;
+}
+
+/**
+ * Fast path of one fine-tune's block: Δ to pd and the block record to rec (same layout as deltaBlock). Returns
+ * false when the block must take the exact path instead: a non-finite Δ, a float32 sum that overflowed, or sums of
+ * squares below TINY (where float32 underflow could matter) unless every Δ is 0.
+ */
+function deltaFast(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec: usize): bool {
+  const zf = f32x4.splat(0);
+  const t1 = f32x4.splat(T0002);
+  const t2 = f32x4.splat(T0005);
+  const absMask = i32x4.splat(0x7fffffff);
+  const len64 = len & ~(GROUP - 1);
+  let a1 = f64x2.splat(0), a2 = f64x2.splat(0), aa = f64x2.splat(0), a3 = f64x2.splat(0), a4 = f64x2.splat(0), af = f64x2.splat(0);
+  let cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0), mxb = i32x4.splat(0);
+  for (let g = 0; g < len64; g += GROUP) {
+    let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const off = <usize>i << 2;
+      const bv = v128.load(pb + off);
+      const fv = v128.load(pf + off);
+      const d = f32x4.sub(fv, bv);
+      v128.store(pd + off, d);
+      const ad = v128.and(d, absMask);
+      mxb = i32x4.max_u(mxb, ad); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
+      s1 = f32x4.add(s1, d);
+      sa = f32x4.add(sa, ad);
+      const q = f32x4.mul(d, d);
+      s2 = f32x4.add(s2, q);
+      s3 = f32x4.add(s3, f32x4.mul(q, d));
+      s4 = f32x4.add(s4, f32x4.mul(q, q));
+      sf = f32x4.add(sf, f32x4.mul(fv, fv));
+      cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
+      cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
+      cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
+      cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
+    }
+    a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
+  }
+  let a1_0 = f64x2.extract_lane(a1, 0), a1_1 = f64x2.extract_lane(a1, 1);
+  let a2_0 = f64x2.extract_lane(a2, 0), a2_1 = f64x2.extract_lane(a2, 1);
+  let aa_0 = f64x2.extract_lane(aa, 0), aa_1 = f64x2.extract_lane(aa, 1);
+  let a3_0 = f64x2.extract_lane(a3, 0), a3_1 = f64x2.extract_lane(a3, 1);
+  let a4_0 = f64x2.extract_lane(a4, 0), a4_1 = f64x2.extract_lane(a4, 1);
+  let af_0 = f64x2.extract_lane(af, 0), af_1 = f64x2.extract_lane(af, 1);
+  let nPos = hsumI(cPos), nNeg = hsumI(cNeg), nT1 = hsumI(cT1), nT2 = hsumI(cT2);
+  let mx = max(max(i32x4.extract_lane(mxb, 0) as u32, i32x4.extract_lane(mxb, 1) as u32), max(i32x4.extract_lane(mxb, 2) as u32, i32x4.extract_lane(mxb, 3) as u32));
+  for (let i = len64; i < len; i++) {
+    const off = <usize>i << 2;
+    const bs = load<f32>(pb + off), fs = load<f32>(pf + off);
+    const raw = fs - bs;
+    store<f32>(pd + off, raw);
+    const bits = reinterpret<u32>(raw) & 0x7fffffff;
+    if (bits >= 0x7f800000) return false;
+    if (bits > mx) mx = bits;
+    const ad = abs(raw);
+    if (raw > 0) nPos += 1; else if (raw < 0) nNeg += 1;
+    if (ad <= T0002) nT1 += 1;
+    if (ad <= T0005) nT2 += 1;
+    const d = <f64>raw, q = d * d, fd = <f64>fs;
+    if ((i & 1) == 0) {
+      a1_0 += d; a2_0 += q; aa_0 += abs(d); a3_0 += q * d; a4_0 += q * q; af_0 += fd * fd;
+    } else {
+      a1_1 += d; a2_1 += q; aa_1 += abs(d); a3_1 += q * d; a4_1 += q * q; af_1 += fd * fd;
+    }
+  }
+  if (mx >= 0x7f800000) return false;
+  const s1 = a1_0 + a1_1, s2 = a2_0 + a2_1, sa = aa_0 + aa_1, s3 = a3_0 + a3_1, s4 = a4_0 + a4_1, sf = af_0 + af_1;
+  if (!(isFinite(s1) && isFinite(s2) && isFinite(sa) && isFinite(s3) && isFinite(s4) && isFinite(sf))) return false;
+  if ((sa != 0 && s4 < TINY) || sf < TINY) return false;
+  store<f64>(rec, 0);
+  store<f64>(rec, s1, 8);
+  store<f64>(rec, s2, 16);
+  store<f64>(rec, sa, 24);
+  store<f64>(rec, s3, 32);
+  store<f64>(rec, s4, 40);
+  store<f64>(rec, <f64>reinterpret<f32>(mx), 48);
+  store<f64>(rec, baseSq, 56);
+  store<f64>(rec, sf, 64);
+  store<f64>(rec, nPos, 72);
+  store<f64>(rec, nNeg, 80);
+  store<f64>(rec, <f64>len - nPos - nNeg, 88);
+  store<f64>(rec, nT1, 96);
+  store<f64>(rec, nT2, 104);
+  return true;
+}
+
+/** Add one |Δ| (its f32 bits, sign clear) with weight 16 to a packed histogram copy. */
+// @ts-ignore: decorator
+@inline function histBits16(bits: u32, packed: usize): void {
+  const hp = packed + (<usize>(bits >>> 18) << 3);
+  const m = <u64>((bits & 0x7fffff) | 0x800000);
+  store<u64>(hp, load<u64>(hp) + ((<u64>16 << COUNT_SHIFT) | (((m * m) >>> 24) << 4)));
+}
+
+/** Every |Δ| of a block (finite, at pd) into the packed histogram: element i into copy i % 4. */
+function histAll(pd: usize, len: i32, packed: usize): void {
+  const len4 = len & ~3;
+  for (let i = 0; i < len4; i += 4) {
+    const p = pd + (<usize>i << 2);
+    histOne(p, packed);
+    histOne(p + 4, packed + COPY_STRIDE);
+    histOne(p + 8, packed + 2 * COPY_STRIDE);
+    histOne(p + 12, packed + 3 * COPY_STRIDE);
+  }
+  for (let i = len4; i < len; i++) histOne(pd + (<usize>i << 2), packed);
+}
+
+/** The sampled |Δ| of a block: per whole group its 4 elements at offs[g] with weight 16; the tail with weight 1. */
+function histSampled(pd: usize, len: i32, packed: usize, offs: usize): void {
+  const len64 = len & ~(GROUP - 1);
+  for (let g = 0; g < len64; g += GROUP) {
+    const p = pd + (<usize>(g + <i32>load<u8>(offs + <usize>(g >> 6))) << 2);
+    histBits16(load<u32>(p) & 0x7fffffff, packed);
+    histBits16(load<u32>(p, 4) & 0x7fffffff, packed + COPY_STRIDE);
+    histBits16(load<u32>(p, 8) & 0x7fffffff, packed + 2 * COPY_STRIDE);
+    histBits16(load<u32>(p, 12) & 0x7fffffff, packed + 3 * COPY_STRIDE);
+  }
+  for (let i = len64; i < len; i++) histOne(pd + (<usize>i << 2), packed);
+}
+
+/**
+ * Pair sums of one fast-path block (finite Δ): Σ Δa·Δb over every element (float32 groups folded into float64,
+ * the tail in float64 by parity); the counts and min sums from the sample (weight 16) plus the tail (weight 1).
+ */
+function pairSampled(pa: usize, pb: usize, len: i32, rec: usize, offs: usize): void {
+  const zf = f32x4.splat(0);
+  const zi = i32x4.splat(0);
+  const len64 = len & ~(GROUP - 1);
+  let sDot = f64x2.splat(0), sMin = f64x2.splat(0), sMinC = f64x2.splat(0);
+  let cBoth = i32x4.splat(0), cConf = i32x4.splat(0);
+  for (let g = 0; g < len64; g += GROUP) {
+    let s = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const off = <usize>i << 2;
+      s = f32x4.add(s, f32x4.mul(v128.load(pa + off), v128.load(pb + off)));
+    }
+    sDot = fold(sDot, s);
+    const off = <usize>(g + <i32>load<u8>(offs + <usize>(g >> 6))) << 2;
+    const a = v128.load(pa + off), b = v128.load(pb + off);
+    const both = v128.and(f32x4.ne(a, zf), f32x4.ne(b, zf));
+    const conf = v128.and(both, i32x4.lt_s(v128.xor(a, b), zi));
+    cBoth = i32x4.sub(cBoth, both);
+    cConf = i32x4.sub(cConf, conf);
+    const mn = f32x4.pmin(f32x4.abs(a), f32x4.abs(b)); // finite: pseudo-min is exact
+    sMin = fold(sMin, mn);
+    sMinC = fold(sMinC, v128.and(mn, conf));
+  }
+  let d0 = f64x2.extract_lane(sDot, 0), d1 = f64x2.extract_lane(sDot, 1);
+  let nBoth = SAMPLE_WEIGHT * hsumI(cBoth), nConf = SAMPLE_WEIGHT * hsumI(cConf);
+  let m0: f64 = 0, m1: f64 = 0, c0: f64 = 0, c1: f64 = 0;
+  for (let i = len64; i < len; i++) {
+    const off = <usize>i << 2;
+    const a = load<f32>(pa + off), b = load<f32>(pb + off);
+    const p = <f64>a * <f64>b;
+    const mn = <f64>min(abs(a), abs(b));
+    const isBoth = a != 0 && b != 0;
+    const isConf = isBoth && ((reinterpret<u32>(a) ^ reinterpret<u32>(b)) >>> 31) != 0;
+    if (isBoth) nBoth += 1;
+    if (isConf) nConf += 1;
+    const mc = isConf ? mn : 0.0;
+    const m = isBoth ? mn : 0.0;
+    if ((i & 1) == 0) { d0 += p; m0 += m; c0 += mc; } else { d1 += p; m1 += m; c1 += mc; }
+  }
+  store<f64>(rec, d0 + d1);
+  store<f64>(rec, nBoth, 8);
+  store<f64>(rec, nConf, 16);
+  store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMin, 0) + f64x2.extract_lane(sMin, 1)) + (m0 + m1), 24);
+  store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMinC, 0) + f64x2.extract_lane(sMinC, 1)) + (c0 + c1), 32);
+}
+
 /** Unpack a fine-tune's 4 packed copies into its count/energy sums and zero them. */
 function flush(packed: usize, counts: usize, energy: usize): void {
   for (let c: usize = 0; c < 4; c++) {
@@ -244,14 +457,18 @@ function flush(packed: usize, counts: usize, energy: usize): void {
  * 2 F16 u16 LE). work: stats_work_bytes(k) zeroed bytes (left zeroed). Writes, fine-tune i and block b at
  * deltaOut + (i·blocks + b)·DELTA_FIELDS f64: nonFinite, ΣΔ, ΣΔ², Σ|Δ|, ΣΔ³, ΣΔ⁴, max|Δ|, Σbase², Σft², #Δ>0, #Δ<0,
  * #Δ=0, #|Δ|≤0.002, #|Δ|≤0.005; pair p (a < b in order) and block b at pairOut + (p·blocks + b)·PAIR_FIELDS f64:
- * Σ Δa·Δb, #both ≠ 0, #opposite signs among them, Σ min(|Δa|,|Δb|), Σ_conflicts min(|Δa|,|Δb|). Histogram of the
- * finite |Δ|, sparse: fine-tune i's non-empty bins are entries [histStart[i], histStart[i+1]) of histBin (u32 bin =
- * f32 bits >>> 18), histCount (u32) and histEnergy (f64 Σ ⌊m²/2²⁴⌋, m = (bits & 0x7fffff) | 0x800000, exact).
+ * Σ Δa·Δb, #both ≠ 0, #opposite signs among them, Σ min(|Δa|,|Δb|), Σ_conflicts min(|Δa|,|Δb|) (the last four
+ * weighted sample estimates on sampled fast blocks). Histogram of the finite |Δ| (weighted counts), sparse:
+ * fine-tune i's non-empty bins are entries [histStart[i], histStart[i+1]) of histBin (u32 bin = f32 bits >>> 18),
+ * histCount (u32) and histEnergy (f64 Σ w·⌊m²/2²⁴⌋, m = (bits & 0x7fffff) | 0x800000, exact).
+ * key: the tensor's sampling key; group0: the index in the tensor of the chunk's first group of 64 (start / 64);
+ * sampled: 1 to sample the histogram and pair counts on fast blocks, 0 to count every element.
  */
-export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: usize, deltaOut: usize, pairOut: usize, histStart: usize, histBin: usize, histCount: usize, histEnergy: usize): void {
+export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: usize, deltaOut: usize, pairOut: usize, histStart: usize, histBin: usize, histCount: usize, histEnergy: usize, key: u32, group0: u32, sampled: i32): void {
   const blocks = (n + BLOCK - 1) / BLOCK;
   const ptrs = work; // k+1 block pointers
-  const decoded = work + headerBytes(k);
+  const offs = work + headerBytes(k); // per group of the block: offset of its sampled run (u8)
+  const decoded = offs + <usize>(BLOCK / GROUP);
   const deltas = decoded + <usize>(k + 1) * BLOCK_BYTES;
   const ftWork = deltas + <usize>k * BLOCK_BYTES;
   for (let b = 0; b < blocks; b++) {
@@ -267,23 +484,50 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
       store<u32>(ptrs + (<usize>m << 2), <u32>p);
     }
     const pb = <usize>load<u32>(ptrs);
-    const baseSq = sumSqBlock(pb, 0, len, false);
-    for (let i = 0; i < k; i++) {
-      const w = ftWork + <usize>i * FT_WORK;
+    const baseSqFast = sumSqFast(pb, len);
+    let fast = isFinite(baseSqFast) && baseSqFast >= TINY;
+    for (let i = 0; i < k && fast; i++) {
       const rec = deltaOut + ((<usize>(i * blocks + b) * <usize>DELTA_FIELDS) << 3);
-      const nNf = deltaBlock(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), deltas + <usize>i * BLOCK_BYTES, len, baseSq, rec, w);
-      if (nNf != 0) {
-        // non-finite entries went to bin 0 as Δ = 0 with energy ⌊2⁴⁶/2²⁴⌋ each: take them out of the sums
-        // (modular u32/u64 arithmetic, exact once the chunk is done)
-        const counts = w + 4 * COPY_STRIDE, energy = counts + (<usize>BINS << 2);
-        store<u32>(counts, load<u32>(counts) - <u32>nNf);
-        store<u64>(energy, load<u64>(energy) - (<u64>nNf << 22));
-      }
+      fast = deltaFast(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), deltas + <usize>i * BLOCK_BYTES, len, baseSqFast, rec);
     }
-    let p = 0;
-    for (let a = 0; a < k; a++) {
-      for (let c = a + 1; c < k; c++, p++) {
-        pairBlock(deltas + <usize>a * BLOCK_BYTES, deltas + <usize>c * BLOCK_BYTES, len, pairOut + ((<usize>(p * blocks + b) * <usize>PAIR_FIELDS) << 3));
+    if (fast) {
+      const sample = sampled != 0 && len >= GROUP;
+      if (sample) {
+        const g0 = group0 + <u32>(b0 / GROUP);
+        for (let g = 0; g < len / GROUP; g++) store<u8>(offs + <usize>g, <u8>((fmix32(fmix32((g0 + <u32>g) ^ key) ^ key) & 15) << 2));
+      }
+      for (let i = 0; i < k; i++) {
+        const w = ftWork + <usize>i * FT_WORK;
+        const pd = deltas + <usize>i * BLOCK_BYTES;
+        if (sample) histSampled(pd, len, w, offs); else histAll(pd, len, w);
+      }
+      let p = 0;
+      for (let a = 0; a < k; a++) {
+        for (let c = a + 1; c < k; c++, p++) {
+          const rec = pairOut + ((<usize>(p * blocks + b) * <usize>PAIR_FIELDS) << 3);
+          if (sample) pairSampled(deltas + <usize>a * BLOCK_BYTES, deltas + <usize>c * BLOCK_BYTES, len, rec, offs);
+          else pairBlock(deltas + <usize>a * BLOCK_BYTES, deltas + <usize>c * BLOCK_BYTES, len, rec);
+        }
+      }
+    } else {
+      const baseSq = sumSqBlock(pb, 0, len, false);
+      for (let i = 0; i < k; i++) {
+        const w = ftWork + <usize>i * FT_WORK;
+        const rec = deltaOut + ((<usize>(i * blocks + b) * <usize>DELTA_FIELDS) << 3);
+        const nNf = deltaBlock(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), deltas + <usize>i * BLOCK_BYTES, len, baseSq, rec, w);
+        if (nNf != 0) {
+          // non-finite entries went to bin 0 as Δ = 0 with energy ⌊2⁴⁶/2²⁴⌋ each: take them out of the sums
+          // (modular u32/u64 arithmetic, exact once the chunk is done)
+          const counts = w + 4 * COPY_STRIDE, energy = counts + (<usize>BINS << 2);
+          store<u32>(counts, load<u32>(counts) - <u32>nNf);
+          store<u64>(energy, load<u64>(energy) - (<u64>nNf << 22));
+        }
+      }
+      let p = 0;
+      for (let a = 0; a < k; a++) {
+        for (let c = a + 1; c < k; c++, p++) {
+          pairBlock(deltas + <usize>a * BLOCK_BYTES, deltas + <usize>c * BLOCK_BYTES, len, pairOut + ((<usize>(p * blocks + b) * <usize>PAIR_FIELDS) << 3));
+        }
       }
     }
     if ((b + 1) % FLUSH_BLOCKS == 0 || b == blocks - 1) {

@@ -1,0 +1,112 @@
+// Where the merge's CPU goes, per element position, by stage: the dare_ties merge's chunks (every `stride`-th chunk
+// of every tensor of the bench family) run on one thread through a ChunkEngine whose kernel calls are timed one by
+// one (CPU time), and the reads of the same bytes timed alone. CPU time per position bounds what any schedule can
+// reach on this machine: positions × ns / cores.
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenFiles } from '../io/open-files.js';
+import { readTensorBytes } from '../io/tensor-bytes.js';
+import type { MergeKernelExports } from '../kernel/exports.js';
+import { instantiateKernel } from '../kernel/wasm.js';
+import type { MergeConfig } from '../merge/config.js';
+import { ChunkEngine } from '../merge/engine.js';
+import { jobChunkElements } from '../merge/job.js';
+import { planMerge } from '../merge/plan.js';
+
+/** CPU nanoseconds per element position of each merge stage (a position = one element of every input and of the output). */
+export interface MergeCost {
+  /** positions timed */
+  positions: number;
+  /** stage → ns per position */
+  stages: Record<string, number>;
+  /** the whole mergeChunk per position, untimed stages (the per-call timers above add their own overhead) */
+  totalNs: number;
+}
+
+/** Kernel exports by stage. */
+const STAGE: Record<string, string> = {
+  decode_bf16: 'decode',
+  decode_f16: 'decode',
+  count_nonfinite_f32: 'check',
+  delta_f32: 'delta',
+  dare_mask_f32: 'mask',
+  ties_sum_f32: 'elect + combine',
+  weighted_sum_f32: 'combine',
+  encode_bf16: 'encode',
+  encode_f16: 'encode',
+};
+
+function cpu(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) * 1e3;
+}
+
+/** Time the merge's stages on the config's real chunks (one thread, wasm kernel). */
+export function measureMergeCost(config: MergeConfig, opts: { stride?: number; chunkElements?: number } = {}): MergeCost {
+  const stride = opts.stride ?? 8;
+  const chunkElements = opts.chunkElements ?? 1 << 20;
+  const plan = planMerge(config);
+  const k = instantiateKernel<MergeKernelExports>();
+  const spent: Record<string, number> = {};
+  const timed = Object.fromEntries(
+    Object.entries(k.exports as unknown as Record<string, unknown>).map(([name, fn]) => [
+      name,
+      typeof fn !== 'function'
+        ? fn
+        : (...args: unknown[]) => {
+            const t0 = cpu();
+            const r = (fn as (...a: unknown[]) => unknown)(...args);
+            const stage = STAGE[name] ?? name;
+            spent[stage] = (spent[stage] ?? 0) + cpu() - t0;
+            return r;
+          },
+    ]),
+  ) as unknown as MergeKernelExports;
+  const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
+  const engine = new ChunkEngine(timed, k.memory, chunkElements, maxTerms);
+  const plainKernel = instantiateKernel<MergeKernelExports>();
+  const plain = new ChunkEngine(plainKernel.exports, plainKernel.memory, chunkElements, maxTerms);
+  const work = mkdtempSync(join(tmpdir(), 'darekit-merge-cost-'));
+  const fd = openSync(join(work, 'out.bin'), 'w');
+  const files = new OpenFiles();
+  const buf = new Uint8Array(8 * chunkElements);
+  try {
+    const picked: { job: (typeof plan.jobs)[number]; c: number; n: number }[] = [];
+    let i = 0;
+    for (const job of plan.jobs) {
+      const cs = jobChunkElements(job, chunkElements);
+      for (let c = 0; c * cs < job.numel; c++, i++)
+        if (i % stride === 0)
+          picked.push({ job: { ...job, out: { ...job.out, fd, byteOffset: 0 } }, c, n: Math.min(cs, job.numel - c * cs) });
+    }
+    const positions = picked.reduce((s, p) => s + p.n, 0);
+    engine.mergeChunk(picked[0]!.job, undefined, picked[0]!.c); // warm the code and memory
+    for (const key of Object.keys(spent)) delete spent[key];
+    const t0 = cpu();
+    for (const p of picked) engine.mergeChunk(p.job, undefined, p.c);
+    const timedTotal = cpu() - t0;
+    plain.mergeChunk(picked[0]!.job, undefined, picked[0]!.c);
+    const p0 = cpu();
+    for (const p of picked) plain.mergeChunk(p.job, undefined, p.c);
+    const total = cpu() - p0;
+    const r0 = cpu();
+    for (const p of picked) {
+      const cs = jobChunkElements(p.job, chunkElements);
+      for (const input of [p.job.base, ...p.job.terms.map((t) => t.input)]) if (input) readTensorBytes(input, p.c * cs, p.n, buf, files);
+    }
+    const read = cpu() - r0;
+    const kernels = Object.values(spent).reduce((s, x) => s + x, 0);
+    const stages: Record<string, number> = { read: read / positions };
+    for (const [name, ns] of Object.entries(spent)) stages[name] = ns / positions;
+    // what is left of mergeChunk: the output write (pwrite into the page cache) and the JS around the calls
+    stages['write + JS + timers'] = (timedTotal - kernels - read) / positions;
+    return { positions, stages, totalNs: total / positions };
+  } finally {
+    closeSync(fd);
+    files.close();
+    engine.close();
+    plain.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
