@@ -260,6 +260,7 @@ export class ChunkEngine {
       divw[i] = t.divw;
     });
     const counts = inputs.map(() => 0);
+    let overflow: OutputOverflow | undefined;
     const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
     const dtype = job.out.dtype;
     for (let off = 0; off < n; off += S) {
@@ -293,10 +294,27 @@ export class ChunkEngine {
       if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw + 2 * off, len);
       else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw + 2 * off, len);
       else new Uint8Array(this.memory.buffer).copyWithin(this.at.raw + 4 * off, this.at.out, this.at.out + 4 * len);
+      // values the output dtype cannot hold: the encoded sub-block decoded back into a free delta area and counted
+      let probe = this.at.out;
+      if (dtype === 'BF16' || dtype === 'F16') {
+        probe = this.at.deltas;
+        if (dtype === 'BF16') this.k.decode_bf16(this.at.raw + 2 * off, probe, len);
+        else this.k.decode_f16(this.at.raw + 2 * off, probe, len);
+      }
+      const bad = this.k.count_nonfinite_f32(probe, len);
+      if (bad > 0) {
+        if (!overflow) {
+          const v = new Float32Array(this.memory.buffer, probe, len);
+          let e = 0;
+          while (e < len && Number.isFinite(v[e]!)) e++;
+          overflow = { count: 0, element: start + off + e, value: new Float32Array(this.memory.buffer, this.at.out, len)[e]! };
+        }
+        overflow.count += bad;
+      }
     }
     this.write(job, start, n, this.at.raw);
     const nonfinite = counts.reduce((a, b) => a + b, 0);
-    if (nonfinite === 0) return { bytesRead, nonfinite };
+    if (nonfinite === 0) return overflow ? { bytesRead, nonfinite, overflow } : { bytesRead, nonfinite };
     // rare path (the merge stops): the first input with NaN/Inf, read and decoded again, and its first bad element
     const m = counts.findIndex((x) => x > 0);
     this.load(inputs[m]!, start, n, this.at.out);
