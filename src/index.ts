@@ -10,7 +10,7 @@ export { openFinetune, type LoraSource } from './io/lora.js';
 export { OutputDir } from './io/output-dir.js';
 export { generateFamily, type FamilyOptions, type GeneratedFamily } from './fixtures/family.js';
 export { analyze, type AnalyzeOptions } from './app/analyze.js';
-export type { AnalysisResult, TensorStats, LayerStats, ModelStats, PairStats } from './analysis/types.js';
+export type { AnalysisResult, TensorStats, LayerStats, ModelStats, PairStats } from './schema/analysis.js';
 export { readAnalysis } from './store/analysis-store.js';
 export { query, withDb, type Db, type QueryResult, type CellValue } from './store/db.js';
 export { writeTable, type Column, type ColumnType, type Row } from './store/table.js';

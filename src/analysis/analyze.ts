@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolveModelLocation } from '../hub/cache.js';
 import { basename, resolve } from 'node:path';
 import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
@@ -9,7 +11,7 @@ import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
 import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
-import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from './types.js';
+import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../schema/analysis.js';
 import { MAX_THREADS } from '../limits.js';
 
 /** Options of the streaming analysis. */
@@ -89,6 +91,16 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   for (const d of densities) if (!(d > 0 && d <= 1)) throw usageError(`DARE density ${d} is outside (0, 1]`);
   const chunk = Math.ceil(chunkReq / STATS_BLOCK) * STATS_BLOCK;
 
+  // Every missing path at once, so a typo in two arguments costs one run, not two.
+  // (A Hub repo id counts as present when it resolves from the cache; one that does not gets openModel's own error.)
+  const missing = [opts.base, ...opts.finetunes].filter((p) => {
+    try {
+      return !existsSync(resolve(resolveModelLocation(p)));
+    } catch {
+      return false;
+    }
+  });
+  if (missing.length > 1) throw inputError(`${missing.length} model paths do not exist: ${missing.join(', ')}; check them and run again`);
   const base = openModel(opts.base);
   const aligned = alignFinetunes(base, opts.finetunes.map((p) => openFinetune(p, base)), { truncateVocab: opts.truncateVocab ?? false });
   const fts = aligned.models;

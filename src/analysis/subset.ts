@@ -1,4 +1,4 @@
-import type { AnalysisResult } from './types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 
 /** The analysis restricted to some fine-tunes (their rows, pairs and histograms only): what `analyze` gives when only they are passed. */
 export function subsetAnalysis(result: AnalysisResult, models: string[]): AnalysisResult {

@@ -1,6 +1,6 @@
 import { DELTA_FIELD, DELTA_FIELDS, PAIR_FIELD } from '../kernel/stats-abi.js';
 import { droppableShare, histogramQuantile, type AbsHistogram } from './histogram.js';
-import type { DeltaStats, DeltaSums } from './types.js';
+import type { DeltaStats, DeltaSums } from '../schema/analysis.js';
 
 /** Float64 sums behind the pairwise statistics of one scope. */
 export interface PairSums {

@@ -1,6 +1,6 @@
 // Composition: the analyzer's results written as tables (and predictions) into one atomic analysis dir.
 import { analyzeModels, type AnalyzeModelsOptions } from '../analysis/analyze.js';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { OutputDir } from '../io/output-dir.js';
 import { specPaths } from '../io/output-guard.js';
 import { predict, type PredictOptions } from '../predict/predict.js';

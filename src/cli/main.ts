@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { isDarekitError } from '../errors.js';
+import { isDarekitError, type ErrorKind } from '../errors.js';
 import { safeJson, safeLines, safeName } from '../text/safe-text.js';
 import type { CommandModule } from './command.js';
 import { onOutputNotice } from '../io/output-dir.js';
@@ -23,8 +23,20 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
   { name: 'demo', description: 'run analyze → predict → report → tune on the bundled fixtures', load: () => import('./commands/demo.js') },
 ];
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`darekit: ${safeName(message)}\n`);
+/** True when the command line asks for JSON (before any `--` that ends the options). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * The one way darekit ends with an error: one line `darekit: MESSAGE` on stderr, and with --json also
+ * `{"error": {"kind", "message"}}` on stdout, so a script reading stdout sees a JSON object either way.
+ */
+function fail(kind: ErrorKind, message: string, code: number): never {
+  const line = safeName(message.replace(/\s*\n\s*/g, ' ').trim());
+  process.stderr.write(`darekit: ${line}\n`);
+  if (wantsJson(process.argv)) process.stdout.write(JSON.stringify({ error: { kind, message: line } }) + '\n');
   process.exit(code);
 }
 
@@ -33,10 +45,11 @@ async function main(argv: string[]): Promise<void> {
     .description('DARE merge-readiness analysis and streaming merges for fine-tuned models')
     .version(DAREKIT_VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // commander's own usage errors are printed by fail() below, with darekit's prefix (and as JSON with --json)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
   const wanted = argv[2];
   for (const spec of COMMANDS) {
-    const cmd = program.command(spec.name).description(spec.description).exitOverride();
+    const cmd = program.command(spec.name).description(spec.description).exitOverride().configureOutput({ outputError: () => {} });
     if (spec.name !== wanted) continue;
     const mod = await spec.load();
     mod.configure(cmd);
@@ -65,12 +78,14 @@ onOutputNotice((m) => process.stderr.write(`darekit: ${m}\n`));
 
 main(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
-    if (err.exitCode === 0) process.exit(0);
-    process.exit(2); // commander already printed its one-line message
+    // --help and --version end with code 0 after printing; everything else is bad usage (exit 2)
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    if (err.code === 'commander.help') process.exit(2); // a command given without its arguments: help was printed
+    fail('usage', err.message.replace(/^error: /, ''), 2);
   }
-  if (isDarekitError(err)) fail(err.message, err.exitCode);
+  if (isDarekitError(err)) fail(err.kind, err.message, err.exitCode);
   const e = err as NodeJS.ErrnoException;
-  if (e && (e.code === 'ENOSPC' || e.code === 'EDQUOT')) fail(`no space left on the output device (${e.message})`, 1);
-  if (e && e.code === 'EFBIG') fail(`file too large for this system's limits (${e.message})`, 1);
-  fail(`internal error: ${e instanceof Error ? e.message : String(err)} (please report this with the command you ran)`, 1);
+  if (e && (e.code === 'ENOSPC' || e.code === 'EDQUOT')) fail('runtime', `no space left on the output device (${e.message})`, 1);
+  if (e && e.code === 'EFBIG') fail('runtime', `file too large for this system's limits (${e.message})`, 1);
+  fail('runtime', `internal error: ${e instanceof Error ? e.message : String(err)} (please report this with the command you ran)`, 1);
 });

@@ -1,5 +1,5 @@
 // Builds the dashboard's view model from the analyzer's result and the predictor's output.
-import type { AnalysisResult, LayerStats, TensorStats } from '../analysis/types.js';
+import type { AnalysisResult, LayerStats, TensorStats } from '../schema/analysis.js';
 import type { ModelPrediction, Predictions } from '../predict/types.js';
 import type { DashModel, DashPair, DashRow, DashboardData } from './model.js';
 import { buildRecipe } from '../tune/recipe.js';

@@ -84,6 +84,14 @@ export function verdictBadge(v: string): string {
   return v.toUpperCase();
 }
 
+/** A signed value with 3 decimals (+0.012, −0.008); one that rounds to zero prints as 0.000, never "-0.000". */
+export function signed3(x: number, missing = '–'): string {
+  if (!Number.isFinite(x)) return missing;
+  const r = Math.round(x * 1000) / 1000;
+  if (r === 0) return ' 0.000';
+  return (r > 0 ? '+' : '') + r.toFixed(3);
+}
+
 /** " measured (predicted 0.40)" beside a drop rate the probe measured, " predicted" when a probe ran on others; else nothing. */
 export function measuredNote(m: { safeDropRateSource?: 'measured' | 'predicted'; predictedDropRate?: number }): string {
   if (m.safeDropRateSource === 'measured') return ` measured (predicted ${fmtShare(m.predictedDropRate ?? NaN).trim()})`;

@@ -29,19 +29,20 @@ export interface Layout {
 
 /**
  * Lines used besides the table body. Stacked: title, tabs, detail, sparkline, table header | pairs… | recipe,
- * command | status, help. Wide: the same without pairs and recipe (they sit beside the table).
+ * command | status, help. Wide: the same without pairs and recipe (they sit beside the table), plus the run line.
  */
 const FIXED_LINES = 7;
 
 /**
- * Layout for a terminal of `size` showing a model with `pairCount` pairs. The whole frame is at most rows − 1
+ * Layout for a terminal of `size` showing a model with `pairCount` pairs (and `extraLines` more fixed lines). The whole frame is at most rows − 1
  * lines: a frame as tall as the terminal makes ink clear the screen on every redraw.
  */
-export function computeLayout(size: Size, pairCount: number): Layout {
+export function computeLayout(size: Size, pairCount: number, extraLines = 0): Layout {
   const width = Math.max(40, size.columns);
-  const budget = Math.max(12, size.rows - 1);
+  // extraLines: a run command too wide for `run: COMMAND` takes a second line (see RunLine)
+  const budget = Math.max(12, size.rows - 1 - extraLines);
   if (width >= WIDE_COLUMNS) {
-    const tableRows = Math.max(3, budget - FIXED_LINES);
+    const tableRows = Math.max(3, budget - FIXED_LINES - 1); // − the full-width run line under table and panel
     return { width, tableWidth: width - SIDE_WIDTH - 1, sideWidth: SIDE_WIDTH, tableRows, pairLines: 0 };
   }
   const pairLines = Math.max(1, Math.min(pairCount, 3));

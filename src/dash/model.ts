@@ -75,8 +75,12 @@ export interface DashRecipe {
   notes: string[];
   /** Where `m` writes the recipe YAML. */
   recipePath: string;
-  /** The command that runs the recipe once written. */
+  /** Where the suggested commands write the merged model: beside the analysis dir, never inside it. */
+  mergedPath: string;
+  /** The command that runs the recipe once `m` wrote it (paths as typed from the working dir). */
   command: string;
+  /** A command that makes the same merge before any recipe file exists: tune on this analysis. */
+  tuneCommand: string;
   /** The tune recipe behind this view: what `m` writes, as commented mergekit YAML. */
   source: Recipe;
 }

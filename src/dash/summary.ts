@@ -1,6 +1,6 @@
 // The static text summary printed instead of the dashboard when stdout is not a terminal (`darekit dash DIR | cat`).
 import type { DashboardData, DashModel, DashRow } from './model.js';
-import { fmtNum, fmtShare, measuredNote, verdictBadge } from './format.js';
+import { fmtNum, fmtShare, measuredNote, signed3, verdictBadge } from './format.js';
 import { sortRows } from './rows.js';
 
 /** How many riskiest layers the summary lists per fine-tune. */
@@ -13,7 +13,7 @@ export function riskiestLayers(m: DashModel, n: number): DashRow[] {
 }
 
 function signed(x: number): string {
-  return Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(3) : '–';
+  return signed3(x).trim();
 }
 
 /** Plain-text summary: set verdict, models with verdicts and reasons, riskiest layers, pairs, recipe and command. */
@@ -49,7 +49,7 @@ export function dashboardSummary(data: DashboardData): string {
     out.push(`  ${m.name.padEnd(nameW)}  weight ${m.weight}  density ${m.density.toFixed(2)}${rules}`);
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
-  out.push(`run: ${r.command}`);
-  out.push(`(the dashboard's m key writes ${r.recipePath}; run darekit dash in a terminal for the interactive view)`);
+  out.push(`run: ${r.tuneCommand}`);
+  out.push(`(in a terminal, the dashboard's m key writes ${r.recipePath}; then: ${r.command})`);
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runtimeError } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 const PAGE = 65536;
 /** The maximum memory the module declares (pages): 4 GiB of address space, reserved, not committed. */
@@ -9,10 +9,9 @@ export const KERNEL_MAX_PAGES = 65536;
 
 let cachedModule: WebAssembly.Module | undefined;
 
-/** Path of build/kernel.wasm, found from this file in src/ (tests) or dist/ (installed). */
+/** Path of build/kernel.wasm at the package root. */
 export function kernelWasmPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidate = join(here, '..', '..', 'build', 'kernel.wasm');
+  const candidate = join(PACKAGE_ROOT, 'build', 'kernel.wasm');
   if (!existsSync(candidate)) throw runtimeError(`kernel not built: ${candidate} is missing; run \`npm run build:kernel\``);
   return candidate;
 }

@@ -1,7 +1,9 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import type { MergeConfig } from './config.js';
 import { METHODS } from './methods.js';
-import { paramLeaves } from './params.js';
+import type { ParamValue } from './params.js';
 import { DAREKIT_VERSION } from '../version.js';
 
 /** A readiness verdict to print in the model card (from analyze/predict, e.g. passed in by tune). */
@@ -10,26 +12,62 @@ export interface CardVerdict {
   reasons?: string[];
 }
 
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+/**
+ * What the Hub's `base_model:` field can hold for a local model dir: its repo id when known — the `models--org--name`
+ * dir of a Hugging Face cache snapshot, else `_name_or_path` of its config.json when that is a repo id
+ * (`org/name`) — and otherwise the dir's name (never an absolute local path, which the Hub refuses).
+ */
+export function hubBaseModel(path: string): string {
+  const cached = /(?:^|[\\/])models--([^\\/]+?)--([^\\/]+)[\\/]snapshots[\\/]/.exec(path);
+  if (cached) return `${cached[1]}/${cached[2]}`;
+  try {
+    const dir = statSync(path).isDirectory() ? path : dirname(path);
+    const configPath = join(dir, 'config.json');
+    if (existsSync(configPath)) {
+      const named = (JSON.parse(readFileSync(configPath, 'utf8')) as { _name_or_path?: unknown })._name_or_path;
+      if (typeof named === 'string' && HUB_ID.test(named)) return named;
+    }
+  } catch {
+    // an unreadable config says nothing about the repo id; fall back to the name
+  }
+  return basename(path.replace(/[\\/]+$/, '')).replace(/\.safetensors$/, '');
+}
+
+/** A parameter in words: `density=0.6`, `weight=[0.2, 0.5] (gradient over layers)`, or per filter. */
+export function describeParam(key: string, p: ParamValue): string {
+  switch (p.kind) {
+    case 'scalar':
+      return `${key}=${String(p.value)}`;
+    case 'gradient':
+      return `${key}=[${p.values.join(', ')}] (gradient over layers)`;
+    case 'filters':
+      return `${key}: ${p.rules.map((r) => `${r.filter === undefined ? 'other tensors' : `"${r.filter}"`} → ${describeParam(key, r.value).slice(key.length + 1)}`).join(', ')}`;
+  }
+}
+
 /**
  * The README.md of a merged model: Hugging Face front matter (base_model, tags, library_name) and a body with
  * the models and parameters, the seed, the darekit version, the readiness verdict when known, and the recipe.
  */
 export function modelCard(cfg: MergeConfig, recipe: string, verdict?: CardVerdict): string {
   const front: Record<string, unknown> = {};
-  const baseModels = cfg.baseSpec !== undefined ? [cfg.baseSpec] : cfg.models.map((m) => m.spec);
+  const baseModels = (cfg.baseModel !== undefined ? [cfg.baseModel] : cfg.models.map((m) => m.path)).map(hubBaseModel);
   front.base_model = baseModels.length === 1 ? baseModels[0] : baseModels;
   front.tags = ['merge', 'darekit', cfg.method];
   front.library_name = 'transformers';
   const lines: string[] = ['---', stringifyYaml(front).trimEnd(), '---', '', '# Merged model', ''];
   lines.push(`Merged with darekit ${DAREKIT_VERSION} using **${cfg.method}** (${METHODS[cfg.method].summary}), seed ${cfg.seed}.`);
   lines.push('The DARE/DELLA masks are a pure function of (seed, model position, tensor name, element index): the same recipe and seed reproduce these weights byte for byte.', '');
-  if (cfg.baseSpec !== undefined) lines.push(`- base model: \`${cfg.baseSpec}\``);
+  const params = (ps: Partial<Record<string, ParamValue>>): string[] => Object.entries(ps).flatMap(([k, v]) => (v ? [describeParam(k, v)] : []));
+  if (cfg.baseModel !== undefined) lines.push(`- base model: \`${cfg.baseSpec ?? cfg.baseModel}\`${cfg.baseSpec === cfg.baseModel ? '' : ` (\`${cfg.baseModel}\`)`}`);
   cfg.models.forEach((m, i) => {
-    const params = Object.entries(m.parameters).flatMap(([k, v]) => (v ? paramLeaves(v, k).map((l) => `${l.path}=${String(l.value)}`) : []));
-    lines.push(`- model ${i}: \`${m.spec}\`${params.length > 0 ? ` (${params.join(', ')})` : ''}`);
+    const ps = params(m.parameters);
+    lines.push(`- model ${i}: \`${m.spec}\`${ps.length > 0 ? ` (${ps.join('; ')})` : ''}`);
   });
-  const globals = Object.entries(cfg.parameters).flatMap(([k, v]) => (v ? paramLeaves(v, k).map((l) => `${l.path}=${String(l.value)}`) : []));
-  if (globals.length > 0) lines.push(`- parameters: ${globals.join(', ')}`);
+  const globals = params(cfg.parameters);
+  if (globals.length > 0) lines.push(`- parameters: ${globals.join('; ')}`);
   lines.push('');
   if (verdict) {
     lines.push('## Merge readiness', '', `darekit's verdict before merging: **${verdict.verdict}**`);

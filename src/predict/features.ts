@@ -1,4 +1,4 @@
-import type { AnalysisResult, LayerStats, ModelStats, TensorStats } from '../analysis/types.js';
+import type { AnalysisResult, LayerStats, ModelStats, TensorStats } from '../schema/analysis.js';
 
 /** Weight-space features of one fine-tune that the predictor uses (all scale-free except meanAbsDelta). */
 export interface ModelFeatures {

@@ -1,5 +1,5 @@
 import { median } from 'simple-statistics';
-import type { AnalysisResult, ModelStats, TensorStats } from '../analysis/types.js';
+import type { AnalysisResult, ModelStats, TensorStats } from '../schema/analysis.js';
 import { usageError } from '../errors.js';
 import { CALIBRATION } from './calibration.js';
 import { classifyDelta } from './cpt.js';

@@ -1,4 +1,4 @@
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { reason, type Reason } from './reasons.js';
 import { LOW_REDUNDANCY_P } from './thresholds.js';
 import type { ModelPrediction, Verdict } from './types.js';

@@ -14,17 +14,20 @@ const layerLabel = (x: number) => (x < 0 ? 'other' : `L${x}`);
 export function reportCharts(data: ReportData): ReportChart[] {
   const charts: ReportChart[] = [];
   const models = data.models.map((m) => m.model);
-  // Layer "null" (tensors outside the blocks) is drawn at x = −1 and labelled "other".
+  // Layer "null" (tensors outside the blocks) is drawn at x = −1 and labelled "other"; a missing point at −0.5
+  // keeps the line from joining it to L0, as if the embeddings, norms and lm_head were a layer before the first.
   const layerSeries = (pick: (l: ReportData['layers'][number]) => number) =>
-    models.map((name) => ({
-      name,
-      points: data.layers.filter((l) => l.model === name).map((l) => ({ x: l.layer ?? -1, y: pick(l) })),
-    }));
+    models.map((name) => {
+      const rows = data.layers.filter((l) => l.model === name);
+      const points = rows.map((l) => ({ x: l.layer ?? -1, y: pick(l) }));
+      if (rows.some((l) => l.layer === null)) points.push({ x: -0.5, y: NaN });
+      return { name, points };
+    });
   if (data.layers.length) {
     charts.push({
       id: 'layer-rho',
-      caption: 'Relative delta energy ρ = ‖Δ‖²/‖W_base‖² per layer (dimensionless; "other" = embeddings, final norm, lm_head).',
-      svg: lineChart({ title: 'ρ per layer', xLabel: 'layer', yLabel: 'ρ', series: layerSeries((l) => l.rho), yIncludeZero: true, xTickLabel: layerLabel }),
+      caption: 'Relative delta energy ρ = ‖Δ‖²/‖W_base‖² per layer (dimensionless, log scale, so SFT and CPT-sized deltas both show; "other" = embeddings, final norm, lm_head, not joined to the layers).',
+      svg: lineChart({ title: 'ρ per layer (log scale)', xLabel: 'layer', yLabel: 'ρ', series: layerSeries((l) => l.rho), logY: true, xTickLabel: layerLabel }),
     });
     if (data.layers.some((l) => Number.isFinite(l.safeDropRate))) {
       charts.push({
@@ -37,16 +40,13 @@ export function reportCharts(data: ReportData): ReportChart[] {
   if (data.models.length) {
     charts.push({
       id: 'model-p',
-      caption: 'Recommended drop rate and density per fine-tune (fractions of delta entries).',
+      caption: 'Recommended DARE drop rate p per fine-tune (fraction of delta entries dropped; the density kept is 1 − p, listed in the verdict table).',
       svg: barChart({
-        title: 'Recommended drop rate / density',
+        title: 'Recommended drop rate p',
         xLabel: 'fine-tune',
-        yLabel: 'fraction',
+        yLabel: 'drop rate p',
         categories: models,
-        series: [
-          { name: 'drop rate p', values: data.models.map((m) => m.recommendedDropRate) },
-          { name: 'density 1 − p', values: data.models.map((m) => m.recommendedDensity) },
-        ],
+        series: [{ name: 'drop rate p', values: data.models.map((m) => m.recommendedDropRate) }],
       }),
     });
   }
@@ -68,13 +68,13 @@ export function reportCharts(data: ReportData): ReportChart[] {
       );
     charts.push({
       id: 'pair-cosine',
-      caption: 'Cosine similarity of deltas between fine-tunes (−1 to 1; 0 = orthogonal).',
-      svg: heatmap({ title: 'Pairwise cosine of Δ', rowLabels: models, colLabels: models, values: matrix((p) => p.cosine, 1), domain: [-1, 1], low: '#b2182b', mid: '#f7f7f7', high: '#2166ac' }),
+      caption: 'Cosine similarity of deltas between fine-tunes (−1 to 1; 0 = orthogonal; — = a fine-tune against itself).',
+      svg: heatmap({ title: 'Pairwise cosine of Δ', rowLabels: models, colLabels: models, values: matrix((p) => p.cosine, NaN), domain: [-1, 1], low: '#b2182b', mid: '#f7f7f7', high: '#2166ac', diagonal: '—' }),
     });
     charts.push({
       id: 'pair-conflict',
-      caption: 'Sign-conflict rate: share of entries with opposite signs where both deltas are non-zero (0–1; 0.5 = unrelated).',
-      svg: heatmap({ title: 'Pairwise sign conflict', rowLabels: models, colLabels: models, values: matrix((p) => p.signConflict, 0), domain: [0, 1], low: '#fff5eb', high: '#7f2704' }),
+      caption: 'Sign-conflict rate: share of entries with opposite signs where both deltas are non-zero (0–1; 0.5 = unrelated; — = a fine-tune against itself).',
+      svg: heatmap({ title: 'Pairwise sign conflict', rowLabels: models, colLabels: models, values: matrix((p) => p.signConflict, NaN), domain: [0, 1], low: '#fff5eb', high: '#7f2704', diagonal: '—' }),
     });
   }
   if (data.probe.length) {
@@ -92,14 +92,16 @@ export function reportCharts(data: ReportData): ReportChart[] {
     });
   }
   if (data.trials.length) {
+    const best = data.trials.find((t) => t.best && t.score !== null);
     charts.push({
       id: 'trials',
-      caption: 'Tune trials: eval score per trial (higher is better; trial 0 is the data-free recipe; failed trials have no point).',
+      caption: 'Tune trials: eval score per trial (higher is better; trial 0 is the data-free recipe; failed trials have no point; the ringed point is the best trial, merged into the output).',
       svg: lineChart({
         title: 'Eval score per trial',
         xLabel: 'trial',
         yLabel: 'score',
         series: [{ name: 'score', points: data.trials.map((t) => ({ x: t.trial, y: t.score ?? NaN })) }],
+        ...(best ? { highlight: { x: best.trial, label: `best: trial ${best.trial}` } } : {}),
       }),
     });
   }

@@ -1,3 +1,6 @@
+import { parse as parseYaml } from 'yaml';
+import { resolve } from 'node:path';
+import type { ReportData } from './data.js';
 import { formatNumber } from './svg/xml.js';
 
 /** A fraction as a number with 2 decimals ("0.30"), '–' for NaN. */
@@ -8,4 +11,25 @@ export function frac(v: number): string {
 /** A general number with 3 significant digits. */
 export function num(v: number): string {
   return formatNumber(v, 3);
+}
+
+/**
+ * When the recipe merges only some of the analysed fine-tunes (the demo tunes the SFT pair of four), a sentence
+ * saying which are in it and which are not; null when it covers them all or its models cannot be read.
+ */
+export function recipeCoverage(data: Pick<ReportData, 'recipe' | 'models'>): string | null {
+  if (!data.recipe) return null;
+  let doc: unknown;
+  try {
+    doc = parseYaml(data.recipe);
+  } catch {
+    return null;
+  }
+  const entries = (doc as { models?: unknown } | null)?.models;
+  if (!Array.isArray(entries)) return null;
+  const paths = new Set(entries.flatMap((e) => (e && typeof e === 'object' && typeof (e as { model?: unknown }).model === 'string' ? [resolve((e as { model: string }).model)] : [])));
+  const inside = data.models.filter((m) => paths.has(resolve(m.path))).map((m) => m.model);
+  const outside = data.models.filter((m) => !paths.has(resolve(m.path))).map((m) => m.model);
+  if (outside.length === 0 || inside.length === 0) return null;
+  return `This recipe merges ${inside.length} of the ${data.models.length} analysed fine-tunes (${inside.join(', ')}); not in it: ${outside.join(', ')}. The set verdict above is for all ${data.models.length} analysed fine-tunes.`;
 }

@@ -1,6 +1,6 @@
 import { DEFINITIONS, type ReportData } from './data.js';
 import { reportCharts } from './charts.js';
-import { frac, num } from './format.js';
+import { frac, num, recipeCoverage } from './format.js';
 import { escapeMarkup } from '../text/safe-text.js';
 import { escapeXml as esc } from './svg/xml.js';
 
@@ -9,11 +9,18 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
 h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.verdict{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;color:#fff}
+.verdict{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:10px;font-weight:600;color:#fff}
 .ready{background:#1a7f37}.caution{background:#b08800}.not-ready{background:#cf222e}.other{background:#666}
 .set{border:1px solid #ccc;border-radius:6px;padding:8px 16px;background:#fafafa}
 figure{margin:16px 0}figcaption{font-size:12px;color:#555;max-width:640px}
-pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px}.muted{color:#666;font-size:13px}`;
+pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px}.muted{color:#666;font-size:13px}
+.scroll{overflow-x:auto;max-width:100%}td:first-child,th:first-child{white-space:nowrap}
+svg{max-width:100%;height:auto}figure{overflow-x:auto}.note{border-left:3px solid #b08800;padding:2px 10px;background:#fffbe6}`;
+
+/** Escaped text with `code` spans shown as <code> (definitions are written once, with Markdown's backticks). */
+function inlineCode(text: string): string {
+  return esc(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+}
 
 function badge(v: string): string {
   const cls = ['ready', 'caution', 'not-ready'].includes(v) ? v : 'other';
@@ -23,7 +30,8 @@ function badge(v: string): string {
 function table(head: string[], rows: string[][], numeric: number[] = []): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
   const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+  // A wide table scrolls inside its box instead of widening the page.
+  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table></div>`;
 }
 
 /** The report as one self-contained HTML page: inline CSS and SVG only, no scripts, fonts or network. */
@@ -90,9 +98,12 @@ export function renderHtml(data: ReportData): string {
       ),
     );
   }
-  if (data.recipe) parts.push(`<h2>Recipe</h2><pre>${escapeMarkup(data.recipe, { keepLines: true })}</pre>`);
+  if (data.recipe) {
+    const coverage = recipeCoverage(data);
+    parts.push(`<h2>Recipe</h2>${coverage ? `<p class="note">${esc(coverage)}</p>` : ''}<pre>${escapeMarkup(data.recipe, { keepLines: true })}</pre>`);
+  }
   parts.push(`<h2>Definitions</h2>`);
-  parts.push(table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [esc(d.term), esc(d.unit), esc(d.definition)])));
+  parts.push(table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [inlineCode(d.term), inlineCode(d.unit), inlineCode(d.definition)])));
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>darekit report — ${esc(data.base)}</title><style>${STYLE}</style></head>

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { measuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
 import { readProbeTable, type ProbeRow } from '../store/probe-table.js';

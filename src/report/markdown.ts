@@ -1,6 +1,6 @@
 import { markdownText as md, safeLines } from '../text/safe-text.js';
 import { DEFINITIONS, type ReportData } from './data.js';
-import { frac, num } from './format.js';
+import { frac, num, recipeCoverage } from './format.js';
 
 // darekit's own text (headers, definitions) in a table cell; names and anything else from files go through md().
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -40,7 +40,7 @@ export function renderMarkdown(data: ReportData): string {
     out.push(
       table(
         ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
-        data.probe.map((r) => [r.model, r.metric, String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+        data.probe.map((r) => [md(r.model), md(r.metric), String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
       ),
       '',
     );
@@ -86,7 +86,10 @@ export function renderMarkdown(data: ReportData): string {
       '',
     );
   }
-  if (data.recipe) out.push('## Recipe', '', ...fenced('yaml', data.recipe.trimEnd()), '');
+  if (data.recipe) {
+    const coverage = recipeCoverage(data);
+    out.push('## Recipe', '', ...(coverage ? [`> ${cell(coverage)}`, ''] : []), ...fenced('yaml', data.recipe.trimEnd()), '');
+  }
   out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [cell(d.term), cell(d.unit), cell(d.definition)])), '');
   return out.join('\n');
 }

@@ -1,7 +1,7 @@
 // Writes an AnalysisResult as Arrow IPC, a DuckDB database with views, and Parquet; reads it back.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { inputError } from '../errors.js';
 import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, analysisTables, fromRows, pairColumns } from './analysis-tables.js';
 import { arrowIPCOf } from './arrow-columns.js';
@@ -18,10 +18,10 @@ export const ANALYSIS_DB = 'analysis.duckdb';
 
 /** Handy views over the tables (documented in the README). */
 export const ANALYSIS_VIEWS: Record<string, string> = {
-  // layers ranked by relative delta energy, with the first-order DARE output-error estimate √(p/(1−p)·ρ)
+  // layers riskiest first (largest relative delta energy across all models), with the first-order DARE output-error estimate √(p/(1−p)·ρ)
   v_layer_risk: `SELECT model, layer, tensors, rho, droppable_share, q99_abs, frac_le_0005,
       sqrt(rho) AS dare_err_p50, sqrt(9 * rho) AS dare_err_p90
-    FROM layers ORDER BY model, rho DESC`,
+    FROM layers ORDER BY rho DESC NULLS LAST, model, layer NULLS LAST`,
   // tensors by their share of the model's ΣΔ²
   v_top_tensors: `SELECT t.model, t.tensor, t.layer, t.module, t.numel, t.rho, t.delta_l2,
       t.sum_sq_delta / nullif(m.sum_sq_delta, 0) AS energy_share, t.droppable_share, t.q99_abs

@@ -1,6 +1,6 @@
 // The analysis tables (models, tensors, layers, pairs, histograms, meta): one column list per table, with the
 // field each column comes from, its unit and its definition. The README "Analysis tables" section is this list.
-import type { AnalysisResult, DeltaStats, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../analysis/types.js';
+import type { AnalysisResult, DeltaStats, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../schema/analysis.js';
 import { columnTable, type ColumnTable } from './column-data.js';
 import type { CellValue } from './db.js';
 import type { Column, ColumnType, Row } from './columns.js';

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { analyzeModels } from '../analysis/analyze.js';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { inputError } from '../errors.js';
 import type { CalibrationPoint } from '../predict/calibrate.js';
 import { blockFanIn, blockRelativeNorm, tensorsOf } from '../predict/features.js';

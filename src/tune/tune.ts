@@ -2,7 +2,7 @@ import type { CardVerdict } from '../merge/model-card.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { AnalysisResult } from '../analysis/types.js';
+import type { AnalysisResult } from '../schema/analysis.js';
 import { analyze } from '../app/analyze.js';
 import { inputError, runtimeError, usageError } from '../errors.js';
 import { registerCleanup } from '../io/cleanup.js';
@@ -110,9 +110,10 @@ async function loadOrAnalyze(o: TuneOptions, analysisDir: string, log: (s: strin
     }
     if (o.base && resolve(o.base) !== all.base) throw usageError(`--analysis ${analysisDir} was made with base ${all.base}, not ${resolve(o.base)}; use another --analysis dir`);
     if (o.finetunes.length === 0) return { result: all, reused: true };
+    // A fine-tune is named by its path or by its label in the analysis (the name query and dash show).
     const names = o.finetunes.map((f) => {
-      const m = all.models.find((x) => x.path === resolve(f));
-      if (!m) throw usageError(`${f}: not in the analysis at ${analysisDir} (it has ${all.models.map((x) => x.path).join(', ')}); analyze it first or use another --analysis dir`);
+      const m = all.models.find((x) => x.path === resolve(f)) ?? all.models.find((x) => x.model === f);
+      if (!m) throw usageError(`${f}: not in the analysis at ${analysisDir} (it has ${all.models.map((x) => `${x.model} = ${x.path}`).join(', ')}); give a label or path from that list, analyze it first, or use another --analysis dir`);
       return m.model;
     });
     log(`reusing the analysis in ${analysisDir} (${names.join(', ')})`);
@@ -167,7 +168,6 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   const tolerance = o.tolerance ?? 0.95;
   const predictions = predict(result, { tolerance, measured: await readMeasuredSafeRates(analysisDir, result.models, tolerance) });
   const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
-  for (const n of recipe0.notes) log(n);
 
   const recipePath = resolve(o.recipePath ?? join(outDir, 'recipe.yml'));
   const trials: TrialRecord[] = [];

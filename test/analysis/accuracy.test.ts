@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { encodeFromF32 } from '../../src/io/codec.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 import { checkDroppable, checkQuantiles, checkSums, EPS1, rankError } from './bounds.js';

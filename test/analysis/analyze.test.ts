@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
-import type { AnalysisResult, DeltaStats } from '../../src/analysis/types.js';
+import type { AnalysisResult, DeltaStats } from '../../src/schema/analysis.js';
 import { parseTensorName } from '../../src/io/tensor-names.js';
 import { SPECS, writeFixtureFamily, type FamilyValues } from './fixture.js';
 import { checkDroppable, checkQuantiles, checkSums, EPS1 } from './bounds.js';

@@ -1,7 +1,7 @@
 // The error bounds the README states (section `analysis`, "Accuracy"), written out independently of the analyzer's
 // code, and checks of a result against the exact float64 two-pass reference within them.
 import { expect } from 'vitest';
-import type { DeltaStats } from '../../src/analysis/types.js';
+import type { DeltaStats } from '../../src/schema/analysis.js';
 import { nearestRank, type RefStats } from './reference.js';
 
 const U = 2 ** -24;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { sharedPath } from '../helpers/shared.js';
 import { EPS0, EPS1, EPS3 } from './bounds.js';
 

@@ -8,6 +8,9 @@ import { Dashboard, HELP_LINE } from '../../src/dash/components/App.js';
 import { computeLayout } from '../../src/dash/layout.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { syntheticDashboard } from '../../src/dash/synthetic.js';
+import { runLineCount } from '../../src/dash/components/Panels.js';
+import { dashRecipe } from '../../src/dash/recipe.js';
+import type { DashboardData } from '../../src/dash/model.js';
 import { KEYS, layerRowLines, mount, rowLabel } from './harness.js';
 
 const SMALL = { columns: 80, rows: 24 };
@@ -17,6 +20,11 @@ afterEach(() => {
   cleanup();
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+
+/** Table rows the layout gives `data` at `size` (2 pairs per model; the run line may take a second line). */
+function tableRowsFor(data: DashboardData, size: { columns: number; rows: number }): number {
+  return computeLayout(size, 2, runLineCount(data.recipe, false, size.columns) - 1).tableRows;
+}
 
 function expectFits(frame: string, size: { columns: number; rows: number }): void {
   const lines = frame.split('\n');
@@ -46,7 +54,7 @@ describe('dashboard on a synthetic 80-layer set', () => {
     await d.until((f) => f.includes('layer 1/81'));
     await d.press(KEYS.down);
     await d.until((f) => f.includes('layer 2/81'), 'selection on row 2');
-    const visible = computeLayout(SMALL, 2).tableRows;
+    const visible = tableRowsFor(data, SMALL);
     await d.press(...Array(visible + 2).fill(KEYS.down));
     const f = await d.until((x) => x.includes(`layer ${visible + 4}/81`), 'selection below the first window');
     const labels = layerRowLines(f).map(rowLabel);
@@ -80,7 +88,7 @@ describe('dashboard on a synthetic 80-layer set', () => {
     await d.press(KEYS.enter);
     const f = await d.until((x) => x.includes('tensor 1/80') && x.includes('filter "q_proj"'), 'filter applied');
     const rows = f.split('\n').filter((l) => /^[! ] layers\./.test(l));
-    expect(rows.length).toBe(computeLayout(SMALL, 2).tableRows);
+    expect(rows.length).toBe(tableRowsFor(data, SMALL));
     for (const r of rows) expect(r).toContain('q_proj');
     await d.press(KEYS.escape);
     await d.until((x) => x.includes('layer 1/81'), 'filter cleared');
@@ -163,7 +171,7 @@ describe('dashboard on a synthetic 80-layer set', () => {
     expect(f).toContain('sft-a  weight 1  density 0.50');
     expect(f).toContain('cpt  weight 1  density 0.90');
     expect(f).toContain('run:');
-    expect(layerRowLines(f).length).toBe(computeLayout(WIDE, 2).tableRows);
+    expect(layerRowLines(f).length).toBe(tableRowsFor(data, WIDE));
     expectFits(f, WIDE);
   });
 
@@ -177,7 +185,7 @@ describe('dashboard on a synthetic 80-layer set', () => {
     Object.defineProperty(stdout, 'rows', { value: 40, configurable: true });
     stdout.emit('resize');
     const f1 = await d.until((x) => x.includes('pairs (cosine, sign conflict)'), 'wide layout after resize');
-    expect(layerRowLines(f1).length).toBe(computeLayout({ columns: 150, rows: 40 }, 2).tableRows);
+    expect(layerRowLines(f1).length).toBe(tableRowsFor(data, { columns: 150, rows: 40 }));
   });
 });
 
@@ -188,7 +196,7 @@ describe('dashboard on a 1,000-layer model', () => {
     const d = mount(<Dashboard data={big} size={SMALL} />);
     const f = await d.until((x) => x.includes('layer 1/1001'));
     expect(f.split('\n').length).toBeLessThanOrEqual(SMALL.rows);
-    expect(layerRowLines(f).length).toBe(computeLayout(SMALL, 2).tableRows);
+    expect(layerRowLines(f).length).toBe(tableRowsFor(big, SMALL));
     await d.press('G');
     const end = await d.until((x) => x.includes('layer 1001/1001'), 'jump to the end');
     const labels = layerRowLines(end).map(rowLabel);
@@ -208,5 +216,69 @@ describe('dashboard on a 1,000-layer model', () => {
     const worst = big.models[0]!.layers.reduce((a, b) => (b.predictedError > a.predictedError ? b : a));
     expect(rowLabel(first)).toBe(worst.label);
     expect(first.startsWith('! ')).toBe(true);
+  });
+});
+
+describe('the run: command at 80, 120 and 200 columns', () => {
+  const REPO = join(__dirname, '../..');
+  /** The one frame line holding the whole command (the test fails if the command is split or cut). */
+  const lineWith = (frame: string, command: string) => frame.split('\n').filter((l) => l.includes(command));
+
+  for (const columns of [80, 120, 200]) {
+    test(`${columns} columns: before m the run line is tune's command (no recipe.yml named) on one line, writing beside the analysis dir`, async () => {
+      // The README's flow: `npx darekit dash reports/demo/analysis` from the repo root.
+      const base = syntheticDashboard(12);
+      const data = { ...base, dir: join(REPO, 'reports/demo/analysis'), recipe: dashRecipe(join(REPO, 'reports/demo/analysis'), base.recipe.source, REPO) };
+      const size = { columns, rows: 30 };
+      const d = mount(<Dashboard data={data} size={size} />);
+      const f = await d.until((x) => x.includes('sft-a'), 'first frame');
+      expect(data.recipe.tuneCommand).toBe('npx darekit tune --analysis reports/demo/analysis --out reports/demo/merged');
+      expect(lineWith(f, data.recipe.tuneCommand)).toHaveLength(1);
+      const runAt = f.split('\n').findIndex((l) => l.startsWith('run'));
+      expect(runAt).toBeGreaterThan(0);
+      expect(f.split('\n').slice(runAt, runAt + 2).join('\n')).not.toContain('recipe.yml');
+      expect(f).not.toContain('--out reports/demo/analysis/');
+      expectFits(f, size);
+    });
+
+    test(`${columns} columns: after m the run line is the merge of the written recipe, whole on one line`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'darekit-dash-run-'));
+      temps.push(dir);
+      const analysis = join(dir, 'analysis');
+      mkdirSync(analysis);
+      const base = syntheticDashboard(12, analysis);
+      const data = { ...base, recipe: dashRecipe(analysis, base.recipe.source, dir) };
+      const size = { columns, rows: 30 };
+      const d = mount(<Dashboard data={data} size={size} />);
+      await d.until((x) => x.includes('sft-a'));
+      await d.press('m');
+      const f = await d.until((x) => x.includes('wrote '), 'recipe written');
+      expect(data.recipe.command).toBe('darekit merge analysis/recipe.yml --out merged');
+      expect(lineWith(f, data.recipe.command)).toHaveLength(1);
+      expect(f).toMatch(/^run: darekit merge analysis\/recipe\.yml --out merged$/m);
+      expectFits(f, size);
+    });
+  }
+
+  test('a command wider than the terminal gets a line of its own under a run label, never split across lines', async () => {
+    const data = syntheticDashboard(12, '/tmp/a-long-directory-name-for-an/this-analysis');
+    const d = mount(<Dashboard data={data} size={{ columns: 120, rows: 30 }} />);
+    const f = await d.until((x) => x.includes('sft-a'));
+    expect(Array.from(`run: ${data.recipe.tuneCommand}`).length).toBeGreaterThan(120);
+    expect(Array.from(data.recipe.tuneCommand).length).toBeLessThanOrEqual(120);
+    expect(lineWith(f, data.recipe.tuneCommand)).toEqual([data.recipe.tuneCommand]);
+    expect(f).toContain('run (one line, copy it whole):');
+    expectFits(f, { columns: 120, rows: 30 });
+  });
+
+  test('the side panel wraps notes between words, never inside one', async () => {
+    const base = syntheticDashboard(12);
+    const note = 'the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway';
+    const data = { ...base, recipe: { ...base.recipe, notes: [note] } };
+    const d = mount(<Dashboard data={data} size={{ columns: 120, rows: 40 }} />);
+    const f = await d.until((x) => x.includes('pairs (cosine, sign conflict)'));
+    const words = new Set(note.split(' '));
+    // every word of the note appears whole in the frame
+    for (const w of words) expect(f, w).toContain(w);
   });
 });

@@ -123,7 +123,7 @@ describe('family S (real checkpoints)', () => {
   test('darekit dash DIR | cat prints the static summary and exits 0', () => {
     const r = cli('dash', sDir);
     expect(r.status).toBe(0);
-    for (const part of ['models:', 'riskiest layers', 'pairs:', 'recipe:', 'run: darekit merge']) expect(r.stdout).toContain(part);
+    for (const part of ['models:', 'riskiest layers', 'pairs:', 'recipe:', 'run: npx darekit tune --analysis', 'then: npx darekit merge']) expect(r.stdout).toContain(part);
     for (const m of S_MODELS) expect(r.stdout).toContain(m);
     expect(r.stdout).toMatch(/cpt-code\s+cpt\s+NOT-READY/);
     expect(r.stdout).toContain('sft-up ↔ sft-shift');
@@ -147,6 +147,18 @@ describe('family S (real checkpoints)', () => {
     const j = JSON.parse(r.stdout) as DashboardData;
     expect(j.models.map((m) => m.name)).toEqual(['sft-up', 'sft-shift']);
     expect(j.pairs).toEqual([expect.objectContaining({ a: 'sft-up', b: 'sft-shift' })]);
+    // on exit it says where the analysis stays and how to reopen it
+    expect(r.stderr).toContain(`dash: the analysis stays in ${out}`);
+  });
+
+  test('darekit dash --base without --out keeps its temp analysis and says so on exit, with the commands to reopen and remove it', () => {
+    const r = cli('dash', '--base', `${S}/base`, `${S}/sft-up`, `${S}/sft-shift`);
+    expect(r.status, r.stderr).toBe(0);
+    const m = /dash: the analysis stays in (\S+) \(reopen it: (?:npx )?darekit dash \S+; remove it: rm -r (\S+)\)/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(existsSync(join(m![1]!, 'analysis.duckdb'))).toBe(true);
+    expect(m![1]!.startsWith(m![2]!)).toBe(true);
+    rmSync(m![2]!, { recursive: true, force: true });
   });
 
   test('bad usage and bad input exit 2 with a one-line message', () => {

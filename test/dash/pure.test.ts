@@ -1,14 +1,17 @@
 // The dashboard's pure pieces: formatting, row order/filter/window, layout budget, reducer, summary, recipe.
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
+import { join, resolve } from 'node:path';
 import { bar, fit, fmtNum, sparkline } from '../../src/dash/format.js';
 import { moveSelection, selectRows, sortRows, windowStart, SORT_KEYS } from '../../src/dash/rows.js';
 import { computeLayout, rowLine, tableColumns, headerLine, barScale } from '../../src/dash/layout.js';
 import { dashReducer, INITIAL_STATE, type DashAction } from '../../src/dash/state.js';
 import { dashboardSummary } from '../../src/dash/summary.js';
-import { dashRecipe, recipeYaml, shellQuote } from '../../src/dash/recipe.js';
+import { dashRecipe, mergedPathFor, recipeYaml, shellQuote } from '../../src/dash/recipe.js';
 import type { DashRow } from '../../src/dash/model.js';
 import { syntheticDashboard } from '../../src/dash/synthetic.js';
+
+const REPO = resolve(__dirname, '../..');
 
 const SEED = { seed: 20240611 };
 
@@ -175,7 +178,9 @@ describe('summary and recipe', () => {
     expect(text).toMatch(new RegExp(`sft-hot\\s+${hot.label} \\(`));
     for (const p of data.pairs) expect(text).toContain(`${p.a} ↔ ${p.b}`);
     expect(text).toMatch(/cpt\s+weight 1  density 0.90/);
-    expect(text).toContain(`run: ${data.recipe.command}`);
+    // no recipe file exists yet: the run line is tune's command; the merge command comes after m
+    expect(text).toContain(`run: ${data.recipe.tuneCommand}`);
+    expect(text.split('\n').find((l) => l.startsWith('run: '))).not.toContain('recipe.yml');
   });
 
   test('the recipe view carries tune\'s method, densities, per-layer rule counts and notes; the YAML is tune\'s', () => {
@@ -187,12 +192,35 @@ describe('summary and recipe', () => {
     const yaml = recipeYaml({ ...data, recipe: view });
     expect(yaml).toContain('merge_method: ties');
     expect(yaml).toContain('filter: "layers.0."');
-    expect(yaml).toContain('# run: darekit merge /d/recipe.yml --out /d/merged');
+    expect(yaml).toContain('# run: darekit merge /d/recipe.yml --out /d-merged');
   });
 
   test('paths with spaces or quotes are shell-quoted in the command', () => {
     expect(shellQuote('/a/b-c.yml')).toBe('/a/b-c.yml');
     expect(shellQuote("/my dir/it's")).toBe("'/my dir/it'\\''s'");
-    expect(dashRecipe('/my dir', data.recipe.source).command).toBe("darekit merge '/my dir/recipe.yml' --out '/my dir/merged'");
+    expect(dashRecipe('/my dir', data.recipe.source, '/elsewhere').command).toBe("darekit merge '/my dir/recipe.yml' --out '/my dir-merged'");
+  });
+
+  test('the merged model goes beside the analysis dir, never inside it; paths are relative to the working dir when inside it', () => {
+    expect(mergedPathFor('/w/run-analysis')).toBe('/w/run');
+    expect(mergedPathFor('/w/analysis')).toBe('/w/merged');
+    expect(mergedPathFor('/w/stats')).toBe('/w/stats-merged');
+    const view = dashRecipe('/w/reports/demo/analysis', data.recipe.source, '/w');
+    expect(view.command).toBe('darekit merge reports/demo/analysis/recipe.yml --out reports/demo/merged');
+    expect(view.tuneCommand).toBe('darekit tune --analysis reports/demo/analysis --out reports/demo/merged');
+    const inClone = dashRecipe(join(REPO, 'reports/demo/analysis'), data.recipe.source, REPO);
+    expect(inClone.command).toBe('npx darekit merge reports/demo/analysis/recipe.yml --out reports/demo/merged');
+  });
+});
+
+describe('signed values', () => {
+  test('a cosine that rounds to zero prints as 0.000, never -0.000', async () => {
+    const { signed3 } = await import('../../src/dash/format.js');
+    expect(signed3(-0.0003903).trim()).toBe('0.000');
+    expect(signed3(-0.0081)).toBe('-0.008');
+    expect(signed3(0.012)).toBe('+0.012');
+    const data = syntheticDashboard(4);
+    const text = dashboardSummary({ ...data, pairs: [{ a: 'sft-a', b: 'cpt', cosine: -0.0002, signConflict: 0.5 }] });
+    expect(text).not.toContain('-0.000');
   });
 });

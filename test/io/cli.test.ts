@@ -35,7 +35,8 @@ describe('darekit CLI end to end', () => {
     writeFileSync(f, bytes);
     const r = darekit('inspect', f, '--json');
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
+    // with --json, stdout holds only the error object (no partial output), stderr the same message on one line
+    expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'input', message: r.stderr.trim().replace(/^darekit: /, '') } });
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(f);
     expect(r.stderr).toContain('"w"');

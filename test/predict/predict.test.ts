@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { isDarekitError } from '../../src/errors.js';
 import { DROP_RATE_GRID, predictTolerance } from '../../src/predict/error-model.js';
 import { codes } from '../../src/predict/reasons.js';

@@ -2,7 +2,7 @@
 // two-pass float64 arithmetic (exact quantiles by sorting). Small models only; it is the independent
 // reference the predictor's tests and calibration use until/alongside the real streaming analyzer.
 import { basename } from 'node:path';
-import type { AnalysisResult, DeltaStats, DeltaSums, LayerStats, ModelStats, PairStats, TensorStats } from '../../src/analysis/types.js';
+import type { AnalysisResult, DeltaStats, DeltaSums, LayerStats, ModelStats, PairStats, TensorStats } from '../../src/schema/analysis.js';
 import { openModel } from '../../src/io/model.js';
 import { parseTensorName } from '../../src/io/tensor-names.js';
 import { TensorReader } from '../../src/io/tensor-reader.js';

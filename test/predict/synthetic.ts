@@ -1,6 +1,6 @@
 // Synthetic model families with a known construction, analysed by the float64 reference: a base, SFT-like
 // deltas (small, sparse in the embedding), CPT-like deltas (large, dense everywhere), and a hot layer.
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { referenceAnalysisOfArrays, type ArrayModel, type ArrayTensor } from './reference-analysis.js';
 
 import { rng } from '../helpers/rng.js';

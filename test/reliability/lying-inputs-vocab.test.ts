@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { generateFamily } from '../../src/fixtures/family.js';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
 import { writeSafetensorsFile, type EncodedTensor } from '../../src/io/writer.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/app/analyze.js';
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { ANALYSIS_DB, readAnalysis } from '../../src/store/analysis-store.js';
 import { query, withDb } from '../../src/store/db.js';
 import { literal, writeTable } from '../../src/store/table.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { analyzeAndPredict } from '../../app/analyze.js';
-import type { AnalysisResult } from '../../analysis/types.js';
+import type { AnalysisResult } from '../../schema/analysis.js';
 import { describeVocabAdjustment, type VocabAdjustment } from '../../io/homology.js';
 import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { predictionsToJson } from '../../predict/predict.js';
@@ -9,6 +9,10 @@ import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
 import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
+import { formatTable, textWidth, type Column } from '../text.js';
+import { setVerdictLines } from '../verdict-text.js';
+import { verdictReason } from '../../tune/recipe.js';
+import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { intOption, threadsOption } from '../options.js';
 
@@ -55,17 +59,21 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 function renderText(r: AnalysisResult, outDir: string, pred: Predictions): string {
   const g = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
   const lines = [`analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${safeName(r.base)} → ${safeName(outDir)}`, ''];
-  lines.push(['model', 'kind', 'rho', 'mean|Δ|', 'q99|Δ|', 'droppable', 'non-finite', 'verdict'].join('\t'));
-  for (const m of r.models) {
-    const p = pred.models.find((x) => x.model === m.model);
-    lines.push([safeName(m.model), p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''].join('\t'));
-  }
+  const right = (head: string): Column => ({ head, align: 'right' });
+  lines.push(
+    ...formatTable(
+      ['model', 'kind', right('ρ'), right('mean|Δ|'), right('q99|Δ|'), right('droppable'), right('non-finite'), 'verdict'],
+      r.models.map((m) => {
+        const p = pred.models.find((x) => x.model === m.model);
+        return [safeName(m.model), p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''];
+      }),
+    ),
+  );
   const pairs = r.pairs.filter((p) => p.scope === 'model');
   if (pairs.length > 0) {
-    lines.push('', ['pair', 'cosine', 'sign conflict', 'weighted conflict'].join('\t'));
-    for (const p of pairs) lines.push([`${safeName(p.a)} × ${safeName(p.b)}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)].join('\t'));
+    lines.push('', ...formatTable(['pair', right('cosine'), right('sign conflict'), right('weighted conflict')], pairs.map((p) => [`${safeName(p.a)} × ${safeName(p.b)}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)])));
   }
-  lines.push('', `set: ${pred.set.verdict}, method ${pred.set.method}${pred.set.reasons.length ? ` — ${safeName(pred.set.reasons.join('; '))}` : ''}`);
-  lines.push('', `query it: darekit query ${safeName(outDir)} "SELECT * FROM v_layer_risk"`);
+  lines.push('', ...setVerdictLines('set', { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: safeName(verdictReason(pred.set)) }, textWidth()));
+  lines.push('', `query it: ${cliCommand()} query ${safeName(shellWord(displayPath(outDir)))} "SELECT * FROM v_layer_risk"`);
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import { analyze } from '../../app/analyze.js';
 import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { usageError } from '../../errors.js';
@@ -42,7 +43,7 @@ async function analyzeFirst(base: string, finetunes: string[], opts: Record<stri
     },
   });
   bar?.done();
-  if (opts.out === undefined) process.stderr.write(`darekit: analysis written to ${safeName(outDir)}\n`);
+  if (opts.out === undefined) process.stderr.write(`dash: analysis written to ${safeName(outDir)}\n`);
   return outDir;
 }
 
@@ -52,8 +53,16 @@ async function analyzeFirst(base: string, finetunes: string[], opts: Record<stri
  */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput | void> {
   let dir: string;
-  if (opts.base !== undefined) dir = await analyzeFirst(String(opts.base), args, opts);
-  else {
+  let keptNote: string | null = null;
+  if (opts.base !== undefined) {
+    dir = await analyzeFirst(String(opts.base), args, opts);
+    // The dashboard takes the screen, so say again on the way out where the analysis stays (a temp dir is not removed).
+    const cli = cliCommand();
+    keptNote = opts.out === undefined
+      ? `dash: the analysis stays in ${dir} (reopen it: ${cli} dash ${shellWord(dir)}; remove it: rm -r ${shellWord(dirname(dir))})`
+      : `dash: the analysis stays in ${displayPath(dir)} (reopen it: ${cli} dash ${shellWord(displayPath(dir))})`;
+    process.once('exit', () => process.stderr.write(`${keptNote}\n`));
+  } else {
     if (args.length !== 1) throw usageError('give one analysis dir (darekit dash DIR), or --base B FT… to analyze first');
     if (opts.out !== undefined) throw usageError('--out is for --base (where to write the analysis); darekit dash DIR reads DIR');
     dir = args[0]!;

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { analyze } from '../../app/analyze.js';
 import { inputError, usageError } from '../../errors.js';
 import { readRegularFileText } from '../../io/regular-file.js';
@@ -12,7 +11,11 @@ import { writeReport } from '../../report/write.js';
 import { tune } from '../../tune/tune.js';
 import { verdictReason } from '../../tune/recipe.js';
 import { ProgressBar } from '../progress.js';
+import { formatTable, textWidth } from '../text.js';
+import { setVerdictLines } from '../verdict-text.js';
+import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import type { CommandOutput } from '../command.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
 /** Declare `darekit demo`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -24,7 +27,7 @@ export function configure(cmd: Command): void {
 }
 
 const MARKER = '.darekit-demo';
-const PKG_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PKG_ROOT = PACKAGE_ROOT;
 
 /** The bundled family S (fixtures/families/S), or the family given with --family. */
 function findFamily(given: string | undefined): string {
@@ -76,8 +79,6 @@ function bestMeasuredMerge(family: string, models: string[]): string | null {
   }
 }
 
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-
 /** Run `darekit demo` and return its JSON and text output. */
 export async function run(_args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const t0 = performance.now();
@@ -98,7 +99,8 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
 async function runDemo(family: string, out: string, work: string, t0: number): Promise<CommandOutput> {
   const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
   const final = (p: string) => (p === work || p.startsWith(work + '/') ? out + p.slice(work.length) : p);
-  const show = (p: string) => relative(process.cwd(), final(p)) || '.';
+  const show = (p: string) => shellWord(displayPath(final(p)));
+  const cli = cliCommand();
   const finetunes = readdirSync(family, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'base' && existsSync(join(family, d.name, 'config.json')))
     .map((d) => d.name)
@@ -120,12 +122,23 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
   const pred = predict(result);
   const measured = measuredSafeRates(family);
   lines.push(`2. predict  tolerance ${pred.tolerance} (a merge keeps ≥ ${Math.round(pred.tolerance * 100)}% of each fine-tune's gain)`);
-  lines.push(`   ${pad('fine-tune', 16)}${pad('kind', 6)}${pad('verdict', 11)}${pad('safe drop rate', 16)}${pad('density', 9)}measured (truth.json)`);
-  for (const m of pred.models) {
-    const meas = measured[m.model];
-    lines.push(`   ${pad(m.model, 16)}${pad(m.kind, 6)}${pad(m.verdict, 11)}${pad(String(m.recommendedDropRate), 16)}${pad(m.recommendedDensity.toFixed(2), 9)}${meas === undefined ? '–' : String(meas)}`);
-  }
-  lines.push(`   set of all ${pred.models.length}: ${pred.set.verdict} (method ${pred.set.method}) — ${verdictReason(pred.set)}`);
+  lines.push(
+    ...formatTable(
+      ['fine-tune', 'kind', 'verdict', { head: 'predicted safe p (range)', align: 'right' }, { head: 'recommended p', align: 'right' }, { head: 'density', align: 'right' }, { head: 'measured p (truth.json)', align: 'right' }],
+      pred.models.map((m) => [
+        m.model,
+        m.kind,
+        m.verdict,
+        `${m.predictedDropRate} (${m.dropRateLow}–${m.dropRateHigh})`,
+        String(m.recommendedDropRate),
+        m.recommendedDensity.toFixed(2),
+        measured[m.model] === undefined ? '–' : String(measured[m.model]),
+      ]),
+      '   ',
+    ),
+  );
+  const width = textWidth();
+  lines.push(...setVerdictLines(`set of all ${pred.models.length}`, { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: verdictReason(pred.set) }, width, '   '));
 
   const sft = pred.models.filter((m) => m.kind === 'sft' && m.model.startsWith('sft')).map((m) => m.path);
   const tuneInputs = sft.length >= 2 ? sft : pred.models.filter((m) => m.kind === 'sft').map((m) => m.path);
@@ -133,18 +146,31 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
   const merged = join(work, 'merged-sft');
   const tuned = await tune({ analysisDir, finetunes: tuneInputs, out: merged, recipePath: join(work, 'recipe.yml') });
   lines.push(`3. tune     ${secs(t)}  ${tuned.recipe.models.map((m) => m.model).join(' + ')} → ${show(merged)}/ (${tuned.recipe.method}, seed ${tuned.recipe.seed})`);
-  for (const m of tuned.recipe.models) {
-    lines.push(`   ${pad(m.model, 16)}weight ${m.weight}, density ${m.density.value}${m.density.rules.length ? ` (per layer: ${m.density.rules.map((r) => `${r.filter}: ${r.value}`).join(', ')})` : ''}`);
-  }
-  lines.push(`   recipe: ${show(tuned.recipePath)} — reproduce with: darekit merge ${show(tuned.recipePath)} --out DIR`);
-  lines.push(`   verdict on this pair: ${tuned.predictions.set.verdict} — ${verdictReason(tuned.predictions.set)}`);
+  lines.push(
+    ...formatTable(
+      ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
+      tuned.recipe.models.map((m) => [m.model, String(m.weight), String(m.density.value), m.density.rules.map((r) => `${r.filter} ${r.value}`).join(', ') || '–']),
+      '   ',
+    ),
+  );
+  const remerged = join(out, 'merged-again');
+  lines.push(`   recipe: ${show(tuned.recipePath)} (reproduce the merge with the command below)`);
+  const pairSet = tuned.predictions.set;
+  lines.push(...setVerdictLines('verdict on this pair', { verdict: pairSet.verdict, method: pairSet.method, reasonCount: pairSet.reasons.length, headline: verdictReason(pairSet) }, width, '   '));
   const measuredMerge = bestMeasuredMerge(family, tuned.recipe.models.map((m) => m.model));
   if (measuredMerge) lines.push(`   measured (truth.json): ${measuredMerge}`);
 
   t = performance.now();
   const rep = await writeReport(analysisDir, { tolerance: pred.tolerance });
   lines.push(`4. report   ${secs(t)}  → ${rep.files.map(show).join(', ')}`);
-  lines.push('', `done in ${secs(t0)}. Next: open ${show(rep.files[1]!)} in a browser; darekit dash ${show(analysisDir)}; darekit query ${show(analysisDir)} "SELECT model, layer, rho FROM layers"`);
+  // Each next step is a command that runs as written from the current dir (a test runs them all).
+  const next: { command: string; note: string }[] = [
+    { command: `${cli} dash ${show(analysisDir)}`, note: 'the dashboard (a static summary when not a terminal)' },
+    { command: `${cli} query ${show(analysisDir)} "SELECT model, layer, rho FROM layers"`, note: 'SQL on the analysis tables' },
+    { command: `${cli} merge ${show(tuned.recipePath)} --out ${show(remerged)}`, note: 'the same merge again, byte for byte' },
+  ];
+  const commandWidth = Math.max(...next.map((n) => n.command.length));
+  lines.push('', `done in ${secs(t0)}. Open ${show(rep.files[1]!)} in a browser. Next:`, ...next.map((n) => `  ${n.command.padEnd(commandWidth)}  # ${n.note}`));
   return {
     json: {
       family,
@@ -154,6 +180,7 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
       set: pred.set,
       tune: { outDir: final(merged), recipePath: final(tuned.recipePath), method: tuned.recipe.method, models: tuned.recipe.models.map((m) => ({ model: m.model, weight: m.weight, density: m.density.value })), pairVerdict: tuned.predictions.set.verdict },
       report: rep.files.map(final),
+      next: next.map((n) => n.command),
       seconds: (performance.now() - t0) / 1000,
     },
     text: lines.join('\n'),

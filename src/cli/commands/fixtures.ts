@@ -4,6 +4,7 @@ import { parseOutDtype } from '../../io/dtypes.js';
 import { generateFamily, type GeneratedFamily } from '../../fixtures/family.js';
 import { PRESETS } from '../../fixtures/presets.js';
 import type { CommandOutput } from '../command.js';
+import { formatBytes, formatTable } from '../text.js';
 import { ProgressBar } from '../progress.js';
 
 export function configure(cmd: Command): void {
@@ -59,10 +60,11 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
 
 function render(f: GeneratedFamily): string {
   const lines = [`family ${f.outDir} (seed ${f.seed}, hidden ${f.shape.hidden}, intermediate ${f.shape.intermediate}, layers ${f.shape.layers}, vocab ${f.shape.vocab})`];
-  for (const m of f.models) {
+  const rows = f.models.map((m) => {
     const what = m.kind === 'base' ? 'base' : `${m.kind}, target ρ ${m.targetRho}${m.hotLayers ? `, hot layers ${m.hotLayers.join(',')}` : ''}${m.rank ? `, rank ${m.rank}` : ''}`;
-    lines.push(`  ${m.name.padEnd(10)} ${m.dtype.padEnd(5)} ${String(m.files.length - 1).padStart(3)} file(s) ${(m.bytes / 1e6).toFixed(2).padStart(10)} MB  ${what}`);
-  }
-  lines.push(`total ${(f.totalBytes / 1e6).toFixed(2)} MB`);
+    return [m.name, m.dtype, String(m.files.length - 1), formatBytes(m.bytes), what];
+  });
+  lines.push(...formatTable(['model', 'dtype', { head: 'files', align: 'right' }, { head: 'size', align: 'right' }, 'what'], rows, '  '));
+  lines.push(`total ${formatBytes(f.totalBytes)}`);
   return lines.join('\n');
 }

@@ -8,6 +8,9 @@ import { describeVocabAdjustment } from '../../io/homology.js';
 import { loadMergeConfig, parseMergeConfig, parseSeed, type MergeConfig } from '../../merge/config.js';
 import { merge, type MergeOptions, type MergeSummary } from '../../merge/executor.js';
 import type { CommandOutput } from '../command.js';
+import { formatBytes, formatTable } from '../text.js';
+import { describeParam } from '../../merge/model-card.js';
+import type { ParamValue } from '../../merge/params.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { configModelInputs, type ModelInputs } from '../../app/hub.js';
 import { intOption, threadsOption } from '../options.js';
@@ -192,15 +195,17 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   };
   if (opts.outShardSize !== undefined) mergeOpts.maxShardBytes = parseShardSize(String(opts.outShardSize));
   const summary = await merge(config, mergeOpts).finally(() => bar?.done());
-  return { json: summary, text: renderSummary(summary) };
+  return { json: summary, text: renderSummary(summary, config) };
 }
 
-function renderSummary(s: MergeSummary): string {
-  const gb = (b: number): string => (b / 1e9).toFixed(2);
+/** The merge summary: what was written, a table of the models and their parameters (filters shown), notes. */
+function renderSummary(s: MergeSummary, config: MergeConfig): string {
+  const params = (ps: Partial<Record<string, ParamValue>>) => Object.entries(ps).flatMap(([k, v]) => (v ? [describeParam(k, v)] : [])).join('; ');
   return [
     `merged ${s.tensors} tensors with ${s.method} into ${s.outDir}`,
+    ...formatTable(['model', 'parameters'], config.models.map((m) => [m.spec, params(m.parameters) || '–']), '  '),
     `  seed ${s.seed}${s.rescale.length > 0 ? `, rescale ${s.rescale.join('/')}` : ''}`,
-    `  read ${gb(s.inputBytes)} GB, wrote ${gb(s.outputBytes)} GB (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
+    `  read ${formatBytes(s.inputBytes)}, wrote ${formatBytes(s.outputBytes)} (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
     ...s.notes.map((n) => `  note: ${n}`),
     ...s.vocab.map((v) => `  vocab: ${describeVocabAdjustment(v)}`),
   ].join('\n');

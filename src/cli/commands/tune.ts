@@ -9,6 +9,8 @@ import type { CommandOutput } from '../command.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { intOption, numberOption, seedOption, threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
+import { formatTable, textWidth, wrapText } from '../text.js';
+import { modelsPredictedToLoseSkill } from '../verdict-text.js';
 
 /** Declare `darekit tune`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -51,14 +53,21 @@ export function tuneJson(r: TuneResult): Record<string, unknown> {
   };
 }
 
-/** Human summary of a tune run. */
-export function tuneText(r: TuneResult): string {
-  const lines = [`recipe: ${r.recipePath}`, `merged model: ${r.outDir} (${r.recipe.method}, seed ${r.recipe.seed}, ${r.merge.seconds.toFixed(1)} s)`, `analysis: ${r.analysisDir}${r.analysisReused ? ' (reused)' : ''}`];
-  for (const m of r.recipe.models) {
-    const layers = m.density.rules.length ? ` (per layer: ${m.density.rules.map((q) => `${q.filter}: ${q.value}`).join(', ')})` : '';
-    lines.push(`  ${m.model}: weight ${m.weight}, density ${m.density.value}${layers}`);
-  }
-  for (const n of r.recipe.notes) lines.push(`note: ${n}`);
+/** Human summary of a tune run: the merge, a table of per-model choices, each note once, who loses their skill. */
+export function tuneText(r: TuneResult, width = textWidth()): string {
+  const lines = [
+    `merged ${r.recipe.models.map((m) => m.model).join(' + ')} → ${r.outDir} (${r.recipe.method}, seed ${r.recipe.seed}, ${r.merge.seconds.toFixed(1)} s)`,
+    ...formatTable(
+      ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
+      r.recipe.models.map((m) => [m.model, String(m.weight), String(m.density.value), m.density.rules.map((q) => `${q.filter} ${q.value}`).join(', ') || '–']),
+      '  ',
+    ),
+    `recipe:   ${r.recipePath}`,
+    `analysis: ${r.analysisDir}${r.analysisReused ? ' (reused)' : ''}`,
+  ];
+  const losing = modelsPredictedToLoseSkill(r.predictions.set.reasons, r.recipe.models.map((m) => m.model));
+  if (losing.length > 0) lines.push(`predicted to lose their skill in this merge: ${losing.join(', ')} (${losing.length} of ${r.recipe.models.length})`);
+  if (r.recipe.notes.length > 0) lines.push('notes:', ...r.recipe.notes.flatMap((n) => wrapText(n, width - 4, '    ').map((l, i) => (i === 0 ? `  - ${l}` : l))));
   if (r.measured && !r.measured.keepsTolerance) lines.push(`verdict: do not merge — no candidate of ${r.measured.candidates} keeps the tolerance for every specialist (measured on their examples); the best recipe was still written`);
   for (const v of r.merge.vocab) lines.push(`vocab: ${describeVocabAdjustment(v)}`);
   if (r.trials.length) {

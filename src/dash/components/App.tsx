@@ -8,7 +8,7 @@ import { writeRecipe } from '../recipe.js';
 import { clip } from '../format.js';
 import { ModelDetail, ModelTabs, TitleLine } from './Header.js';
 import { LayerTable, RhoSparkline } from './LayerTable.js';
-import { PairsPanel, RecipeLines, SidePanel } from './Panels.js';
+import { PairsPanel, RecipeLines, RunLine, runLineCount, SidePanel } from './Panels.js';
 
 /** The help line: every key the dashboard answers to. */
 export const HELP_LINE = '↑↓ move  ←→/tab fine-tune  / filter tensors  s sort  m write recipe  q quit';
@@ -47,10 +47,12 @@ export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: Dashboard
   const reducer = useMemo(() => dashReducer(data), [data]);
   const [state, dispatch] = useReducer(reducer, INITIAL_STATE);
   const { modelIdx, sortKey, filter, editing, message } = state;
+  // Until `m` writes recipe.yml, the run line offers a command that needs no recipe file (tune on this analysis).
+  const [recipeWritten, setRecipeWritten] = useState(false);
 
   const model = data.models[modelIdx]!;
   const pairCount = data.pairs.filter((p) => p.a === model.name || p.b === model.name).length;
-  const layout = computeLayout(size, pairCount);
+  const layout = computeLayout(size, pairCount, runLineCount(data.recipe, recipeWritten, Math.max(40, size.columns)) - 1);
   const rows = useMemo(() => sortRows(selectRows(model, filter), sortKey), [model, filter, sortKey]);
   const sel = Math.min(state.selected, Math.max(0, rows.length - 1));
   // a model with few layers gets a short table (not a screen of padding); filtering never grows it past that
@@ -62,6 +64,7 @@ export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: Dashboard
     writeRecipe(data).then(
       (path) => {
         dispatch({ type: 'message', text: `wrote ${path}` });
+        setRecipeWritten(true);
         onRecipe?.({ path });
       },
       (err: unknown) => {
@@ -124,19 +127,22 @@ export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: Dashboard
       <ModelTabs models={data.models} selected={modelIdx} width={w} />
       <ModelDetail model={model} width={w} />
       {layout.sideWidth > 0 ? (
-        <Box flexDirection="row">
-          <Box flexDirection="column" width={layout.tableWidth}>
-            <RhoSparkline layers={model.layers} width={layout.tableWidth} />
-            {table}
+        <>
+          <Box flexDirection="row">
+            <Box flexDirection="column" width={layout.tableWidth}>
+              <RhoSparkline layers={model.layers} width={layout.tableWidth} />
+              {table}
+            </Box>
+            <SidePanel pairs={data.pairs} model={model.name} recipe={data.recipe} width={layout.sideWidth} height={layout.tableRows + 2} />
           </Box>
-          <SidePanel pairs={data.pairs} model={model.name} recipe={data.recipe} width={layout.sideWidth} height={layout.tableRows + 2} />
-        </Box>
+          <RunLine recipe={data.recipe} width={w} written={recipeWritten} />
+        </>
       ) : (
         <>
           <RhoSparkline layers={model.layers} width={w} />
           {table}
           <PairsPanel pairs={data.pairs} model={model.name} lines={layout.pairLines} width={w} />
-          <RecipeLines recipe={data.recipe} width={w} />
+          <RecipeLines recipe={data.recipe} width={w} written={recipeWritten} />
         </>
       )}
       <Text wrap="truncate" color={editing ? 'cyan' : message ? 'green' : 'gray'}>{clip(status, w)}</Text>

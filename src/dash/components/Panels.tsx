@@ -1,9 +1,9 @@
 import { Box, Text } from 'ink';
 import type { DashPair, DashRecipe } from '../model.js';
-import { bar, clip, fmtShare } from '../format.js';
+import { bar, clip, fmtShare, signed3 } from '../format.js';
 
 function signed(x: number): string {
-  return Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(3) : '  –  ';
+  return signed3(x, '  –  ');
 }
 
 /** The pairs that involve `model`, as "other, cosine, sign conflict" lines. */
@@ -38,24 +38,57 @@ export function recipeOneLine(r: DashRecipe): string {
   return `recipe ${r.method}: ${models}`;
 }
 
+/** The command on the run line: the merge once `m` wrote the recipe, else the tune command that needs no recipe file. */
+export function runCommand(recipe: DashRecipe, written: boolean): string {
+  return written ? recipe.command : recipe.tuneCommand;
+}
+
+/** Lines the run line takes at `width`: 1 when `run: COMMAND` fits, else 2 (a label, then the command alone). */
+export function runLineCount(recipe: DashRecipe, written: boolean, width: number): 1 | 2 {
+  return Array.from(`run: ${runCommand(recipe, written)}`).length <= width ? 1 : 2;
+}
+
 /** Recipe and command lines for the stacked layout. */
-export function RecipeLines({ recipe, width }: { recipe: DashRecipe; width: number }) {
+export function RecipeLines({ recipe, width, written }: { recipe: DashRecipe; width: number; written: boolean }) {
   return (
     <>
       <Text wrap="truncate" color="green">{clip(recipeOneLine(recipe), width)}</Text>
-      <Text wrap="truncate">{clip(`run: ${recipe.command}`, width)}</Text>
+      <RunLine recipe={recipe} width={width} written={written} />
     </>
   );
 }
 
-/** Split text into lines of at most width characters (the command is long; the side panel shows all of it). */
-function chunks(text: string, width: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += width) out.push(text.slice(i, i + width));
-  return out;
+/**
+ * The command to copy, always on one line of its own and never split: `run: COMMAND`, or when that is wider than
+ * the terminal, a label line and the bare command under it (cut with … only if the command alone is wider still).
+ */
+export function RunLine({ recipe, width, written }: { recipe: DashRecipe; width: number; written: boolean }) {
+  const command = runCommand(recipe, written);
+  if (runLineCount(recipe, written, width) === 1) return <Text wrap="truncate">{`run: ${command}`}</Text>;
+  return (
+    <>
+      <Text wrap="truncate">run (one line, copy it whole):</Text>
+      <Text wrap="truncate">{clip(command, width)}</Text>
+    </>
+  );
 }
 
-/** Side panel of the wide layout: every pair, the full recipe and its command, in `height` lines. */
+/** Words of text in lines of at most width columns, continuation lines indented; a longer word is cut with …. */
+export function wrapWords(text: string, width: number, indent = '  '): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const prefix = out.length === 0 ? indent : indent + '  ';
+    if (line !== '' && Array.from(prefix + line + ' ' + word).length > width) {
+      out.push(prefix + line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push((out.length === 0 ? indent : indent + '  ') + line);
+  return out.map((l) => clip(l, width));
+}
+
+/** Side panel of the wide layout: every pair, the full recipe and its notes, in `height` lines (the run line sits below, full width). */
 export function SidePanel(p: { pairs: DashPair[]; model: string; recipe: DashRecipe; width: number; height: number }) {
   const w = p.width;
   const lines: { text: string; color?: string; bold?: boolean }[] = [];
@@ -71,9 +104,7 @@ export function SidePanel(p: { pairs: DashPair[]; model: string; recipe: DashRec
     const rules = m.layerRules ? ` (${m.layerRules} layer rules)` : '';
     lines.push({ text: `  ${m.name}  weight ${m.weight}  density ${m.density.toFixed(2)}${rules}`, color: 'green' });
   }
-  lines.push({ text: 'run:' });
-  for (const c of chunks(p.recipe.command, w - 2)) lines.push({ text: `  ${c}` });
-  for (const n of p.recipe.notes) for (const c of chunks(n, w - 2)) lines.push({ text: `  ${c}`, color: 'yellow' });
+  for (const n of p.recipe.notes) for (const c of wrapWords(n, w - 1)) lines.push({ text: c, color: 'yellow' });
   const shown = lines.slice(0, p.height);
   return (
     <Box flexDirection="column" width={w} marginLeft={1}>

@@ -1,6 +1,6 @@
 import { el, escapeXml, formatNumber } from './xml.js';
 import { finiteExtent, linearScale, niceTicks, seriesColor } from './scale.js';
-import { DEFAULT_SIZE, legend, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
+import { DEFAULT_SIZE, legendAbove, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
 
 /** Grouped bars: one group per category, one bar per series; a non-finite value draws no bar and a "n/a" mark. */
 export interface BarChartSpec extends ChartSize {
@@ -15,7 +15,8 @@ export interface BarChartSpec extends ChartSize {
 export function barChart(spec: BarChartSpec): string {
   const width = spec.width ?? DEFAULT_SIZE.width;
   const height = spec.height ?? DEFAULT_SIZE.height;
-  const area: PlotArea = { left: 60, top: 28, right: width - 16, bottom: height - 40 };
+  const legendBlock = legendAbove(spec.series.map((s) => s.name), width);
+  const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   const ext = finiteExtent(spec.series.flatMap((s) => s.values));
   if (!ext || spec.categories.length === 0) return svgShell(spec.title, width, height, [noData(area, 'no finite values to plot')]);
   const ticks = niceTicks(Math.min(0, ext.min), Math.max(0, ext.max));
@@ -44,6 +45,6 @@ export function barChart(spec: BarChartSpec): string {
       );
     });
   });
-  body.push(...legend(spec.series.map((s) => s.name), area));
+  body.push(...legendBlock.elements);
   return svgShell(spec.title, width, height, body);
 }

@@ -64,17 +64,34 @@ export function xAxis(ticks: { at: number; label: string }[], area: PlotArea, la
   return out;
 }
 
-/** One legend row per series (colour swatch + name), at the top right of the plot. */
-export function legend(names: string[], area: PlotArea): string[] {
-  return names.map((name, i) => {
-    const y = area.top + 4 + i * 14;
-    return el(
-      'g',
-      { class: 'legend' },
-      el('rect', { x: area.right - 130, y, width: 10, height: 10, fill: seriesColor(i) }),
-      el('text', { x: area.right - 116, y: y + 9, fill: '#222' }, escapeXml(name)),
+/** A legend laid out above the plot: its height in pixels and its elements. */
+export interface LegendLayout {
+  height: number;
+  elements: string[];
+}
+
+/**
+ * The series legend as rows of (swatch + name) between the title and the plot, wrapping at the chart width, so it
+ * never covers data. A single series needs no legend (the title and axis say what it is).
+ */
+export function legendAbove(names: string[], width: number, top = 24): LegendLayout {
+  if (names.length < 2) return { height: 0, elements: [] };
+  const elements: string[] = [];
+  let x = 60;
+  let row = 0;
+  for (const [i, name] of names.entries()) {
+    const w = 10 + 4 + Math.ceil(6.5 * Array.from(name).length) + 14;
+    if (x + w > width - 8 && x > 60) {
+      x = 60;
+      row++;
+    }
+    const y = top + row * 14;
+    elements.push(
+      el('g', { class: 'legend' }, el('rect', { x, y, width: 10, height: 10, fill: seriesColor(i) }), el('text', { x: x + 14, y: y + 9, fill: '#222' }, escapeXml(name))),
     );
-  });
+    x += w;
+  }
+  return { height: (row + 1) * 14 + 4, elements };
 }
 
 /** A centred "no data" note, so an empty chart still says why it is empty. */

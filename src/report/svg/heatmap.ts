@@ -15,6 +15,8 @@ export interface HeatmapSpec {
   high?: string;
   format?: (v: number) => string;
   cell?: number;
+  /** Text for the diagonal cells (row i × column i, a thing against itself), drawn neutral instead of a value. */
+  diagonal?: string;
 }
 
 /** Render a heatmap with the value printed in each cell, as a standalone <svg> string. */
@@ -42,6 +44,17 @@ export function heatmap(spec: HeatmapSpec): string {
   spec.rowLabels.forEach((r, i) => {
     body.push(el('text', { x: labelW - 6, y: top + cell * (i + 0.5) + 4, 'text-anchor': 'end', fill: '#222' }, escapeXml(r)));
     spec.colLabels.forEach((c, j) => {
+      if (spec.diagonal !== undefined && i === j) {
+        body.push(
+          el(
+            'g',
+            { class: 'cell diagonal' },
+            el('rect', { x: labelW + cell * j, y: top + cell * i, width: cell - 2, height: cell - 2, fill: '#f4f4f4' }, el('title', {}, escapeXml(`${r} × ${c}: itself`))),
+            el('text', { x: labelW + cell * (j + 0.5) - 1, y: top + cell * (i + 0.5) + 3, 'text-anchor': 'middle', fill: '#888' }, escapeXml(spec.diagonal)),
+          ),
+        );
+        return;
+      }
       const v = spec.values[i]?.[j] ?? NaN;
       const finite = Number.isFinite(v);
       const fill = finite ? color(v) : '#e0e0e0';

@@ -1,6 +1,6 @@
 import { el, escapeXml, formatNumber } from './xml.js';
 import { finiteExtent, linearScale, logTicks, niceTicks, seriesColor } from './scale.js';
-import { DEFAULT_SIZE, legend, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
+import { DEFAULT_SIZE, legendAbove, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
 
 /** One bin [lo, hi) with its count. */
 export interface HistogramBin {
@@ -22,7 +22,8 @@ export interface HistogramSpec extends ChartSize {
 export function histogram(spec: HistogramSpec): string {
   const width = spec.width ?? DEFAULT_SIZE.width;
   const height = spec.height ?? DEFAULT_SIZE.height;
-  const area: PlotArea = { left: 60, top: 28, right: width - 16, bottom: height - 40 };
+  const legendBlock = legendAbove(spec.series.map((s) => s.name), width);
+  const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   const usable = (b: HistogramBin) =>
     Number.isFinite(b.lo) && Number.isFinite(b.hi) && b.hi > b.lo && Number.isFinite(b.count) && b.count >= 0 && (!spec.logX || b.lo > 0);
   const series = spec.series.map((s) => {
@@ -50,6 +51,6 @@ export function histogram(spec: HistogramSpec): string {
     d += ` L${X(visible[visible.length - 1]!.hi).toFixed(1)},${y(0).toFixed(1)}`;
     body.push(el('path', { d, fill: 'none', stroke: seriesColor(i), 'stroke-width': 1.5 }, el('title', {}, escapeXml(s.name))));
   });
-  body.push(...legend(series.map((s) => s.name), area));
+  body.push(...legendBlock.elements);
   return svgShell(spec.title, width, height, body);
 }

@@ -1,6 +1,6 @@
 import { el, escapeXml, formatNumber } from './xml.js';
-import { finiteExtent, linearScale, niceTicks, seriesColor } from './scale.js';
-import { DEFAULT_SIZE, legend, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
+import { finiteExtent, linearScale, logTicks, niceTicks, seriesColor } from './scale.js';
+import { DEFAULT_SIZE, legendAbove, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
 
 /** One line: points with a non-finite x or y break the line (they are not drawn, nor joined across). */
 export interface LineSeries {
@@ -20,32 +20,40 @@ export interface LineChartSpec extends ChartSize {
   yDomain?: [number, number];
   /** Label for x tick values (e.g. layer index → "L3"). */
   xTickLabel?: (x: number) => string;
+  /** Logarithmic y axis (powers of ten); points with y ≤ 0 cannot be drawn and break the line like NaN. */
+  logY?: boolean;
+  /** Ring and label the point of the first series at this x (e.g. the best trial). */
+  highlight?: { x: number; label: string };
 }
 
 /** Render a line chart as a standalone <svg> string. */
 export function lineChart(spec: LineChartSpec): string {
   const width = spec.width ?? DEFAULT_SIZE.width;
   const height = spec.height ?? DEFAULT_SIZE.height;
-  const area: PlotArea = { left: 60, top: 28, right: width - 16, bottom: height - 40 };
-  const xs = finiteExtent(spec.series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.y)).map((p) => p.x)));
-  const ysRaw = finiteExtent(spec.series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x)).map((p) => p.y)));
+  const legendBlock = legendAbove(spec.series.map((s) => s.name), width);
+  const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
+  // On a log axis a non-positive y has no place: treat it as missing (it breaks the line).
+  const series = spec.logY ? spec.series.map((s) => ({ ...s, points: s.points.map((p) => (p.y > 0 ? p : { x: p.x, y: NaN })) })) : spec.series;
+  const xs = finiteExtent(series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.y)).map((p) => p.x)));
+  const ysRaw = finiteExtent(series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x)).map((p) => p.y)));
   if (!xs || !ysRaw) return svgShell(spec.title, width, height, [noData(area, 'no finite values to plot')]);
   let ys = ysRaw;
-  if (spec.yIncludeZero) ys = { min: Math.min(0, ys.min), max: Math.max(0, ys.max) };
-  const yt = spec.yDomain ? niceTicks(spec.yDomain[0], spec.yDomain[1]) : niceTicks(ys.min, ys.max);
-  const y0 = spec.yDomain ? spec.yDomain[0] : yt[0]!;
-  const y1 = spec.yDomain ? spec.yDomain[1] : yt[yt.length - 1]!;
-  const yScale = linearScale(y0, y1, area.bottom, area.top);
-  const y = (v: number) => Math.min(area.bottom, Math.max(area.top, yScale(v)));
+  if (spec.yIncludeZero && !spec.logY) ys = { min: Math.min(0, ys.min), max: Math.max(0, ys.max) };
+  const yt = spec.logY ? logTicks(ys.min, ys.max) : spec.yDomain ? niceTicks(spec.yDomain[0], spec.yDomain[1]) : niceTicks(ys.min, ys.max);
+  const y0 = spec.yDomain && !spec.logY ? spec.yDomain[0] : yt[0]!;
+  const y1 = spec.yDomain && !spec.logY ? spec.yDomain[1] : yt[yt.length - 1]!;
+  const tY = (v: number) => (spec.logY ? Math.log10(v) : v);
+  const yScale = linearScale(tY(y0), tY(y1), area.bottom, area.top);
+  const y = (v: number) => Math.min(area.bottom, Math.max(area.top, yScale(tY(v))));
   const padX = xs.max === xs.min ? 0.5 : 0;
   const x = linearScale(xs.min - padX, xs.max + padX, area.left + 10, area.right - 10);
   const xTickValues = integerTicks(xs.min, xs.max) ?? niceTicks(xs.min, xs.max);
   const fmtX = spec.xTickLabel ?? ((v: number) => formatNumber(v));
   const body = [
-    ...yAxis(yt.filter((t) => t >= y0 && t <= y1), y, area, spec.yLabel),
+    ...yAxis(yt.filter((t) => t >= y0 && t <= y1), y, area, spec.yLabel, spec.logY ? (v: number) => formatNumber(v, 1) : formatNumber),
     ...xAxis(xTickValues.filter((t) => t >= xs.min && t <= xs.max).map((t) => ({ at: x(t), label: fmtX(t) })), area, spec.xLabel),
   ];
-  spec.series.forEach((s, i) => {
+  series.forEach((s, i) => {
     const color = seriesColor(i);
     for (const run of finiteRuns(s.points)) {
       if (run.length > 1) {
@@ -59,7 +67,15 @@ export function lineChart(spec: LineChartSpec): string {
       }
     }
   });
-  body.push(...legend(spec.series.map((s) => s.name), area));
+  const best = spec.highlight && series[0]?.points.find((p) => p.x === spec.highlight!.x && Number.isFinite(p.y));
+  if (spec.highlight && best) {
+    const cx = x(best.x);
+    const cy = y(best.y);
+    body.push(el('circle', { cx, cy, r: 7, fill: 'none', stroke: '#cf222e', 'stroke-width': 2, class: 'highlight' }));
+    const anchor = cx > (area.left + area.right) / 2 ? 'end' : 'start';
+    body.push(el('text', { x: cx + (anchor === 'end' ? -10 : 10), y: cy < area.top + 16 ? cy + 16 : cy - 10, 'text-anchor': anchor, fill: '#cf222e', 'font-weight': 'bold' }, escapeXml(spec.highlight.label)));
+  }
+  body.push(...legendBlock.elements);
   return svgShell(spec.title, width, height, body);
 }
 

@@ -1,3 +1,5 @@
+// The analysis results as data: what the analyzer returns, the store writes as tables and the predictor reads.
+// A part of its own (schema/), so that analysis, store and predict share it without importing each other.
 import type { ModuleKind } from '../io/tensor-names.js';
 
 /**
