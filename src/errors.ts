@@ -1,13 +1,13 @@
 /** Error kinds map to exit codes: usage/input → 2, runtime → 1. */
 export type ErrorKind = 'usage' | 'input' | 'runtime';
 
-// Names from hostile files (tensor names, keys) end up in messages: escape controls so a message stays one
-// line and cannot drive the terminal (ESC sequences, NUL, CR, U+2028).
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+import { safeName } from './text/safe-text.js';
 
-/** Replace control characters with \uXXXX escapes. */
+// Names from hostile files (tensor names, keys) end up in messages: escape controls so a message stays one
+// line and cannot drive the terminal (ESC sequences, NUL, CR, U+2028, bidi overrides).
+/** Replace control, bidi and line-break characters with \uXXXX escapes (see text/safe-text.ts). */
 export function escapeControlChars(text: string): string {
-  return text.replace(CONTROL_CHARS, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return safeName(text);
 }
 
 /** A darekit error: a one-line message that says what, where and what to do. */

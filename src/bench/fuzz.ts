@@ -9,17 +9,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runFuzz, type FuzzFailure, type FuzzTarget } from '../reliability/fuzz-loop.js';
-import { configTarget, indexTarget, safetensorsFileTarget, safetensorsMemoryTarget } from '../reliability/targets.js';
+import { adapterConfigTarget, analysisDirTarget, configTarget, indexTarget, safetensorsFileTarget, safetensorsMemoryTarget } from '../reliability/targets.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // Share of each round per target: the in-memory parser is cheap, the on-disk targets cost more per case.
-const ROUND_MS: Record<string, number> = { 'safetensors-memory': 6000, 'safetensors-file': 3000, index: 3000, config: 3000 };
+const ROUND_MS: Record<string, number> = { 'safetensors-memory': 6000, 'safetensors-file': 3000, index: 3000, config: 3000, 'adapter-config': 3000, 'analysis-dir': 6000 };
 
 function writeFailure(dir: string, f: FuzzFailure): string {
   const base = join(dir, `${f.target}-${f.runSeed}-${f.index}`);
   const isText = typeof f.input === 'string';
-  writeFileSync(`${base}.input${isText ? '.yml' : '.bin'}`, f.input);
+  writeFileSync(`${base}.input${isText ? (f.target === 'config' ? '.yml' : '.json') : '.bin'}`, f.input);
   const meta = {
     target: f.target, runSeed: f.runSeed, index: f.index, caseSeed: f.caseSeed, kind: f.kind, violation: f.violation,
     rerun: `node dist/bench/fuzz.js --targets ${f.target} --seed ${f.runSeed} --start ${f.index} --cases 1`,
@@ -43,9 +43,13 @@ function main(): void {
   const minutes = Number(values.minutes);
   const runSeed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Date.now() & 0x7fffffff) >>> 0;
   if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
-  const all: FuzzTarget[] = [safetensorsMemoryTarget(), safetensorsFileTarget(), indexTarget(), configTarget(join(ROOT, 'fixtures', 'families', 'S'))];
+  // targets are made lazily: the analysis-dir target runs `darekit analyze` once to build its genuine dir
+  const makers: [string, () => FuzzTarget][] = [
+    ['safetensors-memory', safetensorsMemoryTarget], ['safetensors-file', safetensorsFileTarget], ['index', indexTarget],
+    ['config', () => configTarget(join(ROOT, 'fixtures', 'families', 'S'))], ['adapter-config', adapterConfigTarget], ['analysis-dir', analysisDirTarget],
+  ];
   const wanted = values.targets?.split(',');
-  const targets = all.filter((t) => !wanted || wanted.includes(t.name));
+  const targets = makers.filter(([name]) => !wanted || wanted.includes(name)).map(([, make]) => make());
   const reportDir = join(ROOT, 'reports', 'fuzz');
   mkdirSync(reportDir, { recursive: true });
   const deadline = performance.now() + minutes * 60_000;

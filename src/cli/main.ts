@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isDarekitError, type ErrorKind } from '../errors.js';
+import { safeJson, safeLines, safeName } from '../text/safe-text.js';
 import type { CommandModule } from './command.js';
 import { onOutputNotice } from '../io/output-dir.js';
 import { installSignalCleanup } from './signals.js';
@@ -33,7 +34,7 @@ function wantsJson(argv: string[]): boolean {
  * `{"error": {"kind", "message"}}` on stdout, so a script reading stdout sees a JSON object either way.
  */
 function fail(kind: ErrorKind, message: string, code: number): never {
-  const line = message.replace(/\s*\n\s*/g, ' ').trim();
+  const line = safeName(message.replace(/\s*\n\s*/g, ' ').trim());
   process.stderr.write(`darekit: ${line}\n`);
   if (wantsJson(process.argv)) process.stdout.write(JSON.stringify({ error: { kind, message: line } }) + '\n');
   process.exit(code);
@@ -62,8 +63,9 @@ async function main(argv: string[]): Promise<void> {
       }
       const out = await mod.run(positional, opts);
       if (!out) return;
-      if (opts.json) process.stdout.write(JSON.stringify(out.json, null, 2) + '\n');
-      else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : out.text + '\n');
+      // Last line of defence: names were escaped where they were formatted; nothing unsafe leaves here either.
+      if (opts.json) process.stdout.write(safeJson(JSON.stringify(out.json, null, 2)) + '\n');
+      else if (out.text) process.stdout.write(safeLines(out.text.endsWith('\n') ? out.text : out.text + '\n'));
     });
   }
   await program.parseAsync(argv);

@@ -1,5 +1,6 @@
 // Loads an analysis dir for the dashboard: the stored analysis (never recomputed) plus predictions.
 import { join, resolve } from 'node:path';
+import { inputError } from '../errors.js';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
 import { readMeasuredSafeRates } from '../predict/measured.js';
@@ -18,11 +19,22 @@ export async function storedPredictionParams(dir: string): Promise<{ tolerance: 
   return withDb(
     join(dir, ANALYSIS_DB),
     async (db) => {
-      const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'predictions'");
-      if (Number(t.rows[0]?.n ?? 0) === 0) return null;
-      const r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
-      if (!r || typeof r.tolerance !== 'number' || typeof r.kappa !== 'number') return null;
-      return { tolerance: r.tolerance, kappa: r.kappa };
+      let r;
+      try {
+        const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'predictions'");
+        if (Number(t.rows[0]?.n ?? 0) === 0) return null;
+        r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
+      } catch (err) {
+        throw inputError(`${dir}: table "predictions" cannot be read (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); rerun \`darekit predict ${dir}\``, err);
+      }
+      if (!r) return null;
+      const { tolerance, kappa } = r;
+      if (typeof tolerance !== 'number' || !(tolerance > 0 && tolerance < 1) || typeof kappa !== 'number' || !(kappa > 0 && kappa <= 1e6)) {
+        throw inputError(
+          `${dir}: table "predictions" holds tolerance ${String(tolerance)} and κ ${String(kappa)}, not a share in (0, 1) and a factor in (0, 1e6]; rerun \`darekit predict ${dir}\``,
+        );
+      }
+      return { tolerance, kappa };
     },
     { readOnly: true },
   );

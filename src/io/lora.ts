@@ -230,6 +230,7 @@ export function openLoraAdapter(path: string, base: Model): Model {
       throw inputError(`${weights}: module "${module}": the adapter's delta B·A is [${b.rows}, ${a.cols}] but base tensor "${baseName}" is [${target.shape.join(', ')}]; the adapter does not fit this base`);
     }
     const rank = a.rows;
+    checkLoraSize(weights, module, rank, a.cols);
     const declared = patternValue(cfg.rankPattern, module) ?? cfg.r;
     if (declared !== rank) throw inputError(`${weights}: module "${module}" has rank ${rank} but ${ADAPTER_CONFIG} says r = ${declared}; the config and the weights disagree`);
     const alpha = patternValue(cfg.alphaPattern, module) ?? cfg.alpha;
@@ -257,6 +258,24 @@ export function splitModelPlusLora(spec: string): { base: string; adapter: strin
   return { base: spec.slice(0, i), adapter: spec.slice(i + 1) };
 }
 
+/**
+ * Limits that bound a LoRA adapter's memory whatever its rank: A is decoded once per module and cached (in
+ * float32, exact for F32/F16/BF16 factors; float64 for F64), so rank × in_features is capped; B is read a few
+ * rows at a time, at most LORA_B_BLOCK_ELEMENTS per read.
+ */
+export const MAX_LORA_RANK = 65_536;
+/** Most elements of one lora_A (rank × in_features): 256 MiB as float32. */
+export const MAX_LORA_A_ELEMENTS = 64 * 1024 * 1024;
+const LORA_B_BLOCK_ELEMENTS = 1 << 20;
+
+/** Refuse a module whose factors the limits above do not allow (called when the adapter is opened). */
+export function checkLoraSize(weights: string, module: string, rank: number, inFeatures: number): void {
+  if (rank > MAX_LORA_RANK) throw inputError(`${weights}: module "${module}" has rank ${rank}; darekit reads LoRA ranks up to ${MAX_LORA_RANK} (merge the adapter into the base with PEFT and pass the merged model instead)`);
+  if (rank * inFeatures > MAX_LORA_A_ELEMENTS) {
+    throw inputError(`${weights}: module "${module}": lora_A is ${rank} × ${inFeatures} = ${rank * inFeatures} elements; darekit holds lora_A in memory up to ${MAX_LORA_A_ELEMENTS} elements (merge the adapter into the base with PEFT and pass the merged model instead)`);
+  }
+}
+
 function readMatrixRows(files: OpenFiles, m: LoraMatrixRef, row0: number, rows: number): Float64Array {
   const bpe = bytesPerElement(m.dtype);
   const n = rows * m.cols;
@@ -267,32 +286,54 @@ function readMatrixRows(files: OpenFiles, m: LoraMatrixRef, row0: number, rows: 
   return out;
 }
 
+// The whole of A, decoded once: float32 holds F32/F16/BF16 values exactly (half of float64's memory).
+function readWholeA(files: OpenFiles, m: LoraMatrixRef): Float32Array | Float64Array {
+  if (m.dtype === 'F64') return readMatrixRows(files, m, 0, m.rows);
+  const n = m.rows * m.cols;
+  const bpe = bytesPerElement(m.dtype);
+  const out = new Float32Array(n);
+  // decoded a block at a time: the raw bytes never exist whole beside the decoded matrix
+  const raw = new Uint8Array(Math.min(n, LORA_B_BLOCK_ELEMENTS) * bpe);
+  for (let at = 0; at < n; at += LORA_B_BLOCK_ELEMENTS) {
+    const len = Math.min(LORA_B_BLOCK_ELEMENTS, n - at);
+    const part = raw.subarray(0, len * bpe);
+    files.readAt(m.file, m.byteOffset + at * bpe, part, `tensor "${m.name}"`);
+    decodeToF32(m.dtype, part, out.subarray(at, at + len), len);
+  }
+  return out;
+}
+
 /**
  * The scaled LoRA delta of elements [start, start+count) (row-major in the base tensor) into out[0..count):
- * out = f32(scale · Σₖ B[i,k]·A[k,j]), the sum in float64 in k order. Reads only B's rows of the range (A is cached).
+ * out = f32(scale · Σₖ B[i,k]·A[k,j]), the sum in float64 in k order. Reads B's rows of the range a block at a
+ * time (A is cached), so memory does not grow with the rank beyond the limits checked at open.
  */
 export function loraDeltaRange(src: LoraSource, start: number, count: number, out: Float32Array, files: OpenFiles): void {
   if (count === 0) return;
   const { a, b, scale } = src;
   const cols = a.cols;
   const r = a.rows;
-  const A = files.cached(`lora-A:${a.file}:${a.byteOffset}`, () => readMatrixRows(files, a, 0, a.rows));
+  const A = files.cached(`lora-A:${a.file}:${a.byteOffset}`, () => readWholeA(files, a));
   const row0 = Math.floor(start / cols);
   const row1 = Math.floor((start + count - 1) / cols);
-  const B = readMatrixRows(files, b, row0, row1 - row0 + 1);
+  const blockRows = Math.max(1, Math.floor(LORA_B_BLOCK_ELEMENTS / r));
   const acc = new Float64Array(cols);
   let pos = 0;
-  for (let row = row0; row <= row1; row++) {
-    const c0 = row === row0 ? start - row * cols : 0;
-    const c1 = row === row1 ? start + count - row * cols : cols;
-    acc.fill(0, c0, c1);
-    const bRow = (row - row0) * r;
-    for (let k = 0; k < r; k++) {
-      const bk = B[bRow + k]!;
-      const off = k * cols;
-      for (let c = c0; c < c1; c++) acc[c]! += bk * A[off + c]!;
+  for (let blk = row0; blk <= row1; blk += blockRows) {
+    const blkEnd = Math.min(row1, blk + blockRows - 1);
+    const B = readMatrixRows(files, b, blk, blkEnd - blk + 1);
+    for (let row = blk; row <= blkEnd; row++) {
+      const c0 = row === row0 ? start - row * cols : 0;
+      const c1 = row === row1 ? start + count - row * cols : cols;
+      acc.fill(0, c0, c1);
+      const bRow = (row - blk) * r;
+      for (let k = 0; k < r; k++) {
+        const bk = B[bRow + k]!;
+        const off = k * cols;
+        for (let c = c0; c < c1; c++) acc[c]! += bk * A[off + c]!;
+      }
+      for (let c = c0; c < c1; c++) out[pos++] = Math.fround(scale * acc[c]!);
     }
-    for (let c = c0; c < c1; c++) out[pos++] = Math.fround(scale * acc[c]!);
   }
 }
 

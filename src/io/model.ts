@@ -159,6 +159,9 @@ function closeQuietly(o: OpenedFile): void {
   o.fd = -1;
 }
 
+/** Most tensors darekit catalogs for one model across all its shards. */
+export const MAX_TENSORS_PER_MODEL = 500_000;
+
 /** Read every file's header (from the already opened and validated descriptors when given, which are closed). */
 function fromFiles(path: string, dir: string, layout: Model['layout'], files: string[], opened?: OpenedFile[]): Model {
   const tensors = new Map<string, TensorInfo>();
@@ -180,6 +183,7 @@ function fromFiles(path: string, dir: string, layout: Model['layout'], files: st
       if (prev) throw inputError(`${path}: tensor "${t.name}" appears in both ${basename(prev.file)} and ${basename(f)}`);
       tensors.set(t.name, t);
       names.push(t.name);
+      if (names.length > MAX_TENSORS_PER_MODEL) throw inputError(`${path}: more than ${MAX_TENSORS_PER_MODEL.toLocaleString('en-US')} tensors across its shards, darekit's limit (memory grows with the catalog)`);
     }
   }
   const configPath = join(dir, 'config.json');

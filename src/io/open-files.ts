@@ -8,7 +8,7 @@ import { fileIdOf, openRegularFile } from './regular-file.js';
  */
 export class OpenFiles {
   private readonly fds = new Map<string, number>();
-  private readonly cache = new Map<string, Float64Array>();
+  private readonly cache = new Map<string, Float32Array | Float64Array>();
   private cachedBytes = 0;
 
   /**
@@ -42,8 +42,8 @@ export class OpenFiles {
   }
 
   /** A cached array, or make() it and keep it while the cache stays under 64 MiB (then start over). */
-  cached(key: string, make: () => Float64Array): Float64Array {
-    let v = this.cache.get(key);
+  cached<T extends Float32Array | Float64Array>(key: string, make: () => T): T {
+    let v = this.cache.get(key) as T | undefined;
     if (v === undefined) {
       v = make();
       if (this.cachedBytes + v.byteLength > 64 * 1024 * 1024) { this.cache.clear(); this.cachedBytes = 0; }

@@ -4,10 +4,13 @@ import { DTYPES, isDtype, type Dtype } from './dtypes.js';
 import type { LoraSource } from './lora.js';
 import type { RowGather, VocabFill } from './tensor-bytes.js';
 import { openRegularFile, type OpenedFile } from './regular-file.js';
-import { asNonNegativeInteger, parseStrictJson, type JsonValue } from './strict-json.js';
+import { asNonNegativeInteger, parseStrictJsonEntries, type JsonValue } from './strict-json.js';
 
 /** The largest header the reference implementation accepts. */
 export const MAX_HEADER_BYTES = 100_000_000;
+
+/** Most tensors darekit reads from one safetensors file (memory is bounded by design: ~1 KB per catalogued tensor). */
+export const MAX_TENSORS_PER_FILE = 200_000;
 
 /** One tensor of a safetensors file: where its bytes are and what they mean. */
 export interface TensorInfo {
@@ -91,23 +94,25 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     throw inputError(`${file}: header is not valid UTF-8`);
   }
   if (!text.startsWith('{')) throw inputError(`${file}: header does not start with '{'; not a safetensors file`);
-  const root = parseStrictJson(text, file);
-  if (root.t !== 'object') throw inputError(`${file}: header is not a JSON object`);
   const dataOffset = 8 + headerBytes.length;
   const dataLength = fileSize - dataOffset;
   const metadata: Record<string, string> = {};
   const raw: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, value] of root.entries) {
+  // Entries are checked as they are parsed (never held as one JSON tree), and counted against the limit.
+  parseStrictJsonEntries(text, file, (name, value) => {
     if (name === '__metadata__') {
       if (value.t !== 'object') throw inputError(`${file}: __metadata__ must be an object of strings`);
       for (const [k, v] of value.entries) {
         if (v.t !== 'string') throw inputError(`${file}: __metadata__ value for "${k}" is not a string`);
         metadata[k] = v.v;
       }
-      continue;
+      return;
+    }
+    if (raw.length >= MAX_TENSORS_PER_FILE) {
+      throw inputError(`${file}: more than ${MAX_TENSORS_PER_FILE.toLocaleString('en-US')} tensors in one file, darekit's limit (checkpoints hold a few thousand per file); split it into shards`);
     }
     raw.push(parseTensorEntry(file, name, value));
-  }
+  });
   raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   const tensors: TensorInfo[] = [];

@@ -22,6 +22,19 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * `where` names the file in error messages.
  */
 export function parseStrictJson(text: string, where: string): JsonValue {
+  return parse(text, where);
+}
+
+/**
+ * Parse a JSON object strictly (as parseStrictJson) without keeping it: each top-level entry is handed to
+ * `onEntry` as soon as it is parsed and then dropped, so a header of a million tensors never exists as one tree.
+ * Duplicate top-level keys are still an error.
+ */
+export function parseStrictJsonEntries(text: string, where: string, onEntry: (key: string, value: JsonValue) => void): void {
+  parse(text, where, onEntry);
+}
+
+function parse(text: string, where: string, onTopEntry?: (key: string, value: JsonValue) => void): JsonValue {
   let i = 0;
   const fail = (what: string): never => {
     throw inputError(`${where}: invalid JSON header: ${what} at character ${i}`);
@@ -80,17 +93,22 @@ export function parseStrictJson(text: string, where: string): JsonValue {
     if (c === '{') {
       i++;
       const entries = new Map<string, JsonValue>();
+      // top level with a callback: keys only (for the duplicate check), values handed over and dropped
+      const streamed = depth === 0 && onTopEntry !== undefined ? new Set<string>() : undefined;
       ws();
       if (text[i] === '}') { i++; return { t: 'object', entries }; }
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a key');
         const key = parseString();
-        if (entries.has(key)) throw inputError(`${where}: duplicate key "${key}" in the JSON header; each name may appear once`);
+        if (entries.has(key) || streamed?.has(key)) throw inputError(`${where}: duplicate key "${key}" in the JSON header; each name may appear once`);
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;
-        entries.set(key, parseValue(depth + 1));
+        if (streamed) {
+          streamed.add(key);
+          onTopEntry!(key, parseValue(depth + 1));
+        } else entries.set(key, parseValue(depth + 1));
         ws();
         if (text[i] === ',') { i++; continue; }
         if (text[i] === '}') { i++; return { t: 'object', entries }; }

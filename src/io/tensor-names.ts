@@ -1,3 +1,5 @@
+import { inputError } from '../errors.js';
+
 /** What part of a transformer a tensor belongs to, parsed from its Hugging Face name. */
 export type ModuleKind =
   'attn_q' | 'attn_k' | 'attn_v' | 'attn_o' | 'mlp_gate' | 'mlp_up' | 'mlp_down' | 'embedding' | 'norm' | 'lm_head' | 'other';
@@ -14,6 +16,8 @@ const LAYER_RE = /(?:^|\.)(?:layers|h|blocks|layer|decoder\.layers|encoder\.laye
 export function parseTensorName(name: string): TensorRole {
   const m = LAYER_RE.exec(name);
   const layer = m ? Number(m[1]) : null;
+  // Layer indices are stored as BIGINT; beyond 2^53 a JS number would silently round to another index.
+  if (layer !== null && !Number.isSafeInteger(layer)) throw inputError(`tensor "${name}": layer index ${m![1]} is beyond 2^53, which darekit cannot represent exactly`);
   return { layer, module: moduleKind(name) };
 }
 

@@ -103,6 +103,9 @@ const TOP_KEYS = [
 ] as const;
 const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
+/** Most models one merge takes (each adds a chunk buffer and selection histograms to every worker's memory). */
+export const MAX_MERGE_MODELS = 128;
+
 /** Read and validate a mergekit YAML config file (no tensor data is read). */
 export function loadMergeConfig(file: string): MergeConfig {
   // refused by type before any read: a FIFO or device never blocks
@@ -152,6 +155,8 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   const hasSlices = doc.slices !== undefined && doc.slices !== null;
   if (hasSlices && doc.models !== undefined && doc.models !== null)
     throw inputError(`models, slices: give exactly one of them (as mergekit requires)`);
+  if (Array.isArray(doc.models) && doc.models.length > MAX_MERGE_MODELS)
+    throw inputError(`models: ${doc.models.length} models listed; darekit merges at most ${MAX_MERGE_MODELS} at once (its memory grows with each); merge them in groups`);
   const models: ModelEntry[] = [];
   let slices: SliceConfig[] | undefined;
   if (hasSlices) {

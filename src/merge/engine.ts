@@ -28,6 +28,11 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
+/** Bytes of kernel memory one engine needs for chunks of s elements, k terms and rows of maxRow (what layout() lays out). */
+export function engineBytes(s: number, k: number, maxRow: number): number {
+  return layout(s, k, maxRow).end;
+}
+
 function layout(
   s: number,
   k: number,
@@ -66,6 +71,16 @@ export interface ChunkResult {
   bytesRead: number;
   /** When nonfinite > 0: the first input holding NaN/Inf (-1 the base, else the term index), its count in this chunk and the first element index. */
   nonfiniteAt?: NonfiniteAt;
+  /** Merged values the output dtype cannot hold (they were written as ±Inf): how many, and the first. */
+  overflow?: OutputOverflow;
+}
+
+/** The first merged value of a chunk beyond the output dtype's range. */
+export interface OutputOverflow {
+  count: number;
+  element: number;
+  /** The merged value in float32 (±Infinity when it was beyond float32 itself). */
+  value: number;
 }
 
 /** Where a chunk's first NaN/Inf input values are. */
@@ -75,7 +90,11 @@ export interface NonfiniteAt {
   firstElement: number;
   start: number;
   end: number;
+  /** Set when the first bad element is a finite F64 value beyond float32's range (it became ±Inf on decoding). */
+  f64Value?: number;
 }
+
+const F32_MAX = 3.4028234663852886e38;
 
 /**
  * Runs the merge of one tensor chunk (or a tensor's selection pre-pass) through a kernel: reads inputs straight
@@ -85,6 +104,8 @@ export interface NonfiniteAt {
 export class ChunkEngine {
   private readonly files = new OpenFiles();
   private readonly at: ReturnType<typeof layout>;
+  // The first finite F64 value beyond float32 in the last F64 load (element offset in that load, and the value).
+  private f64Overflow: { offset: number; value: number } | undefined;
 
   constructor(
     private readonly k: MergeKernelExports,
@@ -95,7 +116,11 @@ export class ChunkEngine {
   ) {
     this.at = layout(chunkElements, maxTerms, maxRow);
     const have = memory.buffer.byteLength;
-    if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
+    try {
+      if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
+    } catch (err) {
+      throw runtimeError(`the merge kernel could not get ${Math.ceil(this.at.end / 2 ** 20)} MiB of memory for ${maxTerms} models × chunks of ${chunkElements} elements (${err instanceof Error ? err.message : String(err)}); lower --chunk-elements or --threads`, err);
+    }
   }
 
   /** Read elements [start, start+n) of an input and decode them to f32 at dst; returns bytes read. */
@@ -108,6 +133,12 @@ export class ChunkEngine {
     else if (input.dtype === 'F16') this.k.decode_f16(this.at.raw, dst, n);
     else if (input.dtype === 'F64') {
       const src = new Float64Array(this.memory.buffer, this.at.raw, n);
+      // F64 is read at float32 precision; note a finite value beyond float32 so the refusal can say so
+      this.f64Overflow = undefined;
+      for (let e = 0; e < n; e++) {
+        const v = src[e]!;
+        if (Math.abs(v) > F32_MAX && Number.isFinite(v)) { this.f64Overflow = { offset: e, value: v }; break; }
+      }
       new Float32Array(this.memory.buffer, dst, n).set(src);
     }
     return len;
@@ -132,14 +163,17 @@ export class ChunkEngine {
         let e = 0;
         while (e < n && Number.isFinite(v[e]!)) e++;
         at = { input, count: c, firstElement: start + e, start, end: start + n };
+        if (this.f64Overflow?.offset === e) at.f64Value = this.f64Overflow.value;
       }
     };
     if (job.base) {
+      this.f64Overflow = undefined;
       bytesRead += this.load(job.base, start, n, this.at.base);
       if (check) count(-1, this.at.base);
     }
     for (const i of which) {
       const p = this.deltaPtr(i);
+      this.f64Overflow = undefined;
       bytesRead += this.load(job.terms[i]!.input, start, n, p);
       if (check) count(i, p);
       if (job.base) this.k.delta_f32(p, this.at.base, p, n);
@@ -226,6 +260,7 @@ export class ChunkEngine {
       divw[i] = t.divw;
     });
     const counts = inputs.map(() => 0);
+    let overflow: OutputOverflow | undefined;
     const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
     const dtype = job.out.dtype;
     for (let off = 0; off < n; off += S) {
@@ -259,10 +294,27 @@ export class ChunkEngine {
       if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw + 2 * off, len);
       else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw + 2 * off, len);
       else new Uint8Array(this.memory.buffer).copyWithin(this.at.raw + 4 * off, this.at.out, this.at.out + 4 * len);
+      // values the output dtype cannot hold: the encoded sub-block decoded back into a free delta area and counted
+      let probe = this.at.out;
+      if (dtype === 'BF16' || dtype === 'F16') {
+        probe = this.at.deltas;
+        if (dtype === 'BF16') this.k.decode_bf16(this.at.raw + 2 * off, probe, len);
+        else this.k.decode_f16(this.at.raw + 2 * off, probe, len);
+      }
+      const bad = this.k.count_nonfinite_f32(probe, len);
+      if (bad > 0) {
+        if (!overflow) {
+          const v = new Float32Array(this.memory.buffer, probe, len);
+          let e = 0;
+          while (e < len && Number.isFinite(v[e]!)) e++;
+          overflow = { count: 0, element: start + off + e, value: new Float32Array(this.memory.buffer, this.at.out, len)[e]! };
+        }
+        overflow.count += bad;
+      }
     }
     this.write(job, start, n, this.at.raw);
     const nonfinite = counts.reduce((a, b) => a + b, 0);
-    if (nonfinite === 0) return { bytesRead, nonfinite };
+    if (nonfinite === 0) return overflow ? { bytesRead, nonfinite, overflow } : { bytesRead, nonfinite };
     // rare path (the merge stops): the first input with NaN/Inf, read and decoded again, and its first bad element
     const m = counts.findIndex((x) => x > 0);
     this.load(inputs[m]!, start, n, this.at.out);
@@ -450,7 +502,28 @@ export class ChunkEngine {
       src = this.at.raw;
     }
     const bpe = bytesPerElement(dtype);
-    return { res, bytes: new Uint8Array(this.memory.buffer, src, n * bpe), start, n, bpe };
+    const overflow = this.outputOverflow(dtype, start, n);
+    return { res: overflow ? { ...res, overflow } : res, bytes: new Uint8Array(this.memory.buffer, src, n * bpe), start, n, bpe };
+  }
+
+  /**
+   * Merged values of this chunk that the output dtype stores as ±Inf or NaN: the f32 result itself (a sum beyond
+   * float32), or its F16/BF16 encoding decoded back into the first delta buffer (no longer needed) and counted
+   * with the SIMD kernel, so finite chunks cost two vector passes.
+   */
+  private outputOverflow(dtype: string, start: number, n: number): OutputOverflow | undefined {
+    let probe = this.at.out;
+    if (dtype === 'BF16' || dtype === 'F16') {
+      probe = this.deltaPtr(0);
+      if (dtype === 'BF16') this.k.decode_bf16(this.at.raw, probe, n);
+      else this.k.decode_f16(this.at.raw, probe, n);
+    }
+    const count = this.k.count_nonfinite_f32(probe, n);
+    if (count === 0) return undefined;
+    const v = new Float32Array(this.memory.buffer, probe, n);
+    let e = 0;
+    while (e < n && Number.isFinite(v[e]!)) e++;
+    return { count, element: start + e, value: new Float32Array(this.memory.buffer, this.at.out, n)[e]! };
   }
 
   /**

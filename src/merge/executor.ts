@@ -10,6 +10,7 @@ import { readRegularFileText } from '../io/regular-file.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
 import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
+import { engineBytes, type OutputOverflow } from './engine.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
 import type { NonfiniteAt } from './engine.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
@@ -64,6 +65,23 @@ export interface MergeSummary {
 /** The default chunk size in elements: 4 MiB of f32 per buffer. */
 export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
 
+/** Kernel memory one engine may use: the chunk buffers grow with the number of models, so the default chunk shrinks to fit. */
+export const ENGINE_MEMORY_BUDGET = 512 * 2 ** 20;
+
+// The default chunk halves until one engine's buffers fit ENGINE_MEMORY_BUDGET (the output does not depend on
+// the chunk size); an explicit --chunk-elements that needs more than wasm's 4 GiB is a usage error.
+function fitChunk(plan: MergePlan, chunk: number, explicit: boolean): number {
+  const k = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
+  const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
+  if (explicit) {
+    if (engineBytes(chunk, k, maxRow) > 4 * 2 ** 30 - 2 ** 26) throw usageError(`--chunk-elements ${chunk} with ${k} models needs ${Math.ceil(engineBytes(chunk, k, maxRow) / 2 ** 20)} MiB of kernel memory per thread, beyond WebAssembly's 4 GiB; lower it`);
+    return chunk;
+  }
+  let s = chunk;
+  while (s > 4096 && s / 2 >= maxRow && engineBytes(s, k, maxRow) > ENGINE_MEMORY_BUDGET) s /= 2;
+  return s;
+}
+
 /** Every path a merge config reads: the base, each model and each `base+adapter` base. */
 function mergeInputs(config: MergeConfig): string[] {
   return [config.baseModel, ...config.models.flatMap((m) => [m.path, m.loraBase])].filter((p): p is string => p !== undefined);
@@ -78,7 +96,7 @@ function modelPaths(m: Model): string[] {
 export async function merge(config: MergeConfig, opts: MergeOptions): Promise<MergeSummary> {
   const t0 = performance.now();
   const threads = opts.threads ?? cpus().length;
-  const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  let chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
     throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);
   if (!Number.isInteger(chunkElements) || chunkElements < 16 || chunkElements > 1 << 26)
@@ -87,6 +105,7 @@ export async function merge(config: MergeConfig, opts: MergeOptions): Promise<Me
   // refused before any model is opened: an output over an input would destroy it
   assertOutputApartFromInputs(opts.out, mergeInputs(config));
   const plan = planMerge(config);
+  chunkElements = fitChunk(plan, chunkElements, opts.chunkElements !== undefined);
   const wide = plan.jobs.find((j) => (j.rowLen ?? 0) > chunkElements);
   if (wide)
     throw usageError(
@@ -228,9 +247,20 @@ function nonfiniteError(job: TensorJob, at: NonfiniteAt | undefined): Error {
         ? `base ${job.baseModel ?? 'model'}`
         : `model ${job.terms[at.input]?.model ?? at.input}`;
   const where = at === undefined ? '' : ` (${at.count} in elements [${at.start}, ${at.end}), the first at element ${at.firstElement})`;
+  if (at?.f64Value !== undefined) {
+    return inputError(
+      `${model}: tensor "${job.name}" holds ${at.f64Value} at element ${at.firstElement}, beyond float32 range (darekit merges in float32); the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge it as ±Inf)`,
+    );
+  }
   return inputError(
     `${model}: tensor "${job.name}" holds NaN or Inf values${where}; the merge was stopped and nothing was written (fix that model, or pass --allow-nonfinite to merge anyway)`,
   );
+}
+
+/** The refusal of merged values the output dtype cannot hold (they would be written as ±Inf). */
+function overflowError(job: TensorJob, o: OutputOverflow): Error {
+  const value = Number.isFinite(o.value) ? `${o.value}` : Number.isNaN(o.value) ? 'NaN' : `a value beyond float32 range (${o.value > 0 ? '+' : '-'}Inf)`;
+  return inputError(`tensor "${job.name}": the merged value at element ${o.element} is ${value}, which ${job.out.dtype} cannot hold (${o.count} such values in that chunk); nothing was written (lower the weights, use --out-dtype float32, or pass --allow-nonfinite to write ±Inf)`);
 }
 
 /** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */
@@ -262,6 +292,7 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
         for (let c = 0; c < chunksOf(j); c++) {
           const r = engine.mergeChunk(j, prep, c);
           if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j, r.nonfiniteAt);
+          if (r.overflow && !o.allowNonfinite) throw overflowError(j, r.overflow);
           finishChunk(j, r.bytesRead);
         }
       }
@@ -289,6 +320,11 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
             pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
               if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
                 const err = nonfiniteError(j, r.nonfiniteAt);
+                pool.cancel(err);
+                throw err;
+              }
+              if (r.ok && r.overflow && !o.allowNonfinite) {
+                const err = overflowError(j, r.overflow);
                 pool.cancel(err);
                 throw err;
               }

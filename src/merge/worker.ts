@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isDarekitError } from '../errors.js';
-import type { ChunkEngine, NonfiniteAt } from './engine.js';
+import type { ChunkEngine, NonfiniteAt, OutputOverflow } from './engine.js';
 import type { TensorJob, TermPrep } from './job.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
 
@@ -11,7 +11,7 @@ export type WorkerTask =
 
 /** What a worker answers. */
 export type WorkerReply =
-  | { id: number; ok: true; preps?: TermPrep[]; nonfinite?: number; bytesRead?: number; nonfiniteAt?: NonfiniteAt }
+  | { id: number; ok: true; preps?: TermPrep[]; nonfinite?: number; bytesRead?: number; nonfiniteAt?: NonfiniteAt; overflow?: OutputOverflow }
   | { id: number; ok: false; kind: 'input' | 'usage' | 'runtime'; message: string };
 
 /** Options a worker starts with. */

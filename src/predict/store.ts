@@ -42,7 +42,7 @@ export const PREDICTION_COLUMNS: Column[] = [
 /** Columns of table `prediction_layers`. */
 export const PREDICTION_LAYER_COLUMNS: Column[] = [
   { name: 'model', type: 'VARCHAR' },
-  { name: 'layer', type: 'INTEGER', doc: 'NULL: tensors outside the numbered blocks' },
+  { name: 'layer', type: 'BIGINT', doc: 'NULL: tensors outside the numbered blocks' },
   { name: 'rho', type: 'DOUBLE' },
   { name: 'relative_norm', type: 'DOUBLE' },
   { name: 'safe_drop_rate', type: 'DOUBLE' },
@@ -55,7 +55,7 @@ export const PREDICTION_LAYER_COLUMNS: Column[] = [
 export const PREDICTION_TENSOR_COLUMNS: Column[] = [
   { name: 'model', type: 'VARCHAR' },
   { name: 'tensor', type: 'VARCHAR' },
-  { name: 'layer', type: 'INTEGER' },
+  { name: 'layer', type: 'BIGINT' },
   { name: 'module', type: 'VARCHAR' },
   { name: 'rho', type: 'DOUBLE' },
   { name: 'relative_norm', type: 'DOUBLE' },

@@ -1,4 +1,5 @@
 import { isDarekitError } from '../errors.js';
+import { safeName } from '../text/safe-text.js';
 
 /** What a fuzz case must end in: acceptance, or a typed input error with a one-line message. */
 export type Expectation = 'valid' | 'invalid' | 'either';
@@ -13,13 +14,14 @@ export interface Violation {
 /** How a case ended. */
 export type Outcome = { status: 'accepted' } | { status: 'rejected'; message: string } | { status: 'violation'; violation: Violation };
 
-// C0 controls and DEL/C1: a message carrying them can rewrite the user's terminal or fake extra lines
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// C0 controls, DEL/C1, bidi controls and line breaks: a message carrying them can rewrite the user's terminal,
+// reorder what follows or fake extra lines (text/safe-text.ts escapes exactly these)
+const hasUnsafe = (m: string): boolean => safeName(m) !== m;
 
 /** Check a rejection's message: one line, no control characters, names `where` when given. */
 export function checkMessage(message: string, where?: string): Violation | undefined {
   if (message.length === 0) return { reason: 'empty-message', detail: 'error with an empty message' };
-  if (CONTROL_CHARS.test(message)) return { reason: 'message-control-chars', detail: JSON.stringify(message.slice(0, 300)) };
+  if (hasUnsafe(message)) return { reason: 'message-control-chars', detail: JSON.stringify(message.slice(0, 300)) };
   if (where !== undefined && !message.includes(where)) return { reason: 'message-unnamed', detail: `message does not name ${where}: ${message.slice(0, 300)}` };
   return undefined;
 }

@@ -1,12 +1,17 @@
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, openSync, closeSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openModel } from '../io/model.js';
 import { parseMergeConfig } from '../merge/config.js';
+import { generateAnalysisDirCase, type AnalysisDirCase } from './analysis-dir-cases.js';
 import { generateConfigCase } from './config-cases.js';
+import { generateAdapterConfigCase, writeAdapterFixture } from './adapter-config-cases.js';
+import { openFinetune } from '../io/lora.js';
 import type { FuzzTarget } from './fuzz-loop.js';
 import { tinyShard, writeIndexCase } from './index-cases.js';
-import { runCase } from './oracle.js';
+import { checkMessage, runCase, type Outcome } from './oracle.js';
 import { generateSafetensorsCase } from './safetensors-cases.js';
 import { checkSafetensorsFile, checkSafetensorsInMemory } from './safetensors-check.js';
 
@@ -74,5 +79,93 @@ export function configTarget(familyDir: string): FuzzTarget {
       });
       return { kind: c.kind, outcome, input: c.text };
     },
+  };
+}
+
+// The built CLI and helpers (dist/), also when this module runs from src/ under the test runner.
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+
+/** The oracle for a CLI run: exit 0 (accepted), or exit 2 with one clean `darekit:` line; anything else (exit 1, a signal, a hang) is a violation. */
+export function cliOutcome(r: { status: number | null; signal: NodeJS.Signals | null; stderr: string; error?: Error }): Outcome {
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { status: 'violation', violation: { reason: 'hang', detail: 'no exit within the time limit' } };
+  if (r.signal !== null) return { status: 'violation', violation: { reason: 'crash', detail: `killed by ${r.signal}: ${r.stderr.slice(-300)}` } };
+  if (r.status === 0) return { status: 'accepted' };
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+  if (r.status !== 2) return { status: 'violation', violation: { reason: `exit-${r.status}`, detail: r.stderr.slice(-400) } };
+  if (lines.length !== 1 || !lines[0]!.startsWith('darekit: ')) return { status: 'violation', violation: { reason: 'not-one-line', detail: JSON.stringify(r.stderr.slice(-400)) } };
+  if (/internal error/.test(lines[0]!)) return { status: 'violation', violation: { reason: 'internal-error', detail: lines[0]!.slice(0, 400) } };
+  const bad = checkMessage(lines[0]!);
+  return bad ? { status: 'violation', violation: bad } : { status: 'rejected', message: lines[0]! };
+}
+
+function damageBytes(file: string, b: NonNullable<AnalysisDirCase['bytes']>): void {
+  if (b.op === 'truncate') truncateSync(file, Math.floor(statSync(file).size * b.share));
+  else if (b.op === 'append') appendFileSync(file, Uint8Array.from(b.data));
+  else if (b.op === 'wal') writeFileSync(`${file}.wal`, Uint8Array.from(b.data));
+  else {
+    const fd = openSync(file, 'r+');
+    try {
+      writeSync(fd, Uint8Array.from(b.data), 0, b.data.length, b.at % statSync(file).size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/**
+ * Damaged and hostile analysis dirs through the CLI (report, predict, dash --json, query): a genuine small
+ * analysis (the tiny fixture family) is copied per case, changed with DuckDB or byte by byte, and opened.
+ */
+export function analysisDirTarget(): FuzzTarget {
+  const base = mkdtempSync(join(tmpdir(), 'darekit-fuzz-an-'));
+  const cli = join(DIST, 'cli', 'main.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const fam = join(base, 'fam');
+  const pristine = join(base, 'pristine');
+  for (const args of [['fixtures', '--out', fam, '--preset', 'tiny'], ['analyze', '--base', join(fam, 'base'), join(fam, 'sft-a'), join(fam, 'sft-hot'), '--out', pristine]]) {
+    const r = run(args);
+    if (r.status !== 0) throw new Error(`analysis-dir fuzz setup failed: darekit ${args[0]}: ${r.stderr}`);
+  }
+  return {
+    name: 'analysis-dir',
+    runCase(rng, index) {
+      const c = generateAnalysisDirCase(rng);
+      const dir = join(base, `case-${index}`);
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(pristine, dir, { recursive: true });
+      try {
+        const db = join(dir, 'analysis.duckdb');
+        if (c.sql.length > 0) {
+          const applied = spawnSync(process.execPath, [join(DIST, 'reliability', 'apply-sql.js'), db, JSON.stringify(c.sql)], { encoding: 'utf8', timeout: 60_000 });
+          if (applied.status !== 0) return undefined; // DuckDB refused the change itself: the case does not apply
+        }
+        if (c.bytes) damageBytes(db, c.bytes);
+        const args = c.command === 'report' ? ['report', dir, '--out', `${dir}-report`] : c.command === 'dash' ? ['dash', dir, '--json'] : c.command === 'query' ? ['query', dir, 'SELECT * FROM models'] : ['predict', dir];
+        return { kind: `${c.command}:${c.kind}`, outcome: cliOutcome(run(args)), input: JSON.stringify(c) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}-report`, { recursive: true, force: true });
+      }
+    },
+    close: () => rmSync(base, { recursive: true, force: true }),
+  };
+}
+
+/** Mutated adapter_config.json files over a small genuine LoRA adapter, opened with openFinetune. */
+export function adapterConfigTarget(): FuzzTarget {
+  const root = mkdtempSync(join(tmpdir(), 'darekit-fuzz-lora-'));
+  const fixture = writeAdapterFixture(root);
+  return {
+    name: 'adapter-config',
+    runCase(rng) {
+      const c = generateAdapterConfigCase(rng, fixture.config);
+      writeFileSync(join(fixture.adapter, 'adapter_config.json'), c.text);
+      const outcome = runCase(c.expect, undefined, () => {
+        openFinetune(fixture.adapter, fixture.base());
+        return undefined;
+      });
+      return { kind: c.kind, outcome, input: c.text };
+    },
+    close: () => rmSync(root, { recursive: true, force: true }),
   };
 }

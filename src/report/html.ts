@@ -1,6 +1,7 @@
 import { DEFINITIONS, type ReportData } from './data.js';
 import { reportCharts } from './charts.js';
 import { frac, num, recipeCoverage } from './format.js';
+import { escapeMarkup } from '../text/safe-text.js';
 import { escapeXml as esc } from './svg/xml.js';
 
 const STYLE = `
@@ -91,7 +92,7 @@ export function renderHtml(data: ReportData): string {
           t.score === null ? '–' : num(t.score),
           t.seconds.toFixed(1),
           esc(t.status),
-          `<code>${esc(t.stderrTail.slice(-300))}</code>`,
+          `<code>${escapeMarkup(t.stderrTail.slice(-300), { keepLines: true })}</code>`,
         ]),
         [1, 4, 5],
       ),
@@ -99,7 +100,7 @@ export function renderHtml(data: ReportData): string {
   }
   if (data.recipe) {
     const coverage = recipeCoverage(data);
-    parts.push(`<h2>Recipe</h2>${coverage ? `<p class="note">${esc(coverage)}</p>` : ''}<pre>${esc(data.recipe)}</pre>`);
+    parts.push(`<h2>Recipe</h2>${coverage ? `<p class="note">${esc(coverage)}</p>` : ''}<pre>${escapeMarkup(data.recipe, { keepLines: true })}</pre>`);
   }
   parts.push(`<h2>Definitions</h2>`);
   parts.push(table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [inlineCode(d.term), inlineCode(d.unit), inlineCode(d.definition)])));

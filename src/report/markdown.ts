@@ -1,28 +1,37 @@
+import { markdownText as md, safeLines } from '../text/safe-text.js';
 import { DEFINITIONS, type ReportData } from './data.js';
 import { frac, num, recipeCoverage } from './format.js';
 
+// darekit's own text (headers, definitions) in a table cell; names and anything else from files go through md().
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** A GFM table; header and body cells alike are escaped, so a `|` in a name or a heading (mean |Δ|) stays in its cell. */
+// Cells are final Markdown: names escaped with md(), darekit's own text with cell(), numbers as they are.
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.map(cell).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [`| ${head.map(cell).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+// A fence longer than any backtick run in the text, so a stranger's recipe.yml cannot close it early.
+function fenced(lang: string, text: string): string[] {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${lang}`, safeLines(text), fence];
 }
 
 /** The report as Markdown: verdicts first, then statistics, pairs, trials, recipe and definitions. */
 export function renderMarkdown(data: ReportData): string {
-  const out: string[] = [`# darekit readiness report`, '', `Base: \`${data.base}\` · analysis: \`${data.dir}\` · tolerance ${data.tolerance} (share of gain kept)`, ''];
+  const out: string[] = [`# darekit readiness report`, '', `Base: ${md(data.base)} · analysis: ${md(data.dir)} · tolerance ${data.tolerance} (share of gain kept)`, ''];
   out.push('## Verdicts', '');
   if (data.set) {
-    out.push(`**Set: ${data.set.verdict}** — method: \`${data.set.method}\``, '');
-    for (const r of data.set.reasons) out.push(`- ${r}`);
+    out.push(`**Set: ${md(data.set.verdict)}** — method: ${md(data.set.method)}`, '');
+    for (const r of data.set.reasons) out.push(`- ${md(r)}`);
     out.push('');
   }
   out.push(
     table(
       ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
-      data.models.map((m) => [m.model, m.kind, `**${m.verdict}**`, frac(m.recommendedDropRate), `${m.basis} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
+      data.models.map((m) => [md(m.model), md(m.kind), `**${md(m.verdict)}**`, frac(m.recommendedDropRate), `${md(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
         frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
-        m.riskiestTensors.map((t) => `${t.tensor} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', m.reasons.join('; ')]),
+        m.riskiestTensors.map((t) => `${md(t.tensor)} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', md(m.reasons.join('; '))]),
     ),
     '',
   );
@@ -31,7 +40,7 @@ export function renderMarkdown(data: ReportData): string {
     out.push(
       table(
         ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
-        data.probe.map((r) => [r.model, r.metric, String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+        data.probe.map((r) => [md(r.model), md(r.metric), String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
       ),
       '',
     );
@@ -40,7 +49,7 @@ export function renderMarkdown(data: ReportData): string {
   out.push(
     table(
       ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'],
-      data.models.map((m) => [m.model, num(m.rho), num(m.meanAbsDelta), num(m.maxAbsDelta), num(m.deltaL2), frac(m.fracLe0005), frac(m.droppableShare), String(m.numel)]),
+      data.models.map((m) => [md(m.model), num(m.rho), num(m.meanAbsDelta), num(m.maxAbsDelta), num(m.deltaL2), frac(m.fracLe0005), frac(m.droppableShare), String(m.numel)]),
     ),
     '',
   );
@@ -49,14 +58,14 @@ export function renderMarkdown(data: ReportData): string {
     out.push(
       table(
         ['fine-tune', 'layer', 'ρ', 'safe drop rate p'],
-        data.layers.map((l) => [l.model, l.layer === null ? 'other' : String(l.layer), num(l.rho), frac(l.safeDropRate)]),
+        data.layers.map((l) => [md(l.model), l.layer === null ? 'other' : String(l.layer), num(l.rho), frac(l.safeDropRate)]),
       ),
       '',
     );
   }
   if (data.pairs.length) {
     out.push('## Pairwise interference', '');
-    out.push(table(['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'], data.pairs.map((p) => [p.a, p.b, num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)])), '');
+    out.push(table(['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'], data.pairs.map((p) => [md(p.a), md(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)])), '');
   }
   if (data.trials.length) {
     out.push('## Tune trials', '');
@@ -66,12 +75,12 @@ export function renderMarkdown(data: ReportData): string {
         data.trials.map((t) => [
           `${t.trial}${t.best ? ' (best)' : ''}`,
           num(t.densityScale),
-          Object.entries(t.weights).map(([k, v]) => `${k}=${num(v)}`).join(', '),
-          Object.entries(t.densities).map(([k, v]) => `${k}=${frac(v)}`).join(', '),
+          Object.entries(t.weights).map(([k, v]) => `${md(k)}=${num(v)}`).join(', '),
+          Object.entries(t.densities).map(([k, v]) => `${md(k)}=${frac(v)}`).join(', '),
           t.score === null ? '–' : num(t.score),
           t.seconds.toFixed(1),
-          t.status,
-          t.stderrTail.slice(-200),
+          md(t.status),
+          md(t.stderrTail.slice(-200)),
         ]),
       ),
       '',
@@ -79,8 +88,8 @@ export function renderMarkdown(data: ReportData): string {
   }
   if (data.recipe) {
     const coverage = recipeCoverage(data);
-    out.push('## Recipe', '', ...(coverage ? [`> ${coverage}`, ''] : []), '```yaml', data.recipe.trimEnd(), '```', '');
+    out.push('## Recipe', '', ...(coverage ? [`> ${cell(coverage)}`, ''] : []), ...fenced('yaml', data.recipe.trimEnd()), '');
   }
-  out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [d.term, d.unit, d.definition])), '');
+  out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [cell(d.term), cell(d.unit), cell(d.definition)])), '');
   return out.join('\n');
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { safeJson } from '../text/safe-text.js';
 import { runtimeError } from '../errors.js';
 import type { ReportData } from './data.js';
 import { renderHtml } from './html.js';
@@ -22,7 +23,7 @@ export async function writeReport(dir: string, opts: WriteReportOptions = {}): P
   const outputs: [string, string][] = [
     ['report.md', renderMarkdown(data)],
     ['report.html', renderHtml(data)],
-    ['report.json', JSON.stringify(reportJson(data), null, 2) + '\n'],
+    ['report.json', safeJson(JSON.stringify(reportJson(data), null, 2)) + '\n'],
   ];
   try {
     mkdirSync(out, { recursive: true });

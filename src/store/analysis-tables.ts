@@ -59,7 +59,7 @@ function statColumns<T extends DeltaStats>(): FieldColumn<T>[] {
   return STAT_SPECS.map(([key, name, type, unit, doc]) => field<T>(key, name, type, unit, doc));
 }
 
-const layerColumn = <T>(doc: string): FieldColumn<T> => field<T>('layer', 'layer', 'INTEGER', 'index', doc);
+const layerColumn = <T>(doc: string): FieldColumn<T> => field<T>('layer', 'layer', 'BIGINT', 'index', doc);
 
 /** models: one row per fine-tune, rolled up over every tensor from sums. */
 export const MODEL_COLUMNS: FieldColumn<ModelStats>[] = [

@@ -1,5 +1,6 @@
 // The typed layer over raw.ts: one query(sql, params) and a withDb(path, fn) that always closes.
 import type { DuckDBValue } from '@duckdb/node-api';
+import { statSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { rawClose, rawOpen, rawRun, type RawDb } from './raw.js';
 
@@ -35,11 +36,41 @@ export async function query(db: Db, sql: string, params: DuckDBValue[] = []): Pr
   return { columns, rows };
 }
 
-/** Open the database at path, run fn with it, and close it in `finally`. */
-export async function withDb<T>(path: string, fn: (db: Db) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
+/** Options of withDb. */
+export interface WithDbOptions {
+  /** Open read-only (every reader of an analysis dir does). */
+  readOnly?: boolean;
+  /** Directories the SQL may read or write files in (COPY … TO, read_parquet); none by default. */
+  allowedDirs?: string[];
+  /** DuckDB settings applied at open (SQL cannot change settings once the database is open). */
+  settings?: Record<string, string>;
+}
+
+// A FIFO, socket or device in place of the database or its WAL would block DuckDB's open() forever: only a
+// regular file (or nothing, for a database about to be created) is opened.
+function checkFileType(file: string, what: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return;
+  }
+  if (!st.isFile()) throw inputError(`${file}: ${what} is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'not a regular file'}; expected a DuckDB database file written by darekit`);
+}
+
+/**
+ * Open the database at path, run fn with it, and close it in `finally`. The database is locked down: its SQL
+ * (views, macros, a user's query) cannot read or write files outside `allowedDirs`, reach the network, or load
+ * or install extensions, and cannot change these settings.
+ */
+export async function withDb<T>(path: string, fn: (db: Db) => Promise<T>, opts: WithDbOptions = {}): Promise<T> {
+  if (path !== ':memory:') {
+    checkFileType(path, 'the database');
+    checkFileType(`${path}.wal`, 'its write-ahead log');
+  }
   let db: Db;
   try {
-    db = await rawOpen(path, opts.readOnly ?? false);
+    db = await rawOpen(path, { readOnly: opts.readOnly ?? false, allowedDirs: opts.allowedDirs ?? [], ...(opts.settings ? { settings: opts.settings } : {}) });
   } catch (err) {
     throw inputError(`${path}: cannot open the DuckDB database (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, err);
   }

@@ -60,34 +60,39 @@ export const PROBE_COLUMNS: Column[] = [
 
 /** Write (replace) table `probe` in DIR/analysis.duckdb and DIR/probe.parquet. */
 export async function writeProbeTable(dir: string, rows: ProbeRow[]): Promise<void> {
-  await withDb(join(dir, ANALYSIS_DB), async (db) => {
-    await writeTable(
-      db,
-      'probe',
-      rows.map((r) => ({
-        model: r.model,
-        path: r.path,
-        metric: r.metric,
-        examples_file: r.examplesFile,
-        examples: r.examples,
-        base_score: r.baseScore,
-        ft_score: r.ftScore,
-        drop_rate: r.dropRate,
-        loss: r.loss,
-        exact_match: r.exactMatch,
-        retained: r.retained,
-        retained_low: r.retainedLow,
-        retained_high: r.retainedHigh,
-        retained_min: r.retainedMin,
-        retained_max: r.retainedMax,
-        seeds: r.seeds,
-        safe_drop_rate: r.safeDropRate,
-        tolerance: r.tolerance,
-      })),
-      PROBE_COLUMNS,
-    );
-    await exportParquet(db, 'probe', join(dir, 'probe.parquet'));
-  });
+  await withDb(
+    join(dir, ANALYSIS_DB),
+    async (db) => {
+      await writeTable(
+        db,
+        'probe',
+        rows.map((r) => ({
+          model: r.model,
+          path: r.path,
+          metric: r.metric,
+          examples_file: r.examplesFile,
+          examples: r.examples,
+          base_score: r.baseScore,
+          ft_score: r.ftScore,
+          drop_rate: r.dropRate,
+          loss: r.loss,
+          exact_match: r.exactMatch,
+          retained: r.retained,
+          retained_low: r.retainedLow,
+          retained_high: r.retainedHigh,
+          retained_min: r.retainedMin,
+          retained_max: r.retainedMax,
+          seeds: r.seeds,
+          safe_drop_rate: r.safeDropRate,
+          tolerance: r.tolerance,
+        })),
+        PROBE_COLUMNS,
+      );
+      await exportParquet(db, 'probe', join(dir, 'probe.parquet'));
+      // our own SQL only (a fresh table and its COPY), so the analysis dir is the one place it may write a file
+    },
+    { allowedDirs: [dir] },
+  );
 }
 
 const num = (v: unknown): number => Number(v);

@@ -46,7 +46,9 @@ describe('report renderers', () => {
   it('Markdown has verdicts first, a row per model and trial, and every definition', () => {
     const md = renderMarkdown(data);
     expect(md.indexOf('## Verdicts')).toBeLessThan(md.indexOf('## Delta statistics'));
-    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | 0.40 | 0.50 | lm_head.weight <x> (safe 0.20) |');
+    // names from files are escaped for Markdown and HTML (issue 16): no raw "<x>", "_" as "\\_"
+    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | 0.40 | 0.50 | lm\\_head.weight &lt;x&gt; (safe 0.20) |');
+    expect(md).not.toContain('<x>');
     expect(md).toContain('| 2 (best) |');
     for (const d of DEFINITIONS) expect(md).toContain(d.term.replace(/\|/g, '\\|'));
   });

@@ -36,14 +36,14 @@ describe('analysis store', () => {
     const tensors = tableFromIPC(readFileSync(join(out, 'tensors.arrow')));
     expect(tensors.numRows).toBe(result.tensors.length);
     expect(tensors.getChild('delta_l2')!.toArray()[0]).toBe(result.tensors[0]!.deltaL2);
-    const rows = await withDb(':memory:', async (db) => (await query(db, `SELECT model, tensor, delta_l2, non_finite FROM read_parquet(${literal(join(out, 'tensors.parquet'))}) ORDER BY model, tensor`)).rows);
+    const rows = await withDb(':memory:', async (db) => (await query(db, `SELECT model, tensor, delta_l2, non_finite FROM read_parquet(${literal(join(out, 'tensors.parquet'))}) ORDER BY model, tensor`)).rows, { allowedDirs: [out] });
     expect(rows).toHaveLength(result.tensors.length);
     for (const r of rows) {
       const want = result.tensors.find((t) => t.model === r.model && t.tensor === r.tensor)!;
       expect(r.delta_l2).toBe(want.deltaL2);
       expect(r.non_finite).toBe(want.nonFinite);
     }
-    const hist = await withDb(':memory:', async (db) => (await query(db, `SELECT sum(count) AS n FROM read_parquet(${literal(join(out, 'histograms.parquet'))}) WHERE scope = 'model' AND model = 'ft-a'`)).rows);
+    const hist = await withDb(':memory:', async (db) => (await query(db, `SELECT sum(count) AS n FROM read_parquet(${literal(join(out, 'histograms.parquet'))}) WHERE scope = 'model' AND model = 'ft-a'`)).rows, { allowedDirs: [out] });
     const m = result.models.find((x) => x.model === 'ft-a')!;
     expect(hist[0]!.n).toBe(m.numel - m.nonFinite);
   });

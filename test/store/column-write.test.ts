@@ -72,8 +72,8 @@ async function roundTrip(rows: Row[], tag: string): Promise<{ arrow: Value[][]; 
     await writeTable(db, 't', rows, COLUMNS);
     await exportParquet(db, 't', parquet);
     return (await query(db, 'SELECT * FROM t ORDER BY id')).rows;
-  });
-  const back = await withDb(':memory:', async (db) => (await query(db, `SELECT * FROM read_parquet(${literal(parquet)}) ORDER BY id`)).rows);
+  }, { allowedDirs: [tmp] });
+  const back = await withDb(':memory:', async (db) => (await query(db, `SELECT * FROM read_parquet(${literal(parquet)}) ORDER BY id`)).rows, { allowedDirs: [tmp] });
   return { arrow: fromArrow(table), duck: fromQuery(duck), parquet: fromQuery(back) };
 }
 

@@ -7,6 +7,7 @@ import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js
 import { predictionsToJson } from '../../predict/predict.js';
 import type { Predictions } from '../../predict/types.js';
 import { ProgressBar } from '../progress.js';
+import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 import { formatTable, textWidth, type Column } from '../text.js';
 import { setVerdictLines } from '../verdict-text.js';
@@ -50,29 +51,29 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     beforeCommit: async () => bar?.done(),
   });
   const json = predictionsToJson(pred, resolve(outDir));
-  const vocabLines = vocab.map((v) => `vocab: ${describeVocabAdjustment(v)}`);
+  const vocabLines = vocab.map((v) => `vocab: ${safeName(describeVocabAdjustment(v))}`);
   const text = [renderText(result, outDir, pred), ...(vocabLines.length > 0 ? ['', ...vocabLines] : [])].join('\n');
   return { json: vocab.length > 0 ? { ...json, vocabAdjustments: vocab } : json, text };
 }
 
 function renderText(r: AnalysisResult, outDir: string, pred: Predictions): string {
   const g = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
-  const lines = [`analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${r.base} → ${outDir}`, ''];
+  const lines = [`analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${safeName(r.base)} → ${safeName(outDir)}`, ''];
   const right = (head: string): Column => ({ head, align: 'right' });
   lines.push(
     ...formatTable(
       ['model', 'kind', right('ρ'), right('mean|Δ|'), right('q99|Δ|'), right('droppable'), right('non-finite'), 'verdict'],
       r.models.map((m) => {
         const p = pred.models.find((x) => x.model === m.model);
-        return [m.model, p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''];
+        return [safeName(m.model), p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''];
       }),
     ),
   );
   const pairs = r.pairs.filter((p) => p.scope === 'model');
   if (pairs.length > 0) {
-    lines.push('', ...formatTable(['pair', right('cosine'), right('sign conflict'), right('weighted conflict')], pairs.map((p) => [`${p.a} × ${p.b}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)])));
+    lines.push('', ...formatTable(['pair', right('cosine'), right('sign conflict'), right('weighted conflict')], pairs.map((p) => [`${safeName(p.a)} × ${safeName(p.b)}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)])));
   }
-  lines.push('', ...setVerdictLines('set', { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: verdictReason(pred.set) }, textWidth()));
-  lines.push('', `query it: ${cliCommand()} query ${shellWord(displayPath(outDir))} "SELECT * FROM v_layer_risk"`);
+  lines.push('', ...setVerdictLines('set', { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: safeName(verdictReason(pred.set)) }, textWidth()));
+  lines.push('', `query it: ${cliCommand()} query ${safeName(shellWord(displayPath(outDir)))} "SELECT * FROM v_layer_risk"`);
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import { loadDashboardData } from '../../dash/load.js';
 import { dashboardSummary } from '../../dash/summary.js';
 import { threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
+import { escapeStrings, safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 
 export function configure(cmd: Command): void {
@@ -42,7 +43,7 @@ async function analyzeFirst(base: string, finetunes: string[], opts: Record<stri
     },
   });
   bar?.done();
-  if (opts.out === undefined) process.stderr.write(`dash: analysis written to ${outDir}\n`);
+  if (opts.out === undefined) process.stderr.write(`dash: analysis written to ${safeName(outDir)}\n`);
   return outDir;
 }
 
@@ -67,7 +68,9 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     dir = args[0]!;
   }
   const data = await loadDashboardData(dir, { tolerance: toleranceOption(opts.tolerance) });
-  if (opts.json === true || !process.stdout.isTTY || !process.stdin.isTTY) return { json: data, text: dashboardSummary(data) };
+  // Names from the analysis dir (model dirs, tensors) are escaped for every view that prints them.
+  const shown = escapeStrings(data);
+  if (opts.json === true || !process.stdout.isTTY || !process.stdin.isTTY) return { json: data, text: dashboardSummary(shown) };
   const { importRunDashboard } = await import('../../dash/launch.js');
-  await (await importRunDashboard())(data);
+  await (await importRunDashboard())(shown);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { inspectModel, type ModelInspection } from '../../io/inspect.js';
+import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 
@@ -15,17 +16,17 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 
 function renderInspection(i: ModelInspection, listTensors: boolean): string {
   const lines = [
-    `model       ${i.path} (${i.layout}, ${i.files.length} file${i.files.length === 1 ? '' : 's'})`,
+    `model       ${safeName(i.path)} (${i.layout}, ${i.files.length} file${i.files.length === 1 ? '' : 's'})`,
     `parameters  ${i.parameterCount.toLocaleString('en-US')}`,
     `layers      ${i.layerCount}`,
     `tensors     ${i.tensorCount}`,
     `bytes       ${i.totalBytes.toLocaleString('en-US')}`,
     'by dtype:',
-    ...i.byDtype.map((d) => `  ${d.dtype.padEnd(8)} ${String(d.tensors).padStart(6)} tensors ${d.parameters.toLocaleString('en-US').padStart(16)} params${d.supported ? '' : '  (darekit cannot compute with this dtype)'}`),
+    ...i.byDtype.map((d) => `  ${safeName(d.dtype).padEnd(8)} ${String(d.tensors).padStart(6)} tensors ${d.parameters.toLocaleString('en-US').padStart(16)} params${d.supported ? '' : '  (darekit cannot compute with this dtype)'}`),
   ];
   if (listTensors) {
     lines.push('tensors:');
-    for (const t of i.tensors) lines.push(`  ${t.name}  ${t.dtype}  [${t.shape.join(', ')}]`);
+    for (const t of i.tensors) lines.push(`  ${safeName(t.name)}  ${safeName(t.dtype)}  [${t.shape.join(', ')}]`);
   }
   return lines.join('\n');
 }

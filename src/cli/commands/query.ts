@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inputError, usageError } from '../../errors.js';
 import { ANALYSIS_DB } from '../../store/analysis-store.js';
 import { query, withDb, type CellValue, type QueryResult } from '../../store/db.js';
+import { safeName } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
@@ -38,7 +39,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 
 function csvCell(v: CellValue): string {
   if (v === null) return '';
-  const s = String(v);
+  const s = safeName(String(v)); // one line per row: a newline in a cell is shown as \u000a
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -50,16 +51,17 @@ export function toCsv(r: QueryResult): string {
 function tableCell(v: CellValue): string {
   if (v === null) return 'NULL';
   if (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v)) return Number(v.toPrecision(6)).toString();
-  return String(v);
+  return safeName(String(v));
 }
 
 /** An aligned text table (numbers right-aligned, 6 significant digits). */
 export function toTable(r: QueryResult): string {
   const cells = r.rows.map((row) => r.columns.map((c) => tableCell(row[c] ?? null)));
-  const widths = r.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const head = r.columns.map(safeName);
+  const widths = head.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const numeric = r.columns.map((c) => r.rows.length > 0 && r.rows.every((row) => typeof row[c] === 'number' || row[c] === null));
   const fmt = (vals: string[]): string => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  const lines = [fmt(r.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt)];
+  const lines = [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt)];
   lines.push(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { usageError } from '../../errors.js';
 import { tuneProbe } from '../../app/probe.js';
 import { tune, type TuneResult } from '../../tune/tune.js';
 import { writeReport } from '../../report/write.js';
+import { safeLines } from '../../text/safe-text.js';
 import type { CommandOutput } from '../command.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { intOption, numberOption, seedOption, threadsOption, toleranceOption } from '../options.js';
@@ -94,7 +95,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const log = (s: string) => {
     bar?.done();
     bar = undefined;
-    process.stderr.write(`tune: ${s}\n`);
+    process.stderr.write(`tune: ${safeLines(s)}\n`);
   };
   const probe = examples.length
     ? await tuneProbe({ base: String(opts.base), finetunes: args, examples, budget, ...(window !== undefined ? { window } : {}), ...(threads !== undefined ? { threads } : {}), log })

@@ -1,9 +1,9 @@
-/** Escape text for XML/HTML text nodes and double- or single-quoted attribute values. */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c);
-}
+import { escapeMarkup } from '../../text/safe-text.js';
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Escape text for XML/HTML text nodes and quoted attribute values (controls, bidi and line breaks as \uXXXX). */
+export function escapeXml(s: string): string {
+  return escapeMarkup(s);
+}
 
 /** Attribute values: strings are escaped, numbers rounded to 2 decimals; undefined attributes are left out. */
 export type Attrs = Record<string, string | number | undefined>;
