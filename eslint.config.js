@@ -8,7 +8,18 @@ export default tseslint.config(
     languageOptions: { parser: tseslint.parser },
     rules: {
       // The scalar kernel references are for tests and the `--kernel js` path only.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/kernel/reference/*', '**/kernel/reference'], message: 'kernel/reference is for tests and the --kernel js path (merge/kernel-factory.ts) only; use kernel/mask-key.ts, kernel/float-bits.ts or the kernel ABI instead.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/kernel/reference/*', '**/kernel/reference'],
+              message:
+                'kernel/reference is for tests and the --kernel js path (merge/kernel-factory.ts) only; use kernel/mask-key.ts, kernel/float-bits.ts or the kernel ABI instead.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

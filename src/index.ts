@@ -16,7 +16,15 @@ export { query, withDb, type Db, type QueryResult, type CellValue } from './stor
 export { writeTable, type Column, type ColumnType, type Row } from './store/table.js';
 export { merge, type MergeOptions, type MergeSummary } from './merge/executor.js';
 export { parseMergeConfig, loadMergeConfig, type MergeConfig } from './merge/config.js';
-export { predict, predictionsToJson, type Predictions, type PredictionsJson, type ModelPrediction, type SetPrediction, type Verdict } from './predict/index.js';
+export {
+  predict,
+  predictionsToJson,
+  type Predictions,
+  type PredictionsJson,
+  type ModelPrediction,
+  type SetPrediction,
+  type Verdict,
+} from './predict/index.js';
 export { runDashboard, loadDashboardData, type DashboardData } from './dash/index.js';
 export { tune, type TuneOptions, type TuneResult, type Recipe } from './tune/index.js';
 export { writeReport, type WriteReportOptions } from './report/index.js';

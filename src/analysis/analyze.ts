@@ -10,7 +10,17 @@ import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult, type Chu
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
 import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
-import { addDeltaSums, addPairSums, deriveStats, derivePair, emptyDeltaSums, emptyPairSums, foldDeltaRecords, foldPairRecords, type PairSums } from './sums.js';
+import {
+  addDeltaSums,
+  addPairSums,
+  deriveStats,
+  derivePair,
+  emptyDeltaSums,
+  emptyPairSums,
+  foldDeltaRecords,
+  foldPairRecords,
+  type PairSums,
+} from './sums.js';
 import type { AnalysisResult, DeltaSums, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../schema/analysis.js';
 import { MAX_THREADS } from '../limits.js';
 
@@ -49,7 +59,8 @@ export const DEFAULT_CHUNK_ELEMENTS = 1 << 18;
 /** Labels for the fine-tunes: given ones, or their base names with a numeric suffix on collisions. */
 function modelLabels(paths: string[], given?: string[]): string[] {
   if (given) {
-    if (given.length !== paths.length) throw usageError(`${given.length} labels for ${paths.length} fine-tunes; give one label per fine-tune`);
+    if (given.length !== paths.length)
+      throw usageError(`${given.length} labels for ${paths.length} fine-tunes; give one label per fine-tune`);
     if (new Set(given).size !== given.length) throw usageError('labels must be unique');
     return given;
   }
@@ -73,7 +84,14 @@ function newRollup(): Rollup {
   return { sums: emptyDeltaSums(), hist: emptyHistogram(), tensors: 0 };
 }
 
-function histogramRows(h: AbsHistogram, model: string, scope: HistogramBin['scope'], layer: number | null, tensor: string | null, out: HistogramBin[]): void {
+function histogramRows(
+  h: AbsHistogram,
+  model: string,
+  scope: HistogramBin['scope'],
+  layer: number | null,
+  tensor: string | null,
+  out: HistogramBin[],
+): void {
   for (let j = 0; j < HIST_BINS; j++) {
     const count = h.counts[j]!;
     if (count > 0) out.push({ model, scope, layer, tensor, bin: j, lo: binLo(j), hi: binHi(j), count, energy: h.energy[j]! });
@@ -84,7 +102,8 @@ function histogramRows(h: AbsHistogram, model: string, scope: HistogramBin['scop
 export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<AnalysisResult> {
   if (opts.finetunes.length === 0) throw usageError('give at least one fine-tune to analyze against the base');
   const threads = opts.threads ?? 2;
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw usageError(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
+    throw usageError(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
   const chunkReq = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   if (!Number.isInteger(chunkReq) || chunkReq < 1) throw usageError(`chunk size must be a positive integer, got ${chunkReq}`);
   const densities = opts.densities ?? DEFAULT_DENSITIES;
@@ -102,7 +121,11 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   });
   if (missing.length > 1) throw inputError(`${missing.length} model paths do not exist: ${missing.join(', ')}; check them and run again`);
   const base = openModel(opts.base);
-  const aligned = alignFinetunes(base, opts.finetunes.map((p) => openFinetune(p, base)), { truncateVocab: opts.truncateVocab ?? false });
+  const aligned = alignFinetunes(
+    base,
+    opts.finetunes.map((p) => openFinetune(p, base)),
+    { truncateVocab: opts.truncateVocab ?? false },
+  );
   const fts = aligned.models;
   if (aligned.vocab.length > 0) opts.onVocabAdjusted?.(aligned.vocab);
   const labels = modelLabels(opts.finetunes, opts.labels);
@@ -162,7 +185,14 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
     }
     pairNames.forEach(([a, b], p) => {
       const ps = accPairs[p]!;
-      pairRows.push({ a: labels[a]!, b: labels[b]!, scope: 'tensor', layer, tensor: name, ...derivePair(ps, accSums[a]!.sumSqDelta, accSums[b]!.sumSqDelta, densities) });
+      pairRows.push({
+        a: labels[a]!,
+        b: labels[b]!,
+        scope: 'tensor',
+        layer,
+        tensor: name,
+        ...derivePair(ps, accSums[a]!.sumSqDelta, accSums[b]!.sumSqDelta, densities),
+      });
       let lp = layerPairs[p]!.get(layer);
       if (!lp) layerPairs[p]!.set(layer, (lp = emptyPairSums()));
       addPairSums(lp, ps);
@@ -194,7 +224,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   try {
     await runOrdered(tasks, runner, 2 * threads + 1, (r) => {
       fold(r);
-      opts.onProgress?.(doneBytes += r.bytes, totalBytes);
+      opts.onProgress?.((doneBytes += r.bytes), totalBytes);
     });
   } finally {
     await runner.close();
@@ -216,21 +246,49 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
       histogramRows(r.hist, model, 'layer', layer, null, histRows);
     }
     const m = modelRoll[k]!;
-    modelRows.push({ model, path: resolve(fts[k]!.path), tensors: m.tensors, loraRank: fts[k]!.adapter?.rank ?? null, ...deriveStats(m.sums, m.hist) });
+    modelRows.push({
+      model,
+      path: resolve(fts[k]!.path),
+      tensors: m.tensors,
+      loraRank: fts[k]!.adapter?.rank ?? null,
+      ...deriveStats(m.sums, m.hist),
+    });
     histogramRows(m.hist, model, 'model', null, null, histRows);
   });
   const sqOf = (k: number, layer: number | null | undefined): number =>
     layer === undefined ? modelRoll[k]!.sums.sumSqDelta : layerRoll[k]!.get(layer)!.sums.sumSqDelta;
   const rollPairs: PairStats[] = [];
   pairNames.forEach(([a, b], p) => {
-    rollPairs.push({ a: labels[a]!, b: labels[b]!, scope: 'model', layer: null, tensor: null, ...derivePair(modelPairs[p]!, sqOf(a, undefined), sqOf(b, undefined), densities) });
+    rollPairs.push({
+      a: labels[a]!,
+      b: labels[b]!,
+      scope: 'model',
+      layer: null,
+      tensor: null,
+      ...derivePair(modelPairs[p]!, sqOf(a, undefined), sqOf(b, undefined), densities),
+    });
     const keys = [...layerPairs[p]!.keys()].sort((x, y) => (x === null ? 1 : y === null ? -1 : x - y));
     for (const layer of keys) {
-      rollPairs.push({ a: labels[a]!, b: labels[b]!, scope: 'layer', layer, tensor: null, ...derivePair(layerPairs[p]!.get(layer)!, sqOf(a, layer), sqOf(b, layer), densities) });
+      rollPairs.push({
+        a: labels[a]!,
+        b: labels[b]!,
+        scope: 'layer',
+        layer,
+        tensor: null,
+        ...derivePair(layerPairs[p]!.get(layer)!, sqOf(a, layer), sqOf(b, layer), densities),
+      });
     }
   });
   // absolute paths, so a stored analysis can be reused (tune --analysis, dash) from any working dir
-  return { base: resolve(base.path), models: modelRows, tensors: tensorRows, layers: layerRows, pairs: [...rollPairs, ...pairRows], histograms: histRows, densities };
+  return {
+    base: resolve(base.path),
+    models: modelRows,
+    tensors: tensorRows,
+    layers: layerRows,
+    pairs: [...rollPairs, ...pairRows],
+    histograms: histRows,
+    densities,
+  };
 }
 
 /**
@@ -247,8 +305,14 @@ async function runOrdered(tasks: ChunkTask[], runner: ChunkRunner, window: numbe
     while (issued < tasks.length && issued - folded < window && error === undefined) {
       const task = tasks[issued++]!;
       runner.run(task).then(
-        (r) => { ready.set(r.seq, r); wake?.(); },
-        (e: unknown) => { error ??= e; wake?.(); },
+        (r) => {
+          ready.set(r.seq, r);
+          wake?.();
+        },
+        (e: unknown) => {
+          error ??= e;
+          wake?.();
+        },
       );
     }
   };
@@ -263,7 +327,9 @@ async function runOrdered(tasks: ChunkTask[], runner: ChunkRunner, window: numbe
       issue();
       continue;
     }
-    await new Promise<void>((res) => { wake = res; });
+    await new Promise<void>((res) => {
+      wake = res;
+    });
     wake = undefined;
   }
 }

@@ -19,7 +19,22 @@ export interface StatsKernelExports {
    * key: u32, group0: u32, sampled: i32 — the tensor's sampling key, the chunk's first group (start / 64), and
    * whether the histogram and pair counts are sampled
    */
-  stats_chunk(k: number, n: number, inputs: number, dtypes: number, work: number, deltaOut: number, pairOut: number, histStart: number, histBin: number, histCount: number, histEnergy: number, key: number, group0: number, sampled: number): void;
+  stats_chunk(
+    k: number,
+    n: number,
+    inputs: number,
+    dtypes: number,
+    work: number,
+    deltaOut: number,
+    pairOut: number,
+    histStart: number,
+    histBin: number,
+    histCount: number,
+    histEnergy: number,
+    key: number,
+    group0: number,
+    sampled: number,
+  ): void;
 }
 
 /** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
@@ -78,7 +93,8 @@ export function chunkTasks(models: Model[], chunk: number, sampleAbove = DEFAULT
     const numel = infos[0]!.numel;
     const key = sampleKey(fnv1a32(name));
     const sampled = numel > sampleAbove;
-    for (let start = 0; start < numel; start += chunk) tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(chunk, numel - start), inputs, key, sampled });
+    for (let start = 0; start < numel; start += chunk)
+      tasks.push({ seq: tasks.length, tensor: t, start, count: Math.min(chunk, numel - start), inputs, key, sampled });
   });
   return tasks;
 }
@@ -96,7 +112,11 @@ export class ChunkProcessor {
   private readonly layout: ReturnType<typeof planLayout>;
 
   /** Lay out linear memory for chunks of up to maxCount elements and k fine-tunes. */
-  constructor(private readonly k: number, maxCount: number, module?: WebAssembly.Module) {
+  constructor(
+    private readonly k: number,
+    maxCount: number,
+    module?: WebAssembly.Module,
+  ) {
     this.kernel = instantiateKernel<StatsKernelExports>(undefined, module);
     this.layout = planLayout(k, maxCount, this.kernel.exports.stats_work_bytes(k));
     this.kernel.ensure(this.layout.end);
@@ -135,7 +155,8 @@ export class ChunkProcessor {
   run(task: ChunkTask): ChunkResult {
     const { k, layout: L } = this;
     const n = task.count;
-    if (n > L.maxCount || task.inputs.length !== k + 1) throw runtimeError(`internal: chunk of ${n} elements / ${task.inputs.length} inputs exceeds the processor layout`);
+    if (n > L.maxCount || task.inputs.length !== k + 1)
+      throw runtimeError(`internal: chunk of ${n} elements / ${task.inputs.length} inputs exceeds the processor layout`);
     if (task.start % STATS_BLOCK !== 0) throw runtimeError(`internal: chunk start ${task.start} is not a multiple of ${STATS_BLOCK}`);
     let bytes = 0;
     const mem = this.kernel.memory.buffer;
@@ -147,12 +168,28 @@ export class ChunkProcessor {
       table[k + 1 + m] = r.code;
       bytes += r.bytes;
     }
-    this.kernel.exports.stats_chunk(k, n, L.table, L.table + 4 * (k + 1), L.work, L.deltaOut, L.pairOut, L.histStart, L.histBin, L.histCount, L.histEnergy, task.key, task.start / STATS_GROUP, task.sampled ? 1 : 0);
+    this.kernel.exports.stats_chunk(
+      k,
+      n,
+      L.table,
+      L.table + 4 * (k + 1),
+      L.work,
+      L.deltaOut,
+      L.pairOut,
+      L.histStart,
+      L.histBin,
+      L.histCount,
+      L.histEnergy,
+      task.key,
+      task.start / STATS_GROUP,
+      task.sampled ? 1 : 0,
+    );
     const blocks = Math.ceil(n / STATS_BLOCK);
     const P = pairCount(k);
     const bins = new Uint32Array(mem, L.histStart + 4 * k, 1)[0]!;
     // every result array in one buffer, so a worker transfers one ArrayBuffer per chunk (float64 parts first: aligned)
-    const nDelta = k * blocks * DELTA_FIELDS, nPair = P * blocks * PAIR_FIELDS;
+    const nDelta = k * blocks * DELTA_FIELDS,
+      nPair = P * blocks * PAIR_FIELDS;
     const out = new ArrayBuffer(8 * (nDelta + nPair + bins) + 4 * (k + 1 + 2 * bins));
     let at = 0;
     const take = <T extends Float64Array | Uint32Array>(make: (b: ArrayBuffer, o: number, n: number) => T, src: T, n: number): T => {

@@ -82,19 +82,29 @@ export interface DroppableShare {
  * for normal floats). 1 when every entry is zero; NaN when N = 0.
  */
 export function droppableShare(h: AbsHistogram, budget = 0.01): DroppableShare {
-  let total = 0, energy = 0;
-  for (let j = 0; j < HIST_BINS; j++) { total += h.counts[j]!; energy += h.energy[j]!; }
+  let total = 0,
+    energy = 0;
+  for (let j = 0; j < HIST_BINS; j++) {
+    total += h.counts[j]!;
+    energy += h.energy[j]!;
+  }
   if (total === 0) return { share: Number.NaN, err: 0 };
   if (energy === 0) return { share: 1, err: 0 };
   const limit = budget * energy;
-  let cum = 0, taken = 0;
+  let cum = 0,
+    taken = 0;
   for (let j = 0; j < HIST_BINS; j++) {
     const c = h.counts[j]!;
     if (c === 0) continue;
     const e = h.energy[j]!;
-    if (cum + e <= limit) { cum += e; taken += c; continue; }
+    if (cum + e <= limit) {
+      cum += e;
+      taken += c;
+      continue;
+    }
     const extra = e > 0 ? Math.min(c, Math.floor(((limit - cum) * c) / e)) : c;
-    const lo = binLo(j), hi = binHi(j);
+    const lo = binLo(j),
+      hi = binHi(j);
     const slack = lo > 0 && Number.isFinite(hi) ? Math.min(c, Math.ceil(c * ((hi / lo) ** 2 - 1)) + 1) : c;
     return { share: (taken + extra) / total, err: Math.min(slack, c - extra) / total };
   }

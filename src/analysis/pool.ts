@@ -45,7 +45,9 @@ export function workerRunner(threads: number, k: number, maxCount: number): Chun
     const w = new Worker(script, { workerData: { k, maxCount, module } });
     load.push(0);
     exited.push(false);
-    w.on('exit', () => { exited[i] = true; });
+    w.on('exit', () => {
+      exited[i] = true;
+    });
     w.on('message', (msg: WorkerReply) => {
       load[i]!--;
       const seq = msg.ok ? msg.result.seq : msg.seq;
@@ -75,10 +77,16 @@ export function workerRunner(threads: number, k: number, maxCount: number): Chun
     },
     async close() {
       // ask each worker to close its descriptors and exit; a crashed one has exited already
-      await Promise.all(workers.map((w, i) => (exited[i] ? Promise.resolve() : new Promise<void>((res) => {
-        w.once('exit', () => res());
-        w.postMessage(null);
-      }))));
+      await Promise.all(
+        workers.map((w, i) =>
+          exited[i]
+            ? Promise.resolve()
+            : new Promise<void>((res) => {
+                w.once('exit', () => res());
+                w.postMessage(null);
+              }),
+        ),
+      );
     },
   };
 }

@@ -15,8 +15,21 @@ export interface PairSums {
 /** Zeroed delta sums for a scope of `numel` elements. */
 export function emptyDeltaSums(numel = 0): DeltaSums {
   return {
-    numel, nonFinite: 0, sumDelta: 0, sumSqDelta: 0, sumAbsDelta: 0, sumCubeDelta: 0, sumQuadDelta: 0, maxAbsDelta: 0,
-    sumSqBase: 0, sumSqFt: 0, positive: 0, negative: 0, zero: 0, le0002: 0, le0005: 0,
+    numel,
+    nonFinite: 0,
+    sumDelta: 0,
+    sumSqDelta: 0,
+    sumAbsDelta: 0,
+    sumCubeDelta: 0,
+    sumQuadDelta: 0,
+    maxAbsDelta: 0,
+    sumSqBase: 0,
+    sumSqFt: 0,
+    positive: 0,
+    negative: 0,
+    zero: 0,
+    le0002: 0,
+    le0005: 0,
   };
 }
 
@@ -25,7 +38,21 @@ export function emptyPairSums(numel = 0): PairSums {
   return { numel, dot: 0, bothNonzero: 0, conflicts: 0, minBoth: 0, minConflict: 0 };
 }
 
-const SUM_KEYS = ['nonFinite', 'sumDelta', 'sumSqDelta', 'sumAbsDelta', 'sumCubeDelta', 'sumQuadDelta', 'sumSqBase', 'sumSqFt', 'positive', 'negative', 'zero', 'le0002', 'le0005'] as const;
+const SUM_KEYS = [
+  'nonFinite',
+  'sumDelta',
+  'sumSqDelta',
+  'sumAbsDelta',
+  'sumCubeDelta',
+  'sumQuadDelta',
+  'sumSqBase',
+  'sumSqFt',
+  'positive',
+  'negative',
+  'zero',
+  'le0002',
+  'le0005',
+] as const;
 
 /** Fold `blocks` kernel block records starting at rec[offset] into s, in block order. */
 export function foldDeltaRecords(s: DeltaSums, rec: Float64Array, offset: number, blocks: number): void {

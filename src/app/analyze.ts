@@ -22,7 +22,10 @@ export interface AnalyzeOptions extends AnalyzeModelsOptions {
  * outDir/analysis.duckdb atomically (a temp sibling renamed into place; a failure leaves no outDir).
  */
 export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
-  const out = OutputDir.create(opts.outDir, { force: opts.force ?? false, inputs: [...specPaths(opts.base), ...opts.finetunes.flatMap(specPaths)] });
+  const out = OutputDir.create(opts.outDir, {
+    force: opts.force ?? false,
+    inputs: [...specPaths(opts.base), ...opts.finetunes.flatMap(specPaths)],
+  });
   try {
     const result = await analyzeModels(opts);
     await writeAnalysisFiles(result, out.tempDir);
@@ -35,7 +38,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
 }
 
 /** Analyze, predict, and write the analysis tables and the predictions tables into one atomic analysis dir. */
-export async function analyzeAndPredict(opts: AnalyzeOptions, predictOpts?: PredictOptions): Promise<{ result: AnalysisResult; predictions: Predictions }> {
+export async function analyzeAndPredict(
+  opts: AnalyzeOptions,
+  predictOpts?: PredictOptions,
+): Promise<{ result: AnalysisResult; predictions: Predictions }> {
   let predictions: Predictions | undefined;
   const result = await analyze({
     ...opts,

@@ -103,7 +103,12 @@ export function configModelInputs(yamlText: string, dir: string): ModelInputs {
   return { ...(base !== undefined ? { base } : {}), models: [...new Set(models)].filter((m) => m !== base), dir };
 }
 
-async function headerModel(p: string, inputs: ModelInputs, client: HubClient, cache: string): Promise<{ model?: Model; source: InputSource }> {
+async function headerModel(
+  p: string,
+  inputs: ModelInputs,
+  client: HubClient,
+  cache: string,
+): Promise<{ model?: Model; source: InputSource }> {
   if (isLocal(p, inputs.dir)) {
     const at = isAbsolute(p) || inputs.dir === undefined || !existsSync(resolve(inputs.dir, p)) ? resolve(p) : resolve(inputs.dir, p);
     return isAdapterDir(at) ? { source: 'local' } : { model: openModel(at), source: 'local' };
@@ -125,7 +130,13 @@ export async function checkInputs(inputs: ModelInputs, opts: HubOptions = {}): P
   const checked: CheckedInput[] = seen.map(({ p, model, source }) => {
     if (!model) return { input: p, source };
     const tensors = [...model.tensors.values()];
-    return { input: p, source, tensors: tensors.length, parameters: tensors.reduce((s, t) => s + t.numel, 0), dtypes: [...new Set(tensors.map((t) => t.dtype))].sort() };
+    return {
+      input: p,
+      source,
+      tensors: tensors.length,
+      parameters: tensors.reduce((s, t) => s + t.numel, 0),
+      dtypes: [...new Set(tensors.map((t) => t.dtype))].sort(),
+    };
   });
   const base = inputs.base !== undefined ? seen[0]?.model : undefined;
   const others = seen.slice(inputs.base !== undefined ? 1 : 0).flatMap((s) => (s.model ? [s.model] : []));
@@ -133,7 +144,11 @@ export async function checkInputs(inputs: ModelInputs, opts: HubOptions = {}): P
   if (base) {
     const h = { allowVocabMismatch: opts.truncateVocab ?? false };
     const report = assertHomologous(base, others, h);
-    const vocab = report.models.flatMap((m) => m.shapeMismatches.filter((x) => x.vocabRows).map((x) => `${m.path}: "${x.name}" ${x.shape[0]} rows vs base ${x.baseShape[0]} (--truncate-vocab)`));
+    const vocab = report.models.flatMap((m) =>
+      m.shapeMismatches
+        .filter((x) => x.vocabRows)
+        .map((x) => `${m.path}: "${x.name}" ${x.shape[0]} rows vs base ${x.baseShape[0]} (--truncate-vocab)`),
+    );
     homology = `${others.length} model(s) homologous with the base${vocab.length > 0 ? `; vocabulary differences: ${vocab.join('; ')}` : ''}`;
   }
   return { inputs: checked, homology };

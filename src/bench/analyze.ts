@@ -17,7 +17,11 @@ const TARGET = 2;
  * group sums and sampled histogram, measured on this project's machine alternating with the new kernel (README
  * "Benchmarks"): printed beside the new figure for comparison, not re-measured here.
  */
-const BEFORE = { kernelNsPerPosition: [2.66, 5.95, 10.23], readNsPerModelElement: 0.347, measured: '2026-12-01 01:03, 1-min load 6.6, run alternately with the new kernel' };
+const BEFORE = {
+  kernelNsPerPosition: [2.66, 5.95, 10.23],
+  readNsPerModelElement: 0.347,
+  measured: '2026-12-01 01:03, 1-min load 6.6, run alternately with the new kernel',
+};
 
 async function main(): Promise<void> {
   const loadAtStart = +loadavg()[0]!.toFixed(2);
@@ -42,8 +46,13 @@ async function main(): Promise<void> {
       const c0 = process.cpuUsage();
       let stream = 0;
       await analyze({
-        base, finetunes: fts, outDir: join(out, 'a'), threads,
-        onProgress: (done, total) => { if (done === total) stream = Number(process.hrtime.bigint() - t0) / 1e9; },
+        base,
+        finetunes: fts,
+        outDir: join(out, 'a'),
+        threads,
+        onProgress: (done, total) => {
+          if (done === total) stream = Number(process.hrtime.bigint() - t0) / 1e9;
+        },
       });
       const c = process.cpuUsage(c0);
       return { wall: Number(process.hrtime.bigint() - t0) / 1e9, stream, cpu: (c.user + c.system) / 1e6 };
@@ -75,8 +84,23 @@ async function main(): Promise<void> {
   const familyJson = join(familyDir, 'family.json');
   const onDisk = existsSync(familyJson) ? (JSON.parse(readFileSync(familyJson, 'utf8')) as { shape?: typeof SHAPE; seed?: number }) : {};
   const result = {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1m: +loadavg()[0]!.toFixed(2), loadAverage1mAtStart: loadAtStart },
-    family: { dir: familyDir, ...(onDisk.shape ?? SHAPE), dtype: 'BF16', seed: onDisk.seed ?? 1, finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+      loadAverage1m: +loadavg()[0]!.toFixed(2),
+      loadAverage1mAtStart: loadAtStart,
+    },
+    family: {
+      dir: familyDir,
+      ...(onDisk.shape ?? SHAPE),
+      dtype: 'BF16',
+      seed: onDisk.seed ?? 1,
+      finetunes: fts.length,
+      bytesPerModel: perModel,
+      totalBytes: bytes,
+    },
     threads,
     ioFloorSeconds: +floor.toFixed(3),
     analyzeSeconds: runs.map((r) => +r.toFixed(3)),

@@ -39,7 +39,10 @@ class FakeStdout extends EventEmitter {
   readonly isTTY = true;
   writes = 0;
   private waiter: (() => void) | null = null;
-  constructor(readonly columns: number, readonly rows: number) {
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
     super();
   }
   write = (_chunk: string): boolean => {
@@ -126,9 +129,19 @@ export interface KeyStats {
 }
 
 function stats(kind: string, samples: Array<{ ms: number; ok: boolean }>): KeyStats {
-  const s = samples.filter((x) => x.ok).map((x) => x.ms).sort((a, b) => a - b);
+  const s = samples
+    .filter((x) => x.ok)
+    .map((x) => x.ms)
+    .sort((a, b) => a - b);
   const r = (x: number | undefined) => (x === undefined ? NaN : +x.toFixed(2));
-  return { kind, n: s.length, medianMs: r(quantile(s, 0.5)), p95Ms: r(quantile(s, 0.95)), maxMs: r(s[s.length - 1]), timeouts: samples.length - s.length };
+  return {
+    kind,
+    n: s.length,
+    medianMs: r(quantile(s, 0.5)),
+    p95Ms: r(quantile(s, 0.95)),
+    maxMs: r(s[s.length - 1]),
+    timeouts: samples.length - s.length,
+  };
 }
 
 const sleep = (t: number) => new Promise((res) => setTimeout(res, t));
@@ -174,7 +187,9 @@ async function benchLoad(): Promise<{ layers: number; loadMs: number[]; setupSec
     const s0 = process.hrtime.bigint();
     const fam = join(tmp, 'fam');
     run('fixtures', '--out', fam, '--layers', '80', '--hidden', '32', '--intermediate', '64', '--vocab', '64');
-    const fts = readdirSync(fam, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'base').map((e) => join(fam, e.name));
+    const fts = readdirSync(fam, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'base')
+      .map((e) => join(fam, e.name));
     const adir = join(tmp, 'analysis');
     run('analyze', '--base', join(fam, 'base'), ...fts, '--out', adir);
     const setupSeconds = +(ms(s0) / 1000).toFixed(1);
@@ -196,11 +211,22 @@ async function main(): Promise<void> {
   const buildMs = +ms(b0).toFixed(1);
   const tensors = data.models.reduce((n, m) => n + m.tensors.length, 0);
   const sizes = [];
-  for (const [c, r] of [[80, 24], [200, 60]] as const) sizes.push(await benchSize(data, c, r));
+  for (const [c, r] of [
+    [80, 24],
+    [200, 60],
+  ] as const)
+    sizes.push(await benchSize(data, c, r));
   const load = process.argv.includes('--load') ? await benchLoad() : null;
   const worstP95 = Math.max(...sizes.flatMap((s) => s.perKind.map((k) => k.p95Ms)).filter((v) => !Number.isNaN(v)));
   const result = {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, nodeEnv: process.env.NODE_ENV ?? 'unset', loadAverage1m: +loadavg()[0]!.toFixed(2) },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+      nodeEnv: process.env.NODE_ENV ?? 'unset',
+      loadAverage1m: +loadavg()[0]!.toFixed(2),
+    },
     data: { layers: LAYERS, finetunes: data.models.length, pairs: data.pairs.length, tensorRows: tensors, buildMs },
     pauseBetweenKeysMs: PAUSE_MS,
     targetP95Ms: TARGET_MS,
@@ -219,11 +245,22 @@ async function main(): Promise<void> {
   ];
   for (const s of sizes) {
     md.push(`| ${s.columns}×${s.rows} | initial render | 1 | ${s.initialRenderMs} | | |`);
-    for (const k of [...s.perKind, s.all]) md.push(`| ${s.columns}×${s.rows} | ${k.kind} | ${k.n} | ${k.medianMs} | ${k.p95Ms} | ${k.maxMs}${k.timeouts ? ` (+${k.timeouts} without a frame in ${FRAME_TIMEOUT_MS} ms)` : ''} |`);
+    for (const k of [...s.perKind, s.all])
+      md.push(
+        `| ${s.columns}×${s.rows} | ${k.kind} | ${k.n} | ${k.medianMs} | ${k.p95Ms} | ${k.maxMs}${k.timeouts ? ` (+${k.timeouts} without a frame in ${FRAME_TIMEOUT_MS} ms)` : ''} |`,
+      );
   }
-  md.push('', `worst p95 ${worstP95} ms; target ≤ ${TARGET_MS} ms with a frame for every key: ${result.targetMet ? 'met' : 'NOT met'}${result.keysWithoutFrame ? ` (${result.keysWithoutFrame} keys without a frame)` : ''}.`);
-  if (load) md.push(`loadDashboardData on an ${load.layers}-layer analysis (3 fine-tunes): ${load.loadMs.join(', ')} ms (fixtures + analyze took ${load.setupSeconds} s).`);
-  md.push(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, NODE_ENV=${result.machine.nodeEnv} (React build); 1-min load average ${result.machine.loadAverage1m} at the end.`);
+  md.push(
+    '',
+    `worst p95 ${worstP95} ms; target ≤ ${TARGET_MS} ms with a frame for every key: ${result.targetMet ? 'met' : 'NOT met'}${result.keysWithoutFrame ? ` (${result.keysWithoutFrame} keys without a frame)` : ''}.`,
+  );
+  if (load)
+    md.push(
+      `loadDashboardData on an ${load.layers}-layer analysis (3 fine-tunes): ${load.loadMs.join(', ')} ms (fixtures + analyze took ${load.setupSeconds} s).`,
+    );
+  md.push(
+    `machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, NODE_ENV=${result.machine.nodeEnv} (React build); 1-min load average ${result.machine.loadAverage1m} at the end.`,
+  );
   const dir = join(PACKAGE_ROOT, 'reports', 'bench');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'dash.json'), JSON.stringify(result, null, 2) + '\n');

@@ -28,7 +28,12 @@ export function ensureBenchFamily(scale = 1): { dir: string; base: string; fts: 
     process.stderr.write(`generating the benchmark family in ${dir} (once; several GB)…\n`);
     mkdirSync(dir, { recursive: true });
     generateFamily({
-      ...benchShape(scale), outDir: dir, seed: 1, dtype: 'BF16', models: BENCH_FINETUNES, force: true,
+      ...benchShape(scale),
+      outDir: dir,
+      seed: 1,
+      dtype: 'BF16',
+      models: BENCH_FINETUNES,
+      force: true,
       onProgress: (d, t) => process.stderr.write(`\r  ${(d / 1e9).toFixed(2)} / ${(t / 1e9).toFixed(2)} GB`),
     });
     process.stderr.write('\n');
@@ -55,7 +60,8 @@ export function ioFloorSeconds(files: string[], expectReadBytes: number, outByte
       closeSync(fd);
     }
   }
-  if (read !== expectReadBytes) throw new Error(`I/O floor read ${read} bytes, expected ${expectReadBytes}; is another process rewriting the family?`);
+  if (read !== expectReadBytes)
+    throw new Error(`I/O floor read ${read} bytes, expected ${expectReadBytes}; is another process rewriting the family?`);
   if (outBytes > 0 && outDir !== undefined) {
     const out = join(outDir, 'floor.bin');
     const fd = openSync(out, 'w');

@@ -24,13 +24,17 @@ const BEFORE = { totalNs: 11.96, measured: '2026-12-01 01:02, 1-min load 6.4, ru
  * that build's merge of the same config). The metadata is left out because its `darekit.recipe` embeds the model
  * paths, which differ between checkouts. MAIN_SHA256 overrides (e.g. for --scale 2).
  */
-const MAIN_SHA256 = process.env.MAIN_SHA256 ?? (Number(argValue('--scale') ?? 1) === 1 ? 'f0f62e3090036cacc0dc6544330c5e9cade0e2c7c57b97f6f9cac2498206f7ea' : undefined);
+const MAIN_SHA256 =
+  process.env.MAIN_SHA256 ??
+  (Number(argValue('--scale') ?? 1) === 1 ? 'f0f62e3090036cacc0dc6544330c5e9cade0e2c7c57b97f6f9cac2498206f7ea' : undefined);
 
 /** SHA-256 over the output's tensors in file-name order: each header without __metadata__, then the data bytes. */
 function outputDigest(dir: string): string {
   const h = createHash('sha256');
   const buf = new Uint8Array(1 << 20);
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.safetensors')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.safetensors'))
+    .sort()) {
     const fd = openSync(join(dir, f), 'r');
     try {
       const len = new Uint8Array(8);
@@ -59,23 +63,39 @@ function argValue(flag: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-
 function benchConfig(base: string, fts: string[]) {
-  return parseMergeConfig({
-    merge_method: 'dare_ties', base_model: base,
-    models: fts.map((m) => ({ model: m, parameters: { weight: 1 / fts.length, density: 0.3 } })),
-    parameters: { seed: 1 },
-  }, { configDir: root });
+  return parseMergeConfig(
+    {
+      merge_method: 'dare_ties',
+      base_model: base,
+      models: fts.map((m) => ({ model: m, parameters: { weight: 1 / fts.length, density: 0.3 } })),
+      parameters: { seed: 1 },
+    },
+    { configDir: root },
+  );
 }
 
-async function timedMerge(base: string, fts: string[], kernel: KernelKind, work: string, digest = false): Promise<{ seconds: number; sampledRssMiB: number; outBytes: number; sha256?: string }> {
+async function timedMerge(
+  base: string,
+  fts: string[],
+  kernel: KernelKind,
+  work: string,
+  digest = false,
+): Promise<{ seconds: number; sampledRssMiB: number; outBytes: number; sha256?: string }> {
   const cfg = benchConfig(base, fts);
   let sampled = 0;
-  const timer = setInterval(() => { sampled = Math.max(sampled, process.memoryUsage().rss); }, 50);
+  const timer = setInterval(() => {
+    sampled = Math.max(sampled, process.memoryUsage().rss);
+  }, 50);
   const out = join(work, `merged-${kernel}`);
   try {
     const s = await merge(cfg, { out, threads, kernel });
-    return { seconds: s.seconds, sampledRssMiB: Math.round(sampled / 2 ** 20), outBytes: s.outputBytes, ...(digest ? { sha256: outputDigest(out) } : {}) };
+    return {
+      seconds: s.seconds,
+      sampledRssMiB: Math.round(sampled / 2 ** 20),
+      outBytes: s.outputBytes,
+      ...(digest ? { sha256: outputDigest(out) } : {}),
+    };
   } finally {
     clearInterval(timer);
     rmSync(out, { recursive: true, force: true });
@@ -93,7 +113,11 @@ async function main(): Promise<void> {
   try {
     ioFloorSeconds(files, bytes); // warm the page cache
     const floor = Math.min(ioFloorSeconds(files, bytes, perModel, work), ioFloorSeconds(files, bytes, perModel, work));
-    const wasmRuns = [await timedMerge(base, fts, 'wasm', work, true), await timedMerge(base, fts, 'wasm', work), await timedMerge(base, fts, 'wasm', work)];
+    const wasmRuns = [
+      await timedMerge(base, fts, 'wasm', work, true),
+      await timedMerge(base, fts, 'wasm', work),
+      await timedMerge(base, fts, 'wasm', work),
+    ];
     const [wasm, wasm2] = wasmRuns as [Awaited<ReturnType<typeof timedMerge>>, Awaited<ReturnType<typeof timedMerge>>];
     const best = Math.min(...wasmRuns.map((r) => r.seconds));
     const sha256 = wasm.sha256!;
@@ -102,9 +126,18 @@ async function main(): Promise<void> {
     const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024); // whole process, workers included
     const js = process.argv.includes('--skip-js') ? undefined : await timedMerge(base, fts, 'js', work);
     const result = {
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverage1mAtStart: loadAtStart, loadAverage1m: +loadavg()[0]!.toFixed(2) },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+        node: process.version,
+        loadAverage1mAtStart: loadAtStart,
+        loadAverage1m: +loadavg()[0]!.toFixed(2),
+      },
       family: { dir: familyDir, ...SHAPE, dtype: 'BF16', finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes, scale },
-      method: 'dare_ties', density: 0.3, threads,
+      method: 'dare_ties',
+      density: 0.3,
+      threads,
       ioFloorSeconds: +floor.toFixed(3),
       mergeSeconds: wasmRuns.map((r) => +r.seconds.toFixed(3)),
       bestSeconds: +best.toFixed(3),
@@ -132,9 +165,15 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       `| dare_ties, base + ${fts.length} FT, ${(perModel / 2 ** 30).toFixed(2)} GiB/model BF16 (${(bytes / 1e9).toFixed(2)} GB read) | ${threads} | ${result.bestSeconds} | ${result.inputGbPerSecond} | ${result.ioFloorSeconds} | ${result.ratioToFloor}× | ≤ ${TARGET}× (${result.met ? 'met' : 'not met'}) | ${peakRssMiB} | ${result.jsSeconds ?? '–'} | ${result.jsRatioToWasm ?? '–'}${result.jsRatioToWasm ? '×' : ''} | ${loadAtStart} → ${result.machine.loadAverage1m} |`,
       '',
-      `runs: ${result.mergeSeconds.join(', ')} s. Output tensor SHA-256 ${sha256}${MAIN_SHA256 === undefined ? ' (set MAIN_SHA256 to compare with main\'s)' : sha256 === MAIN_SHA256 ? ' = main\'s (byte-identical)' : ' ≠ main\'s ' + MAIN_SHA256 + ' — NOT byte-identical'}.`,
+      `runs: ${result.mergeSeconds.join(', ')} s. Output tensor SHA-256 ${sha256}${MAIN_SHA256 === undefined ? " (set MAIN_SHA256 to compare with main's)" : sha256 === MAIN_SHA256 ? " = main's (byte-identical)" : " ≠ main's " + MAIN_SHA256 + ' — NOT byte-identical'}.`,
       '',
-      `CPU per element position (one thread, CPU time, ${cost.positions} positions timed): ${cost.totalNs.toFixed(2)} ns (before issue 18: ${BEFORE.totalNs} ns, ${BEFORE.measured}); by stage, each kernel call timed (the timers' own cost lands in the last item): ${Object.entries(cost.stages).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} ns. Over ${positions} positions on ${threads} cores that is ≥ ${result.cpuPerPosition.cpuBoundSeconds} s of CPU-bound time for any schedule.`,
+      `CPU per element position (one thread, CPU time, ${cost.positions} positions timed): ${cost.totalNs.toFixed(2)} ns (before issue 18: ${BEFORE.totalNs} ns, ${BEFORE.measured}); by stage, each kernel call timed (the timers' own cost lands in the last item): ${Object.entries(
+        cost.stages,
+      )
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(
+          ', ',
+        )} ns. Over ${positions} positions on ${threads} cores that is ≥ ${result.cpuPerPosition.cpuBoundSeconds} s of CPU-bound time for any schedule.`,
       '',
       `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memGiB} GiB, Node ${result.machine.node}; page cache warm; floor = read every input once + write and fsync one output-sized file.`,
     ].join('\n');

@@ -22,7 +22,9 @@ const CHUNK = DEFAULT_CHUNK_ELEMENTS;
 /** Every `stride`-th chunk task over the whole model, for the base and the first k fine-tunes. */
 function sampleTasks(base: string, fts: string[], k: number, stride: number): ChunkTask[] {
   const models = [openModel(base), ...fts.slice(0, k).map((f) => openModel(f))];
-  return chunkTasks(models, CHUNK).filter((_, i) => i % stride === 0).map((t, seq) => ({ ...t, seq }));
+  return chunkTasks(models, CHUNK)
+    .filter((_, i) => i % stride === 0)
+    .map((t, seq) => ({ ...t, seq }));
 }
 
 /** CPU seconds (user + system) of fn on this thread: unlike wall time, robust to other processes sharing the cores. */
@@ -42,10 +44,21 @@ function timeK(base: string, fts: string[], k: number, stride: number, reps: num
   const buf = new Uint8Array(8 * CHUNK);
   try {
     proc.run(tasks[0]!); // warm the code and the memory
-    let run = Infinity, read = Infinity;
+    let run = Infinity,
+      read = Infinity;
     for (let r = 0; r < reps; r++) {
-      run = Math.min(run, seconds(() => { for (const t of tasks) proc.run(t); }));
-      read = Math.min(read, seconds(() => { for (const t of tasks) for (const i of t.inputs) readTensorBytes(i, t.start, t.count, buf, files); }));
+      run = Math.min(
+        run,
+        seconds(() => {
+          for (const t of tasks) proc.run(t);
+        }),
+      );
+      read = Math.min(
+        read,
+        seconds(() => {
+          for (const t of tasks) for (const i of t.inputs) readTensorBytes(i, t.start, t.count, buf, files);
+        }),
+      );
     }
     return { elements, run, read };
   } finally {

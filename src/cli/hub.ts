@@ -5,7 +5,10 @@ import { ProgressBar } from './progress.js';
 
 /** Declare --download on a command that takes models. */
 export function addDownloadOption(cmd: Command): Command {
-  return cmd.option('--download', 'fetch Hugging Face repo ids (org/name[@rev]) missing from the local cache, after a header check (also DAREKIT_DOWNLOAD=1)');
+  return cmd.option(
+    '--download',
+    'fetch Hugging Face repo ids (org/name[@rev]) missing from the local cache, after a header check (also DAREKIT_DOWNLOAD=1)',
+  );
 }
 
 /** Make repo-id inputs readable offline (or refuse them), with progress on stderr. */

@@ -9,15 +9,43 @@ import { DAREKIT_VERSION } from '../version.js';
 
 /** Every command, declared once; each module is imported only when its command runs. */
 const COMMANDS: { name: string; description: string; load: () => Promise<CommandModule> }[] = [
-  { name: 'inspect', description: 'list the tensors, dtypes, parameter and layer counts of a model', load: () => import('./commands/inspect.js') },
-  { name: 'analyze', description: 'analyze fine-tune deltas against a base into Arrow/Parquet/DuckDB tables', load: () => import('./commands/analyze.js') },
+  {
+    name: 'inspect',
+    description: 'list the tensors, dtypes, parameter and layer counts of a model',
+    load: () => import('./commands/inspect.js'),
+  },
+  {
+    name: 'analyze',
+    description: 'analyze fine-tune deltas against a base into Arrow/Parquet/DuckDB tables',
+    load: () => import('./commands/analyze.js'),
+  },
   { name: 'query', description: 'run SQL on an analysis dir', load: () => import('./commands/query.js') },
-  { name: 'predict', description: 'predict safe drop rates and verdicts from an analysis dir', load: () => import('./commands/predict.js') },
-  { name: 'probe', description: "measure each fine-tune's DARE tolerance with forward passes on its own examples", load: () => import('./commands/probe.js') },
-  { name: 'check', description: "check a merge config's models (local, cached or on the Hub) from their headers before anything is downloaded", load: () => import('./commands/check.js') },
+  {
+    name: 'predict',
+    description: 'predict safe drop rates and verdicts from an analysis dir',
+    load: () => import('./commands/predict.js'),
+  },
+  {
+    name: 'probe',
+    description: "measure each fine-tune's DARE tolerance with forward passes on its own examples",
+    load: () => import('./commands/probe.js'),
+  },
+  {
+    name: 'check',
+    description: "check a merge config's models (local, cached or on the Hub) from their headers before anything is downloaded",
+    load: () => import('./commands/check.js'),
+  },
   { name: 'merge', description: 'merge models from a mergekit-style YAML config (or flags)', load: () => import('./commands/merge.js') },
-  { name: 'tune', description: 'analyze, predict, write a recipe and merge (optionally searching with --eval)', load: () => import('./commands/tune.js') },
-  { name: 'report', description: 'write report.md, report.html and report.json for an analysis dir', load: () => import('./commands/report.js') },
+  {
+    name: 'tune',
+    description: 'analyze, predict, write a recipe and merge (optionally searching with --eval)',
+    load: () => import('./commands/tune.js'),
+  },
+  {
+    name: 'report',
+    description: 'write report.md, report.html and report.json for an analysis dir',
+    load: () => import('./commands/report.js'),
+  },
   { name: 'dash', description: 'open the terminal dashboard on an analysis dir', load: () => import('./commands/dash.js') },
   { name: 'fixtures', description: 'generate synthetic model families', load: () => import('./commands/fixtures.js') },
   { name: 'demo', description: 'run analyze → predict → report → tune on the bundled fixtures', load: () => import('./commands/demo.js') },
@@ -49,7 +77,11 @@ async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
   const wanted = argv[2];
   for (const spec of COMMANDS) {
-    const cmd = program.command(spec.name).description(spec.description).exitOverride().configureOutput({ outputError: () => {} });
+    const cmd = program
+      .command(spec.name)
+      .description(spec.description)
+      .exitOverride()
+      .configureOutput({ outputError: () => {} });
     if (spec.name !== wanted) continue;
     const mod = await spec.load();
     mod.configure(cmd);

@@ -39,7 +39,9 @@ export class ProgressBar {
     const amount = this.unit === 'bytes' ? `${formatBytes(done)}/${formatBytes(this.total)}` : `${done}/${this.total}`;
     const pct = `${(frac * 100).toFixed(0)}%`;
     if (this.mode === 'lines') {
-      process.stderr.write(`${this.label}: ${pct} ${amount}, ${secs.toFixed(0)} s so far, ETA ${eta.toFixed(0)} s${detail ? ` ${detail}` : ''}\n`);
+      process.stderr.write(
+        `${this.label}: ${pct} ${amount}, ${secs.toFixed(0)} s so far, ETA ${eta.toFixed(0)} s${detail ? ` ${detail}` : ''}\n`,
+      );
       return;
     }
     const width = 24;

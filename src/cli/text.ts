@@ -52,7 +52,12 @@ export interface Column {
 export function formatTable(columns: (Column | string)[], rows: string[][], indent = ''): string[] {
   const cols = columns.map((c) => (typeof c === 'string' ? { head: c } : c));
   const widths = cols.map((c, i) => Math.max(displayWidth(c.head), ...rows.map((r) => displayWidth(r[i] ?? ''))));
-  const line = (cells: string[]) => indent + cells.map((c, i) => padDisplay(c, widths[i]!, cols[i]!.align)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    indent +
+    cells
+      .map((c, i) => padDisplay(c, widths[i]!, cols[i]!.align))
+      .join('  ')
+      .trimEnd();
   return [line(cols.map((c) => c.head)), ...rows.map(line)];
 }
 

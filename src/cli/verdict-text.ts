@@ -15,7 +15,8 @@ export interface SetVerdictView {
  */
 export function setVerdictLines(label: string, v: SetVerdictView, width: number, indent = ''): string[] {
   const lines = [`${indent}${label}: ${v.verdict} (method ${v.method})`];
-  if (v.headline) lines.push(...wrapText(v.headline, width - indent.length - 2, `${indent}    `).map((l, i) => (i === 0 ? `${indent}  ${l}` : l)));
+  if (v.headline)
+    lines.push(...wrapText(v.headline, width - indent.length - 2, `${indent}    `).map((l, i) => (i === 0 ? `${indent}  ${l}` : l)));
   const more = v.reasonCount - (v.headline ? 1 : 0);
   if (more > 0) lines.push(`${indent}  + ${more} more reason${more === 1 ? '' : 's'} (all of them in full: --json, or the report)`);
   return lines;

@@ -11,7 +11,11 @@ export function fmtNum(x: number, width = 8): string {
   const a = Math.abs(x);
   let s: string;
   if (a >= 0.01 && a < 1000) s = x.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
-  else s = x.toExponential(1).replace('e+', 'e').replace(/e(-?)0*(\d)/, 'e$1$2');
+  else
+    s = x
+      .toExponential(1)
+      .replace('e+', 'e')
+      .replace(/e(-?)0*(\d)/, 'e$1$2');
   return s.length > width ? s.slice(0, width) : s.padStart(width);
 }
 

@@ -66,7 +66,10 @@ export function tableColumns(width: number, labelNeed: number): TableColumns {
   let barW = Math.min(16, Math.max(3, Math.floor((free - labelNeed) / 3)));
   let label = free - 3 * barW;
   if (label > labelNeed) label = Math.max(labelNeed, 6);
-  if (label < 6) { label = 6; barW = Math.max(0, Math.floor((free - label) / 3)); }
+  if (label < 6) {
+    label = 6;
+    barW = Math.max(0, Math.floor((free - label) / 3));
+  }
   return { label, bar: barW };
 }
 
@@ -90,10 +93,21 @@ export function barScale(rows: readonly DashRow[]): BarScale {
 /** The table header line. */
 export function headerLine(cols: TableColumns, tensorMode: boolean): string {
   return (
-    '  ' + fit(tensorMode ? 'tensor' : 'layer', cols.label) + ' ' +
-    'ρ'.padStart(NUM.rho) + ' ' + ' '.repeat(cols.bar) + ' ' +
-    'mean|Δ|'.padStart(NUM.mean) + ' ' + ' '.repeat(cols.bar) + ' ' +
-    'safe'.padStart(NUM.safe) + ' ' + fit('p', cols.bar) + ' ' +
+    '  ' +
+    fit(tensorMode ? 'tensor' : 'layer', cols.label) +
+    ' ' +
+    'ρ'.padStart(NUM.rho) +
+    ' ' +
+    ' '.repeat(cols.bar) +
+    ' ' +
+    'mean|Δ|'.padStart(NUM.mean) +
+    ' ' +
+    ' '.repeat(cols.bar) +
+    ' ' +
+    'safe'.padStart(NUM.safe) +
+    ' ' +
+    fit('p', cols.bar) +
+    ' ' +
     'err'.padStart(NUM.err)
   );
 }
@@ -102,10 +116,21 @@ export function headerLine(cols: TableColumns, tensorMode: boolean): string {
 export function rowLine(r: DashRow, cols: TableColumns, scale: BarScale, tensorMode: boolean): string {
   const label = tensorMode ? shortTensorName(r.label) : r.label;
   return (
-    (r.risky ? '! ' : '  ') + fit(label, cols.label) + ' ' +
-    fmtNum(r.rho, NUM.rho) + ' ' + bar(scale.rho > 0 ? r.rho / scale.rho : 0, cols.bar) + ' ' +
-    fmtNum(r.meanAbsDelta, NUM.mean) + ' ' + bar(scale.meanAbsDelta > 0 ? r.meanAbsDelta / scale.meanAbsDelta : 0, cols.bar) + ' ' +
-    fmtShare(r.safeDropRate, NUM.safe) + ' ' + bar(r.safeDropRate, cols.bar) + ' ' +
+    (r.risky ? '! ' : '  ') +
+    fit(label, cols.label) +
+    ' ' +
+    fmtNum(r.rho, NUM.rho) +
+    ' ' +
+    bar(scale.rho > 0 ? r.rho / scale.rho : 0, cols.bar) +
+    ' ' +
+    fmtNum(r.meanAbsDelta, NUM.mean) +
+    ' ' +
+    bar(scale.meanAbsDelta > 0 ? r.meanAbsDelta / scale.meanAbsDelta : 0, cols.bar) +
+    ' ' +
+    fmtShare(r.safeDropRate, NUM.safe) +
+    ' ' +
+    bar(r.safeDropRate, cols.bar) +
+    ' ' +
     fmtNum(r.predictedError, NUM.err)
   );
 }

@@ -21,11 +21,17 @@ export async function storedPredictionParams(dir: string): Promise<{ tolerance: 
     async (db) => {
       let r;
       try {
-        const t = await query(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'predictions'");
+        const t = await query(
+          db,
+          "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'predictions'",
+        );
         if (Number(t.rows[0]?.n ?? 0) === 0) return null;
         r = (await query(db, 'SELECT tolerance, kappa FROM predictions LIMIT 1')).rows[0];
       } catch (err) {
-        throw inputError(`${dir}: table "predictions" cannot be read (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); rerun \`darekit predict ${dir}\``, err);
+        throw inputError(
+          `${dir}: table "predictions" cannot be read (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); rerun \`darekit predict ${dir}\``,
+          err,
+        );
       }
       if (!r) return null;
       const { tolerance, kappa } = r;

@@ -22,7 +22,12 @@ export const shellQuote = shellWord;
 export function mergedPathFor(dir: string): string {
   const abs = resolve(dir);
   const name = basename(abs);
-  const stem = name === 'analysis' ? 'merged' : name.endsWith('-analysis') && name.length > '-analysis'.length ? name.slice(0, -'-analysis'.length) : `${name}-merged`;
+  const stem =
+    name === 'analysis'
+      ? 'merged'
+      : name.endsWith('-analysis') && name.length > '-analysis'.length
+        ? name.slice(0, -'-analysis'.length)
+        : `${name}-merged`;
   return join(dirname(abs), stem);
 }
 
@@ -36,7 +41,13 @@ export function dashRecipe(dir: string, recipe: Recipe, cwd: string = process.cw
   return {
     method: recipe.method,
     baseModel: recipe.base,
-    models: recipe.models.map((m) => ({ name: m.model, path: m.path, weight: m.weight, density: m.density.value, layerRules: m.density.rules.length })),
+    models: recipe.models.map((m) => ({
+      name: m.model,
+      path: m.path,
+      weight: m.weight,
+      density: m.density.value,
+      layerRules: m.density.rules.length,
+    })),
     notes: recipe.notes,
     recipePath,
     mergedPath,

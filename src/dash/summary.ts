@@ -35,7 +35,10 @@ export function dashboardSummary(data: DashboardData): string {
   out.push('', `riskiest layers (top ${SUMMARY_RISKY_LAYERS} by predicted error at the recommended drop rate):`);
   for (const m of data.models) {
     const top = riskiestLayers(m, SUMMARY_RISKY_LAYERS)
-      .map((r) => `${r.label} (ρ ${fmtNum(r.rho, 7).trim()}, safe p ${fmtShare(r.safeDropRate).trim()}, err ${fmtNum(r.predictedError, 6).trim()})`)
+      .map(
+        (r) =>
+          `${r.label} (ρ ${fmtNum(r.rho, 7).trim()}, safe p ${fmtShare(r.safeDropRate).trim()}, err ${fmtNum(r.predictedError, 6).trim()})`,
+      )
       .join(', ');
     out.push(`  ${m.name.padEnd(nameW)}  ${top || '(no layers)'}`);
   }

@@ -6,15 +6,41 @@ import type { Recipe } from '../tune/recipe.js';
 import { mulberry32 } from '../fixtures/prng.js';
 
 // nine tensors per layer, as in a Llama-style block (the norms are 1-D but get rows like any other tensor)
-const MODULES = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj', 'post_attention_layernorm'];
+const MODULES = [
+  'input_layernorm',
+  'self_attn.q_proj',
+  'self_attn.k_proj',
+  'self_attn.v_proj',
+  'self_attn.o_proj',
+  'mlp.gate_proj',
+  'mlp.up_proj',
+  'mlp.down_proj',
+  'post_attention_layernorm',
+];
 
 const rng = mulberry32;
 
 function row(label: string, layer: number | null, rho: number, p: number): DashRow {
-  return { label, layer, rho, meanAbsDelta: Math.sqrt(rho) * 0.016, safeDropRate: 0, predictedError: Math.sqrt((p / (1 - p)) * rho), risky: false };
+  return {
+    label,
+    layer,
+    rho,
+    meanAbsDelta: Math.sqrt(rho) * 0.016,
+    safeDropRate: 0,
+    predictedError: Math.sqrt((p / (1 - p)) * rho),
+    risky: false,
+  };
 }
 
-function model(root: string, name: string, kind: 'sft' | 'cpt', baseRho: number, layers: number, hot: number, rand: () => number): DashModel {
+function model(
+  root: string,
+  name: string,
+  kind: 'sft' | 'cpt',
+  baseRho: number,
+  layers: number,
+  hot: number,
+  rand: () => number,
+): DashModel {
   const p = kind === 'cpt' ? 0.1 : 0.5;
   const layerRows: DashRow[] = [];
   const tensorRows: DashRow[] = [];
@@ -42,7 +68,8 @@ function model(root: string, name: string, kind: 'sft' | 'cpt', baseRho: number,
     path: join(root, name),
     kind,
     verdict,
-    reasons: kind === 'cpt' ? ['dense large delta (ρ 2e-2) across every layer: continued pre-training'] : [`ρ ${baseRho} small and concentrated`],
+    reasons:
+      kind === 'cpt' ? ['dense large delta (ρ 2e-2) across every layer: continued pre-training'] : [`ρ ${baseRho} small and concentrated`],
     recommendedDropRate: p,
     recommendedDensity: 1 - p,
     rho: baseRho,
@@ -95,4 +122,3 @@ export function syntheticDashboard(layers: number, dir = '/tmp/darekit-dash-synt
     recipe: dashRecipe(dir, recipe),
   };
 }
-

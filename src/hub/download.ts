@@ -8,7 +8,21 @@ import { downloadRemoteFile, listRemoteFiles, remoteCommit, readRemoteFile, type
 import { isCommitHash, type RepoRef } from './repo-ref.js';
 
 /** The files a model dir needs besides its weights (absent ones are skipped). */
-export const SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'chat_template.jinja', 'adapter_config.json', 'adapter_model.safetensors', 'model.safetensors', 'model.safetensors.index.json'];
+export const SIDE_FILES = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'tokenizer.model',
+  'vocab.json',
+  'merges.txt',
+  'chat_template.jinja',
+  'adapter_config.json',
+  'adapter_model.safetensors',
+  'model.safetensors',
+  'model.safetensors.index.json',
+];
 
 /** Progress of a download, in bytes over all files of the repo. */
 export type DownloadProgress = (doneBytes: number, totalBytes: number, file: string) => void;
@@ -18,7 +32,9 @@ async function wantedFiles(client: HubClient, ref: RepoRef): Promise<RemoteFile[
   const top = await listRemoteFiles(client, ref, SIDE_FILES);
   const index = top.find((f) => f.path === 'model.safetensors.index.json');
   if (!index) return top;
-  const weightMap = (JSON.parse(new TextDecoder().decode(await readRemoteFile(client, ref, index))) as { weight_map?: Record<string, string> }).weight_map ?? {};
+  const weightMap =
+    (JSON.parse(new TextDecoder().decode(await readRemoteFile(client, ref, index))) as { weight_map?: Record<string, string> })
+      .weight_map ?? {};
   const shards = [...new Set(Object.values(weightMap))].filter((s) => typeof s === 'string' && /^[^/\\]+\.safetensors$/.test(s));
   return [...top, ...(await listRemoteFiles(client, ref, shards))];
 }
@@ -44,7 +60,11 @@ function lstatExists(p: string): boolean {
 }
 
 /** Make sure a repo revision is complete in the cache, downloading what is missing; returns its snapshot dir. */
-export async function downloadToCache(client: HubClient, ref: RepoRef, opts: { cache?: string; onProgress?: DownloadProgress } = {}): Promise<string> {
+export async function downloadToCache(
+  client: HubClient,
+  ref: RepoRef,
+  opts: { cache?: string; onProgress?: DownloadProgress } = {},
+): Promise<string> {
   const cache = opts.cache ?? hubCacheDir();
   const files = await wantedFiles(client, ref);
   if (files.length === 0) throw runtimeError(`${ref.text}: nothing to download (no config.json or weights at ${ref.revision})`);

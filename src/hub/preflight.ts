@@ -11,7 +11,10 @@ import type { RepoRef } from './repo-ref.js';
 const INDEX_NAME = 'model.safetensors.index.json';
 
 /** The weight files of a remote model: the index's shards, or model.safetensors. */
-async function remoteWeightFiles(client: HubClient, ref: RepoRef): Promise<{ files: RemoteFile[]; index?: RemoteFile; shardOf?: Map<string, string> }> {
+async function remoteWeightFiles(
+  client: HubClient,
+  ref: RepoRef,
+): Promise<{ files: RemoteFile[]; index?: RemoteFile; shardOf?: Map<string, string> }> {
   const top = await listRemoteFiles(client, ref, [INDEX_NAME, 'model.safetensors', 'adapter_config.json']);
   const index = top.find((f) => f.path === INDEX_NAME);
   if (index) {
@@ -21,7 +24,8 @@ async function remoteWeightFiles(client: HubClient, ref: RepoRef): Promise<{ fil
     if (!wm || wm.t !== 'object' || wm.entries.size === 0) throw inputError(`${label}: no non-empty "weight_map" object`);
     const shardOf = new Map<string, string>();
     for (const [name, v] of wm.entries) {
-      if (v.t !== 'string' || !/^[^/\\]+\.safetensors$/.test(v.v) || v.v === '..') throw inputError(`${label}: weight_map entry for "${name}" is not a plain .safetensors file name`);
+      if (v.t !== 'string' || !/^[^/\\]+\.safetensors$/.test(v.v) || v.v === '..')
+        throw inputError(`${label}: weight_map entry for "${name}" is not a plain .safetensors file name`);
       shardOf.set(name, v.v);
     }
     const names = [...new Set(shardOf.values())];
@@ -53,11 +57,24 @@ export async function remoteModel(client: HubClient, ref: RepoRef): Promise<Mode
     Object.assign(metadata, header.metadata);
     for (const t of header.tensors) {
       if (tensors.has(t.name)) throw inputError(`${ref.text}: tensor "${t.name}" appears in two shards`);
-      if (shardOf && shardOf.get(t.name) !== f.path) throw inputError(`${ref.text}/${INDEX_NAME}: tensor "${t.name}" is stored in "${f.path}" but mapped to "${shardOf.get(t.name) ?? '(nothing)'}"`);
+      if (shardOf && shardOf.get(t.name) !== f.path)
+        throw inputError(
+          `${ref.text}/${INDEX_NAME}: tensor "${t.name}" is stored in "${f.path}" but mapped to "${shardOf.get(t.name) ?? '(nothing)'}"`,
+        );
       tensors.set(t.name, t);
       names.push(t.name);
     }
   }
-  if (shardOf) for (const name of shardOf.keys()) if (!tensors.has(name)) throw inputError(`${ref.text}/${INDEX_NAME}: tensor "${name}" is listed but no shard holds it`);
-  return { path: ref.text, dir: `hub:${ref.repo}@${ref.revision}`, layout: shardOf ? 'sharded' : 'single', files: files.map((f) => `hub:${ref.repo}@${ref.revision}/${f.path}`), tensors, names, metadata };
+  if (shardOf)
+    for (const name of shardOf.keys())
+      if (!tensors.has(name)) throw inputError(`${ref.text}/${INDEX_NAME}: tensor "${name}" is listed but no shard holds it`);
+  return {
+    path: ref.text,
+    dir: `hub:${ref.repo}@${ref.revision}`,
+    layout: shardOf ? 'sharded' : 'single',
+    files: files.map((f) => `hub:${ref.repo}@${ref.revision}/${f.path}`),
+    tensors,
+    names,
+    metadata,
+  };
 }

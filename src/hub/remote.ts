@@ -46,18 +46,26 @@ function networkError(what: string, err: unknown): Error {
 export async function listRemoteFiles(client: HubClient, ref: RepoRef, paths: string[]): Promise<RemoteFile[]> {
   let infos;
   try {
-    infos = await pathsInfo({ repo: { type: 'model', name: ref.repo }, paths, revision: ref.revision, hubUrl: client.endpoint, ...(client.token ? { accessToken: client.token } : {}) });
+    infos = await pathsInfo({
+      repo: { type: 'model', name: ref.repo },
+      paths,
+      revision: ref.revision,
+      hubUrl: client.endpoint,
+      ...(client.token ? { accessToken: client.token } : {}),
+    });
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 404) throw inputError(`${ref.text}: no such model repo or revision on ${client.endpoint} (HTTP 404)`);
-    if (status === 401 || status === 403) throw inputError(`${ref.text}: the Hub refused access (HTTP ${status}); set HF_TOKEN to a token that can read this repo`);
+    if (status === 401 || status === 403)
+      throw inputError(`${ref.text}: the Hub refused access (HTTP ${status}); set HF_TOKEN to a token that can read this repo`);
     throw networkError(`${ref.text}: cannot list files on ${client.endpoint}`, err);
   }
   return infos
     .filter((i) => i.type === 'file')
     .map((i) => {
       const sha256 = i.lfs?.oid;
-      if (!Number.isSafeInteger(i.size) || i.size < 0) throw runtimeError(`${ref.text}: the Hub listed ${i.path} with an invalid size (${String(i.size)})`);
+      if (!Number.isSafeInteger(i.size) || i.size < 0)
+        throw runtimeError(`${ref.text}: the Hub listed ${i.path} with an invalid size (${String(i.size)})`);
       return { path: i.path, size: i.lfs?.size ?? i.size, ...(sha256 ? { sha256 } : {}), etag: sha256 ?? i.oid ?? '' };
     });
 }
@@ -83,9 +91,11 @@ export async function readRemoteRange(client: HubClient, ref: RepoRef, path: str
   } catch (err) {
     throw networkError(`${ref.text}/${path}: range request failed`, err);
   }
-  if (resp.status !== 206) throw runtimeError(`${ref.text}/${path}: asked for bytes ${start}-${end}, the Hub answered HTTP ${resp.status} instead of 206`);
+  if (resp.status !== 206)
+    throw runtimeError(`${ref.text}/${path}: asked for bytes ${start}-${end}, the Hub answered HTTP ${resp.status} instead of 206`);
   const bytes = new Uint8Array(await resp.arrayBuffer());
-  if (bytes.length !== end - start + 1) throw runtimeError(`${ref.text}/${path}: asked for ${end - start + 1} bytes at ${start}, got ${bytes.length}`);
+  if (bytes.length !== end - start + 1)
+    throw runtimeError(`${ref.text}/${path}: asked for ${end - start + 1} bytes at ${start}, got ${bytes.length}`);
   return bytes;
 }
 
@@ -106,7 +116,13 @@ async function sha256OfPrefix(path: string, bytes: number): Promise<ReturnType<t
  * then check its size and (for LFS files) its sha256. A broken connection keeps the partial file for the next run;
  * a size or hash mismatch deletes it.
  */
-export async function downloadRemoteFile(client: HubClient, ref: RepoRef, file: RemoteFile, dest: string, onBytes?: (n: number) => void): Promise<void> {
+export async function downloadRemoteFile(
+  client: HubClient,
+  ref: RepoRef,
+  file: RemoteFile,
+  dest: string,
+  onBytes?: (n: number) => void,
+): Promise<void> {
   let have = existsSync(dest) ? statSync(dest).size : 0;
   if (have > file.size) {
     truncateSync(dest, 0);
@@ -115,17 +131,27 @@ export async function downloadRemoteFile(client: HubClient, ref: RepoRef, file: 
   const label = `${ref.text}/${file.path}`;
   let resp: Response;
   try {
-    resp = await fetch(resolveUrl(client, ref, file.path), { headers: { ...authHeaders(client), ...(have > 0 ? { Range: `bytes=${have}-` } : {}) } });
+    resp = await fetch(resolveUrl(client, ref, file.path), {
+      headers: { ...authHeaders(client), ...(have > 0 ? { Range: `bytes=${have}-` } : {}) },
+    });
   } catch (err) {
     throw networkError(`${label}: download failed (${have} of ${file.size} bytes kept; run again to resume)`, err);
   }
-  if (have > 0 && resp.status === 200) have = 0; // the server ignored the range: start over
+  if (have > 0 && resp.status === 200)
+    have = 0; // the server ignored the range: start over
   else if (have > 0 && resp.status === 416 && have === file.size) resp = new Response(new Uint8Array(0));
   else if (!(resp.status === 200 || resp.status === 206)) throw runtimeError(`${label}: download failed with HTTP ${resp.status}`);
-  const served = resp.status === 206 ? Number(/\/(\d+)$/.exec(resp.headers.get('content-range') ?? '')?.[1] ?? Number.NaN) : resp.status === 200 ? Number(resp.headers.get('content-length') ?? Number.NaN) : file.size;
+  const served =
+    resp.status === 206
+      ? Number(/\/(\d+)$/.exec(resp.headers.get('content-range') ?? '')?.[1] ?? Number.NaN)
+      : resp.status === 200
+        ? Number(resp.headers.get('content-length') ?? Number.NaN)
+        : file.size;
   if (Number.isFinite(served) && served !== file.size) {
     rmSync(dest, { force: true });
-    throw runtimeError(`${label}: the Hub listed ${file.size} bytes but serves a ${served}-byte file; nothing was kept (the repo listing and its files disagree: try again later)`);
+    throw runtimeError(
+      `${label}: the Hub listed ${file.size} bytes but serves a ${served}-byte file; nothing was kept (the repo listing and its files disagree: try again later)`,
+    );
   }
   const hash = await sha256OfPrefix(dest, have);
   const fd = openSync(dest, have > 0 ? 'r+' : 'w');
@@ -138,10 +164,14 @@ export async function downloadRemoteFile(client: HubClient, ref: RepoRef, file: 
         try {
           chunk = await reader.read();
         } catch (err) {
-          throw networkError(`${label}: connection lost at ${pos} of ${file.size} bytes (the partial file is kept; run again to resume)`, err);
+          throw networkError(
+            `${label}: connection lost at ${pos} of ${file.size} bytes (the partial file is kept; run again to resume)`,
+            err,
+          );
         }
         if (chunk.done) break;
-        if (pos + chunk.value.length > file.size) throw runtimeError(`${label}: the Hub sent more than the ${file.size} bytes it listed; the partial file was deleted`);
+        if (pos + chunk.value.length > file.size)
+          throw runtimeError(`${label}: the Hub sent more than the ${file.size} bytes it listed; the partial file was deleted`);
         writeSync(fd, chunk.value, 0, chunk.value.length, pos);
         hash.update(chunk.value);
         pos += chunk.value.length;
@@ -155,7 +185,8 @@ export async function downloadRemoteFile(client: HubClient, ref: RepoRef, file: 
   }
   closeSync(fd);
   if (pos !== file.size) {
-    if (pos > have) throw runtimeError(`${label}: the download stopped at ${pos} of ${file.size} bytes (the partial file is kept; run again to resume)`);
+    if (pos > have)
+      throw runtimeError(`${label}: the download stopped at ${pos} of ${file.size} bytes (the partial file is kept; run again to resume)`);
     rmSync(dest, { force: true });
     throw runtimeError(`${label}: the Hub listed ${file.size} bytes but sent ${pos}; the partial file was deleted`);
   }
@@ -163,7 +194,9 @@ export async function downloadRemoteFile(client: HubClient, ref: RepoRef, file: 
     const got = hash.digest('hex');
     if (got !== file.sha256) {
       rmSync(dest, { force: true });
-      throw runtimeError(`${label}: sha256 ${got} does not match the Hub's ${file.sha256}; the download was deleted (try again; if it repeats, the mirror at ${client.endpoint} serves corrupt data)`);
+      throw runtimeError(
+        `${label}: sha256 ${got} does not match the Hub's ${file.sha256}; the download was deleted (try again; if it repeats, the mirror at ${client.endpoint} serves corrupt data)`,
+      );
     }
   }
 }

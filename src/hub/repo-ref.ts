@@ -18,7 +18,12 @@ export function parseRepoRef(text: string): RepoRef | undefined {
   const m = REPO_RE.exec(text);
   if (!m) return undefined;
   const [, org, name, revision] = m;
-  if (org!.includes('..') || name!.includes('..') || (revision !== undefined && revision.split('/').some((s) => s === '' || s === '.' || s === '..'))) return undefined;
+  if (
+    org!.includes('..') ||
+    name!.includes('..') ||
+    (revision !== undefined && revision.split('/').some((s) => s === '' || s === '.' || s === '..'))
+  )
+    return undefined;
   if (/\.(safetensors|json|ya?ml|bin|pt)$/i.test(name!)) return undefined; // a file path, not a repo
   return { repo: `${org}/${name}`, revision: revision ?? 'main', text };
 }

@@ -8,7 +8,9 @@ const cleanups = new Set<() => void>();
 /** Register fn to run on interruption; returns a function that unregisters it. */
 export function registerCleanup(fn: () => void): () => void {
   cleanups.add(fn);
-  return () => { cleanups.delete(fn); };
+  return () => {
+    cleanups.delete(fn);
+  };
 }
 
 /** Run every registered cleanup once (each is unregistered first; a throwing one does not stop the others). */

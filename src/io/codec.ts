@@ -16,7 +16,10 @@ export function decodeToF32(dtype: MathDtype, src: Uint8Array, dst: Float32Array
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   switch (dtype) {
     case 'BF16':
-      for (let i = 0; i < count; i++) { u32[0] = dv.getUint16(2 * i, true) << 16; dst[i] = f32[0]!; }
+      for (let i = 0; i < count; i++) {
+        u32[0] = dv.getUint16(2 * i, true) << 16;
+        dst[i] = f32[0]!;
+      }
       return;
     case 'F16':
       for (let i = 0; i < count; i++) dst[i] = f16BitsToF32(dv.getUint16(2 * i, true));

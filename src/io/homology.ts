@@ -94,7 +94,10 @@ export function checkHomology(base: Model, others: Model[], opts: HomologyOption
 const SHOW = 3;
 
 function listNames(names: string[]): string {
-  const shown = names.slice(0, SHOW).map((n) => `"${n}"`).join(', ');
+  const shown = names
+    .slice(0, SHOW)
+    .map((n) => `"${n}"`)
+    .join(', ');
   return names.length > SHOW ? `${shown} and ${names.length - SHOW} more` : shown;
 }
 
@@ -103,7 +106,9 @@ export function summarizeHomology(report: HomologyReport, opts: HomologyOptions 
   const parts: string[] = [];
   if (report.baseDtypeIssues.length > 0) {
     const i = report.baseDtypeIssues;
-    parts.push(`base ${report.basePath} has ${i.length} tensor(s) in dtypes darekit cannot compute with (${i[0]!.dtype} in "${i[0]!.name}"); dequantize it first`);
+    parts.push(
+      `base ${report.basePath} has ${i.length} tensor(s) in dtypes darekit cannot compute with (${i[0]!.dtype} in "${i[0]!.name}"); dequantize it first`,
+    );
   }
   for (const m of report.models) {
     if (m.ok) continue;
@@ -112,11 +117,19 @@ export function summarizeHomology(report: HomologyReport, opts: HomologyOptions 
     if (m.extra.length > 0) p.push(`${m.extra.length} extra tensor(s) not in the base (${listNames(m.extra)})`);
     const shapes = m.shapeMismatches.filter((s) => !(opts.allowVocabMismatch && s.vocabRows));
     if (shapes.length > 0) {
-      const hint = (s: ShapeMismatch): string => (s.vocabRows ? ` (a different vocabulary size; pass --truncate-vocab, or truncate_vocab: true in a merge config, to use the base's ${s.baseShape[0]} rows)` : '');
-      const shown = shapes.slice(0, SHOW).map((s) => `"${s.name}" shape [${s.shape.join(', ')}] vs base [${s.baseShape.join(', ')}]${hint(s)}`);
+      const hint = (s: ShapeMismatch): string =>
+        s.vocabRows
+          ? ` (a different vocabulary size; pass --truncate-vocab, or truncate_vocab: true in a merge config, to use the base's ${s.baseShape[0]} rows)`
+          : '';
+      const shown = shapes
+        .slice(0, SHOW)
+        .map((s) => `"${s.name}" shape [${s.shape.join(', ')}] vs base [${s.baseShape.join(', ')}]${hint(s)}`);
       p.push(`${shapes.length} shape mismatch(es): ${shown.join('; ')}${shapes.length > SHOW ? ` and ${shapes.length - SHOW} more` : ''}`);
     }
-    if (m.dtypeIssues.length > 0) p.push(`${m.dtypeIssues.length} tensor(s) in dtypes darekit cannot compute with (${m.dtypeIssues[0]!.dtype} in "${m.dtypeIssues[0]!.name}"); dequantize it first`);
+    if (m.dtypeIssues.length > 0)
+      p.push(
+        `${m.dtypeIssues.length} tensor(s) in dtypes darekit cannot compute with (${m.dtypeIssues[0]!.dtype} in "${m.dtypeIssues[0]!.name}"); dequantize it first`,
+      );
     parts.push(`${m.path}: ${p.join('; ')}`);
   }
   return parts.join(' | ');
@@ -126,7 +139,9 @@ export function summarizeHomology(report: HomologyReport, opts: HomologyOptions 
 export function assertHomologous(base: Model, others: Model[], opts: HomologyOptions = {}): HomologyReport {
   const report = checkHomology(base, others, opts);
   if (!report.ok) {
-    throw inputError(`models are not homologous with base ${base.path}: ${summarizeHomology(report, opts)}. Every model must have the base's tensor names and shapes`);
+    throw inputError(
+      `models are not homologous with base ${base.path}: ${summarizeHomology(report, opts)}. Every model must have the base's tensor names and shapes`,
+    );
   }
   return report;
 }
@@ -159,7 +174,11 @@ function vocabView(own: TensorInfo, base: TensorInfo): TensorInfo {
  * (the base's values) for the rest. Only such row counts may differ; everything else is refused as before.
  * Returns the (possibly viewed) fine-tunes and what was cut or padded.
  */
-export function alignFinetunes(base: Model, others: Model[], opts: { truncateVocab?: boolean } = {}): { models: Model[]; vocab: VocabAdjustment[] } {
+export function alignFinetunes(
+  base: Model,
+  others: Model[],
+  opts: { truncateVocab?: boolean } = {},
+): { models: Model[]; vocab: VocabAdjustment[] } {
   const report = assertHomologous(base, others, { allowVocabMismatch: opts.truncateVocab ?? false });
   const vocab: VocabAdjustment[] = [];
   const models = others.map((m, i) => {
@@ -168,7 +187,13 @@ export function alignFinetunes(base: Model, others: Model[], opts: { truncateVoc
     const tensors = new Map(m.tensors);
     for (const s of mismatches) {
       tensors.set(s.name, vocabView(m.tensors.get(s.name)!, base.tensors.get(s.name)!));
-      vocab.push({ model: m.path, tensor: s.name, action: s.shape[0]! > s.baseShape[0]! ? 'truncated' : 'padded', rows: s.shape[0]!, baseRows: s.baseShape[0]! });
+      vocab.push({
+        model: m.path,
+        tensor: s.name,
+        action: s.shape[0]! > s.baseShape[0]! ? 'truncated' : 'padded',
+        rows: s.shape[0]!,
+        baseRows: s.baseShape[0]!,
+      });
     }
     return { ...m, tensors };
   });

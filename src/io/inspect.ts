@@ -13,7 +13,17 @@ export interface ModelInspection {
   totalBytes: number;
   layerCount: number;
   byDtype: { dtype: Dtype; tensors: number; parameters: number; bytes: number; supported: boolean }[];
-  tensors: { name: string; dtype: Dtype; shape: number[]; numel: number; file: string; byteOffset: number; byteLength: number; layer: number | null; module: string }[];
+  tensors: {
+    name: string;
+    dtype: Dtype;
+    shape: number[];
+    numel: number;
+    file: string;
+    byteOffset: number;
+    byteLength: number;
+    layer: number | null;
+    module: string;
+  }[];
   metadata: Record<string, string>;
 }
 
@@ -32,9 +42,21 @@ export function inspectModel(path: string): ModelInspection {
     params += t.numel;
     bytes += t.byteLength;
     const d = by.get(t.dtype) ?? { tensors: 0, parameters: 0, bytes: 0 };
-    d.tensors++; d.parameters += t.numel; d.bytes += t.byteLength;
+    d.tensors++;
+    d.parameters += t.numel;
+    d.bytes += t.byteLength;
     by.set(t.dtype, d);
-    tensors.push({ name, dtype: t.dtype, shape: t.shape, numel: t.numel, file: basename(t.file), byteOffset: t.byteOffset, byteLength: t.byteLength, layer: role.layer, module: role.module });
+    tensors.push({
+      name,
+      dtype: t.dtype,
+      shape: t.shape,
+      numel: t.numel,
+      file: basename(t.file),
+      byteOffset: t.byteOffset,
+      byteLength: t.byteLength,
+      layer: role.layer,
+      module: role.module,
+    });
   }
   return {
     path,
@@ -44,7 +66,9 @@ export function inspectModel(path: string): ModelInspection {
     parameterCount: params,
     totalBytes: bytes,
     layerCount: layers.size,
-    byDtype: [...by.entries()].sort((a, b) => DTYPES[a[0]].bits - DTYPES[b[0]].bits || a[0].localeCompare(b[0])).map(([dtype, v]) => ({ dtype, ...v, supported: isMathDtype(dtype) })),
+    byDtype: [...by.entries()]
+      .sort((a, b) => DTYPES[a[0]].bits - DTYPES[b[0]].bits || a[0].localeCompare(b[0]))
+      .map(([dtype, v]) => ({ dtype, ...v, supported: isMathDtype(dtype) })),
     tensors,
     metadata: m.metadata,
   };

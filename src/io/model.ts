@@ -59,7 +59,8 @@ export function openModel(path: string): Model {
   if (pickles.length > 0) throw pickleRefusal(join(path, pickles[0]!));
   const sts = entries.filter((e) => e.endsWith('.safetensors'));
   if (sts.length === 1) return fromFiles(path, abs, 'single', [join(abs, sts[0]!)]);
-  if (sts.length > 1) throw inputError(`${path}: ${sts.length} .safetensors files but no ${INDEX_NAME}; name the file to use or add the index`);
+  if (sts.length > 1)
+    throw inputError(`${path}: ${sts.length} .safetensors files but no ${INDEX_NAME}; name the file to use or add the index`);
   throw inputError(`${path}: no model.safetensors, ${INDEX_NAME} or .safetensors file in this directory`);
 }
 
@@ -104,7 +105,15 @@ function realPathOfOpened(fd: number, name: string): string {
  * in the model dir or its cache's blobs. The caller reads the header from this same descriptor.
  */
 function openShard(indexFile: string, dir: string, shard: string): { path: string; opened: OpenedFile } {
-  if (shard.length === 0 || isAbsolute(shard) || shard.includes('/') || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
+  if (
+    shard.length === 0 ||
+    isAbsolute(shard) ||
+    shard.includes('/') ||
+    shard.includes('\\') ||
+    shard === '.' ||
+    shard === '..' ||
+    shard.includes('\0')
+  ) {
     throw inputError(`${indexFile}: shard "${shard}" is not a plain file name inside the model dir; refusing to read outside it`);
   }
   if (PICKLE_PATTERN.test(shard)) throw pickleRefusal(join(dir, shard));
@@ -137,7 +146,13 @@ function openSharded(path: string, dir: string): Model {
       shardOf.set(name, v.v);
     }
     if (shardOf.size === 0) throw inputError(`${indexFile}: weight_map is empty`);
-    model = fromFiles(path, dir, 'sharded', [...shards.values()].map((x) => x.path), [...shards.values()].map((x) => x.opened));
+    model = fromFiles(
+      path,
+      dir,
+      'sharded',
+      [...shards.values()].map((x) => x.path),
+      [...shards.values()].map((x) => x.opened),
+    );
   } finally {
     // fromFiles closes each descriptor it reads; close the rest (an error stopped it early)
     for (const x of shards.values()) closeQuietly(x.opened);
@@ -145,17 +160,23 @@ function openSharded(path: string, dir: string): Model {
   for (const [name, shard] of shardOf) {
     const t = model.tensors.get(name);
     if (!t) throw inputError(`${indexFile}: tensor "${name}" is listed in shard "${shard}" but no shard holds it`);
-    if (basename(t.file) !== shard) throw inputError(`${indexFile}: tensor "${name}" is mapped to "${shard}" but is stored in "${basename(t.file)}"`);
+    if (basename(t.file) !== shard)
+      throw inputError(`${indexFile}: tensor "${name}" is mapped to "${shard}" but is stored in "${basename(t.file)}"`);
   }
   for (const name of model.names) {
-    if (!shardOf.has(name)) throw inputError(`${indexFile}: tensor "${name}" in ${basename(model.tensors.get(name)!.file)} is not in weight_map`);
+    if (!shardOf.has(name))
+      throw inputError(`${indexFile}: tensor "${name}" in ${basename(model.tensors.get(name)!.file)} is not in weight_map`);
   }
   return model;
 }
 
 function closeQuietly(o: OpenedFile): void {
   if (o.fd < 0) return;
-  try { closeSync(o.fd); } catch { /* already closed */ }
+  try {
+    closeSync(o.fd);
+  } catch {
+    /* already closed */
+  }
   o.fd = -1;
 }
 
@@ -183,7 +204,10 @@ function fromFiles(path: string, dir: string, layout: Model['layout'], files: st
       if (prev) throw inputError(`${path}: tensor "${t.name}" appears in both ${basename(prev.file)} and ${basename(f)}`);
       tensors.set(t.name, t);
       names.push(t.name);
-      if (names.length > MAX_TENSORS_PER_MODEL) throw inputError(`${path}: more than ${MAX_TENSORS_PER_MODEL.toLocaleString('en-US')} tensors across its shards, darekit's limit (memory grows with the catalog)`);
+      if (names.length > MAX_TENSORS_PER_MODEL)
+        throw inputError(
+          `${path}: more than ${MAX_TENSORS_PER_MODEL.toLocaleString('en-US')} tensors across its shards, darekit's limit (memory grows with the catalog)`,
+        );
     }
   }
   const configPath = join(dir, 'config.json');

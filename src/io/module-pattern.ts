@@ -22,33 +22,44 @@ const MAX_STATES = 5000;
 
 type Test = (c: number) => boolean;
 type Node =
-  | { k: 'chr'; test: Test }
-  | { k: 'cat'; items: Node[] }
-  | { k: 'alt'; items: Node[] }
-  | { k: 'rep'; node: Node; min: number; max: number };
+  { k: 'chr'; test: Test } | { k: 'cat'; items: Node[] } | { k: 'alt'; items: Node[] } | { k: 'rep'; node: Node; min: number; max: number };
 
 const isDigit: Test = (c) => c >= 48 && c <= 57;
 const isWord: Test = (c) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isSpace: Test = (c) => c === 32 || (c >= 9 && c <= 13);
-const not = (t: Test): Test => (c) => !t(c);
+const not =
+  (t: Test): Test =>
+  (c) =>
+    !t(c);
 
 class Parser {
   private i = 0;
   anchoredStart = false;
-  constructor(private readonly src: string, private readonly fail: (why: string) => Error) {}
+  constructor(
+    private readonly src: string,
+    private readonly fail: (why: string) => Error,
+  ) {}
 
   parse(): Node {
-    if (this.src.startsWith('^')) { this.anchoredStart = true; this.i = 1; }
+    if (this.src.startsWith('^')) {
+      this.anchoredStart = true;
+      this.i = 1;
+    }
     const n = this.alt();
     if (this.i < this.src.length) throw this.fail(`unexpected "${this.src[this.i]}" at position ${this.i}`);
     return n;
   }
 
-  private peek(): string | undefined { return this.src[this.i]; }
+  private peek(): string | undefined {
+    return this.src[this.i];
+  }
 
   private alt(): Node {
     const items = [this.cat()];
-    while (this.peek() === '|') { this.i++; items.push(this.cat()); }
+    while (this.peek() === '|') {
+      this.i++;
+      items.push(this.cat());
+    }
     return items.length === 1 ? items[0]! : { k: 'alt', items };
   }
 
@@ -57,7 +68,10 @@ class Parser {
     for (;;) {
       const c = this.peek();
       if (c === undefined || c === '|' || c === ')') break;
-      if (c === '$' && this.i === this.src.length - 1) { this.i++; break; }
+      if (c === '$' && this.i === this.src.length - 1) {
+        this.i++;
+        break;
+      }
       items.push(this.repeat());
     }
     return { k: 'cat', items };
@@ -68,15 +82,25 @@ class Parser {
     for (;;) {
       const c = this.peek();
       let min: number, max: number;
-      if (c === '*') { min = 0; max = Infinity; this.i++; }
-      else if (c === '+') { min = 1; max = Infinity; this.i++; }
-      else if (c === '?') { min = 0; max = 1; this.i++; }
-      else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
+      if (c === '*') {
+        min = 0;
+        max = Infinity;
+        this.i++;
+      } else if (c === '+') {
+        min = 1;
+        max = Infinity;
+        this.i++;
+      } else if (c === '?') {
+        min = 0;
+        max = 1;
+        this.i++;
+      } else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
         const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.i))!;
         this.i += m[0].length;
         min = Number(m[1]);
         max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
-        if (min > 100 || (max !== Infinity && (max > 100 || max < min))) throw this.fail(`repeat ${m[0]} is outside the supported {0..100}`);
+        if (min > 100 || (max !== Infinity && (max > 100 || max < min)))
+          throw this.fail(`repeat ${m[0]} is outside the supported {0..100}`);
       } else break;
       if (this.peek() === '?') this.i++; // lazy: the same language, and only whether it matches counts
       node = { k: 'rep', node, min, max };
@@ -106,17 +130,28 @@ class Parser {
     const e = this.src[this.i++];
     if (e === undefined) throw this.fail('a key cannot end with "\\"');
     switch (e) {
-      case 'd': return isDigit;
-      case 'D': return not(isDigit);
-      case 'w': return isWord;
-      case 'W': return not(isWord);
-      case 's': return isSpace;
-      case 'S': return not(isSpace);
-      case 'n': return (x) => x === 10;
-      case 't': return (x) => x === 9;
+      case 'd':
+        return isDigit;
+      case 'D':
+        return not(isDigit);
+      case 'w':
+        return isWord;
+      case 'W':
+        return not(isWord);
+      case 's':
+        return isSpace;
+      case 'S':
+        return not(isSpace);
+      case 'n':
+        return (x) => x === 10;
+      case 't':
+        return (x) => x === 9;
       default:
         if (/[A-Za-z0-9]/.test(e) && !(inClass && e === 'b')) throw this.fail(`escape "\\${e}" is not supported`);
-        return ((code) => (x: number) => x === code)(e.charCodeAt(0));
+        return (
+          (code) => (x: number) =>
+            x === code
+        )(e.charCodeAt(0));
     }
   }
 
@@ -128,10 +163,16 @@ class Parser {
     for (;;) {
       const c = this.src[this.i];
       if (c === undefined) throw this.fail('unbalanced "["');
-      if (c === ']' && !first) { this.i++; break; }
+      if (c === ']' && !first) {
+        this.i++;
+        break;
+      }
       first = false;
       this.i++;
-      if (c === '\\') { parts.push(this.escape(true)); continue; }
+      if (c === '\\') {
+        parts.push(this.escape(true));
+        continue;
+      }
       const lo = c.charCodeAt(0);
       if (this.peek() === '-' && this.src[this.i + 1] !== undefined && this.src[this.i + 1] !== ']') {
         this.i++;
@@ -174,7 +215,8 @@ class Nfa {
   /** The start state of node followed by next (continuation-passing Thompson construction). */
   compile(n: Node, next: number): number {
     switch (n.k) {
-      case 'chr': return this.add(n.test, next, -1);
+      case 'chr':
+        return this.add(n.test, next, -1);
       case 'cat': {
         let s = next;
         for (let i = n.items.length - 1; i >= 0; i--) s = this.compile(n.items[i]!, s);
@@ -207,7 +249,10 @@ class Nfa {
       const x = stack.pop()!;
       if (x < 0 || this.mark[x] === this.gen) continue;
       this.mark[x] = this.gen;
-      if (this.tests[x] === null && x !== this.match) { stack.push(this.out2[x]!, this.out1[x]!); continue; }
+      if (this.tests[x] === null && x !== this.match) {
+        stack.push(this.out2[x]!, this.out1[x]!);
+        continue;
+      }
       into.push(x);
     }
   }
@@ -234,7 +279,10 @@ class Nfa {
 
 /** Compile one rank_pattern/alpha_pattern key (refused with an input error naming `where` when unsupported). */
 export function compileModulePattern(key: string, value: number, where: string): ModulePattern {
-  const fail = (why: string): Error => inputError(`${where}: key ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)} is not a supported module pattern (${why}); use module names or simple regular expressions`);
+  const fail = (why: string): Error =>
+    inputError(
+      `${where}: key ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)} is not a supported module pattern (${why}); use module names or simple regular expressions`,
+    );
   if (key.length === 0) throw fail('it is empty');
   if (key.length > MAX_KEY_LENGTH) throw fail(`it is longer than ${MAX_KEY_LENGTH} characters`);
   const parser = new Parser(key, fail);

@@ -22,7 +22,9 @@ export class OpenFiles {
       const opened = openRegularFile(file, 'model file');
       if (fileId !== undefined && fileIdOf(opened) !== fileId) {
         closeSync(opened.fd);
-        throw inputError(`${file}: the file changed since it was validated (it is now another file); refusing to read it — run again once the model dir is stable`);
+        throw inputError(
+          `${file}: the file changed since it was validated (it is now another file); refusing to read it — run again once the model dir is stable`,
+        );
       }
       fd = opened.fd;
       this.fds.set(file, fd);
@@ -46,7 +48,10 @@ export class OpenFiles {
     let v = this.cache.get(key) as T | undefined;
     if (v === undefined) {
       v = make();
-      if (this.cachedBytes + v.byteLength > 64 * 1024 * 1024) { this.cache.clear(); this.cachedBytes = 0; }
+      if (this.cachedBytes + v.byteLength > 64 * 1024 * 1024) {
+        this.cache.clear();
+        this.cachedBytes = 0;
+      }
       this.cache.set(key, v);
       this.cachedBytes += v.byteLength;
     }
@@ -56,7 +61,11 @@ export class OpenFiles {
   /** Close every descriptor and drop the cache. */
   close(): void {
     for (const fd of this.fds.values()) {
-      try { closeSync(fd); } catch { /* already closed */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
     }
     this.fds.clear();
     this.cache.clear();

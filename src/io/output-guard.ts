@@ -28,7 +28,8 @@ export function realPathOf(p: string, depth = 0): string {
   let probe = abs;
   while (!existsSync(probe)) {
     // a dangling symlink: follow its text once so a link to a not-yet-existing target still compares by target
-    if (lexists(probe) && lstatSync(probe).isSymbolicLink()) return realPathOf(join(resolve(dirname(probe), readlinkSync(probe)), ...rest), depth + 1);
+    if (lexists(probe) && lstatSync(probe).isSymbolicLink())
+      return realPathOf(join(resolve(dirname(probe), readlinkSync(probe)), ...rest), depth + 1);
     const up = dirname(probe);
     if (up === probe) break;
     rest.unshift(basename(probe));
@@ -57,7 +58,9 @@ export function assertOutputApartFromInputs(out: string, inputs: readonly (strin
     else if (within(realOut, realIn)) relation = 'lies inside';
     if (relation === undefined) continue;
     const shown = realIn === resolve(input) ? input : `${input} (${realIn})`;
-    throw usageError(`${flag} ${out} ${relation} the input ${shown}; darekit never writes over or into its inputs, --force or not — choose an output path outside them`);
+    throw usageError(
+      `${flag} ${out} ${relation} the input ${shown}; darekit never writes over or into its inputs, --force or not — choose an output path outside them`,
+    );
   }
 }
 
@@ -70,7 +73,10 @@ export function specPaths(spec: string): string[] {
 /** The first few entries of a dir, for messages ("a, b, c and 4 more"). */
 export function describeEntries(dir: string, max = 3): string {
   const entries = readdirSync(dir).sort();
-  const shown = entries.slice(0, max).map((e) => JSON.stringify(e)).join(', ');
+  const shown = entries
+    .slice(0, max)
+    .map((e) => JSON.stringify(e))
+    .join(', ');
   return entries.length > max ? `${shown} and ${entries.length - max} more` : shown;
 }
 

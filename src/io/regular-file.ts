@@ -61,7 +61,8 @@ export function readRegularFileText(path: string, what = 'file'): string {
 export function readRegularFileBytes(path: string, what = 'file'): Buffer {
   const { fd, size } = openRegularFile(path, what);
   try {
-    if (size > MAX_SMALL_FILE_BYTES) throw inputError(`${path}: the ${what} is ${size} bytes, over the ${MAX_SMALL_FILE_BYTES}-byte limit for a config or index file`);
+    if (size > MAX_SMALL_FILE_BYTES)
+      throw inputError(`${path}: the ${what} is ${size} bytes, over the ${MAX_SMALL_FILE_BYTES}-byte limit for a config or index file`);
     const buf = Buffer.alloc(size);
     let done = 0;
     while (done < size) {

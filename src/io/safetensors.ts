@@ -109,7 +109,9 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
       return;
     }
     if (raw.length >= MAX_TENSORS_PER_FILE) {
-      throw inputError(`${file}: more than ${MAX_TENSORS_PER_FILE.toLocaleString('en-US')} tensors in one file, darekit's limit (checkpoints hold a few thousand per file); split it into shards`);
+      throw inputError(
+        `${file}: more than ${MAX_TENSORS_PER_FILE.toLocaleString('en-US')} tensors in one file, darekit's limit (checkpoints hold a few thousand per file); split it into shards`,
+      );
     }
     raw.push(parseTensorEntry(file, name, value));
   });

@@ -96,12 +96,16 @@ function parse(text: string, where: string, onTopEntry?: (key: string, value: Js
       // top level with a callback: keys only (for the duplicate check), values handed over and dropped
       const streamed = depth === 0 && onTopEntry !== undefined ? new Set<string>() : undefined;
       ws();
-      if (text[i] === '}') { i++; return { t: 'object', entries }; }
+      if (text[i] === '}') {
+        i++;
+        return { t: 'object', entries };
+      }
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a key');
         const key = parseString();
-        if (entries.has(key) || streamed?.has(key)) throw inputError(`${where}: duplicate key "${key}" in the JSON header; each name may appear once`);
+        if (entries.has(key) || streamed?.has(key))
+          throw inputError(`${where}: duplicate key "${key}" in the JSON header; each name may appear once`);
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;
@@ -110,8 +114,14 @@ function parse(text: string, where: string, onTopEntry?: (key: string, value: Js
           onTopEntry!(key, parseValue(depth + 1));
         } else entries.set(key, parseValue(depth + 1));
         ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return { t: 'object', entries }; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return { t: 'object', entries };
+        }
         fail("expected ',' or '}'");
       }
     }
@@ -119,19 +129,37 @@ function parse(text: string, where: string, onTopEntry?: (key: string, value: Js
       i++;
       const items: JsonValue[] = [];
       ws();
-      if (text[i] === ']') { i++; return { t: 'array', items }; }
+      if (text[i] === ']') {
+        i++;
+        return { t: 'array', items };
+      }
       for (;;) {
         items.push(parseValue(depth + 1));
         ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return { t: 'array', items }; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return { t: 'array', items };
+        }
         fail("expected ',' or ']'");
       }
     }
     if (c === '"') return { t: 'string', v: parseString() };
-    if (text.startsWith('true', i)) { i += 4; return { t: 'bool', v: true }; }
-    if (text.startsWith('false', i)) { i += 5; return { t: 'bool', v: false }; }
-    if (text.startsWith('null', i)) { i += 4; return { t: 'null' }; }
+    if (text.startsWith('true', i)) {
+      i += 4;
+      return { t: 'bool', v: true };
+    }
+    if (text.startsWith('false', i)) {
+      i += 5;
+      return { t: 'bool', v: false };
+    }
+    if (text.startsWith('null', i)) {
+      i += 4;
+      return { t: 'null' };
+    }
     NUMBER_RE.lastIndex = i;
     const m = NUMBER_RE.exec(text);
     if (!m) fail('unexpected character');

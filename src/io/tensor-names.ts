@@ -17,7 +17,8 @@ export function parseTensorName(name: string): TensorRole {
   const m = LAYER_RE.exec(name);
   const layer = m ? Number(m[1]) : null;
   // Layer indices are stored as BIGINT; beyond 2^53 a JS number would silently round to another index.
-  if (layer !== null && !Number.isSafeInteger(layer)) throw inputError(`tensor "${name}": layer index ${m![1]} is beyond 2^53, which darekit cannot represent exactly`);
+  if (layer !== null && !Number.isSafeInteger(layer))
+    throw inputError(`tensor "${name}": layer index ${m![1]} is beyond 2^53, which darekit cannot represent exactly`);
   return { layer, module: moduleKind(name) };
 }
 

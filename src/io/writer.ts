@@ -40,7 +40,8 @@ export const SAFETENSORS_INDEX_NAME = INDEX_FILE;
 export function tensorByteLength(t: PlannedTensor): number {
   let numel = 1;
   for (const d of t.shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw inputError(`tensor "${t.name}": shape [${t.shape.join(', ')}] has a dimension that is not a non-negative integer`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw inputError(`tensor "${t.name}": shape [${t.shape.join(', ')}] has a dimension that is not a non-negative integer`);
     numel *= d;
   }
   const bytes = numel * bytesPerElement(t.dtype);
@@ -82,7 +83,11 @@ export function planShards(tensors: PlannedTensor[], opts: PlanOptions = {}): Sh
   return groups.map((g, i) => buildPlan(shardFileName(i, groups.length), g, opts.metadata));
 }
 
-function buildPlan(fileName: string, group: { t: PlannedTensor; bytes: number }[], metadata: Record<string, string> | undefined): ShardPlan {
+function buildPlan(
+  fileName: string,
+  group: { t: PlannedTensor; bytes: number }[],
+  metadata: Record<string, string> | undefined,
+): ShardPlan {
   // Build the JSON by hand so the key order is exactly the data order (JSON.stringify would move
   // integer-like names such as "0" to the front).
   const parts: string[] = [];
@@ -95,7 +100,9 @@ function buildPlan(fileName: string, group: { t: PlannedTensor; bytes: number }[
   let offset = 0;
   const relative: { name: string; begin: number; bytes: number }[] = [];
   for (const { t, bytes } of group) {
-    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
+    parts.push(
+      `${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`,
+    );
     relative.push({ name: t.name, begin: offset, bytes });
     offset += bytes;
   }
@@ -136,7 +143,8 @@ export function writeSafetensorsFile(path: string, tensors: EncodedTensor[], met
   out.set(plan!.header, 0);
   for (const t of tensors) {
     const r = plan!.tensors.get(t.name)!;
-    if (t.data.length !== r.byteLength) throw inputError(`tensor "${t.name}": ${t.data.length} data bytes given, shape × ${t.dtype} needs ${r.byteLength}`);
+    if (t.data.length !== r.byteLength)
+      throw inputError(`tensor "${t.name}": ${t.data.length} data bytes given, shape × ${t.dtype} needs ${r.byteLength}`);
     out.set(t.data, r.byteOffset);
   }
   try {

@@ -10,15 +10,24 @@ export function f16BitsToF32(h: number): number {
   const exp = (h >> 10) & 0x1f;
   let mant = h & 0x3ff;
   if (exp === 0) {
-    if (mant === 0) { u32[0] = sign; return f32[0]!; }
+    if (mant === 0) {
+      u32[0] = sign;
+      return f32[0]!;
+    }
     // subnormal half: normalize into a float32 normal
     let e = -1;
-    do { mant <<= 1; e++; } while ((mant & 0x400) === 0);
+    do {
+      mant <<= 1;
+      e++;
+    } while ((mant & 0x400) === 0);
     mant &= 0x3ff;
     u32[0] = sign | ((127 - 15 - e) << 23) | (mant << 13);
     return f32[0]!;
   }
-  if (exp === 0x1f) { u32[0] = sign | 0x7f800000 | (mant << 13); return f32[0]!; }
+  if (exp === 0x1f) {
+    u32[0] = sign | 0x7f800000 | (mant << 13);
+    return f32[0]!;
+  }
   u32[0] = sign | ((exp - 15 + 127) << 23) | (mant << 13);
   return f32[0]!;
 }

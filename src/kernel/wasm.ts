@@ -37,7 +37,14 @@ export interface KernelInstance<E> {
 /** Instantiate the kernel with a (new or given) shared memory. */
 export function instantiateKernel<E>(memory?: WebAssembly.Memory, module: WebAssembly.Module = kernelModule()): KernelInstance<E> {
   const mem = memory ?? new WebAssembly.Memory({ initial: 1, maximum: KERNEL_MAX_PAGES, shared: true });
-  const instance = new WebAssembly.Instance(module, { env: { memory: mem, abort: () => { throw runtimeError('kernel abort'); } } });
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory: mem,
+      abort: () => {
+        throw runtimeError('kernel abort');
+      },
+    },
+  });
   const exports = instance.exports as unknown as E & { _initialize?: () => void };
   exports._initialize?.();
   return {

@@ -156,7 +156,9 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   if (hasSlices && doc.models !== undefined && doc.models !== null)
     throw inputError(`models, slices: give exactly one of them (as mergekit requires)`);
   if (Array.isArray(doc.models) && doc.models.length > MAX_MERGE_MODELS)
-    throw inputError(`models: ${doc.models.length} models listed; darekit merges at most ${MAX_MERGE_MODELS} at once (its memory grows with each); merge them in groups`);
+    throw inputError(
+      `models: ${doc.models.length} models listed; darekit merges at most ${MAX_MERGE_MODELS} at once (its memory grows with each); merge them in groups`,
+    );
   const models: ModelEntry[] = [];
   let slices: SliceConfig[] | undefined;
   if (hasSlices) {

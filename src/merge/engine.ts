@@ -119,7 +119,10 @@ export class ChunkEngine {
     try {
       if (this.at.end > have) memory.grow(Math.ceil((this.at.end - have) / 65536));
     } catch (err) {
-      throw runtimeError(`the merge kernel could not get ${Math.ceil(this.at.end / 2 ** 20)} MiB of memory for ${maxTerms} models × chunks of ${chunkElements} elements (${err instanceof Error ? err.message : String(err)}); lower --chunk-elements or --threads`, err);
+      throw runtimeError(
+        `the merge kernel could not get ${Math.ceil(this.at.end / 2 ** 20)} MiB of memory for ${maxTerms} models × chunks of ${chunkElements} elements (${err instanceof Error ? err.message : String(err)}); lower --chunk-elements or --threads`,
+        err,
+      );
     }
   }
 
@@ -137,7 +140,10 @@ export class ChunkEngine {
       this.f64Overflow = undefined;
       for (let e = 0; e < n; e++) {
         const v = src[e]!;
-        if (Math.abs(v) > F32_MAX && Number.isFinite(v)) { this.f64Overflow = { offset: e, value: v }; break; }
+        if (Math.abs(v) > F32_MAX && Number.isFinite(v)) {
+          this.f64Overflow = { offset: e, value: v };
+          break;
+        }
       }
       new Float32Array(this.memory.buffer, dst, n).set(src);
     }
@@ -352,7 +358,11 @@ export class ChunkEngine {
   }
 
   /** Chunk c of a job merged and encoded to the output dtype; the bytes are a view of kernel memory. */
-  private computeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): { res: ChunkResult; bytes: Uint8Array; start: number; n: number; bpe: number } {
+  private computeChunk(
+    job: TensorJob,
+    prep: TermPrep[] | undefined,
+    c: number,
+  ): { res: ChunkResult; bytes: Uint8Array; start: number; n: number; bpe: number } {
     const { start, n } = this.range(job, c);
     const coef = (): Float64Array => new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = (): Float64Array => new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);

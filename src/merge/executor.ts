@@ -74,7 +74,10 @@ function fitChunk(plan: MergePlan, chunk: number, explicit: boolean): number {
   const k = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
   const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
   if (explicit) {
-    if (engineBytes(chunk, k, maxRow) > 4 * 2 ** 30 - 2 ** 26) throw usageError(`--chunk-elements ${chunk} with ${k} models needs ${Math.ceil(engineBytes(chunk, k, maxRow) / 2 ** 20)} MiB of kernel memory per thread, beyond WebAssembly's 4 GiB; lower it`);
+    if (engineBytes(chunk, k, maxRow) > 4 * 2 ** 30 - 2 ** 26)
+      throw usageError(
+        `--chunk-elements ${chunk} with ${k} models needs ${Math.ceil(engineBytes(chunk, k, maxRow) / 2 ** 20)} MiB of kernel memory per thread, beyond WebAssembly's 4 GiB; lower it`,
+      );
     return chunk;
   }
   let s = chunk;
@@ -259,8 +262,14 @@ function nonfiniteError(job: TensorJob, at: NonfiniteAt | undefined): Error {
 
 /** The refusal of merged values the output dtype cannot hold (they would be written as ±Inf). */
 function overflowError(job: TensorJob, o: OutputOverflow): Error {
-  const value = Number.isFinite(o.value) ? `${o.value}` : Number.isNaN(o.value) ? 'NaN' : `a value beyond float32 range (${o.value > 0 ? '+' : '-'}Inf)`;
-  return inputError(`tensor "${job.name}": the merged value at element ${o.element} is ${value}, which ${job.out.dtype} cannot hold (${o.count} such values in that chunk); nothing was written (lower the weights, use --out-dtype float32, or pass --allow-nonfinite to write ±Inf)`);
+  const value = Number.isFinite(o.value)
+    ? `${o.value}`
+    : Number.isNaN(o.value)
+      ? 'NaN'
+      : `a value beyond float32 range (${o.value > 0 ? '+' : '-'}Inf)`;
+  return inputError(
+    `tensor "${job.name}": the merged value at element ${o.element} is ${value}, which ${job.out.dtype} cannot hold (${o.count} such values in that chunk); nothing was written (lower the weights, use --out-dtype float32, or pass --allow-nonfinite to write ±Inf)`,
+  );
 }
 
 /** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */

@@ -7,7 +7,13 @@ import { ChunkEngine } from './engine.js';
 export type KernelKind = 'wasm' | 'js';
 
 /** A chunk engine over a fresh memory with the chosen kernel (one per thread). */
-export function createEngine(kind: KernelKind, chunkElements: number, maxTerms: number, module?: WebAssembly.Module, maxRow = 0): ChunkEngine {
+export function createEngine(
+  kind: KernelKind,
+  chunkElements: number,
+  maxTerms: number,
+  module?: WebAssembly.Module,
+  maxRow = 0,
+): ChunkEngine {
   if (kind === 'wasm') {
     const k = instantiateKernel<MergeKernelExports>(undefined, module ?? kernelModule());
     return new ChunkEngine(k.exports, k.memory, chunkElements, maxTerms, maxRow);

@@ -59,9 +59,14 @@ export function modelCard(cfg: MergeConfig, recipe: string, verdict?: CardVerdic
   front.library_name = 'transformers';
   const lines: string[] = ['---', stringifyYaml(front).trimEnd(), '---', '', '# Merged model', ''];
   lines.push(`Merged with darekit ${DAREKIT_VERSION} using **${cfg.method}** (${METHODS[cfg.method].summary}), seed ${cfg.seed}.`);
-  lines.push('The DARE/DELLA masks are a pure function of (seed, model position, tensor name, element index): the same recipe and seed reproduce these weights byte for byte.', '');
-  const params = (ps: Partial<Record<string, ParamValue>>): string[] => Object.entries(ps).flatMap(([k, v]) => (v ? [describeParam(k, v)] : []));
-  if (cfg.baseModel !== undefined) lines.push(`- base model: \`${cfg.baseSpec ?? cfg.baseModel}\`${cfg.baseSpec === cfg.baseModel ? '' : ` (\`${cfg.baseModel}\`)`}`);
+  lines.push(
+    'The DARE/DELLA masks are a pure function of (seed, model position, tensor name, element index): the same recipe and seed reproduce these weights byte for byte.',
+    '',
+  );
+  const params = (ps: Partial<Record<string, ParamValue>>): string[] =>
+    Object.entries(ps).flatMap(([k, v]) => (v ? [describeParam(k, v)] : []));
+  if (cfg.baseModel !== undefined)
+    lines.push(`- base model: \`${cfg.baseSpec ?? cfg.baseModel}\`${cfg.baseSpec === cfg.baseModel ? '' : ` (\`${cfg.baseModel}\`)`}`);
   cfg.models.forEach((m, i) => {
     const ps = params(m.parameters);
     lines.push(`- model ${i}: \`${m.spec}\`${ps.length > 0 ? ` (${ps.join('; ')})` : ''}`);
@@ -74,6 +79,15 @@ export function modelCard(cfg: MergeConfig, recipe: string, verdict?: CardVerdic
     for (const r of verdict.reasons ?? []) lines.push(`- ${r}`);
     lines.push('');
   }
-  lines.push('## Recipe', '', 'Also saved as `mergekit_config.yml`; run it again with `darekit merge mergekit_config.yml --out DIR`.', '', '```yaml', recipe.trimEnd(), '```', '');
+  lines.push(
+    '## Recipe',
+    '',
+    'Also saved as `mergekit_config.yml`; run it again with `darekit merge mergekit_config.yml --out DIR`.',
+    '',
+    '```yaml',
+    recipe.trimEnd(),
+    '```',
+    '',
+  );
   return lines.join('\n');
 }

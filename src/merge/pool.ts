@@ -36,7 +36,9 @@ export class WorkerPool {
         p?.resolve(r);
       });
       w.on('error', (err) => this.fail(runtimeError(`a merge worker crashed: ${err.message}`, err)));
-      w.on('exit', (code) => { if (code !== 0) this.fail(runtimeError(`a merge worker exited with code ${code}`)); });
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(runtimeError(`a merge worker exited with code ${code}`));
+      });
       this.workers.push(w);
       this.idle.push(w);
     }

@@ -6,12 +6,19 @@ import { createEngine, type KernelKind } from './kernel-factory.js';
 
 /** What the pool sends a worker. */
 export type WorkerTask =
-  | { id: number; type: 'prep'; job: TensorJob }
-  | { id: number; type: 'chunk'; job: TensorJob; prep: TermPrep[] | undefined; chunk: number };
+  { id: number; type: 'prep'; job: TensorJob } | { id: number; type: 'chunk'; job: TensorJob; prep: TermPrep[] | undefined; chunk: number };
 
 /** What a worker answers. */
 export type WorkerReply =
-  | { id: number; ok: true; preps?: TermPrep[]; nonfinite?: number; bytesRead?: number; nonfiniteAt?: NonfiniteAt; overflow?: OutputOverflow }
+  | {
+      id: number;
+      ok: true;
+      preps?: TermPrep[];
+      nonfinite?: number;
+      bytesRead?: number;
+      nonfiniteAt?: NonfiniteAt;
+      overflow?: OutputOverflow;
+    }
   | { id: number; ok: false; kind: 'input' | 'usage' | 'runtime'; message: string };
 
 /** Options a worker starts with. */
@@ -30,7 +37,11 @@ if (parentPort) {
   const engine: ChunkEngine = createEngine(init.kernel, init.chunkElements, init.maxTerms, init.module, init.maxRow);
   const port = parentPort;
   port.on('message', (task: WorkerTask | 'close') => {
-    if (task === 'close') { engine.close(); port.close(); return; }
+    if (task === 'close') {
+      engine.close();
+      port.close();
+      return;
+    }
     try {
       if (task.type === 'prep') port.postMessage({ id: task.id, ok: true, preps: engine.prep(task.job) } satisfies WorkerReply);
       else port.postMessage({ id: task.id, ok: true, ...engine.mergeChunk(task.job, task.prep, task.chunk) } satisfies WorkerReply);

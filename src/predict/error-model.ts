@@ -64,7 +64,11 @@ export interface ToleranceRange {
  * calibrated widths) and the exponents' spread beyond them — the interval's low end takes the exponent (fitted or
  * theory's) that predicts less tolerance, the high end the one that predicts more, so both ends stay monotone in n.
  */
-function logTolerance(r: number, n: number, k: ErrorModelConstants): { logX: number; lowShift: number; highShift: number; extrapolated: boolean } {
+function logTolerance(
+  r: number,
+  n: number,
+  k: ErrorModelConstants,
+): { logX: number; lowShift: number; highShift: number; extrapolated: boolean } {
   // 1% slack: the range's ends are the calibration points' own widths, printed to 6 digits
   const lo = k.widthRange[0] * 0.99;
   const hi = k.widthRange[1] * 1.01;
@@ -83,7 +87,15 @@ function logTolerance(r: number, n: number, k: ErrorModelConstants): { logX: num
  */
 export function predictTolerance(r: number, n: number, tolerance: number, k: ErrorModelConstants = CALIBRATION): ToleranceRange {
   if (!(r > 0)) {
-    return { noise: Infinity, noiseLow: Infinity, noiseHigh: Infinity, dropRate: gridFloor(1), dropRateLow: gridFloor(1), dropRateHigh: gridFloor(1), extrapolated: false };
+    return {
+      noise: Infinity,
+      noiseLow: Infinity,
+      noiseHigh: Infinity,
+      dropRate: gridFloor(1),
+      dropRateLow: gridFloor(1),
+      dropRateHigh: gridFloor(1),
+      extrapolated: false,
+    };
   }
   const { logX, lowShift, highShift, extrapolated } = logTolerance(r, n, k);
   const scale = (1 - tolerance) / (1 - k.tolerance);
@@ -91,8 +103,12 @@ export function predictTolerance(r: number, n: number, tolerance: number, k: Err
   const noiseLow = Math.exp(logX + k.residualLow + lowShift) * scale;
   const noiseHigh = Math.exp(logX + k.residualHigh + highShift) * scale;
   return {
-    noise, noiseLow, noiseHigh,
-    dropRate: gridFloor(dropRateOf(noise)), dropRateLow: gridFloor(dropRateOf(noiseLow)), dropRateHigh: gridFloor(dropRateOf(noiseHigh)),
+    noise,
+    noiseLow,
+    noiseHigh,
+    dropRate: gridFloor(dropRateOf(noise)),
+    dropRateLow: gridFloor(dropRateOf(noiseLow)),
+    dropRateHigh: gridFloor(dropRateOf(noiseHigh)),
     extrapolated,
   };
 }

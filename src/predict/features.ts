@@ -47,7 +47,10 @@ export function blockRelativeNorm(tensors: TensorStats[], fallback: ModelStats):
   if (blocks.length === 0) return sqrtRatio(fallback.sumSqDelta, fallback.sumSqBase);
   let d = 0;
   let w = 0;
-  for (const t of blocks) { d += t.sumSqDelta; w += t.sumSqBase; }
+  for (const t of blocks) {
+    d += t.sumSqDelta;
+    w += t.sumSqBase;
+  }
   return sqrtRatio(d, w);
 }
 
@@ -62,7 +65,10 @@ export function blockFanIn(tensors: TensorStats[]): number {
   const pool = mats.length > 0 ? mats : tensors.filter((t) => t.shape.length === 2);
   let e = 0;
   let l = 0;
-  for (const t of pool) { e += t.sumSqDelta; l += t.sumSqDelta * Math.log(fanIn(t)); }
+  for (const t of pool) {
+    e += t.sumSqDelta;
+    l += t.sumSqDelta * Math.log(fanIn(t));
+  }
   if (e > 0) return Math.exp(l / e);
   return pool.reduce((a, t) => Math.max(a, fanIn(t)), 1);
 }
@@ -80,9 +86,14 @@ export function modelFeatures(result: AnalysisResult, m: ModelStats): ModelFeatu
   const blockRho = r * r;
   const emb = tensors.filter((t) => t.module === 'embedding');
   const head = tensors.filter((t) => t.module === 'lm_head');
-  let embSq = 0, embBase = 0, embKurt: number | null = null;
+  let embSq = 0,
+    embBase = 0,
+    embKurt: number | null = null;
   if (emb.length > 0) {
-    for (const t of emb) { embSq += t.sumSqDelta; embBase += t.sumSqBase; }
+    for (const t of emb) {
+      embSq += t.sumSqDelta;
+      embBase += t.sumSqBase;
+    }
     // the largest embedding tensor's shape speaks for the embedding (there is normally exactly one)
     embKurt = emb.reduce((a, b) => (b.numel > a.numel ? b : a)).excessKurtosis;
   }

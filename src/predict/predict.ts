@@ -4,7 +4,14 @@ import { usageError } from '../errors.js';
 import { CALIBRATION } from './calibration.js';
 import { classifyDelta } from './cpt.js';
 import { decideSet } from './decision.js';
-import { gridFloor, noiseFactor, predictedRetained, predictTolerance, relativeOutputError, type ErrorModelConstants } from './error-model.js';
+import {
+  gridFloor,
+  noiseFactor,
+  predictedRetained,
+  predictTolerance,
+  relativeOutputError,
+  type ErrorModelConstants,
+} from './error-model.js';
 import { blockFanIn, blockLayersOf, fanIn, modelFeatures, tensorsOf } from './features.js';
 import { duplicates, inputProblems } from './inputs.js';
 import { codes, texts } from './reasons.js';
@@ -30,25 +37,51 @@ function tensorRelativeNorm(t: TensorStats): number {
   return Math.sqrt(t.rho / touched);
 }
 
-function tensorPredictions(tensors: TensorStats[], modelFanIn: number, modelNoise: number, p: number, tolerance: number, k: ErrorModelConstants): TensorPrediction[] {
+function tensorPredictions(
+  tensors: TensorStats[],
+  modelFanIn: number,
+  modelNoise: number,
+  p: number,
+  tolerance: number,
+  k: ErrorModelConstants,
+): TensorPrediction[] {
   const rows = tensors.map((t) => {
     const r = tensorRelativeNorm(t);
     // 1-D tensors (norm scales) act on hidden-size vectors: judged at the blocks' width
     const n = t.shape.length >= 2 ? fanIn(t) : modelFanIn;
     const tol = predictTolerance(r, n, tolerance, k);
     return {
-      tensor: t.tensor, layer: t.layer, module: t.module, rho: t.rho, relativeNorm: r, fanIn: n,
-      safeDropRate: tol.dropRateLow, predictedDropRate: tol.dropRate, toleratedNoise: tol.noise, errorAtRecommended: relativeOutputError(r * r, p), risky: false,
+      tensor: t.tensor,
+      layer: t.layer,
+      module: t.module,
+      rho: t.rho,
+      relativeNorm: r,
+      fanIn: n,
+      safeDropRate: tol.dropRateLow,
+      predictedDropRate: tol.dropRate,
+      toleratedNoise: tol.noise,
+      errorAtRecommended: relativeOutputError(r * r, p),
+      risky: false,
     };
   });
   // riskiest: the RISKIEST_TENSORS that tolerate the least noise by their own r and fan-in, among those that
   // tolerate less than the model as a whole (independent of the grid, so it still ranks when the rates sit at 0)
-  const ranked = rows.filter((t) => t.rho > 0 && t.toleratedNoise < modelNoise).sort((a, b) => a.toleratedNoise - b.toleratedNoise).slice(0, RISKIEST_TENSORS);
+  const ranked = rows
+    .filter((t) => t.rho > 0 && t.toleratedNoise < modelNoise)
+    .sort((a, b) => a.toleratedNoise - b.toleratedNoise)
+    .slice(0, RISKIEST_TENSORS);
   for (const t of ranked) t.risky = true;
   return rows;
 }
 
-function layerPredictions(result: AnalysisResult, m: ModelStats, tensors: TensorPrediction[], p: number, tolerance: number, k: ErrorModelConstants): LayerPrediction[] {
+function layerPredictions(
+  result: AnalysisResult,
+  m: ModelStats,
+  tensors: TensorPrediction[],
+  p: number,
+  tolerance: number,
+  k: ErrorModelConstants,
+): LayerPrediction[] {
   const blocks = blockLayersOf(result, m.model);
   const blockR = new Map(blocks.map((l) => [l.layer, Math.sqrt(l.rho)]));
   const stats = tensorsOf(result, m.model);
@@ -62,12 +95,18 @@ function layerPredictions(result: AnalysisResult, m: ModelStats, tensors: Tensor
       const mine = tensors.filter((t) => t.layer === l.layer && t.rho > 0);
       // a numbered layer: the error model on the layer; the rest (embeddings, final norm, lm_head) are unlike each
       // other, so that row takes its least tolerant tensor's rate instead of a pooled ρ the embedding's base dilutes
-      const safe = l.layer !== null
-        ? predictTolerance(r, blockFanIn(stats.filter((t) => t.layer === l.layer)), tolerance, k).dropRateLow
-        : mine.reduce((a, t) => Math.min(a, t.safeDropRate), gridFloor(1));
+      const safe =
+        l.layer !== null
+          ? predictTolerance(r, blockFanIn(stats.filter((t) => t.layer === l.layer)), tolerance, k).dropRateLow
+          : mine.reduce((a, t) => Math.min(a, t.safeDropRate), gridFloor(1));
       const err = l.layer !== null ? relativeOutputError(l.rho, p) : mine.reduce((a, t) => Math.max(a, t.errorAtRecommended), 0);
       return {
-        layer: l.layer, rho: l.rho, relativeNorm: r, safeDropRate: safe, errorAtRecommended: err, ratioToMedian: ratio,
+        layer: l.layer,
+        rho: l.rho,
+        relativeNorm: r,
+        safeDropRate: safe,
+        errorAtRecommended: err,
+        ratioToMedian: ratio,
         hot: l.layer !== null && blocks.length >= 2 && ratio >= HOT_LAYER_RATIO,
       };
     })
@@ -82,17 +121,37 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
   const homology = homologyProblems(result);
   const pairs: PairPrediction[] = result.pairs
     .filter((p) => p.scope === 'model')
-    .map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict, weightedConflict: p.weightedConflict, sqA: p.sqA, sqB: p.sqB }));
-  const dups = duplicates(result.models.map((m) => m.model), pairs);
+    .map((p) => ({
+      a: p.a,
+      b: p.b,
+      cosine: p.cosine,
+      signConflict: p.signConflict,
+      weightedConflict: p.weightedConflict,
+      sqA: p.sqA,
+      sqB: p.sqB,
+    }));
+  const dups = duplicates(
+    result.models.map((m) => m.model),
+    pairs,
+  );
   const models: ModelPrediction[] = result.models.map((m) => {
     const ft = modelFeatures(result, m);
     const cpt = classifyDelta(ft);
     const problems = [...inputProblems(ft), ...(dups.has(m.model) ? [dups.get(m.model)!] : [])];
     const tol = predictTolerance(ft.blockRelativeNorm, ft.blockFanIn, tolerance, k);
     const measured = opts.measured?.[m.model];
-    let point = tol.dropRate, low = tol.dropRateLow, high = tol.dropRateHigh, tolerated = tol.noise;
-    if (measured !== undefined) { point = low = high = measured; tolerated = noiseFactor(measured); }
-    if (problems.length > 0) { point = low = high = 0; tolerated = 0; }
+    let point = tol.dropRate,
+      low = tol.dropRateLow,
+      high = tol.dropRateHigh,
+      tolerated = tol.noise;
+    if (measured !== undefined) {
+      point = low = high = measured;
+      tolerated = noiseFactor(measured);
+    }
+    if (problems.length > 0) {
+      point = low = high = 0;
+      tolerated = 0;
+    }
     // a CPT-like delta is trimmed by magnitude: never deeper than the share of entries that carry 1% of ‖Δ‖²
     const p = cpt.kind === 'cpt' && problems.length === 0 ? Math.min(low, gridFloor(ft.droppableShare)) : low;
     const stats = tensorsOf(result, m.model);
@@ -142,16 +201,32 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
 export function predictionsToJson(pred: Predictions, outDir: string): PredictionsJson {
   return {
     models: pred.models.map((m) => ({
-      path: m.path, kind: m.kind, recommendedDropRate: m.recommendedDropRate, recommendedDensity: m.recommendedDensity,
-      verdict: m.verdict, reasons: m.reasons, relativeEnergy: m.relativeEnergy, meanAbsDelta: m.meanAbsDelta,
-      model: m.model, predictedDropRate: m.predictedDropRate, dropRateLow: m.dropRateLow, dropRateHigh: m.dropRateHigh, basis: m.basis,
-      reasonCodes: codes(m.reasonDetails), reasonDetails: m.reasonDetails,
+      path: m.path,
+      kind: m.kind,
+      recommendedDropRate: m.recommendedDropRate,
+      recommendedDensity: m.recommendedDensity,
+      verdict: m.verdict,
+      reasons: m.reasons,
+      relativeEnergy: m.relativeEnergy,
+      meanAbsDelta: m.meanAbsDelta,
+      model: m.model,
+      predictedDropRate: m.predictedDropRate,
+      dropRateLow: m.dropRateLow,
+      dropRateHigh: m.dropRateHigh,
+      basis: m.basis,
+      reasonCodes: codes(m.reasonDetails),
+      reasonDetails: m.reasonDetails,
     })),
     pairs: pred.pairs.map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict })),
     set: {
-      verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method, mergeMethod: pred.set.mergeMethod, normalize: pred.set.normalize,
+      verdict: pred.set.verdict,
+      reasons: pred.set.reasons,
+      method: pred.set.method,
+      mergeMethod: pred.set.mergeMethod,
+      normalize: pred.set.normalize,
       models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })),
-      reasonCodes: codes(pred.set.reasonDetails), reasonDetails: pred.set.reasonDetails,
+      reasonCodes: codes(pred.set.reasonDetails),
+      reasonDetails: pred.set.reasonDetails,
     },
     outDir,
   };

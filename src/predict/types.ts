@@ -145,10 +145,32 @@ export interface Predictions {
 /** DESIGN's machine-readable contract object (`darekit analyze --json` / `darekit predict --json`). */
 export interface PredictionsJson {
   models: {
-    path: string; kind: DeltaKind; recommendedDropRate: number; recommendedDensity: number; verdict: Verdict; reasons: string[]; relativeEnergy: number; meanAbsDelta: number;
-    model: string; predictedDropRate: number; dropRateLow: number; dropRateHigh: number; basis: 'predicted' | 'measured'; reasonCodes: ReasonCode[]; reasonDetails: Reason[];
+    path: string;
+    kind: DeltaKind;
+    recommendedDropRate: number;
+    recommendedDensity: number;
+    verdict: Verdict;
+    reasons: string[];
+    relativeEnergy: number;
+    meanAbsDelta: number;
+    model: string;
+    predictedDropRate: number;
+    dropRateLow: number;
+    dropRateHigh: number;
+    basis: 'predicted' | 'measured';
+    reasonCodes: ReasonCode[];
+    reasonDetails: Reason[];
   }[];
   pairs: { a: string; b: string; cosine: number; signConflict: number }[];
-  set: { verdict: Verdict; reasons: string[]; method: SetMethod; mergeMethod: MergeMethod; normalize: boolean; models: { model: string; weight: number; density: number }[]; reasonCodes: ReasonCode[]; reasonDetails: Reason[] };
+  set: {
+    verdict: Verdict;
+    reasons: string[];
+    method: SetMethod;
+    mergeMethod: MergeMethod;
+    normalize: boolean;
+    models: { model: string; weight: number; density: number }[];
+    reasonCodes: ReasonCode[];
+    reasonDetails: Reason[];
+  };
   outDir: string;
 }

@@ -65,9 +65,22 @@ export function runFuzz(target: FuzzTarget, limits: FuzzLimits): FuzzStats {
     stats.cases++;
     if (ms > stats.slowest.ms) stats.slowest = { kind: r.kind, index: i, ms };
     const k = (stats.byKind[r.kind] ??= { accepted: 0, rejected: 0 });
-    if (r.outcome.status === 'accepted') { stats.accepted++; k.accepted++; }
-    else if (r.outcome.status === 'rejected') { stats.rejected++; k.rejected++; }
-    else stats.failures.push({ target: target.name, runSeed: limits.runSeed, index: i, caseSeed: seed, kind: r.kind, violation: r.outcome.violation, input: r.input });
+    if (r.outcome.status === 'accepted') {
+      stats.accepted++;
+      k.accepted++;
+    } else if (r.outcome.status === 'rejected') {
+      stats.rejected++;
+      k.rejected++;
+    } else
+      stats.failures.push({
+        target: target.name,
+        runSeed: limits.runSeed,
+        index: i,
+        caseSeed: seed,
+        kind: r.kind,
+        violation: r.outcome.violation,
+        input: r.input,
+      });
   }
   return stats;
 }
@@ -80,6 +93,9 @@ export function describeFailures(failures: FuzzFailure[]): string {
     if (!seen.has(key)) seen.set(key, f);
   }
   return [...seen.values()]
-    .map((f) => `${f.target} case ${f.index} (runSeed ${f.runSeed}, caseSeed ${f.caseSeed}, ${f.kind}): ${f.violation.reason}: ${f.violation.detail}`)
+    .map(
+      (f) =>
+        `${f.target} case ${f.index} (runSeed ${f.runSeed}, caseSeed ${f.caseSeed}, ${f.kind}): ${f.violation.reason}: ${f.violation.detail}`,
+    )
     .join('\n');
 }

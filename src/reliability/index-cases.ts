@@ -27,7 +27,21 @@ export function tinyShard(names: string[]): Uint8Array {
   return assembleFile(new TextEncoder().encode(JSON.stringify(header)), new Uint8Array(names.length * 8));
 }
 
-const TRAVERSAL = ['../outside.safetensors', '/etc/passwd', 'a/../model.safetensors', '..', '.', '', 'sub/x.safetensors', '..\\outside.safetensors', 'x\u0000.safetensors', './SHARD', '%2e%2e/outside.safetensors', '/dev/zero', '~/x.safetensors'];
+const TRAVERSAL = [
+  '../outside.safetensors',
+  '/etc/passwd',
+  'a/../model.safetensors',
+  '..',
+  '.',
+  '',
+  'sub/x.safetensors',
+  '..\\outside.safetensors',
+  'x\u0000.safetensors',
+  './SHARD',
+  '%2e%2e/outside.safetensors',
+  '/dev/zero',
+  '~/x.safetensors',
+];
 const WRONG_TYPES = ['1', 'null', 'true', '[]', '["a"]', '{}', '{"file":"x"}'];
 
 interface Layout {
@@ -67,7 +81,31 @@ export function writeIndexCase(rng: Rng, dir: string, outside: string): IndexCas
   let text = indexText(map);
   let indexBytes: Uint8Array | undefined;
   let expect: Expectation = 'invalid';
-  const mutation = rng.pick(['valid', 'traversal', 'duplicate', 'missing-file', 'missing-shard', 'wrong-type', 'weight-map-type', 'empty-map', 'extra-tensor', 'unlisted-tensor', 'wrong-shard', 'dup-across-shards', 'symlink-outside', 'symlink-inside', 'index-is-dir', 'shard-is-dir', 'non-utf8', 'bitflip', 'truncate', 'deep', 'bad-shard', 'total-size', 'symlink-loop']);
+  const mutation = rng.pick([
+    'valid',
+    'traversal',
+    'duplicate',
+    'missing-file',
+    'missing-shard',
+    'wrong-type',
+    'weight-map-type',
+    'empty-map',
+    'extra-tensor',
+    'unlisted-tensor',
+    'wrong-shard',
+    'dup-across-shards',
+    'symlink-outside',
+    'symlink-inside',
+    'index-is-dir',
+    'shard-is-dir',
+    'non-utf8',
+    'bitflip',
+    'truncate',
+    'deep',
+    'bad-shard',
+    'total-size',
+    'symlink-loop',
+  ]);
   let kind = mutation;
   const post: (() => void)[] = [];
   const i = rng.int(map.length);
@@ -104,24 +142,37 @@ export function writeIndexCase(rng: Rng, dir: string, outside: string): IndexCas
       text = indexText([...map, ['model.not.there', rng.pick(map)[1]]]);
       break;
     case 'unlisted-tensor':
-      if (map.length < 2) { expect = 'invalid'; text = '{"weight_map":{}}'; break; }
+      if (map.length < 2) {
+        expect = 'invalid';
+        text = '{"weight_map":{}}';
+        break;
+      }
       text = indexText(map.filter((_, k) => k !== i));
       // dropping the only tensor of a shard also drops the shard: then the dir holds a valid subset
       expect = map.filter(([, s]) => s === map[i]![1]).length === 1 ? 'valid' : 'invalid';
       break;
     case 'wrong-shard': {
-      if (n < 2) { text = indexText(map, new Map([[i, JSON.stringify(shardName(1, 2))]])); break; }
+      if (n < 2) {
+        text = indexText(map, new Map([[i, JSON.stringify(shardName(1, 2))]]));
+        break;
+      }
       const other = files.find((f) => f.name !== map[i]![1])!.name;
       text = indexText(map, new Map([[i, JSON.stringify(other)]]));
       break;
     }
     case 'dup-across-shards':
-      if (n < 2) { expect = 'valid'; break; }
+      if (n < 2) {
+        expect = 'valid';
+        break;
+      }
       files[1]!.bytes = tinyShard([...shards[1]!, shards[0]![0]!]);
       break;
     case 'symlink-outside': {
       const f = rng.pick(files).name;
-      post.push(() => { unlinkSync(join(dir, f)); symlinkSync(outside, join(dir, f)); });
+      post.push(() => {
+        unlinkSync(join(dir, f));
+        symlinkSync(outside, join(dir, f));
+      });
       break;
     }
     case 'symlink-inside': {
@@ -137,15 +188,24 @@ export function writeIndexCase(rng: Rng, dir: string, outside: string): IndexCas
     }
     case 'symlink-loop': {
       const f = rng.pick(files).name;
-      post.push(() => { unlinkSync(join(dir, f)); symlinkSync(join(dir, f), join(dir, f)); });
+      post.push(() => {
+        unlinkSync(join(dir, f));
+        symlinkSync(join(dir, f), join(dir, f));
+      });
       break;
     }
     case 'index-is-dir':
-      post.push(() => { unlinkSync(join(dir, INDEX)); mkdirSync(join(dir, INDEX)); });
+      post.push(() => {
+        unlinkSync(join(dir, INDEX));
+        mkdirSync(join(dir, INDEX));
+      });
       break;
     case 'shard-is-dir': {
       const f = rng.pick(files).name;
-      post.push(() => { unlinkSync(join(dir, f)); mkdirSync(join(dir, f)); });
+      post.push(() => {
+        unlinkSync(join(dir, f));
+        mkdirSync(join(dir, f));
+      });
       break;
     }
     case 'non-utf8': {

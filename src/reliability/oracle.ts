@@ -22,7 +22,8 @@ const hasUnsafe = (m: string): boolean => safeName(m) !== m;
 export function checkMessage(message: string, where?: string): Violation | undefined {
   if (message.length === 0) return { reason: 'empty-message', detail: 'error with an empty message' };
   if (hasUnsafe(message)) return { reason: 'message-control-chars', detail: JSON.stringify(message.slice(0, 300)) };
-  if (where !== undefined && !message.includes(where)) return { reason: 'message-unnamed', detail: `message does not name ${where}: ${message.slice(0, 300)}` };
+  if (where !== undefined && !message.includes(where))
+    return { reason: 'message-unnamed', detail: `message does not name ${where}: ${message.slice(0, 300)}` };
   return undefined;
 }
 
@@ -37,16 +38,27 @@ export function runCase(expect: Expectation, where: string | undefined, fn: () =
   } catch (err) {
     if (!isDarekitError(err)) {
       const e = err as Error;
-      return { status: 'violation', violation: { reason: 'crash', detail: `${e?.name ?? typeof err}: ${e?.message ?? String(err)}`.replace(/\s*\n\s*/g, ' ').slice(0, 500) } };
+      return {
+        status: 'violation',
+        violation: {
+          reason: 'crash',
+          detail: `${e?.name ?? typeof err}: ${e?.message ?? String(err)}`.replace(/\s*\n\s*/g, ' ').slice(0, 500),
+        },
+      };
     }
-    if (err.exitCode !== 2) return { status: 'violation', violation: { reason: 'wrong-exit-code', detail: `${err.kind} error (exit ${err.exitCode}): ${err.message.slice(0, 300)}` } };
+    if (err.exitCode !== 2)
+      return {
+        status: 'violation',
+        violation: { reason: 'wrong-exit-code', detail: `${err.kind} error (exit ${err.exitCode}): ${err.message.slice(0, 300)}` },
+      };
     const bad = checkMessage(err.message, where);
     if (bad) return { status: 'violation', violation: bad };
     if (expect === 'valid') return { status: 'violation', violation: { reason: 'rejected-valid', detail: err.message.slice(0, 500) } };
     return { status: 'rejected', message: err.message };
   }
   if (accepted) return { status: 'violation', violation: accepted };
-  if (expect === 'invalid') return { status: 'violation', violation: { reason: 'accepted-invalid', detail: 'an input the format forbids was accepted' } };
+  if (expect === 'invalid')
+    return { status: 'violation', violation: { reason: 'accepted-invalid', detail: 'an input the format forbids was accepted' } };
   return { status: 'accepted' };
 }
 

@@ -34,14 +34,47 @@ interface EntrySpec {
 
 /** Storage bits per element of every dtype the format defines (independent copy of the spec's table). */
 export const SPEC_DTYPE_BITS: Readonly<Record<string, number>> = {
-  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8,
-  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
 };
 const DTYPE_NAMES = Object.keys(SPEC_DTYPE_BITS);
 const MATH_DTYPES = ['F16', 'BF16', 'F32', 'F64'];
 
 const NAME_PARTS = ['model', 'layers', 'self_attn', 'q_proj', 'mlp', 'gate_proj', 'weight', 'bias', 'embed_tokens', 'lm_head', 'norm'];
-const ODD_NAMES = ['', ' ', 'é', '张量', '🙂', '\u0000', '\u001b[2J', 'a\nb', '\\', '"', '__proto__', 'constructor', 'toString', '../../etc/passwd'];
+const ODD_NAMES = [
+  '',
+  ' ',
+  'é',
+  '张量',
+  '🙂',
+  '\u0000',
+  '\u001b[2J',
+  'a\nb',
+  '\\',
+  '"',
+  '__proto__',
+  'constructor',
+  'toString',
+  '../../etc/passwd',
+];
 
 function tensorName(rng: Rng, used: Set<string>): string {
   for (;;) {
@@ -72,7 +105,14 @@ function randomValidHeader(rng: Rng): { spec: HeaderSpec; dataLength: number } {
     const numel = shape.reduce((a, b) => a * b, 1);
     if ((numel * SPEC_DTYPE_BITS[dtype]!) % 8 !== 0) dtype = 'F32';
     const bytes = (numel * SPEC_DTYPE_BITS[dtype]!) / 8;
-    tensors.push({ name: tensorName(rng, used), fields: [['dtype', JSON.stringify(dtype)], ['shape', JSON.stringify(shape)]], bytes });
+    tensors.push({
+      name: tensorName(rng, used),
+      fields: [
+        ['dtype', JSON.stringify(dtype)],
+        ['shape', JSON.stringify(shape)],
+      ],
+      bytes,
+    });
   }
   // data order is a random permutation of the JSON key order, as the format allows
   const order = tensors.map((_, i) => i);
@@ -124,7 +164,19 @@ function encodeHeader(spec: HeaderSpec, align: boolean): Uint8Array {
   return utf8.encode(text);
 }
 
-const GIANT_NUMBERS = ['1e400', '-1', '1.5', '18446744073709551616', '9007199254740993', '9007199254740992', '4294967296', '-0', '0.0', '1E2', '99999999999999999999999999999999'];
+const GIANT_NUMBERS = [
+  '1e400',
+  '-1',
+  '1.5',
+  '18446744073709551616',
+  '9007199254740993',
+  '9007199254740992',
+  '4294967296',
+  '-0',
+  '0.0',
+  '1E2',
+  '99999999999999999999999999999999',
+];
 const WRONG_TYPES = ['null', 'true', '"3"', '{}', '[]', '[[1]]', '"F32"'];
 const UNKNOWN_DTYPES = ['f32', 'FP32', 'float32', '', 'BF16 ', 'F8', 'Q4_0', '__proto__', 'constructor', 'toString', 'hasOwnProperty'];
 const BAD_UTF8: number[][] = [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf5, 0x80, 0x80, 0x80], [0x80], [0xfe, 0xfe]];
@@ -179,7 +231,20 @@ const MUTATORS: Record<string, Mutator> = {
   'length-field': (rng, spec, data) => {
     const header = encodeHeader(spec, true);
     const size = 8 + header.length + data.length;
-    const claims: bigint[] = [0n, 1n, BigInt(header.length - 1), BigInt(header.length + 1), BigInt(size - 7), 90_000_000n, 100_000_000n, 100_000_001n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n];
+    const claims: bigint[] = [
+      0n,
+      1n,
+      BigInt(header.length - 1),
+      BigInt(header.length + 1),
+      BigInt(size - 7),
+      90_000_000n,
+      100_000_000n,
+      100_000_001n,
+      2n ** 32n,
+      2n ** 53n + 1n,
+      2n ** 63n,
+      2n ** 64n - 1n,
+    ];
     const claim = rng.pick(claims);
     const expect = claim === BigInt(header.length) ? 'valid' : 'invalid';
     return { kind: `length-field:${claim}`, expect, bytes: assembleFile(header, data, claim) };
@@ -224,14 +289,32 @@ const MUTATORS: Record<string, Mutator> = {
   'shape:bad': (rng, spec, data) => {
     const ts = tensorsOf(spec);
     if (ts.length === 0) return MUTATORS.append!(rng, spec, data);
-    const v = rng.pick(['[-1]', '[1.5]', '[1e400]', '["2"]', '[null]', '[[2]]', 'null', '"[2]"', '{}', '[9007199254740993]', '[18446744073709551616]']);
+    const v = rng.pick([
+      '[-1]',
+      '[1.5]',
+      '[1e400]',
+      '["2"]',
+      '[null]',
+      '[[2]]',
+      'null',
+      '"[2]"',
+      '{}',
+      '[9007199254740993]',
+      '[18446744073709551616]',
+    ]);
     setField(rng.pick(ts), 'shape', v);
     return { kind: 'shape:bad', expect: 'invalid', bytes: fileOf(spec, data) };
   },
   'shape:overflow': (rng, spec, data) => {
     const ts = tensorsOf(spec);
     if (ts.length === 0) return MUTATORS.append!(rng, spec, data);
-    const v = rng.pick(['[4294967296,4294967296]', '[9007199254740991,2]', '[2147483648,2147483648,0]', '[1125899906842624,16]', '[3037000500,3037000500]']);
+    const v = rng.pick([
+      '[4294967296,4294967296]',
+      '[9007199254740991,2]',
+      '[2147483648,2147483648,0]',
+      '[1125899906842624,16]',
+      '[3037000500,3037000500]',
+    ]);
     setField(rng.pick(ts), 'shape', v);
     return { kind: 'shape:overflow', expect: 'invalid', bytes: fileOf(spec, data) };
   },
@@ -287,9 +370,18 @@ const MUTATORS: Record<string, Mutator> = {
     for (let i = 0; i < n; i++) {
       const name = `z.${i}`;
       if (used.has(name)) continue;
-      spec.entries.push({ name, fields: [['dtype', '"F32"'], ['shape', '[0]'], ['data_offsets', '[0,0]']], bytes: 0 });
+      spec.entries.push({
+        name,
+        fields: [
+          ['dtype', '"F32"'],
+          ['shape', '[0]'],
+          ['data_offsets', '[0,0]'],
+        ],
+        bytes: 0,
+      });
     }
-    if (rng.chance(0.3)) spec.entries.push({ name: '__metadata__', fields: [['long', JSON.stringify('x'.repeat(rng.pick([1000, 1_000_000])))]], bytes: -1 });
+    if (rng.chance(0.3))
+      spec.entries.push({ name: '__metadata__', fields: [['long', JSON.stringify('x'.repeat(rng.pick([1000, 1_000_000])))]], bytes: -1 });
     const dupMeta = spec.entries.filter((e) => e.name === '__metadata__').length > 1;
     return { kind: `huge-json:${n}`, expect: dupMeta ? 'invalid' : 'valid', bytes: fileOf(spec, data) };
   },
@@ -351,7 +443,9 @@ const MUTATORS: Record<string, Mutator> = {
     const cut = rng.chance(0.5);
     const piece = header.slice(a, b);
     const at = rng.int(header.length);
-    const out = cut ? new Uint8Array([...header.subarray(0, a), ...header.subarray(b)]) : new Uint8Array([...header.subarray(0, at), ...piece, ...header.subarray(at)]);
+    const out = cut
+      ? new Uint8Array([...header.subarray(0, a), ...header.subarray(b)])
+      : new Uint8Array([...header.subarray(0, at), ...piece, ...header.subarray(at)]);
     return { kind: cut ? 'splice:cut' : 'splice:copy', expect: 'either', bytes: assembleFile(out, data) };
   },
 };

@@ -29,11 +29,13 @@ export function checkAcceptedHeader(h: SafetensorsHeader, headerBytes: Uint8Arra
   const sorted = [...h.tensors].sort((a, b) => a.byteOffset - b.byteOffset || a.byteLength - b.byteLength);
   for (const t of sorted) {
     const entry = json[t.name] as { dtype?: unknown; shape?: unknown } | undefined;
-    if (!entry || entry.dtype !== t.dtype || JSON.stringify(entry.shape) !== JSON.stringify(t.shape)) return fail(`tensor ${JSON.stringify(t.name)} differs from its JSON entry`);
+    if (!entry || entry.dtype !== t.dtype || JSON.stringify(entry.shape) !== JSON.stringify(t.shape))
+      return fail(`tensor ${JSON.stringify(t.name)} differs from its JSON entry`);
     const bits = SPEC_DTYPE_BITS[t.dtype];
     if (bits === undefined) return fail(`accepted unknown dtype ${t.dtype}`);
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (numel !== t.numel || (numel * bits) / 8 !== t.byteLength) return fail(`tensor ${JSON.stringify(t.name)} size ${t.byteLength} != ${numel} × ${bits} bits`);
+    if (numel !== t.numel || (numel * bits) / 8 !== t.byteLength)
+      return fail(`tensor ${JSON.stringify(t.name)} size ${t.byteLength} != ${numel} × ${bits} bits`);
     if (t.byteOffset !== expected) return fail(`tensor ${JSON.stringify(t.name)} starts at ${t.byteOffset}, expected ${expected}`);
     expected += t.byteLength;
   }
@@ -46,7 +48,9 @@ export function checkSafetensorsInMemory(c: SafetensorsCase): Outcome | undefine
   const split = splitHeader(c.bytes);
   if (!split) return undefined;
   const where = 'fuzz.safetensors';
-  return runCase(c.expect, where, () => checkAcceptedHeader(parseHeader(where, split.header, split.fileSize), split.header, split.fileSize));
+  return runCase(c.expect, where, () =>
+    checkAcceptedHeader(parseHeader(where, split.header, split.fileSize), split.header, split.fileSize),
+  );
 }
 
 // A reader may allocate the header (≤ file size) plus bounded scratch; never what a length field claims.
@@ -61,7 +65,8 @@ export function checkSafetensorsFile(c: SafetensorsCase, dir: string, index: num
   writeFileSync(file, c.bytes);
   return runCase(c.expect, file, () => {
     const { value: h, maxBytes } = trackAllocations(() => readSafetensorsHeader(file));
-    if (maxBytes > c.bytes.length + ALLOCATION_SLACK) return { reason: 'unchecked-allocation', detail: `allocated ${maxBytes} bytes for a ${c.bytes.length}-byte file` };
+    if (maxBytes > c.bytes.length + ALLOCATION_SLACK)
+      return { reason: 'unchecked-allocation', detail: `allocated ${maxBytes} bytes for a ${c.bytes.length}-byte file` };
     const bad = checkAcceptedHeader(h, c.bytes.subarray(8, h.dataOffset), c.bytes.length);
     if (bad) return bad;
     const model = openModel(file);
@@ -78,7 +83,8 @@ export function checkSafetensorsFile(c: SafetensorsCase, dir: string, index: num
           const len = reader.readBytes(t, start, count, chunk);
           const from = t.byteOffset + start * bpe;
           for (let k = 0; k < len; k++) {
-            if (chunk[k] !== c.bytes[from + k]) return { reason: 'bad-read', detail: `tensor ${JSON.stringify(name)} byte ${from + k} differs` };
+            if (chunk[k] !== c.bytes[from + k])
+              return { reason: 'bad-read', detail: `tensor ${JSON.stringify(name)} byte ${from + k} differs` };
           }
         }
         reader.readF32(t, 0, t.numel, new Float32Array(t.numel));

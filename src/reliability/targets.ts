@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, openSync, closeSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +57,15 @@ export function safetensorsFileTarget(): FuzzTarget {
 export function indexTarget(): FuzzTarget {
   const base = mkdtempSync(join(tmpdir(), 'darekit-fuzz-idx-'));
   const outside = join(base, 'outside.safetensors');
-  writeFileSync(outside, tinyShard(['model.layers.0.mlp.up_proj.weight', 'model.layers.1.mlp.up_proj.weight', 'model.layers.2.mlp.up_proj.weight', 'model.layers.3.mlp.up_proj.weight']));
+  writeFileSync(
+    outside,
+    tinyShard([
+      'model.layers.0.mlp.up_proj.weight',
+      'model.layers.1.mlp.up_proj.weight',
+      'model.layers.2.mlp.up_proj.weight',
+      'model.layers.3.mlp.up_proj.weight',
+    ]),
+  );
   const dir = join(base, 'model');
   return {
     name: 'index',
@@ -87,13 +107,17 @@ const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
 
 /** The oracle for a CLI run: exit 0 (accepted), or exit 2 with one clean `darekit:` line; anything else (exit 1, a signal, a hang) is a violation. */
 export function cliOutcome(r: { status: number | null; signal: NodeJS.Signals | null; stderr: string; error?: Error }): Outcome {
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { status: 'violation', violation: { reason: 'hang', detail: 'no exit within the time limit' } };
-  if (r.signal !== null) return { status: 'violation', violation: { reason: 'crash', detail: `killed by ${r.signal}: ${r.stderr.slice(-300)}` } };
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT')
+    return { status: 'violation', violation: { reason: 'hang', detail: 'no exit within the time limit' } };
+  if (r.signal !== null)
+    return { status: 'violation', violation: { reason: 'crash', detail: `killed by ${r.signal}: ${r.stderr.slice(-300)}` } };
   if (r.status === 0) return { status: 'accepted' };
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   if (r.status !== 2) return { status: 'violation', violation: { reason: `exit-${r.status}`, detail: r.stderr.slice(-400) } };
-  if (lines.length !== 1 || !lines[0]!.startsWith('darekit: ')) return { status: 'violation', violation: { reason: 'not-one-line', detail: JSON.stringify(r.stderr.slice(-400)) } };
-  if (/internal error/.test(lines[0]!)) return { status: 'violation', violation: { reason: 'internal-error', detail: lines[0]!.slice(0, 400) } };
+  if (lines.length !== 1 || !lines[0]!.startsWith('darekit: '))
+    return { status: 'violation', violation: { reason: 'not-one-line', detail: JSON.stringify(r.stderr.slice(-400)) } };
+  if (/internal error/.test(lines[0]!))
+    return { status: 'violation', violation: { reason: 'internal-error', detail: lines[0]!.slice(0, 400) } };
   const bad = checkMessage(lines[0]!);
   return bad ? { status: 'violation', violation: bad } : { status: 'rejected', message: lines[0]! };
 }
@@ -122,7 +146,10 @@ export function analysisDirTarget(): FuzzTarget {
   const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
   const fam = join(base, 'fam');
   const pristine = join(base, 'pristine');
-  for (const args of [['fixtures', '--out', fam, '--preset', 'tiny'], ['analyze', '--base', join(fam, 'base'), join(fam, 'sft-a'), join(fam, 'sft-hot'), '--out', pristine]]) {
+  for (const args of [
+    ['fixtures', '--out', fam, '--preset', 'tiny'],
+    ['analyze', '--base', join(fam, 'base'), join(fam, 'sft-a'), join(fam, 'sft-hot'), '--out', pristine],
+  ]) {
     const r = run(args);
     if (r.status !== 0) throw new Error(`analysis-dir fuzz setup failed: darekit ${args[0]}: ${r.stderr}`);
   }
@@ -136,11 +163,21 @@ export function analysisDirTarget(): FuzzTarget {
       try {
         const db = join(dir, 'analysis.duckdb');
         if (c.sql.length > 0) {
-          const applied = spawnSync(process.execPath, [join(DIST, 'reliability', 'apply-sql.js'), db, JSON.stringify(c.sql)], { encoding: 'utf8', timeout: 60_000 });
+          const applied = spawnSync(process.execPath, [join(DIST, 'reliability', 'apply-sql.js'), db, JSON.stringify(c.sql)], {
+            encoding: 'utf8',
+            timeout: 60_000,
+          });
           if (applied.status !== 0) return undefined; // DuckDB refused the change itself: the case does not apply
         }
         if (c.bytes) damageBytes(db, c.bytes);
-        const args = c.command === 'report' ? ['report', dir, '--out', `${dir}-report`] : c.command === 'dash' ? ['dash', dir, '--json'] : c.command === 'query' ? ['query', dir, 'SELECT * FROM models'] : ['predict', dir];
+        const args =
+          c.command === 'report'
+            ? ['report', dir, '--out', `${dir}-report`]
+            : c.command === 'dash'
+              ? ['dash', dir, '--json']
+              : c.command === 'query'
+                ? ['query', dir, 'SELECT * FROM models']
+                : ['predict', dir];
         return { kind: `${c.command}:${c.kind}`, outcome: cliOutcome(run(args)), input: JSON.stringify(c) };
       } finally {
         rmSync(dir, { recursive: true, force: true });

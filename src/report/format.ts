@@ -27,7 +27,11 @@ export function recipeCoverage(data: Pick<ReportData, 'recipe' | 'models'>): str
   }
   const entries = (doc as { models?: unknown } | null)?.models;
   if (!Array.isArray(entries)) return null;
-  const paths = new Set(entries.flatMap((e) => (e && typeof e === 'object' && typeof (e as { model?: unknown }).model === 'string' ? [resolve((e as { model: string }).model)] : [])));
+  const paths = new Set(
+    entries.flatMap((e) =>
+      e && typeof e === 'object' && typeof (e as { model?: unknown }).model === 'string' ? [resolve((e as { model: string }).model)] : [],
+    ),
+  );
   const inside = data.models.filter((m) => paths.has(resolve(m.path))).map((m) => m.model);
   const outside = data.models.filter((m) => !paths.has(resolve(m.path))).map((m) => m.model);
   if (outside.length === 0 || inside.length === 0) return null;

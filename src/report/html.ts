@@ -39,7 +39,9 @@ export function renderHtml(data: ReportData): string {
   const charts = reportCharts(data);
   const parts: string[] = [];
   parts.push(`<h1>darekit readiness report</h1>`);
-  parts.push(`<p class="muted">Base <code>${esc(data.base)}</code> · analysis <code>${esc(data.dir)}</code> · tolerance ${esc(String(data.tolerance))} (share of each fine-tune's gain a merge must keep)</p>`);
+  parts.push(
+    `<p class="muted">Base <code>${esc(data.base)}</code> · analysis <code>${esc(data.dir)}</code> · tolerance ${esc(String(data.tolerance))} (share of each fine-tune's gain a merge must keep)</p>`,
+  );
   parts.push(`<h2>Verdicts</h2>`);
   if (data.set) {
     parts.push(
@@ -49,9 +51,18 @@ export function renderHtml(data: ReportData): string {
   parts.push(
     table(
       ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density 1 − p', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
-      data.models.map((m) => [esc(m.model), esc(m.kind), badge(m.verdict), frac(m.recommendedDropRate), `${esc(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
-        frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
-        m.riskiestTensors.map((t) => `${esc(t.tensor)} (safe ${frac(t.safeDropRate)})`).join('<br>') || '–', m.reasons.map(esc).join('<br>')]),
+      data.models.map((m) => [
+        esc(m.model),
+        esc(m.kind),
+        badge(m.verdict),
+        frac(m.recommendedDropRate),
+        `${esc(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`,
+        frac(m.recommendedDensity),
+        frac(m.fromWeightsDropRate),
+        m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
+        m.riskiestTensors.map((t) => `${esc(t.tensor)} (safe ${frac(t.safeDropRate)})`).join('<br>') || '–',
+        m.reasons.map(esc).join('<br>'),
+      ]),
       [3, 4],
     ),
   );
@@ -60,7 +71,17 @@ export function renderHtml(data: ReportData): string {
     parts.push(
       table(
         ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
-        data.probe.map((r) => [esc(r.model), esc(r.metric), String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+        data.probe.map((r) => [
+          esc(r.model),
+          esc(r.metric),
+          String(r.examples),
+          frac(r.dropRate),
+          num(r.loss),
+          r.exactMatch === null ? '–' : frac(r.exactMatch),
+          num(r.retained),
+          `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`,
+          `${num(r.retainedMin)}–${num(r.retainedMax)}`,
+        ]),
         [2, 3, 4, 5, 6],
       ),
     );
@@ -69,7 +90,16 @@ export function renderHtml(data: ReportData): string {
   parts.push(
     table(
       ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'],
-      data.models.map((m) => [esc(m.model), num(m.rho), num(m.meanAbsDelta), num(m.maxAbsDelta), num(m.deltaL2), frac(m.fracLe0005), frac(m.droppableShare), String(m.numel)]),
+      data.models.map((m) => [
+        esc(m.model),
+        num(m.rho),
+        num(m.meanAbsDelta),
+        num(m.maxAbsDelta),
+        num(m.deltaL2),
+        frac(m.fracLe0005),
+        frac(m.droppableShare),
+        String(m.numel),
+      ]),
       [1, 2, 3, 4, 5, 6, 7],
     ),
   );
@@ -77,7 +107,13 @@ export function renderHtml(data: ReportData): string {
   for (const c of charts) parts.push(`<figure id="${esc(c.id)}">${c.svg}<figcaption>${esc(c.caption)}</figcaption></figure>`);
   if (data.pairs.length) {
     parts.push(`<h2>Pairwise interference</h2>`);
-    parts.push(table(['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'], data.pairs.map((p) => [esc(p.a), esc(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)]), [2, 3, 4]));
+    parts.push(
+      table(
+        ['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'],
+        data.pairs.map((p) => [esc(p.a), esc(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)]),
+        [2, 3, 4],
+      ),
+    );
   }
   if (data.trials.length) {
     parts.push(`<h2>Tune trials</h2>`);
@@ -87,8 +123,16 @@ export function renderHtml(data: ReportData): string {
         data.trials.map((t) => [
           `${t.trial}${t.best ? ' <b>(best)</b>' : ''}`,
           num(t.densityScale),
-          esc(Object.entries(t.weights).map(([k, v]) => `${k}=${num(v)}`).join(', ')),
-          esc(Object.entries(t.densities).map(([k, v]) => `${k}=${frac(v)}`).join(', ')),
+          esc(
+            Object.entries(t.weights)
+              .map(([k, v]) => `${k}=${num(v)}`)
+              .join(', '),
+          ),
+          esc(
+            Object.entries(t.densities)
+              .map(([k, v]) => `${k}=${frac(v)}`)
+              .join(', '),
+          ),
           t.score === null ? '–' : num(t.score),
           t.seconds.toFixed(1),
           esc(t.status),
@@ -100,10 +144,17 @@ export function renderHtml(data: ReportData): string {
   }
   if (data.recipe) {
     const coverage = recipeCoverage(data);
-    parts.push(`<h2>Recipe</h2>${coverage ? `<p class="note">${esc(coverage)}</p>` : ''}<pre>${escapeMarkup(data.recipe, { keepLines: true })}</pre>`);
+    parts.push(
+      `<h2>Recipe</h2>${coverage ? `<p class="note">${esc(coverage)}</p>` : ''}<pre>${escapeMarkup(data.recipe, { keepLines: true })}</pre>`,
+    );
   }
   parts.push(`<h2>Definitions</h2>`);
-  parts.push(table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [inlineCode(d.term), inlineCode(d.unit), inlineCode(d.definition)])));
+  parts.push(
+    table(
+      ['term', 'unit', 'definition'],
+      DEFINITIONS.map((d) => [inlineCode(d.term), inlineCode(d.unit), inlineCode(d.definition)]),
+    ),
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>darekit report — ${esc(data.base)}</title><style>${STYLE}</style></head>

@@ -10,7 +10,10 @@ import { readTrials } from '../tune/trials-table.js';
 import type { ReportData } from './data.js';
 
 /** Merge adjacent histogram bins so each model's chart has at most `maxBins` steps (counts are summed, exact). */
-export function coarsenBins(bins: { lo: number; hi: number; count: number }[], maxBins: number): { lo: number; hi: number; count: number }[] {
+export function coarsenBins(
+  bins: { lo: number; hi: number; count: number }[],
+  maxBins: number,
+): { lo: number; hi: number; count: number }[] {
   const sorted = [...bins].sort((a, b) => a.lo - b.lo);
   if (sorted.length <= maxBins) return sorted;
   const group = Math.ceil(sorted.length / maxBins);
@@ -23,7 +26,14 @@ export function coarsenBins(bins: { lo: number; hi: number; count: number }[], m
 }
 
 /** Assemble the report's data from an analysis result (+ predictions at `tolerance`, trials, recipe text). */
-export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: number, trials: ReportData['trials'], recipe: string | null, probe: ProbeRow[] = []): ReportData {
+export function reportDataFrom(
+  result: AnalysisResult,
+  dir: string,
+  tolerance: number,
+  trials: ReportData['trials'],
+  recipe: string | null,
+  probe: ProbeRow[] = [],
+): ReportData {
   // a safe drop rate measured by `darekit probe --out` wins; the weights' own prediction is shown beside it
   const measured = measuredSafeRates(probe, result.models, tolerance);
   const fromWeights = predict(result, { tolerance });
@@ -33,8 +43,13 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
     base: result.base,
     tolerance,
     set: {
-      verdict: pred.set.verdict, reasons: pred.set.reasons, method: pred.set.method, mergeMethod: pred.set.mergeMethod, normalize: pred.set.normalize,
-      models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })), reasonCodes: codes(pred.set.reasonDetails),
+      verdict: pred.set.verdict,
+      reasons: pred.set.reasons,
+      method: pred.set.method,
+      mergeMethod: pred.set.mergeMethod,
+      normalize: pred.set.normalize,
+      models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })),
+      reasonCodes: codes(pred.set.reasonDetails),
     },
     models: result.models.map((m) => {
       const p = pred.models.find((x) => x.model === m.model)!;
@@ -54,7 +69,9 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
         basis: p.basis,
         reasonCodes: codes(p.reasonDetails),
         reasonDetails: p.reasonDetails,
-        riskiestTensors: p.tensors.filter((t) => t.risky).sort((a, b) => a.toleratedNoise - b.toleratedNoise)
+        riskiestTensors: p.tensors
+          .filter((t) => t.risky)
+          .sort((a, b) => a.toleratedNoise - b.toleratedNoise)
           .map((t) => ({ tensor: t.tensor, safeDropRate: t.safeDropRate, errorAtRecommended: t.errorAtRecommended })),
         rho: m.rho,
         meanAbsDelta: m.meanAbsDelta,
@@ -66,10 +83,19 @@ export function reportDataFrom(result: AnalysisResult, dir: string, tolerance: n
       };
     }),
     layers: pred.models.flatMap((p) => p.layers.map((l) => ({ model: p.model, layer: l.layer, rho: l.rho, safeDropRate: l.safeDropRate }))),
-    pairs: pred.pairs.map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict, weightedConflict: p.weightedConflict })),
+    pairs: pred.pairs.map((p) => ({
+      a: p.a,
+      b: p.b,
+      cosine: p.cosine,
+      signConflict: p.signConflict,
+      weightedConflict: p.weightedConflict,
+    })),
     histograms: result.models.map((m) => ({
       model: m.model,
-      bins: coarsenBins(result.histograms.filter((h) => h.model === m.model && h.scope === 'model'), 40),
+      bins: coarsenBins(
+        result.histograms.filter((h) => h.model === m.model && h.scope === 'model'),
+        40,
+      ),
     })),
     trials,
     probe,

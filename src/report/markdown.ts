@@ -7,7 +7,9 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 // Cells are final Markdown: names escaped with md(), darekit's own text with cell(), numbers as they are.
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.map(cell).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [`| ${head.map(cell).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 // A fence longer than any backtick run in the text, so a stranger's recipe.yml cannot close it early.
@@ -19,7 +21,12 @@ function fenced(lang: string, text: string): string[] {
 
 /** The report as Markdown: verdicts first, then statistics, pairs, trials, recipe and definitions. */
 export function renderMarkdown(data: ReportData): string {
-  const out: string[] = [`# darekit readiness report`, '', `Base: ${md(data.base)} · analysis: ${md(data.dir)} · tolerance ${data.tolerance} (share of gain kept)`, ''];
+  const out: string[] = [
+    `# darekit readiness report`,
+    '',
+    `Base: ${md(data.base)} · analysis: ${md(data.dir)} · tolerance ${data.tolerance} (share of gain kept)`,
+    '',
+  ];
   out.push('## Verdicts', '');
   if (data.set) {
     out.push(`**Set: ${md(data.set.verdict)}** — method: ${md(data.set.method)}`, '');
@@ -29,9 +36,18 @@ export function renderMarkdown(data: ReportData): string {
   out.push(
     table(
       ['fine-tune', 'kind', 'verdict', 'drop rate p', 'range', 'density', 'predicted p', 'measured p', 'riskiest tensors', 'reasons'],
-      data.models.map((m) => [md(m.model), md(m.kind), `**${md(m.verdict)}**`, frac(m.recommendedDropRate), `${md(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`, frac(m.recommendedDensity),
-        frac(m.fromWeightsDropRate), m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
-        m.riskiestTensors.map((t) => `${md(t.tensor)} (safe ${frac(t.safeDropRate)})`).join(', ') || '–', md(m.reasons.join('; '))]),
+      data.models.map((m) => [
+        md(m.model),
+        md(m.kind),
+        `**${md(m.verdict)}**`,
+        frac(m.recommendedDropRate),
+        `${md(m.basis)} ${frac(m.dropRateLow)}–${frac(m.dropRateHigh)}`,
+        frac(m.recommendedDensity),
+        frac(m.fromWeightsDropRate),
+        m.measuredDropRate === null ? '–' : frac(m.measuredDropRate),
+        m.riskiestTensors.map((t) => `${md(t.tensor)} (safe ${frac(t.safeDropRate)})`).join(', ') || '–',
+        md(m.reasons.join('; ')),
+      ]),
     ),
     '',
   );
@@ -40,7 +56,17 @@ export function renderMarkdown(data: ReportData): string {
     out.push(
       table(
         ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
-        data.probe.map((r) => [md(r.model), md(r.metric), String(r.examples), frac(r.dropRate), num(r.loss), r.exactMatch === null ? '–' : frac(r.exactMatch), num(r.retained), `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`, `${num(r.retainedMin)}–${num(r.retainedMax)}`]),
+        data.probe.map((r) => [
+          md(r.model),
+          md(r.metric),
+          String(r.examples),
+          frac(r.dropRate),
+          num(r.loss),
+          r.exactMatch === null ? '–' : frac(r.exactMatch),
+          num(r.retained),
+          `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`,
+          `${num(r.retainedMin)}–${num(r.retainedMax)}`,
+        ]),
       ),
       '',
     );
@@ -49,7 +75,16 @@ export function renderMarkdown(data: ReportData): string {
   out.push(
     table(
       ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'],
-      data.models.map((m) => [md(m.model), num(m.rho), num(m.meanAbsDelta), num(m.maxAbsDelta), num(m.deltaL2), frac(m.fracLe0005), frac(m.droppableShare), String(m.numel)]),
+      data.models.map((m) => [
+        md(m.model),
+        num(m.rho),
+        num(m.meanAbsDelta),
+        num(m.maxAbsDelta),
+        num(m.deltaL2),
+        frac(m.fracLe0005),
+        frac(m.droppableShare),
+        String(m.numel),
+      ]),
     ),
     '',
   );
@@ -65,7 +100,13 @@ export function renderMarkdown(data: ReportData): string {
   }
   if (data.pairs.length) {
     out.push('## Pairwise interference', '');
-    out.push(table(['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'], data.pairs.map((p) => [md(p.a), md(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)])), '');
+    out.push(
+      table(
+        ['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'],
+        data.pairs.map((p) => [md(p.a), md(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)]),
+      ),
+      '',
+    );
   }
   if (data.trials.length) {
     out.push('## Tune trials', '');
@@ -75,8 +116,12 @@ export function renderMarkdown(data: ReportData): string {
         data.trials.map((t) => [
           `${t.trial}${t.best ? ' (best)' : ''}`,
           num(t.densityScale),
-          Object.entries(t.weights).map(([k, v]) => `${md(k)}=${num(v)}`).join(', '),
-          Object.entries(t.densities).map(([k, v]) => `${md(k)}=${frac(v)}`).join(', '),
+          Object.entries(t.weights)
+            .map(([k, v]) => `${md(k)}=${num(v)}`)
+            .join(', '),
+          Object.entries(t.densities)
+            .map(([k, v]) => `${md(k)}=${frac(v)}`)
+            .join(', '),
           t.score === null ? '–' : num(t.score),
           t.seconds.toFixed(1),
           md(t.status),
@@ -90,6 +135,14 @@ export function renderMarkdown(data: ReportData): string {
     const coverage = recipeCoverage(data);
     out.push('## Recipe', '', ...(coverage ? [`> ${cell(coverage)}`, ''] : []), ...fenced('yaml', data.recipe.trimEnd()), '');
   }
-  out.push('## Definitions', '', table(['term', 'unit', 'definition'], DEFINITIONS.map((d) => [cell(d.term), cell(d.unit), cell(d.definition)])), '');
+  out.push(
+    '## Definitions',
+    '',
+    table(
+      ['term', 'unit', 'definition'],
+      DEFINITIONS.map((d) => [cell(d.term), cell(d.unit), cell(d.definition)]),
+    ),
+    '',
+  );
   return out.join('\n');
 }

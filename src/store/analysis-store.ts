@@ -3,7 +3,16 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../schema/analysis.js';
 import { inputError } from '../errors.js';
-import { HISTOGRAM_COLUMNS, LAYER_COLUMNS, META_COLUMNS, MODEL_COLUMNS, TENSOR_COLUMNS, analysisTables, fromRows, pairColumns } from './analysis-tables.js';
+import {
+  HISTOGRAM_COLUMNS,
+  LAYER_COLUMNS,
+  META_COLUMNS,
+  MODEL_COLUMNS,
+  TENSOR_COLUMNS,
+  analysisTables,
+  fromRows,
+  pairColumns,
+} from './analysis-tables.js';
 import { arrowIPCOf } from './arrow-columns.js';
 import { cellProblem } from './analysis-check.js';
 import type { FieldColumn } from './analysis-tables.js';
@@ -57,11 +66,16 @@ async function alongside<T>(pending: Promise<T>, work: () => void): Promise<T> {
 async function writeFiles(db: Db, tables: AnalysisTables, result: AnalysisResult, dir: string, version: string): Promise<void> {
   await query(db, 'BEGIN TRANSACTION');
   for (const t of tables) await writeColumnTable(db, t.name, t.table);
-  await writeTable(db, 'meta', [
-    { key: 'base', value: result.base },
-    { key: 'densities', value: JSON.stringify(result.densities) },
-    { key: 'darekit_version', value: version },
-  ], META_COLUMNS);
+  await writeTable(
+    db,
+    'meta',
+    [
+      { key: 'base', value: result.base },
+      { key: 'densities', value: JSON.stringify(result.densities) },
+      { key: 'darekit_version', value: version },
+    ],
+    META_COLUMNS,
+  );
   await createViews(db);
   // Parquet exports and the commit run as one native call, so the Arrow files are built here meanwhile.
   const exportAndCommit = query(db, [...tables.map((t) => parquetCopySql(t.name, join(dir, `${t.name}.parquet`))), 'COMMIT'].join(';\n'));
@@ -73,7 +87,10 @@ async function writeFiles(db: Db, tables: AnalysisTables, result: AnalysisResult
 /** Write <table>.arrow, analysis.duckdb (tables + meta + views) and <table>.parquet into dir (which must exist). */
 export async function writeAnalysisFiles(result: AnalysisResult, dir: string, version = DAREKIT_VERSION): Promise<void> {
   const tables = analysisTables(result);
-  await withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables, result, dir, version), { allowedDirs: [dir], settings: COMMIT_CHECKPOINTS });
+  await withDb(join(dir, ANALYSIS_DB), (db) => writeFiles(db, tables, result, dir, version), {
+    allowedDirs: [dir],
+    settings: COMMIT_CHECKPOINTS,
+  });
 }
 
 /** Which histogram rows to load: all scopes, only the per-model rollups, or none (the largest table by far). */
@@ -102,16 +119,25 @@ function firstLine(err: unknown): string {
 class CheckedReader {
   private kinds = new Map<string, string>();
   private columns = new Map<string, Set<string>>();
-  constructor(private readonly db: Db, private readonly dir: string) {}
+  constructor(
+    private readonly db: Db,
+    private readonly dir: string,
+  ) {}
 
   private fail(what: string): never {
     throw inputError(`${this.dir}: ${what}; not an analysis dir darekit wrote (or it was changed or damaged): rerun \`darekit analyze\``);
   }
 
   async catalog(): Promise<void> {
-    const rows = await this.ask("SELECT table_name AS t, table_type AS k FROM information_schema.tables WHERE table_schema = 'main' AND table_catalog = current_database()", 'listing its tables');
+    const rows = await this.ask(
+      "SELECT table_name AS t, table_type AS k FROM information_schema.tables WHERE table_schema = 'main' AND table_catalog = current_database()",
+      'listing its tables',
+    );
     for (const r of rows) this.kinds.set(String(r.t), String(r.k));
-    const cols = await this.ask("SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'main' AND table_catalog = current_database()", 'listing its columns');
+    const cols = await this.ask(
+      "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'main' AND table_catalog = current_database()",
+      'listing its columns',
+    );
     for (const r of cols) {
       const set = this.columns.get(String(r.t)) ?? new Set<string>();
       set.add(String(r.c));
@@ -139,7 +165,10 @@ class CheckedReader {
     if (!this.has(table)) this.fail(`table "${table}" is missing`);
     const present = this.columns.get(table) ?? new Set<string>();
     for (const c of columns) if (!present.has(c.name)) this.fail(`table "${table}" has no column "${c.name}"`);
-    const rows = await this.ask(`SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${ident(table)}${where}`, `reading table "${table}"`);
+    const rows = await this.ask(
+      `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${ident(table)}${where}`,
+      `reading table "${table}"`,
+    );
     const nullable = NULLABLE[table] ?? new Set<string>();
     rows.forEach((row, i) => {
       for (const c of columns) {
@@ -156,7 +185,16 @@ class CheckedReader {
 
   /** The meta table as a map, with `densities` checked to be a JSON array of shares. */
   async meta(): Promise<{ base: string; densities: number[] }> {
-    const rows = await this.table<{ key: string; value: string }>('meta', META_COLUMNS.map((c) => ({ ...c, get: () => null, put: (o, v) => { o[c.name] = v; } })));
+    const rows = await this.table<{ key: string; value: string }>(
+      'meta',
+      META_COLUMNS.map((c) => ({
+        ...c,
+        get: () => null,
+        put: (o, v) => {
+          o[c.name] = v;
+        },
+      })),
+    );
     const meta = new Map(rows.map((r) => [String(r.key), r.value === null ? null : String(r.value)]));
     let densities: unknown;
     try {
@@ -175,19 +213,23 @@ class CheckedReader {
 export async function readAnalysis(dir: string, opts: { histograms?: HistogramScope } = {}): Promise<AnalysisResult> {
   const file = join(dir, ANALYSIS_DB);
   if (!existsSync(file)) throw inputError(`${dir}: no ${ANALYSIS_DB} here; run \`darekit analyze --base B FT… --out ${dir}\` first`);
-  return withDb(file, async (db) => {
-    const r = new CheckedReader(db, dir);
-    await r.catalog();
-    const { base, densities } = await r.meta();
-    const histogramWhere = HISTOGRAM_WHERE[opts.histograms ?? 'all'];
-    return {
-      base,
-      models: await r.table('models', MODEL_COLUMNS),
-      tensors: await r.table('tensors', TENSOR_COLUMNS),
-      layers: await r.table('layers', LAYER_COLUMNS),
-      pairs: (await r.table('pairs', pairColumns(densities))).map((p) => ({ ...p, overlapExpected: p.overlapExpected ?? [] })),
-      histograms: histogramWhere === null ? [] : await r.table('histograms', HISTOGRAM_COLUMNS, histogramWhere),
-      densities,
-    };
-  }, { readOnly: true });
+  return withDb(
+    file,
+    async (db) => {
+      const r = new CheckedReader(db, dir);
+      await r.catalog();
+      const { base, densities } = await r.meta();
+      const histogramWhere = HISTOGRAM_WHERE[opts.histograms ?? 'all'];
+      return {
+        base,
+        models: await r.table('models', MODEL_COLUMNS),
+        tensors: await r.table('tensors', TENSOR_COLUMNS),
+        layers: await r.table('layers', LAYER_COLUMNS),
+        pairs: (await r.table('pairs', pairColumns(densities))).map((p) => ({ ...p, overlapExpected: p.overlapExpected ?? [] })),
+        histograms: histogramWhere === null ? [] : await r.table('histograms', HISTOGRAM_COLUMNS, histogramWhere),
+        densities,
+      };
+    },
+    { readOnly: true },
+  );
 }

@@ -13,16 +13,27 @@ export interface FieldColumn<T> extends Column {
 
 function field<T>(key: string, name: string, type: ColumnType, unit: string, doc: string): FieldColumn<T> {
   return {
-    name, type, unit, doc,
+    name,
+    type,
+    unit,
+    doc,
     get: (r) => (r as Record<string, unknown>)[key] as Row[string],
-    put: (o, v) => { o[key] = type === 'VARCHAR' || v === null ? v : typeof v === 'string' ? Number(v) : v; },
+    put: (o, v) => {
+      o[key] = type === 'VARCHAR' || v === null ? v : typeof v === 'string' ? Number(v) : v;
+    },
   };
 }
 
 type StatKey = keyof DeltaStats;
 const STAT_SPECS: [StatKey, string, ColumnType, string, string][] = [
   ['numel', 'numel', 'BIGINT', 'elements', 'number of entries in the scope (finite or not)'],
-  ['nonFinite', 'non_finite', 'BIGINT', 'elements', 'entries where base, fine-tune or Δ = ft − base is NaN or ±Inf; excluded from every other column'],
+  [
+    'nonFinite',
+    'non_finite',
+    'BIGINT',
+    'elements',
+    'entries where base, fine-tune or Δ = ft − base is NaN or ±Inf; excluded from every other column',
+  ],
   ['meanDelta', 'mean_delta', 'DOUBLE', 'weight units', 'ΣΔ / N over the N finite entries'],
   ['stdDelta', 'std_delta', 'DOUBLE', 'weight units', 'population standard deviation of Δ: √(ΣΔ²/N − mean²)'],
   ['meanAbsDelta', 'mean_abs_delta', 'DOUBLE', 'weight units', 'Σ|Δ| / N'],
@@ -37,10 +48,28 @@ const STAT_SPECS: [StatKey, string, ColumnType, string, string][] = [
   ['q999Abs', 'q999_abs', 'DOUBLE', 'weight units', '99.9th percentile of |Δ|, same estimator and bound'],
   ['fracLe0002', 'frac_le_0002', 'DOUBLE', 'share', 'share of finite entries with |Δ| ≤ 0.002 (exact count)'],
   ['fracLe0005', 'frac_le_0005', 'DOUBLE', 'share', 'share of finite entries with |Δ| ≤ 0.005 (exact count)'],
-  ['droppableShare', 'droppable_share', 'DOUBLE', 'share', 'share of entries, smallest |Δ| first, that together carry ≤ 1% of ΣΔ² (a lower bound; 1 when Δ = 0)'],
-  ['droppableShareErr', 'droppable_share_err', 'DOUBLE', 'share', 'the true droppable share lies in [droppable_share, droppable_share + this]'],
+  [
+    'droppableShare',
+    'droppable_share',
+    'DOUBLE',
+    'share',
+    'share of entries, smallest |Δ| first, that together carry ≤ 1% of ΣΔ² (a lower bound; 1 when Δ = 0)',
+  ],
+  [
+    'droppableShareErr',
+    'droppable_share_err',
+    'DOUBLE',
+    'share',
+    'the true droppable share lies in [droppable_share, droppable_share + this]',
+  ],
   ['signBalance', 'sign_balance', 'DOUBLE', 'ratio in [−1, 1]', '(#Δ>0 − #Δ<0) / (#Δ>0 + #Δ<0); 0 when every Δ is 0'],
-  ['excessKurtosis', 'excess_kurtosis', 'DOUBLE', 'ratio', 'm₄/m₂² − 3 from raw moments (central moments of Δ); NaN when the variance is 0'],
+  [
+    'excessKurtosis',
+    'excess_kurtosis',
+    'DOUBLE',
+    'ratio',
+    'm₄/m₂² − 3 from raw moments (central moments of Δ); NaN when the variance is 0',
+  ],
   ['sumDelta', 'sum_delta', 'DOUBLE', 'weight units', 'ΣΔ (float64)'],
   ['sumSqDelta', 'sum_sq_delta', 'DOUBLE', 'weight units²', 'ΣΔ²'],
   ['sumAbsDelta', 'sum_abs_delta', 'DOUBLE', 'weight units', 'Σ|Δ|'],
@@ -78,9 +107,14 @@ export const TENSOR_COLUMNS: FieldColumn<TensorStats>[] = [
   field('module', 'module', 'VARCHAR', '', 'attn_q|attn_k|attn_v|attn_o|mlp_gate|mlp_up|mlp_down|embedding|norm|lm_head|other'),
   field('dtype', 'dtype', 'VARCHAR', '', "the base's safetensors dtype"),
   {
-    name: 'shape', type: 'VARCHAR', unit: 'JSON', doc: 'shape as a JSON array, e.g. [2048, 5632]',
+    name: 'shape',
+    type: 'VARCHAR',
+    unit: 'JSON',
+    doc: 'shape as a JSON array, e.g. [2048, 5632]',
     get: (r) => JSON.stringify(r.shape),
-    put: (o, v) => { o.shape = JSON.parse(String(v)) as number[]; },
+    put: (o, v) => {
+      o.shape = JSON.parse(String(v)) as number[];
+    },
   },
   ...statColumns<TensorStats>(),
 ];
@@ -116,12 +150,22 @@ export function pairColumns(densities: number[]): FieldColumn<PairStats>[] {
     field('signConflict', 'sign_conflict', 'DOUBLE', 'share', 'conflicts / both_nonzero (0 when none)'),
     field('minBoth', 'min_both', 'DOUBLE', 'weight units', 'Σ min(|Δa|,|Δb|) over both-non-zero entries'),
     field('minConflict', 'min_conflict', 'DOUBLE', 'weight units', 'Σ min(|Δa|,|Δb|) over conflicting entries'),
-    field('weightedConflict', 'weighted_conflict', 'DOUBLE', 'share', 'min_conflict / min_both: the magnitude that sign election would cancel'),
+    field(
+      'weightedConflict',
+      'weighted_conflict',
+      'DOUBLE',
+      'share',
+      'min_conflict / min_both: the magnitude that sign election would cancel',
+    ),
     ...densities.map((d, i): FieldColumn<PairStats> => ({
-      name: overlapColumn(d), type: 'DOUBLE', unit: 'share',
+      name: overlapColumn(d),
+      type: 'DOUBLE',
+      unit: 'share',
       doc: `expected share of entries both keep non-zero after DARE at density ${d} each: ${d}² · both_nonzero / numel`,
       get: (r) => r.overlapExpected[i],
-      put: (o, v) => { ((o.overlapExpected ??= []) as number[])[i] = Number(v); },
+      put: (o, v) => {
+        ((o.overlapExpected ??= []) as number[])[i] = Number(v);
+      },
     })),
   ];
 }

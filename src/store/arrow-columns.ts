@@ -20,7 +20,7 @@ function utf8Buffers(values: string[]): { valueOffsets: Int32Array; data: Uint8A
   }
   const data = new Uint8Array(valueOffsets[n]!);
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && values[j] === values[i]) j++;
     const start = valueOffsets[i]!;
@@ -40,18 +40,27 @@ function utf8Buffers(values: string[]): { valueOffsets: Int32Array; data: Uint8A
 function arrowData(d: ColumnData, length: number): Data {
   const common = { length, nullCount: d.nullCount, nullBitmap: nullBitmap(d, length) };
   switch (d.type) {
-    case 'VARCHAR': return makeData({ type: new Utf8(), ...common, ...utf8Buffers(d.values) });
-    case 'DOUBLE': return makeData({ type: new Float64(), ...common, data: d.values });
-    case 'BIGINT': return makeData({ type: new Int64(), ...common, data: d.values });
-    case 'INTEGER': return makeData({ type: new Int32(), ...common, data: d.values });
-    case 'BOOLEAN': { const values = d.values; return makeData({ type: new Bool(), ...common, data: packBits(length, (i) => values[i] === 1) }); }
+    case 'VARCHAR':
+      return makeData({ type: new Utf8(), ...common, ...utf8Buffers(d.values) });
+    case 'DOUBLE':
+      return makeData({ type: new Float64(), ...common, data: d.values });
+    case 'BIGINT':
+      return makeData({ type: new Int64(), ...common, data: d.values });
+    case 'INTEGER':
+      return makeData({ type: new Int32(), ...common, data: d.values });
+    case 'BOOLEAN': {
+      const values = d.values;
+      return makeData({ type: new Bool(), ...common, data: packBits(length, (i) => values[i] === 1) });
+    }
   }
 }
 
 /** The column table as an Arrow table, one vector per column (VARCHAR → Utf8, BIGINT → Int64, NULL → null). */
 export function arrowTableOf(t: ColumnTable): Table {
   const vectors: Record<string, Vector> = {};
-  t.columns.forEach((c, i) => { vectors[c.name] = makeVector(arrowData(t.data[i]!, t.length)); });
+  t.columns.forEach((c, i) => {
+    vectors[c.name] = makeVector(arrowData(t.data[i]!, t.length));
+  });
   return new Table(vectors);
 }
 

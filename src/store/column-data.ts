@@ -43,7 +43,8 @@ class NullTracker implements Nulls {
 function toInt64(column: Column, v: string | number | boolean): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
   const n = Math.trunc(Number(v));
-  if (!Number.isFinite(n)) throw runtimeError(`column ${column.name} (BIGINT): ${String(v)} is not an integer; write NULL for a missing count`);
+  if (!Number.isFinite(n))
+    throw runtimeError(`column ${column.name} (BIGINT): ${String(v)} is not an integer; write NULL for a missing count`);
   return BigInt(n);
 }
 
@@ -73,22 +74,30 @@ export function columnData<T>(column: Column, items: readonly T[], cellOf: (item
     }
     case 'DOUBLE': {
       const values = new Float64Array(length);
-      each((i, v) => { values[i] = Number(v); });
+      each((i, v) => {
+        values[i] = Number(v);
+      });
       return { type: 'DOUBLE', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'BIGINT': {
       const values = new BigInt64Array(length);
-      each((i, v) => { values[i] = toInt64(column, v); });
+      each((i, v) => {
+        values[i] = toInt64(column, v);
+      });
       return { type: 'BIGINT', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'INTEGER': {
       const values = new Int32Array(length);
-      each((i, v) => { values[i] = Number(v); });
+      each((i, v) => {
+        values[i] = Number(v);
+      });
       return { type: 'INTEGER', values, valid: n.valid, nullCount: n.nullCount };
     }
     case 'BOOLEAN': {
       const values = new Uint8Array(length);
-      each((i, v) => { values[i] = v ? 1 : 0; });
+      each((i, v) => {
+        values[i] = v ? 1 : 0;
+      });
       return { type: 'BOOLEAN', values, valid: n.valid, nullCount: n.nullCount };
     }
   }

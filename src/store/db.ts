@@ -30,7 +30,9 @@ export async function query(db: Db, sql: string, params: DuckDBValue[] = []): Pr
   const columns = reader.columnNames();
   const rows = reader.getRowsJS().map((r) => {
     const o: Record<string, CellValue> = {};
-    columns.forEach((c, i) => { o[c] = toCell(r[i]); });
+    columns.forEach((c, i) => {
+      o[c] = toCell(r[i]);
+    });
     return o;
   });
   return { columns, rows };
@@ -55,7 +57,10 @@ function checkFileType(file: string, what: string): void {
   } catch {
     return;
   }
-  if (!st.isFile()) throw inputError(`${file}: ${what} is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'not a regular file'}; expected a DuckDB database file written by darekit`);
+  if (!st.isFile())
+    throw inputError(
+      `${file}: ${what} is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'not a regular file'}; expected a DuckDB database file written by darekit`,
+    );
 }
 
 /**
@@ -70,7 +75,11 @@ export async function withDb<T>(path: string, fn: (db: Db) => Promise<T>, opts: 
   }
   let db: Db;
   try {
-    db = await rawOpen(path, { readOnly: opts.readOnly ?? false, allowedDirs: opts.allowedDirs ?? [], ...(opts.settings ? { settings: opts.settings } : {}) });
+    db = await rawOpen(path, {
+      readOnly: opts.readOnly ?? false,
+      allowedDirs: opts.allowedDirs ?? [],
+      ...(opts.settings ? { settings: opts.settings } : {}),
+    });
   } catch (err) {
     throw inputError(`${path}: cannot open the DuckDB database (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, err);
   }

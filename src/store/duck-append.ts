@@ -35,7 +35,7 @@ function runEnd(strings: StringColumn[], start: number, limit: number): number {
 // Row ranges [start, end) of at most chunkRows rows each: whole runs of repeated strings, or gathered short runs.
 function chunkRanges(strings: StringColumn[], length: number, chunkRows: number): [number, number][] {
   const ranges: [number, number][] = [];
-  for (let start = 0; start < length; ) {
+  for (let start = 0; start < length;) {
     const limit = Math.min(length, start + chunkRows);
     let end = runEnd(strings, start, limit);
     if (end - start < MIN_RUN) {

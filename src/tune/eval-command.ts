@@ -64,7 +64,11 @@ export function runEval(template: string, modelDir: string, opts: EvalOptions = 
   const t0 = performance.now();
   return new Promise((resolvePromise) => {
     // detached: the command gets its own process group, so a timeout kills its children too.
-    const child = spawn('sh', ['-c', fillCommand(template, modelDir)], { cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', fillCommand(template, modelDir)], {
+      cwd: opts.cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // an interrupted darekit (SIGINT/SIGTERM/SIGHUP via the CLI) takes the eval's whole process group with it
     const unregister = registerCleanup(() => {
       try {
@@ -104,7 +108,8 @@ export function runEval(template: string, modelDir: string, opts: EvalOptions = 
       if (timedOut) return finish('timeout', null, `timed out after ${opts.timeoutMs} ms`);
       if (code !== 0) return finish('failed', null, `exit ${code ?? signal}`);
       const score = parseScore(stdout, opts.jsonKey);
-      if (score === null) return finish('no-score', null, opts.jsonKey ? `no numeric "${opts.jsonKey}" in a JSON object on stdout` : 'no number on stdout');
+      if (score === null)
+        return finish('no-score', null, opts.jsonKey ? `no numeric "${opts.jsonKey}" in a JSON object on stdout` : 'no number on stdout');
       finish('ok', score);
     });
   });

@@ -8,8 +8,12 @@ const n = (x: number) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
 function densityLines(d: DensitySpec, indent: string): string[] {
   if (d.rules.length === 0) return [`${indent}density: ${n(d.value)}`];
   const out = [`${indent}density:`];
-  for (const r of d.rules) out.push(...comment(`${indent}  `, r.note), `${indent}  - filter: ${q(r.filter)}`, `${indent}    value: ${n(r.value)}`);
-  out.push(...comment(`${indent}  `, 'every other tensor (embeddings, norms, lm_head): the model-level density'), `${indent}  - value: ${n(d.value)}`);
+  for (const r of d.rules)
+    out.push(...comment(`${indent}  `, r.note), `${indent}  - filter: ${q(r.filter)}`, `${indent}    value: ${n(r.value)}`);
+  out.push(
+    ...comment(`${indent}  `, 'every other tensor (embeddings, norms, lm_head): the model-level density'),
+    `${indent}  - value: ${n(d.value)}`,
+  );
   return out;
 }
 
@@ -30,7 +34,13 @@ export function recipeToYaml(r: Recipe, header: string[] = []): string {
     'models:',
   ];
   for (const m of r.models) {
-    lines.push(...comment('  ', m.notes.join('\n')), `  - model: ${q(m.path)}`, '    parameters:', `      weight: ${n(m.weight)}`, ...densityLines(m.density, '      '));
+    lines.push(
+      ...comment('  ', m.notes.join('\n')),
+      `  - model: ${q(m.path)}`,
+      '    parameters:',
+      `      weight: ${n(m.weight)}`,
+      ...densityLines(m.density, '      '),
+    );
   }
   lines.push('# the DARE mask seed: masks are a pure function of (seed, model position, tensor name, element index)', `seed: ${r.seed}`);
   return lines.join('\n') + '\n';

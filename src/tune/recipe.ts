@@ -69,7 +69,8 @@ function densityFor(m: ModelPrediction, d: SetModelDecision, method: TuneMethod,
   const dens = blocks.map((l) => round2(1 - l.safeDropRate));
   const spread = dens.length ? Math.max(...dens) - Math.min(...dens) : 0;
   if (blocks.length < 2 || spread < (opts.layerSpread ?? 0.1) - 1e-9) return { value, rules: [], note };
-  if (!blocks.every((l) => filterMatchesExactly(layerFilter(l.layer), l.layer, opts.tensorNames))) return { value, rules: [], note: `${note}; per-layer values not written: layer filters would not match tensor names exactly` };
+  if (!blocks.every((l) => filterMatchesExactly(layerFilter(l.layer), l.layer, opts.tensorNames)))
+    return { value, rules: [], note: `${note}; per-layer values not written: layer filters would not match tensor names exactly` };
   return {
     value,
     rules: blocks.map((l, i) => ({
@@ -84,7 +85,13 @@ function densityFor(m: ModelPrediction, d: SetModelDecision, method: TuneMethod,
 /** The reason behind a set verdict (interference or a member's problem first), not the method choice. */
 export function verdictReason(set: Predictions['set']): string {
   const pick = (codes: string[]) => set.reasonDetails.find((r) => codes.includes(r.code))?.text;
-  return pick(['interference']) ?? pick(['member-not-ready']) ?? set.reasonDetails.find((r) => !r.code.startsWith('method-') && r.code !== 'merge-densities' && r.code !== 'if-merged-anyway')?.text ?? set.reasons[0] ?? '';
+  return (
+    pick(['interference']) ??
+    pick(['member-not-ready']) ??
+    set.reasonDetails.find((r) => !r.code.startsWith('method-') && r.code !== 'merge-densities' && r.code !== 'if-merged-anyway')?.text ??
+    set.reasons[0] ??
+    ''
+  );
 }
 
 /** Build the data-free recipe from predictions (pure): method, per-model (per-layer) density, weights. */
@@ -95,7 +102,10 @@ export function buildRecipe(pred: Predictions, opts: RecipeOptions): Recipe {
     const because = verdictReason(pred.set);
     notes.push(`the predictor's verdict on merging this set is ${pred.set.verdict}: ${because}`);
   }
-  if (pred.set.method === 'none') notes.push('the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway');
+  if (pred.set.method === 'none')
+    notes.push(
+      'the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway',
+    );
   const models = pred.models.map((m) => {
     const d = pred.set.models.find((x) => x.model === m.model);
     if (!d) throw runtimeError(`internal: the merge decision has no entry for ${m.model}`);

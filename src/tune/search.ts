@@ -26,7 +26,11 @@ const clamp = (x: number, [lo, hi]: [number, number]) => Math.min(hi, Math.max(l
  * `budget` evaluations: per coordinate try +step then −step, keep any improvement (and keep moving that way),
  * halve all steps after a pass without improvement. Each distinct point is evaluated at most once.
  */
-export async function coordinateSearch(start: SearchPoint, evaluate: (p: SearchPoint) => Promise<number | null>, opts: SearchOptions): Promise<{ best: SearchPoint; bestScore: number | null; evaluations: number }> {
+export async function coordinateSearch(
+  start: SearchPoint,
+  evaluate: (p: SearchPoint) => Promise<number | null>,
+  opts: SearchOptions,
+): Promise<{ best: SearchPoint; bestScore: number | null; evaluations: number }> {
   const scaleRange = opts.scaleRange ?? [0.1, 3];
   const weightRange = opts.weightRange ?? [0, 3];
   let scaleStep = opts.scaleStep ?? 0.2;
@@ -46,10 +50,20 @@ export async function coordinateSearch(start: SearchPoint, evaluate: (p: SearchP
   let bestScore = (await tryPoint(start)) ?? null;
   const better = (s: number | null | undefined) => s !== null && s !== undefined && (bestScore === null || s > bestScore);
   const models = Object.keys(start.weights);
-  type Coord = { get: (p: SearchPoint) => number; set: (p: SearchPoint, v: number) => SearchPoint; step: () => number; range: [number, number] };
+  type Coord = {
+    get: (p: SearchPoint) => number;
+    set: (p: SearchPoint, v: number) => SearchPoint;
+    step: () => number;
+    range: [number, number];
+  };
   const coords: Coord[] = [
     { get: (p) => p.scale, set: (p, v) => ({ ...p, scale: v }), step: () => scaleStep, range: scaleRange },
-    ...models.map((m) => ({ get: (p: SearchPoint) => p.weights[m]!, set: (p: SearchPoint, v: number) => ({ ...p, weights: { ...p.weights, [m]: v } }), step: () => weightStep, range: weightRange })),
+    ...models.map((m) => ({
+      get: (p: SearchPoint) => p.weights[m]!,
+      set: (p: SearchPoint, v: number) => ({ ...p, weights: { ...p.weights, [m]: v } }),
+      step: () => weightStep,
+      range: weightRange,
+    })),
   ];
   while (used < opts.budget) {
     let improved = false;

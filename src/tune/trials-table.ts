@@ -12,7 +12,12 @@ export const TRIAL_COLUMNS: Column[] = [
   { name: 'density_scale', type: 'DOUBLE', unit: 'multiplier', doc: 'factor applied to every recipe density (clamped to [0.05, 1])' },
   { name: 'weights', type: 'VARCHAR', doc: 'JSON {model: weight}' },
   { name: 'densities', type: 'VARCHAR', doc: 'JSON {model: model-level density after scaling}' },
-  { name: 'score', type: 'DOUBLE', unit: "the eval command's", doc: 'score printed by the eval command (higher is better); NULL when it failed' },
+  {
+    name: 'score',
+    type: 'DOUBLE',
+    unit: "the eval command's",
+    doc: 'score printed by the eval command (higher is better); NULL when it failed',
+  },
   { name: 'seconds', type: 'DOUBLE', unit: 's', doc: 'wall time of merge + eval' },
   { name: 'status', type: 'VARCHAR', doc: 'ok | failed | timeout | no-score | merge-failed' },
   { name: 'stderr_tail', type: 'VARCHAR', doc: "last ≤ 2000 characters of the command's stderr" },
@@ -65,7 +70,8 @@ function trialOf(r: Record<string, CellValue>): TrialRecord | string {
   if (typeof r.trial !== 'number' || !Number.isInteger(r.trial) || r.trial < 0) return 'column "trial" is not a trial number';
   if (weights === undefined) return 'column "weights" is not a JSON object of numbers';
   if (densities === undefined) return 'column "densities" is not a JSON object of numbers';
-  if (!finiteOrNull(r.score) || !finiteOrNull(r.density_scale) || !finiteOrNull(r.seconds)) return 'a number column holds a non-number or a value beyond ±1e150';
+  if (!finiteOrNull(r.score) || !finiteOrNull(r.density_scale) || !finiteOrNull(r.seconds))
+    return 'a number column holds a non-number or a value beyond ±1e150';
   if (typeof r.status !== 'string' || !STATUSES.has(r.status)) return `column "status" is not one of ${[...STATUSES].join(', ')}`;
   return {
     trial: r.trial,
@@ -92,7 +98,10 @@ export async function readTrials(analysisDir: string): Promise<TrialRecord[]> {
     async (db) => {
       let rows: Record<string, CellValue>[];
       try {
-        const has = await query(db, `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'trials'`);
+        const has = await query(
+          db,
+          `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'trials'`,
+        );
         if (Number(has.rows[0]?.n ?? 0) === 0) return [];
         rows = (await query(db, `SELECT ${TRIAL_COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM trials ORDER BY trial`)).rows;
       } catch (err) {

@@ -18,7 +18,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(fam.dir, { recursive: true, force: true }));
 
 function close(got: number, want: number, scale: number, rel = 1e-9): void {
-  if (Number.isNaN(want)) { expect(got).toBeNaN(); return; }
+  if (Number.isNaN(want)) {
+    expect(got).toBeNaN();
+    return;
+  }
   expect(Math.abs(got - want)).toBeLessThanOrEqual(rel * Math.abs(scale) + 1e-300);
 }
 
@@ -53,7 +56,16 @@ describe('analyzeModels against exact float64 two-pass statistics', () => {
   it('rolls layers and models up from sums (not averages), with histogram quantiles of the rollup', () => {
     for (const ft of FTS) {
       const model = result.models.find((m) => m.model === ft)!;
-      checkStats(model, refStats(parts(fam.values, ft, SPECS.map((s) => s.name))));
+      checkStats(
+        model,
+        refStats(
+          parts(
+            fam.values,
+            ft,
+            SPECS.map((s) => s.name),
+          ),
+        ),
+      );
       expect(model.tensors).toBe(SPECS.length);
       for (const layer of [0, 1, null]) {
         const names = SPECS.map((s) => s.name).filter((n) => parseTensorName(n).layer === layer);
@@ -67,7 +79,8 @@ describe('analyzeModels against exact float64 two-pass statistics', () => {
   it('computes pairwise cosine, sign conflict and magnitude-weighted conflict per tensor, layer and model', () => {
     const all = SPECS.map((s) => s.name);
     for (const p of result.pairs) {
-      const names = p.scope === 'tensor' ? [p.tensor!] : p.scope === 'layer' ? all.filter((n) => parseTensorName(n).layer === p.layer) : all;
+      const names =
+        p.scope === 'tensor' ? [p.tensor!] : p.scope === 'layer' ? all.filter((n) => parseTensorName(n).layer === p.layer) : all;
       const want = refPair(refStats(parts(fam.values, p.a, names)), refStats(parts(fam.values, p.b, names)));
       expect(p.bothNonzero).toBe(want.bothNonzero);
       expect(p.conflicts).toBe(want.conflicts);

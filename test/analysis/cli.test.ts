@@ -6,24 +6,48 @@ import { writeFixtureFamily } from './fixture.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 let fam: ReturnType<typeof writeFixtureFamily>;
-beforeAll(() => { fam = writeFixtureFamily(); });
+beforeAll(() => {
+  fam = writeFixtureFamily();
+});
 afterAll(() => rmSync(fam.dir, { recursive: true, force: true }));
 
 describe('darekit analyze', () => {
   it('--json prints the machine-readable contract object and writes the tables', () => {
     const out = join(fam.dir, 'out');
-    const stdout = execFileSync('node', [CLI, 'analyze', '--base', fam.base, ...fam.fts, '--out', out, '--json', '--threads', '2'], { encoding: 'utf8' });
-    const j = JSON.parse(stdout) as { models: Record<string, unknown>[]; pairs: Record<string, unknown>[]; set: Record<string, unknown>; outDir: string };
+    const stdout = execFileSync('node', [CLI, 'analyze', '--base', fam.base, ...fam.fts, '--out', out, '--json', '--threads', '2'], {
+      encoding: 'utf8',
+    });
+    const j = JSON.parse(stdout) as {
+      models: Record<string, unknown>[];
+      pairs: Record<string, unknown>[];
+      set: Record<string, unknown>;
+      outDir: string;
+    };
     expect(Object.keys(j).sort()).toEqual(['models', 'outDir', 'pairs', 'set']);
     expect(j.outDir).toBe(resolve(out));
     expect(j.models).toHaveLength(3);
     for (const m of j.models) {
       // DESIGN's keys (the contract may gain fields, never lose one)
-      expect(Object.keys(m)).toEqual(expect.arrayContaining(['kind', 'meanAbsDelta', 'path', 'reasons', 'recommendedDensity', 'recommendedDropRate', 'relativeEnergy', 'verdict']));
+      expect(Object.keys(m)).toEqual(
+        expect.arrayContaining([
+          'kind',
+          'meanAbsDelta',
+          'path',
+          'reasons',
+          'recommendedDensity',
+          'recommendedDropRate',
+          'relativeEnergy',
+          'verdict',
+        ]),
+      );
       expect(['sft', 'cpt']).toContain(m.kind);
       expect(['ready', 'caution', 'not-ready']).toContain(m.verdict);
     }
-    expect(j.pairs.map((p) => [p.a, p.b])).toEqual([['ft-a', 'ft-b'], ['ft-a', 'ft-c'], ['ft-b', 'ft-c']]);
+    expect(j.pairs.map((p) => [p.a, p.b])).toEqual([
+      ['ft-a', 'ft-b'],
+      ['ft-a', 'ft-c'],
+      ['ft-b', 'ft-c'],
+    ]);
     expect(Object.keys(j.set)).toEqual(expect.arrayContaining(['method', 'reasons', 'verdict']));
     for (const f of ['analysis.duckdb', 'tensors.arrow', 'tensors.parquet']) expect(existsSync(join(out, f))).toBe(true);
   });

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 
 describe('family S: per-tensor statistics match the independently computed stats.json', () => {
-  it('‖Δ‖, ‖W_base‖, ‖W_ft‖, mean |Δ|, max |Δ|, mean Δ, std Δ and ρ agree within the README\'s stated bounds for every tensor', () => {
+  it("‖Δ‖, ‖W_base‖, ‖W_ft‖, mean |Δ|, max |Δ|, mean Δ, std Δ and ρ agree within the README's stated bounds for every tensor", () => {
     let checked = 0;
     for (const ft of FTS) {
       for (const [tensor, want] of Object.entries(truth[ft]!)) {
@@ -39,7 +39,8 @@ describe('family S: per-tensor statistics match the independently computed stats
           ['rho', row.rho, want.rho!, 2.01 * EPS1 * want.rho!],
         ];
         // 1e-12 relative on top: stats.json holds decimal renderings of float64 values
-        for (const [what, got, exp, tol] of checks) expect(Math.abs(got - exp), `${ft} ${tensor} ${what}`).toBeLessThanOrEqual(tol + 1e-12 * Math.abs(exp));
+        for (const [what, got, exp, tol] of checks)
+          expect(Math.abs(got - exp), `${ft} ${tensor} ${what}`).toBeLessThanOrEqual(tol + 1e-12 * Math.abs(exp));
         checked++;
       }
     }

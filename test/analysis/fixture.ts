@@ -54,7 +54,10 @@ export function writeFixtureFamily(): { dir: string; base: string; fts: string[]
   for (const s of SPECS) {
     const n = s.shape.reduce((a, b) => a * b, 1);
     const q = (x: number): number => quantize(x, s.dtype);
-    const base = new Float64Array(n), a = new Float64Array(n), b = new Float64Array(n), c = new Float64Array(n);
+    const base = new Float64Array(n),
+      a = new Float64Array(n),
+      b = new Float64Array(n),
+      c = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       base[i] = q(0.05 * gauss() + (s.name.includes('norm') ? 1 : 0));
       a[i] = q(base[i]! + 0.004 * gauss());
@@ -64,13 +67,24 @@ export function writeFixtureFamily(): { dir: string; base: string; fts: string[]
       c[i] = q(base[i]! - 0.5 * (a[i]! - base[i]!) + 0.002 * gauss());
     }
     if (s.name.includes('q_proj')) {
-      base[3] = Number.NaN; a[10] = Infinity; a[11] = -Infinity; c[12] = Number.NaN; base[20] = Infinity; a[20] = Infinity;
+      base[3] = Number.NaN;
+      a[10] = Infinity;
+      a[11] = -Infinity;
+      c[12] = Number.NaN;
+      base[20] = Infinity;
+      a[20] = Infinity;
     }
-    values.base![s.name] = base; values['ft-a']![s.name] = a; values['ft-b']![s.name] = b; values['ft-c']![s.name] = c;
+    values.base![s.name] = base;
+    values['ft-a']![s.name] = a;
+    values['ft-b']![s.name] = b;
+    values['ft-c']![s.name] = c;
   }
   for (const m of Object.keys(values)) {
     mkdirSync(join(dir, m));
-    writeSafetensorsFile(join(dir, m, 'model.safetensors'), SPECS.map((s) => ({ name: s.name, dtype: s.dtype, shape: s.shape, data: encode(s.dtype, values[m]![s.name]!) })));
+    writeSafetensorsFile(
+      join(dir, m, 'model.safetensors'),
+      SPECS.map((s) => ({ name: s.name, dtype: s.dtype, shape: s.shape, data: encode(s.dtype, values[m]![s.name]!) })),
+    );
     writeFileSync(join(dir, m, 'config.json'), '{}');
   }
   return { dir, base: join(dir, 'base'), fts: ['ft-a', 'ft-b', 'ft-c'].map((m) => join(dir, m)), values };

@@ -19,7 +19,8 @@ function sourceFiles(dir = SRC): string[] {
   return out.sort();
 }
 
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
 
 /** The src-relative files that `file` imports. */
 function importsOf(file: string): string[] {
@@ -28,7 +29,9 @@ function importsOf(file: string): string[] {
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (!spec || !spec.startsWith('.')) continue;
-    const target = relative(SRC, resolve(dirname(join(SRC, file)), spec)).split('\\').join('/');
+    const target = relative(SRC, resolve(dirname(join(SRC, file)), spec))
+      .split('\\')
+      .join('/');
     const candidates = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), `${target}.ts`, `${target}/index.ts`];
     const found = candidates.find((c) => FILES.has(c));
     if (found) out.add(found);
@@ -70,12 +73,18 @@ describe('architecture', () => {
       }
     }
     expect(crossings.filter((c) => !KNOWN_DEBT.has(c.slice(0, c.indexOf(' (')))).sort()).toEqual([]);
-    expect([...KNOWN_DEBT].filter((k) => k.includes(' → ') && !k.includes(' → kernel/reference/') && !crossings.some((c) => c.startsWith(`${k} (`)))).toEqual([]);
+    expect(
+      [...KNOWN_DEBT].filter(
+        (k) => k.includes(' → ') && !k.includes(' → kernel/reference/') && !crossings.some((c) => c.startsWith(`${k} (`)),
+      ),
+    ).toEqual([]);
   });
 
   it('kernel/reference is imported only by kernel/reference itself (tests and the --kernel js path load it)', () => {
     const allowed = (f: string): boolean => f.startsWith('kernel/reference/') || ALLOW_REFERENCE.has(f);
-    const offenders = [...GRAPH].flatMap(([file, deps]) => deps.filter((d) => d.startsWith('kernel/reference/') && !allowed(file)).map((d) => `${file} → ${d}`));
+    const offenders = [...GRAPH].flatMap(([file, deps]) =>
+      deps.filter((d) => d.startsWith('kernel/reference/') && !allowed(file)).map((d) => `${file} → ${d}`),
+    );
     expect(offenders.filter((o) => !KNOWN_DEBT.has(o))).toEqual([]);
     expect([...KNOWN_DEBT].filter((k) => k.includes(' → kernel/reference/') && !offenders.includes(k))).toEqual([]);
   });

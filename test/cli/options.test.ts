@@ -22,7 +22,10 @@ describe('command-line option parsers', () => {
       [() => intOption('1.5', '--n', 1), /--n: "1.5" is not an integer ≥ 1/],
       [() => intOption('12abc', '--n', 1), /--n/],
       [() => intOption('', '--n', 1), /--n/],
-      [() => threadsOption(String(MAX_THREADS + 1)), new RegExp(`--threads: "${MAX_THREADS + 1}" is not an integer from 1 to ${MAX_THREADS}`)],
+      [
+        () => threadsOption(String(MAX_THREADS + 1)),
+        new RegExp(`--threads: "${MAX_THREADS + 1}" is not an integer from 1 to ${MAX_THREADS}`),
+      ],
       [() => threadsOption('0'), /--threads/],
       [() => toleranceOption('1'), /--tolerance/],
       [() => toleranceOption('0.9x'), /--tolerance/],
@@ -31,7 +34,11 @@ describe('command-line option parsers', () => {
     ];
     for (const [f, re] of bad) {
       let err: unknown;
-      try { f(); } catch (e) { err = e; }
+      try {
+        f();
+      } catch (e) {
+        err = e;
+      }
       expect(err, String(re)).toMatchObject({ kind: 'usage' });
       expect((err as Error).message).toMatch(re);
     }
@@ -39,7 +46,11 @@ describe('command-line option parsers', () => {
 
   it('tune --threads 100 is refused by the CLI (exit 2) before any analysis starts', () => {
     const S = familyS();
-    const r = spawnSync(process.execPath, [CLI, 'tune', '--base', `${S}/base`, `${S}/sft-up`, '--out', '/nonexistent-dir/never', '--threads', '100'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'tune', '--base', `${S}/base`, `${S}/sft-up`, '--out', '/nonexistent-dir/never', '--threads', '100'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--threads: "100" is not an integer from 1 to 64/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -20,7 +20,16 @@ const cli = (args: string[]) => {
 };
 
 beforeAll(() => {
-  const r = cli(['analyze', '--base', join(S, 'base'), ...['sft-up', 'sft-shift', 'cpt-code'].map((m) => join(S, m)), '--out', analysis, '--threads', '1']);
+  const r = cli([
+    'analyze',
+    '--base',
+    join(S, 'base'),
+    ...['sft-up', 'sft-shift', 'cpt-code'].map((m) => join(S, m)),
+    '--out',
+    analysis,
+    '--threads',
+    '1',
+  ]);
   expect(r.code, r.stderr).toBe(0);
   analyzeText = r.stdout;
 }, 120_000);
@@ -38,7 +47,10 @@ describe('analyze output', () => {
   it('prints aligned tables (no tabs): every column of the model and pair tables starts at the same display column', () => {
     expect(analyzeText).not.toContain('\t');
     // [heading the table starts with, indices of its right-aligned numeric columns]
-    const tables: [string, number[]][] = [['model ', [2, 3, 4, 5, 6]], ['pair ', [1, 2, 3]]];
+    const tables: [string, number[]][] = [
+      ['model ', [2, 3, 4, 5, 6]],
+      ['pair ', [1, 2, 3]],
+    ];
     for (const [head, numeric] of tables) {
       const table = tableAt(analyzeText, head);
       expect(table.length).toBeGreaterThan(2);
@@ -60,7 +72,10 @@ describe('analyze output', () => {
   it('shows the set verdict as a short line and its deciding reason wrapped (≤ 100 columns), the rest under --json', () => {
     const lines = analyzeText.split('\n');
     const at = lines.findIndex((l) => l.startsWith('set: '));
-    const block = lines.slice(at, lines.findIndex((l, i) => i > at && l === ''));
+    const block = lines.slice(
+      at,
+      lines.findIndex((l, i) => i > at && l === ''),
+    );
     expect(block.length).toBeGreaterThan(2);
     for (const l of block) expect(displayWidth(l), l).toBeLessThanOrEqual(100);
     expect(lines[at]).toMatch(/^set: (ready|caution|not-ready) \(method \w+\)$/);
@@ -121,12 +136,19 @@ describe('tune output', () => {
   it('--analysis takes the labels query and dash show; each note is printed once and the losing fine-tunes are named', () => {
     const r = cli(['tune', '--analysis', analysis, 'sft-up', 'sft-shift', '--out', join(dir, 'merged')]);
     expect(r.code, r.stderr).toBe(0);
-    const notes = r.stdout.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4, 40));
+    const notes = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('  - '))
+      .map((l) => l.slice(4, 40));
     expect(notes.length).toBeGreaterThan(0);
     for (const n of notes) expect(r.stderr).not.toContain(n);
     // The pair's own predictions: the set reasons that name a fine-tune first are the ones losing their skill.
-    const j = JSON.parse(cli(['tune', '--analysis', analysis, 'sft-up', 'sft-shift', '--out', join(dir, 'merged2'), '--json']).stdout) as { set: { verdict: string; reasons: string[] } };
-    const losing = ['sft-up', 'sft-shift'].filter((m) => j.set.reasons.some((x) => x.startsWith(`${m} keeps `) || x.startsWith(`${m} is predicted to lose`)));
+    const j = JSON.parse(cli(['tune', '--analysis', analysis, 'sft-up', 'sft-shift', '--out', join(dir, 'merged2'), '--json']).stdout) as {
+      set: { verdict: string; reasons: string[] };
+    };
+    const losing = ['sft-up', 'sft-shift'].filter((m) =>
+      j.set.reasons.some((x) => x.startsWith(`${m} keeps `) || x.startsWith(`${m} is predicted to lose`)),
+    );
     if (losing.length > 0) expect(r.stdout).toContain(`predicted to lose their skill in this merge: ${losing.join(', ')}`);
     else expect(r.stdout).not.toContain('predicted to lose');
     expect(j.set.verdict).toBe('not-ready'); // family S's two specialists: the measured merges lose both skills
@@ -150,7 +172,10 @@ describe('merge summary', () => {
     const table = tableAt(r.stdout, '  model ').slice(0, 3);
     expect(table[1]).toMatch(/sft-(up|shift) +weight=1; density/);
     expect(r.stdout).toMatch(/density: "layers\.0\." → [\d.]+, "layers\.1\." → /);
-    const col = [displayWidth(table[0]!.slice(0, table[0]!.indexOf('parameters'))), ...table.slice(1).map((l) => displayWidth(l.slice(0, l.indexOf('weight='))))];
+    const col = [
+      displayWidth(table[0]!.slice(0, table[0]!.indexOf('parameters'))),
+      ...table.slice(1).map((l) => displayWidth(l.slice(0, l.indexOf('weight=')))),
+    ];
     expect(new Set(col).size).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ function cellStarts(line: string, cells: string[]): number[] {
     const first = [...cell][0]!;
     while (chars[i] !== first || (i > 0 && chars[i - 1] !== ' ')) col += width(chars[i++]!);
     starts.push(col);
-    for (const ch of cell) col += width(ch), i++;
+    for (const ch of cell) ((col += width(ch)), i++);
   }
   return starts;
 }
@@ -44,7 +44,8 @@ describe('text layout', () => {
   });
 
   it('wrapText keeps every line within the width and loses no word', () => {
-    const text = 'low redundancy: every fine-tune needs more of its delta than any 4-way merge (linear, TIES or DARE) leaves it; merging is predicted to lose all 4 skills';
+    const text =
+      'low redundancy: every fine-tune needs more of its delta than any 4-way merge (linear, TIES or DARE) leaves it; merging is predicted to lose all 4 skills';
     const lines = wrapText(text, 40, '    ');
     for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(40);
     expect(lines.slice(1).every((l) => l.startsWith('    '))).toBe(true);

@@ -71,7 +71,9 @@ describe('dashboard on a synthetic 80-layer set', () => {
     await d.press('s');
     const after = layerRowLines(await d.until((f) => f.includes('sort ρ ↓'), 'sort by ρ')).map(rowLabel);
     // independent reference: the layers ordered by ρ, descending
-    const expected = data.models[0]!.layers.slice().sort((a, b) => b.rho - a.rho).map((r) => r.label);
+    const expected = data.models[0]!.layers.slice()
+      .sort((a, b) => b.rho - a.rho)
+      .map((r) => r.label);
     expect(after).toEqual(expected.slice(0, after.length));
     expect(after).not.toEqual(before);
     await d.press('s', 's');
@@ -228,7 +230,11 @@ describe('the run: command at 80, 120 and 200 columns', () => {
     test(`${columns} columns: before m the run line is tune's command (no recipe.yml named) on one line, writing beside the analysis dir`, async () => {
       // The README's flow: `npx darekit dash reports/demo/analysis` from the repo root.
       const base = syntheticDashboard(12);
-      const data = { ...base, dir: join(REPO, 'reports/demo/analysis'), recipe: dashRecipe(join(REPO, 'reports/demo/analysis'), base.recipe.source, REPO) };
+      const data = {
+        ...base,
+        dir: join(REPO, 'reports/demo/analysis'),
+        recipe: dashRecipe(join(REPO, 'reports/demo/analysis'), base.recipe.source, REPO),
+      };
       const size = { columns, rows: 30 };
       const d = mount(<Dashboard data={data} size={size} />);
       const f = await d.until((x) => x.includes('sft-a'), 'first frame');
@@ -236,7 +242,12 @@ describe('the run: command at 80, 120 and 200 columns', () => {
       expect(lineWith(f, data.recipe.tuneCommand)).toHaveLength(1);
       const runAt = f.split('\n').findIndex((l) => l.startsWith('run'));
       expect(runAt).toBeGreaterThan(0);
-      expect(f.split('\n').slice(runAt, runAt + 2).join('\n')).not.toContain('recipe.yml');
+      expect(
+        f
+          .split('\n')
+          .slice(runAt, runAt + 2)
+          .join('\n'),
+      ).not.toContain('recipe.yml');
       expect(f).not.toContain('--out reports/demo/analysis/');
       expectFits(f, size);
     });
@@ -273,7 +284,8 @@ describe('the run: command at 80, 120 and 200 columns', () => {
 
   test('the side panel wraps notes between words, never inside one', async () => {
     const base = syntheticDashboard(12);
-    const note = 'the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway';
+    const note =
+      'the predictor advises not to merge this set (see the reasons in the report); the recipe is what darekit would use if merged anyway';
     const data = { ...base, recipe: { ...base.recipe, notes: [note] } };
     const d = mount(<Dashboard data={data} size={{ columns: 120, rows: 40 }} />);
     const f = await d.until((x) => x.includes('pairs (cosine, sign conflict)'));

@@ -38,8 +38,18 @@ beforeAll(async () => {
   await analyze({ base: `${S}/base`, finetunes: S_MODELS.map((m) => `${S}/${m}`), outDir: sDir, threads: 1 });
   s = await loadDashboardData(sDir);
   const gen = generateFamily({
-    outDir: join(tmp, 'fam80'), hidden: 16, intermediate: 32, layers: 80, vocab: 32, dtype: 'BF16', seed: 3,
-    models: [{ name: 'sft-a', kind: 'sft' }, { name: 'sft-hot', kind: 'sft', hotLayers: [HOT], hotFactor: 10 }, { name: 'cpt', kind: 'cpt' }],
+    outDir: join(tmp, 'fam80'),
+    hidden: 16,
+    intermediate: 32,
+    layers: 80,
+    vocab: 32,
+    dtype: 'BF16',
+    seed: 3,
+    models: [
+      { name: 'sft-a', kind: 'sft' },
+      { name: 'sft-hot', kind: 'sft', hotLayers: [HOT], hotFactor: 10 },
+      { name: 'cpt', kind: 'cpt' },
+    ],
   });
   famDir = join(tmp, 'fam80-analysis');
   const dirOf = (n: string) => gen.models.find((m) => m.name === n)!.dir;
@@ -54,7 +64,10 @@ afterAll(() => {
 
 describe('family S (real checkpoints)', () => {
   test('layer ρ and mean |Δ| match the shared float64 ground truth (stats.json)', () => {
-    const stats = JSON.parse(readFileSync(`${S}/stats.json`, 'utf8')) as Record<string, Record<string, { delta_l2: number; base_l2: number; mean_abs_delta: number }>>;
+    const stats = JSON.parse(readFileSync(`${S}/stats.json`, 'utf8')) as Record<
+      string,
+      Record<string, { delta_l2: number; base_l2: number; mean_abs_delta: number }>
+    >;
     const shapes = JSON.parse(readFileSync(`${S}/checksums.json`, 'utf8')) as Record<string, Record<string, { shape: number[] }>>;
     for (const m of s.models) {
       for (const row of m.layers) {
@@ -62,11 +75,17 @@ describe('family S (real checkpoints)', () => {
           const hit = /^model\.layers\.(\d+)\./.exec(t);
           return row.layer === null ? hit === null : hit !== null && Number(hit[1]) === row.layer;
         });
-        let d2 = 0, w2 = 0, abs = 0, n = 0;
+        let d2 = 0,
+          w2 = 0,
+          abs = 0,
+          n = 0;
         for (const t of names) {
           const st = stats[m.name]![t]!;
           const numel = shapes.base![t]!.shape.reduce((a, b) => a * b, 1);
-          d2 += st.delta_l2 ** 2; w2 += st.base_l2 ** 2; abs += st.mean_abs_delta * numel; n += numel;
+          d2 += st.delta_l2 ** 2;
+          w2 += st.base_l2 ** 2;
+          abs += st.mean_abs_delta * numel;
+          n += numel;
         }
         expect(row.rho).toBeCloseTo(d2 / w2, 9);
         expect(Math.abs(row.meanAbsDelta - abs / n) / (abs / n)).toBeLessThan(1e-9);
@@ -88,7 +107,7 @@ describe('family S (real checkpoints)', () => {
     await d.until((x) => x.includes('▶ cpt-code · cpt · not-ready'));
   });
 
-  test('m on S writes the recipe tune would start from, and darekit merge\'s config loader accepts it', async () => {
+  test("m on S writes the recipe tune would start from, and darekit merge's config loader accepts it", async () => {
     const d = mount(<Dashboard data={s} size={SMALL} />);
     await d.until((x) => x.includes('layer 1/4'));
     await d.press('m');
@@ -109,7 +128,7 @@ describe('family S (real checkpoints)', () => {
     expect(modelOnly).toEqual({ ...full, histograms: full.histograms.filter((h) => h.scope === 'model') });
   });
 
-  test('the dashboard follows the stored predictions\' tolerance; --tolerance overrides it', async () => {
+  test("the dashboard follows the stored predictions' tolerance; --tolerance overrides it", async () => {
     const copy = join(tmp, 'S-tol');
     cpSync(sDir, copy, { recursive: true });
     await writePredictions(copy, predict(await readAnalysis(copy), { tolerance: 0.9 }));
@@ -123,7 +142,8 @@ describe('family S (real checkpoints)', () => {
   test('darekit dash DIR | cat prints the static summary and exits 0', () => {
     const r = cli('dash', sDir);
     expect(r.status).toBe(0);
-    for (const part of ['models:', 'riskiest layers', 'pairs:', 'recipe:', 'run: npx darekit tune --analysis', 'then: npx darekit merge']) expect(r.stdout).toContain(part);
+    for (const part of ['models:', 'riskiest layers', 'pairs:', 'recipe:', 'run: npx darekit tune --analysis', 'then: npx darekit merge'])
+      expect(r.stdout).toContain(part);
     for (const m of S_MODELS) expect(r.stdout).toContain(m);
     expect(r.stdout).toMatch(/cpt-code\s+cpt\s+NOT-READY/);
     expect(r.stdout).toContain('sft-up ↔ sft-shift');
@@ -173,7 +193,7 @@ describe('family S (real checkpoints)', () => {
 });
 
 describe('generated 80-layer family', () => {
-  test('81 layer rows; the generator\'s hot layer is marked risky and sorts first by ρ', async () => {
+  test("81 layer rows; the generator's hot layer is marked risky and sorts first by ρ", async () => {
     const hot = fam.models.find((m) => m.name === 'sft-hot')!;
     expect(hot.layers).toHaveLength(81);
     expect(hot.layers.find((r) => r.layer === HOT)!.risky).toBe(true);
@@ -187,7 +207,7 @@ describe('generated 80-layer family', () => {
     expect(f.split('\n').length).toBeLessThanOrEqual(SMALL.rows);
   });
 
-  test('the / filter on real tensor names narrows to one layer\'s 9 tensors', async () => {
+  test("the / filter on real tensor names narrows to one layer's 9 tensors", async () => {
     const d = mount(<Dashboard data={fam} size={SMALL} />);
     await d.until((x) => x.includes('layer 1/81'));
     await d.press('/', ...`layers.${HOT}.`.split(''), KEYS.enter);

@@ -17,7 +17,10 @@ const SEED = { seed: 20240611 };
 
 describe('format', () => {
   test('fmtNum always fits its width, for any double', () => {
-    fc.assert(fc.property(fc.double(), fc.integer({ min: 6, max: 12 }), (x, w) => Array.from(fmtNum(x, w)).length === w), SEED);
+    fc.assert(
+      fc.property(fc.double(), fc.integer({ min: 6, max: 12 }), (x, w) => Array.from(fmtNum(x, w)).length === w),
+      SEED,
+    );
   });
 
   test('fmtNum keeps two significant digits of small and large values', () => {
@@ -40,14 +43,18 @@ describe('format', () => {
 
   test('sparkline has min(width, n) cells; unbucketed, the maximum is the top cell and the minimum the bottom one', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 1e-6, max: 1, noNaN: true }), { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 400 }), (vals, w) => {
-        const s = Array.from(sparkline(vals, w));
-        if (s.length !== Math.min(w, vals.length)) return false;
-        const max = Math.max(...vals);
-        const min = Math.min(...vals);
-        if (w < vals.length || max === min) return true;
-        return s[vals.indexOf(max)] === '█' && s[vals.indexOf(min)] === '▁';
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 1e-6, max: 1, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 400 }),
+        (vals, w) => {
+          const s = Array.from(sparkline(vals, w));
+          if (s.length !== Math.min(w, vals.length)) return false;
+          const max = Math.max(...vals);
+          const min = Math.min(...vals);
+          if (w < vals.length || max === min) return true;
+          return s[vals.indexOf(max)] === '█' && s[vals.indexOf(min)] === '▁';
+        },
+      ),
       SEED,
     );
   });
@@ -74,7 +81,10 @@ describe('rows', () => {
     for (const key of SORT_KEYS) {
       const out = sortRows(withNaN, key);
       expect(new Set(out)).toEqual(new Set(withNaN));
-      if (key === 'depth') { expect(out).toEqual(withNaN); continue; }
+      if (key === 'depth') {
+        expect(out).toEqual(withNaN);
+        continue;
+      }
       const v = out.map((r) => r[key]);
       const finite = v.filter((x) => !Number.isNaN(x));
       expect(v.slice(0, finite.length).every((x) => !Number.isNaN(x))).toBe(true);
@@ -96,12 +106,18 @@ describe('rows', () => {
 
   test('the window always contains the selection and stays within the rows', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: -50, max: 3000 }), fc.integer({ min: -3000, max: 3000 }), (total, visible, offset, moveBy) => {
-        const sel = moveSelection(Math.floor(total / 2), moveBy, total);
-        const o = windowStart(offset, sel, visible, total);
-        if (total === 0) return sel === 0 && o === 0;
-        return sel >= 0 && sel < total && o >= 0 && o <= Math.max(0, total - visible) && sel >= o && sel < o + visible;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: -50, max: 3000 }),
+        fc.integer({ min: -3000, max: 3000 }),
+        (total, visible, offset, moveBy) => {
+          const sel = moveSelection(Math.floor(total / 2), moveBy, total);
+          const o = windowStart(offset, sel, visible, total);
+          if (total === 0) return sel === 0 && o === 0;
+          return sel >= 0 && sel < total && o >= 0 && o <= Math.max(0, total - visible) && sel >= o && sel < o + visible;
+        },
+      ),
       SEED,
     );
   });
@@ -126,7 +142,10 @@ describe('layout', () => {
   test('header and rows line up (same length) and never exceed the table width', () => {
     const m = syntheticDashboard(12).models[0]!;
     for (const width of [80, 100, 120, 200]) {
-      for (const [rows, tensorMode] of [[m.layers, false], [m.tensors, true]] as const) {
+      for (const [rows, tensorMode] of [
+        [m.layers, false],
+        [m.tensors, true],
+      ] as const) {
         const cols = tableColumns(width, tensorMode ? 30 : 5);
         const scale = barScale(rows);
         const len = Array.from(headerLine(cols, tensorMode)).length;
@@ -161,7 +180,10 @@ describe('reducer', () => {
   test('s cycles through every sort key and back', () => {
     let st = INITIAL_STATE;
     const seen = [];
-    for (let i = 0; i < SORT_KEYS.length; i++) { seen.push(st.sortKey); st = reduce(st, { type: 'cycleSort' }); }
+    for (let i = 0; i < SORT_KEYS.length; i++) {
+      seen.push(st.sortKey);
+      st = reduce(st, { type: 'cycleSort' });
+    }
     expect(seen).toEqual([...SORT_KEYS]);
     expect(st.sortKey).toBe('depth');
   });
@@ -183,11 +205,20 @@ describe('summary and recipe', () => {
     expect(text.split('\n').find((l) => l.startsWith('run: '))).not.toContain('recipe.yml');
   });
 
-  test('the recipe view carries tune\'s method, densities, per-layer rule counts and notes; the YAML is tune\'s', () => {
-    const src = { ...data.recipe.source, models: data.recipe.source.models.map((m, i) => (i === 0 ? { ...m, density: { ...m.density, rules: [{ filter: 'layers.0.', value: 0.4, note: 'n' }] } } : m)) };
+  test("the recipe view carries tune's method, densities, per-layer rule counts and notes; the YAML is tune's", () => {
+    const src = {
+      ...data.recipe.source,
+      models: data.recipe.source.models.map((m, i) =>
+        i === 0 ? { ...m, density: { ...m.density, rules: [{ filter: 'layers.0.', value: 0.4, note: 'n' }] } } : m,
+      ),
+    };
     const view = dashRecipe('/d', src);
     expect(view.method).toBe('ties');
-    expect(view.models.map((m) => [m.name, m.density, m.layerRules])).toEqual([['sft-a', 0.5, 1], ['sft-hot', 0.5, 0], ['cpt', 0.9, 0]]);
+    expect(view.models.map((m) => [m.name, m.density, m.layerRules])).toEqual([
+      ['sft-a', 0.5, 1],
+      ['sft-hot', 0.5, 0],
+      ['cpt', 0.9, 0],
+    ]);
     expect(view.notes).toEqual(src.notes);
     const yaml = recipeYaml({ ...data, recipe: view });
     expect(yaml).toContain('merge_method: ties');
@@ -198,7 +229,9 @@ describe('summary and recipe', () => {
   test('paths with spaces or quotes are shell-quoted in the command', () => {
     expect(shellQuote('/a/b-c.yml')).toBe('/a/b-c.yml');
     expect(shellQuote("/my dir/it's")).toBe("'/my dir/it'\\''s'");
-    expect(dashRecipe('/my dir', data.recipe.source, '/elsewhere').command).toBe("darekit merge '/my dir/recipe.yml' --out '/my dir-merged'");
+    expect(dashRecipe('/my dir', data.recipe.source, '/elsewhere').command).toBe(
+      "darekit merge '/my dir/recipe.yml' --out '/my dir-merged'",
+    );
   });
 
   test('the merged model goes beside the analysis dir, never inside it; paths are relative to the working dir when inside it', () => {

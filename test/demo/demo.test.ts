@@ -44,18 +44,35 @@ describe('darekit demo', () => {
       const lines = r.stdout.split('\n');
       const at = lines.findIndex((l) => /Next:$/.test(l));
       expect(at, r.stdout).toBeGreaterThan(0);
-      const commands = lines.slice(at + 1).filter((l) => l.startsWith('  ')).map((l) => l.replace(/\s+# [^']*$/, '').trim());
-      expect(commands.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual(['npx darekit dash', 'npx darekit query', 'npx darekit merge']);
+      const commands = lines
+        .slice(at + 1)
+        .filter((l) => l.startsWith('  '))
+        .map((l) => l.replace(/\s+# [^']*$/, '').trim());
+      expect(commands.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+        'npx darekit dash',
+        'npx darekit query',
+        'npx darekit merge',
+      ]);
       for (const command of commands) {
         // As a user would paste it: through a shell, from the repo root, stdout not a terminal.
-        const run = spawnSync('sh', ['-c', command], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 120_000 });
+        const run = spawnSync('sh', ['-c', command], {
+          encoding: 'utf8',
+          cwd: ROOT,
+          env: { ...process.env, npm_config_update_notifier: 'false' },
+          timeout: 120_000,
+        });
         expect(run.status, `${command}\n${run.stderr}`).toBe(0);
         expect(run.stdout.length, command).toBeGreaterThan(0);
         // The dashboard's summary prints a run: command of its own; it runs as written too.
         const dashRun = command.includes(' dash ') ? /^run: (.+)$/m.exec(run.stdout)?.[1] : undefined;
         if (command.includes(' dash ')) {
           expect(dashRun, run.stdout).toMatch(/^npx darekit tune --analysis \S+ --out \S+$/);
-          const r2 = spawnSync('sh', ['-c', dashRun!], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 120_000 });
+          const r2 = spawnSync('sh', ['-c', dashRun!], {
+            encoding: 'utf8',
+            cwd: ROOT,
+            env: { ...process.env, npm_config_update_notifier: 'false' },
+            timeout: 120_000,
+          });
           expect(r2.status, `${dashRun}\n${r2.stderr}`).toBe(0);
         }
       }

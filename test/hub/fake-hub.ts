@@ -76,7 +76,12 @@ export async function startFakeHub(repos: Map<string, FakeRepo>, faults: FakeFau
     }
     const [start, end] = r ?? [0, body.length - 1];
     const part = body.subarray(start, end + 1);
-    res.writeHead(r ? 206 : 200, { ...headers, 'Accept-Ranges': 'bytes', 'Content-Length': String(part.length), ...(r ? { 'Content-Range': `bytes ${start}-${end}/${body.length}` } : {}) });
+    res.writeHead(r ? 206 : 200, {
+      ...headers,
+      'Accept-Ranges': 'bytes',
+      'Content-Length': String(part.length),
+      ...(r ? { 'Content-Range': `bytes ${start}-${end}/${body.length}` } : {}),
+    });
     if (req.method === 'HEAD') return void res.end();
     const drop = faults.dropAfter?.get(key);
     if (drop !== undefined && !r && !dropped.has(key)) {
@@ -113,7 +118,10 @@ export async function startFakeHub(repos: Map<string, FakeRepo>, faults: FakeFau
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        if (!repo) return void res.writeHead(404, { 'Content-Type': 'application/json', 'X-Error-Code': 'RepoNotFound' }).end('{"error":"Repository not found"}');
+        if (!repo)
+          return void res
+            .writeHead(404, { 'Content-Type': 'application/json', 'X-Error-Code': 'RepoNotFound' })
+            .end('{"error":"Repository not found"}');
         if (!authOk(repo)) return void res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"Invalid credentials"}');
         const paths = (JSON.parse(body) as { paths: string[] }).paths;
         const out = paths.flatMap((p) => {
@@ -147,7 +155,16 @@ export async function startFakeHub(repos: Map<string, FakeRepo>, faults: FakeFau
       const key = `${resolve[1]}/${path}`;
       if (isLfs(path)) {
         const size = faults.lieSize?.get(key) ?? b.length;
-        res.writeHead(302, { Location: `/cdn/${resolve[1]}/${encodeURIComponent(path)}`, 'X-Repo-Commit': repo.commit, 'X-Linked-Etag': `"${sha256(b)}"`, 'X-Linked-Size': String(size), ETag: `"${sha1(b)}"`, 'Content-Length': '0' }).end();
+        res
+          .writeHead(302, {
+            Location: `/cdn/${resolve[1]}/${encodeURIComponent(path)}`,
+            'X-Repo-Commit': repo.commit,
+            'X-Linked-Etag': `"${sha256(b)}"`,
+            'X-Linked-Size': String(size),
+            ETag: `"${sha1(b)}"`,
+            'Content-Length': '0',
+          })
+          .end();
         return;
       }
       return serveBytes(req, res, key, b, { 'X-Repo-Commit': repo.commit, ETag: `"${sha1(b)}"` });
@@ -162,7 +179,11 @@ export async function startFakeHub(repos: Map<string, FakeRepo>, faults: FakeFau
     faults,
     sent,
     ranges,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

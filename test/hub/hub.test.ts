@@ -22,7 +22,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** Run the CLI asynchronously (the fake Hub runs in this process, so spawnSync would deadlock). */
 function darekit(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, DAREKIT_NO_PROGRESS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DAREKIT_NO_PROGRESS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,15 +40,18 @@ function sameTensors(a: string, b: string): boolean {
   const mb = openModel(b);
   const reader = new TensorReader();
   try {
-    return ma.names.join() === mb.names.join() && ma.names.every((n) => {
-      const ta = ma.tensors.get(n)!;
-      const tb = mb.tensors.get(n)!;
-      const x = new Uint8Array(ta.byteLength);
-      const y = new Uint8Array(tb.byteLength);
-      reader.readBytes(ta, 0, ta.numel, x);
-      reader.readBytes(tb, 0, tb.numel, y);
-      return Buffer.from(x).equals(Buffer.from(y));
-    });
+    return (
+      ma.names.join() === mb.names.join() &&
+      ma.names.every((n) => {
+        const ta = ma.tensors.get(n)!;
+        const tb = mb.tensors.get(n)!;
+        const x = new Uint8Array(ta.byteLength);
+        const y = new Uint8Array(tb.byteLength);
+        reader.readBytes(ta, 0, ta.numel, x);
+        reader.readBytes(tb, 0, tb.numel, y);
+        return Buffer.from(x).equals(Buffer.from(y));
+      })
+    );
   } finally {
     reader.close();
   }
@@ -73,10 +79,15 @@ function widerVocabModel(dir: string): void {
 
 describe('repo ids', () => {
   it('parse org/name[@revision] and leave paths alone', () => {
-    expect(parseRepoRef('mistralai/Mistral-7B-v0.1')).toEqual({ repo: 'mistralai/Mistral-7B-v0.1', revision: 'main', text: 'mistralai/Mistral-7B-v0.1' });
+    expect(parseRepoRef('mistralai/Mistral-7B-v0.1')).toEqual({
+      repo: 'mistralai/Mistral-7B-v0.1',
+      revision: 'main',
+      text: 'mistralai/Mistral-7B-v0.1',
+    });
     expect(parseRepoRef('org/name@v1.0')?.revision).toBe('v1.0');
     expect(parseRepoRef(`org/name@${C1}`)?.revision).toBe(C1);
-    for (const notRepo of ['a/b/c', './a/b', '/abs/path', 'a/../b', 'org/model.safetensors', 'name', 'org/name@', 'org/name@../x']) expect(parseRepoRef(notRepo), notRepo).toBeUndefined();
+    for (const notRepo of ['a/b/c', './a/b', '/abs/path', 'a/../b', 'org/model.safetensors', 'name', 'org/name@', 'org/name@../x'])
+      expect(parseRepoRef(notRepo), notRepo).toBeUndefined();
   });
 });
 
@@ -99,7 +110,8 @@ describe('a repo id resolves from the local Hugging Face cache, offline', () => 
     const a = await darekit(['analyze', '--base', 'tiny/base', 'tiny/sft-up', '--out', join(root, 'an'), '--json'], env);
     expect(a.code, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout).models).toHaveLength(1);
-    const yml = (base: string, m1: string, m2: string): string => `merge_method: dare_ties\nbase_model: ${base}\nmodels:\n  - model: ${m1}\n    parameters: {weight: 1, density: 0.5}\n  - model: ${m2}\n    parameters: {weight: 1, density: 0.5}\nparameters: {seed: 3}\n`;
+    const yml = (base: string, m1: string, m2: string): string =>
+      `merge_method: dare_ties\nbase_model: ${base}\nmodels:\n  - model: ${m1}\n    parameters: {weight: 1, density: 0.5}\n  - model: ${m2}\n    parameters: {weight: 1, density: 0.5}\nparameters: {seed: 3}\n`;
     writeFileSync(join(root, 'hub.yml'), yml('tiny/base', 'tiny/sft-up', `tiny/sft-shift@${C1}`));
     writeFileSync(join(root, 'local.yml'), yml(join(S, 'base'), join(S, 'sft-up'), join(S, 'sft-shift')));
     const h = await darekit(['merge', join(root, 'hub.yml'), '--out', join(root, 'm-hub')], env);
@@ -136,15 +148,30 @@ describe('the fake Hub: pre-flight check and downloads', () => {
         ['hub/liar-config', repoFromDir(join(S, 'sft-shift'), C2)],
         ['hub/corrupt', repoFromDir(join(S, 'sft-shift'), C2)],
       ]),
-      { dropAfter: new Map([['hub/drop/model.safetensors', 300_000]]), lieSize: new Map([['hub/liar/model.safetensors', readFileSync(join(S, 'sft-shift', 'model.safetensors')).length + 1000], ['hub/liar-config/config.json', readFileSync(join(S, 'sft-shift', 'config.json')).length + 1000]]), corrupt: new Set(['hub/corrupt/model.safetensors']), slow: new Set(['hub/slow/model.safetensors']) },
+      {
+        dropAfter: new Map([['hub/drop/model.safetensors', 300_000]]),
+        lieSize: new Map([
+          ['hub/liar/model.safetensors', readFileSync(join(S, 'sft-shift', 'model.safetensors')).length + 1000],
+          ['hub/liar-config/config.json', readFileSync(join(S, 'sft-shift', 'config.json')).length + 1000],
+        ]),
+        corrupt: new Set(['hub/corrupt/model.safetensors']),
+        slow: new Set(['hub/slow/model.safetensors']),
+      },
     );
   });
   afterAll(() => hub.close());
-  const envFor = (cache: string, extra: Record<string, string> = {}): Record<string, string> => ({ HF_HUB_CACHE: cache, HF_ENDPOINT: hub.endpoint, ...extra });
+  const envFor = (cache: string, extra: Record<string, string> = {}): Record<string, string> => ({
+    HF_HUB_CACHE: cache,
+    HF_ENDPOINT: hub.endpoint,
+    ...extra,
+  });
   const weightBytes = readFileSync(join(S, 'base', 'model.safetensors')).length;
 
   it('check reports a vocabulary mismatch from the headers alone, before any weights move', async () => {
-    writeFileSync(join(root, 'check.yml'), 'merge_method: dare_ties\nbase_model: hub/base\nmodels:\n  - model: hub/sft-up\n  - model: hub/sft-vocab\n');
+    writeFileSync(
+      join(root, 'check.yml'),
+      'merge_method: dare_ties\nbase_model: hub/base\nmodels:\n  - model: hub/sft-up\n  - model: hub/sft-vocab\n',
+    );
     const r = await darekit(['check', join(root, 'check.yml')], envFor(join(root, 'cache-check')));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/hub\/sft-vocab.*"model\.embed_tokens\.weight" shape \[258, 96\] vs base \[256, 96\].*--truncate-vocab/);
@@ -159,20 +186,36 @@ describe('the fake Hub: pre-flight check and downloads', () => {
 
   it('merge --download fetches into the cache layout, verifies, and merges as from local paths; a second run is offline', async () => {
     const cache = join(root, 'cache-dl');
-    writeFileSync(join(root, 'dl.yml'), 'merge_method: dare_ties\nbase_model: hub/base\nmodels:\n  - model: hub/sft-up\n    parameters: {weight: 1, density: 0.5}\n  - model: hub/sft-shift\n    parameters: {weight: 1, density: 0.5}\nparameters: {seed: 3}\n');
+    writeFileSync(
+      join(root, 'dl.yml'),
+      'merge_method: dare_ties\nbase_model: hub/base\nmodels:\n  - model: hub/sft-up\n    parameters: {weight: 1, density: 0.5}\n  - model: hub/sft-shift\n    parameters: {weight: 1, density: 0.5}\nparameters: {seed: 3}\n',
+    );
     const refused = await darekit(['merge', join(root, 'dl.yml'), '--out', join(root, 'm-dl0')], envFor(cache));
     expect(refused.code).toBe(2);
     const r = await darekit(['merge', join(root, 'dl.yml'), '--out', join(root, 'm-dl'), '--download'], envFor(cache));
     expect(r.code, r.stderr).toBe(0);
     const snap = join(cache, 'models--hub--base', 'snapshots', C2);
     expect(readFileSync(join(cache, 'models--hub--base', 'refs', 'main'), 'utf8')).toBe(C2);
-    expect(readdirSync(snap).sort()).toEqual(readdirSync(join(S, 'base')).filter((f) => !['examples', 'reference'].includes(f)).sort());
+    expect(readdirSync(snap).sort()).toEqual(
+      readdirSync(join(S, 'base'))
+        .filter((f) => !['examples', 'reference'].includes(f))
+        .sort(),
+    );
     expect(readFileSync(join(snap, 'model.safetensors')).equals(readFileSync(join(S, 'base', 'model.safetensors')))).toBe(true);
-    writeFileSync(join(root, 'dl-local.yml'), readFileSync(join(root, 'dl.yml'), 'utf8').replace('hub/base', join(S, 'base')).replace('hub/sft-up', join(S, 'sft-up')).replace('hub/sft-shift', join(S, 'sft-shift')));
+    writeFileSync(
+      join(root, 'dl-local.yml'),
+      readFileSync(join(root, 'dl.yml'), 'utf8')
+        .replace('hub/base', join(S, 'base'))
+        .replace('hub/sft-up', join(S, 'sft-up'))
+        .replace('hub/sft-shift', join(S, 'sft-shift')),
+    );
     const l = await darekit(['merge', join(root, 'dl-local.yml'), '--out', join(root, 'm-dl-local')], envFor(cache));
     expect(l.code, l.stderr).toBe(0);
     expect(sameTensors(join(root, 'm-dl'), join(root, 'm-dl-local'))).toBe(true);
-    const again = await darekit(['merge', join(root, 'dl.yml'), '--out', join(root, 'm-dl2')], { HF_HUB_CACHE: cache, HF_ENDPOINT: 'http://127.0.0.1:9' });
+    const again = await darekit(['merge', join(root, 'dl.yml'), '--out', join(root, 'm-dl2')], {
+      HF_HUB_CACHE: cache,
+      HF_ENDPOINT: 'http://127.0.0.1:9',
+    });
     expect(again.code, again.stderr).toBe(0);
   });
 
@@ -188,14 +231,26 @@ describe('the fake Hub: pre-flight check and downloads', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(hub.ranges.get('hub/drop/model.safetensors')).toContain('bytes=300000-');
     expect(readdirSync(blobs).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
-    expect(readFileSync(join(cache, 'models--hub--drop', 'snapshots', C2, 'model.safetensors')).equals(readFileSync(join(S, 'sft-shift', 'model.safetensors')))).toBe(true);
+    expect(
+      readFileSync(join(cache, 'models--hub--drop', 'snapshots', C2, 'model.safetensors')).equals(
+        readFileSync(join(S, 'sft-shift', 'model.safetensors')),
+      ),
+    ).toBe(true);
   });
 
   it('a download killed with SIGKILL mid-file resumes from its partial blob on the next run', async () => {
     const cache = join(root, 'cache-kill');
     const blobs = join(cache, 'models--hub--slow', 'blobs');
-    const p = spawn(process.execPath, [CLI, 'inspect', 'hub/slow', '--download'], { env: { ...process.env, ...envFor(cache), DAREKIT_NO_PROGRESS: '1' }, stdio: 'ignore' });
-    const partialSize = (): number => (existsSync(blobs) ? readdirSync(blobs).filter((f) => f.endsWith('.incomplete')).reduce((n, f) => n + statSync(join(blobs, f)).size, 0) : 0);
+    const p = spawn(process.execPath, [CLI, 'inspect', 'hub/slow', '--download'], {
+      env: { ...process.env, ...envFor(cache), DAREKIT_NO_PROGRESS: '1' },
+      stdio: 'ignore',
+    });
+    const partialSize = (): number =>
+      existsSync(blobs)
+        ? readdirSync(blobs)
+            .filter((f) => f.endsWith('.incomplete'))
+            .reduce((n, f) => n + statSync(join(blobs, f)).size, 0)
+        : 0;
     while (partialSize() < 100_000) await new Promise((r) => setTimeout(r, 20));
     p.kill('SIGKILL');
     await new Promise((r) => p.on('close', r));
@@ -206,11 +261,19 @@ describe('the fake Hub: pre-flight check and downloads', () => {
     const resumedFrom = Number(/^bytes=(\d+)-$/.exec(hub.ranges.get('hub/slow/model.safetensors')?.at(-1) ?? '')?.[1]);
     expect(resumedFrom).toBeGreaterThanOrEqual(100_000);
     expect(resumedFrom).toBeLessThanOrEqual(kept);
-    expect(readFileSync(join(cache, 'models--hub--slow', 'snapshots', C2, 'model.safetensors')).equals(readFileSync(join(S, 'sft-up', 'model.safetensors')))).toBe(true);
+    expect(
+      readFileSync(join(cache, 'models--hub--slow', 'snapshots', C2, 'model.safetensors')).equals(
+        readFileSync(join(S, 'sft-up', 'model.safetensors')),
+      ),
+    ).toBe(true);
   });
 
   it('a Hub that lies about sizes or serves bytes that miss the sha256 is refused; nothing enters the cache', async () => {
-    for (const [repo, re] of [['hub/liar', /hub\/liar@main\/model\.safetensors: 1000 trailing bytes after the last tensor/], ['hub/liar-config', /hub\/liar-config\/config\.json: the Hub listed \d+ bytes but serves a \d+-byte file/], ['hub/corrupt', /sha256 [0-9a-f]{64} does not match/]] as const) {
+    for (const [repo, re] of [
+      ['hub/liar', /hub\/liar@main\/model\.safetensors: 1000 trailing bytes after the last tensor/],
+      ['hub/liar-config', /hub\/liar-config\/config\.json: the Hub listed \d+ bytes but serves a \d+-byte file/],
+      ['hub/corrupt', /sha256 [0-9a-f]{64} does not match/],
+    ] as const) {
       const cache = join(root, `cache-${repo.split('/')[1]}`);
       const r = await darekit(['inspect', repo, '--download'], envFor(cache));
       expect(r.code, repo).not.toBe(0);
@@ -223,7 +286,10 @@ describe('the fake Hub: pre-flight check and downloads', () => {
     const denied = await darekit(['inspect', 'hub/private', '--download'], envFor(join(root, 'cache-priv0')));
     expect(denied.code).toBe(2);
     expect(denied.stderr).toMatch(/HF_TOKEN/);
-    const ok = await darekit(['inspect', 'hub/private', '--download', '--json'], envFor(join(root, 'cache-priv'), { HF_TOKEN: 'hf_secret' }));
+    const ok = await darekit(
+      ['inspect', 'hub/private', '--download', '--json'],
+      envFor(join(root, 'cache-priv'), { HF_TOKEN: 'hf_secret' }),
+    );
     expect(ok.code, ok.stderr).toBe(0);
   });
 });

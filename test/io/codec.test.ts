@@ -40,7 +40,12 @@ describe('float32 → bfloat16 (round to nearest even), against hand-computed bi
   }
 
   it('NaN stays NaN (quiet, sign kept), including signalling NaNs whose payload is only in the low bits', () => {
-    for (const [inBits, want] of [[0x7fc00000, 0x7fc0], [0x7f800001, 0x7fc0], [0xff800001, 0xffc0], [0xffc00000, 0xffc0]] as const) {
+    for (const [inBits, want] of [
+      [0x7fc00000, 0x7fc0],
+      [0x7f800001, 0x7fc0],
+      [0xff800001, 0xffc0],
+      [0xffc00000, 0xffc0],
+    ] as const) {
       const out = f32ToBf16Bits(bitsToF32(inBits));
       expect(hex(out)).toBe(hex(want));
       expect(Number.isNaN(bitsToF32(out << 16))).toBe(true);

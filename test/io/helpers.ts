@@ -32,9 +32,11 @@ export function pseudoRandomBytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = s & 0xff;
   }
   return out;

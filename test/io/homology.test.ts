@@ -12,7 +12,10 @@ const BPE = { F32: 4, BF16: 2, F16: 2 };
 function model(specs: Spec[]): Model {
   const dir = join(tempDir(), 'm');
   mkdirSync(dir);
-  writeSafetensorsFile(join(dir, 'model.safetensors'), specs.map(([name, dtype, shape]) => ({ name, dtype, shape, data: new Uint8Array(shape.reduce((a, b) => a * b, 1) * BPE[dtype]) })));
+  writeSafetensorsFile(
+    join(dir, 'model.safetensors'),
+    specs.map(([name, dtype, shape]) => ({ name, dtype, shape, data: new Uint8Array(shape.reduce((a, b) => a * b, 1) * BPE[dtype]) })),
+  );
   return openModel(dir);
 }
 
@@ -50,14 +53,18 @@ describe('homology check', () => {
 
   it('names an enlarged vocabulary in embed_tokens with both shapes, strict by default', () => {
     const base = model(BASE);
-    const ft = model(BASE.map(([n, d, s]) => (n.includes('embed_tokens') || n.startsWith('lm_head') ? [n, d, [10, 4]] : [n, d, s]) as Spec));
+    const ft = model(
+      BASE.map(([n, d, s]) => (n.includes('embed_tokens') || n.startsWith('lm_head') ? [n, d, [10, 4]] : [n, d, s]) as Spec),
+    );
     const r = checkHomology(base, [ft]).models[0]!;
     expect(r.shapeMismatches).toEqual([
       { name: 'model.embed_tokens.weight', shape: [10, 4], baseShape: [8, 4], vocabRows: true },
       { name: 'lm_head.weight', shape: [10, 4], baseShape: [8, 4], vocabRows: true },
     ]);
     const err = catchDarekit(() => assertHomologous(base, [ft]));
-    expect(err.message).toContain('"model.embed_tokens.weight" shape [10, 4] vs base [8, 4] (a different vocabulary size; pass --truncate-vocab');
+    expect(err.message).toContain(
+      '"model.embed_tokens.weight" shape [10, 4] vs base [8, 4] (a different vocabulary size; pass --truncate-vocab',
+    );
     expect(err.message).toContain("to use the base's 8 rows");
     // allowed when asked for (truncation to the base's rows: test/io/vocab-view.test.ts)
     expect(assertHomologous(base, [ft], { allowVocabMismatch: true }).ok).toBe(true);
@@ -65,17 +72,24 @@ describe('homology check', () => {
 
   it('still refuses other shape mismatches when vocabulary mismatches are allowed', () => {
     const base = model(BASE);
-    const ft = model(BASE.map(([n, d, s]) => (n.includes('up_proj') ? [n, d, [7, 4]] : n.includes('embed') ? [n, d, [8, 5]] : [n, d, s]) as Spec));
+    const ft = model(
+      BASE.map(([n, d, s]) => (n.includes('up_proj') ? [n, d, [7, 4]] : n.includes('embed') ? [n, d, [8, 5]] : [n, d, s]) as Spec),
+    );
     const r = checkHomology(base, [ft], { allowVocabMismatch: true });
     expect(r.ok).toBe(false);
-    expect(r.models[0]!.shapeMismatches.map((s) => [s.name, s.vocabRows])).toEqual([['model.embed_tokens.weight', false], ['model.layers.0.mlp.up_proj.weight', false]]);
+    expect(r.models[0]!.shapeMismatches.map((s) => [s.name, s.vocabRows])).toEqual([
+      ['model.embed_tokens.weight', false],
+      ['model.layers.0.mlp.up_proj.weight', false],
+    ]);
   });
 
   it('summarizes long lists with a count instead of every name', () => {
     const base = model(BASE);
     const ft = model([['model.norm.weight', 'BF16', [4]]]);
     const err = catchDarekit(() => assertHomologous(base, [ft]));
-    expect(err.message).toContain('4 tensor(s) missing ("model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.up_proj.weight" and 1 more)');
+    expect(err.message).toContain(
+      '4 tensor(s) missing ("model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.up_proj.weight" and 1 more)',
+    );
     expect(err.message).not.toContain('\n');
   });
 
@@ -83,7 +97,10 @@ describe('homology check', () => {
     const base = model(BASE);
     const dir = join(tempDir(), 'q');
     mkdirSync(dir);
-    const entries = BASE.map(([n, , s], i) => `"${n}":{"dtype":"I8","shape":[${s.join(',')}],"data_offsets":[${BASE.slice(0, i).reduce((a, [, , t]) => a + t.reduce((x, y) => x * y, 1), 0)},${BASE.slice(0, i + 1).reduce((a, [, , t]) => a + t.reduce((x, y) => x * y, 1), 0)}]}`);
+    const entries = BASE.map(
+      ([n, , s], i) =>
+        `"${n}":{"dtype":"I8","shape":[${s.join(',')}],"data_offsets":[${BASE.slice(0, i).reduce((a, [, , t]) => a + t.reduce((x, y) => x * y, 1), 0)},${BASE.slice(0, i + 1).reduce((a, [, , t]) => a + t.reduce((x, y) => x * y, 1), 0)}]}`,
+    );
     const json = new TextEncoder().encode(`{${entries.join(',')}}`);
     const total = BASE.reduce((a, [, , t]) => a + t.reduce((x, y) => x * y, 1), 0);
     const bytes = new Uint8Array(8 + json.length + total);
@@ -92,7 +109,9 @@ describe('homology check', () => {
     writeFileSync(join(dir, 'model.safetensors'), bytes);
     const q = openModel(dir);
     expect(checkHomology(base, [q]).models[0]!.dtypeIssues.length).toBe(BASE.length);
-    expect(catchDarekit(() => assertHomologous(base, [q])).message).toMatch(/5 tensor\(s\) in dtypes darekit cannot compute with \(I8 in "model.embed_tokens.weight"\); dequantize/);
+    expect(catchDarekit(() => assertHomologous(base, [q])).message).toMatch(
+      /5 tensor\(s\) in dtypes darekit cannot compute with \(I8 in "model.embed_tokens.weight"\); dequantize/,
+    );
     expect(checkHomology(q, [base]).baseDtypeIssues.length).toBe(BASE.length);
   });
 });

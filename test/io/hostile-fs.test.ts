@@ -10,7 +10,12 @@ import { TensorReader } from '../../src/io/tensor-reader.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 import { catchDarekit, tempDir } from './helpers.js';
 
-const f32 = (name: string, v: number) => ({ name, dtype: 'F32' as const, shape: [2], data: new Uint8Array(new Float32Array([v, v]).buffer) });
+const f32 = (name: string, v: number) => ({
+  name,
+  dtype: 'F32' as const,
+  shape: [2],
+  data: new Uint8Array(new Float32Array([v, v]).buffer),
+});
 const weightMap = { a: 'model-00001-of-00002.safetensors', b: 'model-00001-of-00002.safetensors', c: 'model-00002-of-00002.safetensors' };
 
 /** models--org--name/{blobs/sha-1, sha-2; snapshots/rev/ links to them + index}; returns the paths. */
@@ -82,7 +87,9 @@ describe('a Hugging Face cache layout', () => {
     renameSync(join(dir, 'new.safetensors'), join(dir, 'model.safetensors'));
     const r = new TensorReader();
     try {
-      expect(catchDarekit(() => r.readF32(m.tensors.get('w')!, 0, 2, new Float32Array(2))).message).toContain('changed since it was validated');
+      expect(catchDarekit(() => r.readF32(m.tensors.get('w')!, 0, 2, new Float32Array(2))).message).toContain(
+        'changed since it was validated',
+      );
     } finally {
       r.close();
     }
@@ -90,7 +97,9 @@ describe('a Hugging Face cache layout', () => {
 });
 
 describe('non-regular files are refused by type before any read (no blocking open)', () => {
-  const mkfifo = (p: string): void => { execFileSync('mkfifo', [p]); };
+  const mkfifo = (p: string): void => {
+    execFileSync('mkfifo', [p]);
+  };
 
   it('a FIFO as model.safetensors, as the only .safetensors, as a shard, as the index, given directly', () => {
     const a = tempDir();

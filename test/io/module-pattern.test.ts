@@ -11,14 +11,33 @@ import { writeAdapter, writeBase } from '../lora/helpers.js';
 import { catchDarekit } from './helpers.js';
 
 const MODULES = [
-  'model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.k_proj', 'model.layers.12.self_attn.q_proj',
-  'model.layers.1.mlp.down_proj', 'model.layers.1.mlp.gate_proj', 'lm_head', 'model.embed_tokens', 'q_proj', 'x.kq_proj',
+  'model.layers.0.self_attn.q_proj',
+  'model.layers.0.self_attn.k_proj',
+  'model.layers.12.self_attn.q_proj',
+  'model.layers.1.mlp.down_proj',
+  'model.layers.1.mlp.gate_proj',
+  'lm_head',
+  'model.embed_tokens',
+  'q_proj',
+  'x.kq_proj',
 ];
 // keys as PEFT users write them: plain names, dotted paths, and regular expressions
 const KEYS = [
-  'q_proj', 'self_attn.q_proj', 'layers.0.self_attn.q_proj', 'model.layers.0.self_attn.q_proj', '^model.layers.0.self_attn.q_proj',
-  '^layers.0.self_attn.q_proj', 'layers\\.[0-9]+\\.self_attn\\.(q|k)_proj', 'layers\\.\\d\\.mlp\\..*', 'mlp\\.\\w+_proj$',
-  '.*_proj', '(?:gate|down)_proj', 'layers.1[0-9].self_attn.q_proj', '[^.]+_head', 'layers\\.1\\.mlp\\.down_proj{1,2}', 'k?q_proj',
+  'q_proj',
+  'self_attn.q_proj',
+  'layers.0.self_attn.q_proj',
+  'model.layers.0.self_attn.q_proj',
+  '^model.layers.0.self_attn.q_proj',
+  '^layers.0.self_attn.q_proj',
+  'layers\\.[0-9]+\\.self_attn\\.(q|k)_proj',
+  'layers\\.\\d\\.mlp\\..*',
+  'mlp\\.\\w+_proj$',
+  '.*_proj',
+  '(?:gate|down)_proj',
+  'layers.1[0-9].self_attn.q_proj',
+  '[^.]+_head',
+  'layers\\.1\\.mlp\\.down_proj{1,2}',
+  'k?q_proj',
 ];
 
 describe('compileModulePattern', () => {
@@ -39,7 +58,14 @@ describe('compileModulePattern', () => {
   }, 10_000);
 
   it('refuses what is not a regular language or too large, naming the key', () => {
-    for (const [key, why] of [['(?=q)q_proj', /lookaround/], ['(q)\\1', /escape "\\1"/], ['q{1,1000}', /repeat/], ['[z-a]', /bad range/], ['(q', /unbalanced/], ['x'.repeat(2000), /longer than/]] as const) {
+    for (const [key, why] of [
+      ['(?=q)q_proj', /lookaround/],
+      ['(q)\\1', /escape "\\1"/],
+      ['q{1,1000}', /repeat/],
+      ['[z-a]', /bad range/],
+      ['(q', /unbalanced/],
+      ['x'.repeat(2000), /longer than/],
+    ] as const) {
       const err = catchDarekit(() => compileModulePattern(key, 1, 'cfg: rank_pattern'));
       expect(err.exitCode).toBe(2);
       expect(err.message).toMatch(why);
@@ -50,7 +76,9 @@ describe('compileModulePattern', () => {
 
 describe('an adapter_config.json with hostile patterns or a FIFO', () => {
   const made: (() => void)[] = [];
-  afterEach(() => { while (made.length) made.pop()!(); });
+  afterEach(() => {
+    while (made.length) made.pop()!();
+  });
 
   function adapter(extraConfig?: Record<string, unknown>): { base: string; dir: string } {
     const b = writeBase();

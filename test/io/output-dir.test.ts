@@ -29,9 +29,19 @@ d.writeFile('partial.bin', new Uint8Array(1000));
 process.stdout.write('READY\\n');
 setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = new Promise<void>((r) => child.stdout.on('data', (b: Buffer) => { if (b.toString().includes('READY')) r(); }));
+  const ready = new Promise<void>((r) =>
+    child.stdout.on('data', (b: Buffer) => {
+      if (b.toString().includes('READY')) r();
+    }),
+  );
   const done = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { ready, done, kill: (s) => { child.kill(s); } };
+  return {
+    ready,
+    done,
+    kill: (s) => {
+      child.kill(s);
+    },
+  };
 }
 
 describe('OutputDir', () => {
@@ -68,7 +78,9 @@ describe('OutputDir', () => {
     expect(readdirSync(parent)).toEqual(['out']);
     const bytes = readFileSync(join(dir, 'model.safetensors'));
     expect(bytes.length).toBe(plan!.fileSize);
-    expect([...new Float32Array(bytes.buffer.slice(bytes.byteOffset + plan!.dataOffset, bytes.byteOffset + bytes.length))]).toEqual([1, 2, 3, 4]);
+    expect([...new Float32Array(bytes.buffer.slice(bytes.byteOffset + plan!.dataOffset, bytes.byteOffset + bytes.length))]).toEqual([
+      1, 2, 3, 4,
+    ]);
     out.commit(); // idempotent
   });
 
@@ -149,15 +161,38 @@ describe('OutputDir', () => {
   it('copies config.json with torch_dtype updated and tokenizer/generation files, and nothing else', () => {
     const src = tempDir();
     writeFileSync(join(src, 'config.json'), JSON.stringify({ model_type: 'llama', torch_dtype: 'bfloat16', hidden_size: 8 }));
-    for (const f of ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'special_tokens_map.json', 'merges.txt', 'vocab.json']) writeFileSync(join(src, f), f);
+    for (const f of [
+      'generation_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'tokenizer.model',
+      'special_tokens_map.json',
+      'merges.txt',
+      'vocab.json',
+    ])
+      writeFileSync(join(src, f), f);
     writeFileSync(join(src, 'model.safetensors'), 'weights');
     writeFileSync(join(src, 'notes.md'), 'no');
     const dir = join(tempDir(), 'out');
     const out = OutputDir.create(dir, { force: false });
     out.copySideFiles(src, 'F16');
     out.commit();
-    expect(readdirSync(dir).sort()).toEqual([OUTPUT_MARKER, 'config.json', 'generation_config.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json', 'vocab.json']);
-    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual({ model_type: 'llama', torch_dtype: 'float16', hidden_size: 8 });
+    expect(readdirSync(dir).sort()).toEqual([
+      OUTPUT_MARKER,
+      'config.json',
+      'generation_config.json',
+      'merges.txt',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer.model',
+      'tokenizer_config.json',
+      'vocab.json',
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual({
+      model_type: 'llama',
+      torch_dtype: 'float16',
+      hidden_size: 8,
+    });
     expect(readFileSync(join(dir, 'tokenizer.model'), 'utf8')).toBe('tokenizer.model');
   });
 
@@ -168,7 +203,11 @@ describe('OutputDir', () => {
     expect(err.message).toMatch(/needs .* but only .* is free/);
   });
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     it(`${signal} removes the temp dir and exits ${code}; no output dir appears`, async () => {
       const parent = tempDir();
       const dir = join(parent, 'out');

@@ -36,7 +36,10 @@ describe('assertOutputApartFromInputs', () => {
   it('refuses is / contains / lies inside, naming the flag, the output and the input (exit 2)', () => {
     const { d, model, file } = layout();
     for (const [out, inputs, rel] of [
-      [model, [model], 'is'], [file, [file], 'is'], [join(d, 'models'), [model], 'contains'], [d, [file], 'contains'],
+      [model, [model], 'is'],
+      [file, [file], 'is'],
+      [join(d, 'models'), [model], 'contains'],
+      [d, [file], 'contains'],
       [join(model, 'sub', 'out'), [model], 'lies inside'],
     ] as const) {
       const err = catchDarekit(() => assertOutputApartFromInputs(out, inputs, '--out'));
@@ -49,7 +52,9 @@ describe('assertOutputApartFromInputs', () => {
     const { d, model } = layout();
     symlinkSync(join(d, 'models'), join(d, 'alias'));
     expect(catchDarekit(() => assertOutputApartFromInputs(join(d, 'alias', 'base'), [model])).message).toContain('is the input');
-    expect(catchDarekit(() => assertOutputApartFromInputs(join(d, 'models'), [join(d, 'alias', 'base')])).message).toContain(`contains the input ${join(d, 'alias', 'base')} (${model})`);
+    expect(catchDarekit(() => assertOutputApartFromInputs(join(d, 'models'), [join(d, 'alias', 'base')])).message).toContain(
+      `contains the input ${join(d, 'alias', 'base')} (${model})`,
+    );
   });
 
   it('accepts siblings and name prefixes, and skips inputs that do not exist or are not given', () => {

@@ -42,7 +42,10 @@ describe('safetensors header validation (one crafted bad file per rule)', () => 
   it('accepts a well-formed file with space padding and an empty tensor', () => {
     const f = writeCrafted('ok.safetensors', `{${T('a', 'F32', [2], 0, 8)},${T('e', 'BF16', [0, 3], 8, 8)}}    `, 8);
     const h = readSafetensorsHeader(f);
-    expect(h.tensors.map((t) => [t.name, t.byteOffset, t.byteLength])).toEqual([['a', h.dataOffset, 8], ['e', h.dataOffset + 8, 0]]);
+    expect(h.tensors.map((t) => [t.name, t.byteOffset, t.byteLength])).toEqual([
+      ['a', h.dataOffset, 8],
+      ['e', h.dataOffset + 8, 0],
+    ]);
   });
 
   it('refuses a file shorter than the 8-byte length field', () => {
@@ -104,7 +107,11 @@ describe('safetensors header validation (one crafted bad file per rule)', () => 
   });
 
   it('refuses a lone surrogate spelled as a \\u escape', () => {
-    expectRefused(writeCrafted('sur.safetensors', `{"a\\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4), undefined, /surrogate/);
+    expectRefused(
+      writeCrafted('sur.safetensors', `{"a\\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4),
+      undefined,
+      /surrogate/,
+    );
   });
 
   it('refuses a byte length that does not match shape × dtype', () => {
@@ -131,11 +138,19 @@ describe('safetensors header validation (one crafted bad file per rule)', () => 
 
   it('refuses offsets at or beyond 2^53', () => {
     expectRefused(writeCrafted('off.safetensors', `{${T('a', 'F32', [1], 0, '9007199254740993')}}`, 4), 'a', /below 2\^53/);
-    expectRefused(writeCrafted('off2.safetensors', `{${T('a', 'F32', [1], '18446744073709551616', '18446744073709551620')}}`, 4), 'a', /below 2\^53/);
+    expectRefused(
+      writeCrafted('off2.safetensors', `{${T('a', 'F32', [1], '18446744073709551616', '18446744073709551620')}}`, 4),
+      'a',
+      /below 2\^53/,
+    );
   });
 
   it('refuses non-string __metadata__ values', () => {
-    expectRefused(writeCrafted('meta.safetensors', `{"__metadata__":{"format":1},${T('a', 'F32', [1], 0, 4)}}`, 4), undefined, /__metadata__ value for "format" is not a string/);
+    expectRefused(
+      writeCrafted('meta.safetensors', `{"__metadata__":{"format":1},${T('a', 'F32', [1], 0, 4)}}`, 4),
+      undefined,
+      /__metadata__ value for "format" is not a string/,
+    );
     expectRefused(writeCrafted('meta2.safetensors', `{"__metadata__":"pt"}`, 0), undefined, /__metadata__ must be an object/);
   });
 
@@ -219,7 +234,7 @@ describe('model dirs and sharded indexes', () => {
     expect(openModel(ok.dir).names).toEqual(['a', 'b', 'c']);
   });
 
-  it('follows Hugging Face cache snapshot links into the same repo\'s blobs/, and nowhere else', () => {
+  it("follows Hugging Face cache snapshot links into the same repo's blobs/, and nowhere else", () => {
     const repo = join(tempDir(), 'models--org--name');
     const snap = join(repo, 'snapshots', 'abc123');
     mkdirSync(join(repo, 'blobs'), { recursive: true });
@@ -245,7 +260,11 @@ describe('model dirs and sharded indexes', () => {
 
   it('refuses a tensor mapped to one shard but stored in another', () => {
     const { dir, index } = shardedDir({ ...good, b: 'model-00002-of-00002.safetensors' });
-    expectModelRefused(dir, [index, '"b"'], /mapped to "model-00002-of-00002.safetensors" but is stored in "model-00001-of-00002.safetensors"/);
+    expectModelRefused(
+      dir,
+      [index, '"b"'],
+      /mapped to "model-00002-of-00002.safetensors" but is stored in "model-00001-of-00002.safetensors"/,
+    );
   });
 
   it('refuses a tensor listed in the index that no shard holds', () => {

@@ -21,7 +21,10 @@ function bf16Bytes(v: number[]): Uint8Array {
   const f = new Float32Array(v);
   const u = new Uint32Array(f.buffer);
   const out = new Uint8Array(2 * v.length);
-  u.forEach((bits, i) => { out[2 * i] = (bits >>> 16) & 0xff; out[2 * i + 1] = bits >>> 24; });
+  u.forEach((bits, i) => {
+    out[2 * i] = (bits >>> 16) & 0xff;
+    out[2 * i + 1] = bits >>> 24;
+  });
   return out;
 }
 
@@ -80,7 +83,10 @@ describe('vocabulary truncation view (alignFinetunes + readTensorBytes)', () => 
       `${small.m.path}: "lm_head.weight" padded 5 → 8 rows (3 rows taken from the base, a zero delta)`,
     ]);
     const n = BASE_ROWS * H;
-    for (const [name, key] of [['model.embed_tokens.weight', 'embed'], ['lm_head.weight', 'head']] as const) {
+    for (const [name, key] of [
+      ['model.embed_tokens.weight', 'embed'],
+      ['lm_head.weight', 'head'],
+    ] as const) {
       const v = models[0]!.tensors.get(name)!;
       expect([v.shape, v.numel, v.dtype]).toEqual([[BASE_ROWS, H], n, 'BF16']);
       expect(readRange(models[0]!, name, 0, n)).toEqual(bf16Bytes(big[key].slice(0, n)));
@@ -106,11 +112,16 @@ describe('vocabulary truncation view (alignFinetunes + readTensorBytes)', () => 
     const { models } = alignFinetunes(base.m, [small.m, smallF32.m], { truncateVocab: true });
     const n = BASE_ROWS * H;
     const whole = models.map((m) => readRange(m, 'model.embed_tokens.weight', 0, n));
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 1, max: n }), (k, start, len) => {
-      const count = Math.min(len, n - start);
-      const bpe = k === 0 ? 2 : 4;
-      expect(readRange(models[k]!, 'model.embed_tokens.weight', start, count)).toEqual(whole[k]!.subarray(start * bpe, (start + count) * bpe));
-    }), { seed: 7, numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 1, max: n }), (k, start, len) => {
+        const count = Math.min(len, n - start);
+        const bpe = k === 0 ? 2 : 4;
+        expect(readRange(models[k]!, 'model.embed_tokens.weight', start, count)).toEqual(
+          whole[k]!.subarray(start * bpe, (start + count) * bpe),
+        );
+      }),
+      { seed: 7, numRuns: 200 },
+    );
   });
 
   it('other shape mismatches are still refused with truncateVocab', () => {

@@ -12,7 +12,14 @@ import { pseudoRandomBytes, tempDir } from './helpers.js';
 const BPE: Record<OutDtype, number> = { BF16: 2, F16: 2, F32: 4 };
 
 function tensorsOf(dtype: OutDtype): (PlannedTensor & { data: Uint8Array })[] {
-  const shapes: [string, number[]][] = [['a.weight', [7, 5]], ['b.bias', [3]], ['0', [2, 2]], ['scalar', []], ['empty', [0, 4]], ['c.weight', [33, 17]]];
+  const shapes: [string, number[]][] = [
+    ['a.weight', [7, 5]],
+    ['b.bias', [3]],
+    ['0', [2, 2]],
+    ['scalar', []],
+    ['empty', [0, 4]],
+    ['c.weight', [33, 17]],
+  ];
   return shapes.map(([name, shape], i) => {
     const numel = shape.reduce((a, b) => a * b, 1);
     return { name, dtype, shape, data: pseudoRandomBytes(numel * BPE[dtype], 17 + i) };
@@ -67,7 +74,7 @@ describe('safetensors writer', () => {
 
     it(`round-trips identical bits for ${dtype}, sharded with an index`, () => {
       const ts = tensorsOf(dtype);
-      const dir = writeSharded(join(tempDir(), "out"), ts, 40);
+      const dir = writeSharded(join(tempDir(), 'out'), ts, 40);
       const m = openModel(dir);
       expect(m.layout).toBe('sharded');
       expect(m.files.length).toBeGreaterThanOrEqual(3);
@@ -93,7 +100,12 @@ describe('safetensors writer', () => {
     const plans = planShards(ts, { maxShardBytes: 480 });
     // 400 | 240+240 | 1200 (alone, larger than the limit) | 40
     expect(plans.map((p) => [...p.tensors.keys()])).toEqual([['t0'], ['t1', 't2'], ['t3'], ['t4']]);
-    expect(plans.map((p) => p.fileName)).toEqual(['model-00001-of-00004.safetensors', 'model-00002-of-00004.safetensors', 'model-00003-of-00004.safetensors', 'model-00004-of-00004.safetensors']);
+    expect(plans.map((p) => p.fileName)).toEqual([
+      'model-00001-of-00004.safetensors',
+      'model-00002-of-00004.safetensors',
+      'model-00003-of-00004.safetensors',
+      'model-00004-of-00004.safetensors',
+    ]);
     const r = plans[1]!.tensors.get('t2')!;
     expect(r.byteOffset).toBe(plans[1]!.dataOffset + 240);
     expect(plans[1]!.fileSize).toBe(plans[1]!.dataOffset + 480);

@@ -9,23 +9,38 @@ describe('dare_mask_f32', () => {
   it('equals the scalar reference bit for bit for random keys, start indices, lengths and drop rates (incl. p = 0 and p = 1)', () => {
     const p = fc.oneof(fc.constantFrom(0, 1, 0.5, 0.9, 1e-9, 1 - 1e-9), fc.double({ min: 0, max: 1, noNaN: true }));
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xfffffff0 }), fc.integer({ min: 0, max: 257 }), p, (key, start, n, drop) => {
-        const r = runBoth(
-          (u8) => { const f = new Float32Array(u8.buffer, P, n); for (let i = 0; i < n; i++) f[i] = i % 7 === 0 ? -0 : (i + 1) * (i % 2 ? -1 : 1); },
-          (k) => k.dare_mask_f32(P, n, key, start, dropThreshold(drop)),
-        );
-        expect(firstDiff(r.wasm, r.ref)).toBe(-1);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xfffffff0 }),
+        fc.integer({ min: 0, max: 257 }),
+        p,
+        (key, start, n, drop) => {
+          const r = runBoth(
+            (u8) => {
+              const f = new Float32Array(u8.buffer, P, n);
+              for (let i = 0; i < n; i++) f[i] = i % 7 === 0 ? -0 : (i + 1) * (i % 2 ? -1 : 1);
+            },
+            (k) => k.dare_mask_f32(P, n, key, start, dropThreshold(drop)),
+          );
+          expect(firstDiff(r.wasm, r.ref)).toBe(-1);
+        },
+      ),
       { seed: 21, numRuns: 300 },
     );
   });
 
   it('p = 0 keeps every element (bits unchanged, NaN included) and p = 1 drops every element to +0', () => {
     const vals = [1, -2, NaN, -0, 3.5, Infinity, 1e-40];
-    const keep = runBoth((u8) => new Float32Array(u8.buffer, P, vals.length).set(vals), (k) => k.dare_mask_f32(P, vals.length, 123, 0, dropThreshold(0)));
+    const keep = runBoth(
+      (u8) => new Float32Array(u8.buffer, P, vals.length).set(vals),
+      (k) => k.dare_mask_f32(P, vals.length, 123, 0, dropThreshold(0)),
+    );
     const before = new Uint32Array(new Float32Array(vals).buffer);
     expect([...new Uint32Array(keep.wasm.buffer, P, vals.length)]).toEqual([...before]);
-    const drop = runBoth((u8) => new Float32Array(u8.buffer, P, vals.length).set(vals), (k) => k.dare_mask_f32(P, vals.length, 123, 0, dropThreshold(1)));
+    const drop = runBoth(
+      (u8) => new Float32Array(u8.buffer, P, vals.length).set(vals),
+      (k) => k.dare_mask_f32(P, vals.length, 123, 0, dropThreshold(1)),
+    );
     expect([...new Uint32Array(drop.wasm.buffer, P, vals.length)]).toEqual(vals.map(() => 0));
   });
 

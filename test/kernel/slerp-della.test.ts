@@ -23,13 +23,26 @@ function fill(u8: Uint8Array, at: number, n: number, seed: number, edges: boolea
 describe('slerp_dots_f32 and axpy_f32', () => {
   it('equal the scalar reference bit for bit (odd starts, odd lengths, running sums carried in)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 1000 }), fc.integer(), fc.double({ min: -3, max: 3, noNaN: true }), (n, start, seed, coef) => {
-        const r = runBoth(
-          (u8) => { fill(u8, A, n, seed, false); fill(u8, B, n, seed + 1, false); new Float64Array(u8.buffer, ACC, 6).set([1, 2, 3, 4, 5, 6]); },
-          (k) => { k.slerp_dots_f32(A, B, n, start, ACC); k.axpy_f32(A, B, coef, B + 8192, n); },
-        );
-        expect(firstDiff(r.wasm, r.ref)).toBe(-1);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer(),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        (n, start, seed, coef) => {
+          const r = runBoth(
+            (u8) => {
+              fill(u8, A, n, seed, false);
+              fill(u8, B, n, seed + 1, false);
+              new Float64Array(u8.buffer, ACC, 6).set([1, 2, 3, 4, 5, 6]);
+            },
+            (k) => {
+              k.slerp_dots_f32(A, B, n, start, ACC);
+              k.axpy_f32(A, B, coef, B + 8192, n);
+            },
+          );
+          expect(firstDiff(r.wasm, r.ref)).toBe(-1);
+        },
+      ),
       { seed: 9, numRuns: 200 },
     );
   });
@@ -37,10 +50,20 @@ describe('slerp_dots_f32 and axpy_f32', () => {
   it('the sums do not depend on how the elements are split into chunks', () => {
     const n = 1001;
     const sums = (cuts: number[]): number[] => {
-      const r = runBoth((u8) => { fill(u8, A, n, 3, false); fill(u8, B, n, 4, false); new Float64Array(u8.buffer, ACC, 6).fill(0); }, (k) => {
-        let s = 0;
-        for (const c of [...cuts, n]) { k.slerp_dots_f32(A + 4 * s, B + 4 * s, c - s, s, ACC); s = c; }
-      });
+      const r = runBoth(
+        (u8) => {
+          fill(u8, A, n, 3, false);
+          fill(u8, B, n, 4, false);
+          new Float64Array(u8.buffer, ACC, 6).fill(0);
+        },
+        (k) => {
+          let s = 0;
+          for (const c of [...cuts, n]) {
+            k.slerp_dots_f32(A + 4 * s, B + 4 * s, c - s, s, ACC);
+            s = c;
+          }
+        },
+      );
       return [...new Float64Array(r.wasm.buffer, ACC, 6)];
     };
     const whole = sums([]);
@@ -52,13 +75,24 @@ describe('slerp_dots_f32 and axpy_f32', () => {
 describe('della_mask_f32', () => {
   it('equals the plain sort-based reference bit for bit (ties, NaN, ±0, subnormals, one-element rows)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 1e6 }),
-        fc.double({ min: 0.05, max: 0.95, noNaN: true }), fc.double({ min: 0, max: 0.049, noNaN: true }), fc.boolean(), fc.integer(),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+        fc.double({ min: 0, max: 0.049, noNaN: true }),
+        fc.boolean(),
+        fc.integer(),
         (cols, rows, key, start, density, epsilon, inverse, seed) => {
           const n = cols * rows;
-          const r = runBoth((u8) => fill(u8, A, n, seed, true), (k) => k.della_mask_f32(A, n, cols, key, start, density, epsilon, inverse ? 1 : 0, SCRATCH));
+          const r = runBoth(
+            (u8) => fill(u8, A, n, seed, true),
+            (k) => k.della_mask_f32(A, n, cols, key, start, density, epsilon, inverse ? 1 : 0, SCRATCH),
+          );
           expect(firstDiff(r.wasm.subarray(0, SCRATCH), r.ref.subarray(0, SCRATCH))).toBe(-1);
-        }),
+        },
+      ),
       { seed: 17, numRuns: 300 },
     );
   });
@@ -67,10 +101,13 @@ describe('della_mask_f32', () => {
     const cols = 64;
     const rows = 400;
     const n = cols * rows;
-    const r = runBoth((u8) => {
-      const f = new Float32Array(u8.buffer, A, n);
-      for (let i = 0; i < n; i++) f[i] = (((i * 37) % cols) + 1) * (i % 2 ? -1 : 1); // each row: a permutation of magnitudes 1..64
-    }, (k) => k.della_mask_f32(A, n, cols, 1234, 0, 0.5, 0.3, 0, SCRATCH));
+    const r = runBoth(
+      (u8) => {
+        const f = new Float32Array(u8.buffer, A, n);
+        for (let i = 0; i < n; i++) f[i] = (((i * 37) % cols) + 1) * (i % 2 ? -1 : 1); // each row: a permutation of magnitudes 1..64
+      },
+      (k) => k.della_mask_f32(A, n, cols, 1234, 0, 0.5, 0.3, 0, SCRATCH),
+    );
     const out = new Float32Array(r.wasm.buffer, A, n);
     const keptByMagnitude = new Array<number>(cols + 1).fill(0);
     for (let i = 0; i < n; i++) if (out[i] !== 0) keptByMagnitude[Math.abs(out[i]!)]!++;

@@ -19,7 +19,11 @@ const typical = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, -0, 0.002, -0.005, 1e-40) },
 );
 /** How the chunk is sampled: the tensor key, the chunk's first group index, and whether to sample. */
-interface Sampling { key: number; group0: number; sampled: boolean }
+interface Sampling {
+  key: number;
+  group0: number;
+  sampled: boolean;
+}
 const NO_SAMPLING: Sampling = { key: 0, group0: 0, sampled: false };
 
 type Dtype = 'F32' | 'BF16' | 'F16';
@@ -35,28 +39,60 @@ function bitsF64(a: Float64Array): string[] {
 type KernelOut = Pick<ChunkResult, 'delta' | 'pair' | 'histStart' | 'histBin' | 'histCount' | 'histEnergy'> & { workZero: boolean };
 
 /** Lay the models out in kernel memory in their dtypes and run stats_chunk once. */
-function runChunk(kern: KernelInstance<StatsKernelExports>, models: Uint8Array[], dtypes: Dtype[], n: number, smp: Sampling = NO_SAMPLING): KernelOut {
+function runChunk(
+  kern: KernelInstance<StatsKernelExports>,
+  models: Uint8Array[],
+  dtypes: Dtype[],
+  n: number,
+  smp: Sampling = NO_SAMPLING,
+): KernelOut {
   const k = models.length - 1;
   const blocks = Math.ceil(n / STATS_BLOCK);
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const table = 1024;
   let at = table + align(8 * (k + 1));
-  const ptrs = models.map((m) => { const p = at; at += align(m.length); return p; });
+  const ptrs = models.map((m) => {
+    const p = at;
+    at += align(m.length);
+    return p;
+  });
   const workBytes = kern.exports.stats_work_bytes(k);
-  const work = at; at += align(workBytes);
-  const deltaOut = at; at += align(k * blocks * DELTA_FIELDS * 8);
-  const pairOut = at; at += align(Math.max(1, (k * (k - 1)) / 2) * blocks * PAIR_FIELDS * 8);
-  const histStart = at; at += align(4 * (k + 1));
-  const histBin = at; at += align(4 * k * HIST_BINS);
-  const histCount = at; at += align(4 * k * HIST_BINS);
-  const histEnergy = at; at += 8 * k * HIST_BINS;
+  const work = at;
+  at += align(workBytes);
+  const deltaOut = at;
+  at += align(k * blocks * DELTA_FIELDS * 8);
+  const pairOut = at;
+  at += align(Math.max(1, (k * (k - 1)) / 2) * blocks * PAIR_FIELDS * 8);
+  const histStart = at;
+  at += align(4 * (k + 1));
+  const histBin = at;
+  at += align(4 * k * HIST_BINS);
+  const histCount = at;
+  at += align(4 * k * HIST_BINS);
+  const histEnergy = at;
+  at += 8 * k * HIST_BINS;
   kern.ensure(at);
   const mem = kern.memory.buffer;
   const bytes = new Uint8Array(mem);
   bytes.fill(0, work, work + workBytes);
   models.forEach((m, i) => bytes.set(m, ptrs[i]!));
   new Uint32Array(mem, table, 2 * (k + 1)).set([...ptrs, ...dtypes.map((d) => CODE[d])]);
-  kern.exports.stats_chunk(k, n, table, table + 4 * (k + 1), work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy, smp.key, smp.group0, smp.sampled ? 1 : 0);
+  kern.exports.stats_chunk(
+    k,
+    n,
+    table,
+    table + 4 * (k + 1),
+    work,
+    deltaOut,
+    pairOut,
+    histStart,
+    histBin,
+    histCount,
+    histEnergy,
+    smp.key,
+    smp.group0,
+    smp.sampled ? 1 : 0,
+  );
   const hs = new Uint32Array(mem, histStart, k + 1).slice();
   const e = hs[k]!;
   return {
@@ -78,7 +114,8 @@ function reference(decoded: Float32Array[], n: number, smp: Sampling = NO_SAMPLI
 
 /** The kernel's sparse histogram of fine-tune i, as dense arrays. */
 function denseHist(o: KernelOut, i: number): { counts: Uint32Array; energy: Float64Array } {
-  const counts = new Uint32Array(HIST_BINS), energy = new Float64Array(HIST_BINS);
+  const counts = new Uint32Array(HIST_BINS),
+    energy = new Float64Array(HIST_BINS);
   for (let e = o.histStart[i]!; e < o.histStart[i + 1]!; e++) {
     expect(o.histCount[e]).toBeGreaterThan(0);
     counts[o.histBin[e]!] = o.histCount[e]!;
@@ -98,33 +135,65 @@ function encode(values: Float32Array, dtype: Dtype): { raw: Uint8Array; decoded:
 
 describe('stats kernel (wasm) vs scalar reference', () => {
   it("the built module's stats_* exports are exactly the declared list", () => {
-    const names = WebAssembly.Module.exports(kernelModule()).map((e) => e.name).filter((n) => n.startsWith('stats_'));
+    const names = WebAssembly.Module.exports(kernelModule())
+      .map((e) => e.name)
+      .filter((n) => n.startsWith('stats_'));
     expect(names.sort()).toEqual([...STATS_KERNEL_EXPORTS].sort());
   });
 
   it('stats_chunk equals the reference bit for bit: any length, 1–4 fine-tunes, F32/BF16/F16 inputs, NaN/Inf/±0/subnormals, fast and exact blocks, sampled or not', () => {
     const kern = instantiateKernel<StatsKernelExports>();
     const dtype = fc.constantFrom<Dtype>('F32', 'BF16', 'F16');
-    const sampling = fc.record({ key: fc.integer({ min: 0, max: 2 ** 32 - 1 }), group0: fc.integer({ min: 0, max: 2 ** 26 }), sampled: fc.boolean() });
+    const sampling = fc.record({
+      key: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      group0: fc.integer({ min: 0, max: 2 ** 26 }),
+      sampled: fc.boolean(),
+    });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 * STATS_BLOCK + 7 }), fc.integer({ min: 1, max: 4 }), fc.array(dtype, { minLength: 5, maxLength: 5 }), fc.integer(), fc.boolean(), sampling, (n, k, dts, seed, clean, smp) => {
-        const rng = fc.sample(fc.array(clean ? typical : special, { minLength: (k + 1) * n, maxLength: (k + 1) * n }), { numRuns: 1, seed })[0]!;
-        const base = Float32Array.from(rng.slice(0, n));
-        // fine-tunes: some entries free, most base + small change, so pairs see agreement and conflicts
-        const values = [base, ...Array.from({ length: k }, (_, j) => Float32Array.from(rng.slice((j + 1) * n, (j + 2) * n), (v, i) => (i % (j + 2) === 0 ? v : base[i]! + v * 0.01)))];
-        const enc = values.map((v, m) => encode(v, dts[m]!));
-        const got = runChunk(kern, enc.map((e) => e.raw), dts.slice(0, k + 1), n, smp);
-        const ref = reference(enc.map((e) => e.decoded), n, smp);
-        expect(bitsF64(got.delta)).toEqual(bitsF64(ref.delta));
-        expect(bitsF64(got.pair)).toEqual(bitsF64(ref.pair));
-        for (let i = 0; i < k; i++) {
-          const h = denseHist(got, i);
-          expect([...h.counts]).toEqual([...ref.hists[i]!.counts]);
-          expect([...h.energy]).toEqual([...ref.hists[i]!.energy]);
-        }
-        // histogram workspace is left zeroed for the next chunk
-        expect(got.workZero).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 3 * STATS_BLOCK + 7 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(dtype, { minLength: 5, maxLength: 5 }),
+        fc.integer(),
+        fc.boolean(),
+        sampling,
+        (n, k, dts, seed, clean, smp) => {
+          const rng = fc.sample(fc.array(clean ? typical : special, { minLength: (k + 1) * n, maxLength: (k + 1) * n }), {
+            numRuns: 1,
+            seed,
+          })[0]!;
+          const base = Float32Array.from(rng.slice(0, n));
+          // fine-tunes: some entries free, most base + small change, so pairs see agreement and conflicts
+          const values = [
+            base,
+            ...Array.from({ length: k }, (_, j) =>
+              Float32Array.from(rng.slice((j + 1) * n, (j + 2) * n), (v, i) => (i % (j + 2) === 0 ? v : base[i]! + v * 0.01)),
+            ),
+          ];
+          const enc = values.map((v, m) => encode(v, dts[m]!));
+          const got = runChunk(
+            kern,
+            enc.map((e) => e.raw),
+            dts.slice(0, k + 1),
+            n,
+            smp,
+          );
+          const ref = reference(
+            enc.map((e) => e.decoded),
+            n,
+            smp,
+          );
+          expect(bitsF64(got.delta)).toEqual(bitsF64(ref.delta));
+          expect(bitsF64(got.pair)).toEqual(bitsF64(ref.pair));
+          for (let i = 0; i < k; i++) {
+            const h = denseHist(got, i);
+            expect([...h.counts]).toEqual([...ref.hists[i]!.counts]);
+            expect([...h.energy]).toEqual([...ref.hists[i]!.energy]);
+          }
+          // histogram workspace is left zeroed for the next chunk
+          expect(got.workZero).toBe(true);
+        },
+      ),
       { seed: 4242, numRuns: 60 },
     );
   });
@@ -136,7 +205,12 @@ describe('stats kernel (wasm) vs scalar reference', () => {
     // every Δ is 2⁻⁹ · 1.96875 (largest significand of its bin): the biggest per-entry energy a bin can take
     const step = Math.fround(2 ** -9 * (1 + 31 / 32 + 1 / 64));
     const ft = base.map((b) => Math.fround(b + step));
-    const got = runChunk(kern, [base, ft].map((v) => new Uint8Array(v.buffer)), ['F32', 'F32'], n);
+    const got = runChunk(
+      kern,
+      [base, ft].map((v) => new Uint8Array(v.buffer)),
+      ['F32', 'F32'],
+      n,
+    );
     const ref = reference([base, ft], n);
     const h = denseHist(got, 0);
     expect(got.histStart[1]).toBe(1);

@@ -22,12 +22,19 @@ export const BASE_SHAPES: [string, number[]][] = [
 ];
 
 export const TARGETS = [
-  'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.mlp.up_proj.weight', 'model.layers.0.mlp.down_proj.weight',
+  'model.layers.0.self_attn.q_proj.weight',
+  'model.layers.0.mlp.up_proj.weight',
+  'model.layers.0.mlp.down_proj.weight',
   'model.layers.1.mlp.down_proj.weight',
 ];
 
 /** A temp dir with a BF16 base model (values on the bf16 grid) and a cleanup. */
-export function writeBase(shapes: [string, number[]][] = BASE_SHAPES): { root: string; base: string; values: Map<string, Float32Array>; cleanup: () => void } {
+export function writeBase(shapes: [string, number[]][] = BASE_SHAPES): {
+  root: string;
+  base: string;
+  values: Map<string, Float32Array>;
+  cleanup: () => void;
+} {
   const root = mkdtempSync(join(tmpdir(), 'darekit-lora-'));
   const base = join(root, 'base');
   mkdirSync(base);
@@ -67,7 +74,13 @@ export function deltaF64(m: WrittenLoraModule, scale: number): Float64Array {
 }
 
 /** Write the materialized fine-tune: every tensor F32, adapted ones f32(base + f32(delta)), others the base's values. */
-export function writeMaterialized(dir: string, baseValues: Map<string, Float32Array>, modules: WrittenLoraModule[], scale: number, shapes: [string, number[]][] = BASE_SHAPES): void {
+export function writeMaterialized(
+  dir: string,
+  baseValues: Map<string, Float32Array>,
+  modules: WrittenLoraModule[],
+  scale: number,
+  shapes: [string, number[]][] = BASE_SHAPES,
+): void {
   mkdirSync(dir, { recursive: true });
   const byTarget = new Map(modules.map((m) => [m.target, m]));
   const tensors = shapes.map(([name, shape]) => {

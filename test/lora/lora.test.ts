@@ -45,7 +45,10 @@ const readAll = (dir: string, name: string, base?: string): Float32Array =>
 
 describe('LoRA delta = (alpha/r)·B·A computed chunk by chunk', () => {
   it('equals the explicit float64 product to 1e-6 relative, for any element range (rows split anywhere)', () => {
-    for (const [mods, dir, scale] of [[mods1, 'ad1', SCALE1], [mods2, 'ad2', SCALE2]] as const) {
+    for (const [mods, dir, scale] of [
+      [mods1, 'ad1', SCALE1],
+      [mods2, 'ad2', SCALE2],
+    ] as const) {
       const model = openLoraAdapter(join(fx.root, dir), openModel(fx.base));
       const files = new OpenFiles();
       for (const m of mods) {
@@ -85,13 +88,16 @@ describe('LoRA delta = (alpha/r)·B·A computed chunk by chunk', () => {
 
 describe('analyze and merge on an adapter equal the materialized fine-tune', () => {
   it('analyzeModels: identical tensor, layer, model and pair statistics; loraRank reported', async () => {
-    const run = (fts: string[], threads: number) => analyzeModels({ base: fx.base, finetunes: fts, labels: ['a', 'b'], threads, chunkElements: 4096 });
+    const run = (fts: string[], threads: number) =>
+      analyzeModels({ base: fx.base, finetunes: fts, labels: ['a', 'b'], threads, chunkElements: 4096 });
     const viaAdapter = await run([join(fx.root, 'ad1'), join(fx.root, 'ad2')], 2);
     const viaFull = await run([join(fx.root, 'mat1'), join(fx.root, 'mat2')], 1);
     expect(viaAdapter.tensors.map(({ dtype: _d, ...r }) => r)).toEqual(viaFull.tensors.map(({ dtype: _d, ...r }) => r));
     expect(viaAdapter.layers).toEqual(viaFull.layers);
     expect(viaAdapter.pairs).toEqual(viaFull.pairs);
-    expect(viaAdapter.models.map(({ path: _p, loraRank: _r, ...r }) => r)).toEqual(viaFull.models.map(({ path: _p, loraRank: _r, ...r }) => r));
+    expect(viaAdapter.models.map(({ path: _p, loraRank: _r, ...r }) => r)).toEqual(
+      viaFull.models.map(({ path: _p, loraRank: _r, ...r }) => r),
+    );
     expect(viaAdapter.models.map((m) => m.loraRank)).toEqual([4, 3]);
     expect(viaFull.models.map((m) => m.loraRank)).toEqual([null, null]);
     const q = viaAdapter.tensors.find((t) => t.tensor === 'model.layers.1.self_attn.q_proj.weight' && t.model === 'a')!;
@@ -100,12 +106,21 @@ describe('analyze and merge on an adapter equal the materialized fine-tune', () 
 
   it('dare_ties merge: same output values with adapters (model: dir, and base+adapter) as with the materialized models, threads 1 == 2', async () => {
     const doc = (m1: string, m2: string) => ({
-      merge_method: 'dare_ties', base_model: 'base',
-      models: [{ model: m1, parameters: { weight: 0.7, density: 0.6 } }, { model: m2, parameters: { weight: 0.5, density: 0.8 } }],
-      parameters: { seed: 5 }, out_dtype: 'float32',
+      merge_method: 'dare_ties',
+      base_model: 'base',
+      models: [
+        { model: m1, parameters: { weight: 0.7, density: 0.6 } },
+        { model: m2, parameters: { weight: 0.5, density: 0.8 } },
+      ],
+      parameters: { seed: 5 },
+      out_dtype: 'float32',
     });
     const outs: string[] = [];
-    const variants: [string, string, number][] = [['mat1', 'mat2', 1], ['ad1', 'ad2', 1], ['ad1', 'base+ad2', 2]];
+    const variants: [string, string, number][] = [
+      ['mat1', 'mat2', 1],
+      ['ad1', 'ad2', 1],
+      ['ad1', 'base+ad2', 2],
+    ];
     for (const [i, [a, b, threads]] of variants.entries()) {
       const out = join(fx.root, `merged-${i}`);
       await merge(parseMergeConfig(doc(a, b), { configDir: fx.root }), { out, threads, chunkElements: 100 });
@@ -149,10 +164,18 @@ describe('adapters darekit refuses, with one line naming the problem', () => {
     const base = openModel(fx.base);
     expectInputError(() => openFinetune(adapter('rank', { extraConfig: { r: 8 } }), base), 'rank 4', 'r = 8');
     adapter('nobase', {});
-    const parsed = parseMergeConfig({ merge_method: 'linear', models: [{ model: 'nobase', parameters: { weight: 1 } }] }, { configDir: fx.root });
+    const parsed = parseMergeConfig(
+      { merge_method: 'linear', models: [{ model: 'nobase', parameters: { weight: 1 } }] },
+      { configDir: fx.root },
+    );
     return merge(parsed, { out: join(fx.root, 'never'), threads: 1 }).then(
-      () => { throw new Error('expected a refusal'); },
-      (err: unknown) => { expect(isDarekitError(err)).toBe(true); expect((err as Error).message).toContain('base_model'); },
+      () => {
+        throw new Error('expected a refusal');
+      },
+      (err: unknown) => {
+        expect(isDarekitError(err)).toBe(true);
+        expect((err as Error).message).toContain('base_model');
+      },
     );
   });
 });

@@ -21,7 +21,10 @@ describe('DARE mask statistics (wasm kernel)', () => {
     const n = 200_000;
     const ones = new Float32Array(n).fill(1);
     for (const p of [0.1, 0.5, 0.9, 0.99]) {
-      for (const [seed, pos, name] of [[0, 0, 'a.weight'], [7, 2, 'model.layers.3.mlp.down_proj.weight']] as const) {
+      for (const [seed, pos, name] of [
+        [0, 0, 'a.weight'],
+        [7, 2, 'model.layers.3.mlp.down_proj.weight'],
+      ] as const) {
         const kept = masked(ones, seed, pos, name, p).reduce((s, v) => s + v, 0);
         const mean = n * (1 - p);
         const sigma = Math.sqrt(n * p * (1 - p));
@@ -43,7 +46,7 @@ describe('DARE mask statistics (wasm kernel)', () => {
     }
     // per element: std of one sample = |δ|·sqrt(p/(1−p)); of the mean, divided by sqrt(seeds)
     for (let i = 0; i < n; i++) {
-      const sd = Math.abs(delta[i]!) * Math.sqrt(p / (1 - p)) / Math.sqrt(seeds);
+      const sd = (Math.abs(delta[i]!) * Math.sqrt(p / (1 - p))) / Math.sqrt(seeds);
       expect(Math.abs(sum[i]! / seeds - delta[i]!)).toBeLessThan(5 * sd + 1e-12);
     }
   });
@@ -64,7 +67,9 @@ describe('magnitude trim ties', () => {
     const v = new Float32Array(n).map((_, i) => (i % 3 === 0 ? 2 : i % 2 ? -1 : 1)); // |δ| ∈ {2, 1}: many ties at 1
     const keep = 50; // 35 twos, then the first 15 ones by index
     const twos = v.filter((x) => Math.abs(x) === 2).length;
-    const expected = Array.from(v, (x, i) => (Math.abs(x) === 2 || (Math.abs(x) === 1 && [...v.slice(0, i)].filter((y) => Math.abs(y) === 1).length < keep - twos) ? x : 0));
+    const expected = Array.from(v, (x, i) =>
+      Math.abs(x) === 2 || (Math.abs(x) === 1 && [...v.slice(0, i)].filter((y) => Math.abs(y) === 1).length < keep - twos) ? x : 0,
+    );
     const oneBits = 0x3f800000;
     for (const chunk of [n, 10, 7, 1]) {
       const view = new Float32Array(k.memory.buffer, P, n);

@@ -8,9 +8,10 @@ import { referenceMergeTensor, type RefSpec } from './reference-merge.js';
 import { readWholeTensor as readF32 } from '../helpers/read.js';
 
 let fam: ReturnType<typeof writeFamily>;
-beforeAll(() => { fam = writeFamily(3); });
+beforeAll(() => {
+  fam = writeFamily(3);
+});
 afterAll(() => fam.cleanup());
-
 
 const W = [1, 0.6, -0.3];
 const D = [0.5, 0.7, 0.4];
@@ -25,12 +26,17 @@ describe('della and della_linear equal a straightforward float64 reference (per-
   for (const c of cases) {
     it(`${c.method} ${JSON.stringify(c.yaml)}, chunks of 40 and 1M elements, threads 1 and 2`, async () => {
       const doc = {
-        merge_method: c.method, base_model: 'base',
+        merge_method: c.method,
+        base_model: 'base',
         models: [1, 2, 3].map((i) => ({ model: `ft${i}`, parameters: { weight: W[i - 1], density: D[i - 1], epsilon: E[i - 1] } })),
-        parameters: { ...c.yaml, seed: 31 }, out_dtype: 'float32',
+        parameters: { ...c.yaml, seed: 31 },
+        out_dtype: 'float32',
       };
       const outs: string[] = [];
-      for (const [chunk, threads] of [[40, 1], [1 << 20, 2]] as const) {
+      for (const [chunk, threads] of [
+        [40, 1],
+        [1 << 20, 2],
+      ] as const) {
         const out = join(fam.root, `out-${c.method}-${Object.keys(c.yaml).length}-${chunk}`);
         await merge(parseMergeConfig(doc, { configDir: fam.root }), { out, threads, chunkElements: chunk });
         outs.push(out);
@@ -39,8 +45,19 @@ describe('della and della_linear equal a straightforward float64 reference (per-
         const base = asBf16(modelValues(0).get(name)!);
         const models = [1, 2, 3].map((i) => asBf16(modelValues(i).get(name)!));
         const spec: RefSpec = {
-          sparsify: 'della', elect: false, normalize: false, lambda: 1, hasBase: true, seed: 31, weights: W, densities: D, gammas: [0, 0, 0],
-          scale: () => 1, cols: shape.length === 2 ? shape[1]! : shape[0]!, epsilons: E, ...c.spec,
+          sparsify: 'della',
+          elect: false,
+          normalize: false,
+          lambda: 1,
+          hasBase: true,
+          seed: 31,
+          weights: W,
+          densities: D,
+          gammas: [0, 0, 0],
+          scale: () => 1,
+          cols: shape.length === 2 ? shape[1]! : shape[0]!,
+          epsilons: E,
+          ...c.spec,
         };
         const want = new Uint32Array(referenceMergeTensor(name, base, models, spec).buffer);
         for (const out of outs) expect(new Uint32Array(readF32(out, name).buffer), `${c.method} ${name}`).toEqual(want);
@@ -49,9 +66,17 @@ describe('della and della_linear equal a straightforward float64 reference (per-
   }
 
   it('refuses density ± epsilon outside (0, 1], naming the values and what to change', async () => {
-    const doc = (eps: number) => ({ merge_method: 'della', base_model: 'base', models: [{ model: 'ft1', parameters: { weight: 1, density: 0.2, epsilon: eps } }] });
-    await expect(merge(parseMergeConfig(doc(0.25), { configDir: fam.root }), { out: join(fam.root, 'bad'), threads: 1 })).rejects.toThrow(/epsilon 0.25/);
-    const err = await merge(parseMergeConfig(doc(0.2), { configDir: fam.root }), { out: join(fam.root, 'bad2'), threads: 1 }).catch((e: unknown) => e);
+    const doc = (eps: number) => ({
+      merge_method: 'della',
+      base_model: 'base',
+      models: [{ model: 'ft1', parameters: { weight: 1, density: 0.2, epsilon: eps } }],
+    });
+    await expect(merge(parseMergeConfig(doc(0.25), { configDir: fam.root }), { out: join(fam.root, 'bad'), threads: 1 })).rejects.toThrow(
+      /epsilon 0.25/,
+    );
+    const err = await merge(parseMergeConfig(doc(0.2), { configDir: fam.root }), { out: join(fam.root, 'bad2'), threads: 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(isDarekitError(err)).toBe(true);
     expect((err as Error).message).toContain('lower epsilon');
   });

@@ -31,13 +31,19 @@ export function modelValues(which: number, poison = false): Map<string, number[]
     const n = shape.reduce((a, b) => a * b, 1);
     const rb = rng(7 + name.length * 31);
     const base = Array.from({ length: n }, () => Math.round((rb() * 2 - 1) * 64) / 64);
-    if (which === 0) { m.set(name, base); continue; }
+    if (which === 0) {
+      m.set(name, base);
+      continue;
+    }
     const rd = rng(which * 1000 + name.length);
-    m.set(name, base.map((b, i) => {
-      if (poison && i === 3) return NaN;
-      const u = rd();
-      return u < 0.2 ? b : b + Math.round((rd() * 2 - 1) * 8) / 256;
-    }));
+    m.set(
+      name,
+      base.map((b, i) => {
+        if (poison && i === 3) return NaN;
+        const u = rd();
+        return u < 0.2 ? b : b + Math.round((rd() * 2 - 1) * 8) / 256;
+      }),
+    );
   }
   return m;
 }
@@ -50,7 +56,10 @@ export function writeFamily(count: number, opts: { poison?: number } = {}): { ro
     const dir = join(root, w === 0 ? 'base' : `ft${w}`);
     mkdirSync(dir);
     const vals = modelValues(w, opts.poison === w);
-    writeSafetensorsFile(join(dir, 'model.safetensors'), SHAPES.map(([name, shape]) => ({ name, dtype: 'BF16' as const, shape, data: bf16Bytes(vals.get(name)!) })));
+    writeSafetensorsFile(
+      join(dir, 'model.safetensors'),
+      SHAPES.map(([name, shape]) => ({ name, dtype: 'BF16' as const, shape, data: bf16Bytes(vals.get(name)!) })),
+    );
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', torch_dtype: 'bfloat16' }));
     dirs.push(dir);
   }

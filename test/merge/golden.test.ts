@@ -30,12 +30,15 @@ describe.skipIf(!existsSync(GOLDEN))('golden merges (independent float64 numpy r
       const r = new TensorReader();
       let maxUlp = 0;
       for (const n of want.names) {
-        const a = want.tensors.get(n)!, b = got.tensors.get(n)!;
+        const a = want.tensors.get(n)!,
+          b = got.tensors.get(n)!;
         expect(b.dtype).toBe('F32');
-        const x = new Uint8Array(a.byteLength), y = new Uint8Array(b.byteLength);
+        const x = new Uint8Array(a.byteLength),
+          y = new Uint8Array(b.byteLength);
         r.readBytes(a, 0, a.numel, x);
         r.readBytes(b, 0, b.numel, y);
-        const xi = new Int32Array(x.buffer), yi = new Int32Array(y.buffer);
+        const xi = new Int32Array(x.buffer),
+          yi = new Int32Array(y.buffer);
         for (let i = 0; i < a.numel; i++) maxUlp = Math.max(maxUlp, Math.abs(ordered(xi[i]!) - ordered(yi[i]!)));
       }
       r.close();

@@ -9,9 +9,10 @@ import { referenceMergeTensor, type RefSpec } from './reference-merge.js';
 import { readWholeTensor as readF32 } from '../helpers/read.js';
 
 let fam: ReturnType<typeof writeFamily>;
-beforeAll(() => { fam = writeFamily(3); });
+beforeAll(() => {
+  fam = writeFamily(3);
+});
 afterAll(() => fam.cleanup());
-
 
 const W = [1, 0.6, -0.3];
 const D = [0.3, 0.7, 0.5];
@@ -35,14 +36,29 @@ describe('every method equals a straightforward float64 whole-tensor reference, 
       const doc = {
         merge_method: c.method,
         ...(c.method === 'linear' ? {} : { base_model: 'base' }),
-        models: [1, 2, 3].map((i) => ({ model: `ft${i}`, parameters: { weight: W[i - 1], ...(usesDensity ? { density: D[i - 1] } : {}), ...(usesGamma ? { gamma: G[i - 1] } : {}) } })),
+        models: [1, 2, 3].map((i) => ({
+          model: `ft${i}`,
+          parameters: { weight: W[i - 1], ...(usesDensity ? { density: D[i - 1] } : {}), ...(usesGamma ? { gamma: G[i - 1] } : {}) },
+        })),
         parameters: { ...c.yaml, seed: 77 },
         out_dtype: 'float32',
       };
       const cfg = parseMergeConfig(doc, { configDir: fam.root });
       const out = join(fam.root, `out-${c.method}-${Object.keys(c.yaml).join('-')}`);
       await merge(cfg, { out, threads: 1, chunkElements: 40 });
-      const spec: RefSpec = { sparsify: 'none', elect: false, normalize: false, lambda: 1, hasBase: true, seed: 77, weights: W, densities: D, gammas: G, scale: () => 1, ...c.spec };
+      const spec: RefSpec = {
+        sparsify: 'none',
+        elect: false,
+        normalize: false,
+        lambda: 1,
+        hasBase: true,
+        seed: 77,
+        weights: W,
+        densities: D,
+        gammas: G,
+        scale: () => 1,
+        ...c.spec,
+      };
       for (const [name] of SHAPES) {
         const base = asBf16(modelValues(0).get(name)!);
         const models = [1, 2, 3].map((i) => asBf16(modelValues(i).get(name)!));
@@ -55,8 +71,16 @@ describe('every method equals a straightforward float64 whole-tensor reference, 
 });
 
 describe('merged output', () => {
-  it('passes the reader\'s validation, keeps every base tensor with its shape, and carries recipe and seed in __metadata__ and mergekit_config.yml', async () => {
-    const cfg = parseMergeConfig({ merge_method: 'dare_ties', base_model: 'base', models: [{ model: 'ft1', parameters: { weight: 1, density: 0.5 } }], parameters: { seed: 1234 } }, { configDir: fam.root });
+  it("passes the reader's validation, keeps every base tensor with its shape, and carries recipe and seed in __metadata__ and mergekit_config.yml", async () => {
+    const cfg = parseMergeConfig(
+      {
+        merge_method: 'dare_ties',
+        base_model: 'base',
+        models: [{ model: 'ft1', parameters: { weight: 1, density: 0.5 } }],
+        parameters: { seed: 1234 },
+      },
+      { configDir: fam.root },
+    );
     const out = join(fam.root, 'out-meta');
     await merge(cfg, { out, threads: 2 });
     const m = openModel(out);

@@ -29,7 +29,9 @@ export function referenceMergeTensor(name: string, base: number[], models: numbe
     }
     if (s.sparsify === 'della') {
       const key = maskKey(s.seed, i, name);
-      const dens = s.densities[i]!, eps = s.epsilons![i]!, cols = s.cols!;
+      const dens = s.densities[i]!,
+        eps = s.epsilons![i]!,
+        cols = s.cols!;
       if (dens >= 1) return d;
       const out = d.slice();
       for (let r0 = 0; r0 < n; r0 += cols) {
@@ -57,8 +59,14 @@ export function referenceMergeTensor(name: string, base: number[], models: numbe
     let num = sum;
     let den = s.weights.reduce((a, b) => a + b, 0);
     if (s.elect) {
-      num = 0; den = 0;
-      t.forEach((x, i) => { if (sum >= 0 ? x > 0 : x < 0) { num += x; den += s.weights[i]!; } });
+      num = 0;
+      den = 0;
+      t.forEach((x, i) => {
+        if (sum >= 0 ? x > 0 : x < 0) {
+          num += x;
+          den += s.weights[i]!;
+        }
+      });
     }
     const mixed = s.normalize ? (den !== 0 ? num / den : 0) : num;
     out[j] = s.hasBase ? base[j]! + s.lambda * mixed : s.lambda * mixed;

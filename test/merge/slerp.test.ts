@@ -33,7 +33,10 @@ function write(name: string, make: (tensor: string, i: number, n: number) => num
   }
   const dir = join(root, name);
   mkdirSync(dir);
-  writeSafetensorsFile(join(dir, 'model.safetensors'), SHAPES.map(([t, shape]) => ({ name: t, dtype: 'F32' as const, shape, data: new Uint8Array(vals.get(t)!.buffer.slice(0)) })));
+  writeSafetensorsFile(
+    join(dir, 'model.safetensors'),
+    SHAPES.map(([t, shape]) => ({ name: t, dtype: 'F32' as const, shape, data: new Uint8Array(vals.get(t)!.buffer.slice(0)) })),
+  );
   writeFileSync(join(dir, 'config.json'), '{"model_type":"llama"}');
   models.set(name, vals);
 }
@@ -50,12 +53,16 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-
 /** mergekit's slerp in float64, whole tensor, written out directly; rounded once to f32. */
 function slerpRef(t: number, v0: ArrayLike<number>, v1: ArrayLike<number>): { out: Float32Array; lerp: boolean } {
-  let n0 = 0, n1 = 0;
-  for (let i = 0; i < v0.length; i++) { n0 += v0[i]! ** 2; n1 += v1[i]! ** 2; }
-  n0 = Math.sqrt(n0); n1 = Math.sqrt(n1);
+  let n0 = 0,
+    n1 = 0;
+  for (let i = 0; i < v0.length; i++) {
+    n0 += v0[i]! ** 2;
+    n1 += v1[i]! ** 2;
+  }
+  n0 = Math.sqrt(n0);
+  n1 = Math.sqrt(n1);
   let dot = 0;
   for (let i = 0; i < v0.length; i++) dot += (n0 > 1e-8 ? v0[i]! / n0 : v0[i]!) * (n1 > 1e-8 ? v1[i]! / n1 : v1[i]!);
   const out = new Float32Array(v0.length);
@@ -64,14 +71,16 @@ function slerpRef(t: number, v0: ArrayLike<number>, v1: ArrayLike<number>): { ou
     return { out, lerp: true };
   }
   const th = Math.acos(dot);
-  const s0 = Math.sin(th - th * t) / Math.sin(th), s1 = Math.sin(th * t) / Math.sin(th);
+  const s0 = Math.sin(th - th * t) / Math.sin(th),
+    s1 = Math.sin(th * t) / Math.sin(th);
   for (let i = 0; i < v0.length; i++) out[i] = s0 * v0[i]! + s1 * v1[i]!;
   return { out, lerp: false };
 }
 
 /** got equals want within one f32 ulp everywhere (the reference sums in another order). */
 function expectWithinUlp(got: Float32Array, want: Float32Array, label: string): void {
-  const g = new Int32Array(got.buffer), w = new Int32Array(want.buffer);
+  const g = new Int32Array(got.buffer),
+    w = new Int32Array(want.buffer);
   let worst = 0;
   for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i]! - w[i]!));
   expect(worst, label).toBeLessThanOrEqual(1);
@@ -79,7 +88,11 @@ function expectWithinUlp(got: Float32Array, want: Float32Array, label: string): 
 
 async function run(doc: Record<string, unknown>, tag: string, opts: { threads?: number; chunkElements?: number } = {}): Promise<string> {
   const out = join(root, `out-${tag}`);
-  await merge(parseMergeConfig({ out_dtype: 'float32', ...doc }, { configDir: root }), { out, threads: opts.threads ?? 1, chunkElements: opts.chunkElements ?? 64 });
+  await merge(parseMergeConfig({ out_dtype: 'float32', ...doc }, { configDir: root }), {
+    out,
+    threads: opts.threads ?? 1,
+    chunkElements: opts.chunkElements ?? 64,
+  });
   return out;
 }
 
@@ -87,8 +100,8 @@ describe('slerp', () => {
   it('slerpCoefficients: orthogonal unit vectors give cos/sin of tπ/2; parallel ones fall back to lerp', () => {
     const k = slerpCoefficients(0.3, 4, 9, 0);
     expect(k.lerp).toBe(false);
-    expect(k.s0).toBeCloseTo(Math.cos(0.3 * Math.PI / 2), 14);
-    expect(k.s1).toBeCloseTo(Math.sin(0.3 * Math.PI / 2), 14);
+    expect(k.s0).toBeCloseTo(Math.cos((0.3 * Math.PI) / 2), 14);
+    expect(k.s1).toBeCloseTo(Math.sin((0.3 * Math.PI) / 2), 14);
     expect(slerpCoefficients(0.3, 4, 4, 4 * 0.9996)).toEqual({ s0: 0.7, s1: 0.3, lerp: true });
     expect(slerpCoefficients(0.3, 4, 4, -4 * 0.9996).lerp).toBe(true);
     expect(slerpCoefficients(0.3, 4, 4, 4 * 0.9994).lerp).toBe(false);
@@ -110,7 +123,10 @@ describe('slerp', () => {
   it('t = 0 gives the first model and t = 1 the second, exactly; base_model among the two is the t = 0 end', async () => {
     const at0 = await run({ merge_method: 'slerp', models: [{ model: 'a' }, { model: 'b' }], parameters: { t: 0 } }, 't0');
     const at1 = await run({ merge_method: 'slerp', models: [{ model: 'a' }, { model: 'b' }], parameters: { t: 1 } }, 't1');
-    const based = await run({ merge_method: 'slerp', base_model: 'b', models: [{ model: 'a' }, { model: 'b' }], parameters: { t: 0.25 } }, 'based');
+    const based = await run(
+      { merge_method: 'slerp', base_model: 'b', models: [{ model: 'a' }, { model: 'b' }], parameters: { t: 0.25 } },
+      'based',
+    );
     for (const [name] of SHAPES) {
       expect(readF32(at0, name), name).toEqual(models.get('a')!.get(name)!);
       expect(readF32(at1, name), name).toEqual(models.get('b')!.get(name)!);
@@ -129,7 +145,15 @@ describe('slerp', () => {
 
   it('DARE-SLERP equals DARE (reference mask, 1/d rescale, added back) then SLERP, done by hand with the same seed', async () => {
     const dens = [0.6, 0.8];
-    const doc = { merge_method: 'slerp', base_model: 'base', models: [{ model: 'ftA', parameters: { density: dens[0] } }, { model: 'ftB', parameters: { density: dens[1] } }], parameters: { t: 0.4, seed: 11 } };
+    const doc = {
+      merge_method: 'slerp',
+      base_model: 'base',
+      models: [
+        { model: 'ftA', parameters: { density: dens[0] } },
+        { model: 'ftB', parameters: { density: dens[1] } },
+      ],
+      parameters: { t: 0.4, seed: 11 },
+    };
     const out = await run(doc, 'dare-slerp', { chunkElements: 32 });
     const out2 = await run(doc, 'dare-slerp-2', { chunkElements: 1 << 20, threads: 2 });
     expect(readFileSync(join(out, 'model.safetensors'))).toEqual(readFileSync(join(out2, 'model.safetensors')));
@@ -163,6 +187,14 @@ describe('slerp', () => {
     bad({ merge_method: 'slerp', models: [{ model: 'a' }, { model: 'b' }, { model: 'c' }], parameters: { t: 0.5 } }, 'exactly two');
     bad({ merge_method: 'slerp', models: [{ model: 'a' }, { model: 'b' }] }, 'parameters.t');
     bad({ merge_method: 'slerp', models: [{ model: 'a' }, { model: 'b' }], parameters: { t: 1.5 } }, '[0, 1]');
-    bad({ merge_method: 'slerp', base_model: 'a', models: [{ model: 'a', parameters: { density: 0.5 } }, { model: 'b' }], parameters: { t: 0.5 } }, 'third model');
+    bad(
+      {
+        merge_method: 'slerp',
+        base_model: 'a',
+        models: [{ model: 'a', parameters: { density: 0.5 } }, { model: 'b' }],
+        parameters: { t: 0.5 },
+      },
+      'third model',
+    );
   });
 });

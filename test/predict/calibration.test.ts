@@ -10,20 +10,45 @@ import { REPO_ROOT } from '../helpers/shared.js';
 import { loadFamilies } from './families.js';
 import { pointFeatures } from '../../src/tools/calibration-data.js';
 
-const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'calibration', 'points.json'), 'utf8')) as { tolerance: number; points: CalibrationPoint[] };
+const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'calibration', 'points.json'), 'utf8')) as {
+  tolerance: number;
+  points: CalibrationPoint[];
+};
 const families = await loadFamilies();
 
 describe('calibration', () => {
   test('measured crossing interpolates linearly between grid points; measured safe rate is the last grid p before the first fall', () => {
-    const sweep = [{ p: 0, retained: 1 }, { p: 0.5, retained: 0.99 }, { p: 0.6, retained: 0.89 }];
+    const sweep = [
+      { p: 0, retained: 1 },
+      { p: 0.5, retained: 0.99 },
+      { p: 0.6, retained: 0.89 },
+    ];
     expect(measuredCrossing(sweep, 0.95)).toBeCloseTo(0.54, 12);
-    expect(measuredCrossing([{ p: 0, retained: 1 }, { p: 0.99, retained: 0.99 }], 0.95)).toBe(0.99);
-    expect(measuredSafe([{ p: 0, retained: 1 }, { p: 0.1, retained: 0.9 }, { p: 0.2, retained: 0.97 }], 0.95)).toBe(0);
+    expect(
+      measuredCrossing(
+        [
+          { p: 0, retained: 1 },
+          { p: 0.99, retained: 0.99 },
+        ],
+        0.95,
+      ),
+    ).toBe(0.99);
+    expect(
+      measuredSafe(
+        [
+          { p: 0, retained: 1 },
+          { p: 0.1, retained: 0.9 },
+          { p: 0.2, retained: 0.97 },
+        ],
+        0.95,
+      ),
+    ).toBe(0);
   });
 
   test('the committed constants equal a fresh fit on the committed points', () => {
     const fit = calibrate(committed.points, committed.tolerance);
-    for (const k of ['intercept', 'rExponent', 'widthExponent', 'residualLow', 'residualHigh'] as const) expect(CALIBRATION[k], k).toBeCloseTo(fit.constants[k], 4);
+    for (const k of ['intercept', 'rExponent', 'widthExponent', 'residualLow', 'residualHigh'] as const)
+      expect(CALIBRATION[k], k).toBeCloseTo(fit.constants[k], 4);
   });
 
   test.runIf(families.length > 0)('the committed points carry the weight features of the shared families as analysed now', () => {

@@ -25,13 +25,23 @@ describe('darekit predict DIR', () => {
     expect(j.outDir).toBe(out);
     expect(j.models.length).toBe(fts.length);
     for (const m of j.models) expect(m.recommendedDensity).toBeCloseTo(1 - m.recommendedDropRate, 9);
-    const rows = await withDb(join(out, 'analysis.duckdb'), async (db) => (await query(db, 'SELECT path, kind, recommended_drop_rate, verdict, tolerance FROM predictions ORDER BY path')).rows, { readOnly: true });
+    const rows = await withDb(
+      join(out, 'analysis.duckdb'),
+      async (db) => (await query(db, 'SELECT path, kind, recommended_drop_rate, verdict, tolerance FROM predictions ORDER BY path')).rows,
+      { readOnly: true },
+    );
     expect(rows.map((r) => [r.path, r.kind, r.recommended_drop_rate, r.verdict, r.tolerance])).toEqual(
       [...j.models].sort((a, b) => a.path.localeCompare(b.path)).map((m) => [m.path, m.kind, m.recommendedDropRate, m.verdict, 0.9]),
     );
     expect(res.text).toMatch(/set: /);
-    const tensorRows = await withDb(join(out, 'analysis.duckdb'), async (db) => (await query(db, 'SELECT count(*) AS n FROM prediction_tensors')).rows, { readOnly: true });
-    const analysed = await withDb(join(out, 'analysis.duckdb'), async (db) => (await query(db, 'SELECT count(*) AS n FROM tensors')).rows, { readOnly: true });
+    const tensorRows = await withDb(
+      join(out, 'analysis.duckdb'),
+      async (db) => (await query(db, 'SELECT count(*) AS n FROM prediction_tensors')).rows,
+      { readOnly: true },
+    );
+    const analysed = await withDb(join(out, 'analysis.duckdb'), async (db) => (await query(db, 'SELECT count(*) AS n FROM tensors')).rows, {
+      readOnly: true,
+    });
     expect(tensorRows[0]!.n).toBe(analysed[0]!.n);
     // the generator's construction: its cpt spec is dense and spread everywhere, its sft specs small, one hot layer
     for (const f of fts) {
@@ -43,9 +53,16 @@ describe('darekit predict DIR', () => {
   });
 
   test('a bad --tolerance and a dir without an analysis are one-line usage/input errors', async () => {
-    for (const [args, opts, re] of [[[tmp], { tolerance: 'abc' }, /--tolerance/], [[join(tmp, 'none')], { tolerance: '0.95' }, /no analysis.duckdb/]] as const) {
+    for (const [args, opts, re] of [
+      [[tmp], { tolerance: 'abc' }, /--tolerance/],
+      [[join(tmp, 'none')], { tolerance: '0.95' }, /no analysis.duckdb/],
+    ] as const) {
       let err: unknown;
-      try { await run([...args], { ...opts }); } catch (e) { err = e; }
+      try {
+        await run([...args], { ...opts });
+      } catch (e) {
+        err = e;
+      }
       expect(isDarekitError(err) && err.exitCode === 2 && re.test(err.message) && !err.message.includes('\n')).toBe(true);
     }
   });

@@ -13,63 +13,74 @@ import { subsetAnalysis } from '../../src/analysis/subset.js';
 const families = await loadFamilies();
 const gridIndex = (p: number): number => DROP_RATE_GRID.findIndex((g) => Math.abs(g - p) < 1e-9);
 
-
 describe.runIf(families.length > 0)('shared families (measured ground truth)', () => {
-  test.runIf(families.length > 0)('every fine-tune of S and N: the predicted range holds the measured safe rate; the point is within two grid steps, and within one for all but at most one of them', () => {
-    let offByMoreThanOne = 0;
-    for (const f of families) {
-      for (const m of predict(f.analysis, { tolerance: 0.95 }).models) {
-        const truth = f.truth.models[m.model]!.safe_drop_rate['0.95']!;
-        const steps = Math.abs(gridIndex(m.predictedDropRate) - gridIndex(truth));
-        expect(steps, `${f.name}/${m.model}: predicted ${m.predictedDropRate}, measured ${truth}`).toBeLessThanOrEqual(2);
-        if (steps > 1) offByMoreThanOne++;
-        expect(truth, `${f.name}/${m.model}`).toBeGreaterThanOrEqual(m.dropRateLow);
-        expect(truth, `${f.name}/${m.model}`).toBeLessThanOrEqual(m.dropRateHigh);
+  test.runIf(families.length > 0)(
+    'every fine-tune of S and N: the predicted range holds the measured safe rate; the point is within two grid steps, and within one for all but at most one of them',
+    () => {
+      let offByMoreThanOne = 0;
+      for (const f of families) {
+        for (const m of predict(f.analysis, { tolerance: 0.95 }).models) {
+          const truth = f.truth.models[m.model]!.safe_drop_rate['0.95']!;
+          const steps = Math.abs(gridIndex(m.predictedDropRate) - gridIndex(truth));
+          expect(steps, `${f.name}/${m.model}: predicted ${m.predictedDropRate}, measured ${truth}`).toBeLessThanOrEqual(2);
+          if (steps > 1) offByMoreThanOne++;
+          expect(truth, `${f.name}/${m.model}`).toBeGreaterThanOrEqual(m.dropRateLow);
+          expect(truth, `${f.name}/${m.model}`).toBeLessThanOrEqual(m.dropRateHigh);
+        }
       }
-    }
-    expect(offByMoreThanOne).toBeLessThanOrEqual(1);
-  });
+      expect(offByMoreThanOne).toBeLessThanOrEqual(1);
+    },
+  );
 
-  test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: recommended = the conservative end of the range, density = 1 − it; the sentence says "predicted" and gives the range', (_n, f) => {
-    for (const m of predict(f.analysis).models) {
-      expect(m.dropRateLow).toBeLessThanOrEqual(m.predictedDropRate);
-      expect(m.predictedDropRate).toBeLessThanOrEqual(m.dropRateHigh);
-      expect(m.recommendedDropRate).toBeLessThanOrEqual(m.dropRateLow);
-      expect(m.recommendedDensity).toBeCloseTo(1 - m.recommendedDropRate, 9);
-      const rate = m.reasonDetails.find((r) => r.code === 'predicted-safe-rate')!;
-      expect(rate.text).toContain(`predicted safe drop rate ${m.predictedDropRate}, range ${m.dropRateLow}–${m.dropRateHigh}`);
-      expect(rate.numbers.dropRateLow).toBe(m.dropRateLow);
-    }
-  });
-
-  test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: no SFT fine-tune flagged cpt; every CPT fine-tune DARE breaks (safe p ≤ 0.2) flagged cpt', (_n, f) => {
-    const pred = predict(f.analysis);
-    for (const m of pred.models) {
-      const truth = f.truth.models[m.model]!;
-      if (m.model.startsWith('sft')) expect(m.kind, m.model).toBe('sft');
-      if (m.model.startsWith('cpt') && truth.safe_drop_rate['0.95']! <= 0.2) {
-        expect(m.kind, m.model).toBe('cpt');
-        expect(m.verdict).toBe('not-ready');
-        expect(m.reasons.join(' ')).toMatch(/magnitude-based trim|do not merge/);
+  test.each(families.map((f) => [f.name, f] as [string, Family]))(
+    'family %s: recommended = the conservative end of the range, density = 1 − it; the sentence says "predicted" and gives the range',
+    (_n, f) => {
+      for (const m of predict(f.analysis).models) {
+        expect(m.dropRateLow).toBeLessThanOrEqual(m.predictedDropRate);
+        expect(m.predictedDropRate).toBeLessThanOrEqual(m.dropRateHigh);
+        expect(m.recommendedDropRate).toBeLessThanOrEqual(m.dropRateLow);
+        expect(m.recommendedDensity).toBeCloseTo(1 - m.recommendedDropRate, 9);
+        const rate = m.reasonDetails.find((r) => r.code === 'predicted-safe-rate')!;
+        expect(rate.text).toContain(`predicted safe drop rate ${m.predictedDropRate}, range ${m.dropRateLow}–${m.dropRateHigh}`);
+        expect(rate.numbers.dropRateLow).toBe(m.dropRateLow);
       }
-      // whatever the label, the reasons carry the numbers that were seen
-      expect(m.reasons.join(' ')).toMatch(/r = \d\.\d{4}/);
-    }
-  });
+    },
+  );
 
-  test.each(families.map((f) => [f.name, f] as [string, Family]))('family %s: merging the specialists that no measured recipe could merge is predicted not-ready, with numbers', (_n, f) => {
-    const merged = [...new Set(f.truth.merges.flatMap((m) => Object.keys(m.accuracy)))];
-    const best = Math.max(...f.truth.merges.flatMap((m) => Object.values(m.accuracy)));
-    if (merged.length < 2 || best > 0.1) return;
-    const pred = predict(subsetAnalysis(f.analysis, merged));
-    expect(pred.set.verdict).toBe('not-ready');
-    expect(pred.set.method).toBe('none');
-    // each specialist: its partner's unrelated delta is more noise than it tolerates
-    const lost = pred.set.reasonDetails.filter((r) => r.code === 'interference');
-    expect(lost.length).toBe(merged.length);
-    for (const r of lost) expect(r.numbers.interference!).toBeGreaterThan(r.numbers.toleratedNoise!);
-    expect(codes(pred.set.reasonDetails)).toContain('if-merged-anyway');
-  });
+  test.each(families.map((f) => [f.name, f] as [string, Family]))(
+    'family %s: no SFT fine-tune flagged cpt; every CPT fine-tune DARE breaks (safe p ≤ 0.2) flagged cpt',
+    (_n, f) => {
+      const pred = predict(f.analysis);
+      for (const m of pred.models) {
+        const truth = f.truth.models[m.model]!;
+        if (m.model.startsWith('sft')) expect(m.kind, m.model).toBe('sft');
+        if (m.model.startsWith('cpt') && truth.safe_drop_rate['0.95']! <= 0.2) {
+          expect(m.kind, m.model).toBe('cpt');
+          expect(m.verdict).toBe('not-ready');
+          expect(m.reasons.join(' ')).toMatch(/magnitude-based trim|do not merge/);
+        }
+        // whatever the label, the reasons carry the numbers that were seen
+        expect(m.reasons.join(' ')).toMatch(/r = \d\.\d{4}/);
+      }
+    },
+  );
+
+  test.each(families.map((f) => [f.name, f] as [string, Family]))(
+    'family %s: merging the specialists that no measured recipe could merge is predicted not-ready, with numbers',
+    (_n, f) => {
+      const merged = [...new Set(f.truth.merges.flatMap((m) => Object.keys(m.accuracy)))];
+      const best = Math.max(...f.truth.merges.flatMap((m) => Object.values(m.accuracy)));
+      if (merged.length < 2 || best > 0.1) return;
+      const pred = predict(subsetAnalysis(f.analysis, merged));
+      expect(pred.set.verdict).toBe('not-ready');
+      expect(pred.set.method).toBe('none');
+      // each specialist: its partner's unrelated delta is more noise than it tolerates
+      const lost = pred.set.reasonDetails.filter((r) => r.code === 'interference');
+      expect(lost.length).toBe(merged.length);
+      for (const r of lost) expect(r.numbers.interference!).toBeGreaterThan(r.numbers.toleratedNoise!);
+      expect(codes(pred.set.reasonDetails)).toContain('if-merged-anyway');
+    },
+  );
 
   test('the streaming analyzer and the float64 reference give the predictor the same features', () => {
     const ref = loadFamiliesReference();
@@ -77,7 +88,10 @@ describe.runIf(families.length > 0)('shared families (measured ground truth)', (
       const rf = ref.find((x) => x.name === f.name)!;
       for (const m of f.analysis.models) {
         const a = modelFeatures(f.analysis, m);
-        const b = modelFeatures(rf.analysis, rf.analysis.models.find((x) => x.model === m.model)!);
+        const b = modelFeatures(
+          rf.analysis,
+          rf.analysis.models.find((x) => x.model === m.model)!,
+        );
         expect(a.blockRelativeNorm).toBeCloseTo(b.blockRelativeNorm, 6);
         expect(a.relativeEnergy).toBeCloseTo(b.relativeEnergy, 8);
         expect(a.embeddingShare!).toBeCloseTo(b.embeddingShare!, 6);
@@ -85,7 +99,9 @@ describe.runIf(families.length > 0)('shared families (measured ground truth)', (
       }
       const pa = predict(f.analysis);
       const pb = predict(rf.analysis);
-      expect(pa.models.map((m) => [m.model, m.kind, m.recommendedDropRate, m.verdict])).toEqual(pb.models.map((m) => [m.model, m.kind, m.recommendedDropRate, m.verdict]));
+      expect(pa.models.map((m) => [m.model, m.kind, m.recommendedDropRate, m.verdict])).toEqual(
+        pb.models.map((m) => [m.model, m.kind, m.recommendedDropRate, m.verdict]),
+      );
     }
   });
 });
@@ -126,7 +142,7 @@ describe('synthetic fixtures with a known construction', () => {
     expect(hot.relativeNorm).toBeGreaterThan(3 * cold.relativeNorm);
   });
 
-  test('two unrelated SFT deltas that tolerate their partner\'s delta as noise are mergeable with dare_linear; a CPT delta forces ties or none', () => {
+  test("two unrelated SFT deltas that tolerate their partner's delta as noise are mergeable with dare_linear; a CPT delta forces ties or none", () => {
     const two = predict(synthAnalysis({ a: { ...SFT_SPEC, blockR: 0.01, seed: 21 }, b: { ...SFT_SPEC, blockR: 0.01, seed: 22 } }), loose);
     expect(two.models.every((m) => m.toleratedNoise > 1)).toBe(true);
     expect(two.set.verdict).not.toBe('not-ready');
@@ -161,29 +177,41 @@ describe('synthetic fixtures with a known construction', () => {
 describe('properties', () => {
   test('more delta energy never raises the safe drop rate (whole delta or one tensor scaled up)', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0.01, max: 0.5, noNaN: true }), fc.double({ min: 1, max: 8, noNaN: true }), fc.integer({ min: 0, max: 1000 }), (blockR, c, seed) => {
-        const a = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR, seed } })).models[0]!;
-        const b = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR: blockR * c, seed } })).models[0]!;
-        expect(b.recommendedDropRate).toBeLessThanOrEqual(a.recommendedDropRate);
-        expect(b.predictedDropRate).toBeLessThanOrEqual(a.predictedDropRate);
-        const h = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR, seed, hotLayer: seed % 3, hotFactor: c } })).models[0]!;
-        expect(h.recommendedDropRate).toBeLessThanOrEqual(a.recommendedDropRate);
-      }),
+      fc.property(
+        fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        fc.double({ min: 1, max: 8, noNaN: true }),
+        fc.integer({ min: 0, max: 1000 }),
+        (blockR, c, seed) => {
+          const a = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR, seed } })).models[0]!;
+          const b = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR: blockR * c, seed } })).models[0]!;
+          expect(b.recommendedDropRate).toBeLessThanOrEqual(a.recommendedDropRate);
+          expect(b.predictedDropRate).toBeLessThanOrEqual(a.predictedDropRate);
+          const h = predict(synthAnalysis({ m: { ...SFT_SPEC, blockR, seed, hotLayer: seed % 3, hotFactor: c } })).models[0]!;
+          expect(h.recommendedDropRate).toBeLessThanOrEqual(a.recommendedDropRate);
+        },
+      ),
       { seed: 8, numRuns: 25 },
     );
   });
 
   test('safe drop rate and its range are non-increasing in r and in the tolerance, non-decreasing in width', () => {
     fc.assert(
-      fc.property(fc.double({ min: 1e-3, max: 2, noNaN: true }), fc.double({ min: 1e-3, max: 2, noNaN: true }), fc.double({ min: 0.5, max: 0.999, noNaN: true }), fc.double({ min: 0.5, max: 0.999, noNaN: true }), fc.integer({ min: 16, max: 8192 }), (r1, r2, t1, t2, n) => {
-        const [lo, hi] = r1 <= r2 ? [r1, r2] : [r2, r1];
-        const [tl, th] = t1 <= t2 ? [t1, t2] : [t2, t1];
-        const view = (t: ReturnType<typeof predictTolerance>) => [t.dropRateLow, t.dropRate, t.dropRateHigh];
-        const le = (a: number[], b: number[]) => a.forEach((x, i) => expect(x).toBeLessThanOrEqual(b[i]!));
-        le(view(predictTolerance(hi, n, tl)), view(predictTolerance(lo, n, tl)));
-        le(view(predictTolerance(lo, n, th)), view(predictTolerance(lo, n, tl)));
-        le(view(predictTolerance(lo, n, tl)), view(predictTolerance(lo, 2 * n, tl)));
-      }),
+      fc.property(
+        fc.double({ min: 1e-3, max: 2, noNaN: true }),
+        fc.double({ min: 1e-3, max: 2, noNaN: true }),
+        fc.double({ min: 0.5, max: 0.999, noNaN: true }),
+        fc.double({ min: 0.5, max: 0.999, noNaN: true }),
+        fc.integer({ min: 16, max: 8192 }),
+        (r1, r2, t1, t2, n) => {
+          const [lo, hi] = r1 <= r2 ? [r1, r2] : [r2, r1];
+          const [tl, th] = t1 <= t2 ? [t1, t2] : [t2, t1];
+          const view = (t: ReturnType<typeof predictTolerance>) => [t.dropRateLow, t.dropRate, t.dropRateHigh];
+          const le = (a: number[], b: number[]) => a.forEach((x, i) => expect(x).toBeLessThanOrEqual(b[i]!));
+          le(view(predictTolerance(hi, n, tl)), view(predictTolerance(lo, n, tl)));
+          le(view(predictTolerance(lo, n, th)), view(predictTolerance(lo, n, tl)));
+          le(view(predictTolerance(lo, n, tl)), view(predictTolerance(lo, 2 * n, tl)));
+        },
+      ),
       { seed: 9, numRuns: 200 },
     );
   });
@@ -195,7 +223,17 @@ describe('properties', () => {
         const a = predict(synthAnalysis(specs, 1, seed));
         const b = predict(synthAnalysis(specs, c, seed));
         const view = (p: typeof a) => ({
-          m: p.models.map((m) => [m.kind, m.recommendedDropRate, m.predictedDropRate, m.dropRateLow, m.dropRateHigh, m.verdict, codes(m.reasonDetails), m.layers.map((l) => l.safeDropRate), m.tensors.map((t) => [t.safeDropRate, t.risky])]),
+          m: p.models.map((m) => [
+            m.kind,
+            m.recommendedDropRate,
+            m.predictedDropRate,
+            m.dropRateLow,
+            m.dropRateHigh,
+            m.verdict,
+            codes(m.reasonDetails),
+            m.layers.map((l) => l.safeDropRate),
+            m.tensors.map((t) => [t.safeDropRate, t.risky]),
+          ]),
           s: [p.set.verdict, p.set.method, p.set.models.map((d) => d.density)],
         });
         expect(view(b)).toEqual(view(a));
@@ -207,18 +245,36 @@ describe('properties', () => {
   test('a tolerance outside (0, 1) is a usage error naming --tolerance', () => {
     for (const t of [0, 1, 1.5, -0.1, Number.NaN]) {
       let err: unknown;
-      try { predict(synthAnalysis({ s: SFT_SPEC }), { tolerance: t }); } catch (e) { err = e; }
+      try {
+        predict(synthAnalysis({ s: SFT_SPEC }), { tolerance: t });
+      } catch (e) {
+        err = e;
+      }
       expect(isDarekitError(err) && err.kind === 'usage' && /--tolerance/.test(err.message)).toBe(true);
     }
   });
 });
 
 describe('machine-readable contract', () => {
-  test('predictionsToJson keeps every key of DESIGN\'s contract, adds ranges and reason codes, and the texts are the structured reasons\' texts', () => {
+  test("predictionsToJson keeps every key of DESIGN's contract, adds ranges and reason codes, and the texts are the structured reasons' texts", () => {
     const j = predictionsToJson(predict(synthAnalysis({ a: SFT_SPEC, b: CPT_SPEC })), '/out');
     expect(Object.keys(j).sort()).toEqual(['models', 'outDir', 'pairs', 'set']);
     const has = (o: object, keys: string[]) => expect(Object.keys(o)).toEqual(expect.arrayContaining(keys));
-    has(j.models[0]!, ['kind', 'meanAbsDelta', 'path', 'reasons', 'recommendedDensity', 'recommendedDropRate', 'relativeEnergy', 'verdict', 'dropRateLow', 'dropRateHigh', 'predictedDropRate', 'reasonCodes', 'reasonDetails']);
+    has(j.models[0]!, [
+      'kind',
+      'meanAbsDelta',
+      'path',
+      'reasons',
+      'recommendedDensity',
+      'recommendedDropRate',
+      'relativeEnergy',
+      'verdict',
+      'dropRateLow',
+      'dropRateHigh',
+      'predictedDropRate',
+      'reasonCodes',
+      'reasonDetails',
+    ]);
     expect(Object.keys(j.pairs[0]!).sort()).toEqual(['a', 'b', 'cosine', 'signConflict']);
     has(j.set, ['method', 'reasons', 'verdict', 'reasonCodes', 'models']);
     for (const m of j.models) expect(m.reasons).toEqual(m.reasonDetails.map((r) => r.text));

@@ -16,8 +16,21 @@ function readTensor(reader: TensorReader, t: Parameters<TensorReader['readF32']>
 
 function emptySums(): DeltaSums {
   return {
-    numel: 0, nonFinite: 0, sumDelta: 0, sumSqDelta: 0, sumAbsDelta: 0, sumCubeDelta: 0, sumQuadDelta: 0,
-    maxAbsDelta: 0, sumSqBase: 0, sumSqFt: 0, positive: 0, negative: 0, zero: 0, le0002: 0, le0005: 0,
+    numel: 0,
+    nonFinite: 0,
+    sumDelta: 0,
+    sumSqDelta: 0,
+    sumAbsDelta: 0,
+    sumCubeDelta: 0,
+    sumQuadDelta: 0,
+    maxAbsDelta: 0,
+    sumSqBase: 0,
+    sumSqFt: 0,
+    positive: 0,
+    negative: 0,
+    zero: 0,
+    le0002: 0,
+    le0005: 0,
   };
 }
 
@@ -77,7 +90,10 @@ function concatSorted(parts: Float64Array[]): Float64Array {
   for (const p of parts) len += p.length;
   const out = new Float64Array(len);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out.sort();
 }
 
@@ -142,13 +158,23 @@ export function referenceAnalysisOfArrays(baseLabel: string, base: ArrayTensor[]
       const d = new Float64Array(b.length);
       for (let i = 0; i < b.length; i++) {
         const dv = f[i]! - b[i]!;
-        if (!Number.isFinite(b[i]!) || !Number.isFinite(f[i]!) || !Number.isFinite(dv)) { s.nonFinite++; continue; }
+        if (!Number.isFinite(b[i]!) || !Number.isFinite(f[i]!) || !Number.isFinite(dv)) {
+          s.nonFinite++;
+          continue;
+        }
         d[i] = dv;
         const a = Math.abs(dv);
-        s.sumDelta += dv; s.sumSqDelta += dv * dv; s.sumAbsDelta += a; s.sumCubeDelta += dv * dv * dv; s.sumQuadDelta += dv * dv * dv * dv;
+        s.sumDelta += dv;
+        s.sumSqDelta += dv * dv;
+        s.sumAbsDelta += a;
+        s.sumCubeDelta += dv * dv * dv;
+        s.sumQuadDelta += dv * dv * dv * dv;
         s.maxAbsDelta = Math.max(s.maxAbsDelta, a);
-        s.sumSqBase += b[i]! * b[i]!; s.sumSqFt += f[i]! * f[i]!;
-        if (dv > 0) s.positive++; else if (dv < 0) s.negative++; else s.zero++;
+        s.sumSqBase += b[i]! * b[i]!;
+        s.sumSqFt += f[i]! * f[i]!;
+        if (dv > 0) s.positive++;
+        else if (dv < 0) s.negative++;
+        else s.zero++;
         if (a <= 0.002) s.le0002++;
         if (a <= 0.005) s.le0005++;
         abs.push(a);
@@ -156,50 +182,91 @@ export function referenceAnalysisOfArrays(baseLabel: string, base: ArrayTensor[]
       myDeltas.set(bt.name, d);
       const sorted = Float64Array.from(abs).sort();
       const role = parseTensorName(bt.name);
-      result.tensors.push({ ...derive(s, sorted), model: name, tensor: bt.name, layer: role.layer, module: role.module, dtype: bt.dtype, shape: bt.shape });
+      result.tensors.push({
+        ...derive(s, sorted),
+        model: name,
+        tensor: bt.name,
+        layer: role.layer,
+        module: role.module,
+        dtype: bt.dtype,
+        shape: bt.shape,
+      });
       addSums(modelSums, s);
       modelAbs.push(sorted);
       const ls = layerSums.get(role.layer) ?? { sums: emptySums(), abs: [], tensors: 0 };
-      addSums(ls.sums, s); ls.abs.push(sorted); ls.tensors++;
+      addSums(ls.sums, s);
+      ls.abs.push(sorted);
+      ls.tensors++;
       layerSums.set(role.layer, ls);
     }
     for (const [layer, ls] of layerSums) {
       const row: LayerStats = { ...derive(ls.sums, concatSorted(ls.abs)), model: name, layer, tensors: ls.tensors };
       result.layers.push(row);
     }
-    const m: ModelStats = { ...derive(modelSums, concatSorted(modelAbs)), model: name, path: ft.path, tensors: base.length, loraRank: null };
+    const m: ModelStats = {
+      ...derive(modelSums, concatSorted(modelAbs)),
+      model: name,
+      path: ft.path,
+      tensors: base.length,
+      loraRank: null,
+    };
     result.models.push(m);
   }
   const names = [...deltas.keys()];
   for (let i = 0; i < names.length; i++) {
-    for (let j = i + 1; j < names.length; j++) result.pairs.push(pairStats(names[i]!, names[j]!, deltas.get(names[i]!)!, deltas.get(names[j]!)!));
+    for (let j = i + 1; j < names.length; j++)
+      result.pairs.push(pairStats(names[i]!, names[j]!, deltas.get(names[i]!)!, deltas.get(names[j]!)!));
   }
   return result;
 }
 
 function pairStats(a: string, b: string, da: Map<string, Float64Array>, db: Map<string, Float64Array>): PairStats {
-  let dot = 0, sqA = 0, sqB = 0, both = 0, conflicts = 0, minAll = 0, minConf = 0, numel = 0;
+  let dot = 0,
+    sqA = 0,
+    sqB = 0,
+    both = 0,
+    conflicts = 0,
+    minAll = 0,
+    minConf = 0,
+    numel = 0;
   for (const [t, x] of da) {
     const y = db.get(t)!;
     numel += x.length;
     for (let i = 0; i < x.length; i++) {
-      const u = x[i]!, v = y[i]!;
-      dot += u * v; sqA += u * u; sqB += v * v;
+      const u = x[i]!,
+        v = y[i]!;
+      dot += u * v;
+      sqA += u * u;
+      sqB += v * v;
       if (u !== 0 && v !== 0) {
         both++;
         const m = Math.min(Math.abs(u), Math.abs(v));
         minAll += m;
-        if ((u > 0) !== (v > 0)) { conflicts++; minConf += m; }
+        if (u > 0 !== v > 0) {
+          conflicts++;
+          minConf += m;
+        }
       }
     }
   }
   return {
-    a, b, scope: 'model', layer: null, tensor: null, dot, sqA, sqB,
+    a,
+    b,
+    scope: 'model',
+    layer: null,
+    tensor: null,
+    dot,
+    sqA,
+    sqB,
     cosine: sqA > 0 && sqB > 0 ? dot / Math.sqrt(sqA * sqB) : 0,
-    bothNonzero: both, conflicts,
+    bothNonzero: both,
+    conflicts,
     signConflict: both > 0 ? conflicts / both : 0,
     weightedConflict: minAll > 0 ? minConf / minAll : 0,
-    numel, minBoth: minAll, minConflict: minConf, overlapExpected: [],
+    numel,
+    minBoth: minAll,
+    minConflict: minConf,
+    overlapExpected: [],
   };
 }
 

@@ -71,7 +71,10 @@ export function synthFinetune(model: string, base: ArrayTensor[], spec: DeltaSpe
       const hot = layer !== null && Number(layer[1]) === spec.hotLayer ? (spec.hotFactor ?? 1) : 1;
       for (let i = 0; i < d.length; i++) d[i] = spec.blockR * hot * 0.05 * g();
     }
-    tensors.set(t.name, t.data.map((w, i) => w + d[i]!));
+    tensors.set(
+      t.name,
+      t.data.map((w, i) => w + d[i]!),
+    );
   }
   return { model, path: `/synthetic/${model}`, tensors };
 }
@@ -87,7 +90,12 @@ export function synthAnalysis(specs: Record<string, DeltaSpec>, scale = 1, baseS
   const fts = Object.entries(specs).map(([m, s]) => synthFinetune(m, base, s));
   if (scale !== 1) {
     for (const t of base) t.data = t.data.map((x) => x * scale);
-    for (const f of fts) for (const [k, v] of f.tensors) f.tensors.set(k, v.map((x) => x * scale));
+    for (const f of fts)
+      for (const [k, v] of f.tensors)
+        f.tensors.set(
+          k,
+          v.map((x) => x * scale),
+        );
   }
   return referenceAnalysisOfArrays('/synthetic/base', base, fts);
 }

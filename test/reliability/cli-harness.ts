@@ -17,14 +17,24 @@ export interface CliResult {
 /** Run the CLI to completion (optionally under `ulimit -f` in KiB blocks). */
 export function runCli(args: string[], opts: { env?: Record<string, string>; fileLimitKb?: number } = {}): CliResult {
   const env = { ...process.env, ...opts.env };
-  const r = opts.fileLimitKb !== undefined
-    ? spawnSync('bash', ['-c', `ulimit -f ${opts.fileLimitKb}; exec node "$@"`, 'bash', CLI, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 })
-    : spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r =
+    opts.fileLimitKb !== undefined
+      ? spawnSync('bash', ['-c', `ulimit -f ${opts.fileLimitKb}; exec node "$@"`, 'bash', CLI, ...args], {
+          env,
+          encoding: 'utf8',
+          maxBuffer: 1 << 28,
+        })
+      : spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Start the CLI and deliver `signal` once `when` resolves (a delay or a condition); resolves with how it ended. */
-export function runCliAndSignal(args: string[], signal: NodeJS.Signals, when: (child: { pid: number }) => Promise<void>, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCliAndSignal(
+  args: string[],
+  signal: NodeJS.Signals,
+  when: (child: { pid: number }) => Promise<void>,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
@@ -67,7 +77,10 @@ export function oneLineError(stderr: string): string | undefined {
 /** sha256 of every file in dir (names → hash), to compare outputs byte for byte. */
 export function hashDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex');
+  for (const name of readdirSync(dir).sort())
+    out[name] = createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
   return out;
 }
 

@@ -14,17 +14,20 @@ let mergeMs = 1000;
 
 beforeAll(() => {
   makeFamily(join(root, 'fam'), ['--preset', 'small', '--hidden', '512', '--layers', '6', '--vocab', '4096']);
-  config = writeConfig(join(root, 'merge.yml'), [
-    'merge_method: dare_ties',
-    'base_model: fam/base',
-    'models:',
-    '  - model: fam/sft-a',
-    '    parameters: {weight: 1.0, density: 0.5}',
-    '  - model: fam/sft-hot',
-    '    parameters: {weight: 0.5, density: 0.7}',
-    'seed: 3',
-    '',
-  ].join('\n'));
+  config = writeConfig(
+    join(root, 'merge.yml'),
+    [
+      'merge_method: dare_ties',
+      'base_model: fam/base',
+      'models:',
+      '  - model: fam/sft-a',
+      '    parameters: {weight: 1.0, density: 0.5}',
+      '  - model: fam/sft-hot',
+      '    parameters: {weight: 0.5, density: 0.7}',
+      'seed: 3',
+      '',
+    ].join('\n'),
+  );
   const started = Date.now();
   const r = runCli(['merge', config, '--out', join(root, 'reference')]);
   mergeMs = Date.now() - started;
@@ -68,7 +71,11 @@ describe('a merge killed with SIGKILL at random points', () => {
 });
 
 describe('SIGINT, SIGTERM and SIGHUP during a merge', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     it(`${signal} exits ${code} and leaves neither the output nor its temp dir`, async () => {
       const parent = join(root, signal);
       mkdirSync(parent);

@@ -3,7 +3,18 @@
 // the exit code, the one-line error contract, and that no input or earlier output lost a byte.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,17 +54,20 @@ function expectRefused(r: { code: number | null; stderr: string }, pattern: RegE
 
 beforeAll(() => {
   makeFamily(fam, ['--preset', 'tiny']);
-  config = writeConfig(join(root, 'merge.yml'), [
-    'merge_method: dare_ties',
-    'base_model: fam/base',
-    'models:',
-    '  - model: fam/sft-a',
-    '    parameters: {weight: 1.0, density: 0.5}',
-    '  - model: fam/sft-hot',
-    '    parameters: {weight: 0.5, density: 0.7}',
-    'seed: 3',
-    '',
-  ].join('\n'));
+  config = writeConfig(
+    join(root, 'merge.yml'),
+    [
+      'merge_method: dare_ties',
+      'base_model: fam/base',
+      'models:',
+      '  - model: fam/sft-a',
+      '    parameters: {weight: 1.0, density: 0.5}',
+      '  - model: fam/sft-hot',
+      '    parameters: {weight: 0.5, density: 0.7}',
+      'seed: 3',
+      '',
+    ].join('\n'),
+  );
   const r = runCli(['merge', config, '--out', join(root, 'reference')]);
   if (r.code !== 0) throw new Error(`reference merge failed: ${r.stderr}`);
   reference = hashDir(join(root, 'reference'));
@@ -66,29 +80,88 @@ describe('an output over an input is refused before any work, --force or not (ex
     ['merge --out <the dir holding the models> --force', () => ['merge', config, '--out', fam, '--force'], /contains the input/],
     ['merge --out <a dir inside a fine-tune>', () => ['merge', config, '--out', join(fam, 'sft-a', 'merged')], /lies inside the input/],
     ['merge --out <the config file>', () => ['merge', config, '--out', config, '--force'], /is the input/],
-    ['merge --out <the parent of everything> with flags', () => ['merge', '--method', 'linear', '--model', `${join(fam, 'sft-a')}:1`, '--out', root, '--force'], /contains the input/],
-    ['analyze --out <the base dir> --force', () => ['analyze', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force'], /is the input/],
-    ['analyze --out <a LoRA adapter dir> --force', () => ['analyze', join(fam, 'lora'), '--base', join(fam, 'base'), '--out', join(fam, 'lora'), '--force'], /is the input/],
-    ['tune --out <the base dir> --force', () => ['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force'], /is the input/],
-    ['tune --analysis <a fine-tune dir>', () => ['tune', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(root, 'tuned-x'), '--analysis', join(fam, 'sft-a'), '--force'], /--analysis .* is the input/],
-    ['tune --recipe <the base weights file>', () => ['tune', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(root, 'tuned-y'), '--recipe', join(fam, 'base', 'model.safetensors')], /--recipe .* lies inside the input/],
-    ['report --out <inside the analysis dir it reads>', () => ['report', join(fam, 'base'), '--out', join(fam, 'base', 'reports')], /lies inside the input/],
-    ['dash --base --out <the base dir> --force', () => ['dash', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force', '--json'], /is the input/],
+    [
+      'merge --out <the parent of everything> with flags',
+      () => ['merge', '--method', 'linear', '--model', `${join(fam, 'sft-a')}:1`, '--out', root, '--force'],
+      /contains the input/,
+    ],
+    [
+      'analyze --out <the base dir> --force',
+      () => ['analyze', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force'],
+      /is the input/,
+    ],
+    [
+      'analyze --out <a LoRA adapter dir> --force',
+      () => ['analyze', join(fam, 'lora'), '--base', join(fam, 'base'), '--out', join(fam, 'lora'), '--force'],
+      /is the input/,
+    ],
+    [
+      'tune --out <the base dir> --force',
+      () => ['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force'],
+      /is the input/,
+    ],
+    [
+      'tune --analysis <a fine-tune dir>',
+      () => [
+        'tune',
+        join(fam, 'sft-a'),
+        '--base',
+        join(fam, 'base'),
+        '--out',
+        join(root, 'tuned-x'),
+        '--analysis',
+        join(fam, 'sft-a'),
+        '--force',
+      ],
+      /--analysis .* is the input/,
+    ],
+    [
+      'tune --recipe <the base weights file>',
+      () => [
+        'tune',
+        join(fam, 'sft-a'),
+        '--base',
+        join(fam, 'base'),
+        '--out',
+        join(root, 'tuned-y'),
+        '--recipe',
+        join(fam, 'base', 'model.safetensors'),
+      ],
+      /--recipe .* lies inside the input/,
+    ],
+    [
+      'report --out <inside the analysis dir it reads>',
+      () => ['report', join(fam, 'base'), '--out', join(fam, 'base', 'reports')],
+      /lies inside the input/,
+    ],
+    [
+      'dash --base --out <the base dir> --force',
+      () => ['dash', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', join(fam, 'base'), '--force', '--json'],
+      /is the input/,
+    ],
     ['demo --family F --out F --force', () => ['demo', '--family', fam, '--out', fam, '--force'], /is the input/],
-    ['demo --family F --out F/sub --force', () => ['demo', '--family', fam, '--out', join(fam, 'sft-a'), '--force'], /lies inside the input/],
+    [
+      'demo --family F --out F/sub --force',
+      () => ['demo', '--family', fam, '--out', join(fam, 'sft-a'), '--force'],
+      /lies inside the input/,
+    ],
   ];
   for (const [what, args, pattern] of cases) {
-    it(what, () => {
-      const before = hashTree(fam);
-      const cfg = readFileSync(config, 'utf8');
-      const r = runCli(args());
-      expectRefused(r, pattern);
-      expect(hashTree(fam)).toEqual(before);
-      expect(readFileSync(config, 'utf8')).toBe(cfg);
-      // nothing was started: no hidden temp dir anywhere in the family, no default analysis dir beside the base
-      expect(Object.keys(hashTree(fam)).filter((p) => p.includes('darekit-tmp'))).toEqual([]);
-      expect(existsSync(`${join(fam, 'base')}-analysis`)).toBe(false);
-    }, 60_000);
+    it(
+      what,
+      () => {
+        const before = hashTree(fam);
+        const cfg = readFileSync(config, 'utf8');
+        const r = runCli(args());
+        expectRefused(r, pattern);
+        expect(hashTree(fam)).toEqual(before);
+        expect(readFileSync(config, 'utf8')).toBe(cfg);
+        // nothing was started: no hidden temp dir anywhere in the family, no default analysis dir beside the base
+        expect(Object.keys(hashTree(fam)).filter((p) => p.includes('darekit-tmp'))).toEqual([]);
+        expect(existsSync(`${join(fam, 'base')}-analysis`)).toBe(false);
+      },
+      60_000,
+    );
   }
 
   it('compares real paths: an --out that reaches the base through a symlinked parent is refused', () => {
@@ -108,7 +181,10 @@ describe('--force replaces only an empty dir or one darekit wrote', () => {
     writeFileSync(join(out, 'thesis.tex'), 'years of work');
     writeFileSync(join(out, 'chapters', 'one.tex'), 'chapter one');
     const before = hashTree(out);
-    for (const args of [['merge', config, '--out', out, '--force'], ['analyze', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', out, '--force']]) {
+    for (const args of [
+      ['merge', config, '--out', out, '--force'],
+      ['analyze', join(fam, 'sft-a'), '--base', join(fam, 'base'), '--out', out, '--force'],
+    ]) {
       const r = runCli(args);
       expectRefused(r, /"chapters", "thesis\.tex"/);
       expect(hashTree(out)).toEqual(before);
@@ -163,7 +239,16 @@ describe('tune refuses its output before analyzing (the merge comes last)', () =
     const real = join(root, 'tune-real');
     mkdirSync(real);
     symlinkSync(real, join(root, 'tune-link'));
-    const r = runCli(['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', join(root, 'tune-link'), '--force']);
+    const r = runCli([
+      'tune',
+      join(fam, 'sft-a'),
+      join(fam, 'sft-hot'),
+      '--base',
+      join(fam, 'base'),
+      '--out',
+      join(root, 'tune-link'),
+      '--force',
+    ]);
     expectRefused(r, /symlink/);
     expect(existsSync(join(root, 'tune-link-analysis'))).toBe(false);
     writeFileSync(join(real, 'notes.md'), 'mine');
@@ -223,9 +308,14 @@ describe("a dead run's hidden leftovers are recovered by the next run for that o
     writeFileSync(join(out, 'mergekit_config.yml'), 'the earlier output');
     const earlier = hashDir(out);
     const env = { ...process.env, DAREKIT_TEST_COMMIT_PAUSE_MS: '60000' };
-    const r = await runCliAndSignal(['merge', config, '--out', out, '--force'], 'SIGKILL', async () => {
-      await waitFor(() => readdirSync(parent).some((e) => e.startsWith('.out.darekit-old-')));
-    }, { env });
+    const r = await runCliAndSignal(
+      ['merge', config, '--out', out, '--force'],
+      'SIGKILL',
+      async () => {
+        await waitFor(() => readdirSync(parent).some((e) => e.startsWith('.out.darekit-old-')));
+      },
+      { env },
+    );
     expect(r.signal).toBe('SIGKILL');
     expect(existsSync(out)).toBe(false);
     const hidden = readdirSync(parent).sort();

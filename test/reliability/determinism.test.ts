@@ -50,13 +50,33 @@ describe('merge output does not depend on threads or chunk size', () => {
 describe('analysis tables do not depend on threads or chunk size', () => {
   it('every table (query results, .arrow and .parquet bytes) is identical for threads 1/2 and two chunk sizes', () => {
     const runs: { label: string; out: string }[] = [];
-    for (const [threads, chunk] of [['1', '1001'], ['2', '1001'], ['2', '1048576']] as const) {
+    for (const [threads, chunk] of [
+      ['1', '1001'],
+      ['2', '1001'],
+      ['2', '1048576'],
+    ] as const) {
       const out = join(root, `analysis-t${threads}-c${chunk}`);
-      const r = runCli(['analyze', '--base', join(FAMILY, 'base'), join(FAMILY, 'sft-up'), join(FAMILY, 'sft-shift'), join(FAMILY, 'cpt-code'), '--out', out, '--threads', threads, '--chunk-elements', chunk, '--json']);
+      const r = runCli([
+        'analyze',
+        '--base',
+        join(FAMILY, 'base'),
+        join(FAMILY, 'sft-up'),
+        join(FAMILY, 'sft-shift'),
+        join(FAMILY, 'cpt-code'),
+        '--out',
+        out,
+        '--threads',
+        threads,
+        '--chunk-elements',
+        chunk,
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       runs.push({ label: `t${threads}-c${chunk}`, out });
     }
-    const tables = readdirSync(runs[0]!.out).filter((f) => f.endsWith('.arrow')).map((f) => f.replace(/\.arrow$/, ''));
+    const tables = readdirSync(runs[0]!.out)
+      .filter((f) => f.endsWith('.arrow'))
+      .map((f) => f.replace(/\.arrow$/, ''));
     expect(tables).toEqual(expect.arrayContaining(['models', 'tensors', 'layers', 'pairs', 'histograms']));
     const snapshot = (out: string): Record<string, unknown> => {
       const s: Record<string, unknown> = {};
@@ -72,7 +92,8 @@ describe('analysis tables do not depend on threads or chunk size', () => {
     for (const run of runs.slice(1)) {
       expect(snapshot(run.out), run.label).toEqual(first);
       const files = hashDir(run.out);
-      for (const f of Object.keys(files).filter((n) => n.endsWith('.arrow') || n.endsWith('.parquet'))) expect(files[f], `${run.label} ${f}`).toBe(firstFiles[f]);
+      for (const f of Object.keys(files).filter((n) => n.endsWith('.arrow') || n.endsWith('.parquet')))
+        expect(files[f], `${run.label} ${f}`).toBe(firstFiles[f]);
     }
   }, 180_000);
 });

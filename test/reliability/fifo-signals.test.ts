@@ -33,19 +33,49 @@ function withFifo(model: string, name: string, rename?: string): string {
 
 describe('a FIFO in place of a file is refused at once (exit 2, one line), never read', () => {
   const cases: [string, () => string[], RegExp][] = [
-    ['as model.safetensors (inspect)', () => ['inspect', withFifo('base', 'model.safetensors')], /model\.safetensors: the safetensors file is a FIFO/],
-    ['as the only *.safetensors (inspect)', () => ['inspect', withFifo('base', 'model.safetensors', 'weights.safetensors')], /weights\.safetensors: .*FIFO/],
-    ["as a fine-tune's weights (analyze)", () => ['analyze', withFifo('sft-a', 'model.safetensors'), '--base', join(fam, 'base'), '--out', join(root, `an-${Math.random()}`)], /FIFO/],
-    ["as the base's config.json (merge copies it)", () => ['merge', '--method', 'task_arithmetic', '--base', withFifo('base', 'config.json'), '--model', `${join(fam, 'sft-a')}:1`, '--out', join(root, `m-${Math.random()}`)], /config\.json: .*FIFO/],
+    [
+      'as model.safetensors (inspect)',
+      () => ['inspect', withFifo('base', 'model.safetensors')],
+      /model\.safetensors: the safetensors file is a FIFO/,
+    ],
+    [
+      'as the only *.safetensors (inspect)',
+      () => ['inspect', withFifo('base', 'model.safetensors', 'weights.safetensors')],
+      /weights\.safetensors: .*FIFO/,
+    ],
+    [
+      "as a fine-tune's weights (analyze)",
+      () => ['analyze', withFifo('sft-a', 'model.safetensors'), '--base', join(fam, 'base'), '--out', join(root, `an-${Math.random()}`)],
+      /FIFO/,
+    ],
+    [
+      "as the base's config.json (merge copies it)",
+      () => [
+        'merge',
+        '--method',
+        'task_arithmetic',
+        '--base',
+        withFifo('base', 'config.json'),
+        '--model',
+        `${join(fam, 'sft-a')}:1`,
+        '--out',
+        join(root, `m-${Math.random()}`),
+      ],
+      /config\.json: .*FIFO/,
+    ],
   ];
   for (const [what, args, pattern] of cases) {
-    it(what, () => {
-      const r = runBounded(args());
-      expect(r.signal, 'the CLI hung and was killed').toBeNull();
-      expect(r.code, r.stderr).toBe(2);
-      expect(oneLineError(r.stderr)).toBeUndefined();
-      expect(r.stderr).toMatch(pattern);
-    }, 60_000);
+    it(
+      what,
+      () => {
+        const r = runBounded(args());
+        expect(r.signal, 'the CLI hung and was killed').toBeNull();
+        expect(r.code, r.stderr).toBe(2);
+        expect(oneLineError(r.stderr)).toBeUndefined();
+        expect(r.stderr).toMatch(pattern);
+      },
+      60_000,
+    );
   }
 
   it('as the merge config file', () => {
@@ -73,7 +103,9 @@ describe('a FIFO in place of a file is refused at once (exit 2, one line), never
     const dir = join(root, 'sharded');
     makeFamily(join(root, 'shfam'), ['--preset', 'tiny', '--shard-mb', '0.02']);
     cpSync(join(root, 'shfam', 'base'), dir, { recursive: true });
-    const shard = readdirSync(dir).filter((e) => e.endsWith('.safetensors')).sort()[1]!;
+    const shard = readdirSync(dir)
+      .filter((e) => e.endsWith('.safetensors'))
+      .sort()[1]!;
     unlinkSync(join(dir, shard));
     execFileSync('mkfifo', [join(dir, shard)]);
     const r = runBounded(['inspect', dir]);
@@ -92,14 +124,26 @@ describe('SIGTERM while darekit waits', () => {
     const pidFile = join(root, 'eval.pid');
     const evalCmd = `echo $$ > ${pidFile}; sleep 600; echo 1 {model}`;
     const out = join(root, 'tuned');
-    const r = await runCliAndSignal(['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', out, '--eval', evalCmd, '--budget', '2'], 'SIGTERM', async () => {
-      await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 6000);
-    }, { env: { ...process.env, TMPDIR: tmp } });
+    const r = await runCliAndSignal(
+      ['tune', join(fam, 'sft-a'), join(fam, 'sft-hot'), '--base', join(fam, 'base'), '--out', out, '--eval', evalCmd, '--budget', '2'],
+      'SIGTERM',
+      async () => {
+        await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 6000);
+      },
+      { env: { ...process.env, TMPDIR: tmp } },
+    );
     expect(r.code, r.stderr).toBe(143);
     expect(existsSync(pidFile)).toBe(true);
     const evalPid = Number(readFileSync(pidFile, 'utf8'));
     // the eval's process group is gone (reaped by init once killed)
-    const alive = (): boolean => { try { process.kill(evalPid, 0); return true; } catch { return false; } };
+    const alive = (): boolean => {
+      try {
+        process.kill(evalPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     await waitFor(() => !alive(), 500);
     expect(alive()).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
@@ -107,4 +151,3 @@ describe('SIGTERM while darekit waits', () => {
     expect(readdirSync(root).filter((e) => e.startsWith('.tuned'))).toEqual([]);
   }, 120_000);
 });
-

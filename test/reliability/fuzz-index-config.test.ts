@@ -15,7 +15,8 @@ describe('sharded index fuzzing', () => {
       const stats = runFuzz(target, { runSeed: RUN_SEED, maxCases: 1_000 });
       expect(describeFailures(stats.failures)).toBe('');
       const kinds = new Set(Object.keys(stats.byKind).map((k) => k.split(':')[0]));
-      for (const k of ['traversal', 'duplicate', 'missing-shard', 'wrong-type', 'symlink-outside', 'symlink-inside', 'index-is-dir']) expect(kinds.has(k), k).toBe(true);
+      for (const k of ['traversal', 'duplicate', 'missing-shard', 'wrong-type', 'symlink-outside', 'symlink-inside', 'index-is-dir'])
+        expect(kinds.has(k), k).toBe(true);
       expect(stats.byKind['symlink-outside']?.accepted ?? 0).toBe(0);
       expect(stats.accepted).toBeGreaterThan(50);
     } finally {

@@ -51,7 +51,12 @@ describe('length fields are checked before they size an allocation', () => {
       const bytes = assembleFile(new TextEncoder().encode('{}'), new Uint8Array(90), claim);
       expect(bytes.length).toBe(100);
       writeFileSync(file, bytes);
-      const tracked = trackAllocations(() => runCase('invalid', file, () => { readSafetensorsHeader(file); return undefined; }));
+      const tracked = trackAllocations(() =>
+        runCase('invalid', file, () => {
+          readSafetensorsHeader(file);
+          return undefined;
+        }),
+      );
       expect(tracked.value.status).toBe('rejected');
       expect(tracked.maxBytes).toBeLessThanOrEqual(100);
     });
@@ -104,7 +109,14 @@ describe('the fuzz oracle itself', () => {
   it('checkAcceptedHeader refuses a catalog that does not tile the data', () => {
     const header = new TextEncoder().encode('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}');
     const bad = checkAcceptedHeader(
-      { file: 'x', fileSize: 8 + header.length + 4, headerLength: header.length, dataOffset: 8 + header.length, metadata: {}, tensors: [{ name: 'a', dtype: 'F32', shape: [1], numel: 1, byteOffset: 9 + header.length, byteLength: 4, file: 'x' }] },
+      {
+        file: 'x',
+        fileSize: 8 + header.length + 4,
+        headerLength: header.length,
+        dataOffset: 8 + header.length,
+        metadata: {},
+        tensors: [{ name: 'a', dtype: 'F32', shape: [1], numel: 1, byteOffset: 9 + header.length, byteLength: 4, file: 'x' }],
+      },
       header,
       8 + header.length + 4,
     );

@@ -31,17 +31,26 @@ function withInt8Tensor(srcDir: string, dstDir: string, tensor: string): void {
   }
   const data = new Uint8Array(offset);
   let at = 0;
-  for (const p of parts) { data.set(p, at); at += p.length; }
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.length;
+  }
   writeFileSync(join(dstDir, 'model.safetensors'), assembleFile(new TextEncoder().encode(JSON.stringify(header)), data));
   copyFileSync(join(srcDir, 'config.json'), join(dstDir, 'config.json'));
 }
 
 beforeAll(() => {
-  generateFamily({ ...shape, outDir: join(root, 'fam'), dtype: 'BF16', seed: 1, models: [
-    { name: 'sft-a', kind: 'sft' },
-    { name: 'sft-nan', kind: 'sft', inject: { tensor: BAD_TENSOR, nan: NAN, posInf: POS_INF, negInf: NEG_INF } },
-    { name: 'sft-f16', kind: 'sft', dtype: 'F16' },
-  ] });
+  generateFamily({
+    ...shape,
+    outDir: join(root, 'fam'),
+    dtype: 'BF16',
+    seed: 1,
+    models: [
+      { name: 'sft-a', kind: 'sft' },
+      { name: 'sft-nan', kind: 'sft', inject: { tensor: BAD_TENSOR, nan: NAN, posInf: POS_INF, negInf: NEG_INF } },
+      { name: 'sft-f16', kind: 'sft', dtype: 'F16' },
+    ],
+  });
   generateFamily({ ...shape, vocab: 320, outDir: join(root, 'bigvocab'), dtype: 'BF16', seed: 1, models: [{ name: 'sft', kind: 'sft' }] });
   generateFamily({ ...shape, hidden: 96, outDir: join(root, 'stranger'), dtype: 'BF16', seed: 2, models: [{ name: 'sft', kind: 'sft' }] });
   withInt8Tensor(join(root, 'fam', 'sft-a'), join(root, 'int8'), BAD_TENSOR);
@@ -58,7 +67,18 @@ function firstNonFinite(dir: string, tensor: string): number {
 }
 
 function merge(ft: string, out: string, extra: string[] = []): ReturnType<typeof runCli> {
-  return runCli(['merge', '--method', 'task_arithmetic', '--base', join(root, 'fam', 'base'), '--model', `${join(root, ft)}:1`, '--out', join(root, out), ...extra]);
+  return runCli([
+    'merge',
+    '--method',
+    'task_arithmetic',
+    '--base',
+    join(root, 'fam', 'base'),
+    '--model',
+    `${join(root, ft)}:1`,
+    '--out',
+    join(root, out),
+    ...extra,
+  ]);
 }
 
 /** A refused merge: exit 2, one line naming `mentions`, and nothing left beside where the output would be. */
@@ -77,13 +97,31 @@ describe('NaN and Inf in the weights', () => {
   it('the refusal names the fine-tune that holds them, the first bad element and --allow-nonfinite', () => {
     const r = merge('fam/sft-nan', 'out-nan-named', ['--threads', '1', '--chunk-elements', String(1 << 20)]);
     expectRefused(r, 'out-nan-named', /--allow-nonfinite/);
-    expect(r.stderr).toContain(`model ${join(root, 'fam/sft-nan')}: tensor "${BAD_TENSOR}" holds NaN or Inf values (${NAN + POS_INF + NEG_INF} in elements [0, `);
+    expect(r.stderr).toContain(
+      `model ${join(root, 'fam/sft-nan')}: tensor "${BAD_TENSOR}" holds NaN or Inf values (${NAN + POS_INF + NEG_INF} in elements [0, `,
+    );
     expect(r.stderr).toContain(`the first at element ${firstNonFinite(join(root, 'fam', 'sft-nan'), BAD_TENSOR)})`);
   });
 
   it('NaN/Inf in the base are refused naming the base', () => {
-    const r = runCli(['merge', '--method', 'task_arithmetic', '--base', join(root, 'fam', 'sft-nan'), '--model', `${join(root, 'fam', 'sft-a')}:1`, '--out', join(root, 'out-nan-base')]);
-    expectRefused(r, 'out-nan-base', new RegExp(`base ${join(root, 'fam', 'sft-nan').replace(/[.\/\\-]/g, '\\$&')}: tensor "${BAD_TENSOR.replace(/\./g, '\\.')}" holds NaN or Inf`));
+    const r = runCli([
+      'merge',
+      '--method',
+      'task_arithmetic',
+      '--base',
+      join(root, 'fam', 'sft-nan'),
+      '--model',
+      `${join(root, 'fam', 'sft-a')}:1`,
+      '--out',
+      join(root, 'out-nan-base'),
+    ]);
+    expectRefused(
+      r,
+      'out-nan-base',
+      new RegExp(
+        `base ${join(root, 'fam', 'sft-nan').replace(/[.\/\\-]/g, '\\$&')}: tensor "${BAD_TENSOR.replace(/\./g, '\\.')}" holds NaN or Inf`,
+      ),
+    );
   });
 
   it('merge --allow-nonfinite goes through and keeps the NaNs where the fine-tune had them', () => {
@@ -98,9 +136,24 @@ describe('NaN and Inf in the weights', () => {
 
   it('analyze reports them: non_finite counts the planted entries of exactly that tensor', () => {
     const out = join(root, 'analysis');
-    const r = runCli(['analyze', '--base', join(root, 'fam', 'base'), join(root, 'fam', 'sft-nan'), join(root, 'fam', 'sft-a'), '--out', out, '--json']);
+    const r = runCli([
+      'analyze',
+      '--base',
+      join(root, 'fam', 'base'),
+      join(root, 'fam', 'sft-nan'),
+      join(root, 'fam', 'sft-a'),
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const q = runCli(['query', out, 'select model, tensor, non_finite from tensors where non_finite > 0 order by model', '--format', 'json']);
+    const q = runCli([
+      'query',
+      out,
+      'select model, tensor, non_finite from tensors where non_finite > 0 order by model',
+      '--format',
+      'json',
+    ]);
     expect(q.code, q.stderr).toBe(0);
     const rows = (JSON.parse(q.stdout) as { rows: { model: string; tensor: string; non_finite: number }[] }).rows;
     expect(rows).toEqual([{ model: 'sft-nan', tensor: BAD_TENSOR, non_finite: NAN + POS_INF + NEG_INF }]);

@@ -12,9 +12,17 @@ const data = sampleReportData();
 const charts = Object.fromEntries(reportCharts(data).map((c) => [c.id, c.svg]));
 
 /** The numbers in the `d` attribute of each <path> (x,y pairs). */
-const paths = (svg: string) => [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((p) => ({ x: Number(p[1]), y: Number(p[2]) })));
+const paths = (svg: string) =>
+  [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) =>
+    [...m[1]!.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((p) => ({ x: Number(p[1]), y: Number(p[2]) })),
+  );
 /** Circles (data markers) with their tooltip text. */
-const markers = (svg: string) => [...svg.matchAll(/<circle cx="([\d.-]+)" cy="([\d.-]+)" r="3"[^>]*><title>([^<]*)<\/title>/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]), title: m[3]! }));
+const markers = (svg: string) =>
+  [...svg.matchAll(/<circle cx="([\d.-]+)" cy="([\d.-]+)" r="3"[^>]*><title>([^<]*)<\/title>/g)].map((m) => ({
+    x: Number(m[1]),
+    y: Number(m[2]),
+    title: m[3]!,
+  }));
 
 describe('report charts', () => {
   it('ρ per layer is on a log axis: decades as ticks, and a 10× larger ρ sits a fixed distance higher whatever its size', () => {
@@ -32,7 +40,11 @@ describe('report charts', () => {
 
   it('"other" is drawn but never joined by a line to L0', () => {
     const svg = charts['layer-rho']!;
-    const otherXs = new Set(markers(svg).filter((m) => / other /.test(m.title)).map((m) => m.x));
+    const otherXs = new Set(
+      markers(svg)
+        .filter((m) => / other /.test(m.title))
+        .map((m) => m.x),
+    );
     expect(otherXs.size).toBe(1);
     const [otherX] = [...otherXs];
     for (const p of paths(svg)) for (const pt of p) expect(pt.x).not.toBe(otherX);
@@ -69,7 +81,9 @@ describe('report charts', () => {
       const svg = charts[id]!;
       const swatches = [...svg.matchAll(/<g class="legend"><rect x="[\d.]+" y="([\d.]+)"/g)].map((m) => Number(m[1]) + 10);
       expect(swatches.length).toBeGreaterThan(1);
-      const gridTop = Math.min(...[...svg.matchAll(/<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="\1" stroke="#ddd"/g)].map((m) => Number(m[1])));
+      const gridTop = Math.min(
+        ...[...svg.matchAll(/<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="\1" stroke="#ddd"/g)].map((m) => Number(m[1])),
+      );
       expect(Math.max(...swatches), id).toBeLessThan(gridTop);
     }
   });
@@ -84,9 +98,14 @@ describe('report text', () => {
   });
 
   it('a recipe that merges only some of the analysed fine-tunes says which (Markdown and HTML); one that merges all says nothing', () => {
-    const some = { ...data, recipe: `merge_method: dare_ties\nmodels:\n  - model: ${data.models[0]!.path}\n  - model: ${data.models[1]!.path}\n` };
+    const some = {
+      ...data,
+      recipe: `merge_method: dare_ties\nmodels:\n  - model: ${data.models[0]!.path}\n  - model: ${data.models[1]!.path}\n`,
+    };
     const note = recipeCoverage(some)!;
-    expect(note).toContain(`merges 2 of the 3 analysed fine-tunes (${data.models[0]!.model}, ${data.models[1]!.model}); not in it: ${data.models[2]!.model}`);
+    expect(note).toContain(
+      `merges 2 of the 3 analysed fine-tunes (${data.models[0]!.model}, ${data.models[1]!.model}); not in it: ${data.models[2]!.model}`,
+    );
     expect(renderMarkdown(some)).toContain(note);
     expect(renderHtml(some)).toContain('not in it: cpt-code');
     const all = { ...data, recipe: `models:\n${data.models.map((m) => `  - model: ${m.path}`).join('\n')}\n` };

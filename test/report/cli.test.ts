@@ -22,7 +22,11 @@ describe('darekit report', () => {
     expect(r.status, r.stderr).toBe(0);
     for (const f of ['report.md', 'report.html', 'report.json']) expect(existsSync(join(dir, 'r', f))).toBe(true);
     expect(r.stdout).toMatch(/cpt-code: not-ready, cpt/);
-    const j = JSON.parse(readFileSync(join(dir, 'r', 'report.json'), 'utf8')) as { models: { model: string; kind: string }[]; trials: unknown[]; definitions: unknown[] };
+    const j = JSON.parse(readFileSync(join(dir, 'r', 'report.json'), 'utf8')) as {
+      models: { model: string; kind: string }[];
+      trials: unknown[];
+      definitions: unknown[];
+    };
     expect(j.models.map((m) => m.kind)).toEqual(['sft', 'cpt']);
     expect(j.trials).toEqual([]);
     expect(j.definitions.length).toBeGreaterThan(10);

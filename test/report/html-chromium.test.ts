@@ -55,11 +55,28 @@ describe('the real report of family S in headless Chromium', () => {
     try {
       const analysisDir = join(dir, 'analysis');
       // Analyze all four fine-tunes, then tune the SFT pair with a small eval search so the trials chart exists.
-      await tune({ base: join(S, 'base'), finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')], out: join(dir, 'warmup'), analysisDir: join(dir, 'pair'), threads: 1 });
+      await tune({
+        base: join(S, 'base'),
+        finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')],
+        out: join(dir, 'warmup'),
+        analysisDir: join(dir, 'pair'),
+        threads: 1,
+      });
       const { analyze } = await import('../../src/app/analyze.js');
-      await analyze({ base: join(S, 'base'), finetunes: ['sft-up', 'sft-shift', 'cpt-code', 'cpt-code-brief'].map((m) => join(S, m)), outDir: analysisDir, threads: 1 });
+      await analyze({
+        base: join(S, 'base'),
+        finetunes: ['sft-up', 'sft-shift', 'cpt-code', 'cpt-code-brief'].map((m) => join(S, m)),
+        outDir: analysisDir,
+        threads: 1,
+      });
       const score = resolve(__dirname, '../tune/scripts/score-distance.mjs');
-      await tune({ analysisDir, finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')], out: join(dir, 'tuned'), threads: 1, eval: { command: `node '${score}' {model} '${join(dir, 'warmup')}'`, budget: 4 } });
+      await tune({
+        analysisDir,
+        finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')],
+        out: join(dir, 'tuned'),
+        threads: 1,
+        eval: { command: `node '${score}' {model} '${join(dir, 'warmup')}'`, budget: 4 },
+      });
       const { data, files } = await writeReport(analysisDir);
       expect(data.trials).toHaveLength(4);
       expect(data.models).toHaveLength(4);
@@ -67,7 +84,15 @@ describe('the real report of family S in headless Chromium', () => {
       const reportsDir = resolve(__dirname, '../../reports');
       mkdirSync(reportsDir, { recursive: true });
       // ρ and safe p per layer, p/density bars, |Δ| histograms, cosine and conflict heatmaps, trials.
-      expect(reportCharts(data).map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p', 'abs-delta-hist', 'pair-cosine', 'pair-conflict', 'trials']);
+      expect(reportCharts(data).map((c) => c.id)).toEqual([
+        'layer-rho',
+        'layer-safe-p',
+        'model-p',
+        'abs-delta-hist',
+        'pair-cosine',
+        'pair-conflict',
+        'trials',
+      ]);
       for (const width of WIDTHS) {
         const shot = join(reportsDir, `report-${width}.png`);
         const page = await checkPageInChromium(html, shot, width);

@@ -13,7 +13,10 @@ const CLI = resolve(__dirname, '../../dist/cli/main.js');
 
 /** Cells of one table line as GFM splits them: on every `|` not escaped by a backslash, outer pipes trimmed. */
 function gfmCellCount(line: string): number {
-  const body = line.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '');
+  const body = line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '');
   return body.split(/(?<!\\)\|/).length;
 }
 
@@ -42,7 +45,8 @@ function tableProblems(name: string, md: string): string[] {
   let inFence = false;
   for (const l of md.split('\n')) {
     if (l.startsWith('```')) inFence = !inFence;
-    if (!inFence && l.startsWith('|') && !inTables.has(l)) problems.push(`${name}: a table line outside any parsed table: ${l.slice(0, 120)}`);
+    if (!inFence && l.startsWith('|') && !inTables.has(l))
+      problems.push(`${name}: a table line outside any parsed table: ${l.slice(0, 120)}`);
   }
   if (tables.length === 0) problems.push(`${name}: no table parsed at all`);
   return problems;

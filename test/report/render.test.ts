@@ -33,7 +33,16 @@ describe('report renderers', () => {
 
   it('every chart is an inline, well-formed SVG with a caption, one per dataset kind', () => {
     const charts = reportCharts(data);
-    expect(charts.map((c) => c.id)).toEqual(['layer-rho', 'layer-safe-p', 'model-p', 'abs-delta-hist', 'pair-cosine', 'pair-conflict', 'probe-retained', 'trials']);
+    expect(charts.map((c) => c.id)).toEqual([
+      'layer-rho',
+      'layer-safe-p',
+      'model-p',
+      'abs-delta-hist',
+      'pair-cosine',
+      'pair-conflict',
+      'probe-retained',
+      'trials',
+    ]);
     for (const c of charts) checkWellFormed(c.svg);
     expect(html.match(/<svg /g)?.length).toBe(charts.length);
   });
@@ -47,7 +56,9 @@ describe('report renderers', () => {
     const md = renderMarkdown(data);
     expect(md.indexOf('## Verdicts')).toBeLessThan(md.indexOf('## Delta statistics'));
     // names from files are escaped for Markdown and HTML (issue 16): no raw "<x>", "_" as "\\_"
-    expect(md).toContain('| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | 0.40 | 0.50 | lm\\_head.weight &lt;x&gt; (safe 0.20) |');
+    expect(md).toContain(
+      '| sft-up | sft | **ready** | 0.50 | predicted 0.50–0.80 | 0.50 | 0.40 | 0.50 | lm\\_head.weight &lt;x&gt; (safe 0.20) |',
+    );
     expect(md).not.toContain('<x>');
     expect(md).toContain('| 2 (best) |');
     for (const d of DEFINITIONS) expect(md).toContain(d.term.replace(/\|/g, '\\|'));

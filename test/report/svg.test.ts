@@ -58,32 +58,53 @@ const name = fc.oneof(fc.string(), fc.constant(HOSTILE));
 describe('charts are well-formed SVG for any input', () => {
   it('line chart', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ name, points: fc.array(fc.record({ x: num, y: num }), { maxLength: 12 }) }), { maxLength: 4 }), name, (series, title) => {
-        const svg = lineChart({ title, xLabel: 'layer', yLabel: 'ρ', series });
-        const names = checkWellFormed(svg);
-        expect(names[0]).toBe('svg');
-        expect(svg).not.toMatch(/NaN|Infinity/);
-      }),
+      fc.property(
+        fc.array(fc.record({ name, points: fc.array(fc.record({ x: num, y: num }), { maxLength: 12 }) }), { maxLength: 4 }),
+        name,
+        (series, title) => {
+          const svg = lineChart({ title, xLabel: 'layer', yLabel: 'ρ', series });
+          const names = checkWellFormed(svg);
+          expect(names[0]).toBe('svg');
+          expect(svg).not.toMatch(/NaN|Infinity/);
+        },
+      ),
       { seed: 11, numRuns: 200 },
     );
   });
   it('bar chart', () => {
     fc.assert(
-      fc.property(fc.array(name, { maxLength: 5 }), fc.array(fc.record({ name, values: fc.array(num, { maxLength: 5 }) }), { maxLength: 3 }), (categories, series) => {
-        const svg = barChart({ title: 't', xLabel: 'x', yLabel: 'y', categories, series });
-        checkWellFormed(svg);
-        expect(svg).not.toMatch(/NaN|Infinity/);
-      }),
+      fc.property(
+        fc.array(name, { maxLength: 5 }),
+        fc.array(fc.record({ name, values: fc.array(num, { maxLength: 5 }) }), { maxLength: 3 }),
+        (categories, series) => {
+          const svg = barChart({ title: 't', xLabel: 'x', yLabel: 'y', categories, series });
+          checkWellFormed(svg);
+          expect(svg).not.toMatch(/NaN|Infinity/);
+        },
+      ),
       { seed: 12, numRuns: 200 },
     );
   });
   it('heatmap', () => {
     fc.assert(
-      fc.property(fc.array(name, { minLength: 1, maxLength: 4 }), fc.array(fc.array(num, { maxLength: 4 }), { maxLength: 4 }), (labels, values) => {
-        const svg = heatmap({ title: HOSTILE, rowLabels: labels, colLabels: labels, values, domain: [-1, 1], mid: '#ffffff', low: '#2166ac', high: '#b2182b' });
-        checkWellFormed(svg);
-        expect(svg).not.toMatch(/NaN|Infinity/);
-      }),
+      fc.property(
+        fc.array(name, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.array(num, { maxLength: 4 }), { maxLength: 4 }),
+        (labels, values) => {
+          const svg = heatmap({
+            title: HOSTILE,
+            rowLabels: labels,
+            colLabels: labels,
+            values,
+            domain: [-1, 1],
+            mid: '#ffffff',
+            low: '#2166ac',
+            high: '#b2182b',
+          });
+          checkWellFormed(svg);
+          expect(svg).not.toMatch(/NaN|Infinity/);
+        },
+      ),
       { seed: 13, numRuns: 200 },
     );
   });
@@ -102,7 +123,20 @@ describe('charts are well-formed SVG for any input', () => {
 
 describe('chart content', () => {
   it('escapes hostile titles and series names', () => {
-    const svg = lineChart({ title: HOSTILE, xLabel: 'x', yLabel: 'y', series: [{ name: HOSTILE, points: [{ x: 0, y: 1 }, { x: 1, y: 2 }] }] });
+    const svg = lineChart({
+      title: HOSTILE,
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: HOSTILE,
+          points: [
+            { x: 0, y: 1 },
+            { x: 1, y: 2 },
+          ],
+        },
+      ],
+    });
     expect(svg).not.toContain('<script');
     expect(svg).toContain('&lt;script&gt;');
   });
@@ -117,31 +151,94 @@ describe('chart content', () => {
     expect(svg).toContain('no finite values to plot');
   });
   it('the y axis labels bracket the data range', () => {
-    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [{ x: 0, y: 0.013 }, { x: 1, y: 0.087 }] }] });
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          points: [
+            { x: 0, y: 0.013 },
+            { x: 1, y: 0.087 },
+          ],
+        },
+      ],
+    });
     const labels = [...svg.matchAll(/text-anchor="end" fill="#444">([^<]+)</g)].map((m) => Number(m[1]));
     expect(Math.min(...labels)).toBeLessThanOrEqual(0.013);
     expect(Math.max(...labels)).toBeGreaterThanOrEqual(0.087);
   });
   it('a fixed y domain puts its ends on the axis', () => {
-    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'p', yDomain: [0, 1], series: [{ name: 's', points: [{ x: 0, y: 0.3 }, { x: 1, y: 0.5 }] }] });
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'p',
+      yDomain: [0, 1],
+      series: [
+        {
+          name: 's',
+          points: [
+            { x: 0, y: 0.3 },
+            { x: 1, y: 0.5 },
+          ],
+        },
+      ],
+    });
     const labels = [...svg.matchAll(/text-anchor="end" fill="#444">([^<]+)</g)].map((m) => Number(m[1]));
     expect(Math.min(...labels)).toBe(0);
     expect(Math.max(...labels)).toBe(1);
   });
   it('heatmap prints every value, n/a for NaN, and colours the domain ends with the end colours', () => {
-    const svg = heatmap({ title: 't', rowLabels: ['a', 'b'], colLabels: ['a', 'b'], values: [[0, 1], [NaN, 0.5]], domain: [0, 1], low: '#ffffff', high: '#000000' });
+    const svg = heatmap({
+      title: 't',
+      rowLabels: ['a', 'b'],
+      colLabels: ['a', 'b'],
+      values: [
+        [0, 1],
+        [NaN, 0.5],
+      ],
+      domain: [0, 1],
+      low: '#ffffff',
+      high: '#000000',
+    });
     expect(svg).toContain('fill="#ffffff"');
     expect(svg).toContain('fill="#000000"');
     expect(svg.match(/>n\/a</g)?.length).toBe(1);
     expect(svg.match(/<rect /g)?.length).toBe(4);
   });
   it('histogram heights are shares: a series with one occupied bin reaches share 1', () => {
-    const svg = histogram({ title: 't', xLabel: 'x', series: [{ name: 'one', bins: [{ lo: 1, hi: 2, count: 5 }, { lo: 2, hi: 3, count: 0 }] }] });
+    const svg = histogram({
+      title: 't',
+      xLabel: 'x',
+      series: [
+        {
+          name: 'one',
+          bins: [
+            { lo: 1, hi: 2, count: 5 },
+            { lo: 2, hi: 3, count: 0 },
+          ],
+        },
+      ],
+    });
     const labels = [...svg.matchAll(/text-anchor="end" fill="#444">([^<]+)</g)].map((m) => Number(m[1]));
     expect(Math.max(...labels)).toBe(1);
   });
   it('log-x histograms skip bins at or below zero', () => {
-    const svg = histogram({ title: 't', xLabel: 'x', logX: true, series: [{ name: 's', bins: [{ lo: 0, hi: 1e-4, count: 100 }, { lo: 1e-3, hi: 1e-2, count: 1 }] }] });
+    const svg = histogram({
+      title: 't',
+      xLabel: 'x',
+      logX: true,
+      series: [
+        {
+          name: 's',
+          bins: [
+            { lo: 0, hi: 1e-4, count: 100 },
+            { lo: 1e-3, hi: 1e-2, count: 1 },
+          ],
+        },
+      ],
+    });
     const labels = [...svg.matchAll(/text-anchor="end" fill="#444">([^<]+)</g)].map((m) => Number(m[1]));
     // Only the positive bin counts, so it holds all of the plotted share.
     expect(Math.max(...labels)).toBe(1);

@@ -39,10 +39,12 @@ function expectedRows(rows: Row[]): Value[][] {
 
 function fromArrow(t: Table): Value[][] {
   const cols = COLUMNS.map((c) => t.getChild(c.name)!);
-  return Array.from({ length: t.numRows }, (_, i) => cols.map((v) => {
-    const x = v.get(i) as unknown;
-    return typeof x === 'bigint' ? Number(x) : (x as Value);
-  }));
+  return Array.from({ length: t.numRows }, (_, i) =>
+    cols.map((v) => {
+      const x = v.get(i) as unknown;
+      return typeof x === 'bigint' ? Number(x) : (x as Value);
+    }),
+  );
 }
 
 function fromQuery(rows: Record<string, CellValue>[]): Value[][] {
@@ -64,16 +66,30 @@ function expectSameCells(actual: Value[][], want: Value[][], what: string): void
 // Writes rows as Arrow IPC, as a DuckDB table and (from DuckDB) as Parquet, and reads each back independently.
 async function roundTrip(rows: Row[], tag: string): Promise<{ arrow: Value[][]; duck: Value[][]; parquet: Value[][] }> {
   const table = tableFromIPC(toArrowIPC(rows, COLUMNS));
-  expect(table.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(
-    ['id:Int32', 'name:Utf8', 'label:Utf8', 'x:Float64', 'n:Int64', 'k:Int32', 'ok:Bool'],
-  );
+  expect(table.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual([
+    'id:Int32',
+    'name:Utf8',
+    'label:Utf8',
+    'x:Float64',
+    'n:Int64',
+    'k:Int32',
+    'ok:Bool',
+  ]);
   const parquet = join(tmp, `${tag}.parquet`);
-  const duck = await withDb(join(tmp, `${tag}.duckdb`), async (db) => {
-    await writeTable(db, 't', rows, COLUMNS);
-    await exportParquet(db, 't', parquet);
-    return (await query(db, 'SELECT * FROM t ORDER BY id')).rows;
-  }, { allowedDirs: [tmp] });
-  const back = await withDb(':memory:', async (db) => (await query(db, `SELECT * FROM read_parquet(${literal(parquet)}) ORDER BY id`)).rows, { allowedDirs: [tmp] });
+  const duck = await withDb(
+    join(tmp, `${tag}.duckdb`),
+    async (db) => {
+      await writeTable(db, 't', rows, COLUMNS);
+      await exportParquet(db, 't', parquet);
+      return (await query(db, 'SELECT * FROM t ORDER BY id')).rows;
+    },
+    { allowedDirs: [tmp] },
+  );
+  const back = await withDb(
+    ':memory:',
+    async (db) => (await query(db, `SELECT * FROM read_parquet(${literal(parquet)}) ORDER BY id`)).rows,
+    { allowedDirs: [tmp] },
+  );
   return { arrow: fromArrow(table), duck: fromQuery(duck), parquet: fromQuery(back) };
 }
 
@@ -83,7 +99,15 @@ const SPECIAL_ROWS: Row[] = [
   { id: 2, name: 'é ü ß', label: '😀 emoji', x: Number.NaN, n: -5, k: -2147483648, ok: false },
   { id: 3, name: '', label: 'nul\u0000inside', x: Number.POSITIVE_INFINITY, n: 2 ** 53 - 1, k: 2147483647, ok: true },
   { id: 4, name: 'lone \uD800 surrogate', label: '中文字符', x: Number.NEGATIVE_INFINITY, n: -(2 ** 53 - 1), k: 7, ok: false },
-  { id: 5, name: 'a fairly long tensor name: model.layers.17.self_attn.q_proj.weight', label: null, x: -0, n: 123456789012, k: -1, ok: null },
+  {
+    id: 5,
+    name: 'a fairly long tensor name: model.layers.17.self_attn.q_proj.weight',
+    label: null,
+    x: -0,
+    n: 123456789012,
+    k: -1,
+    ok: null,
+  },
   { id: 6, name: 'quote \' and "double"', label: 'tab\tnewline\n', x: 5e-324, n: 1, k: 1, ok: true },
   { id: 7, name: undefined, label: 'x', x: Number.MAX_VALUE, n: 42, k: 42, ok: undefined },
 ];
@@ -100,7 +124,13 @@ describe('column-form writers (Arrow IPC, DuckDB data chunks, Parquet)', () => {
   it('keep NUL, non-ASCII and lone surrogates in long runs of one string (written as constant vectors)', async () => {
     const odd = ['nul\u0000run é 😀', 'lone \uDC00 end\uD800', null, 'ascii'];
     const rows: Row[] = Array.from({ length: 5000 }, (_, i) => ({
-      id: i, name: odd[Math.floor(i / 1300)]!, label: odd[Math.floor(i / 700) % 4]!, x: i / 7, n: i, k: 7 - i, ok: i % 3 === 0,
+      id: i,
+      name: odd[Math.floor(i / 1300)]!,
+      label: odd[Math.floor(i / 700) % 4]!,
+      x: i / 7,
+      n: i,
+      k: 7 - i,
+      ok: i % 3 === 0,
     }));
     const want = expectedRows(rows);
     const got = await roundTrip(rows, 'runs');
@@ -124,25 +154,48 @@ describe('column-form writers (Arrow IPC, DuckDB data chunks, Parquet)', () => {
   // Strings come in runs of random length (long runs become constant vectors, short ones are set row by row,
   // and chunks end at run ends or after DuckDB's 2048 rows), so this checks chunked writing against the input.
   it('tables of thousands of rows with runs of repeated strings read back exactly (property, seeded)', async () => {
-    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('', 'model.layers.0.mlp.down_proj.weight'));
-    const runs = fc.array(fc.record({ len: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 60, max: 3000 })), value: fc.option(text, { freq: 4 }) }), { minLength: 1, maxLength: 12 });
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.constantFrom('', 'model.layers.0.mlp.down_proj.weight'),
+    );
+    const runs = fc.array(
+      fc.record({
+        len: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 60, max: 3000 })),
+        value: fc.option(text, { freq: 4 }),
+      }),
+      { minLength: 1, maxLength: 12 },
+    );
     const pool = <T>(a: fc.Arbitrary<T>) => fc.array(fc.option(a, { freq: 6 }), { minLength: 1, maxLength: 17 });
     let tag = 0;
     await fc.assert(
-      fc.asyncProperty(runs, runs, pool(fc.double()), pool(fc.maxSafeInteger()), pool(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), pool(fc.boolean()),
+      fc.asyncProperty(
+        runs,
+        runs,
+        pool(fc.double()),
+        pool(fc.maxSafeInteger()),
+        pool(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+        pool(fc.boolean()),
         async (nameRuns, labelRuns, xs, ns, ks, oks) => {
           const expand = (rs: typeof nameRuns) => rs.flatMap((r) => Array<string | null>(r.len).fill(r.value));
           const names = expand(nameRuns);
           const labels = expand(labelRuns);
           const rows: Row[] = names.map((name, i) => ({
-            id: i, name, label: labels[i % labels.length], x: xs[i % xs.length], n: ns[i % ns.length], k: ks[i % ks.length], ok: oks[i % oks.length],
+            id: i,
+            name,
+            label: labels[i % labels.length],
+            x: xs[i % xs.length],
+            n: ns[i % ns.length],
+            k: ks[i % ks.length],
+            ok: oks[i % oks.length],
           }));
           const want = expectedRows(rows);
           const got = await roundTrip(rows, `prop-${tag++}`);
           expectSameCells(got.arrow, want, 'arrow');
           expectSameCells(got.duck, want, 'duckdb');
           expectSameCells(got.parquet, want, 'parquet');
-        }),
+        },
+      ),
       { seed: 4041, numRuns: 12 },
     );
   }, 120_000);
@@ -163,7 +216,13 @@ describe('writeAnalysisFiles', () => {
         const r = await readAnalysis(${JSON.stringify(dir)});
         console.log(JSON.stringify([r.models.length, r.tensors.length, r.layers.length, r.pairs.length, r.histograms.length]));`;
       const counts = JSON.parse(execFileSync('node', ['--input-type=module', '-e', script], { encoding: 'utf8' })) as number[];
-      expect(counts).toEqual([result.models.length, result.tensors.length, result.layers.length, result.pairs.length, result.histograms.length]);
+      expect(counts).toEqual([
+        result.models.length,
+        result.tensors.length,
+        result.layers.length,
+        result.pairs.length,
+        result.histograms.length,
+      ]);
     } finally {
       rmSync(fam.dir, { recursive: true, force: true });
     }

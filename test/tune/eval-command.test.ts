@@ -6,10 +6,13 @@ import { fillCommand, parseScore, runEval, shellQuote } from '../../src/tune/eva
 describe('eval command plumbing', () => {
   it('shellQuote round-trips any string through sh as one word', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\0')), (s) => {
-        const out = execFileSync('sh', ['-c', `printf %s ${shellQuote(s)}`]).toString('utf8');
-        expect(out).toBe(s);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\0')),
+        (s) => {
+          const out = execFileSync('sh', ['-c', `printf %s ${shellQuote(s)}`]).toString('utf8');
+          expect(out).toBe(s);
+        },
+      ),
       { seed: 5, numRuns: 60 },
     );
   });

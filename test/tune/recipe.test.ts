@@ -12,25 +12,61 @@ import { decideSet } from '../../src/predict/decision.js';
 
 function model(name: string, p: number, layerP: number[], kind: 'sft' | 'cpt' = 'sft'): ModelPrediction {
   return {
-    model: name, path: `/m/${name}`, kind, recommendedDropRate: p, recommendedDensity: 1 - p, verdict: 'ready', reasons: [], reasonDetails: [], relativeEnergy: 0.01,
-    predictedDropRate: p, dropRateLow: p, dropRateHigh: p, basis: 'predicted', toleratedNoise: 10, blockFanIn: 96, blockCosine: 0.99, headEmbeddingShare: 0.5,
-    meanAbsDelta: 0.01, droppableShare: 0.3, blockRelativeNorm: 0.1, predictedRetained: 0.95, predictedError: 0.1, cptScore: 0, cptSignals: [], embeddingShare: null,
-    embeddingKurtosis: null, lmHeadEnergyShare: null, tensors: [],
+    model: name,
+    path: `/m/${name}`,
+    kind,
+    recommendedDropRate: p,
+    recommendedDensity: 1 - p,
+    verdict: 'ready',
+    reasons: [],
+    reasonDetails: [],
+    relativeEnergy: 0.01,
+    predictedDropRate: p,
+    dropRateLow: p,
+    dropRateHigh: p,
+    basis: 'predicted',
+    toleratedNoise: 10,
+    blockFanIn: 96,
+    blockCosine: 0.99,
+    headEmbeddingShare: 0.5,
+    meanAbsDelta: 0.01,
+    droppableShare: 0.3,
+    blockRelativeNorm: 0.1,
+    predictedRetained: 0.95,
+    predictedError: 0.1,
+    cptScore: 0,
+    cptSignals: [],
+    embeddingShare: null,
+    embeddingKurtosis: null,
+    lmHeadEnergyShare: null,
+    tensors: [],
     layers: [
       { layer: null, rho: 0.01, relativeNorm: 0.1, safeDropRate: 0.6, errorAtRecommended: 0.1, ratioToMedian: 1, hot: false },
-      ...layerP.map((lp, i) => ({ layer: i, rho: 0.01, relativeNorm: 0.1, safeDropRate: lp, errorAtRecommended: 0.1, ratioToMedian: 1, hot: false })),
+      ...layerP.map((lp, i) => ({
+        layer: i,
+        rho: 0.01,
+        relativeNorm: 0.1,
+        safeDropRate: lp,
+        errorAtRecommended: 0.1,
+        ratioToMedian: 1,
+        hot: false,
+      })),
     ],
   };
 }
 
 /** Predictions with the predictor's own merge decision over these models (pairs of the given sign conflict and cosine). */
 function preds(models: ModelPrediction[], conflict: number, cosine = 0.1): Predictions {
-  const pairs = models.flatMap((a, i) => models.slice(i + 1).map((b) => ({ a: a.model, b: b.model, cosine, signConflict: conflict, weightedConflict: conflict, sqA: 1, sqB: 1 })));
+  const pairs = models.flatMap((a, i) =>
+    models
+      .slice(i + 1)
+      .map((b) => ({ a: a.model, b: b.model, cosine, signConflict: conflict, weightedConflict: conflict, sqA: 1, sqB: 1 })),
+  );
   return { base: '/m/base', tolerance: 0.95, kappa: 0.4, models, pairs, set: decideSet(models, pairs) };
 }
 
 describe('recipe from predictions', () => {
-  it('takes the predictor\'s method: dare_ties only when deltas conflict more than chance (≥ 0.55) or point against each other, ties when a delta is CPT-like', () => {
+  it("takes the predictor's method: dare_ties only when deltas conflict more than chance (≥ 0.55) or point against each other, ties when a delta is CPT-like", () => {
     const a = model('a', 0.4, [0.4, 0.4]);
     const b = model('b', 0.3, [0.3, 0.3]);
     expect(chooseMethod(preds([a, b], 0.6)).method).toBe('dare_ties');
@@ -50,11 +86,19 @@ describe('recipe from predictions', () => {
     const r = buildRecipe(preds([model('flat', 0.4, [0.4, 0.4, 0.45]), model('steep', 0.3, [0.5, 0.3, 0.3])], 0.47), { seed: 3 });
     expect(r.models[0]!.density).toMatchObject({ value: 0.6, rules: [] });
     expect(r.models[1]!.density.value).toBe(0.7);
-    expect(r.models[1]!.density.rules.map((q) => [q.filter, q.value])).toEqual([['layers.0.', 0.5], ['layers.1.', 0.7], ['layers.2.', 0.7]]);
+    expect(r.models[1]!.density.rules.map((q) => [q.filter, q.value])).toEqual([
+      ['layers.0.', 0.5],
+      ['layers.1.', 0.7],
+      ['layers.2.', 0.7],
+    ]);
   });
 
-  it('falls back to one density when a layer filter would also match other layers\' tensors', () => {
-    const names = [{ name: 'x.layers.1.w', layer: 1 }, { name: 'x.layers.0.w', layer: 0 }, { name: 'y.sublayers.0.w', layer: null }];
+  it("falls back to one density when a layer filter would also match other layers' tensors", () => {
+    const names = [
+      { name: 'x.layers.1.w', layer: 1 },
+      { name: 'x.layers.0.w', layer: 0 },
+      { name: 'y.sublayers.0.w', layer: null },
+    ];
     const r = buildRecipe(preds([model('steep', 0.3, [0.5, 0.3])], 0), { seed: 0, tensorNames: names });
     expect(r.models[0]!.density.rules).toEqual([]);
     expect(r.models[0]!.density.note).toMatch(/would not match/);
@@ -95,7 +139,10 @@ describe('recipe YAML', () => {
       fc.record({
         weight: fc.double({ min: 0, max: 3, noNaN: true }).map((w) => Math.round(w * 1000) / 1000),
         value: fc.integer({ min: 5, max: 100 }).map((d) => d / 100),
-        rules: fc.array(fc.integer({ min: 5, max: 100 }).map((d) => d / 100), { maxLength: 4 }),
+        rules: fc.array(
+          fc.integer({ min: 5, max: 100 }).map((d) => d / 100),
+          { maxLength: 4 },
+        ),
         name: fc.string({ minLength: 1, maxLength: 12 }),
       }),
       { minLength: 1, maxLength: 4 },
@@ -103,14 +150,25 @@ describe('recipe YAML', () => {
     note: fc.string(),
   });
 
-  it('round-trips through the merge engine\'s mergekit parser to the same method, seed, weights and per-tensor densities', () => {
+  it("round-trips through the merge engine's mergekit parser to the same method, seed, weights and per-tensor densities", () => {
     fc.assert(
       fc.property(arbRecipe, (a) => {
         const recipe: Recipe = {
-          method: a.method, base: basePath(), seed: a.seed, tolerance: 0.95, notes: [a.note, 'line\nbreak'],
+          method: a.method,
+          base: basePath(),
+          seed: a.seed,
+          tolerance: 0.95,
+          notes: [a.note, 'line\nbreak'],
           models: a.models.map((m, i) => ({
-            model: m.name, path: modelPath(i), weight: m.weight, notes: [a.note, `${m.name}\n#x\rmerge_method: linear`],
-            density: { value: m.value, note: a.note, rules: m.rules.map((v, L) => ({ filter: `layers.${L}.`, value: v, note: `layer ${L}\n${a.note}` })) },
+            model: m.name,
+            path: modelPath(i),
+            weight: m.weight,
+            notes: [a.note, `${m.name}\n#x\rmerge_method: linear`],
+            density: {
+              value: m.value,
+              note: a.note,
+              rules: m.rules.map((v, L) => ({ filter: `layers.${L}.`, value: v, note: `layer ${L}\n${a.note}` })),
+            },
           })),
         };
         const cfg = parseMergeConfig(recipeToYaml(recipe, ['header: "x" # y']), { configDir: '/' }, 'recipe');

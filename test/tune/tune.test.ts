@@ -20,7 +20,13 @@ let sft: TuneResult;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'darekit-tune-test-'));
-  sft = await tune({ base: join(S, 'base'), finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')], out: join(work, 'merged'), seed: 11, threads: 1 });
+  sft = await tune({
+    base: join(S, 'base'),
+    finetunes: [join(S, 'sft-up'), join(S, 'sft-shift')],
+    out: join(work, 'merged'),
+    seed: 11,
+    threads: 1,
+  });
 }, 120_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -36,7 +42,10 @@ describe('tune on family S (sft-up + sft-shift)', () => {
 
   it('takes its densities from the predictor and its method from the sign conflict', async () => {
     const pred = predict(await readAnalysis(join(work, 'merged-analysis')));
-    const doc = parseYaml(sft.yaml) as { merge_method: string; models: { model: string; parameters: { weight: number; density: number | { filter?: string; value: number }[] } }[] };
+    const doc = parseYaml(sft.yaml) as {
+      merge_method: string;
+      models: { model: string; parameters: { weight: number; density: number | { filter?: string; value: number }[] } }[];
+    };
     // The pair's sign conflict (≈ 0.47) is what unrelated deltas give (0.5): no sign election.
     expect(pred.pairs[0]!.signConflict).toBeLessThan(0.55);
     expect(doc.merge_method).toBe('dare_linear');
@@ -47,14 +56,17 @@ describe('tune on family S (sft-up + sft-shift)', () => {
       const modelLevel = typeof d === 'number' ? d : d[d.length - 1]!.value;
       expect(modelLevel).toBeCloseTo(1 - m.recommendedDropRate, 6);
       if (typeof d !== 'number') {
-        for (const l of m.layers.filter((x) => x.layer !== null)) expect(d.find((r) => r.filter === `layers.${l.layer}.`)!.value).toBeCloseTo(1 - l.safeDropRate, 6);
+        for (const l of m.layers.filter((x) => x.layer !== null))
+          expect(d.find((r) => r.filter === `layers.${l.layer}.`)!.value).toBeCloseTo(1 - l.safeDropRate, 6);
       }
     }
   });
 
   it('`darekit merge recipe.yml` accepts the recipe and reproduces the merge byte for byte', () => {
     const again = join(work, 'again');
-    const r = spawnSync(process.execPath, [CLI, 'merge', join(work, 'merged', 'recipe.yml'), '--out', again, '--threads', '2'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'merge', join(work, 'merged', 'recipe.yml'), '--out', again, '--threads', '2'], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(again, 'model.safetensors')).equals(readFileSync(join(work, 'merged', 'model.safetensors')))).toBe(true);
   });
@@ -67,7 +79,12 @@ describe('tune on family S (sft-up + sft-shift)', () => {
   });
 
   it('falls back to magnitude-based ties for a CPT-like fine-tune, and says so', async () => {
-    const r = await tune({ base: join(S, 'base'), finetunes: [join(S, 'sft-up'), join(S, 'cpt-code')], out: join(work, 'cpt'), threads: 1 });
+    const r = await tune({
+      base: join(S, 'base'),
+      finetunes: [join(S, 'sft-up'), join(S, 'cpt-code')],
+      out: join(work, 'cpt'),
+      threads: 1,
+    });
     expect(r.recipe.method).toBe('ties');
     expect(r.recipe.notes[0]).toMatch(/cpt-code is CPT-like/);
     expect(r.yaml).toMatch(/# method ties \(magnitude-based trim\), not DARE/);
@@ -75,7 +92,9 @@ describe('tune on family S (sft-up + sft-shift)', () => {
   }, 120_000);
 
   it('refuses an existing output dir without --force, with a usage error', async () => {
-    await expect(tune({ analysisDir: join(work, 'merged-analysis'), finetunes: [], out: join(work, 'merged') })).rejects.toThrow(/exists; pass --force/);
+    await expect(tune({ analysisDir: join(work, 'merged-analysis'), finetunes: [], out: join(work, 'merged') })).rejects.toThrow(
+      /exists; pass --force/,
+    );
   });
 });
 
@@ -86,7 +105,10 @@ describe('tune --eval: black-box search', () => {
     const base = loadMergeConfig(join(work, 'merged', 'recipe.yml'));
     const target = join(work, 'target');
     const full = { kind: 'scalar' as const, value: 1 };
-    await merge({ ...base, models: base.models.map((m) => ({ ...m, parameters: { ...m.parameters, density: full } })) }, { out: target, threads: 1 });
+    await merge(
+      { ...base, models: base.models.map((m) => ({ ...m, parameters: { ...m.parameters, density: full } })) },
+      { out: target, threads: 1 },
+    );
     // Candidates go under TMPDIR: a space and a quote in it check that {model} is quoted for the shell.
     const odd = join(work, "tmp dir 'q'");
     mkdirSync(odd);
@@ -127,7 +149,10 @@ describe('tune --eval: black-box search', () => {
       expect(existsSync(p)).toBe(false);
     }
     // The best candidate is what was merged into OUT: rescoring OUT gives the best score.
-    const out = execFileSync(process.execPath, [SCORE, join(work, 'tuned'), target]).toString().trim().split('\n');
+    const out = execFileSync(process.execPath, [SCORE, join(work, 'tuned'), target])
+      .toString()
+      .trim()
+      .split('\n');
     expect(Number(out[out.length - 1])).toBe(best.score);
     expect(r.yaml).toContain(`searched with --eval: trial ${best.trial} of 5`);
   }, 240_000);
@@ -137,7 +162,13 @@ describe('tune --eval: black-box search', () => {
     process.env.SCORE_FAIL = '1';
     let err: unknown;
     try {
-      await tune({ analysisDir: join(work, 'merged-analysis'), finetunes: [], out: join(work, 'failed'), threads: 1, eval: { command: `node ${SCORE} {model} /nowhere`, budget: 3 } });
+      await tune({
+        analysisDir: join(work, 'merged-analysis'),
+        finetunes: [],
+        out: join(work, 'failed'),
+        threads: 1,
+        eval: { command: `node ${SCORE} {model} /nowhere`, budget: 3 },
+      });
     } catch (e) {
       err = e;
     } finally {

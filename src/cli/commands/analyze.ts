@@ -23,7 +23,10 @@ export function configure(cmd: Command): void {
     .requiredOption('--out <dir>', 'output dir for analysis.duckdb, *.arrow and *.parquet')
     .option('--threads <n>', 'worker threads (results do not depend on it)', '2')
     .option('--chunk-elements <n>', 'elements per chunk (memory window; results do not depend on it)')
-    .option('--truncate-vocab', "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze them with the base's rows")
+    .option(
+      '--truncate-vocab',
+      "accept fine-tunes whose embed_tokens/lm_head have another vocabulary size: analyze them with the base's rows",
+    )
     .option('--force', 'replace an existing non-empty output dir')
     .option('--json', 'print one JSON object (see the machine-readable contract)');
   addDownloadOption(cmd);
@@ -43,7 +46,9 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     chunkElements: intOption(opts.chunkElements, '--chunk-elements', 1),
     force: opts.force === true,
     truncateVocab: opts.truncateVocab === true,
-    onVocabAdjusted: (a) => { vocab = a; },
+    onVocabAdjusted: (a) => {
+      vocab = a;
+    },
     onProgress: (done, total) => {
       bar ??= new ProgressBar('analyze', total, 'bytes');
       bar.update(done);
@@ -58,22 +63,52 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 
 function renderText(r: AnalysisResult, outDir: string, pred: Predictions): string {
   const g = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
-  const lines = [`analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${safeName(r.base)} → ${safeName(outDir)}`, ''];
+  const lines = [
+    `analyzed ${r.models.length} fine-tune${r.models.length === 1 ? '' : 's'} against ${safeName(r.base)} → ${safeName(outDir)}`,
+    '',
+  ];
   const right = (head: string): Column => ({ head, align: 'right' });
   lines.push(
     ...formatTable(
       ['model', 'kind', right('ρ'), right('mean|Δ|'), right('q99|Δ|'), right('droppable'), right('non-finite'), 'verdict'],
       r.models.map((m) => {
         const p = pred.models.find((x) => x.model === m.model);
-        return [safeName(m.model), p?.kind ?? '', g(m.rho), g(m.meanAbsDelta), g(m.q99Abs), g(m.droppableShare), String(m.nonFinite), p ? `${p.verdict} (drop ${p.recommendedDropRate})` : ''];
+        return [
+          safeName(m.model),
+          p?.kind ?? '',
+          g(m.rho),
+          g(m.meanAbsDelta),
+          g(m.q99Abs),
+          g(m.droppableShare),
+          String(m.nonFinite),
+          p ? `${p.verdict} (drop ${p.recommendedDropRate})` : '',
+        ];
       }),
     ),
   );
   const pairs = r.pairs.filter((p) => p.scope === 'model');
   if (pairs.length > 0) {
-    lines.push('', ...formatTable(['pair', right('cosine'), right('sign conflict'), right('weighted conflict')], pairs.map((p) => [`${safeName(p.a)} × ${safeName(p.b)}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)])));
+    lines.push(
+      '',
+      ...formatTable(
+        ['pair', right('cosine'), right('sign conflict'), right('weighted conflict')],
+        pairs.map((p) => [`${safeName(p.a)} × ${safeName(p.b)}`, g(p.cosine), g(p.signConflict), g(p.weightedConflict)]),
+      ),
+    );
   }
-  lines.push('', ...setVerdictLines('set', { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: safeName(verdictReason(pred.set)) }, textWidth()));
+  lines.push(
+    '',
+    ...setVerdictLines(
+      'set',
+      {
+        verdict: pred.set.verdict,
+        method: pred.set.method,
+        reasonCount: pred.set.reasons.length,
+        headline: safeName(verdictReason(pred.set)),
+      },
+      textWidth(),
+    ),
+  );
   lines.push('', `query it: ${cliCommand()} query ${safeName(shellWord(displayPath(outDir)))} "SELECT * FROM v_layer_risk"`);
   return lines.join('\n');
 }

@@ -35,6 +35,9 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 }
 
 function render(r: CheckReport): string {
-  const lines = r.inputs.map((i) => `  ${i.input}  (${i.source})  ${i.tensors === undefined ? 'LoRA adapter' : `${i.tensors} tensors, ${i.parameters!.toLocaleString('en-US')} parameters, ${i.dtypes!.join('/')}`}`);
+  const lines = r.inputs.map(
+    (i) =>
+      `  ${i.input}  (${i.source})  ${i.tensors === undefined ? 'LoRA adapter' : `${i.tensors} tensors, ${i.parameters!.toLocaleString('en-US')} parameters, ${i.dtypes!.join('/')}`}`,
+  );
   return ['checked the headers of every model (no weights were read):', ...lines, `ok: ${r.homology}`].join('\n');
 }

@@ -24,7 +24,6 @@ export function configure(cmd: Command): void {
     .option('--json', 'print the dashboard data as JSON instead of opening it');
 }
 
-
 /** Run the analysis into --out (or a fresh temp dir) with a progress bar on stderr; returns the analysis dir. */
 async function analyzeFirst(base: string, finetunes: string[], opts: Record<string, unknown>): Promise<string> {
   if (finetunes.length === 0) throw usageError('with --base, give the fine-tunes to analyze: darekit dash --base B FT…');
@@ -58,9 +57,10 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     dir = await analyzeFirst(String(opts.base), args, opts);
     // The dashboard takes the screen, so say again on the way out where the analysis stays (a temp dir is not removed).
     const cli = cliCommand();
-    keptNote = opts.out === undefined
-      ? `dash: the analysis stays in ${dir} (reopen it: ${cli} dash ${shellWord(dir)}; remove it: rm -r ${shellWord(dirname(dir))})`
-      : `dash: the analysis stays in ${displayPath(dir)} (reopen it: ${cli} dash ${shellWord(displayPath(dir))})`;
+    keptNote =
+      opts.out === undefined
+        ? `dash: the analysis stays in ${dir} (reopen it: ${cli} dash ${shellWord(dir)}; remove it: rm -r ${shellWord(dirname(dir))})`
+        : `dash: the analysis stays in ${displayPath(dir)} (reopen it: ${cli} dash ${shellWord(displayPath(dir))})`;
     process.once('exit', () => process.stderr.write(`${keptNote}\n`));
   } else {
     if (args.length !== 1) throw usageError('give one analysis dir (darekit dash DIR), or --base B FT… to analyze first');
@@ -72,5 +72,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const shown = escapeStrings(data);
   if (opts.json === true || !process.stdout.isTTY || !process.stdin.isTTY) return { json: data, text: dashboardSummary(shown) };
   const { importRunDashboard } = await import('../../dash/launch.js');
-  await (await importRunDashboard())(shown);
+  await (
+    await importRunDashboard()
+  )(shown);
 }

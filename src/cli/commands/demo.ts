@@ -38,7 +38,9 @@ function findFamily(given: string | undefined): string {
   }
   const bundled = join(PKG_ROOT, 'fixtures/families/S');
   if (existsSync(join(bundled, 'base', 'model.safetensors'))) return bundled;
-  throw inputError(`the bundled model family is missing (looked in ${join(PKG_ROOT, 'fixtures/families/S')}); restore it with git checkout, or pass --family DIR`);
+  throw inputError(
+    `the bundled model family is missing (looked in ${join(PKG_ROOT, 'fixtures/families/S')}); restore it with git checkout, or pass --family DIR`,
+  );
 }
 
 /**
@@ -51,16 +53,26 @@ function openOut(out: string, family: string, force: boolean): OutputDir {
   recoverLeftovers(out);
   const demoOutput = existsSync(join(out, MARKER));
   if (!demoOutput && existsSync(out) && statSync(out).isDirectory() && readdirSync(out).length > 0) {
-    if (!hasOutputMarker(out)) throw usageError(`${out} exists and is not an earlier demo output (it holds ${describeEntries(out)}); pick another --out (--force replaces only an empty dir or one darekit wrote)`);
-    if (!force) throw usageError(`${out} is another darekit output, not an earlier demo's; pass --force to replace it or pick another --out`);
+    if (!hasOutputMarker(out))
+      throw usageError(
+        `${out} exists and is not an earlier demo output (it holds ${describeEntries(out)}); pick another --out (--force replaces only an empty dir or one darekit wrote)`,
+      );
+    if (!force)
+      throw usageError(`${out} is another darekit output, not an earlier demo's; pass --force to replace it or pick another --out`);
   }
   return OutputDir.create(out, { force: force || demoOutput, inputs: [family] });
 }
 
 function measuredSafeRates(family: string): Record<string, number> {
   try {
-    const truth = JSON.parse(readRegularFileText(join(family, 'truth.json'), 'truth.json')) as { models?: Record<string, { safe_drop_rate?: Record<string, number> }> };
-    return Object.fromEntries(Object.entries(truth.models ?? {}).flatMap(([k, v]) => (v.safe_drop_rate?.['0.95'] !== undefined ? [[k, v.safe_drop_rate['0.95']]] : [])));
+    const truth = JSON.parse(readRegularFileText(join(family, 'truth.json'), 'truth.json')) as {
+      models?: Record<string, { safe_drop_rate?: Record<string, number> }>;
+    };
+    return Object.fromEntries(
+      Object.entries(truth.models ?? {}).flatMap(([k, v]) =>
+        v.safe_drop_rate?.['0.95'] !== undefined ? [[k, v.safe_drop_rate['0.95']]] : [],
+      ),
+    );
   } catch {
     return {};
   }
@@ -69,10 +81,15 @@ function measuredSafeRates(family: string): Record<string, number> {
 /** The best accuracies any recipe in truth.json's `merges` reached on these models' tasks, in words. */
 function bestMeasuredMerge(family: string, models: string[]): string | null {
   try {
-    const truth = JSON.parse(readRegularFileText(join(family, 'truth.json'), 'truth.json')) as { merges?: { method: string; accuracy: Record<string, number> }[]; models?: Record<string, { ft_score?: number }> };
+    const truth = JSON.parse(readRegularFileText(join(family, 'truth.json'), 'truth.json')) as {
+      merges?: { method: string; accuracy: Record<string, number> }[];
+      models?: Record<string, { ft_score?: number }>;
+    };
     const merges = (truth.merges ?? []).filter((m) => models.every((x) => x in m.accuracy));
     if (merges.length === 0) return null;
-    const best = models.map((x) => `${x} ${Math.max(...merges.map((m) => m.accuracy[x]!)).toFixed(3)} (alone ${truth.models?.[x]?.ft_score?.toFixed(2) ?? '?'})`);
+    const best = models.map(
+      (x) => `${x} ${Math.max(...merges.map((m) => m.accuracy[x]!)).toFixed(3)} (alone ${truth.models?.[x]?.ft_score?.toFixed(2) ?? '?'})`,
+    );
     return `best accuracy over ${merges.length} merge recipes: ${best.join(', ')}`;
   } catch {
     return null;
@@ -124,7 +141,15 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
   lines.push(`2. predict  tolerance ${pred.tolerance} (a merge keeps ≥ ${Math.round(pred.tolerance * 100)}% of each fine-tune's gain)`);
   lines.push(
     ...formatTable(
-      ['fine-tune', 'kind', 'verdict', { head: 'predicted safe p (range)', align: 'right' }, { head: 'recommended p', align: 'right' }, { head: 'density', align: 'right' }, { head: 'measured p (truth.json)', align: 'right' }],
+      [
+        'fine-tune',
+        'kind',
+        'verdict',
+        { head: 'predicted safe p (range)', align: 'right' },
+        { head: 'recommended p', align: 'right' },
+        { head: 'density', align: 'right' },
+        { head: 'measured p (truth.json)', align: 'right' },
+      ],
       pred.models.map((m) => [
         m.model,
         m.kind,
@@ -138,26 +163,50 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
     ),
   );
   const width = textWidth();
-  lines.push(...setVerdictLines(`set of all ${pred.models.length}`, { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: verdictReason(pred.set) }, width, '   '));
+  lines.push(
+    ...setVerdictLines(
+      `set of all ${pred.models.length}`,
+      { verdict: pred.set.verdict, method: pred.set.method, reasonCount: pred.set.reasons.length, headline: verdictReason(pred.set) },
+      width,
+      '   ',
+    ),
+  );
 
   const sft = pred.models.filter((m) => m.kind === 'sft' && m.model.startsWith('sft')).map((m) => m.path);
   const tuneInputs = sft.length >= 2 ? sft : pred.models.filter((m) => m.kind === 'sft').map((m) => m.path);
   t = performance.now();
   const merged = join(work, 'merged-sft');
   const tuned = await tune({ analysisDir, finetunes: tuneInputs, out: merged, recipePath: join(work, 'recipe.yml') });
-  lines.push(`3. tune     ${secs(t)}  ${tuned.recipe.models.map((m) => m.model).join(' + ')} → ${show(merged)}/ (${tuned.recipe.method}, seed ${tuned.recipe.seed})`);
+  lines.push(
+    `3. tune     ${secs(t)}  ${tuned.recipe.models.map((m) => m.model).join(' + ')} → ${show(merged)}/ (${tuned.recipe.method}, seed ${tuned.recipe.seed})`,
+  );
   lines.push(
     ...formatTable(
       ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
-      tuned.recipe.models.map((m) => [m.model, String(m.weight), String(m.density.value), m.density.rules.map((r) => `${r.filter} ${r.value}`).join(', ') || '–']),
+      tuned.recipe.models.map((m) => [
+        m.model,
+        String(m.weight),
+        String(m.density.value),
+        m.density.rules.map((r) => `${r.filter} ${r.value}`).join(', ') || '–',
+      ]),
       '   ',
     ),
   );
   const remerged = join(out, 'merged-again');
   lines.push(`   recipe: ${show(tuned.recipePath)} (reproduce the merge with the command below)`);
   const pairSet = tuned.predictions.set;
-  lines.push(...setVerdictLines('verdict on this pair', { verdict: pairSet.verdict, method: pairSet.method, reasonCount: pairSet.reasons.length, headline: verdictReason(pairSet) }, width, '   '));
-  const measuredMerge = bestMeasuredMerge(family, tuned.recipe.models.map((m) => m.model));
+  lines.push(
+    ...setVerdictLines(
+      'verdict on this pair',
+      { verdict: pairSet.verdict, method: pairSet.method, reasonCount: pairSet.reasons.length, headline: verdictReason(pairSet) },
+      width,
+      '   ',
+    ),
+  );
+  const measuredMerge = bestMeasuredMerge(
+    family,
+    tuned.recipe.models.map((m) => m.model),
+  );
   if (measuredMerge) lines.push(`   measured (truth.json): ${measuredMerge}`);
 
   t = performance.now();
@@ -170,15 +219,33 @@ async function runDemo(family: string, out: string, work: string, t0: number): P
     { command: `${cli} merge ${show(tuned.recipePath)} --out ${show(remerged)}`, note: 'the same merge again, byte for byte' },
   ];
   const commandWidth = Math.max(...next.map((n) => n.command.length));
-  lines.push('', `done in ${secs(t0)}. Open ${show(rep.files[1]!)} in a browser. Next:`, ...next.map((n) => `  ${n.command.padEnd(commandWidth)}  # ${n.note}`));
+  lines.push(
+    '',
+    `done in ${secs(t0)}. Open ${show(rep.files[1]!)} in a browser. Next:`,
+    ...next.map((n) => `  ${n.command.padEnd(commandWidth)}  # ${n.note}`),
+  );
   return {
     json: {
       family,
       outDir: out,
       analysisDir: final(analysisDir),
-      models: pred.models.map((m) => ({ model: m.model, kind: m.kind, verdict: m.verdict, recommendedDropRate: m.recommendedDropRate, recommendedDensity: m.recommendedDensity, measuredSafeDropRate: measured[m.model] ?? null, reasons: m.reasons })),
+      models: pred.models.map((m) => ({
+        model: m.model,
+        kind: m.kind,
+        verdict: m.verdict,
+        recommendedDropRate: m.recommendedDropRate,
+        recommendedDensity: m.recommendedDensity,
+        measuredSafeDropRate: measured[m.model] ?? null,
+        reasons: m.reasons,
+      })),
       set: pred.set,
-      tune: { outDir: final(merged), recipePath: final(tuned.recipePath), method: tuned.recipe.method, models: tuned.recipe.models.map((m) => ({ model: m.model, weight: m.weight, density: m.density.value })), pairVerdict: tuned.predictions.set.verdict },
+      tune: {
+        outDir: final(merged),
+        recipePath: final(tuned.recipePath),
+        method: tuned.recipe.method,
+        models: tuned.recipe.models.map((m) => ({ model: m.model, weight: m.weight, density: m.density.value })),
+        pairVerdict: tuned.predictions.set.verdict,
+      },
       report: rep.files.map(final),
       next: next.map((n) => n.command),
       seconds: (performance.now() - t0) / 1000,

@@ -12,7 +12,7 @@ export function configure(cmd: Command): void {
     .requiredOption('--out <dir>', 'family dir to write (base/ and one dir per fine-tune)')
     .option('--preset <name>', `size and fine-tunes: ${Object.keys(PRESETS).join(', ')}`, 'tiny')
     .option('--hidden <n>', 'hidden size (overrides the preset)')
-    .option('--intermediate <n>', 'MLP size (default: the preset\'s, or 2.75 × hidden when --hidden is given)')
+    .option('--intermediate <n>', "MLP size (default: the preset's, or 2.75 × hidden when --hidden is given)")
     .option('--layers <n>', 'number of layers')
     .option('--vocab <n>', 'vocabulary size')
     .option('--dtype <dtype>', 'bf16, f16 or f32', 'bf16')
@@ -35,14 +35,16 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   const dtype = parseOutDtype(String(opts.dtype));
   if (!dtype) throw usageError(`--dtype must be bf16, f16 or f32, got "${String(opts.dtype)}"`);
   const hidden = positiveInt(opts.hidden, '--hidden') ?? preset.hidden;
-  const intermediate = positiveInt(opts.intermediate, '--intermediate') ?? (opts.hidden !== undefined ? Math.round(hidden * 2.75) : preset.intermediate);
+  const intermediate =
+    positiveInt(opts.intermediate, '--intermediate') ?? (opts.hidden !== undefined ? Math.round(hidden * 2.75) : preset.intermediate);
   const shardMb = opts.shardMb === undefined ? undefined : Number(opts.shardMb);
   if (shardMb !== undefined && !(shardMb > 0)) throw usageError(`--shard-mb must be a positive number, got "${String(opts.shardMb)}"`);
   let bar: ProgressBar | undefined;
   const family = generateFamily({
     outDir: String(opts.out),
     seed: positiveInt(opts.seed, '--seed') ?? 1,
-    hidden, intermediate,
+    hidden,
+    intermediate,
     layers: positiveInt(opts.layers, '--layers') ?? preset.layers,
     vocab: positiveInt(opts.vocab, '--vocab') ?? preset.vocab,
     dtype,
@@ -59,9 +61,14 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
 }
 
 function render(f: GeneratedFamily): string {
-  const lines = [`family ${f.outDir} (seed ${f.seed}, hidden ${f.shape.hidden}, intermediate ${f.shape.intermediate}, layers ${f.shape.layers}, vocab ${f.shape.vocab})`];
+  const lines = [
+    `family ${f.outDir} (seed ${f.seed}, hidden ${f.shape.hidden}, intermediate ${f.shape.intermediate}, layers ${f.shape.layers}, vocab ${f.shape.vocab})`,
+  ];
   const rows = f.models.map((m) => {
-    const what = m.kind === 'base' ? 'base' : `${m.kind}, target ρ ${m.targetRho}${m.hotLayers ? `, hot layers ${m.hotLayers.join(',')}` : ''}${m.rank ? `, rank ${m.rank}` : ''}`;
+    const what =
+      m.kind === 'base'
+        ? 'base'
+        : `${m.kind}, target ρ ${m.targetRho}${m.hotLayers ? `, hot layers ${m.hotLayers.join(',')}` : ''}${m.rank ? `, rank ${m.rank}` : ''}`;
     return [m.name, m.dtype, String(m.files.length - 1), formatBytes(m.bytes), what];
   });
   lines.push(...formatTable(['model', 'dtype', { head: 'files', align: 'right' }, { head: 'size', align: 'right' }, 'what'], rows, '  '));

@@ -5,7 +5,12 @@ import type { CommandOutput } from '../command.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 
 export function configure(cmd: Command): void {
-  addDownloadOption(cmd.argument('<model>', 'a .safetensors file, a model dir, a sharded model dir or a Hub repo id (org/name[@rev])').option('--json', 'print one JSON object').option('--tensors', 'list every tensor in the text output'));
+  addDownloadOption(
+    cmd
+      .argument('<model>', 'a .safetensors file, a model dir, a sharded model dir or a Hub repo id (org/name[@rev])')
+      .option('--json', 'print one JSON object')
+      .option('--tensors', 'list every tensor in the text output'),
+  );
 }
 
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
@@ -22,7 +27,10 @@ function renderInspection(i: ModelInspection, listTensors: boolean): string {
     `tensors     ${i.tensorCount}`,
     `bytes       ${i.totalBytes.toLocaleString('en-US')}`,
     'by dtype:',
-    ...i.byDtype.map((d) => `  ${safeName(d.dtype).padEnd(8)} ${String(d.tensors).padStart(6)} tensors ${d.parameters.toLocaleString('en-US').padStart(16)} params${d.supported ? '' : '  (darekit cannot compute with this dtype)'}`),
+    ...i.byDtype.map(
+      (d) =>
+        `  ${safeName(d.dtype).padEnd(8)} ${String(d.tensors).padStart(6)} tensors ${d.parameters.toLocaleString('en-US').padStart(16)} params${d.supported ? '' : '  (darekit cannot compute with this dtype)'}`,
+    ),
   ];
   if (listTensors) {
     lines.push('tensors:');

@@ -200,10 +200,17 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
 
 /** The merge summary: what was written, a table of the models and their parameters (filters shown), notes. */
 function renderSummary(s: MergeSummary, config: MergeConfig): string {
-  const params = (ps: Partial<Record<string, ParamValue>>) => Object.entries(ps).flatMap(([k, v]) => (v ? [describeParam(k, v)] : [])).join('; ');
+  const params = (ps: Partial<Record<string, ParamValue>>) =>
+    Object.entries(ps)
+      .flatMap(([k, v]) => (v ? [describeParam(k, v)] : []))
+      .join('; ');
   return [
     `merged ${s.tensors} tensors with ${s.method} into ${s.outDir}`,
-    ...formatTable(['model', 'parameters'], config.models.map((m) => [m.spec, params(m.parameters) || '–']), '  '),
+    ...formatTable(
+      ['model', 'parameters'],
+      config.models.map((m) => [m.spec, params(m.parameters) || '–']),
+      '  ',
+    ),
     `  seed ${s.seed}${s.rescale.length > 0 ? `, rescale ${s.rescale.join('/')}` : ''}`,
     `  read ${formatBytes(s.inputBytes)}, wrote ${formatBytes(s.outputBytes)} (${s.files.join(', ')}) in ${s.seconds.toFixed(1)} s on ${s.threads} thread${s.threads === 1 ? '' : 's'}`,
     ...s.notes.map((n) => `  note: ${n}`),

@@ -21,5 +21,8 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const result = await readAnalysis(dir, { histograms: 'none' });
   const pred = predict(result, { tolerance, measured: await readMeasuredSafeRates(dir, result.models, tolerance) });
   await writePredictions(dir, pred);
-  return { json: predictionsToJson(pred, dir), text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb` };
+  return {
+    json: predictionsToJson(pred, dir),
+    text: `${renderPredictions(pred)}\n\nstored: tables predictions, prediction_layers, prediction_tensors, prediction_set in ${dir}/analysis.duckdb`,
+  };
 }

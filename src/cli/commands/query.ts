@@ -25,13 +25,17 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   if (!FORMATS.includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
   const file = join(dir, ANALYSIS_DB);
   if (!existsSync(file)) throw inputError(`${dir}: no ${ANALYSIS_DB} here; run \`darekit analyze --base B FT… --out ${dir}\` first`);
-  const result = await withDb(file, async (db) => {
-    try {
-      return await query(db, sql);
-    } catch (err) {
-      throw inputError(`query failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, err);
-    }
-  }, { readOnly: true });
+  const result = await withDb(
+    file,
+    async (db) => {
+      try {
+        return await query(db, sql);
+      } catch (err) {
+        throw inputError(`query failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, err);
+      }
+    },
+    { readOnly: true },
+  );
   const json = { columns: result.columns, rows: result.rows };
   const text = format === 'json' ? JSON.stringify(json, null, 2) : format === 'csv' ? toCsv(result) : toTable(result);
   return { json, text };
@@ -60,7 +64,11 @@ export function toTable(r: QueryResult): string {
   const head = r.columns.map(safeName);
   const widths = head.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const numeric = r.columns.map((c) => r.rows.length > 0 && r.rows.every((row) => typeof row[c] === 'number' || row[c] === null));
-  const fmt = (vals: string[]): string => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (vals: string[]): string =>
+    vals
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt)];
   lines.push(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`);
   return lines.join('\n');

@@ -18,10 +18,20 @@ export function configure(cmd: Command): void {
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const tolerance = toleranceOption(opts.tolerance);
   // --out beside the analysis is the default; elsewhere it may not overlap the analysis dir it reads
-  if (opts.out !== undefined && realPathOf(String(opts.out)) !== realPathOf(args[0]!)) assertOutputApartFromInputs(String(opts.out), [args[0]]);
+  if (opts.out !== undefined && realPathOf(String(opts.out)) !== realPathOf(args[0]!))
+    assertOutputApartFromInputs(String(opts.out), [args[0]]);
   const { data, files } = await writeReport(args[0]!, { outDir: opts.out as string | undefined, tolerance });
   const lines = [`set: ${data.set?.verdict ?? '–'} (method ${data.set?.method ?? '–'})`];
-  for (const m of data.models) lines.push(`  ${safeName(m.model)}: ${m.verdict}, ${m.kind}, drop rate ${m.recommendedDropRate} (density ${m.recommendedDensity})`);
+  for (const m of data.models)
+    lines.push(`  ${safeName(m.model)}: ${m.verdict}, ${m.kind}, drop rate ${m.recommendedDropRate} (density ${m.recommendedDensity})`);
   lines.push(...files.map((f) => `wrote ${safeName(f)}`));
-  return { json: { files, set: data.set, models: data.models.map((m) => ({ model: m.model, verdict: m.verdict, kind: m.kind, recommendedDropRate: m.recommendedDropRate })), trials: data.trials.length }, text: lines.join('\n') };
+  return {
+    json: {
+      files,
+      set: data.set,
+      models: data.models.map((m) => ({ model: m.model, verdict: m.verdict, kind: m.kind, recommendedDropRate: m.recommendedDropRate })),
+      trials: data.trials.length,
+    },
+    text: lines.join('\n'),
+  };
 }

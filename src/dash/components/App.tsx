@@ -145,8 +145,12 @@ export function Dashboard({ data, size: fixedSize, onQuit, onRecipe }: Dashboard
           <RecipeLines recipe={data.recipe} width={w} written={recipeWritten} />
         </>
       )}
-      <Text wrap="truncate" color={editing ? 'cyan' : message ? 'green' : 'gray'}>{clip(status, w)}</Text>
-      <Text wrap="truncate" dimColor>{clip(HELP_LINE, w)}</Text>
+      <Text wrap="truncate" color={editing ? 'cyan' : message ? 'green' : 'gray'}>
+        {clip(status, w)}
+      </Text>
+      <Text wrap="truncate" dimColor>
+        {clip(HELP_LINE, w)}
+      </Text>
     </Box>
   );
 }

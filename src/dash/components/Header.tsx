@@ -14,7 +14,9 @@ export function TitleLine({ data, width }: { data: DashboardData; width: number 
   return (
     <Text wrap="truncate">
       <Text bold>{clip(head, Math.max(10, room))}</Text>
-      <Text color={VERDICT_COLOR[data.set.verdict]} inverse>{badge}</Text>
+      <Text color={VERDICT_COLOR[data.set.verdict]} inverse>
+        {badge}
+      </Text>
       <Text>{tail}</Text>
     </Text>
   );
@@ -51,7 +53,9 @@ export function ModelTabs({ models, selected, width }: { models: DashModel[]; se
       {start > 0 ? '‹ ' : ''}
       {shown.map(({ i, text }) => (
         <Text key={i}>
-          <Text inverse={i === selected} bold={i === selected} color={VERDICT_COLOR[models[i]!.verdict]}>{text}</Text>{' '}
+          <Text inverse={i === selected} bold={i === selected} color={VERDICT_COLOR[models[i]!.verdict]}>
+            {text}
+          </Text>{' '}
         </Text>
       ))}
       {hiddenRight ? '›' : ''}

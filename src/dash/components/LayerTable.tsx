@@ -26,7 +26,15 @@ export function RhoSparkline({ layers, width }: { layers: DashRow[]; width: numb
   const room = Math.max(4, width - prefix.length - first.length - last.length - 2);
   return (
     <Text wrap="truncate">
-      {prefix}{first} <Text color="cyan">{sparkline(numbered.map((r) => r.rho), room)}</Text> {last}
+      {prefix}
+      {first}{' '}
+      <Text color="cyan">
+        {sparkline(
+          numbered.map((r) => r.rho),
+          room,
+        )}
+      </Text>{' '}
+      {last}
     </Text>
   );
 }
@@ -58,7 +66,9 @@ export function LayerTable(p: LayerTableProps) {
   }
   return (
     <>
-      <Text wrap="truncate" bold>{clip(headerLine(cols, p.tensorMode), p.width)}</Text>
+      <Text wrap="truncate" bold>
+        {clip(headerLine(cols, p.tensorMode), p.width)}
+      </Text>
       {lines}
     </>
   );

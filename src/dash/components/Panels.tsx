@@ -26,7 +26,9 @@ export function PairsPanel({ pairs, model, lines, width }: { pairs: DashPair[]; 
   return (
     <>
       {shown.map((l, i) => (
-        <Text key={i} wrap="truncate" color="magenta">{clip(l, width)}</Text>
+        <Text key={i} wrap="truncate" color="magenta">
+          {clip(l, width)}
+        </Text>
       ))}
     </>
   );
@@ -52,7 +54,9 @@ export function runLineCount(recipe: DashRecipe, written: boolean, width: number
 export function RecipeLines({ recipe, width, written }: { recipe: DashRecipe; width: number; written: boolean }) {
   return (
     <>
-      <Text wrap="truncate" color="green">{clip(recipeOneLine(recipe), width)}</Text>
+      <Text wrap="truncate" color="green">
+        {clip(recipeOneLine(recipe), width)}
+      </Text>
       <RunLine recipe={recipe} width={width} written={written} />
     </>
   );
@@ -96,7 +100,10 @@ export function SidePanel(p: { pairs: DashPair[]; model: string; recipe: DashRec
   if (p.pairs.length === 0) lines.push({ text: '  (one fine-tune: no pairs)' });
   for (const q of p.pairs) {
     const mine = q.a === p.model || q.b === p.model;
-    lines.push({ text: `${mine ? '▶' : ' '} ${q.a} ↔ ${q.b}  ${signed(q.cosine)}  ${fmtShare(q.signConflict).trim()}`, color: mine ? 'magenta' : undefined });
+    lines.push({
+      text: `${mine ? '▶' : ' '} ${q.a} ↔ ${q.b}  ${signed(q.cosine)}  ${fmtShare(q.signConflict).trim()}`,
+      color: mine ? 'magenta' : undefined,
+    });
   }
   lines.push({ text: ' ' });
   lines.push({ text: `recipe: ${p.recipe.method}`, bold: true });
@@ -109,7 +116,9 @@ export function SidePanel(p: { pairs: DashPair[]; model: string; recipe: DashRec
   return (
     <Box flexDirection="column" width={w} marginLeft={1}>
       {shown.map((l, i) => (
-        <Text key={i} wrap="truncate" color={l.color} bold={l.bold}>{clip(l.text, w)}</Text>
+        <Text key={i} wrap="truncate" color={l.color} bold={l.bold}>
+          {clip(l.text, w)}
+        </Text>
       ))}
     </Box>
   );

@@ -19,7 +19,7 @@ export function slerp_dots_f32(a: usize, b: usize, n: i32, start: u32, acc: usiz
     i = 1;
   }
   for (; i + 2 <= n; i += 2) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     const x = f64x2.promote_low_f32x4(v128.load64_zero(a + off));
     const y = f64x2.promote_low_f32x4(v128.load64_zero(b + off));
     aa = f64x2.add(aa, f64x2.mul(x, x));
@@ -28,7 +28,7 @@ export function slerp_dots_f32(a: usize, b: usize, n: i32, start: u32, acc: usiz
   }
   if (i < n) {
     // a last element with an even index: lane 0
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     const x = <f64>load<f32>(a + off);
     const y = <f64>load<f32>(b + off);
     aa = f64x2.replace_lane(aa, 0, f64x2.extract_lane(aa, 0) + x * x);
@@ -45,13 +45,13 @@ export function axpy_f32(base: usize, x: usize, coef: f64, out: usize, n: i32): 
   const vc = f64x2.splat(coef);
   let i = 0;
   for (; i + 2 <= n; i += 2) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     const b = f64x2.promote_low_f32x4(v128.load64_zero(base + off));
     const v = f64x2.promote_low_f32x4(v128.load64_zero(x + off));
     v128.store64_lane(out + off, f32x4.demote_f64x2_zero(f64x2.add(b, f64x2.mul(vc, v))), 0);
   }
   for (; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     store<f32>(out + off, <f32>(<f64>load<f32>(base + off) + coef * <f64>load<f32>(x + off)));
   }
 }

@@ -13,7 +13,7 @@ export function trim_window_f32(ptr: usize, n: i32, keepBits: u32, keepTies: i32
   let dropSeen = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const p = ptr + (<usize>i << 2);
+    const p = ptr + ((<usize>i) << 2);
     const x = v128.load(p);
     const a = v128.and(x, absMask);
     const anyEq = v128.or(i32x4.eq(a, vk), i32x4.eq(a, vd));
@@ -23,22 +23,34 @@ export function trim_window_f32(ptr: usize, n: i32, keepBits: u32, keepTies: i32
       continue;
     }
     for (let j = 0; j < 4; j++) {
-      const q = p + (<usize>j << 2);
+      const q = p + ((<usize>j) << 2);
       const u = load<u32>(q) & 0x7fffffff;
       let inKeep = u > keepBits;
-      if (u == keepBits) { inKeep = keepSeen < keepTies; keepSeen++; }
+      if (u == keepBits) {
+        inKeep = keepSeen < keepTies;
+        keepSeen++;
+      }
       let inDrop = u > dropBits;
-      if (u == dropBits) { inDrop = dropSeen < dropTies; dropSeen++; }
+      if (u == dropBits) {
+        inDrop = dropSeen < dropTies;
+        dropSeen++;
+      }
       if (!inKeep || inDrop) store<u32>(q, 0);
     }
   }
   for (; i < n; i++) {
-    const q = ptr + (<usize>i << 2);
+    const q = ptr + ((<usize>i) << 2);
     const u = load<u32>(q) & 0x7fffffff;
     let inKeep = u > keepBits;
-    if (u == keepBits) { inKeep = keepSeen < keepTies; keepSeen++; }
+    if (u == keepBits) {
+      inKeep = keepSeen < keepTies;
+      keepSeen++;
+    }
     let inDrop = u > dropBits;
-    if (u == dropBits) { inDrop = dropSeen < dropTies; dropSeen++; }
+    if (u == dropBits) {
+      inDrop = dropSeen < dropTies;
+      dropSeen++;
+    }
     if (!inKeep || inDrop) store<u32>(q, 0);
   }
 }

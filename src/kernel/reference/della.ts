@@ -5,7 +5,17 @@ import type { Views } from './memory.js';
  * Reference of della_mask_f32, written the plain way: per row, sort column indices by (|x| bits, column) with
  * Array.prototype.sort, then keep rank j with p = (density − epsilon) + (j / (cols − 1))·(2·epsilon).
  */
-export function dellaMaskF32(v: Views, ptr: number, n: number, cols: number, key: number, start: number, density: number, epsilon: number, inverse: number): void {
+export function dellaMaskF32(
+  v: Views,
+  ptr: number,
+  n: number,
+  cols: number,
+  key: number,
+  start: number,
+  density: number,
+  epsilon: number,
+  inverse: number,
+): void {
   const base = ptr >>> 2;
   for (let r0 = 0; r0 < n; r0 += cols) {
     const bits = (j: number): number => (v.u32[base + r0 + j]! & 0x7fffffff) >>> 0;

@@ -7,7 +7,18 @@ import { fmix32 } from './mask.js';
 
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_TINY } from '../stats-abi.js';
 
-export { DELTA_FIELD, DELTA_FIELDS, HIST_BINS, PAIR_FIELD, PAIR_FIELDS, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_TINY, sampleKey } from '../stats-abi.js';
+export {
+  DELTA_FIELD,
+  DELTA_FIELDS,
+  HIST_BINS,
+  PAIR_FIELD,
+  PAIR_FIELDS,
+  SAMPLE_WEIGHT,
+  STATS_BLOCK,
+  STATS_GROUP,
+  STATS_TINY,
+  sampleKey,
+} from '../stats-abi.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -40,13 +51,19 @@ function sumSqExact(b: Float32Array, from: number, len: number, keep: (i: number
  */
 function fastSum(len: number, term: (i: number) => number, term64: (i: number) => number): number {
   const len64 = len & ~(STATS_GROUP - 1);
-  let a0 = 0, a1 = 0;
+  let a0 = 0,
+    a1 = 0;
   for (let g = 0; g < len64; g += STATS_GROUP) {
     const s = [0, 0, 0, 0];
     for (let i = g; i < g + STATS_GROUP; i++) s[i & 3] = fr(s[i & 3]! + fr(term(i)));
-    a0 += s[0]!; a1 += s[1]!; a0 += s[2]!; a1 += s[3]!;
+    a0 += s[0]!;
+    a1 += s[1]!;
+    a0 += s[2]!;
+    a1 += s[3]!;
   }
-  for (let i = len64; i < len; i++) if ((i & 1) === 0) a0 += term64(i); else a1 += term64(i);
+  for (let i = len64; i < len; i++)
+    if ((i & 1) === 0) a0 += term64(i);
+    else a1 += term64(i);
   return a0 + a1;
 }
 
@@ -65,33 +82,84 @@ function histAdd(h: RefHistogram, d: number, w: number): void {
 }
 
 /** The exact path for one fine-tune's block (records like the kernel's deltaBlock); Δ (masked) into delta. */
-function deltaExact(base: Float32Array, ft: Float32Array, delta: Float32Array, b0: number, len: number, baseSq: number, out: Float64Array, r: number, h: RefHistogram): void {
-  const a1 = [0, 0], a2 = [0, 0], aa = [0, 0], a3 = [0, 0], a4 = [0, 0], af = [0, 0];
+function deltaExact(
+  base: Float32Array,
+  ft: Float32Array,
+  delta: Float32Array,
+  b0: number,
+  len: number,
+  baseSq: number,
+  out: Float64Array,
+  r: number,
+  h: RefHistogram,
+): void {
+  const a1 = [0, 0],
+    a2 = [0, 0],
+    aa = [0, 0],
+    a3 = [0, 0],
+    a4 = [0, 0],
+    af = [0, 0];
   const finite = new Uint8Array(len);
-  let nNf = 0, nPos = 0, nNeg = 0, nT1 = 0, nT2 = 0, mx = 0;
+  let nNf = 0,
+    nPos = 0,
+    nNeg = 0,
+    nT1 = 0,
+    nT2 = 0,
+    mx = 0;
   for (let i = 0; i < len; i++) {
-    const bs = base[b0 + i]!, fs = ft[b0 + i]!;
+    const bs = base[b0 + i]!,
+      fs = ft[b0 + i]!;
     const raw = fr(fs - bs);
-    if (!(Math.abs(raw) < Infinity)) { delta[b0 + i] = 0; nNf++; continue; }
+    if (!(Math.abs(raw) < Infinity)) {
+      delta[b0 + i] = 0;
+      nNf++;
+      continue;
+    }
     finite[i] = 1;
     delta[b0 + i] = raw;
     const ad = Math.abs(raw);
-    if (raw > 0) nPos++; else if (raw < 0) nNeg++;
+    if (raw > 0) nPos++;
+    else if (raw < 0) nNeg++;
     if (ad <= T0002) nT1++;
     if (ad <= T0005) nT2++;
     mx = Math.max(mx, ad);
-    const q = raw * raw, l = i & 1;
-    a1[l]! += raw; a2[l]! += q; aa[l]! += ad; a3[l]! += q * raw; a4[l]! += q * q; af[l]! += fs * fs;
+    const q = raw * raw,
+      l = i & 1;
+    a1[l]! += raw;
+    a2[l]! += q;
+    aa[l]! += ad;
+    a3[l]! += q * raw;
+    a4[l]! += q * q;
+    af[l]! += fs * fs;
     histAdd(h, raw, 1);
   }
   const sqBase = nNf === 0 ? baseSq : sumSqExact(base, b0, len, (i) => finite[i] === 1);
-  const rec = [nNf, a1[0]! + a1[1]!, a2[0]! + a2[1]!, aa[0]! + aa[1]!, a3[0]! + a3[1]!, a4[0]! + a4[1]!, mx, sqBase, af[0]! + af[1]!, nPos, nNeg, len - nNf - nPos - nNeg, nT1, nT2];
+  const rec = [
+    nNf,
+    a1[0]! + a1[1]!,
+    a2[0]! + a2[1]!,
+    aa[0]! + aa[1]!,
+    a3[0]! + a3[1]!,
+    a4[0]! + a4[1]!,
+    mx,
+    sqBase,
+    af[0]! + af[1]!,
+    nPos,
+    nNeg,
+    len - nNf - nPos - nNeg,
+    nT1,
+    nT2,
+  ];
   for (let k = 0; k < DELTA_FIELDS; k++) out[r + k] = rec[k]!;
 }
 
 /** The fast path for one fine-tune's block: the record, or null when the kernel takes the exact path instead. */
 function deltaFast(base: Float32Array, ft: Float32Array, delta: Float32Array, b0: number, len: number, baseSq: number): number[] | null {
-  let nPos = 0, nNeg = 0, nT1 = 0, nT2 = 0, mxBits = 0;
+  let nPos = 0,
+    nNeg = 0,
+    nT1 = 0,
+    nT2 = 0,
+    mxBits = 0;
   for (let i = 0; i < len; i++) {
     const d = fr(ft[b0 + i]! - base[b0 + i]!);
     delta[b0 + i] = d;
@@ -99,18 +167,45 @@ function deltaFast(base: Float32Array, ft: Float32Array, delta: Float32Array, b0
     if (bits >= 0x7f800000) return null;
     mxBits = Math.max(mxBits, bits);
     const ad = Math.abs(d);
-    if (d > 0) nPos++; else if (d < 0) nNeg++;
+    if (d > 0) nPos++;
+    else if (d < 0) nNeg++;
     if (ad <= T0002) nT1++;
     if (ad <= T0005) nT2++;
   }
   const d = (i: number): number => delta[b0 + i]!;
   const f = (i: number): number => ft[b0 + i]!;
   const s1 = fastSum(len, d, d);
-  const s2 = fastSum(len, (i) => d(i) * d(i), (i) => d(i) * d(i));
-  const sa = fastSum(len, (i) => Math.abs(d(i)), (i) => Math.abs(d(i)));
-  const s3 = fastSum(len, (i) => fr(d(i) * d(i)) * d(i), (i) => d(i) * d(i) * d(i));
-  const s4 = fastSum(len, (i) => { const q = fr(d(i) * d(i)); return q * q; }, (i) => { const q = d(i) * d(i); return q * q; });
-  const sf = fastSum(len, (i) => f(i) * f(i), (i) => f(i) * f(i));
+  const s2 = fastSum(
+    len,
+    (i) => d(i) * d(i),
+    (i) => d(i) * d(i),
+  );
+  const sa = fastSum(
+    len,
+    (i) => Math.abs(d(i)),
+    (i) => Math.abs(d(i)),
+  );
+  const s3 = fastSum(
+    len,
+    (i) => fr(d(i) * d(i)) * d(i),
+    (i) => d(i) * d(i) * d(i),
+  );
+  const s4 = fastSum(
+    len,
+    (i) => {
+      const q = fr(d(i) * d(i));
+      return q * q;
+    },
+    (i) => {
+      const q = d(i) * d(i);
+      return q * q;
+    },
+  );
+  const sf = fastSum(
+    len,
+    (i) => f(i) * f(i),
+    (i) => f(i) * f(i),
+  );
   if (![s1, s2, sa, s3, s4, sf].every(Number.isFinite)) return null;
   if ((sa !== 0 && s4 < STATS_TINY) || sf < STATS_TINY) return null;
   return [0, s1, s2, sa, s3, s4, fromBits(mxBits), baseSq, sf, nPos, nNeg, len - nPos - nNeg, nT1, nT2];
@@ -118,31 +213,48 @@ function deltaFast(base: Float32Array, ft: Float32Array, delta: Float32Array, b0
 
 /** Pair record of two (masked) Δ blocks, every element in float64 lanes by parity (the exact path). */
 function pairExact(da: Float32Array, db: Float32Array, b0: number, len: number): number[] {
-  const dot = [0, 0], mn = [0, 0], mc = [0, 0];
-  let nBoth = 0, nConf = 0;
+  const dot = [0, 0],
+    mn = [0, 0],
+    mc = [0, 0];
+  let nBoth = 0,
+    nConf = 0;
   for (let i = 0; i < len; i++) {
-    const a = da[b0 + i]!, b = db[b0 + i]!, l = i & 1;
+    const a = da[b0 + i]!,
+      b = db[b0 + i]!,
+      l = i & 1;
     const isBoth = a !== 0 && b !== 0;
-    const isConf = isBoth && ((bitsOf(a) ^ bitsOf(b)) >>> 31) !== 0;
+    const isConf = isBoth && (bitsOf(a) ^ bitsOf(b)) >>> 31 !== 0;
     if (isBoth) nBoth++;
     if (isConf) nConf++;
     const m = Math.min(Math.abs(a), Math.abs(b));
-    dot[l]! += a * b; mn[l]! += m; mc[l]! += isConf ? m : 0;
+    dot[l]! += a * b;
+    mn[l]! += m;
+    mc[l]! += isConf ? m : 0;
   }
   return [dot[0]! + dot[1]!, nBoth, nConf, mn[0]! + mn[1]!, mc[0]! + mc[1]!];
 }
 
 /** Pair record of a sampled fast block: the dot over every element (fast sum), counts and mins from the sample. */
 function pairSampled(da: Float32Array, db: Float32Array, b0: number, len: number, offs: number[]): number[] {
-  const a = (i: number): number => da[b0 + i]!, b = (i: number): number => db[b0 + i]!;
-  const dot = fastSum(len, (i) => a(i) * b(i), (i) => a(i) * b(i));
+  const a = (i: number): number => da[b0 + i]!,
+    b = (i: number): number => db[b0 + i]!;
+  const dot = fastSum(
+    len,
+    (i) => a(i) * b(i),
+    (i) => a(i) * b(i),
+  );
   const len64 = len & ~(STATS_GROUP - 1);
-  let nBoth = 0, nConf = 0;
-  const sm = [0, 0], sc = [0, 0], tm = [0, 0], tc = [0, 0];
+  let nBoth = 0,
+    nConf = 0;
+  const sm = [0, 0],
+    sc = [0, 0],
+    tm = [0, 0],
+    tc = [0, 0];
   const visit = (i: number, lane: number, m: number[], c: number[]): [number, number] => {
-    const x = a(i), y = b(i);
+    const x = a(i),
+      y = b(i);
     const isBoth = x !== 0 && y !== 0;
-    const isConf = isBoth && ((bitsOf(x) ^ bitsOf(y)) >>> 31) !== 0;
+    const isConf = isBoth && (bitsOf(x) ^ bitsOf(y)) >>> 31 !== 0;
     const mn = Math.min(Math.abs(x), Math.abs(y));
     m[lane]! += isBoth ? mn : 0;
     c[lane]! += isConf ? mn : 0;
@@ -153,13 +265,16 @@ function pairSampled(da: Float32Array, db: Float32Array, b0: number, len: number
     const s = offs[g / STATS_GROUP]!;
     for (let j = 0; j < 4; j++) {
       const [bo, co] = visit(g + s + j, j & 1, sm, sc);
-      nBoth += bo; nConf += co;
+      nBoth += bo;
+      nConf += co;
     }
   }
-  nBoth *= SAMPLE_WEIGHT; nConf *= SAMPLE_WEIGHT;
+  nBoth *= SAMPLE_WEIGHT;
+  nConf *= SAMPLE_WEIGHT;
   for (let i = len64; i < len; i++) {
     const [bo, co] = visit(i, i & 1, tm, tc);
-    nBoth += bo; nConf += co;
+    nBoth += bo;
+    nConf += co;
   }
   return [dot, nBoth, nConf, SAMPLE_WEIGHT * (sm[0]! + sm[1]!) + (tm[0]! + tm[1]!), SAMPLE_WEIGHT * (sc[0]! + sc[1]!) + (tc[0]! + tc[1]!)];
 }
@@ -192,7 +307,11 @@ export function statsChunkRef(models: Float32Array[], n: number, key: number, gr
   for (let b = 0; b < blocks; b++) {
     const b0 = b * STATS_BLOCK;
     const len = Math.min(STATS_BLOCK, n - b0);
-    const baseSqFast = fastSum(len, (i) => base[b0 + i]! * base[b0 + i]!, (i) => base[b0 + i]! * base[b0 + i]!);
+    const baseSqFast = fastSum(
+      len,
+      (i) => base[b0 + i]! * base[b0 + i]!,
+      (i) => base[b0 + i]! * base[b0 + i]!,
+    );
     let recs: (number[] | null)[] = [];
     let fast = Number.isFinite(baseSqFast) && baseSqFast >= STATS_TINY;
     for (let i = 0; i < k && fast; i++) {
@@ -200,24 +319,35 @@ export function statsChunkRef(models: Float32Array[], n: number, key: number, gr
       recs.push(r);
       fast = r !== null;
     }
-    const pairRec = (p: number, rec: number[]): void => { pair.set(rec, (p * blocks + b) * PAIR_FIELDS); };
+    const pairRec = (p: number, rec: number[]): void => {
+      pair.set(rec, (p * blocks + b) * PAIR_FIELDS);
+    };
     if (fast) {
       recs.forEach((r, i) => delta.set(r!, (i * blocks + b) * DELTA_FIELDS));
       const sample = sampled && len >= STATS_GROUP;
       const len64 = len & ~(STATS_GROUP - 1);
-      const offs = sample ? Array.from({ length: len64 / STATS_GROUP }, (_, g) => sampleOffset(key, (group0 + b0 / STATS_GROUP + g) >>> 0)) : [];
+      const offs = sample
+        ? Array.from({ length: len64 / STATS_GROUP }, (_, g) => sampleOffset(key, (group0 + b0 / STATS_GROUP + g) >>> 0))
+        : [];
       for (let i = 0; i < k; i++) {
         const d = deltas[i]!;
-        if (!sample) { for (let j = 0; j < len; j++) histAdd(hists[i]!, d[b0 + j]!, 1); continue; }
-        for (let g = 0; g < len64; g += STATS_GROUP) for (let j = 0; j < 4; j++) histAdd(hists[i]!, d[b0 + g + offs[g / STATS_GROUP]! + j]!, SAMPLE_WEIGHT);
+        if (!sample) {
+          for (let j = 0; j < len; j++) histAdd(hists[i]!, d[b0 + j]!, 1);
+          continue;
+        }
+        for (let g = 0; g < len64; g += STATS_GROUP)
+          for (let j = 0; j < 4; j++) histAdd(hists[i]!, d[b0 + g + offs[g / STATS_GROUP]! + j]!, SAMPLE_WEIGHT);
         for (let j = len64; j < len; j++) histAdd(hists[i]!, d[b0 + j]!, 1);
       }
       let p = 0;
-      for (let a = 0; a < k; a++) for (let c = a + 1; c < k; c++, p++) pairRec(p, sample ? pairSampled(deltas[a]!, deltas[c]!, b0, len, offs) : pairExact(deltas[a]!, deltas[c]!, b0, len));
+      for (let a = 0; a < k; a++)
+        for (let c = a + 1; c < k; c++, p++)
+          pairRec(p, sample ? pairSampled(deltas[a]!, deltas[c]!, b0, len, offs) : pairExact(deltas[a]!, deltas[c]!, b0, len));
     } else {
       recs = [];
       const baseSq = sumSqExact(base, b0, len, () => true);
-      for (let i = 0; i < k; i++) deltaExact(base, models[i + 1]!, deltas[i]!, b0, len, baseSq, delta, (i * blocks + b) * DELTA_FIELDS, hists[i]!);
+      for (let i = 0; i < k; i++)
+        deltaExact(base, models[i + 1]!, deltas[i]!, b0, len, baseSq, delta, (i * blocks + b) * DELTA_FIELDS, hists[i]!);
       let p = 0;
       for (let a = 0; a < k; a++) for (let c = a + 1; c < k; c++, p++) pairRec(p, pairExact(deltas[a]!, deltas[c]!, b0, len));
     }

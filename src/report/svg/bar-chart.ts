@@ -15,7 +15,10 @@ export interface BarChartSpec extends ChartSize {
 export function barChart(spec: BarChartSpec): string {
   const width = spec.width ?? DEFAULT_SIZE.width;
   const height = spec.height ?? DEFAULT_SIZE.height;
-  const legendBlock = legendAbove(spec.series.map((s) => s.name), width);
+  const legendBlock = legendAbove(
+    spec.series.map((s) => s.name),
+    width,
+  );
   const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   const ext = finiteExtent(spec.series.flatMap((s) => s.values));
   if (!ext || spec.categories.length === 0) return svgShell(spec.title, width, height, [noData(area, 'no finite values to plot')]);
@@ -25,7 +28,11 @@ export function barChart(spec: BarChartSpec): string {
   const barW = (groupW * 0.8) / Math.max(1, spec.series.length);
   const body = [
     ...yAxis(ticks, y, area, spec.yLabel),
-    ...xAxis(spec.categories.map((c, i) => ({ at: area.left + groupW * (i + 0.5), label: c })), area, spec.xLabel),
+    ...xAxis(
+      spec.categories.map((c, i) => ({ at: area.left + groupW * (i + 0.5), label: c })),
+      area,
+      spec.xLabel,
+    ),
   ];
   spec.categories.forEach((cat, ci) => {
     spec.series.forEach((s, si) => {

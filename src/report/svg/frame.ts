@@ -87,7 +87,12 @@ export function legendAbove(names: string[], width: number, top = 24): LegendLay
     }
     const y = top + row * 14;
     elements.push(
-      el('g', { class: 'legend' }, el('rect', { x, y, width: 10, height: 10, fill: seriesColor(i) }), el('text', { x: x + 14, y: y + 9, fill: '#222' }, escapeXml(name))),
+      el(
+        'g',
+        { class: 'legend' },
+        el('rect', { x, y, width: 10, height: 10, fill: seriesColor(i) }),
+        el('text', { x: x + 14, y: y + 9, fill: '#222' }, escapeXml(name)),
+      ),
     );
     x += w;
   }
@@ -96,5 +101,9 @@ export function legendAbove(names: string[], width: number, top = 24): LegendLay
 
 /** A centred "no data" note, so an empty chart still says why it is empty. */
 export function noData(area: PlotArea, why: string): string {
-  return el('text', { x: (area.left + area.right) / 2, y: (area.top + area.bottom) / 2, 'text-anchor': 'middle', fill: '#888' }, escapeXml(why));
+  return el(
+    'text',
+    { x: (area.left + area.right) / 2, y: (area.top + area.bottom) / 2, 'text-anchor': 'middle', fill: '#888' },
+    escapeXml(why),
+  );
 }

@@ -49,8 +49,16 @@ export function heatmap(spec: HeatmapSpec): string {
           el(
             'g',
             { class: 'cell diagonal' },
-            el('rect', { x: labelW + cell * j, y: top + cell * i, width: cell - 2, height: cell - 2, fill: '#f4f4f4' }, el('title', {}, escapeXml(`${r} × ${c}: itself`))),
-            el('text', { x: labelW + cell * (j + 0.5) - 1, y: top + cell * (i + 0.5) + 3, 'text-anchor': 'middle', fill: '#888' }, escapeXml(spec.diagonal)),
+            el(
+              'rect',
+              { x: labelW + cell * j, y: top + cell * i, width: cell - 2, height: cell - 2, fill: '#f4f4f4' },
+              el('title', {}, escapeXml(`${r} × ${c}: itself`)),
+            ),
+            el(
+              'text',
+              { x: labelW + cell * (j + 0.5) - 1, y: top + cell * (i + 0.5) + 3, 'text-anchor': 'middle', fill: '#888' },
+              escapeXml(spec.diagonal),
+            ),
           ),
         );
         return;
@@ -64,10 +72,19 @@ export function heatmap(spec: HeatmapSpec): string {
         el(
           'g',
           { class: 'cell' },
-          el('rect', { x: labelW + cell * j, y: top + cell * i, width: cell - 2, height: cell - 2, fill }, el('title', {}, escapeXml(`${r} × ${c}: ${finite ? fmt(v) : 'n/a'}`))),
+          el(
+            'rect',
+            { x: labelW + cell * j, y: top + cell * i, width: cell - 2, height: cell - 2, fill },
+            el('title', {}, escapeXml(`${r} × ${c}: ${finite ? fmt(v) : 'n/a'}`)),
+          ),
           el(
             'text',
-            { x: labelW + cell * (j + 0.5) - 1, y: top + cell * (i + 0.5) + 3, 'text-anchor': 'middle', fill: finite && dark ? '#fff' : '#222' },
+            {
+              x: labelW + cell * (j + 0.5) - 1,
+              y: top + cell * (i + 0.5) + 3,
+              'text-anchor': 'middle',
+              fill: finite && dark ? '#fff' : '#222',
+            },
             escapeXml(finite ? fmt(v) : 'n/a'),
           ),
         ),

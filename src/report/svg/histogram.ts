@@ -22,7 +22,10 @@ export interface HistogramSpec extends ChartSize {
 export function histogram(spec: HistogramSpec): string {
   const width = spec.width ?? DEFAULT_SIZE.width;
   const height = spec.height ?? DEFAULT_SIZE.height;
-  const legendBlock = legendAbove(spec.series.map((s) => s.name), width);
+  const legendBlock = legendAbove(
+    spec.series.map((s) => s.name),
+    width,
+  );
   const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   const usable = (b: HistogramBin) =>
     Number.isFinite(b.lo) && Number.isFinite(b.hi) && b.hi > b.lo && Number.isFinite(b.count) && b.count >= 0 && (!spec.logX || b.lo > 0);
@@ -40,8 +43,12 @@ export function histogram(spec: HistogramSpec): string {
   const yt = niceTicks(0, maxShare);
   const y = linearScale(0, yt[yt.length - 1]!, area.bottom, area.top);
   const xt = spec.logX
-    ? logTicks(xs.min, xs.max).filter((t) => t >= xs.min && t <= xs.max).map((t) => ({ at: X(t), label: formatNumber(t, 1) }))
-    : niceTicks(xs.min, xs.max).filter((t) => t >= xs.min && t <= xs.max).map((t) => ({ at: X(t), label: formatNumber(t) }));
+    ? logTicks(xs.min, xs.max)
+        .filter((t) => t >= xs.min && t <= xs.max)
+        .map((t) => ({ at: X(t), label: formatNumber(t, 1) }))
+    : niceTicks(xs.min, xs.max)
+        .filter((t) => t >= xs.min && t <= xs.max)
+        .map((t) => ({ at: X(t), label: formatNumber(t) }));
   const body = [...yAxis(yt, y, area, 'share of entries'), ...xAxis(xt, area, spec.xLabel)];
   series.forEach((s, i) => {
     const visible = s.bins.filter((b) => b.hi > xs.min && b.lo < xs.max);

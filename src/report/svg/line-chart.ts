@@ -30,10 +30,15 @@ export interface LineChartSpec extends ChartSize {
 export function lineChart(spec: LineChartSpec): string {
   const width = spec.width ?? DEFAULT_SIZE.width;
   const height = spec.height ?? DEFAULT_SIZE.height;
-  const legendBlock = legendAbove(spec.series.map((s) => s.name), width);
+  const legendBlock = legendAbove(
+    spec.series.map((s) => s.name),
+    width,
+  );
   const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   // On a log axis a non-positive y has no place: treat it as missing (it breaks the line).
-  const series = spec.logY ? spec.series.map((s) => ({ ...s, points: s.points.map((p) => (p.y > 0 ? p : { x: p.x, y: NaN })) })) : spec.series;
+  const series = spec.logY
+    ? spec.series.map((s) => ({ ...s, points: s.points.map((p) => (p.y > 0 ? p : { x: p.x, y: NaN })) }))
+    : spec.series;
   const xs = finiteExtent(series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.y)).map((p) => p.x)));
   const ysRaw = finiteExtent(series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x)).map((p) => p.y)));
   if (!xs || !ysRaw) return svgShell(spec.title, width, height, [noData(area, 'no finite values to plot')]);
@@ -50,8 +55,18 @@ export function lineChart(spec: LineChartSpec): string {
   const xTickValues = integerTicks(xs.min, xs.max) ?? niceTicks(xs.min, xs.max);
   const fmtX = spec.xTickLabel ?? ((v: number) => formatNumber(v));
   const body = [
-    ...yAxis(yt.filter((t) => t >= y0 && t <= y1), y, area, spec.yLabel, spec.logY ? (v: number) => formatNumber(v, 1) : formatNumber),
-    ...xAxis(xTickValues.filter((t) => t >= xs.min && t <= xs.max).map((t) => ({ at: x(t), label: fmtX(t) })), area, spec.xLabel),
+    ...yAxis(
+      yt.filter((t) => t >= y0 && t <= y1),
+      y,
+      area,
+      spec.yLabel,
+      spec.logY ? (v: number) => formatNumber(v, 1) : formatNumber,
+    ),
+    ...xAxis(
+      xTickValues.filter((t) => t >= xs.min && t <= xs.max).map((t) => ({ at: x(t), label: fmtX(t) })),
+      area,
+      spec.xLabel,
+    ),
   ];
   series.forEach((s, i) => {
     const color = seriesColor(i);
@@ -62,7 +77,11 @@ export function lineChart(spec: LineChartSpec): string {
       }
       for (const p of run) {
         body.push(
-          el('circle', { cx: x(p.x), cy: y(p.y), r: 3, fill: color }, el('title', {}, escapeXml(`${s.name}: ${fmtX(p.x)} → ${formatNumber(p.y, 4)}`))),
+          el(
+            'circle',
+            { cx: x(p.x), cy: y(p.y), r: 3, fill: color },
+            el('title', {}, escapeXml(`${s.name}: ${fmtX(p.x)} → ${formatNumber(p.y, 4)}`)),
+          ),
         );
       }
     }
@@ -73,7 +92,19 @@ export function lineChart(spec: LineChartSpec): string {
     const cy = y(best.y);
     body.push(el('circle', { cx, cy, r: 7, fill: 'none', stroke: '#cf222e', 'stroke-width': 2, class: 'highlight' }));
     const anchor = cx > (area.left + area.right) / 2 ? 'end' : 'start';
-    body.push(el('text', { x: cx + (anchor === 'end' ? -10 : 10), y: cy < area.top + 16 ? cy + 16 : cy - 10, 'text-anchor': anchor, fill: '#cf222e', 'font-weight': 'bold' }, escapeXml(spec.highlight.label)));
+    body.push(
+      el(
+        'text',
+        {
+          x: cx + (anchor === 'end' ? -10 : 10),
+          y: cy < area.top + 16 ? cy + 16 : cy - 10,
+          'text-anchor': anchor,
+          fill: '#cf222e',
+          'font-weight': 'bold',
+        },
+        escapeXml(spec.highlight.label),
+      ),
+    );
   }
   body.push(...legendBlock.elements);
   return svgShell(spec.title, width, height, body);
