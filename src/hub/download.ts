@@ -3,6 +3,7 @@
 import { existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { runtimeError } from '../errors.js';
+import { lexists } from '../io/output-guard.js';
 import { hubCacheDir, repoCacheDir } from './cache.js';
 import { downloadRemoteFile, listRemoteFiles, remoteCommit, readRemoteFile, type HubClient, type RemoteFile } from './remote.js';
 import { isCommitHash, type RepoRef } from './repo-ref.js';
@@ -43,20 +44,11 @@ function linkInto(snapshotDir: string, file: string, blob: string): void {
   const link = join(snapshotDir, file);
   mkdirSync(dirname(link), { recursive: true });
   const target = relative(dirname(link), blob);
-  if (existsSync(link) || lstatExists(link)) {
+  if (lexists(link)) {
     if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === target) return;
     unlinkSync(link);
   }
   symlinkSync(target, link);
-}
-
-function lstatExists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Make sure a repo revision is complete in the cache, downloading what is missing; returns its snapshot dir. */

@@ -20,7 +20,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { inputError, runtimeError } from '../errors.js';
 import { registerCleanup } from './cleanup.js';
 import { readRegularFileBytes, readRegularFileText } from './regular-file.js';
-import { assertOutputApartFromInputs, describeEntries, hasOutputMarker, OUTPUT_MARKER } from './output-guard.js';
+import { assertOutputApartFromInputs, describeEntries, hasOutputMarker, lexists, OUTPUT_MARKER } from './output-guard.js';
 import { torchName, type OutDtype } from './dtypes.js';
 import type { ShardPlan } from './writer.js';
 
@@ -50,15 +50,6 @@ function isPidAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return errCode(err) === 'EPERM';
-  }
-}
-
-function lexists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -7,7 +7,8 @@ export const OUTPUT_MARKER = '.darekit-output';
 /** Markers of earlier darekit versions (the demo's), still accepted as "darekit wrote this". */
 export const LEGACY_OUTPUT_MARKERS: readonly string[] = ['.darekit-demo'];
 
-function lexists(p: string): boolean {
+/** Whether a path exists as anything, a dangling symlink included (existsSync follows links). */
+export function lexists(p: string): boolean {
   try {
     lstatSync(p);
     return true;

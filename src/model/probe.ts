@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { usageError } from '../errors.js';
+import { mulberry32 } from '../fixtures/prng.js';
 import type { LlamaConfig } from './config.js';
 import { dareWeightSource } from './dare-source.js';
 import type { ExampleSequence, ProbeExamples, ProbeMetric } from './examples.js';
@@ -145,18 +146,6 @@ export function quantile(sorted: readonly number[], q: number): number {
   const lo = Math.floor(h);
   const hi = Math.min(sorted.length - 1, lo + 1);
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
-/** mulberry32: the bootstrap's small, seeded generator of uniform [0, 1) numbers. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The bootstrap resamples of n examples: B index lists drawn with replacement from one fixed-seed generator. */

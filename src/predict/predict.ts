@@ -197,6 +197,20 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
   return { base: result.base, tolerance, kappa: Math.exp(-k.intercept), models, pairs, set: decideSet(models, pairs) };
 }
 
+/** The set decision as JSON: verdict, reasons (texts, codes and details), method and each model's weight and density. */
+export function setToJson(set: Predictions['set']): PredictionsJson['set'] {
+  return {
+    verdict: set.verdict,
+    reasons: set.reasons,
+    method: set.method,
+    mergeMethod: set.mergeMethod,
+    normalize: set.normalize,
+    models: set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })),
+    reasonCodes: codes(set.reasonDetails),
+    reasonDetails: set.reasonDetails,
+  };
+}
+
 /** DESIGN's machine-readable contract object for these predictions (the contract's fields, plus ranges and reason codes). */
 export function predictionsToJson(pred: Predictions, outDir: string): PredictionsJson {
   return {
@@ -218,16 +232,7 @@ export function predictionsToJson(pred: Predictions, outDir: string): Prediction
       reasonDetails: m.reasonDetails,
     })),
     pairs: pred.pairs.map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict })),
-    set: {
-      verdict: pred.set.verdict,
-      reasons: pred.set.reasons,
-      method: pred.set.method,
-      mergeMethod: pred.set.mergeMethod,
-      normalize: pred.set.normalize,
-      models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })),
-      reasonCodes: codes(pred.set.reasonDetails),
-      reasonDetails: pred.set.reasonDetails,
-    },
+    set: setToJson(pred.set),
     outDir,
   };
 }

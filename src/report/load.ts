@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisResult } from '../schema/analysis.js';
 import { measuredSafeRates } from '../predict/measured.js';
-import { predict } from '../predict/predict.js';
+import { predict, setToJson } from '../predict/predict.js';
 import { readProbeTable, type ProbeRow } from '../store/probe-table.js';
 import { codes } from '../predict/reasons.js';
 import { readAnalysis } from '../store/analysis-store.js';
@@ -42,15 +42,7 @@ export function reportDataFrom(
     dir,
     base: result.base,
     tolerance,
-    set: {
-      verdict: pred.set.verdict,
-      reasons: pred.set.reasons,
-      method: pred.set.method,
-      mergeMethod: pred.set.mergeMethod,
-      normalize: pred.set.normalize,
-      models: pred.set.models.map((d) => ({ model: d.model, weight: d.weight, density: d.density })),
-      reasonCodes: codes(pred.set.reasonDetails),
-    },
+    set: setToJson(pred.set),
     models: result.models.map((m) => {
       const p = pred.models.find((x) => x.model === m.model)!;
       return {
