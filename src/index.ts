@@ -25,7 +25,8 @@ export {
   type SetPrediction,
   type Verdict,
 } from './predict/index.js';
-export { runDashboard, loadDashboardData, type DashboardData } from './dash/index.js';
+export { runDashboard, type DashboardData } from './dash/index.js';
+export { loadDashboardData } from './app/dashboard.js';
 export { tune, type TuneOptions, type TuneResult, type Recipe } from './tune/index.js';
 export { writeReport, type WriteReportOptions } from './report/index.js';
 export { runProbe, type ProbeRunOptions } from './app/probe.js';

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { importRunDashboard } from '../dash/launch.js';
-import { loadDashboardData } from '../dash/load.js';
+import { loadDashboardData } from '../app/dashboard.js';
 import { syntheticDashboard } from '../dash/synthetic.js';
 import type { DashboardData } from '../dash/model.js';
 import { PACKAGE_ROOT } from './family.js';

@@ -2,7 +2,7 @@
 import type { AnalysisResult, LayerStats, TensorStats } from '../schema/analysis.js';
 import type { ModelPrediction, Predictions } from '../predict/types.js';
 import type { DashModel, DashPair, DashRow, DashboardData } from './model.js';
-import { buildRecipe } from '../tune/recipe.js';
+import type { Recipe } from '../schema/recipe.js';
 import { dashRecipe } from './recipe.js';
 import { runtimeError } from '../errors.js';
 
@@ -78,8 +78,14 @@ function sourceOf(
   return { safeDropRateSource: pred.basis, predictedDropRate: own?.predictedDropRate ?? pred.predictedDropRate };
 }
 
-/** The dashboard's view of an analysis dir: the analysis (never recomputed) joined with the predictions. */
-export function toDashboardData(result: AnalysisResult, predictions: Predictions, dir: string, fromWeights?: Predictions): DashboardData {
+/** The dashboard's view of an analysis dir: the analysis (never recomputed) joined with the predictions, and the recipe app/ decided. */
+export function toDashboardData(
+  result: AnalysisResult,
+  predictions: Predictions,
+  dir: string,
+  recipe: Recipe,
+  fromWeights?: Predictions,
+): DashboardData {
   const layersByModel = groupBy(result.layers);
   const tensorsByModel = groupBy(result.tensors);
   const models: DashModel[] = result.models.map((m) => {
@@ -105,7 +111,5 @@ export function toDashboardData(result: AnalysisResult, predictions: Predictions
     .filter((p) => p.scope === 'model')
     .map((p) => ({ a: p.a, b: p.b, cosine: p.cosine, signConflict: p.signConflict }));
   const set = { verdict: predictions.set.verdict, reasons: predictions.set.reasons, method: predictions.set.method };
-  // seed 0 and the tensor names for its per-layer filters: the same recipe `darekit tune` starts from
-  const recipe = buildRecipe(predictions, { seed: 0, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   return { dir, base: result.base, tolerance: predictions.tolerance, set, models, pairs, recipe: dashRecipe(dir, recipe) };
 }

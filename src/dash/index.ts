@@ -1,7 +1,6 @@
 // The dashboard's public surface.
 export { runDashboard, type RunDashboardOptions } from './run.js';
 export { Dashboard, HELP_LINE, type DashboardProps } from './components/App.js';
-export { loadDashboardData, type LoadDashboardOptions } from './load.js';
 export { toDashboardData } from './adapter.js';
 export { dashboardSummary } from './summary.js';
 export { writeRecipe } from './recipe.js';

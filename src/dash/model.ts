@@ -1,6 +1,6 @@
 // The dashboard's view model: everything the ink UI and the text summary show, independent of how the analysis
 // and the predictions are stored. Built by toDashboardData (adapter.ts) or synthetically in tests.
-import type { Recipe } from '../tune/recipe.js';
+import type { Recipe } from '../schema/recipe.js';
 
 /** darekit's classification of a fine-tune's delta. */
 export type DeltaKind = 'sft' | 'cpt';

@@ -3,8 +3,8 @@ import { writeFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { cliCommand, displayPath, shellWord } from '../invocation.js';
 import { runtimeError } from '../errors.js';
-import type { Recipe } from '../tune/recipe.js';
-import { recipeToYaml } from '../tune/recipe-yaml.js';
+import type { Recipe } from '../schema/recipe.js';
+import { recipeToYaml } from '../schema/recipe-yaml.js';
 import type { DashRecipe, DashboardData } from './model.js';
 
 /** File name of the recipe inside the analysis dir. */

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { DashboardData, DashModel, DashRow } from './model.js';
 import { dashRecipe } from './recipe.js';
-import type { Recipe } from '../tune/recipe.js';
+import type { Recipe } from '../schema/recipe.js';
 import { mulberry32 } from '../fixtures/prng.js';
 
 // nine tensors per layer, as in a Llama-style block (the norms are 1-D but get rows like any other tensor)

@@ -1,38 +1,8 @@
 import { runtimeError } from '../errors.js';
 import type { ModelPrediction, Predictions, SetModelDecision } from '../predict/types.js';
+import type { DensitySpec, Recipe, TuneMethod } from '../schema/recipe.js';
 
-/** The merge methods tune chooses between. */
-export type TuneMethod = 'dare_ties' | 'dare_linear' | 'ties';
-
-/** A density that may differ per layer: `{filter, value}` rules (first match wins) ending in a default. */
-export interface DensitySpec {
-  /** Density for tensors no rule matches (and the whole model when there are no rules). */
-  value: number;
-  rules: { filter: string; value: number; note: string }[];
-  /** Where `value` came from, in words. */
-  note: string;
-}
-
-/** One fine-tune's entry in a recipe. */
-export interface RecipeModel {
-  model: string;
-  path: string;
-  weight: number;
-  density: DensitySpec;
-  /** Why this model is merged this way (kind, verdict, the numbers behind its density). */
-  notes: string[];
-}
-
-/** A merge recipe: everything needed to write mergekit YAML and to explain each number in it. */
-export interface Recipe {
-  method: TuneMethod;
-  base: string;
-  models: RecipeModel[];
-  seed: number;
-  tolerance: number;
-  /** Why this method, and any warnings (CPT fallback, the predictor's set verdict). */
-  notes: string[];
-}
+export type { DensitySpec, Recipe, RecipeModel, TuneMethod } from '../schema/recipe.js';
 
 /** Options of buildRecipe. */
 export interface RecipeOptions {

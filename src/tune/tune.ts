@@ -16,7 +16,7 @@ import type { Predictions } from '../predict/types.js';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { runEval } from './eval-command.js';
 import { buildRecipe, scaledRecipe, type Recipe } from './recipe.js';
-import { recipeToYaml } from './recipe-yaml.js';
+import { recipeToYaml } from '../schema/recipe-yaml.js';
 import { coordinateSearch, type SearchPoint } from './search.js';
 import type { TrialRecord } from './trials.js';
 import { writeTrials } from './trials-table.js';

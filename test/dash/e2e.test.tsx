@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { analyze } from '../../src/app/analyze.js';
 import { generateFamily } from '../../src/fixtures/family.js';
-import { loadDashboardData } from '../../src/dash/load.js';
+import { loadDashboardData } from '../../src/app/dashboard.js';
 import { Dashboard } from '../../src/dash/components/App.js';
 import { loadMergeConfig } from '../../src/merge/config.js';
 import { predict, writePredictions } from '../../src/predict/index.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { run as analyzeCmd } from '../../src/cli/commands/analyze.js';
 import { run as predictCmd } from '../../src/cli/commands/predict.js';
-import { loadDashboardData } from '../../src/dash/load.js';
+import { loadDashboardData } from '../../src/app/dashboard.js';
 import type { PredictionsJson } from '../../src/predict/types.js';
 import { writeReport } from '../../src/report/write.js';
 import { tune } from '../../src/tune/tune.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { buildRecipe, chooseMethod, scaledRecipe, verdictReason, type Recipe } from '../../src/tune/recipe.js';
-import { recipeToYaml } from '../../src/tune/recipe-yaml.js';
+import { recipeToYaml } from '../../src/schema/recipe-yaml.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { resolveParam } from '../../src/merge/params.js';
 import type { ModelPrediction, Predictions } from '../../src/predict/types.js';

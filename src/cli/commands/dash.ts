@@ -6,7 +6,7 @@ import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import { analyze } from '../../app/analyze.js';
 import { assertOutputApartFromInputs, specPaths } from '../../io/output-guard.js';
 import { usageError } from '../../errors.js';
-import { loadDashboardData } from '../../dash/load.js';
+import { loadDashboardData } from '../../app/dashboard.js';
 import { dashboardSummary } from '../../dash/summary.js';
 import { threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';

@@ -1,12 +1,14 @@
-// Loads an analysis dir for the dashboard: the stored analysis (never recomputed) plus predictions.
+// Composition for the dashboard: the stored analysis (never recomputed), the predictions (measured beats predicted)
+// and the recipe tune would start from, decided here and handed to the dashboard.
 import { join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
 import { readMeasuredSafeRates } from '../predict/measured.js';
 import { predict } from '../predict/predict.js';
-import type { DashboardData } from './model.js';
-import { toDashboardData } from './adapter.js';
+import type { DashboardData } from '../dash/model.js';
+import { toDashboardData } from '../dash/adapter.js';
+import { buildRecipe } from '../tune/recipe.js';
 
 /** Options of loadDashboardData. */
 export interface LoadDashboardOptions {
@@ -61,7 +63,9 @@ export async function loadDashboardData(dir: string, opts: LoadDashboardOptions 
   const fromWeights = predict(result, tolerance !== undefined ? { tolerance } : {});
   const predictions =
     Object.keys(measured).length === 0 ? fromWeights : predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), measured });
+  // seed 0 and the tensor names for its per-layer filters: the same recipe `darekit tune` starts from
+  const recipe = buildRecipe(predictions, { seed: 0, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   return Object.keys(measured).length === 0
-    ? toDashboardData(result, predictions, abs)
-    : toDashboardData(result, predictions, abs, fromWeights);
+    ? toDashboardData(result, predictions, abs, recipe)
+    : toDashboardData(result, predictions, abs, recipe, fromWeights);
 }
