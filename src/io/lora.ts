@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
 import { decodeToF32, decodeToF64 } from './codec.js';
-import { bytesPerElement, isMathDtype, type MathDtype } from './dtypes.js';
+import { bytesPerElement, isMathDtype } from './dtypes.js';
+import type { AdapterInfo, LoraMatrixRef, LoraSource } from './tensor-source.js';
 import { openModel, type Model } from './model.js';
 import type { OpenFiles } from './open-files.js';
 import { compileModulePattern, type ModulePattern } from './module-pattern.js';
@@ -17,47 +18,7 @@ import { resolveModelLocation } from '../hub/cache.js';
  * data (paths, shapes, a scale), so a virtual TensorInfo can be posted to worker threads.
  */
 
-/** One LoRA factor in the adapter file: a row-major matrix. */
-export interface LoraMatrixRef {
-  /** The adapter's tensor name (for messages). */
-  name: string;
-  file: string;
-  /** The adapter file's validated `dev:ino` (TensorInfo.fileId). */
-  fileId?: string;
-  byteOffset: number;
-  dtype: MathDtype;
-  rows: number;
-  cols: number;
-}
-
-/** How a virtual tensor is computed: W = f32(base + f32(scale · B·A)), with B·A summed in float64 over the rank. */
-export interface LoraSource {
-  /** The adapter dir (for messages). */
-  adapter: string;
-  /** The base tensor's bytes. */
-  base: { name: string; file: string; fileId?: string; byteOffset: number; dtype: MathDtype };
-  /** A: rank × in_features. */
-  a: LoraMatrixRef;
-  /** B: out_features × rank. */
-  b: LoraMatrixRef;
-  /** lora_alpha / r, or lora_alpha / √r with use_rslora. */
-  scale: number;
-}
-
-/** What an adapter dir holds, in summary (Model.adapter). */
-export interface AdapterInfo {
-  dir: string;
-  /** The largest rank among the adapted modules. */
-  rank: number;
-  alpha: number;
-  rslora: boolean;
-  /** Base tensors with a LoRA delta. */
-  loraModules: number;
-  /** Base tensors replaced whole (modules_to_save, saved embeddings). */
-  replaced: number;
-  /** adapter_config.json's base_model_name_or_path, when given. */
-  baseName?: string;
-}
+export type { AdapterInfo, LoraMatrixRef, LoraSource } from './tensor-source.js';
 
 const ADAPTER_CONFIG = 'adapter_config.json';
 const ADAPTER_WEIGHTS = 'adapter_model.safetensors';

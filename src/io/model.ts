@@ -1,7 +1,7 @@
 import { closeSync, existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { inputError } from '../errors.js';
-import type { AdapterInfo } from './lora.js';
+import type { AdapterInfo } from './tensor-source.js';
 import { openRegularFile, readRegularFileText, type OpenedFile } from './regular-file.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { parseStrictJson } from './strict-json.js';

@@ -1,8 +1,7 @@
 import { closeSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
-import type { LoraSource } from './lora.js';
-import type { RowGather, VocabFill } from './tensor-bytes.js';
+import type { LoraSource, RowGather, VocabFill } from './tensor-source.js';
 import { openRegularFile, type OpenedFile } from './regular-file.js';
 import { asNonNegativeInteger, parseStrictJsonEntries, type JsonValue } from './strict-json.js';
 

@@ -1,47 +1,11 @@
 import { runtimeError } from '../errors.js';
 import { decodeToF32 } from './codec.js';
 import { bytesPerElement, type MathDtype } from './dtypes.js';
-import { loraWeightsRange, type LoraSource } from './lora.js';
+import { loraWeightsRange } from './lora.js';
+import type { RowGather, TensorLocation, VocabFill } from './tensor-source.js';
 import type { OpenFiles } from './open-files.js';
 
-/** Where a tensor's bytes are: a plain range of a file, or a virtual LoRA tensor (dtype F32). Plain data. */
-export interface TensorLocation {
-  name: string;
-  file: string;
-  /** The validated file's `dev:ino` (TensorInfo.fileId): a read finding another file there is refused. */
-  fileId?: string;
-  byteOffset: number;
-  dtype: MathDtype;
-  lora?: LoraSource;
-  /** Set when a fine-tune's vocabulary rows were aligned to the base's (--truncate-vocab): see VocabFill. */
-  vocab?: VocabFill;
-  /** Set on an embedding/lm_head gathered row by row for another vocabulary (tokenizer_source): see RowGather. */
-  rows?: RowGather;
-}
-
-/**
- * An embedding or lm_head seen with another vocabulary's rows (dtype F32): output row r is row `rows[r]` of
- * `own` when that is ≥ 0, else the mean (float64 sum, divided once, rounded to f32) of the rows listed in
- * `defaults[-1 - rows[r]]` (zeros when that list is empty).
- */
-export interface RowGather {
-  own: TensorLocation;
-  cols: number;
-  rows: number[];
-  defaults: { src: TensorLocation; row: number }[][];
-}
-
-/**
- * A fine-tune's embedding/lm_head seen with the base's row count. Rows are contiguous in row-major order, so
- * the fine-tune's own rows are the element prefix [0, ownElements) (more rows than the base: only the first
- * base-count rows are ever read); elements past it come from the base's tensor, a zero delta. The view's
- * dtype is the fine-tune's own when it equals the base's (bytes copied as stored), else F32 (both decoded).
- */
-export interface VocabFill {
-  ownElements: number;
-  ownDtype: MathDtype;
-  base: TensorLocation;
-}
+export type { RowGather, TensorLocation, VocabFill } from './tensor-source.js';
 
 /**
  * The raw little-endian bytes of elements [start, start+count) of a tensor, in its dtype, into dst[0..):
