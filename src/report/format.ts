@@ -37,3 +37,31 @@ export function recipeCoverage(data: Pick<ReportData, 'recipe' | 'models'>): str
   if (outside.length === 0 || inside.length === 0) return null;
   return `This recipe merges ${inside.length} of the ${data.models.length} analysed fine-tunes (${inside.join(', ')}); not in it: ${outside.join(', ')}. The set verdict above is for all ${data.models.length} analysed fine-tunes.`;
 }
+
+/** The probe table's header, for the Markdown and HTML reports. */
+export const PROBE_HEADER = [
+  'fine-tune',
+  'metric',
+  'examples',
+  'drop rate p',
+  'loss',
+  'exact match',
+  'retained',
+  'bootstrap 95%',
+  'seed range',
+];
+
+/** The probe table's rows, names escaped by the report format's own escaper. */
+export function probeRows(probe: ReportData['probe'], escape: (s: string) => string): string[][] {
+  return probe.map((r) => [
+    escape(r.model),
+    escape(r.metric),
+    String(r.examples),
+    frac(r.dropRate),
+    num(r.loss),
+    r.exactMatch === null ? '–' : frac(r.exactMatch),
+    num(r.retained),
+    `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`,
+    `${num(r.retainedMin)}–${num(r.retainedMax)}`,
+  ]);
+}

@@ -1,6 +1,6 @@
 import { DEFINITIONS, type ReportData } from './data.js';
 import { reportCharts } from './charts.js';
-import { frac, num, recipeCoverage } from './format.js';
+import { frac, num, PROBE_HEADER, probeRows, recipeCoverage } from './format.js';
 import { escapeMarkup } from '../text/safe-text.js';
 import { escapeXml as esc } from './svg/xml.js';
 
@@ -68,23 +68,7 @@ export function renderHtml(data: ReportData): string {
   );
   if (data.probe.length) {
     parts.push(`<h2>Measured DARE tolerance (darekit probe)</h2>`);
-    parts.push(
-      table(
-        ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
-        data.probe.map((r) => [
-          esc(r.model),
-          esc(r.metric),
-          String(r.examples),
-          frac(r.dropRate),
-          num(r.loss),
-          r.exactMatch === null ? '–' : frac(r.exactMatch),
-          num(r.retained),
-          `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`,
-          `${num(r.retainedMin)}–${num(r.retainedMax)}`,
-        ]),
-        [2, 3, 4, 5, 6],
-      ),
-    );
+    parts.push(table(PROBE_HEADER, probeRows(data.probe, esc), [2, 3, 4, 5, 6]));
   }
   parts.push(`<h2>Delta statistics</h2>`);
   parts.push(

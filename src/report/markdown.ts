@@ -1,6 +1,6 @@
 import { markdownText as md, safeLines } from '../text/safe-text.js';
 import { DEFINITIONS, type ReportData } from './data.js';
-import { frac, num, recipeCoverage } from './format.js';
+import { frac, num, PROBE_HEADER, probeRows, recipeCoverage } from './format.js';
 
 // darekit's own text (headers, definitions) in a table cell; names and anything else from files go through md().
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -53,23 +53,7 @@ export function renderMarkdown(data: ReportData): string {
   );
   if (data.probe.length) {
     out.push('## Measured DARE tolerance (darekit probe)', '');
-    out.push(
-      table(
-        ['fine-tune', 'metric', 'examples', 'drop rate p', 'loss', 'exact match', 'retained', 'bootstrap 95%', 'seed range'],
-        data.probe.map((r) => [
-          md(r.model),
-          md(r.metric),
-          String(r.examples),
-          frac(r.dropRate),
-          num(r.loss),
-          r.exactMatch === null ? '–' : frac(r.exactMatch),
-          num(r.retained),
-          `[${num(r.retainedLow)}, ${num(r.retainedHigh)}]`,
-          `${num(r.retainedMin)}–${num(r.retainedMax)}`,
-        ]),
-      ),
-      '',
-    );
+    out.push(table(PROBE_HEADER, probeRows(data.probe, md)), '');
   }
   out.push('## Delta statistics', '');
   out.push(
