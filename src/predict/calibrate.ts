@@ -1,7 +1,16 @@
 // Calibration: fit the error model's constants (log x* = c + a·log r + β·log(n/n_ref)) to measured points, and
 // validate it by leave-one-model-out (every variant of a held-out fine-tune left out together). Pure functions;
 // measuring and loading the points is src/tools/ (`npm run calibrate`).
-import { DROP_RATE_GRID, dropRateOf, gridFloor, predictTolerance, type ErrorModelConstants } from './error-model.js';
+import type { CharacterConstants, DeltaCharacter } from './constants.js';
+import {
+  deltaCharacter,
+  DROP_RATE_GRID,
+  dropRateOf,
+  gridFloor,
+  predictTolerance,
+  THEORY_WIDTH_EXPONENT,
+  type ErrorModelConstants,
+} from './error-model.js';
 
 /** One calibration point: a (possibly modified) fine-tune's weight features and its measured retained-gain sweep. */
 export interface CalibrationPoint {
@@ -14,10 +23,18 @@ export interface CalibrationPoint {
   r: number;
   /** ‖Δ‖²-weighted fan-in of the block matrices. */
   fanIn: number;
+  /** Embedding ρ / the blocks' ρ, and the embedding Δ's excess kurtosis (null without an embedding). */
+  embeddingShare: number | null;
+  embeddingKurtosis: number | null;
   /** Where it came from: the family's truth.json or darekit's probe. */
   source: 'truth' | 'probe';
-  /** Measured (p, retained) pairs, p ascending. */
-  sweep: { p: number; retained: number }[];
+  /** The model's score (exact match, or minus the loss) and the base's on the measuring examples; gainShare: its gain
+   * over the base relative to the fine-tune's own (1 for the fine-tune itself). */
+  baseScore: number;
+  ftScore: number;
+  gainShare: number;
+  /** Measured (p, retained) pairs, p ascending; `seeds`: each mask seed's retained share, when measured by the probe. */
+  sweep: { p: number; retained: number; seeds?: number[] }[];
 }
 
 /** Per point: measured and predicted tolerance, the leave-one-model-out interval, and whether it holds the truth. */
@@ -25,6 +42,7 @@ export interface CalibrationResidual {
   family: string;
   model: string;
   variant: string;
+  character: DeltaCharacter;
   r: number;
   fanIn: number;
   measuredCrossing: number;
@@ -36,8 +54,12 @@ export interface CalibrationResidual {
   dropRateHigh: number;
   /** log x*: measured − predicted (leave-one-model-out). */
   residual: number;
+  /** Grid steps between the measured and the predicted safe rate, and between the interval's ends. */
   gridSteps: number;
+  intervalSteps: number;
   covered: boolean;
+  /** The same check with a nested interval (its residuals from fits without this model too). */
+  coveredNested: boolean;
 }
 
 /** The fitted constants with their validation. */
@@ -46,6 +68,8 @@ export interface CalibrationFit {
   residuals: CalibrationResidual[];
   /** Share of points whose measured safe rate lies inside their leave-one-model-out interval. */
   coverage: number;
+  /** The same with nested intervals (stricter; see calibrate). */
+  nestedCoverage: number;
   /** Root mean square of the leave-one-model-out residuals of log x*. */
   rmsResidual: number;
 }
@@ -79,7 +103,7 @@ export function gridSteps(a: number, b: number): number {
   return Math.abs(i(a) - i(b));
 }
 
-// the smallest crossing a sweep can resolve (its first grid step is 0.1): keeps log x* finite
+// the smallest crossing a sweep can resolve (its first grid step is 0.05 or 0.1): keeps log x* finite
 const MIN_CROSSING = 0.005;
 
 const logX = (crossing: number): number => {
@@ -87,21 +111,26 @@ const logX = (crossing: number): number => {
   return Math.log(p / (1 - p));
 };
 
-/** Least squares of y on [1, log r, log(n/n_ref)] (normal equations, 3×3; width dropped when all n are equal). */
-function leastSquares(rows: { r: number; fanIn: number; y: number }[], nRef: number): { c: number; a: number; beta: number } {
-  const widths = new Set(rows.map((q) => q.fanIn.toFixed(3)));
-  const useWidth = widths.size > 1;
-  const k = useWidth ? 3 : 2;
-  const A = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const b = new Array<number>(k).fill(0);
-  for (const q of rows) {
-    const x = [1, Math.log(q.r), Math.log(q.fanIn / nRef)].slice(0, k);
-    for (let i = 0; i < k; i++) {
-      b[i]! += x[i]! * q.y;
-      for (let j = 0; j < k; j++) A[i]![j]! += x[i]! * x[j]!;
-    }
-  }
-  // Gaussian elimination with partial pivoting
+/** A point's delta character (see deltaCharacter). */
+export const characterOf = (q: CalibrationPoint): DeltaCharacter => deltaCharacter(q.embeddingShare, q.embeddingKurtosis);
+
+/**
+ * Weight of the theory's prior β = 1 (one pseudo-observation per character, in units of log-width lever arm²): it
+ * decides β only where a character's points sit at one width (a leave-one-model-out fold without both SFT models
+ * of a family), and tips the fit by < 0.01 where both widths are present (log(n/96) spans ±0.3 there).
+ */
+export const WIDTH_PRIOR_WEIGHT = 1e-3;
+
+/** The regressors of a point: [1_task, 1_corpus, log r, 1_task·w, 1_corpus·w], w = log(n/n_ref). */
+function regressors(q: CalibrationPoint, nRef: number): number[] {
+  const t = characterOf(q) === 'task' ? 1 : 0;
+  const w = Math.log(q.fanIn / nRef);
+  return [t, 1 - t, Math.log(q.r), t * w, (1 - t) * w];
+}
+
+/** Solve the normal equations A·x = b (Gaussian elimination with partial pivoting). */
+function solve(A: number[][], b: number[]): number[] {
+  const k = b.length;
   for (let i = 0; i < k; i++) {
     let piv = i;
     for (let r = i + 1; r < k; r++) if (Math.abs(A[r]![i]!) > Math.abs(A[piv]![i]!)) piv = r;
@@ -119,23 +148,47 @@ function leastSquares(rows: { r: number; fanIn: number; y: number }[], nRef: num
     for (let c = i + 1; c < k; c++) s -= A[i]![c]! * sol[c]!;
     sol[i] = s / A[i]![i]!;
   }
-  return { c: sol[0]!, a: sol[1]!, beta: useWidth ? sol[2]! : 0 };
+  return sol;
 }
+
+/**
+ * Least squares of log x* on the regressors, with the theory's prior on each β (WIDTH_PRIOR_WEIGHT) and a weak
+ * tie of the two intercepts (the same weight), so that a character without points takes the other's constants.
+ */
+function leastSquares(rows: { x: number[]; y: number }[]): number[] {
+  const k = 5;
+  const A = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const b = new Array<number>(k).fill(0);
+  const add = (x: number[], y: number, w: number): void => {
+    for (let i = 0; i < k; i++) {
+      b[i]! += w * x[i]! * y;
+      for (let j = 0; j < k; j++) A[i]![j]! += w * x[i]! * x[j]!;
+    }
+  };
+  for (const q of rows) add(q.x, q.y, 1);
+  add([0, 0, 0, 1, 0], THEORY_WIDTH_EXPONENT, WIDTH_PRIOR_WEIGHT);
+  add([0, 0, 0, 0, 1], THEORY_WIDTH_EXPONENT, WIDTH_PRIOR_WEIGHT);
+  add([1, -1, 0, 0, 0], 0, WIDTH_PRIOR_WEIGHT);
+  // a shared r exponent needs some spread of r; without it (one r) the prior a = −1 of the first-order theory decides
+  add([0, 0, 1, 0, 0], -1, WIDTH_PRIOR_WEIGHT);
+  return solve(A, b);
+}
+
+const emptyCharacter = (): CharacterConstants => ({ intercept: 0, widthExponent: 0, residualLow: 0, residualHigh: 0, points: 0 });
 
 /** Fit the point constants (no interval yet) on some points. */
 function fitPoint(points: CalibrationPoint[], tolerance: number, nRef: number): ErrorModelConstants {
-  const rows = points.map((q) => ({ r: q.r, fanIn: q.fanIn, y: logX(measuredCrossing(q.sweep, tolerance)) }));
-  const { c, a, beta } = leastSquares(rows, nRef);
+  const rows = points.map((q) => ({ x: regressors(q, nRef), y: logX(measuredCrossing(q.sweep, tolerance)) }));
+  const [cTask, cCorpus, a, bTask, bCorpus] = leastSquares(rows) as [number, number, number, number, number];
   const ns = points.map((q) => q.fanIn);
+  const count = (c: DeltaCharacter): number => points.filter((q) => characterOf(q) === c).length;
   return {
     tolerance,
-    intercept: c,
     rExponent: a,
-    widthExponent: beta,
     referenceWidth: nRef,
     widthRange: [Math.min(...ns), Math.max(...ns)],
-    residualLow: 0,
-    residualHigh: 0,
+    task: { ...emptyCharacter(), intercept: cTask, widthExponent: bTask, points: count('task') },
+    corpus: { ...emptyCharacter(), intercept: cCorpus, widthExponent: bCorpus, points: count('corpus') },
   };
 }
 
@@ -147,6 +200,7 @@ export const QUANTILE_INTERVAL_MIN_POINTS = 20;
 /** The interval of log x* residuals: [min, max] on few points, else the 5% and 95% quantiles (linear interpolation). */
 export function residualInterval(res: number[]): [number, number] {
   const s = [...res].sort((a, b) => a - b);
+  if (s.length === 0) return [0, 0];
   if (s.length < QUANTILE_INTERVAL_MIN_POINTS) return [s[0]!, s[s.length - 1]!];
   const q = (p: number): number => {
     const x = p * (s.length - 1);
@@ -156,38 +210,69 @@ export function residualInterval(res: number[]): [number, number] {
   return [q(0.05), q(0.95)];
 }
 
-/** Leave-one-model-out residuals of log x* for every point. */
+/** Leave-one-model-out residuals of log x* for every point (each from a fit without its model's points). */
 function looResiduals(points: CalibrationPoint[], tolerance: number, nRef: number): number[] {
+  const fits = new Map<string, ErrorModelConstants>();
   return points.map((q) => {
-    const k = fitPoint(
-      points.filter((o) => groupOf(o) !== groupOf(q)),
-      tolerance,
-      nRef,
-    );
-    return logX(measuredCrossing(q.sweep, tolerance)) - Math.log(predictTolerance(q.r, q.fanIn, tolerance, k).noise);
+    const g = groupOf(q);
+    let k = fits.get(g);
+    if (k === undefined) {
+      k = fitPoint(
+        points.filter((o) => groupOf(o) !== g),
+        tolerance,
+        nRef,
+      );
+      fits.set(g, k);
+    }
+    return logX(measuredCrossing(q.sweep, tolerance)) - Math.log(predictTolerance(q.r, q.fanIn, tolerance, characterOf(q), k).noise);
   });
 }
 
+/** Each character's interval from residuals: its own points' residuals (all points' when it has none). */
+function withIntervals(k: ErrorModelConstants, points: CalibrationPoint[], res: number[]): ErrorModelConstants {
+  const of = (c: DeltaCharacter): [number, number] => {
+    const mine = res.filter((_, i) => characterOf(points[i]!) === c);
+    return residualInterval(mine.length > 0 ? mine : res);
+  };
+  const [tl, th] = of('task');
+  const [cl, ch] = of('corpus');
+  return { ...k, task: { ...k.task, residualLow: tl, residualHigh: th }, corpus: { ...k.corpus, residualLow: cl, residualHigh: ch } };
+}
+
 /**
- * Fit the constants at `tolerance` and validate them: the interval comes from the leave-one-model-out residuals of
- * log x* (residualInterval); coverage is checked honestly, each held-out model's interval built from the others alone.
+ * Fit the constants at `tolerance` and validate them by leave-one-model-out. Each point is predicted by a fit
+ * without its model (the fine-tune and all its variants); its interval adds the quantiles of the leave-one-model-out
+ * residuals of the other models' points of its character — each of those residuals from a fit without its own model.
+ * That is what `predict` does for a new model with the full fit. The nested check (`coveredNested`: those residuals
+ * from fits without the held-out model too) is stricter than the use: with two fine-tunes of a character per width,
+ * a fold without both has no point of that character at that width, and its residuals measure the prior, not the fit.
  */
 export function calibrate(points: CalibrationPoint[], tolerance = 0.95, nRef = 96): CalibrationFit {
-  const point = fitPoint(points, tolerance, nRef);
   const loo = looResiduals(points, tolerance, nRef);
-  const [lowRes, highRes] = residualInterval(loo);
-  const constants: ErrorModelConstants = { ...point, residualLow: lowRes, residualHigh: highRes };
+  const constants = withIntervals(fitPoint(points, tolerance, nRef), points, loo);
+  const nested = new Map<string, ErrorModelConstants>();
   const residuals = points.map((q, i) => {
-    const others = points.filter((o) => groupOf(o) !== groupOf(q));
-    const [lo, hi] = residualInterval(looResiduals(others, tolerance, nRef));
-    const k: ErrorModelConstants = { ...fitPoint(others, tolerance, nRef), residualLow: lo, residualHigh: hi };
-    const pred = predictTolerance(q.r, q.fanIn, tolerance, k);
+    const g = groupOf(q);
+    const others = points.filter((o) => groupOf(o) !== g);
+    const otherRes = loo.filter((_, j) => groupOf(points[j]!) !== g);
+    const k = withIntervals(fitPoint(others, tolerance, nRef), others, otherRes);
+    let kn = nested.get(g);
+    if (kn === undefined) {
+      kn = withIntervals(fitPoint(others, tolerance, nRef), others, looResiduals(others, tolerance, nRef));
+      nested.set(g, kn);
+    }
+    const c = characterOf(q);
+    const pred = predictTolerance(q.r, q.fanIn, tolerance, c, k);
+    const predN = predictTolerance(q.r, q.fanIn, tolerance, c, kn);
     const crossing = measuredCrossing(q.sweep, tolerance);
     const safe = measuredSafe(q.sweep, tolerance);
+    const inside = (t: { dropRateLow: number; dropRateHigh: number }): boolean =>
+      safe >= t.dropRateLow - 1e-9 && safe <= t.dropRateHigh + 1e-9;
     return {
       family: q.family,
       model: q.model,
       variant: q.variant,
+      character: c,
       r: q.r,
       fanIn: q.fanIn,
       measuredCrossing: crossing,
@@ -198,13 +283,17 @@ export function calibrate(points: CalibrationPoint[], tolerance = 0.95, nRef = 9
       dropRateHigh: pred.dropRateHigh,
       residual: loo[i]!,
       gridSteps: gridSteps(safe, pred.dropRate),
-      covered: safe >= pred.dropRateLow - 1e-9 && safe <= pred.dropRateHigh + 1e-9,
+      intervalSteps: gridSteps(pred.dropRateLow, pred.dropRateHigh),
+      covered: inside(pred),
+      coveredNested: inside(predN),
     };
   });
+  const share = (f: (x: CalibrationResidual) => boolean): number => residuals.filter(f).length / Math.max(1, residuals.length);
   return {
     constants,
     residuals,
-    coverage: residuals.filter((x) => x.covered).length / Math.max(1, residuals.length),
+    coverage: share((x) => x.covered),
+    nestedCoverage: share((x) => x.coveredNested),
     rmsResidual: Math.sqrt(loo.reduce((s, x) => s + x * x, 0) / Math.max(1, loo.length)),
   };
 }
@@ -216,25 +305,25 @@ export function renderCalibrationModule(fit: CalibrationFit, command: string): s
   const rows = fit.residuals
     .map(
       (x) =>
-        `//   ${x.family}/${x.model} ${x.variant}: r=${x.r.toFixed(4)} n=${x.fanIn.toFixed(1)} measured safe p=${x.measuredSafe} predicted=${x.predictedSafe} [${x.dropRateLow}, ${x.dropRateHigh}]`,
+        `//   ${x.family}/${x.model} ${x.variant} (${x.character}): r=${x.r.toFixed(4)} n=${x.fanIn.toFixed(1)} measured safe p=${x.measuredSafe} predicted=${x.predictedSafe} [${x.dropRateLow}, ${x.dropRateHigh}]`,
     )
     .join('\n');
+  const character = (c: CharacterConstants): string =>
+    `{ intercept: ${g(c.intercept)}, widthExponent: ${g(c.widthExponent)}, residualLow: ${g(c.residualLow)}, residualHigh: ${g(c.residualHigh)}, points: ${c.points} }`;
   return `// GENERATED by \`${command}\` — do not edit by hand; rerun it when the calibration points change.
-// log x* = c + a·log r + β·log(n/n_ref) fitted by least squares at tolerance ${k.tolerance} on ${fit.residuals.length} points
-// (leave-one-model-out coverage ${(100 * fit.coverage).toFixed(0)}%, RMS residual of log x* ${fit.rmsResidual.toFixed(3)}):
+// log x* = c + a·log r + β·log(n/n_ref), c and β per delta character, fitted by least squares at tolerance ${k.tolerance}
+// on ${fit.residuals.length} points (leave-one-model-out coverage ${(100 * fit.coverage).toFixed(0)}%, nested ${(100 * fit.nestedCoverage).toFixed(0)}%; RMS residual of log x* ${fit.rmsResidual.toFixed(3)}):
 ${rows}
 import type { ErrorModelConstants } from './constants.js';
 
 /** The error model's fitted constants (see src/predict/error-model.ts). */
 export const CALIBRATION: ErrorModelConstants = {
   tolerance: ${k.tolerance},
-  intercept: ${g(k.intercept)},
   rExponent: ${g(k.rExponent)},
-  widthExponent: ${g(k.widthExponent)},
   referenceWidth: ${k.referenceWidth},
   widthRange: [${g(k.widthRange[0])}, ${g(k.widthRange[1])}],
-  residualLow: ${g(k.residualLow)},
-  residualHigh: ${g(k.residualHigh)},
+  task: ${character(k.task)},
+  corpus: ${character(k.corpus)},
 };
 /** How many points the fit rests on. */
 export const CALIBRATION_POINTS = ${fit.residuals.length};

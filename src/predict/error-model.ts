@@ -13,9 +13,25 @@
 // interval spans both exponents. Retained gain is modelled linear in x between 0 and x*: 1 − (1−τ₀)·x/x*.
 
 import { CALIBRATION } from './calibration.js';
-import type { ErrorModelConstants } from './constants.js';
+import type { DeltaCharacter, ErrorModelConstants } from './constants.js';
+import { CPT_DENSE_KURTOSIS, EMBEDDING_MOVED } from './thresholds.js';
 
-export type { ErrorModelConstants };
+export type { DeltaCharacter, ErrorModelConstants };
+
+/**
+ * A delta's character from its embedding update: 'corpus' when the input embedding moved (ρ ≥ EMBEDDING_MOVED × the
+ * blocks') with a Gaussian-like Δ (excess kurtosis ≤ CPT_DENSE_KURTOSIS: every token row moved), else 'task' (few
+ * rows touched, or the embedding did not move). On S and N: the SFT models are 'task' (kurtosis 9.8–22.4, embedding
+ * ρ 0.002–0.004 × the blocks'), both CPT models 'corpus' (kurtosis 0.1–2.1, 0.012–0.17 ×).
+ */
+export function deltaCharacter(embeddingShare: number | null, embeddingKurtosis: number | null): DeltaCharacter {
+  return typeof embeddingShare === 'number' &&
+    typeof embeddingKurtosis === 'number' &&
+    embeddingShare >= EMBEDDING_MOVED &&
+    embeddingKurtosis <= CPT_DENSE_KURTOSIS
+    ? 'corpus'
+    : 'task';
+}
 
 /** The drop-rate grid the safe rate is chosen from (the same grid the ground truth was measured on). */
 export const DROP_RATE_GRID: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99];
@@ -68,24 +84,32 @@ function logTolerance(
   r: number,
   n: number,
   k: ErrorModelConstants,
+  c: DeltaCharacter,
 ): { logX: number; lowShift: number; highShift: number; extrapolated: boolean } {
+  const kc = k[c];
   // 1% slack: the range's ends are the calibration points' own widths, printed to 6 digits
   const lo = k.widthRange[0] * 0.99;
   const hi = k.widthRange[1] * 1.01;
   const inside = Math.min(hi, Math.max(lo, n));
   const beyond = Math.log(n / inside);
-  const edge = k.intercept + k.rExponent * Math.log(r) + k.widthExponent * Math.log(inside / k.referenceWidth);
+  const edge = kc.intercept + k.rExponent * Math.log(r) + kc.widthExponent * Math.log(inside / k.referenceWidth);
   const logX = edge + THEORY_WIDTH_EXPONENT * beyond;
-  const a = k.widthExponent * beyond;
+  const a = kc.widthExponent * beyond;
   const b = THEORY_WIDTH_EXPONENT * beyond;
   return { logX, lowShift: Math.min(a, b) - b, highShift: Math.max(a, b) - b, extrapolated: Math.abs(beyond) > 1e-9 };
 }
 
 /**
- * Predicted tolerance of a delta with relative norm r = √ρ over fan-in n at `tolerance` (share of the gain kept).
- * Other tolerances than the fitted one scale x* by (1−τ)/(1−τ₀) (retained gain linear in x).
+ * Predicted tolerance of a delta of the given character with relative norm r = √ρ over fan-in n at `tolerance`
+ * (share of the gain kept). Other tolerances than the fitted one scale x* by (1−τ)/(1−τ₀) (retained gain linear in x).
  */
-export function predictTolerance(r: number, n: number, tolerance: number, k: ErrorModelConstants = CALIBRATION): ToleranceRange {
+export function predictTolerance(
+  r: number,
+  n: number,
+  tolerance: number,
+  character: DeltaCharacter = 'task',
+  k: ErrorModelConstants = CALIBRATION,
+): ToleranceRange {
   if (!(r > 0)) {
     return {
       noise: Infinity,
@@ -97,11 +121,11 @@ export function predictTolerance(r: number, n: number, tolerance: number, k: Err
       extrapolated: false,
     };
   }
-  const { logX, lowShift, highShift, extrapolated } = logTolerance(r, n, k);
+  const { logX, lowShift, highShift, extrapolated } = logTolerance(r, n, k, character);
   const scale = (1 - tolerance) / (1 - k.tolerance);
   const noise = Math.exp(logX) * scale;
-  const noiseLow = Math.exp(logX + k.residualLow + lowShift) * scale;
-  const noiseHigh = Math.exp(logX + k.residualHigh + highShift) * scale;
+  const noiseLow = Math.exp(logX + k[character].residualLow + lowShift) * scale;
+  const noiseHigh = Math.exp(logX + k[character].residualHigh + highShift) * scale;
   return {
     noise,
     noiseLow,

@@ -5,11 +5,13 @@ import { CALIBRATION } from './calibration.js';
 import { classifyDelta } from './cpt.js';
 import { decideSet } from './decision.js';
 import {
+  deltaCharacter,
   gridFloor,
   noiseFactor,
   predictedRetained,
   predictTolerance,
   relativeOutputError,
+  type DeltaCharacter,
   type ErrorModelConstants,
 } from './error-model.js';
 import { blockFanIn, blockLayersOf, fanIn, modelFeatures, tensorsOf } from './features.js';
@@ -43,13 +45,14 @@ function tensorPredictions(
   modelNoise: number,
   p: number,
   tolerance: number,
+  character: DeltaCharacter,
   k: ErrorModelConstants,
 ): TensorPrediction[] {
   const rows = tensors.map((t) => {
     const r = tensorRelativeNorm(t);
     // 1-D tensors (norm scales) act on hidden-size vectors: judged at the blocks' width
     const n = t.shape.length >= 2 ? fanIn(t) : modelFanIn;
-    const tol = predictTolerance(r, n, tolerance, k);
+    const tol = predictTolerance(r, n, tolerance, character, k);
     return {
       tensor: t.tensor,
       layer: t.layer,
@@ -80,6 +83,7 @@ function layerPredictions(
   tensors: TensorPrediction[],
   p: number,
   tolerance: number,
+  character: DeltaCharacter,
   k: ErrorModelConstants,
 ): LayerPrediction[] {
   const blocks = blockLayersOf(result, m.model);
@@ -97,7 +101,7 @@ function layerPredictions(
       // other, so that row takes its least tolerant tensor's rate instead of a pooled ρ the embedding's base dilutes
       const safe =
         l.layer !== null
-          ? predictTolerance(r, blockFanIn(stats.filter((t) => t.layer === l.layer)), tolerance, k).dropRateLow
+          ? predictTolerance(r, blockFanIn(stats.filter((t) => t.layer === l.layer)), tolerance, character, k).dropRateLow
           : mine.reduce((a, t) => Math.min(a, t.safeDropRate), gridFloor(1));
       const err = l.layer !== null ? relativeOutputError(l.rho, p) : mine.reduce((a, t) => Math.max(a, t.errorAtRecommended), 0);
       return {
@@ -138,7 +142,9 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
     const ft = modelFeatures(result, m);
     const cpt = classifyDelta(ft);
     const problems = [...inputProblems(ft), ...(dups.has(m.model) ? [dups.get(m.model)!] : [])];
-    const tol = predictTolerance(ft.blockRelativeNorm, ft.blockFanIn, tolerance, k);
+    // the delta's character (task or corpus, from its embedding update) picks the calibrated constants
+    const character = deltaCharacter(ft.embeddingShare, ft.embeddingKurtosis);
+    const tol = predictTolerance(ft.blockRelativeNorm, ft.blockFanIn, tolerance, character, k);
     const measured = opts.measured?.[m.model];
     let point = tol.dropRate,
       low = tol.dropRateLow,
@@ -155,7 +161,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
     // a CPT-like delta is trimmed by magnitude: never deeper than the share of entries that carry 1% of ‖Δ‖²
     const p = cpt.kind === 'cpt' && problems.length === 0 ? Math.min(low, gridFloor(ft.droppableShare)) : low;
     const stats = tensorsOf(result, m.model);
-    const tensors = tensorPredictions(stats, ft.blockFanIn, tolerated, p, tolerance, k);
+    const tensors = tensorPredictions(stats, ft.blockFanIn, tolerated, p, tolerance, character, k);
     const base = {
       model: m.model,
       path: m.path,
@@ -181,7 +187,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
       embeddingShare: ft.embeddingShare,
       embeddingKurtosis: ft.embeddingKurtosis,
       lmHeadEnergyShare: ft.lmHeadEnergyShare,
-      layers: layerPredictions(result, m, tensors, p, tolerance, k),
+      layers: layerPredictions(result, m, tensors, p, tolerance, character, k),
       tensors,
     };
     const v = modelVerdict(base, {
@@ -194,7 +200,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
     });
     return { ...base, verdict: v.verdict, reasons: texts(v.reasons), reasonDetails: v.reasons };
   });
-  return { base: result.base, tolerance, kappa: Math.exp(-k.intercept), models, pairs, set: decideSet(models, pairs) };
+  return { base: result.base, tolerance, kappa: Math.exp(-k.task.intercept), models, pairs, set: decideSet(models, pairs) };
 }
 
 /** The set decision as JSON: verdict, reasons (texts, codes and details), method and each model's weight and density. */

@@ -9,11 +9,41 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { isDarekitError } from '../errors.js';
-import { calibrate, renderCalibrationModule, type CalibrationPoint } from '../predict/calibrate.js';
+import { calibrate, renderCalibrationModule, type CalibrationFit, type CalibrationPoint } from '../predict/calibrate.js';
 import { calibrationFamilyDirs, loadProbeRunner, sharedDir, truthPoints, variantPoints } from './calibration-data.js';
 
 const COMMAND = 'npm run calibrate -- --write';
 const repoFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+
+/** The leave-one-model-out validation as a Markdown table (for the README), with its summary lines. */
+function residualTable(fit: CalibrationFit): string {
+  const head =
+    '| point | variant | character | r (blocks) | n | measured p* | predicted p* | residual log x* | measured safe p | predicted | interval | steps | inside |\n' +
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
+  const rows = fit.residuals.map(
+    (x) =>
+      `| ${x.family}/${x.model} | ${x.variant} | ${x.character} | ${x.r.toFixed(3)} | ${x.fanIn.toFixed(0)} | ${x.measuredCrossing.toFixed(3)} | ${x.predictedCrossing.toFixed(3)} | ${x.residual >= 0 ? '+' : '−'}${Math.abs(x.residual).toFixed(2)} | ${x.measuredSafe} | ${x.predictedSafe} | ${x.dropRateLow}–${x.dropRateHigh} | ${x.intervalSteps} | ${x.covered ? 'yes' : '**no**'} |`,
+  );
+  const k = fit.constants;
+  const spans = (c: 'task' | 'corpus'): string => {
+    const s = fit.residuals.filter((x) => x.character === c).map((x) => x.intervalSteps);
+    return s.length === 0 ? 'none' : `${Math.min(...s)}–${Math.max(...s)}`;
+  };
+  const covered = fit.residuals.filter((x) => x.covered).length;
+  return (
+    head +
+    rows.join('\n') +
+    `\n\ncoverage ${covered}/${fit.residuals.length} = ${(100 * fit.coverage).toFixed(0)}% (nested ${(100 * fit.nestedCoverage).toFixed(0)}%); ` +
+    `interval spans (grid steps): task ${spans('task')}, corpus ${spans('corpus')}; RMS residual ${fit.rmsResidual.toFixed(2)}\n` +
+    `a = ${k.rExponent.toFixed(3)}; task: c = ${k.task.intercept.toFixed(3)}, β = ${k.task.widthExponent.toFixed(2)}, residuals ${k.task.residualLow.toFixed(2)} to +${k.task.residualHigh.toFixed(2)} (${k.task.points} points); ` +
+    `corpus: c = ${k.corpus.intercept.toFixed(3)}, β = ${k.corpus.widthExponent.toFixed(2)}, residuals ${k.corpus.residualLow.toFixed(2)} to +${k.corpus.residualHigh.toFixed(2)} (${k.corpus.points} points)\n`
+  );
+}
+
+function writePoints(file: string, points: CalibrationPoint[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ tolerance: 0.95, points }, null, 1)}\n`);
+}
 
 async function main(argv: string[]): Promise<void> {
   const families = calibrationFamilyDirs();
@@ -40,6 +70,9 @@ async function main(argv: string[]): Promise<void> {
     points.push(...kept);
   }
   if (argv.includes('--variants')) {
+    // --only m1,m2: measure the variants of these fine-tunes only (to split a long run; merge the files after)
+    const onlyArg = argv.find((a) => a.startsWith('--only='));
+    const only = onlyArg === undefined ? null : new Set(onlyArg.slice('--only='.length).split(','));
     const runner = await loadProbeRunner();
     if (runner === null) {
       process.stderr.write('calibrate: --variants needs the probe engine (dist/app/probe.js, issue 13), which this build lacks\n');
@@ -48,16 +81,22 @@ async function main(argv: string[]): Promise<void> {
     }
     const work = mkdtempSync(join(tmpdir(), 'darekit-calibrate-'));
     try {
-      for (const f of families)
-        points.push(...(await variantPoints(f.name, f.dir, work, runner, (s) => process.stderr.write(`calibrate: ${s}\n`))));
+      const done: CalibrationPoint[] = [];
+      for (const f of families) {
+        // after each fine-tune the points measured so far are written (a long run that is stopped keeps them)
+        const measured = await variantPoints(f.name, f.dir, work, runner, only, (s) => process.stderr.write(`calibrate: ${s}\n`), 2, (so) =>
+          writePoints(pointsFile, [...points, ...done, ...so]),
+        );
+        done.push(...measured);
+      }
+      points.push(...done);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   }
   const fit = calibrate(points, 0.95);
-  mkdirSync(dirname(pointsFile), { recursive: true });
-  writeFileSync(pointsFile, `${JSON.stringify({ tolerance: 0.95, points }, null, 1)}\n`);
-  process.stdout.write(`${JSON.stringify(fit, null, 1)}\n`);
+  writePoints(pointsFile, points);
+  process.stdout.write(argv.includes('--markdown') ? residualTable(fit) : `${JSON.stringify(fit, null, 1)}\n`);
   process.stderr.write(`wrote ${pointsFile}\n`);
   if (argv.includes('--write')) {
     const target = repoFile('src/predict/calibration.ts');

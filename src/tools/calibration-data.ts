@@ -6,7 +6,7 @@ import { analyzeModels } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../schema/analysis.js';
 import { inputError } from '../errors.js';
 import type { CalibrationPoint } from '../predict/calibrate.js';
-import { blockFanIn, blockRelativeNorm, tensorsOf } from '../predict/features.js';
+import { modelFeatures } from '../predict/features.js';
 import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from './calibration-variants.js';
 
 /** The fields of a family's truth.json that calibration uses. */
@@ -44,12 +44,23 @@ export function readTruth(dir: string): Truth {
   return truth;
 }
 
+/** The weight features a calibration point carries. */
+export interface PointFeatures {
+  r: number;
+  fanIn: number;
+  embeddingShare: number | null;
+  embeddingKurtosis: number | null;
+}
+
 /** Weight features of every model of an analysis, as calibration points' inputs. */
-export function pointFeatures(analysis: AnalysisResult): Map<string, { r: number; fanIn: number }> {
+export function pointFeatures(analysis: AnalysisResult): Map<string, PointFeatures> {
   return new Map(
     analysis.models.map((m) => {
-      const ts = tensorsOf(analysis, m.model);
-      return [m.model, { r: blockRelativeNorm(ts, m), fanIn: blockFanIn(ts) }];
+      const f = modelFeatures(analysis, m);
+      return [
+        m.model,
+        { r: f.blockRelativeNorm, fanIn: f.blockFanIn, embeddingShare: f.embeddingShare, embeddingKurtosis: f.embeddingKurtosis },
+      ];
     }),
   );
 }
@@ -67,9 +78,11 @@ export async function truthPoints(name: string, dir: string): Promise<Calibratio
       family: name,
       model: m,
       variant: 'as-is',
-      r: f.r,
-      fanIn: f.fanIn,
+      ...f,
       source: 'truth' as const,
+      baseScore: truth.models[m]!.base_score,
+      ftScore: truth.models[m]!.ft_score,
+      gainShare: 1,
       sweep: truth.models[m]!.sweep.map((s) => ({ p: s.p, retained: s.retained })),
     };
   });
@@ -78,7 +91,14 @@ export async function truthPoints(name: string, dir: string): Promise<Calibratio
 /** What the calibration needs of the probe engine (app/probe.ts's runProbe, issue 13): measured sweeps per model. */
 export interface ProbeRunner {
   runProbe(o: { base: string; finetunes: string[]; examples: string[]; dropRates?: number[]; seeds?: number; threads?: number }): Promise<{
-    result: { models: { path: string; baseScore: number; ftScore: number; sweep: { dropRate: number; retained: number | null }[] }[] };
+    result: {
+      models: {
+        path: string;
+        baseScore: number;
+        ftScore: number;
+        sweep: { dropRate: number; retained: number | null; seedRetained: (number | null)[] }[];
+      }[];
+    };
   }>;
 }
 
@@ -103,11 +123,20 @@ export function examplesFile(familyDir: string, model: string): string | null {
   return null;
 }
 
-/** Drop rates the variants are measured at (the truth grid up to 0.9) and the mask seeds per rate. */
-export const VARIANT_DROP_RATES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-export const VARIANT_SEEDS = 1;
-/** A variant is a point only when its gain over the base is at least this share of the fine-tune's (truth.json). */
-export const MIN_GAIN_SHARE = 0.5;
+/**
+ * Drop rates the variants are measured at (the truth grid up to 0.9, plus 0.05: N's SFT deltas fall below 0.95
+ * before 0.1, and the crossing needs a point there) and the mask seeds per rate (their spread is the noise).
+ */
+export const VARIANT_DROP_RATES = [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+export const VARIANT_SEEDS = 3;
+/**
+ * A variant is a point only when its own gain over the base is at least this share of the fine-tune's (both measured
+ * by the probe on the same examples): the tolerance itself. A variant below it has already lost more of the skill
+ * than DARE may take, so its "share retained" measures a weaker skill with a thinner margin — the scaled SFT deltas
+ * do (sft-shift × 0.75 keeps 48% of the gain and then tolerates p ≈ 0.2, × 1.25 keeps 91% and tolerates p ≈ 0.04),
+ * which no weight statistic of a trained fine-tune would show.
+ */
+export const MIN_GAIN_SHARE = 0.95;
 
 /**
  * Variant points of one family: every variant of every fine-tune written under workDir, analysed against the base
@@ -118,13 +147,16 @@ export async function variantPoints(
   dir: string,
   workDir: string,
   runner: ProbeRunner,
+  only: Set<string> | null,
   log: (s: string) => void,
   threads = 2,
+  onModel: (measured: CalibrationPoint[]) => void = () => {},
 ): Promise<CalibrationPoint[]> {
   const truth = readTruth(dir);
   const base = readF32(join(dir, 'base'));
   const out: CalibrationPoint[] = [];
   for (const model of Object.keys(truth.models).sort()) {
+    if (only !== null && !only.has(model)) continue;
     const examples = examplesFile(dir, model);
     if (examples === null) {
       log(`${name}/${model}: no examples, no variants`);
@@ -138,39 +170,59 @@ export async function variantPoints(
     });
     const analysis = await analyzeModels({ base: join(dir, 'base'), finetunes: dirs.map((x) => x.d), threads: 1 });
     const feats = pointFeatures(analysis);
-    log(`${name}/${model}: probing ${dirs.length} variants`);
-    const { result } = await runner.runProbe({
+    // first the scores at p = 0 (one pass each): the variants that keep the skill (gain share ≥ MIN_GAIN_SHARE of the
+    // fine-tune's own gain on these examples, its 'as-is' variant) are swept; the rest are not points
+    const screen = await runner.runProbe({
       base: join(dir, 'base'),
       finetunes: dirs.map((x) => x.d),
       examples: dirs.map((x) => `${x.d}=${examples}`),
+      dropRates: [0],
+      seeds: 1,
+      threads,
+    });
+    const scoreOf = (d: string) => screen.result.models.find((x) => resolve(x.path) === resolve(d));
+    const asIs = scoreOf(dirs.find((y) => y.v.kind === 'as-is')!.d);
+    const gain = asIs ? asIs.ftScore - asIs.baseScore : NaN;
+    const kept = dirs.filter(({ v, d }) => {
+      const f = feats.get(`${model}~${variantLabel(v)}`);
+      const m = scoreOf(d);
+      const gainShare = m ? (m.ftScore - m.baseScore) / gain : NaN;
+      // a variant without blocks' delta has no r for the block model; one below the gain share lost the skill
+      const ok = f !== undefined && f.r > 0 && gainShare >= MIN_GAIN_SHARE;
+      if (!ok) log(`${name}/${model} ${variantLabel(v)}: not a point (r ${f?.r.toFixed(4) ?? '?'}, gain share ${gainShare.toFixed(3)})`);
+      return ok;
+    });
+    log(`${name}/${model}: sweeping ${kept.length} of ${dirs.length} variants`);
+    const { result } = await runner.runProbe({
+      base: join(dir, 'base'),
+      finetunes: kept.map((x) => x.d),
+      examples: kept.map((x) => `${x.d}=${examples}`),
       dropRates: VARIANT_DROP_RATES,
       seeds: VARIANT_SEEDS,
       threads,
     });
-    const gain = truth.models[model]!.ft_score - truth.models[model]!.base_score;
-    for (const { v, d } of dirs) {
-      const f = feats.get(`${model}~${variantLabel(v)}`);
+    for (const { v, d } of kept) {
+      const f = feats.get(`${model}~${variantLabel(v)}`)!;
       const m = result.models.find((x) => resolve(x.path) === resolve(d));
-      // a variant without blocks' delta (embeddings+lm_head only) has no r for the block model, and one that kept
-      // less than half of the fine-tune's own gain (truth.json) lost the skill whose share DARE would keep: not points
-      if (
-        !f ||
-        !m ||
-        !(f.r > 0) ||
-        !(m.ftScore - m.baseScore >= MIN_GAIN_SHARE * gain) ||
-        !m.sweep.every((x) => Number.isFinite(x.retained))
-      )
+      if (!m || !m.sweep.every((x) => Number.isFinite(x.retained))) {
+        log(`${name}/${model} ${variantLabel(v)}: no finite sweep, not a point`);
         continue;
+      }
+      const gainShare = (m.ftScore - m.baseScore) / gain;
       out.push({
         family: name,
         model,
         variant: variantLabel(v),
-        r: f.r,
-        fanIn: f.fanIn,
+        ...f,
         source: 'probe',
-        sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained ?? NaN })),
+        baseScore: m.baseScore,
+        ftScore: m.ftScore,
+        gainShare,
+        sweep: m.sweep.map((s) => ({ p: s.dropRate, retained: s.retained ?? NaN, seeds: s.seedRetained.map((x) => x ?? NaN) })),
       });
     }
+    log(`${name}/${model}: ${out.length} variant points so far`);
+    onModel(out);
   }
   return out;
 }
