@@ -70,7 +70,7 @@ export function probeText(r: ProbeResult, outDir?: string): string {
   const lines: string[] = [];
   for (const m of r.models) {
     const what = m.metric === 'exact_match' ? 'exact match' : 'loss';
-    lines.push(`${m.name} (${m.path}) — ${what} on ${m.examples} examples: base ${f3(m.baseScore)}, fine-tune ${f3(m.ftScore)}`);
+    lines.push(`${m.name} — ${what} on ${m.examples} examples: base ${f3(m.baseScore)}, fine-tune ${f3(m.ftScore)}`);
     lines.push(
       `  ${'p'.padEnd(5)} ${'loss'.padStart(7)} ${m.metric === 'exact_match' ? 'exact'.padStart(6) : ''} ${'retained'.padStart(8)}  ${'bootstrap 95%'.padEnd(16)} seeds`,
     );
