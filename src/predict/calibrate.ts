@@ -54,6 +54,8 @@ export interface CalibrationResidual {
   dropRateHigh: number;
   /** log x*: measured − predicted (leave-one-model-out). */
   residual: number;
+  /** Crossing drop rate: measured − predicted (leave-one-model-out), the interval's scale. */
+  residualP: number;
   /** Grid steps between the measured and the predicted safe rate, and between the interval's ends. */
   gridSteps: number;
   intervalSteps: number;
@@ -74,26 +76,29 @@ export interface CalibrationFit {
   rmsResidual: number;
 }
 
-/** The drop rate where a measured sweep crosses the tolerance (linear interpolation; the last p when it never does). */
+/**
+ * The drop rate where a measured sweep crosses the tolerance for the last time: after the largest p whose retained
+ * share is ≥ the tolerance, linear interpolation to the next p (that p itself when it is the sweep's last, the
+ * first p when no later p is ≥ it). The last crossing, not the first: truth.json and the probe define the safe rate
+ * as the largest such p, and an exact-match sweep hovers around the tolerance (S/sft-up × 1.1: 0.939 at p = 0.1,
+ * 0.959 at 0.4), where the first dip is noise.
+ */
 export function measuredCrossing(sweep: { p: number; retained: number }[], tolerance: number): number {
-  for (let i = 1; i < sweep.length; i++) {
-    const a = sweep[i - 1]!;
-    const b = sweep[i]!;
-    if (b.retained < tolerance) {
-      if (a.retained < tolerance) return a.p;
-      return a.p + ((a.retained - tolerance) / (a.retained - b.retained)) * (b.p - a.p);
-    }
-  }
-  return sweep[sweep.length - 1]?.p ?? 0;
+  let last = -1;
+  sweep.forEach((s, i) => {
+    if (s.retained >= tolerance) last = i;
+  });
+  if (last < 0) return sweep[0]?.p ?? 0;
+  if (last === sweep.length - 1) return sweep[last]!.p;
+  const a = sweep[last]!;
+  const b = sweep[last + 1]!;
+  return a.p + ((a.retained - tolerance) / (a.retained - b.retained)) * (b.p - a.p);
 }
 
-/** The measured safe rate: the largest grid p before the sweep first falls below the tolerance. */
+/** The measured safe rate, truth.json's definition: the largest grid p whose retained share is ≥ the tolerance. */
 export function measuredSafe(sweep: { p: number; retained: number }[], tolerance: number): number {
   let best = 0;
-  for (const s of sweep) {
-    if (s.retained < tolerance) break;
-    best = Math.max(best, s.p);
-  }
+  for (const s of sweep) if (s.retained >= tolerance) best = Math.max(best, s.p);
   return gridFloor(best);
 }
 
@@ -194,26 +199,39 @@ function fitPoint(points: CalibrationPoint[], tolerance: number, nRef: number): 
 
 const groupOf = (q: { family: string; model: string }): string => `${q.family}/${q.model}`;
 
-/** Below this many points the interval is the residuals' full range; from it on, their 5%–95% quantiles. */
+/** Below this many points the interval is the residuals' full range; from it on, the quantile below. */
 export const QUANTILE_INTERVAL_MIN_POINTS = 20;
+/** The share of |residuals| the interval's half-width covers (from QUANTILE_INTERVAL_MIN_POINTS points on). */
+export const INTERVAL_QUANTILE = 0.9;
 
-/** The interval of log x* residuals: [min, max] on few points, else the 5% and 95% quantiles (linear interpolation). */
+/**
+ * The interval of residuals: symmetric, ± the INTERVAL_QUANTILE quantile of |residual| (linear interpolation; the
+ * largest |residual| on few points). Symmetric because a residual's sign says which model was held out, not where a
+ * new one will fall: with two fine-tunes of a character at a width, the one left out is predicted from the other,
+ * so the pair's residuals are ± their difference.
+ */
 export function residualInterval(res: number[]): [number, number] {
-  const s = [...res].sort((a, b) => a - b);
+  const s = res.map(Math.abs).sort((a, b) => a - b);
   if (s.length === 0) return [0, 0];
-  if (s.length < QUANTILE_INTERVAL_MIN_POINTS) return [s[0]!, s[s.length - 1]!];
-  const q = (p: number): number => {
-    const x = p * (s.length - 1);
-    const i = Math.floor(x);
-    return s[i]! + (x - i) * ((s[Math.min(i + 1, s.length - 1)] ?? s[i]!) - s[i]!);
-  };
-  return [q(0.05), q(0.95)];
+  if (s.length < QUANTILE_INTERVAL_MIN_POINTS) return [-s[s.length - 1]!, s[s.length - 1]!];
+  const x = INTERVAL_QUANTILE * (s.length - 1);
+  const i = Math.floor(x);
+  const h = s[i]! + (x - i) * ((s[Math.min(i + 1, s.length - 1)] ?? s[i]!) - s[i]!);
+  return [-h, h];
 }
 
-/** Leave-one-model-out residuals of log x* for every point (each from a fit without its model's points). */
-function looResiduals(points: CalibrationPoint[], tolerance: number, nRef: number): number[] {
+/**
+ * Leave-one-model-out residuals for every point (each from a fit without its model's points), in log x* (the fit's
+ * scale) and in drop rate (measured − predicted crossing p*: the interval's scale). The interval is built in drop
+ * rate because the measurement noise is additive there: the same fine-tune measured twice (truth.json's problems and
+ * the probe's examples, other masks) differs by 0.10 in p* on S/sft-shift (0.34 / 0.44) and 0.08 on N/sft-shift
+ * (0.04 / 0.12), which is 0.4 and 1.1 in log x* — near p = 0 log x* magnifies the same noise.
+ */
+function looResiduals(points: CalibrationPoint[], tolerance: number, nRef: number): { logX: number[]; p: number[] } {
   const fits = new Map<string, ErrorModelConstants>();
-  return points.map((q) => {
+  const logXs: number[] = [];
+  const ps: number[] = [];
+  for (const q of points) {
     const g = groupOf(q);
     let k = fits.get(g);
     if (k === undefined) {
@@ -224,8 +242,12 @@ function looResiduals(points: CalibrationPoint[], tolerance: number, nRef: numbe
       );
       fits.set(g, k);
     }
-    return logX(measuredCrossing(q.sweep, tolerance)) - Math.log(predictTolerance(q.r, q.fanIn, tolerance, characterOf(q), k).noise);
-  });
+    const noise = predictTolerance(q.r, q.fanIn, tolerance, characterOf(q), k).noise;
+    const crossing = measuredCrossing(q.sweep, tolerance);
+    logXs.push(logX(crossing) - Math.log(noise));
+    ps.push(crossing - dropRateOf(noise));
+  }
+  return { logX: logXs, p: ps };
 }
 
 /** Each character's interval from residuals: its own points' residuals (all points' when it has none). */
@@ -248,17 +270,18 @@ function withIntervals(k: ErrorModelConstants, points: CalibrationPoint[], res: 
  * a fold without both has no point of that character at that width, and its residuals measure the prior, not the fit.
  */
 export function calibrate(points: CalibrationPoint[], tolerance = 0.95, nRef = 96): CalibrationFit {
-  const loo = looResiduals(points, tolerance, nRef);
-  const constants = withIntervals(fitPoint(points, tolerance, nRef), points, loo);
+  const looBoth = looResiduals(points, tolerance, nRef);
+  const loo = looBoth.logX;
+  const constants = withIntervals(fitPoint(points, tolerance, nRef), points, looBoth.p);
   const nested = new Map<string, ErrorModelConstants>();
   const residuals = points.map((q, i) => {
     const g = groupOf(q);
     const others = points.filter((o) => groupOf(o) !== g);
-    const otherRes = loo.filter((_, j) => groupOf(points[j]!) !== g);
+    const otherRes = looBoth.p.filter((_, j) => groupOf(points[j]!) !== g);
     const k = withIntervals(fitPoint(others, tolerance, nRef), others, otherRes);
     let kn = nested.get(g);
     if (kn === undefined) {
-      kn = withIntervals(fitPoint(others, tolerance, nRef), others, looResiduals(others, tolerance, nRef));
+      kn = withIntervals(fitPoint(others, tolerance, nRef), others, looResiduals(others, tolerance, nRef).p);
       nested.set(g, kn);
     }
     const c = characterOf(q);
@@ -282,6 +305,7 @@ export function calibrate(points: CalibrationPoint[], tolerance = 0.95, nRef = 9
       dropRateLow: pred.dropRateLow,
       dropRateHigh: pred.dropRateHigh,
       residual: loo[i]!,
+      residualP: looBoth.p[i]!,
       gridSteps: gridSteps(safe, pred.dropRate),
       intervalSteps: gridSteps(pred.dropRateLow, pred.dropRateHigh),
       covered: inside(pred),

@@ -12,7 +12,8 @@ export interface CharacterConstants {
   /** c and β of this character (a is shared: rExponent). */
   intercept: number;
   widthExponent: number;
-  /** Leave-one-model-out residuals of log x* (measured − predicted) of this character's points: the interval. */
+  /** Leave-one-model-out residuals of the crossing drop rate (measured − predicted p*) of this character's points:
+   * added to the point's p*, they give the interval. */
   residualLow: number;
   residualHigh: number;
   /** Calibration points of this character. */

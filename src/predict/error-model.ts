@@ -36,6 +36,9 @@ export function deltaCharacter(embeddingShare: number | null, embeddingKurtosis:
 /** The drop-rate grid the safe rate is chosen from (the same grid the ground truth was measured on). */
 export const DROP_RATE_GRID: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99];
 
+/** The largest crossing drop rate the calibration resolves (its sweeps end at 0.99). */
+export const MAX_CROSSING = 0.995;
+
 /** Width exponent from theory: DARE noise relative to a coherent delta's signal scales as 1/fan-in. */
 export const THEORY_WIDTH_EXPONENT = 1;
 
@@ -124,8 +127,12 @@ export function predictTolerance(
   const { logX, lowShift, highShift, extrapolated } = logTolerance(r, n, k, character);
   const scale = (1 - tolerance) / (1 - k.tolerance);
   const noise = Math.exp(logX) * scale;
-  const noiseLow = Math.exp(logX + k[character].residualLow + lowShift) * scale;
-  const noiseHigh = Math.exp(logX + k[character].residualHigh + highShift) * scale;
+  // the interval: the calibration's residuals are in drop rate (measured − predicted crossing, at τ₀), added to the
+  // point's crossing; beyond the calibrated widths the exponents' spread widens it (in log x)
+  const p0 = dropRateOf(Math.exp(logX));
+  const clampP = (p: number): number => Math.min(MAX_CROSSING, Math.max(0, p));
+  const noiseLow = noiseFactor(clampP(p0 + k[character].residualLow)) * Math.exp(lowShift) * scale;
+  const noiseHigh = noiseFactor(clampP(p0 + k[character].residualHigh)) * Math.exp(highShift) * scale;
   return {
     noise,
     noiseLow,

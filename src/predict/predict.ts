@@ -174,6 +174,7 @@ export function predict(result: AnalysisResult, opts: PredictOptions = {}): Pred
       basis: measured !== undefined ? ('measured' as const) : ('predicted' as const),
       toleratedNoise: tolerated,
       blockFanIn: ft.blockFanIn,
+      deltaCharacter: character,
       blockCosine: ft.blockCosine,
       headEmbeddingShare: ft.headEmbeddingShare,
       relativeEnergy: ft.relativeEnergy,

@@ -1,3 +1,4 @@
+import type { DeltaCharacter } from './constants.js';
 import type { CptSignal, DeltaKind } from './cpt.js';
 import type { Reason, ReasonCode } from './reasons.js';
 
@@ -68,6 +69,8 @@ export interface ModelPrediction {
   toleratedNoise: number;
   /** ‖Δ‖²-weighted fan-in of the block matrices (the error model's width). */
   blockFanIn: number;
+  /** Which calibrated constants the prediction used: a task delta (few embedding rows moved) or a corpus delta. */
+  deltaCharacter: DeltaCharacter;
   /** Base–fine-tune cosine over the numbered blocks. */
   blockCosine: number;
   /** Share of ‖Δ‖² in the embeddings and lm_head (null when ‖Δ‖ = 0). */

@@ -90,7 +90,7 @@ function rateReason(m: Scored, tolerance: number): Reason {
   }
   return reason(
     'predicted-safe-rate',
-    `predicted safe drop rate ${m.predictedDropRate}, range ${m.dropRateLow}–${m.dropRateHigh} at ${pct(tolerance)} of the gain kept; recommended ${m.recommendedDropRate} (density ${m.recommendedDensity.toFixed(2)}), the conservative end — block r = ${m.blockRelativeNorm.toFixed(4)}, fan-in n = ${m.blockFanIn.toFixed(0)}, tolerated noise factor p/(1−p) ≈ ${m.toleratedNoise.toPrecision(3)}`,
+    `predicted safe drop rate ${m.predictedDropRate}, range ${m.dropRateLow}–${m.dropRateHigh} at ${pct(tolerance)} of the gain kept; recommended ${m.recommendedDropRate} (density ${m.recommendedDensity.toFixed(2)}), the conservative end — block r = ${m.blockRelativeNorm.toFixed(4)}, fan-in n = ${m.blockFanIn.toFixed(0)}, a ${m.deltaCharacter} delta (${m.deltaCharacter === 'task' ? 'few embedding rows moved' : 'every embedding row moved'}), tolerated noise factor p/(1−p) ≈ ${m.toleratedNoise.toPrecision(3)}`,
     numbers,
   );
 }

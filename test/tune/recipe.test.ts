@@ -27,6 +27,7 @@ function model(name: string, p: number, layerP: number[], kind: 'sft' | 'cpt' = 
     basis: 'predicted',
     toleratedNoise: 10,
     blockFanIn: 96,
+    deltaCharacter: 'task',
     blockCosine: 0.99,
     headEmbeddingShare: 0.5,
     meanAbsDelta: 0.01,

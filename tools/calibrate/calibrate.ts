@@ -18,11 +18,11 @@ const repoFile = (rel: string): string => join(PACKAGE_ROOT, rel);
 /** The leave-one-model-out validation as a Markdown table (for the README), with its summary lines. */
 function residualTable(fit: CalibrationFit): string {
   const head =
-    '| point | variant | character | r (blocks) | n | measured p* | predicted p* | residual log x* | measured safe p | predicted | interval | steps | inside |\n' +
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
+    '| point | variant | character | r (blocks) | n | measured p* | predicted p* | residual log x* | residual p* | measured safe p | predicted | interval | steps | inside |\n' +
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
   const rows = fit.residuals.map(
     (x) =>
-      `| ${x.family}/${x.model} | ${x.variant} | ${x.character} | ${x.r.toFixed(3)} | ${x.fanIn.toFixed(0)} | ${x.measuredCrossing.toFixed(3)} | ${x.predictedCrossing.toFixed(3)} | ${x.residual >= 0 ? '+' : '−'}${Math.abs(x.residual).toFixed(2)} | ${x.measuredSafe} | ${x.predictedSafe} | ${x.dropRateLow}–${x.dropRateHigh} | ${x.intervalSteps} | ${x.covered ? 'yes' : '**no**'} |`,
+      `| ${x.family}/${x.model} | ${x.variant} | ${x.character} | ${x.r.toFixed(3)} | ${x.fanIn.toFixed(0)} | ${x.measuredCrossing.toFixed(3)} | ${x.predictedCrossing.toFixed(3)} | ${x.residual >= 0 ? '+' : '−'}${Math.abs(x.residual).toFixed(2)} | ${x.residualP >= 0 ? '+' : '−'}${Math.abs(x.residualP).toFixed(3)} | ${x.measuredSafe} | ${x.predictedSafe} | ${x.dropRateLow}–${x.dropRateHigh} | ${x.intervalSteps} | ${x.covered ? 'yes' : '**no**'} |`,
   );
   const k = fit.constants;
   const spans = (c: 'task' | 'corpus'): string => {
@@ -35,8 +35,8 @@ function residualTable(fit: CalibrationFit): string {
     rows.join('\n') +
     `\n\ncoverage ${covered}/${fit.residuals.length} = ${(100 * fit.coverage).toFixed(0)}% (nested ${(100 * fit.nestedCoverage).toFixed(0)}%); ` +
     `interval spans (grid steps): task ${spans('task')}, corpus ${spans('corpus')}; RMS residual ${fit.rmsResidual.toFixed(2)}\n` +
-    `a = ${k.rExponent.toFixed(3)}; task: c = ${k.task.intercept.toFixed(3)}, β = ${k.task.widthExponent.toFixed(2)}, residuals ${k.task.residualLow.toFixed(2)} to +${k.task.residualHigh.toFixed(2)} (${k.task.points} points); ` +
-    `corpus: c = ${k.corpus.intercept.toFixed(3)}, β = ${k.corpus.widthExponent.toFixed(2)}, residuals ${k.corpus.residualLow.toFixed(2)} to +${k.corpus.residualHigh.toFixed(2)} (${k.corpus.points} points)\n`
+    `a = ${k.rExponent.toFixed(3)}; task: c = ${k.task.intercept.toFixed(3)}, β = ${k.task.widthExponent.toFixed(2)}, p* residuals ${k.task.residualLow.toFixed(3)} to +${k.task.residualHigh.toFixed(3)} (${k.task.points} points); ` +
+    `corpus: c = ${k.corpus.intercept.toFixed(3)}, β = ${k.corpus.widthExponent.toFixed(2)}, p* residuals ${k.corpus.residualLow.toFixed(3)} to +${k.corpus.residualHigh.toFixed(3)} (${k.corpus.points} points)\n`
   );
 }
 
@@ -84,8 +84,15 @@ async function main(argv: string[]): Promise<void> {
       const done: CalibrationPoint[] = [];
       for (const f of families) {
         // after each fine-tune the points measured so far are written (a long run that is stopped keeps them)
-        const measured = await variantPoints(f.name, f.dir, work, runner, only, (s) => process.stderr.write(`calibrate: ${s}\n`), 2, (so) =>
-          writePoints(pointsFile, [...points, ...done, ...so]),
+        const measured = await variantPoints(
+          f.name,
+          f.dir,
+          work,
+          runner,
+          only,
+          (s) => process.stderr.write(`calibrate: ${s}\n`),
+          2,
+          (so) => writePoints(pointsFile, [...points, ...done, ...so]),
         );
         done.push(...measured);
       }
