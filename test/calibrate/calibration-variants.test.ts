@@ -65,6 +65,23 @@ describe('calibration variants', () => {
     expect(new Set(VARIANTS.map(variantLabel)).size).toBe(VARIANTS.length);
   });
 
+  test('"blocks" keeps one block part plus the embeddings, head and norms; sparsify and low-rank touch block matrices only; as-is is the delta', () => {
+    const d = new Float32Array([1, -2, 3, 4]);
+    const t = (name: string, shape = [2, 2]) => ({ name, shape, data: d });
+    const blocks = { kind: 'blocks', part: 'mlp' } as const;
+    expect(Array.from(variantDelta(blocks, t('model.layers.0.mlp.up_proj.weight'), d))).toEqual([1, -2, 3, 4]);
+    expect(Array.from(variantDelta(blocks, t('model.layers.0.self_attn.q_proj.weight'), d))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(variantDelta(blocks, t('model.embed_tokens.weight'), d))).toEqual([1, -2, 3, 4]);
+    expect(Array.from(variantDelta(blocks, t('lm_head.weight'), d))).toEqual([1, -2, 3, 4]);
+    expect(Array.from(variantDelta(blocks, t('model.layers.0.input_layernorm.weight', [4]), d))).toEqual([1, -2, 3, 4]);
+    const sparse = { kind: 'sparsify', keep: 0.5 } as const;
+    expect(Array.from(variantDelta(sparse, t('model.layers.0.mlp.up_proj.weight'), d))).toEqual([0, 0, 3, 4]);
+    expect(Array.from(variantDelta(sparse, t('model.embed_tokens.weight'), d))).toEqual([1, -2, 3, 4]);
+    expect(Array.from(variantDelta({ kind: 'as-is' }, t('lm_head.weight'), d))).toEqual([1, -2, 3, 4]);
+    expect(variantLabel(blocks)).toBe('blocks-mlp');
+    expect(variantLabel({ kind: 'as-is' })).toBe('probe-as-is');
+  });
+
   test('family S: scale-2 of sft-up doubles the block r; only-attention leaves the MLP and embeddings at the base; the bytes are deterministic', async () => {
     const S = familyS();
     const base = readF32(join(S, 'base'));

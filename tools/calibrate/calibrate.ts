@@ -1,9 +1,11 @@
-// `npm run calibrate [-- --variants] [--write]`: regenerate the calibration points from the shared families
-// ($DAREKIT_SHARED, default ../shared: families/S and calibration/N), fit the error model, print the fit with its
-// leave-one-model-out residuals (JSON), write calibration/points.json; with --variants also make and measure the
-// variants of every fine-tune with the probe engine (needs app/probe.js); with --write also regenerate
-// src/predict/calibration.ts (then `npm run build:ts`). Deterministic: the same data gives the same bytes.
-// Not part of the library API.
+// `npm run calibrate [-- --variants [--only=m1,m2]] [--write] [--markdown]`: regenerate the calibration points from
+// the shared families ($DAREKIT_SHARED, default ../shared: families/S and calibration/N), fit the error model, print
+// the fit with its leave-one-model-out residuals (JSON, or a Markdown table with --markdown), write
+// calibration/points.json; without --variants the probe-measured variant points of the committed file are kept (the
+// truth points and the fit are recomputed); with --variants the variants of every fine-tune (or of the named ones)
+// are made and measured again with the probe engine (minutes), the file rewritten after each fine-tune; with
+// --write also regenerate src/predict/calibration.ts (then `npm run build:ts`). Deterministic: the same data gives
+// the same bytes. Not part of the library API.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
