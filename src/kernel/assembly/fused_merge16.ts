@@ -78,7 +78,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   const outF16 = generic && (flags & 16) != 0;
   const baseRaw = <usize>load<u32>(table);
   const zero = f32x4.splat(0);
-  // bounds (see the doc comment and README): Es = cs·A + 2^-140 on |s32 − s64|, Emix = cm·M + tiny on |mixed32 − mixed64|
+  // bounds (see the doc comment and README): Es = cs·A + 2^-120 on |s32 − s64|, Emix = cm·M + tiny on |mixed32 − mixed64|
   const kf = <f64>k;
   const cs = f32x4.splat(<f32>((2 * kf + 8) * U));
   let cmScalar: f64 = (2 * kf + 8) * U;
@@ -87,20 +87,22 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
     tiny = TINY_N;
     cmScalar = elect ? (4 * kf + 20) * U : ((2 * kf + 16) * U) / Math.abs(<f64>(<f32>denAll)) * (1 + 1.0 / 1048576);
   }
-  const cm = f32x4.splat(<f32>cmScalar);
-  const tinyV = f32x4.splat(tiny);
+  // |r32 − r64| ≤ |λ|·Emix + 2.2u·|λ·mixed| + 1.1u·|r32| + 2^-149, and the midpoint test needs one f32 ulp more
+  // (≤ 2u·|r32|): E = K·M + 4u·|r32| + T, with K = 2|λ|·cm + 8u·|λ|·(1/|den| when normalizing without election)
+  // (|λ·mixed| ≤ |λ|·M·that), T = 2|λ|·tiny; factors of 2 cover the rounding of E's own computation
+  const lamAbs = Math.abs(lambda) * (1 + 1.0 / 1048576);
+  const mixedPerM = !elect && normalize ? 1 / Math.abs(<f64>(<f32>denAll)) : 1.0;
+  const kv = f32x4.splat(<f32>(2 * lamAbs * cmScalar + 8 * U * lamAbs * mixedPerM * (1 + 1.0 / 1048576)));
+  const tv = f32x4.splat(<f32>(2 * lamAbs * <f64>tiny));
   const tinyS = f32x4.splat(TINY_S);
   const lam = f32x4.splat(<f32>lambda);
-  const lam2 = f32x4.splat(<f32>(2 * Math.abs(lambda) * (1 + 1.0 / 1048576)));
   const denV = f32x4.splat(<f32>denAll);
-  const c8 = f32x4.splat(<f32>(8 * U));
   const c4 = f32x4.splat(<f32>(4 * U));
   // the output format: its rounding midpoints (low bits dropped by the encoder), the range where the test holds,
   // and 2^S with E·2^S < |r| ⇒ E below a quarter of the output's ulp at r
   const lowMask = i32x4.splat(outF16 ? 0xffffe000 : 0xffff0000);
   const half = i32x4.splat(outF16 ? 0x1000 : 0x8000);
   const lo = f32x4.splat(outF16 ? <f32>6.103515625e-5 : <f32>7.888609052210118e-31); // 2^-14 (f16 normal) : 2^-100
-  const hi = f32x4.splat(outF16 ? <f32>32768.0 : <f32>1.7014118346046923e38); // 2^15 : 2^127
   const relScale = f32x4.splat(outF16 ? <f32>16384.0 : <f32>2048.0);
   const absMask = i32x4.splat(0x7fffffff);
   const inBias = i16x8.splat(0x0080);
@@ -134,13 +136,16 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
       const rec = table + 16 + (<usize>m << 4);
       if (((load<u32>(rec, 4) >>> 1) & 3) != 1) continue;
       const vk = i32x4.splat(load<u32>(rec, 8));
-      const vt = i32x4.splat(load<u32>(rec, 12));
+      // h ≥ t (unsigned, t ≥ 1) as a signed compare on sign-flipped values: one port-5-friendly xor instead of
+      // the two-instruction unsigned compare x86 needs
+      const vt = i32x4.splat((load<u32>(rec, 12) - 1) ^ 0x80000000);
+      const sign = i32x4.splat(0x80000000);
       let idx = i32x4.add(i32x4.splat(start + <u32>s0), i32x4(0, 1, 2, 3));
       const four = i32x4.splat(4);
       const mp = masks + <usize>m * (STRIP << 2) - (<usize>s0 << 2);
       for (let j = s0; j < s1; j += 4) {
         const h = fmix32x4(v128.xor(fmix32x4(v128.xor(idx, vk), c1, c2), vk), c1, c2);
-        v128.store(mp + (<usize>j << 2), i32x4.ge_u(h, vt));
+        v128.store(mp + (<usize>j << 2), i32x4.gt_s(v128.xor(h, sign), vt));
         idx = i32x4.add(idx, four);
       }
     }
@@ -204,8 +209,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         dn1 = f32x4.add(dn1, v128.and(w, f32x4.lt(t1, zero)));
       }
     }
-    const r0 = finish(p0, n0, dp0, dn0, b0, hasBase, elect, normalize, outF16, zero, cs, cm, tinyV, tinyS, lam, lam2, denV, c8, c4, lowMask, half, lo, hi, relScale, absMask);
-    const r1 = finish(p1, n1, dp1, dn1, b1, hasBase, elect, normalize, outF16, zero, cs, cm, tinyV, tinyS, lam, lam2, denV, c8, c4, lowMask, half, lo, hi, relScale, absMask);
+    const r0 = finish(p0, n0, dp0, dn0, b0, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask);
+    const r1 = finish(p1, n1, dp1, dn1, b1, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask);
     const enc = i16x8.narrow_i32x4_u(r0, r1);
     const dst = out + (<usize>i << 1);
     v128.store(dst, enc);
@@ -238,7 +243,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
  */
 // @ts-ignore: decorator
 @inline
-function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, elect: bool, normalize: bool, outF16: bool, zero: v128, cs: v128, cm: v128, tinyV: v128, tinyS: v128, lam: v128, lam2: v128, denV: v128, c8: v128, c4: v128, lowMask: v128, half: v128, lo: v128, hi: v128, relScale: v128, absMask: v128): v128 {
+function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, elect: bool, normalize: bool, outF16: bool, zero: v128, cs: v128, kv: v128, tv: v128, tinyS: v128, lam: v128, denV: v128, c4: v128, lowMask: v128, half: v128, lo: v128, relScale: v128, absMask: v128): v128 {
   const s = f32x4.add(p, n);
   const a = f32x4.sub(p, n); // Σ|t|: 0 exactly when every term is ±0
   let mixed: v128;
@@ -260,16 +265,15 @@ function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, el
     sure = i32x4.splat(-1);
     mag = a;
   }
-  const emix = f32x4.add(f32x4.mul(cm, mag), tinyV);
   const prod = f32x4.mul(lam, mixed);
   const r = hasBase ? f32x4.add(b, prod) : prod;
   const ra = v128.and(r, absMask);
-  const er = f32x4.add(f32x4.mul(lam2, emix), f32x4.add(f32x4.mul(c8, f32x4.abs(prod)), f32x4.mul(c4, ra)));
+  const er = f32x4.add(f32x4.mul(kv, mag), f32x4.add(f32x4.mul(c4, ra), tv));
   // the output format's rounding midpoint in r's cell of the output grid; exact distance (same binade)
   const mid = v128.or(v128.and(ra, lowMask), half);
   const dist = f32x4.abs(f32x4.sub(ra, mid));
-  let ok = v128.and(f32x4.ge(ra, lo), f32x4.lt(ra, hi));
-  ok = v128.and(ok, f32x4.lt(f32x4.mul(er, relScale), ra));
+  // no upper limit: past the format's largest finite value every result rounds to Inf, monotonically
+  let ok = v128.and(f32x4.ge(ra, lo), f32x4.lt(f32x4.mul(er, relScale), ra));
   ok = v128.and(ok, f32x4.gt(dist, er));
   sure = v128.or(v128.and(sure, ok), f32x4.eq(a, zero));
   const enc = outF16 ? halfx4(r) : bf16Finite(r);
