@@ -96,7 +96,17 @@ export interface MergeKernelExports {
    * — decode, delta, DARE mask, combine and encode of 16-bit inputs in one pass (see fused_merge16.ts); −1 when
    * not applicable, else the fallback lanes | 1 << 30 (NaN/Inf input) | 1 << 29 (NaN/Inf output).
    */
-  fused_merge16(table: number, k: number, off: number, n: number, start: number, coef: number, divw: number, lambda: number, out: number): number;
+  fused_merge16(
+    table: number,
+    k: number,
+    off: number,
+    n: number,
+    start: number,
+    coef: number,
+    divw: number,
+    lambda: number,
+    out: number,
+  ): number;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */

@@ -279,12 +279,26 @@ export class ChunkEngine {
     const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
     const dtype = job.out.dtype;
     let fused = this.useFused && (dtype === 'BF16' || dtype === 'F16') && inputs.every((i) => i.dtype === 'BF16' || i.dtype === 'F16');
-    if (fused) this.writeFusedTable(job, inputs.map((_, m) => raw(m)));
+    if (fused)
+      this.writeFusedTable(
+        job,
+        inputs.map((_, m) => raw(m)),
+      );
     for (let off = 0; off < n; off += S) {
       const len = Math.min(S, n - off);
       if (fused) {
         // every stage in one pass; on NaN/Inf (in or out) the stages below redo the sub-block and say where
-        const r = this.k.fused_merge16(this.at.table, job.terms.length, off, len, start + off, this.at.coef, this.at.divw, job.lambda, this.at.raw + 2 * off);
+        const r = this.k.fused_merge16(
+          this.at.table,
+          job.terms.length,
+          off,
+          len,
+          start + off,
+          this.at.coef,
+          this.at.divw,
+          job.lambda,
+          this.at.raw + 2 * off,
+        );
         if (r < 0) fused = false;
         else if ((r & FUSED_NONFINITE) === 0) {
           this.fusedStats.positions += len;
@@ -356,13 +370,21 @@ export class ChunkEngine {
     const t = new Uint32Array(this.memory.buffer, this.at.table, 4 + 4 * job.terms.length);
     const f16 = (d: string): number => (d === 'F16' ? 1 : 0);
     t[0] = job.base ? rawAt[0]! : 0;
-    t[1] = (job.base ? 1 : 0) | (job.base ? f16(job.base.dtype) << 1 : 0) | (job.elect ? 4 : 0) | (job.normalize ? 8 : 0) | (job.out.dtype === 'F16' ? 16 : 0);
+    t[1] =
+      (job.base ? 1 : 0) |
+      (job.base ? f16(job.base.dtype) << 1 : 0) |
+      (job.elect ? 4 : 0) |
+      (job.normalize ? 8 : 0) |
+      (job.out.dtype === 'F16' ? 16 : 0);
     const first = job.base ? 1 : 0;
     job.terms.forEach((term, i) => {
       // dare_mask_f32's cases: a threshold of 2^32 drops all, 0 keeps all (as no sparsification does)
       const thr = term.sparsify === 'random' ? term.dropThreshold : 0;
       const mode = thr >= 2 ** 32 ? 2 : Math.trunc(thr) >>> 0 === 0 ? 0 : 1;
-      t.set([rawAt[first + i]!, f16(term.input.dtype) | (mode << 1), term.maskKey >>> 0, mode === 1 ? Math.trunc(thr) >>> 0 : 0], 4 + 4 * i);
+      t.set(
+        [rawAt[first + i]!, f16(term.input.dtype) | (mode << 1), term.maskKey >>> 0, mode === 1 ? Math.trunc(thr) >>> 0 : 0],
+        4 + 4 * i,
+      );
     });
   }
 

@@ -70,7 +70,10 @@ const ulps = fc.oneof(
 
 /** Coefficients: the DARE ones (weight / density), halves that land results on midpoints, random, 0, out of range. */
 const coefArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(1 / 3 / 0.3, 0.5, 1, 0.25, 2, 1 / 3, 1 / 0.3, 0.5 * (1 + 2 ** -20), 0.5 * (1 - 2 ** -22), 2 ** -15) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(1 / 3 / 0.3, 0.5, 1, 0.25, 2, 1 / 3, 1 / 0.3, 0.5 * (1 + 2 ** -20), 0.5 * (1 - 2 ** -22), 2 ** -15),
+  },
   { weight: 3, arbitrary: fc.double({ min: -3, max: 3, noNaN: true }) },
   { weight: 1, arbitrary: fc.constantFrom(0, -1, 1e-6, 1e6) },
 );
@@ -101,15 +104,24 @@ const caseArb: fc.Arbitrary<Case> = fc
       base: fc.array(baseValue, { minLength: n + off, maxLength: n + off }),
       offsets: fc.array(fc.array(ulps, { minLength: n + off, maxLength: n + off }), { minLength: k, maxLength: k }),
       opposite: fc.double({ min: 0, max: 1, noNaN: true }),
-      nonfinite: fc.option(fc.record({ input: fc.integer({ min: 0, max: inputs - 1 }), at: fc.nat(), v: fc.constantFrom(NaN, Infinity, -Infinity) }), {
-        freq: 8,
-      }),
+      nonfinite: fc.option(
+        fc.record({ input: fc.integer({ min: 0, max: inputs - 1 }), at: fc.nat(), v: fc.constantFrom(NaN, Infinity, -Infinity) }),
+        {
+          freq: 8,
+        },
+      ),
       coef: fc.array(coefArb, { minLength: k, maxLength: k }),
-      divw: fc.array(fc.oneof(fc.constantFrom(1 / 3, 0.5, 1, 0.6), fc.double({ min: -2, max: 2, noNaN: true })), { minLength: k, maxLength: k }),
+      divw: fc.array(fc.oneof(fc.constantFrom(1 / 3, 0.5, 1, 0.6), fc.double({ min: -2, max: 2, noNaN: true })), {
+        minLength: k,
+        maxLength: k,
+      }),
       lambda: fc.oneof(fc.constant(1), fc.constant(1), fc.constantFrom(0.5, -1, 2, 1e-6), fc.double({ min: -2, max: 2, noNaN: true })),
       mode: fc.array(fc.constantFrom(0, 1, 1, 1, 2), { minLength: k, maxLength: k }),
       key: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: k, maxLength: k }),
-      thr: fc.array(fc.oneof(fc.constant(Math.round(0.7 * 2 ** 32)), fc.integer({ min: 1, max: 0xffffffff })), { minLength: k, maxLength: k }),
+      thr: fc.array(fc.oneof(fc.constant(Math.round(0.7 * 2 ** 32)), fc.integer({ min: 1, max: 0xffffffff })), {
+        minLength: k,
+        maxLength: k,
+      }),
     });
   })
   .map((c) => {
@@ -311,7 +323,7 @@ describe('fused_merge16 equals the stages it fuses, bit for bit', () => {
     // base ~ N-ish(0, 0.02) in BF16, fine-tunes within a few % of it; dare_ties at density 0.3
     const n = 1000; // ≤ the layout's 1024 elements per input
     let seed = 7;
-    const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const base = Array.from({ length: n }, () => (rnd() + rnd() + rnd() - 1.5) * 0.04);
     const raw = [base.map((x) => f32ToBf16Bits(x))];
     for (let m = 0; m < 3; m++) raw.push(base.map((x) => f32ToBf16Bits(x * (1 + (rnd() - 0.5) * 0.05) + (rnd() - 0.5) * 1e-3)));
