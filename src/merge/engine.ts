@@ -54,9 +54,9 @@ function layout(
   const coef = RESERVED;
   const divw = coef + 8 * Math.max(k, 1);
   const sums = align(divw + 8 * Math.max(k, 1));
-  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (1 KiB per model)
+  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (1032 bytes per model)
   const table = align(sums + 64);
-  const raw = align(table + 16 + 16 * Math.max(k, 1) + 15 + 1024 * Math.max(k, 1));
+  const raw = align(table + 16 + 16 * Math.max(k, 1) + 15 + 1032 * Math.max(k, 1));
   const base = align(raw + 8 * s);
   const deltas = align(base + 4 * s);
   const out = align(deltas + 4 * s * k);

@@ -15,7 +15,8 @@ import { halfBits, halfToF32Bits, halfToF32x4, halfx4 } from './float16';
  *
  * table (host-written): +0 u32 base raw pointer, +4 u32 flags (1 has base, 2 base is F16, 4 elect, 8 normalize,
  * 16 output F16); per model m at +16 + 16m: u32 raw pointer, u32 flags (1 F16; bits 1–2 mask mode: 0 keep all,
- * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 15 + 1024·k bytes of scratch (a strip's masks). Raw pointers are to element 0 of the chunk; off is the
+ * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 15 + 1032·k bytes of scratch (a strip's masks, the
+ * coefficients in f32). Raw pointers are to element 0 of the chunk; off is the
  * first element of this call inside it, start its index in the tensor (the mask's counter); coef, divw are the
  * f64 coefficients of the combine; out receives n encoded u16.
  *
@@ -120,6 +121,9 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   const hLow15 = i32x4.splat(0x7fff);
   const izero = i32x4.splat(0);
   let inAcc = i16x8.splat(0);
+  // BF16-only copies: the largest raw word as unsigned (negative NaN/Inf ≥ 0xff80) and as signed (positive ≥ 0x7f80)
+  let inMaxU = i16x8.splat(0);
+  let inMaxS = i16x8.splat(0);
   let outAcc = i16x8.splat(0);
   let fallbacks = 0;
   sawBadInput = 0;
@@ -128,6 +132,13 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   // dare_mask_f32's (the hash's multiplies are long-latency: many independent elements must be in flight), into
   // scratch after the table (L1); the loop below then reads them
   const masks = (table + 16 + (<usize>k << 4) + 15) & ~(<usize>15);
+  // the coefficients and weights as f32, after the masks (loaded with one splat per model and 8 elements)
+  const cf = masks + <usize>k * (STRIP << 2);
+  const wf = cf + (<usize>k << 2);
+  for (let m = 0; m < k; m++) {
+    store<f32>(cf + (<usize>m << 2), <f32>load<f64>(coef + (<usize>m << 3)));
+    store<f32>(wf + (<usize>m << 2), <f32>load<f64>(divw + (<usize>m << 3)));
+  }
   let i = 0;
   const n8 = n & ~7;
   for (let s0 = 0; s0 < n8; s0 += STRIP) {
@@ -154,7 +165,11 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
     let b0 = zero, b1 = zero;
     if (hasBase) {
       const rb = v128.load(baseRaw + (e << 1));
-      inAcc = v128.or(inAcc, i16x8.add(v128.and(rb, low15), baseF16 ? inBiasF16 : inBias));
+      if (generic) inAcc = v128.or(inAcc, i16x8.add(v128.and(rb, low15), baseF16 ? inBiasF16 : inBias));
+      else {
+        inMaxU = i16x8.max_u(inMaxU, rb);
+        inMaxS = i16x8.max_s(inMaxS, rb);
+      }
       if (baseF16) {
         b0 = halfToF32x4(i32x4.extend_low_i16x8_u(rb), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
         b1 = halfToF32x4(i32x4.extend_high_i16x8_u(rb), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
@@ -170,7 +185,11 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
       const mf = load<u32>(rec, 4);
       const rv = v128.load(<usize>load<u32>(rec) + (e << 1));
       const f16 = generic && (mf & 1) != 0;
-      inAcc = v128.or(inAcc, i16x8.add(v128.and(rv, low15), f16 ? inBiasF16 : inBias));
+      if (generic) inAcc = v128.or(inAcc, i16x8.add(v128.and(rv, low15), f16 ? inBiasF16 : inBias));
+      else {
+        inMaxU = i16x8.max_u(inMaxU, rv);
+        inMaxS = i16x8.max_s(inMaxS, rv);
+      }
       let d0: v128, d1: v128;
       if (f16) {
         d0 = halfToF32x4(i32x4.extend_low_i16x8_u(rv), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
@@ -193,7 +212,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         d0 = zero;
         d1 = zero;
       }
-      const c = f32x4.splat(<f32>load<f64>(coef + (<usize>m << 3)));
+      const c = v128.load32_splat(cf + (<usize>m << 2));
       const t0 = f32x4.mul(c, d0);
       const t1 = f32x4.mul(c, d1);
       // positive and negative terms summed apart: s = P + N, Σ|t| = P − N, and the elected sum is P or N
@@ -202,7 +221,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
       p1 = f32x4.add(p1, f32x4.pmax(zero, t1));
       n1 = f32x4.add(n1, f32x4.pmin(zero, t1));
       if (elect && normalize) {
-        const w = f32x4.splat(<f32>load<f64>(divw + (<usize>m << 3)));
+        const w = v128.load32_splat(wf + (<usize>m << 2));
         dp0 = f32x4.add(dp0, v128.and(w, f32x4.gt(t0, zero)));
         dn0 = f32x4.add(dn0, v128.and(w, f32x4.lt(t0, zero)));
         dp1 = f32x4.add(dp1, v128.and(w, f32x4.gt(t1, zero)));
@@ -232,7 +251,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
     store<u16>(out + (<usize>i << 1), <u16>exactLane(table, k, <usize>(off + i), start + <u32>i, coef, divw, lambda, flags, outF16, true, 0));
   }
   let ret = fallbacks;
-  if (i16x8.bitmask(inAcc) != 0 || sawBadInput != 0) ret |= 1 << 30;
+  const badMax = v128.or(i16x8.ge_u(inMaxU, i16x8.splat(<i16>0xff80)), i16x8.ge_s(inMaxS, i16x8.splat(0x7f80)));
+  if (i16x8.bitmask(inAcc) != 0 || v128.any_true(badMax) || sawBadInput != 0) ret |= 1 << 30;
   if (i16x8.bitmask(outAcc) != 0 || sawBadOutput != 0) ret |= 1 << 29;
   return ret;
 }
