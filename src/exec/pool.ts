@@ -126,7 +126,8 @@ export class TaskPool<I, T, R> {
   private pump(): void {
     while (this.queue.length > 0) {
       let best: Slot | undefined;
-      for (const s of this.slots) if (!s.exited && s.posted.length < this.depth && (!best || s.posted.length < best.posted.length)) best = s;
+      for (const s of this.slots)
+        if (!s.exited && s.posted.length < this.depth && (!best || s.posted.length < best.posted.length)) best = s;
       if (!best) return;
       const entry = this.queue.shift()!;
       const id = this.nextId++;

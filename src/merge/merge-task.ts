@@ -28,7 +28,8 @@ export const mergeTask = taskKind<MergeInit, MergeTask, MergeResult>(
     const wasm = init.kernel === 'wasm' ? env.kernel<MergeKernelExports>() : undefined;
     const engine = createEngine(init.kernel, init.chunkElements, init.maxTerms, wasm, init.maxRow);
     return {
-      run: (task) => (task.type === 'prep' ? { preps: engine.prep(task.job) } : { chunk: engine.mergeChunk(task.job, task.prep, task.chunk) }),
+      run: (task) =>
+        task.type === 'prep' ? { preps: engine.prep(task.job) } : { chunk: engine.mergeChunk(task.job, task.prep, task.chunk) },
       close: () => engine.close(),
     };
   },

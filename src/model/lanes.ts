@@ -56,7 +56,8 @@ export class KernelPool {
   constructor(threads: number) {
     this.kernel = instantiateKernel<ModelKernelExports>();
     this.lanes = laneCount(threads);
-    if (this.lanes > 1) this.workers = new TaskPool(forwardOps, undefined, { workers: this.lanes - 1, memory: this.kernel.memory, name: 'forward-pass' });
+    if (this.lanes > 1)
+      this.workers = new TaskPool(forwardOps, undefined, { workers: this.lanes - 1, memory: this.kernel.memory, name: 'forward-pass' });
   }
 
   /** Run list i on lane i (lists may be empty), all lanes at once; resolves when every lane is done. */
