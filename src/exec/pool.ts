@@ -131,10 +131,16 @@ export class TaskPool<I, T, R> {
       if (!best) return;
       const entry = this.queue.shift()!;
       const id = this.nextId++;
+      try {
+        best.worker.postMessage({ id, task: entry.task } satisfies WorkerMessage);
+      } catch (err) {
+        // a task that cannot be sent (not cloneable) fails alone, here, not in a message handler
+        entry.reject(runtimeError(`internal: ${this.kind.describe(entry.task)} cannot be sent to a ${this.opts.name} worker: ${String(err)}`));
+        continue;
+      }
       this.running.set(id, entry);
       if (best.posted.length === 0) best.worker.ref();
       best.posted.push(id);
-      best.worker.postMessage({ id, task: entry.task } satisfies WorkerMessage);
     }
   }
 
