@@ -138,37 +138,37 @@ async function runBatch(
   const lanes = opts.pool ? opts.pool.lanes : laneCount(opts.threads ?? 1);
 
   // f32/i32 buffers in the kernel memory, from KERNEL_DATA_BYTES on, 16-byte aligned
-  const L = new Arena(KERNEL_DATA_BYTES);
-  const take = (elements: number): number => L.take(4 * elements, 16);
-  const pos = take(P),
-    cosT = take(batch.maxLen * (hd / 2)),
-    sinT = take(batch.maxLen * (hd / 2));
-  const X = take(P * H),
-    XN = take(P * H),
-    Q = take(P * QD),
-    K = take(P * KD),
-    Vv = take(P * KD),
-    ATT = take(P * QD);
-  const G = take(mlpRows * I),
-    U = take(mlpRows * I),
-    D = take(mlpRows * H);
-  const LOG = take(headRows * V),
-    HIN = take(headRows * H);
-  const NORM = take(H);
+  const arena = new Arena(KERNEL_DATA_BYTES);
+  const L = { take: (elements: number): number => arena.take(4 * elements, 16) };
+  const pos = L.take(P),
+    cosT = L.take(batch.maxLen * (hd / 2)),
+    sinT = L.take(batch.maxLen * (hd / 2));
+  const X = L.take(P * H),
+    XN = L.take(P * H),
+    Q = L.take(P * QD),
+    K = L.take(P * KD),
+    Vv = L.take(P * KD),
+    ATT = L.take(P * QD);
+  const G = L.take(mlpRows * I),
+    U = L.take(mlpRows * I),
+    D = L.take(mlpRows * H);
+  const LOG = L.take(headRows * V),
+    HIN = L.take(headRows * H);
+  const NORM = L.take(H);
   const scratch: number[] = [];
-  for (let i = 0; i < lanes; i++) scratch.push(take(batch.maxLen));
-  const W = take(0);
+  for (let i = 0; i < lanes; i++) scratch.push(L.take(batch.maxLen));
+  const W = L.take(0);
   const wElems = Math.max((QD + 2 * KD) * H, H * QD, 3 * I * H, V * H);
-  take(wElems);
-  if (L.size(16) > KERNEL_MAX_BYTES) {
+  L.take(wElems);
+  if (arena.size(16) > KERNEL_MAX_BYTES) {
     throw runtimeError(
-      `the forward pass of this model needs ${(L.size(16) / 2 ** 30).toFixed(1)} GiB of kernel memory for one layer's weights and the activations, more than wasm's 4 GiB`,
+      `the forward pass of this model needs ${(arena.size(16) / 2 ** 30).toFixed(1)} GiB of kernel memory for one layer's weights and the activations, more than wasm's 4 GiB`,
     );
   }
 
   const pool = opts.pool ?? new KernelPool(lanes);
   try {
-    pool.kernel.ensure(L.size(16));
+    pool.kernel.ensure(arena.size(16));
     const f32 = (): Float32Array => pool.kernel.f32();
     const i32 = new Int32Array(pool.kernel.memory.buffer);
     const { cos, sin } = ropeTables(cfg, batch.maxLen);
