@@ -108,6 +108,9 @@ export class TaskPool<I, T, R> {
   /** Let every worker finish what it was sent, close its handler and end; the inline handler closes at once. */
   async close(): Promise<void> {
     this.closing = true;
+    // tasks never handed out will not run: they fail rather than wait forever
+    for (const e of this.queue.splice(0))
+      e.reject(runtimeError(`internal: the ${this.opts.name} pool closed before ${this.kind.describe(e.task)} ran`));
     this.inline?.close?.();
     await Promise.all(
       this.slots.map((s) =>
@@ -135,7 +138,9 @@ export class TaskPool<I, T, R> {
         best.worker.postMessage({ id, task: entry.task } satisfies WorkerMessage);
       } catch (err) {
         // a task that cannot be sent (not cloneable) fails alone, here, not in a message handler
-        entry.reject(runtimeError(`internal: ${this.kind.describe(entry.task)} cannot be sent to a ${this.opts.name} worker: ${String(err)}`));
+        entry.reject(
+          runtimeError(`internal: ${this.kind.describe(entry.task)} cannot be sent to a ${this.opts.name} worker: ${String(err)}`),
+        );
         continue;
       }
       this.running.set(id, entry);
@@ -145,7 +150,8 @@ export class TaskPool<I, T, R> {
   }
 
   private answer(slot: Slot, reply: WorkerReply): void {
-    slot.posted.splice(slot.posted.indexOf(reply.id), 1);
+    const at = slot.posted.indexOf(reply.id);
+    if (at >= 0) slot.posted.splice(at, 1);
     if (slot.posted.length === 0) slot.worker.unref();
     const entry = this.running.get(reply.id);
     this.running.delete(reply.id);
