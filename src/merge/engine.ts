@@ -5,6 +5,8 @@ import { bytesPerElement } from '../io/dtypes.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
+import { Arena } from '../exec/arena.js';
+import { decodeInArena, readPlace } from '../exec/dtype.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
 import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
 import { karcherCoefficients, multislerpCoefficients } from './spherical.js';
@@ -23,10 +25,6 @@ const RESERVED = 64;
 const SUB_BLOCK = 8192;
 const HI_BUCKETS = 32768;
 const LO_BUCKETS = 65536;
-
-function align(x: number): number {
-  return Math.ceil(x / 64) * 64;
-}
 
 /** Bytes of kernel memory one engine needs for chunks of s elements, k terms and rows of maxRow (what layout() lays out). */
 export function engineBytes(s: number, k: number, maxRow: number): number {
@@ -51,20 +49,21 @@ function layout(
   rawIn: number;
   end: number;
 } {
-  const coef = RESERVED;
-  const divw = coef + 8 * Math.max(k, 1);
-  const sums = align(divw + 8 * Math.max(k, 1));
+  const arena = new Arena(RESERVED);
+  const coef = arena.take(8 * Math.max(k, 1));
+  const divw = arena.take(8 * Math.max(k, 1), 8);
+  const sums = arena.take(64);
   // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (1032 bytes per model)
-  const table = align(sums + 64);
-  const raw = align(table + 16 + 16 * Math.max(k, 1) + 15 + 1032 * Math.max(k, 1));
-  const base = align(raw + 8 * s);
-  const deltas = align(base + 4 * s);
-  const out = align(deltas + 4 * s * k);
-  const hist = align(out + 4 * s);
-  const scratch = align(hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
+  const table = arena.take(16 + 16 * Math.max(k, 1) + 15 + 1032 * Math.max(k, 1));
+  const raw = arena.take(8 * s);
+  const base = arena.take(4 * s);
+  const deltas = arena.take(4 * s * k);
+  const out = arena.take(4 * s);
+  const hist = arena.take(4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
+  const scratch = arena.take(maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0);
   // the raw 16-bit bytes of every input of a chunk (base and k terms), for the blocked merge
-  const rawIn = align(scratch + (maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0));
-  const end = align(rawIn + 2 * s * (Math.max(k, 1) + 1));
+  const rawIn = arena.take(2 * s * (Math.max(k, 1) + 1));
+  const end = arena.size(64);
   return { coef, divw, sums, table, raw, base, deltas, out, hist, scratch, rawIn, end };
 }
 
@@ -139,11 +138,8 @@ export class ChunkEngine {
   private load(input: InputRef, start: number, n: number, dst: number): number {
     const bpe = bytesPerElement(input.dtype);
     const len = n * bpe;
-    const target = input.dtype === 'F32' ? dst : this.at.raw;
-    readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, target, len), this.files);
-    if (input.dtype === 'BF16') this.k.decode_bf16(this.at.raw, dst, n);
-    else if (input.dtype === 'F16') this.k.decode_f16(this.at.raw, dst, n);
-    else if (input.dtype === 'F64') {
+    readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, readPlace(input.dtype, dst, this.at.raw), len), this.files);
+    if (input.dtype === 'F64') {
       const src = new Float64Array(this.memory.buffer, this.at.raw, n);
       // F64 is read at float32 precision; note a finite value beyond float32 so the refusal can say so
       this.f64Overflow = undefined;
@@ -154,8 +150,8 @@ export class ChunkEngine {
           break;
         }
       }
-      new Float32Array(this.memory.buffer, dst, n).set(src);
     }
+    decodeInArena(this.k, this.memory, input.dtype, this.at.raw, dst, n);
     return len;
   }
 
@@ -308,9 +304,8 @@ export class ChunkEngine {
       }
       inputs.forEach((input, m) => {
         const d = dst(m);
-        if (input.dtype === 'BF16') this.k.decode_bf16(raw(m) + 2 * off, d, len);
-        else if (input.dtype === 'F16') this.k.decode_f16(raw(m) + 2 * off, d, len);
-        else readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
+        if (input.dtype === 'F32') readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
+        else decodeInArena(this.k, this.memory, input.dtype, raw(m) + 2 * off, d, len);
         counts[m]! += this.k.count_nonfinite_f32(d, len);
       });
       job.terms.forEach((t, i) => {
@@ -339,8 +334,7 @@ export class ChunkEngine {
       let probe = this.at.out;
       if (dtype === 'BF16' || dtype === 'F16') {
         probe = this.at.deltas;
-        if (dtype === 'BF16') this.k.decode_bf16(this.at.raw + 2 * off, probe, len);
-        else this.k.decode_f16(this.at.raw + 2 * off, probe, len);
+        decodeInArena(this.k, this.memory, dtype, this.at.raw + 2 * off, probe, len);
       }
       const bad = this.k.count_nonfinite_f32(probe, len);
       if (bad > 0) {
@@ -583,8 +577,7 @@ export class ChunkEngine {
     let probe = this.at.out;
     if (dtype === 'BF16' || dtype === 'F16') {
       probe = this.deltaPtr(0);
-      if (dtype === 'BF16') this.k.decode_bf16(this.at.raw, probe, n);
-      else this.k.decode_f16(this.at.raw, probe, n);
+      decodeInArena(this.k, this.memory, dtype, this.at.raw, probe, n);
     }
     const count = this.k.count_nonfinite_f32(probe, n);
     if (count === 0) return undefined;
