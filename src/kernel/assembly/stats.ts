@@ -437,16 +437,25 @@ function pairSampled(pa: usize, pb: usize, len: i32, rec: usize, offs: usize): v
   store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMinC, 0) + f64x2.extract_lane(sMinC, 1)) + (c0 + c1), 32);
 }
 
-/** Unpack a fine-tune's 4 packed copies into its count/energy sums and zero them. */
+/** Whether the 64 bytes at p are all zero (one test for 8 histogram words: most bins stay empty). */
+// @ts-ignore: decorator
+@inline function zero64(p: usize): bool {
+  return !v128.any_true(v128.or(v128.or(v128.load(p), v128.load(p, 16)), v128.or(v128.load(p, 32), v128.load(p, 48))));
+}
+
+/** Unpack a fine-tune's 4 packed copies into its count/energy sums and zero them (skipping empty runs of 8 bins). */
 function flush(packed: usize, counts: usize, energy: usize): void {
   for (let c: usize = 0; c < 4; c++) {
     const copy = packed + c * COPY_STRIDE;
-    for (let j: usize = 0; j < <usize>BINS; j++) {
-      const w = load<u64>(copy + (j << 3));
-      if (w == 0) continue;
-      store<u32>(counts + (j << 2), load<u32>(counts + (j << 2)) + <u32>(w >>> COUNT_SHIFT));
-      store<u64>(energy + (j << 3), load<u64>(energy + (j << 3)) + (w & ENERGY_MASK));
-      store<u64>(copy + (j << 3), 0);
+    for (let j0: usize = 0; j0 < <usize>BINS; j0 += 8) {
+      if (zero64(copy + (j0 << 3))) continue;
+      for (let j = j0; j < j0 + 8; j++) {
+        const w = load<u64>(copy + (j << 3));
+        if (w == 0) continue;
+        store<u32>(counts + (j << 2), load<u32>(counts + (j << 2)) + <u32>(w >>> COUNT_SHIFT));
+        store<u64>(energy + (j << 3), load<u64>(energy + (j << 3)) + (w & ENERGY_MASK));
+        store<u64>(copy + (j << 3), 0);
+      }
     }
   }
 }
@@ -542,15 +551,18 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
   for (let i = 0; i < k; i++) {
     store<u32>(histStart + (<usize>i << 2), <u32>e);
     const counts = ftWork + <usize>i * FT_WORK + 4 * COPY_STRIDE, energy = counts + (<usize>BINS << 2);
-    for (let j: usize = 0; j < <usize>BINS; j++) {
-      const c = load<u32>(counts + (j << 2));
-      if (c == 0) continue;
-      store<u32>(histBin + (e << 2), <u32>j);
-      store<u32>(histCount + (e << 2), c);
-      store<f64>(histEnergy + (e << 3), <f64>load<u64>(energy + (j << 3)));
-      store<u32>(counts + (j << 2), 0);
-      store<u64>(energy + (j << 3), 0);
-      e++;
+    for (let j0: usize = 0; j0 < <usize>BINS; j0 += 16) {
+      if (zero64(counts + (j0 << 2))) continue; // a bin with energy has a count: empty counts mean empty bins
+      for (let j = j0; j < j0 + 16; j++) {
+        const c = load<u32>(counts + (j << 2));
+        if (c == 0) continue;
+        store<u32>(histBin + (e << 2), <u32>j);
+        store<u32>(histCount + (e << 2), c);
+        store<f64>(histEnergy + (e << 3), <f64>load<u64>(energy + (j << 3)));
+        store<u32>(counts + (j << 2), 0);
+        store<u64>(energy + (j << 3), 0);
+        e++;
+      }
     }
   }
   store<u32>(histStart + (<usize>k << 2), <u32>e);
