@@ -58,10 +58,16 @@ export function stats_work_bytes(k: i32): usize {
   return headerBytes(k) + <usize>(BLOCK / GROUP) + (<usize>(2 * k + 1)) * BLOCK_BYTES + <usize>k * FT_WORK;
 }
 
-/** The workspace header: one u32 block pointer per model, rounded up to 64 bytes. */
+/** The workspace header: the SIMD constants (64 bytes, see CONSTS), then one u32 block pointer per model, rounded up to 64 bytes. */
 @inline function headerBytes(k: i32): usize {
-  return ((<usize>(k + 1) << 2) + 63) & ~<usize>63;
+  return 64 + (((<usize>(k + 1) << 2) + 63) & ~<usize>63);
 }
+
+/**
+ * Byte offsets of the SIMD constants the Δ pass loads from the workspace (|x| mask, 0.002, 0.005 thresholds): loaded,
+ * not literal, because V8 rematerializes literal v128 constants inside loops (3 instructions each, every iteration).
+ */
+const C_ABS: usize = 0, C_T1: usize = 16, C_T2: usize = 32;
 
 /** Σ b² of one block in the lane order above; masked: only where Δ = f − b is finite. */
 function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
@@ -268,42 +274,98 @@ function sumSqFast(pb: usize, len: i32): f64 {
   return a0 + a1;
 }
 
+/** One fine-tune value: raw BF16 (u16 LE) at p when bf16, else f32. */
+// @ts-ignore: decorator
+@inline function ftAt(p: usize, bf16: bool, i: i32): f32 {
+  return bf16 ? reinterpret<f32>(<u32>load<u16>(p + (<usize>i << 1)) << 16) : load<f32>(p + (<usize>i << 2));
+}
+
 /**
  * Fast path of one fine-tune's block: Δ to pd and the block record to rec (same layout as deltaBlock). Returns
  * false when the block must take the exact path instead: a non-finite Δ, a float32 sum that overflowed, or sums of
  * squares below TINY (where float32 underflow could matter) unless every Δ is 0.
  */
-function deltaFast(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec: usize): bool {
-  const zf = f32x4.splat(0);
-  const t1 = f32x4.splat(T0002);
-  const t2 = f32x4.splat(T0005);
-  const absMask = i32x4.splat(0x7fffffff);
+function deltaFast(pb: usize, pf: usize, bf16: bool, pd: usize, len: i32, baseSq: f64, rec: usize, consts: usize): bool {
   const len64 = len & ~(GROUP - 1);
+  // Two passes over the block (in L1), so each loop's accumulators and constants fit the 16 SIMD registers: with
+  // all 11 accumulators in one loop the compiled code spilled and rematerialized constants every iteration.
+  // Pass 1: Δ to pd and the float32 group sums.
+  const absMask = v128.load(consts, C_ABS);
   let a1 = f64x2.splat(0), a2 = f64x2.splat(0), aa = f64x2.splat(0), a3 = f64x2.splat(0), a4 = f64x2.splat(0), af = f64x2.splat(0);
-  let cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0), mxb = i32x4.splat(0);
-  for (let g = 0; g < len64; g += GROUP) {
-    let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
-    for (let i = g; i < g + GROUP; i += 4) {
-      const off = <usize>i << 2;
-      const bv = v128.load(pb + off);
-      const fv = v128.load(pf + off);
-      const d = f32x4.sub(fv, bv);
-      v128.store(pd + off, d);
-      const ad = v128.and(d, absMask);
-      mxb = i32x4.max_u(mxb, ad); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
-      s1 = f32x4.add(s1, d);
-      sa = f32x4.add(sa, ad);
-      const q = f32x4.mul(d, d);
-      s2 = f32x4.add(s2, q);
-      s3 = f32x4.add(s3, f32x4.mul(q, d));
-      s4 = f32x4.add(s4, f32x4.mul(q, q));
-      sf = f32x4.add(sf, f32x4.mul(fv, fv));
-      cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
-      cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
-      cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
-      cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
+  // (BF16 fine-tunes are read raw: each u16 into the high half of a u32 lane is its exact f32, so they need no
+  // decoding pass; the two loops below differ only in how they load the fine-tune)
+  if (bf16) {
+    const zv = i32x4.splat(0);
+    for (let g = 0; g < len64; g += GROUP) {
+      let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
+      for (let i = g; i < g + GROUP; i += 8) {
+        const raw = v128.load(pf + (<usize>i << 1));
+        const f0 = i8x16.shuffle(zv, raw, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        const f1 = i8x16.shuffle(zv, raw, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+      {
+        const off = <usize>(i + 0) << 2;
+        const bv = v128.load(pb + off);
+        const d = f32x4.sub(f0, bv);
+        v128.store(pd + off, d);
+        s1 = f32x4.add(s1, d);
+        sa = f32x4.add(sa, v128.and(d, absMask));
+        const q = f32x4.mul(d, d);
+        s2 = f32x4.add(s2, q);
+        s3 = f32x4.add(s3, f32x4.mul(q, d));
+        s4 = f32x4.add(s4, f32x4.mul(q, q));
+        sf = f32x4.add(sf, f32x4.mul(f0, f0));
+      }
+      {
+        const off = <usize>(i + 4) << 2;
+        const bv = v128.load(pb + off);
+        const d = f32x4.sub(f1, bv);
+        v128.store(pd + off, d);
+        s1 = f32x4.add(s1, d);
+        sa = f32x4.add(sa, v128.and(d, absMask));
+        const q = f32x4.mul(d, d);
+        s2 = f32x4.add(s2, q);
+        s3 = f32x4.add(s3, f32x4.mul(q, d));
+        s4 = f32x4.add(s4, f32x4.mul(q, q));
+        sf = f32x4.add(sf, f32x4.mul(f1, f1));
+      }
+      }
+      a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
     }
-    a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
+  } else {
+    for (let g = 0; g < len64; g += GROUP) {
+      let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
+      for (let i = g; i < g + GROUP; i += 4) {
+        const fv = v128.load(pf + (<usize>i << 2));
+      {
+        const off = <usize>(i + 0) << 2;
+        const bv = v128.load(pb + off);
+        const d = f32x4.sub(fv, bv);
+        v128.store(pd + off, d);
+        s1 = f32x4.add(s1, d);
+        sa = f32x4.add(sa, v128.and(d, absMask));
+        const q = f32x4.mul(d, d);
+        s2 = f32x4.add(s2, q);
+        s3 = f32x4.add(s3, f32x4.mul(q, d));
+        s4 = f32x4.add(s4, f32x4.mul(q, q));
+        sf = f32x4.add(sf, f32x4.mul(fv, fv));
+      }
+      }
+      a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
+    }
+  }
+  // Pass 2: the counts and max |Δ| from the stored Δ.
+  const zf = f32x4.splat(0);
+  const t1 = v128.load(consts, C_T1);
+  const t2 = v128.load(consts, C_T2);
+  let cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0), mxb = i32x4.splat(0);
+  for (let i = 0; i < len64; i += 4) {
+    const d = v128.load(pd + (<usize>i << 2));
+    const ad = v128.and(d, absMask);
+    mxb = i32x4.max_u(mxb, ad); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
+    cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
+    cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
+    cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
+    cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
   }
   let a1_0 = f64x2.extract_lane(a1, 0), a1_1 = f64x2.extract_lane(a1, 1);
   let a2_0 = f64x2.extract_lane(a2, 0), a2_1 = f64x2.extract_lane(a2, 1);
@@ -315,7 +377,7 @@ function deltaFast(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec: 
   let mx = max(max(i32x4.extract_lane(mxb, 0) as u32, i32x4.extract_lane(mxb, 1) as u32), max(i32x4.extract_lane(mxb, 2) as u32, i32x4.extract_lane(mxb, 3) as u32));
   for (let i = len64; i < len; i++) {
     const off = <usize>i << 2;
-    const bs = load<f32>(pb + off), fs = load<f32>(pf + off);
+    const bs = load<f32>(pb + off), fs = ftAt(pf, bf16, i);
     const raw = fs - bs;
     store<f32>(pd + off, raw);
     const bits = reinterpret<u32>(raw) & 0x7fffffff;
@@ -475,7 +537,11 @@ function flush(packed: usize, counts: usize, energy: usize): void {
  */
 export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: usize, deltaOut: usize, pairOut: usize, histStart: usize, histBin: usize, histCount: usize, histEnergy: usize, key: u32, group0: u32, sampled: i32): void {
   const blocks = (n + BLOCK - 1) / BLOCK;
-  const ptrs = work; // k+1 block pointers
+  const consts = work;
+  v128.store(consts, i32x4.splat(0x7fffffff), C_ABS);
+  v128.store(consts, f32x4.splat(T0002), C_T1);
+  v128.store(consts, f32x4.splat(T0005), C_T2);
+  const ptrs = work + 64; // k+1 block pointers
   const offs = work + headerBytes(k); // per group of the block: offset of its sampled run (u8)
   const decoded = offs + <usize>(BLOCK / GROUP);
   const deltas = decoded + <usize>(k + 1) * BLOCK_BYTES;
@@ -488,7 +554,8 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
       const code = load<i32>(dtypes + (<usize>m << 2));
       const dst = decoded + <usize>m * BLOCK_BYTES;
       let p = src + (<usize>b0 << 2);
-      if (code == 1) { decode_bf16(src + (<usize>b0 << 1), dst, len); p = dst; }
+      if (code == 1 && m > 0) p = src + (<usize>b0 << 1); // read raw by deltaFast; decoded below if the block goes exact
+      else if (code == 1) { decode_bf16(src + (<usize>b0 << 1), dst, len); p = dst; }
       else if (code == 2) { decode_f16(src + (<usize>b0 << 1), dst, len); p = dst; }
       store<u32>(ptrs + (<usize>m << 2), <u32>p);
     }
@@ -497,7 +564,8 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
     let fast = isFinite(baseSqFast) && baseSqFast >= TINY;
     for (let i = 0; i < k && fast; i++) {
       const rec = deltaOut + ((<usize>(i * blocks + b) * <usize>DELTA_FIELDS) << 3);
-      fast = deltaFast(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), deltas + <usize>i * BLOCK_BYTES, len, baseSqFast, rec);
+      const bf16 = load<i32>(dtypes + (<usize>(i + 1) << 2)) == 1;
+      fast = deltaFast(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), bf16, deltas + <usize>i * BLOCK_BYTES, len, baseSqFast, rec, consts);
     }
     if (fast) {
       const sample = sampled != 0 && len >= GROUP;
@@ -519,6 +587,12 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
         }
       }
     } else {
+      for (let m = 1; m <= k; m++) {
+        if (load<i32>(dtypes + (<usize>m << 2)) != 1) continue;
+        const dst = decoded + <usize>m * BLOCK_BYTES;
+        decode_bf16(<usize>load<u32>(inputs + (<usize>m << 2)) + (<usize>b0 << 1), dst, len);
+        store<u32>(ptrs + (<usize>m << 2), <u32>dst);
+      }
       const baseSq = sumSqBlock(pb, 0, len, false);
       for (let i = 0; i < k; i++) {
         const w = ftWork + <usize>i * FT_WORK;
