@@ -1,5 +1,6 @@
-// Stats pass of the analyzer, fused over one chunk: every model's chunk is decoded block by block (BF16/F16 into
-// a block-sized scratch that stays in cache), then per fine-tune the partial sums of Δ = ft − base, a log-binned
+// Stats pass of the analyzer, fused over one chunk: every model's chunk is taken block by block (the base, F16 and
+// exact-path blocks decoded into a block-sized scratch that stays in cache; BF16 fine-tunes read raw by the fast
+// path), then per fine-tune the partial sums of Δ = ft − base, a log-binned
 // histogram of |Δ| with per-bin energy, and the pairwise interference sums, all from the same cache-resident block.
 // Block = STATS_BLOCK elements from the chunk start (chunks start at multiples of the block in a tensor), so
 // partials never depend on chunk size or thread count.
@@ -257,8 +258,22 @@ const TINY: f64 = 8.077935669463161e-28;
 /** Σ b² of one block on the fast path: float32 groups of 64 folded into float64, the tail in float64 by parity. */
 function sumSqFast(pb: usize, len: i32): f64 {
   const len64 = len & ~(GROUP - 1);
+  const len256 = len & ~(4 * GROUP - 1);
   let acc = f64x2.splat(0);
-  for (let g = 0; g < len64; g += GROUP) {
+  // four groups at a time: four independent float32 chains instead of one add latency per step (same sums)
+  for (let g = 0; g < len256; g += 4 * GROUP) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const p = pb + (<usize>i << 2);
+      const b0 = v128.load(p), b1 = v128.load(p, 256), b2 = v128.load(p, 512), b3 = v128.load(p, 768);
+      s0 = f32x4.add(s0, f32x4.mul(b0, b0));
+      s1 = f32x4.add(s1, f32x4.mul(b1, b1));
+      s2 = f32x4.add(s2, f32x4.mul(b2, b2));
+      s3 = f32x4.add(s3, f32x4.mul(b3, b3));
+    }
+    acc = fold(fold(fold(fold(acc, s0), s1), s2), s3);
+  }
+  for (let g = len256; g < len64; g += GROUP) {
     let s = f32x4.splat(0);
     for (let i = g; i < g + GROUP; i += 4) {
       const bv = v128.load(pb + (<usize>i << 2));
@@ -459,13 +474,29 @@ function pairSampled(pa: usize, pb: usize, len: i32, rec: usize, offs: usize): v
   const len64 = len & ~(GROUP - 1);
   let sDot = f64x2.splat(0), sMin = f64x2.splat(0), sMinC = f64x2.splat(0);
   let cBoth = i32x4.splat(0), cConf = i32x4.splat(0);
-  for (let g = 0; g < len64; g += GROUP) {
+  // the dot: four groups at a time (four independent float32 chains; folded in group order, so the same sums)
+  const len256 = len & ~(4 * GROUP - 1);
+  for (let g = 0; g < len256; g += 4 * GROUP) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const off = <usize>i << 2;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(pa + off), v128.load(pb + off)));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(pa + off, 256), v128.load(pb + off, 256)));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(pa + off, 512), v128.load(pb + off, 512)));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(pa + off, 768), v128.load(pb + off, 768)));
+    }
+    sDot = fold(fold(fold(fold(sDot, s0), s1), s2), s3);
+  }
+  for (let g = len256; g < len64; g += GROUP) {
     let s = f32x4.splat(0);
     for (let i = g; i < g + GROUP; i += 4) {
       const off = <usize>i << 2;
       s = f32x4.add(s, f32x4.mul(v128.load(pa + off), v128.load(pb + off)));
     }
     sDot = fold(sDot, s);
+  }
+  // the sampled counts and min sums, group by group
+  for (let g = 0; g < len64; g += GROUP) {
     const off = <usize>(g + <i32>load<u8>(offs + <usize>(g >> 6))) << 2;
     const a = v128.load(pa + off), b = v128.load(pb + off);
     const both = v128.and(f32x4.ne(a, zf), f32x4.ne(b, zf));
