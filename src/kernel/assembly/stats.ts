@@ -47,6 +47,12 @@ const FLUSH_BLOCKS: i32 = 128;
   return <f64>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
 }
 
+/** Sum of the 8 i16 lanes (each ≥ 0 and small). */
+// @ts-ignore: decorator
+@inline function hsum16(v: v128): f64 {
+  return hsumI(i32x4.extadd_pairwise_i16x8_s(v));
+}
+
 @inline function hi2lo(v: v128): v128 {
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
@@ -68,7 +74,7 @@ export function stats_work_bytes(k: i32): usize {
  * Byte offsets of the SIMD constants the Δ pass loads from the workspace (|x| mask, 0.002, 0.005 thresholds): loaded,
  * not literal, because V8 rematerializes literal v128 constants inside loops (3 instructions each, every iteration).
  */
-const C_ABS: usize = 0, C_T1: usize = 16, C_T2: usize = 32;
+const C_ABS: usize = 0, C_T1: usize = 16, C_T2: usize = 32; // |x| mask; bits(0.002) + 1, bits(0.005) + 1
 
 /** Σ b² of one block in the lane order above; masked: only where Δ = f − b is finite. */
 function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
@@ -369,18 +375,23 @@ function deltaFast(pb: usize, pf: usize, bf16: bool, pd: usize, len: i32, baseSq
     }
   }
   // Pass 2: the counts and max |Δ| from the stored Δ.
-  const zf = f32x4.splat(0);
+  // Eight elements per step, each condition as the sign of an i32 narrowed (with saturation, which keeps the sign
+  // and zero-ness) to i16, then compared and counted in i16 lanes (≤ 512 per lane and block): Δ > 0 ⇔ its bits as
+  // i32 > 0 (−0 and negatives are negative); Δ ≠ 0 ⇔ |Δ| bits > 0; |Δ| ≤ t ⇔ |Δ| bits − (bits(t) + 1) < 0 (bit order
+  // is value order for finite non-negative floats; a NaN or Inf sends the block to the exact path anyway).
+  const zi = i16x8.splat(0);
   const t1 = v128.load(consts, C_T1);
   const t2 = v128.load(consts, C_T2);
-  let cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0), mxb = i32x4.splat(0);
-  for (let i = 0; i < len64; i += 4) {
-    const d = v128.load(pd + (<usize>i << 2));
-    const ad = v128.and(d, absMask);
-    mxb = i32x4.max_u(mxb, ad); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
-    cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
-    cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
-    cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
-    cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
+  let cPos = i16x8.splat(0), cNz = i16x8.splat(0), cT1 = i16x8.splat(0), cT2 = i16x8.splat(0), mxb = i32x4.splat(0);
+  for (let i = 0; i < len64; i += 8) {
+    const p = pd + (<usize>i << 2);
+    const d0 = v128.load(p), d1 = v128.load(p, 16);
+    const ad0 = v128.and(d0, absMask), ad1 = v128.and(d1, absMask);
+    mxb = i32x4.max_u(i32x4.max_u(mxb, ad0), ad1); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
+    cPos = i16x8.sub(cPos, i16x8.gt_s(i16x8.narrow_i32x4_s(d0, d1), zi));
+    cNz = i16x8.sub(cNz, i16x8.gt_s(i16x8.narrow_i32x4_s(ad0, ad1), zi));
+    cT1 = i16x8.sub(cT1, i16x8.lt_s(i16x8.narrow_i32x4_s(i32x4.sub(ad0, t1), i32x4.sub(ad1, t1)), zi));
+    cT2 = i16x8.sub(cT2, i16x8.lt_s(i16x8.narrow_i32x4_s(i32x4.sub(ad0, t2), i32x4.sub(ad1, t2)), zi));
   }
   let a1_0 = f64x2.extract_lane(a1, 0), a1_1 = f64x2.extract_lane(a1, 1);
   let a2_0 = f64x2.extract_lane(a2, 0), a2_1 = f64x2.extract_lane(a2, 1);
@@ -388,7 +399,7 @@ function deltaFast(pb: usize, pf: usize, bf16: bool, pd: usize, len: i32, baseSq
   let a3_0 = f64x2.extract_lane(a3, 0), a3_1 = f64x2.extract_lane(a3, 1);
   let a4_0 = f64x2.extract_lane(a4, 0), a4_1 = f64x2.extract_lane(a4, 1);
   let af_0 = f64x2.extract_lane(af, 0), af_1 = f64x2.extract_lane(af, 1);
-  let nPos = hsumI(cPos), nNeg = hsumI(cNeg), nT1 = hsumI(cT1), nT2 = hsumI(cT2);
+  let nPos = hsum16(cPos), nNeg = hsum16(cNz) - nPos, nT1 = hsum16(cT1), nT2 = hsum16(cT2);
   let mx = max(max(i32x4.extract_lane(mxb, 0) as u32, i32x4.extract_lane(mxb, 1) as u32), max(i32x4.extract_lane(mxb, 2) as u32, i32x4.extract_lane(mxb, 3) as u32));
   for (let i = len64; i < len; i++) {
     const off = <usize>i << 2;
@@ -570,8 +581,8 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
   const blocks = (n + BLOCK - 1) / BLOCK;
   const consts = work;
   v128.store(consts, i32x4.splat(0x7fffffff), C_ABS);
-  v128.store(consts, f32x4.splat(T0002), C_T1);
-  v128.store(consts, f32x4.splat(T0005), C_T2);
+  v128.store(consts, i32x4.splat(reinterpret<i32>(T0002) + 1), C_T1);
+  v128.store(consts, i32x4.splat(reinterpret<i32>(T0005) + 1), C_T2);
   const ptrs = work + 64; // k+1 block pointers
   const offs = work + headerBytes(k); // per group of the block: offset of its sampled run (u8)
   const decoded = offs + <usize>(BLOCK / GROUP);
