@@ -28,7 +28,11 @@ const BEFORE = {
  */
 const PREVIOUS = {
   quiet: { kernelNsPerPosition: 3.65, readNsPerPosition: 1.25, measured: '2026-12-01 01:29, 1-min load 0.5' },
-  alternating: { old: [1.21, 2.51, 3.62], new: [1.01, 2.09, 2.97], measured: '2026-12-01 02:57, 1-min load 15, old and new builds alternately, means of 3 runs each' },
+  alternating: {
+    old: [1.21, 2.51, 3.62],
+    new: [1.01, 2.09, 2.97],
+    measured: '2026-12-01 02:57, 1-min load 15, old and new builds alternately, means of 3 runs each',
+  },
 };
 
 async function main(): Promise<void> {
