@@ -41,6 +41,7 @@ function layout(
   coef: number;
   divw: number;
   sums: number;
+  table: number;
   raw: number;
   base: number;
   deltas: number;
@@ -53,7 +54,9 @@ function layout(
   const coef = RESERVED;
   const divw = coef + 8 * Math.max(k, 1);
   const sums = align(divw + 8 * Math.max(k, 1));
-  const raw = align(sums + 64);
+  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (1032 bytes per model)
+  const table = align(sums + 64);
+  const raw = align(table + 16 + 16 * Math.max(k, 1) + 15 + 1032 * Math.max(k, 1));
   const base = align(raw + 8 * s);
   const deltas = align(base + 4 * s);
   const out = align(deltas + 4 * s * k);
@@ -62,7 +65,7 @@ function layout(
   // the raw 16-bit bytes of every input of a chunk (base and k terms), for the blocked merge
   const rawIn = align(scratch + (maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0));
   const end = align(rawIn + 2 * s * (Math.max(k, 1) + 1));
-  return { coef, divw, sums, raw, base, deltas, out, hist, scratch, rawIn, end };
+  return { coef, divw, sums, table, raw, base, deltas, out, hist, scratch, rawIn, end };
 }
 
 /** Result of merging one chunk. */
@@ -95,6 +98,8 @@ export interface NonfiniteAt {
 }
 
 const F32_MAX = 3.4028234663852886e38;
+/** fused_merge16's flags: an input or an output value is NaN/Inf. */
+const FUSED_NONFINITE = (1 << 30) | (1 << 29);
 
 /**
  * Runs the merge of one tensor chunk (or a tensor's selection pre-pass) through a kernel: reads inputs straight
@@ -106,6 +111,10 @@ export class ChunkEngine {
   private readonly at: ReturnType<typeof layout>;
   // The first finite F64 value beyond float32 in the last F64 load (element offset in that load, and the value).
   private f64Overflow: { offset: number; value: number } | undefined;
+  /** Whether blocked merges of 16-bit inputs run the fused kernel op (false: the stages one by one; benchmarks compare both). */
+  useFused = true;
+  /** Sub-block elements the fused op merged, and how many of them it recomputed in f64 (its f32 result not certain). */
+  readonly fusedStats = { positions: 0, fallbacks: 0 };
 
   constructor(
     private readonly k: MergeKernelExports,
@@ -269,8 +278,34 @@ export class ChunkEngine {
     let overflow: OutputOverflow | undefined;
     const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
     const dtype = job.out.dtype;
+    let fused = this.useFused && (dtype === 'BF16' || dtype === 'F16') && inputs.every((i) => i.dtype === 'BF16' || i.dtype === 'F16');
+    if (fused)
+      this.writeFusedTable(
+        job,
+        inputs.map((_, m) => raw(m)),
+      );
     for (let off = 0; off < n; off += S) {
       const len = Math.min(S, n - off);
+      if (fused) {
+        // every stage in one pass; on NaN/Inf (in or out) the stages below redo the sub-block and say where
+        const r = this.k.fused_merge16(
+          this.at.table,
+          job.terms.length,
+          off,
+          len,
+          start + off,
+          this.at.coef,
+          this.at.divw,
+          job.lambda,
+          this.at.raw + 2 * off,
+        );
+        if (r < 0) fused = false;
+        else if ((r & FUSED_NONFINITE) === 0) {
+          this.fusedStats.positions += len;
+          this.fusedStats.fallbacks += r;
+          continue;
+        }
+      }
       inputs.forEach((input, m) => {
         const d = dst(m);
         if (input.dtype === 'BF16') this.k.decode_bf16(raw(m) + 2 * off, d, len);
@@ -328,6 +363,29 @@ export class ChunkEngine {
     let e = 0;
     while (e < n && Number.isFinite(v[e]!)) e++;
     return { bytesRead, nonfinite, nonfiniteAt: { input: m - first, count: counts[m]!, firstElement: start + e, start, end: start + n } };
+  }
+
+  /** fused_merge16's table for a chunk of a blocked job: the inputs' raw chunks, dtypes, mask keys and thresholds. */
+  private writeFusedTable(job: TensorJob, rawAt: number[]): void {
+    const t = new Uint32Array(this.memory.buffer, this.at.table, 4 + 4 * job.terms.length);
+    const f16 = (d: string): number => (d === 'F16' ? 1 : 0);
+    t[0] = job.base ? rawAt[0]! : 0;
+    t[1] =
+      (job.base ? 1 : 0) |
+      (job.base ? f16(job.base.dtype) << 1 : 0) |
+      (job.elect ? 4 : 0) |
+      (job.normalize ? 8 : 0) |
+      (job.out.dtype === 'F16' ? 16 : 0);
+    const first = job.base ? 1 : 0;
+    job.terms.forEach((term, i) => {
+      // dare_mask_f32's cases: a threshold of 2^32 drops all, 0 keeps all (as no sparsification does)
+      const thr = term.sparsify === 'random' ? term.dropThreshold : 0;
+      const mode = thr >= 2 ** 32 ? 2 : Math.trunc(thr) >>> 0 === 0 ? 0 : 1;
+      t.set(
+        [rawAt[first + i]!, f16(term.input.dtype) | (mode << 1), term.maskKey >>> 0, mode === 1 ? Math.trunc(thr) >>> 0 : 0],
+        4 + 4 * i,
+      );
+    });
   }
 
   /** Write n encoded elements at src (the chunk's output in its dtype) at their place in the output. */
