@@ -1,0 +1,31 @@
+import type { ParamDecl } from '../param-decl.js';
+import { INT8_MASK, RESCALE, WEIGHT, type CombinerUnit } from './types.js';
+
+/** Generalized task arithmetic keeps its state on the job (elect, normalize, lambda): the engine's own sum. */
+export interface SumState {
+  kind: 'sum';
+}
+
+const LAMBDA: ParamDecl = { name: 'lambda', scope: 'global', kind: 'number', default: 1, doc: 'scale of the merged delta' };
+const NORMALIZE: ParamDecl = {
+  name: 'normalize',
+  scope: 'global',
+  kind: 'boolean',
+  doc: "divide by the summed weights (of the agreeing models when electing); the method's default",
+};
+
+/** sum: base + λ·Σ cᵢ·δ̂ᵢ (weighted, or TIES sign-elected), optionally normalized: linear, task arithmetic, TIES, DARE, breadcrumbs, DELLA. */
+export const sum: CombinerUnit<SumState> = {
+  name: 'sum',
+  params: (m) => [
+    WEIGHT,
+    ...(m.usesBase ? [LAMBDA] : []),
+    NORMALIZE,
+    ...(m.sparsified ? [RESCALE] : []),
+    ...(m.usesBase ? [INT8_MASK] : []),
+  ],
+  taskArithmetic: true,
+  blockable: true,
+  plan: () => ({ state: { kind: 'sum' } }),
+  chunk: (e, job, _s, prep, c) => e.sumChunk(job, prep, c),
+};
