@@ -5,7 +5,7 @@
  * table is the registry.
  */
 import { COMBINERS, type Combiner } from './combiners/index.js';
-import type { ParamDecl, RescaleMode } from './param-decl.js';
+import { describeParamDecl, type ParamDecl, type RescaleMode } from './param-decl.js';
 import { SPARSIFIERS, type Sparsifier } from './sparsifiers/index.js';
 
 /** One method of the registry. */
@@ -222,13 +222,46 @@ export type MethodName = keyof typeof METHODS;
 /** A method's parameters: its combiner's model-scope ones, its sparsifier's, then its combiner's merge-wide ones. */
 export function methodParams(name: MethodName): readonly ParamDecl[] {
   const m: MethodSpec = METHODS[name];
-  const own = COMBINERS[m.combine].params({ method: name, usesBase: m.usesBase, sparsified: m.sparsify !== 'none' });
+  const own = COMBINERS[m.combine].params({
+    method: name,
+    usesBase: m.usesBase,
+    sparsified: SPARSIFIERS[m.sparsify].inverse !== undefined,
+    normalize: m.normalize,
+    rescale: m.rescale,
+  });
   return [...own.filter((d) => d.scope === 'model'), ...SPARSIFIERS[m.sparsify].params, ...own.filter((d) => d.scope === 'global')];
 }
 
 /** The declaration of a method's parameter, or undefined when the method does not take it. */
 export function methodParam(name: MethodName, param: string): ParamDecl | undefined {
   return methodParams(name).find((d) => d.name === param);
+}
+
+/**
+ * The methods and their parameters for `darekit merge --help`: one line a method (its parameter names and
+ * summary), then each distinct declaration once with the methods that take it.
+ */
+export function methodHelp(): string {
+  const names = Object.keys(METHODS) as MethodName[];
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = ['Methods (merge_method), the parameters each takes, and what it does:'];
+  for (const n of names)
+    lines.push(
+      `  ${n.padEnd(width)}  ${
+        methodParams(n)
+          .map((d) => d.name)
+          .join(', ') || '–'
+      }: ${METHODS[n].summary}`,
+    );
+  lines.push('', 'Parameters (per model: under models[i].parameters, or a default under parameters; merge-wide: under parameters):');
+  const seen = new Map<string, MethodName[]>();
+  for (const n of names)
+    for (const d of methodParams(n)) {
+      const line = describeParamDecl(d);
+      seen.set(line, [...(seen.get(line) ?? []), n]);
+    }
+  for (const [line, ms] of seen) lines.push(`  ${line} [${ms.length === names.length ? 'all' : ms.join(', ')}]`);
+  return lines.join('\n');
 }
 
 /** Every parameter name some registered method takes (to tell "ignored here" from "unknown anywhere"). */

@@ -25,8 +25,8 @@ export interface ParamDecl {
   /** number (finite), count (an integer in the range), boolean, or a rescale mode. */
   kind: 'number' | 'count' | 'boolean' | 'rescale';
   range?: ParamRange;
-  /** The value when neither the model entry nor any `parameters:` sets it (absent: required, or the method's default). */
-  default?: number | boolean;
+  /** The value when neither the model entry nor any `parameters:` sets it (absent: required). */
+  default?: number | boolean | string;
   doc: string;
 }
 

@@ -38,7 +38,7 @@ function loadEndpoints(e: EngineContext, job: TensorJob, prep: TermPrep[] | unde
 /** slerp: spherical interpolation of two models at t (DARE-SLERP with a separate base_model and densities). */
 export const slerp: CombinerUnit<SlerpState> = {
   name: 'slerp',
-  params: (m) => [T, ...(m.sparsified ? [RESCALE] : [])],
+  params: (m) => [T, ...(m.sparsified ? [{ ...RESCALE, default: m.rescale }] : [])],
   sparsifiesWithoutBase: false,
   checkConfig: (c) => {
     if (c.models.length !== 2) throw inputError(`models: slerp interpolates exactly two models, got ${c.models.length}`);

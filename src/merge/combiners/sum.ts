@@ -11,7 +11,7 @@ const NORMALIZE: ParamDecl = {
   name: 'normalize',
   scope: 'global',
   kind: 'boolean',
-  doc: "divide by the summed weights (of the agreeing models when electing); the method's default",
+  doc: 'divide by the summed weights (of the agreeing models when electing)',
 };
 
 /** sum: base + λ·Σ cᵢ·δ̂ᵢ (weighted, or TIES sign-elected), optionally normalized: linear, task arithmetic, TIES, DARE, breadcrumbs, DELLA. */
@@ -20,8 +20,8 @@ export const sum: CombinerUnit<SumState> = {
   params: (m) => [
     WEIGHT,
     ...(m.usesBase ? [LAMBDA] : []),
-    NORMALIZE,
-    ...(m.sparsified ? [RESCALE] : []),
+    { ...NORMALIZE, default: m.normalize },
+    ...(m.sparsified ? [{ ...RESCALE, default: m.rescale }] : []),
     ...(m.usesBase ? [INT8_MASK] : []),
   ],
   taskArithmetic: true,

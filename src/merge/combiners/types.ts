@@ -1,6 +1,6 @@
 import type { ChunkResult, EngineContext } from '../chunk.js';
 import type { ModelTerm, TensorJob, TermPrep } from '../job.js';
-import type { ParamDecl } from '../param-decl.js';
+import type { ParamDecl, RescaleMode } from '../param-decl.js';
 import type { ParamScalar, ParamValue } from '../params.js';
 
 /** What a combiner's parameter list depends on: the method row it serves. */
@@ -9,6 +9,9 @@ export interface MethodTraits {
   usesBase: boolean;
   /** The method's sparsifier thins deltas (so it takes rescale). */
   sparsified: boolean;
+  /** The method's defaults of normalize and rescale. */
+  normalize: boolean;
+  rescale: RescaleMode;
 }
 
 /** A `models:` config as the combiner's checks see it (after parsing, before any file is opened). */
@@ -75,7 +78,7 @@ export interface CombinerUnit<S extends { kind: string }> {
 export const WEIGHT: ParamDecl = { name: 'weight', scope: 'model', kind: 'number', doc: "the model's weight" };
 /** Per-model scale of passthrough. */
 export const SCALE: ParamDecl = { name: 'scale', scope: 'model', kind: 'number', default: 1, doc: 'factor on the copied tensor' };
-/** The rescale of sparsified deltas (its default is the method's). */
+/** The rescale of sparsified deltas (a method sets its default). */
 export const RESCALE: ParamDecl = {
   name: 'rescale',
   scope: 'global',
