@@ -71,6 +71,8 @@ export interface EngineContext {
   load(input: InputRef, start: number, n: number, dst: number): number;
   /** Load chunk c of the given terms as deltas (or weights when the job has no base); with check, NaN/Inf counted. */
   loadDeltas(job: TensorJob, c: number, which: number[], check: boolean): ChunkResult;
+  /** Load chunk c of every term (and the base), NaN/Inf counted: loadDeltas of all terms. */
+  loadAll(job: TensorJob, c: number): ChunkResult;
   /** Sparsify term i's delta of chunk c in place, through its sparsifier. */
   sparsify(job: TensorJob, prep: TermPrep[] | undefined, i: number, c: number): void;
   /** A float64 view of kernel memory. */

@@ -144,6 +144,16 @@ export class ChunkEngine implements EngineContext {
     return at ? { bytesRead, nonfinite, nonfiniteAt: at } : { bytesRead, nonfinite };
   }
 
+  /** Load chunk c of every term (and the base), NaN/Inf counted. */
+  loadAll(job: TensorJob, c: number): ChunkResult {
+    return this.loadDeltas(
+      job,
+      c,
+      job.terms.map((_, i) => i),
+      true,
+    );
+  }
+
   /** Sparsify term i's delta of chunk c in place, through its sparsifier. */
   sparsify(job: TensorJob, prep: TermPrep[] | undefined, i: number, c: number): void {
     const { start, n } = this.range(job, c);
@@ -366,12 +376,7 @@ export class ChunkEngine implements EngineContext {
   sumChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
     const { n } = this.range(job, c);
     const k = job.terms.length;
-    const res = this.loadDeltas(
-      job,
-      c,
-      job.terms.map((_, i) => i),
-      true,
-    );
+    const res = this.loadAll(job, c);
     job.terms.forEach((t, i) => {
       this.sparsify(job, prep, i, c);
       this.f64(this.at.coef, k)[i] = t.coef * (prep?.[i]?.l1Scale ?? 1);

@@ -25,7 +25,10 @@ export interface MethodSpec {
   summary: string;
 }
 
-/** The registry: method name → its configuration of generalized task arithmetic. */
+/** ram and ramplus_tl: one combiner (ramplus_tl adds its per-model gain), no sparsifier. */
+const RAM = { combine: 'ram', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none' } as const;
+
+/** The registry: method name → its combiner, sparsifier and defaults. */
 export const METHODS = {
   linear: {
     combine: 'sum',
@@ -173,24 +176,8 @@ export const METHODS = {
     rescale: 'none',
     summary: "keep the top select_topk of elements by variance across the deltas, sign election, mean weighted by each delta's mean square",
   },
-  ram: {
-    combine: 'ram',
-    usesBase: true,
-    sparsify: 'none',
-    elect: false,
-    normalize: false,
-    rescale: 'none',
-    summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)',
-  },
-  ramplus_tl: {
-    combine: 'ram',
-    usesBase: true,
-    sparsify: 'none',
-    elect: false,
-    normalize: false,
-    rescale: 'none',
-    summary: "ram with each model's unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)",
-  },
+  ram: { ...RAM, summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)' },
+  ramplus_tl: { ...RAM, summary: "ram with each model's unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)" },
   arcee_fusion: {
     combine: 'arcee_fusion',
     usesBase: true,

@@ -97,3 +97,24 @@ export function describeParamDecl(d: ParamDecl): string {
   const dflt = d.default === undefined ? '' : `, default ${String(d.default)}`;
   return `${d.name} (${d.scope === 'model' ? 'per model' : 'merge-wide'}; ${values}${dflt}): ${d.doc}`;
 }
+
+/** A numeric parameter (any finite number when range is undefined). */
+export function numberParam(
+  name: string,
+  scope: ParamScope,
+  range: ParamRange | undefined,
+  dflt: number | undefined,
+  doc: string,
+): ParamDecl {
+  const d: ParamDecl = { name, scope, kind: 'number', doc };
+  if (range) d.range = range;
+  if (dflt !== undefined) d.default = dflt;
+  return d;
+}
+
+/** A merge-wide true/false parameter. */
+export function flagParam(name: string, dflt: boolean | undefined, doc: string): ParamDecl {
+  return dflt === undefined
+    ? { name, scope: 'global', kind: 'boolean', doc }
+    : { name, scope: 'global', kind: 'boolean', default: dflt, doc };
+}

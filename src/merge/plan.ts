@@ -254,15 +254,16 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
     });
   const firstSlice = slices[0]!,
     lastSlice = slices[slices.length - 1]!;
-  for (const name of outside(models[firstSlice.sources[0]!.model]!, true))
-    outs.push({
-      name,
-      layout: layoutModel.tensors.get(name) ?? first.tensors.get(name)!,
-      sources: sourcesOf(firstSlice, () => name),
-      t: 0,
-      slice: firstSlice.parameters,
-      sliceIndex: 0,
-    });
+  // a tensor outside the layer stack (embeddings first, final norm and lm_head last): from one slice's sources at t = 0
+  const endTensor = (name: string, lead: Model, si: number): OutTensor => ({
+    name,
+    layout: layoutModel.tensors.get(name) ?? lead.tensors.get(name)!,
+    sources: sourcesOf(slices[si]!, () => name),
+    t: 0,
+    slice: slices[si]!.parameters,
+    sliceIndex: si,
+  });
+  for (const name of outside(models[firstSlice.sources[0]!.model]!, true)) outs.push(endTensor(name, first, 0));
   let outLayer = 0;
   slices.forEach((sl, si) => {
     const len = sl.sources[0]!.layerRange[1] - sl.sources[0]!.layerRange[0];
@@ -289,15 +290,7 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
     }
   });
   const lastLead = models[lastSlice.sources[0]!.model]!;
-  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER))
-    outs.push({
-      name,
-      layout: layoutModel.tensors.get(name) ?? lastLead.tensors.get(name)!,
-      sources: sourcesOf(lastSlice, () => name),
-      t: 0,
-      slice: lastSlice.parameters,
-      sliceIndex: slices.length - 1,
-    });
+  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER)) outs.push(endTensor(name, lastLead, slices.length - 1));
   // every source tensor exists and has the output's shape
   for (const o of outs) {
     o.sources.forEach((s, j) => {

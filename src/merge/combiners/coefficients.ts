@@ -59,12 +59,7 @@ export function setCoefficients(preps: TermPrep[], c: readonly number[]): void {
 export function coefficientChunk(e: EngineContext, job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
   const { n } = e.range(job, c);
   const k = job.terms.length;
-  const res = e.loadDeltas(
-    job,
-    c,
-    job.terms.map((_, i) => i),
-    true,
-  );
+  const res = e.loadAll(job, c);
   e.f64(e.at.coef, k).set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
   e.f64(e.at.divw, k).set(job.terms.map(() => 0));
   e.k.weighted_sum_f32(e.at.base, job.base ? 1 : 0, e.at.deltas, 4 * e.chunkElements, k, n, e.at.coef, e.at.divw, 0, 1, e.at.out);
@@ -79,12 +74,7 @@ export function rowChunk(e: EngineContext, job: TensorJob, c: number, coefficien
   const { start, n } = e.range(job, c);
   const k = job.terms.length;
   const cols = job.rowLen!;
-  const res = e.loadDeltas(
-    job,
-    c,
-    job.terms.map((_, i) => i),
-    true,
-  );
+  const res = e.loadAll(job, c);
   e.f64(e.at.divw, k).set(job.terms.map(() => 0));
   for (let r = 0; r < n / cols; r++) {
     const at = 4 * r * cols;

@@ -1,7 +1,7 @@
 import { karcherCoefficients } from '../spherical.js';
 import { coefficientChunk, setCoefficients, termGram } from './coefficients.js';
 import { globalOr, type CombinerUnit } from './types.js';
-import type { ParamDecl } from '../param-decl.js';
+import { numberParam, type ParamDecl } from '../param-decl.js';
 
 /** The Riemannian mean's iteration limits. */
 export interface KarcherState {
@@ -18,7 +18,7 @@ const MAX_ITER: ParamDecl = {
   default: 10,
   doc: 'iterations of the Karcher mean',
 };
-const TOL: ParamDecl = { name: 'tol', scope: 'global', kind: 'number', range: { min: 0 }, default: 1e-5, doc: 'convergence tolerance' };
+const TOL = numberParam('tol', 'global', { min: 0 }, 1e-5, 'convergence tolerance');
 
 /** karcher: Riemannian (Karcher) mean of the models on the hypersphere, scaled by their mean norm. */
 export const karcher: CombinerUnit<KarcherState> = {

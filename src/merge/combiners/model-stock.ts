@@ -1,4 +1,5 @@
 import { inputError } from '../../errors.js';
+import { flagParam } from '../param-decl.js';
 import { modelStockCoefficient } from '../slerp.js';
 import { coefficientChunk, rowChunk, termGram } from './coefficients.js';
 import { lastDim, type CombinerUnit } from './types.js';
@@ -12,7 +13,7 @@ export interface ModelStockState {
 /** model_stock: base + t·mean δᵢ, t = N·cos/(1 + (N − 1)·cos) from the mean pairwise cosine of the deltas. */
 export const modelStock: CombinerUnit<ModelStockState> = {
   name: 'model_stock',
-  params: () => [{ name: 'filter_wise', scope: 'global', kind: 'boolean', default: false, doc: 'one t per row of the last dimension' }],
+  params: () => [flagParam('filter_wise', false, 'one t per row of the last dimension')],
   checkConfig: (c) => {
     if (c.models.length < 2)
       throw inputError(

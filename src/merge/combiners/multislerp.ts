@@ -1,7 +1,7 @@
 import { multislerpCoefficients } from '../spherical.js';
 import { coefficientChunk, setCoefficients, termGram } from './coefficients.js';
 import { WEIGHT, globalOr, type CombinerUnit } from './types.js';
-import type { ParamDecl } from '../param-decl.js';
+import { flagParam, numberParam } from '../param-decl.js';
 
 /** Barycentric SLERP of N models with these weights. */
 export interface MultislerpState {
@@ -11,21 +11,8 @@ export interface MultislerpState {
   eps: number;
 }
 
-const NORMALIZE_WEIGHTS: ParamDecl = {
-  name: 'normalize_weights',
-  scope: 'global',
-  kind: 'boolean',
-  default: true,
-  doc: 'weights divided by their sum',
-};
-const EPS: ParamDecl = {
-  name: 'eps',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0 },
-  default: 1e-8,
-  doc: 'tolerance of the spherical mean',
-};
+const NORMALIZE_WEIGHTS = flagParam('normalize_weights', true, 'weights divided by their sum');
+const EPS = numberParam('eps', 'global', { min: 0 }, 1e-8, 'tolerance of the spherical mean');
 
 /** multislerp: barycentric SLERP of N models on the hypersphere (of their deltas from base_model when given). */
 export const multislerp: CombinerUnit<MultislerpState> = {

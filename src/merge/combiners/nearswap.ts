@@ -1,5 +1,5 @@
 import { inputError } from '../../errors.js';
-import type { ParamDecl } from '../param-decl.js';
+import { numberParam } from '../param-decl.js';
 import type { CombinerUnit } from './types.js';
 
 /** nearswap of the base (kept in `base`) and terms[0] at distance t, per element in the kernel. */
@@ -8,13 +8,13 @@ export interface NearswapState {
   t: number;
 }
 
-const T: ParamDecl = {
-  name: 't',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0, note: "nearswap's t is a distance" },
-  doc: "the distance under which an element takes the other model's value",
-};
+const T = numberParam(
+  't',
+  'global',
+  { min: 0, note: "nearswap's t is a distance" },
+  undefined,
+  "the distance under which an element takes the other model's value",
+);
 
 /** nearswap: per element w = clamp(t/|θ − base|, 0, 1): θ where the two are within t, nearer the base farther apart. */
 export const nearswap: CombinerUnit<NearswapState> = {

@@ -1,4 +1,5 @@
 import { inputError } from '../../errors.js';
+import { flagParam } from '../param-decl.js';
 import { paramLeaves } from '../params.js';
 import { nuslerpCoefficients } from '../slerp.js';
 import { coefficientChunk, rowChunk, termGram } from './coefficients.js';
@@ -16,14 +17,8 @@ export const nuslerp: CombinerUnit<NuslerpState> = {
   name: 'nuslerp',
   params: () => [
     WEIGHT,
-    { name: 'nuslerp_flatten', scope: 'global', kind: 'boolean', default: true, doc: 'SLERP of whole tensors (false: per row)' },
-    {
-      name: 'nuslerp_row_wise',
-      scope: 'global',
-      kind: 'boolean',
-      default: false,
-      doc: 'with nuslerp_flatten: false, per column (refused)',
-    },
+    flagParam('nuslerp_flatten', true, 'SLERP of whole tensors (false: per row)'),
+    flagParam('nuslerp_row_wise', false, 'with nuslerp_flatten: false, per column (refused)'),
   ],
   optionalBase: true,
   checkConfig: (c) => {

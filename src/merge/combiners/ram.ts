@@ -1,4 +1,4 @@
-import type { ParamDecl } from '../param-decl.js';
+import { numberParam } from '../param-decl.js';
 import { globalOr, type CombinerUnit } from './types.js';
 
 /** ram / ramplus_tl: deltas with |δ| > eps contribute; with plus, unique entries scaled per model by 1 + r·clamp(shared/unique, 0, alpha). */
@@ -8,30 +8,9 @@ export interface RamState {
   plus?: { r: number; alpha: number };
 }
 
-const EPSILON: ParamDecl = {
-  name: 'epsilon',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0 },
-  default: 1e-5,
-  doc: '|δ| above which a delta contributes',
-};
-const R: ParamDecl = {
-  name: 'r',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0 },
-  default: 0.1,
-  doc: 'gain on unique entries (ramplus_tl)',
-};
-const ALPHA: ParamDecl = {
-  name: 'alpha',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0 },
-  default: 0.2,
-  doc: 'cap of shared/unique (ramplus_tl)',
-};
+const EPSILON = numberParam('epsilon', 'global', { min: 0 }, 1e-5, '|δ| above which a delta contributes');
+const R = numberParam('r', 'global', { min: 0 }, 0.1, 'gain on unique entries (ramplus_tl)');
+const ALPHA = numberParam('alpha', 'global', { min: 0 }, 0.2, 'cap of shared/unique (ramplus_tl)');
 /** The method that adds the per-model gain on unique entries. */
 const PLUS = 'ramplus_tl';
 
@@ -63,12 +42,7 @@ export const ram: CombinerUnit<RamState> = {
   },
   chunk: (e, job, s, prep, c) => {
     const { n } = e.range(job, c);
-    const res = e.loadDeltas(
-      job,
-      c,
-      job.terms.map((_, i) => i),
-      true,
-    );
+    const res = e.loadAll(job, c);
     e.f64(e.at.coef, job.terms.length).set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? 1));
     e.k.ram_sum_f32(e.at.base, e.at.deltas, 4 * e.chunkElements, job.terms.length, n, s.eps, e.at.coef, e.at.out);
     return res;

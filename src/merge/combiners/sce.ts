@@ -1,6 +1,6 @@
 import type { EngineContext } from '../chunk.js';
 import type { TensorJob } from '../job.js';
-import type { ParamDecl } from '../param-decl.js';
+import { numberParam } from '../param-decl.js';
 import { chunkQuota, CUT_ALL, CUT_NONE, type Cut } from '../radix-select.js';
 import { INT8_MASK, globalOr, type CombinerUnit } from './types.js';
 
@@ -10,14 +10,7 @@ export interface SceState {
   topk: number;
 }
 
-const SELECT_TOPK: ParamDecl = {
-  name: 'select_topk',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0, max: 1 },
-  default: 1,
-  doc: 'fraction of elements kept, by variance across the deltas',
-};
+const SELECT_TOPK = numberParam('select_topk', 'global', { min: 0, max: 1 }, 1, 'fraction of elements kept, by variance across the deltas');
 
 /** The variance across the loaded deltas of chunk c into `out`. */
 function variance(e: EngineContext, job: TensorJob, n: number): void {
@@ -86,12 +79,7 @@ export const sce: CombinerUnit<SceState> = {
   chunk: (e, job, s, prep, c) => {
     const { n } = e.range(job, c);
     const k = job.terms.length;
-    const res = e.loadDeltas(
-      job,
-      c,
-      job.terms.map((_, i) => i),
-      true,
-    );
+    const res = e.loadAll(job, c);
     if (s.topk < 1) maskByVariance(e, job, prep?.[0]?.keep ?? CUT_NONE, c, n);
     e.f64(e.at.coef, k).set(job.terms.map((_, i) => prep?.[i]?.slerpCoef ?? NaN));
     e.k.sce_sum_f32(e.at.base, e.at.deltas, 4 * e.chunkElements, k, n, e.at.coef, e.at.out);

@@ -1,7 +1,7 @@
 import { inputError } from '../../errors.js';
 import type { ChunkResult, EngineContext } from '../chunk.js';
 import type { TensorJob, TermPrep } from '../job.js';
-import type { ParamDecl } from '../param-decl.js';
+import { numberParam } from '../param-decl.js';
 import { slerpCoefficients } from '../slerp.js';
 import { RESCALE, type CombinerUnit } from './types.js';
 
@@ -11,13 +11,13 @@ export interface SlerpState {
   t: number;
 }
 
-const T: ParamDecl = {
-  name: 't',
-  scope: 'global',
-  kind: 'number',
-  range: { min: 0, max: 1, note: '0 = the first model, 1 = the second' },
-  doc: 'interpolation factor (0 = the first model, or base_model when it is one of the two; 1 = the other)',
-};
+const T = numberParam(
+  't',
+  'global',
+  { min: 0, max: 1, note: '0 = the first model, 1 = the second' },
+  undefined,
+  'interpolation factor (0 = the first model, or base_model when it is one of the two; 1 = the other)',
+);
 
 /**
  * SLERP endpoints of chunk c in the delta buffers: the two models' weights, or with a base (DARE-SLERP) the

@@ -1,4 +1,4 @@
-import type { ParamDecl } from '../param-decl.js';
+import { flagParam, numberParam } from '../param-decl.js';
 import { INT8_MASK, RESCALE, WEIGHT, type CombinerUnit } from './types.js';
 
 /** Generalized task arithmetic keeps its state on the job (elect, normalize, lambda): the engine's own sum. */
@@ -6,13 +6,8 @@ export interface SumState {
   kind: 'sum';
 }
 
-const LAMBDA: ParamDecl = { name: 'lambda', scope: 'global', kind: 'number', default: 1, doc: 'scale of the merged delta' };
-const NORMALIZE: ParamDecl = {
-  name: 'normalize',
-  scope: 'global',
-  kind: 'boolean',
-  doc: 'divide by the summed weights (of the agreeing models when electing)',
-};
+const LAMBDA = numberParam('lambda', 'global', undefined, 1, 'scale of the merged delta');
+const NORMALIZE = flagParam('normalize', undefined, 'divide by the summed weights (of the agreeing models when electing)');
 
 /** sum: base + λ·Σ cᵢ·δ̂ᵢ (weighted, or TIES sign-elected), optionally normalized: linear, task arithmetic, TIES, DARE, breadcrumbs, DELLA. */
 export const sum: CombinerUnit<SumState> = {

@@ -1,6 +1,6 @@
 import type { ChunkResult, EngineContext } from '../chunk.js';
 import type { ModelTerm, TensorJob, TermPrep } from '../job.js';
-import type { ParamDecl, RescaleMode } from '../param-decl.js';
+import { flagParam, numberParam, type ParamDecl, type RescaleMode } from '../param-decl.js';
 import type { ParamScalar, ParamValue } from '../params.js';
 
 /** What a combiner's parameter list depends on: the method row it serves. */
@@ -75,9 +75,9 @@ export interface CombinerUnit<S extends { kind: string }> {
 }
 
 /** Per-model weight of a weighted combine. */
-export const WEIGHT: ParamDecl = { name: 'weight', scope: 'model', kind: 'number', doc: "the model's weight" };
+export const WEIGHT = numberParam('weight', 'model', undefined, undefined, "the model's weight");
 /** Per-model scale of passthrough. */
-export const SCALE: ParamDecl = { name: 'scale', scope: 'model', kind: 'number', default: 1, doc: 'factor on the copied tensor' };
+export const SCALE = numberParam('scale', 'model', undefined, 1, 'factor on the copied tensor');
 /** The rescale of sparsified deltas (a method sets its default). */
 export const RESCALE: ParamDecl = {
   name: 'rescale',
@@ -86,12 +86,11 @@ export const RESCALE: ParamDecl = {
   doc: 'survivors ×1/density (inverse), L1-norm match (l1, or true), none (or false), or a fixed factor',
 };
 /** int8_mask: accepted for mergekit configs; masks are implicit here. */
-export const INT8_MASK: ParamDecl = {
-  name: 'int8_mask',
-  scope: 'global',
-  kind: 'boolean',
-  doc: "mergekit's mask storage; ignored (masks are a pure function of seed, model, tensor and index)",
-};
+export const INT8_MASK = flagParam(
+  'int8_mask',
+  undefined,
+  "mergekit's mask storage; ignored (masks are a pure function of seed, model, tensor and index)",
+);
 
 /** The value of a merge-wide parameter, or its declared default. */
 export function globalOr(p: JobPlan, d: ParamDecl): ParamScalar | undefined {

@@ -1,4 +1,5 @@
 import { inputError } from '../../errors.js';
+import { numberParam } from '../param-decl.js';
 import { applyWindow, windowSelection } from './rank-window.js';
 import { DENSITY, type RankWindow, type SparsifierUnit } from './types.js';
 
@@ -12,14 +13,7 @@ export const breadcrumbs: SparsifierUnit<BreadcrumbsState> = {
   name: 'breadcrumbs',
   params: [
     DENSITY,
-    {
-      name: 'gamma',
-      scope: 'model',
-      kind: 'number',
-      range: { min: 0, max: 1, maxOpen: true },
-      default: 0.01,
-      doc: 'fraction of the largest |δ| dropped as outliers (breadcrumbs)',
-    },
+    numberParam('gamma', 'model', { min: 0, max: 1, maxOpen: true }, 0.01, 'fraction of the largest |δ| dropped as outliers (breadcrumbs)'),
   ],
   inverse: 'coefficient',
   elementwise: false,

@@ -1,5 +1,6 @@
 import { inputError } from '../../errors.js';
 import { maskKey } from '../../kernel/mask-key.js';
+import { numberParam } from '../param-decl.js';
 import { DENSITY, type SparsifierUnit } from './types.js';
 
 /** DELLA: the mask key, the density and ε of the keep probabilities, and whether survivors are divided by their p. */
@@ -16,14 +17,7 @@ export const della: SparsifierUnit<DellaState> = {
   name: 'della',
   params: [
     DENSITY,
-    {
-      name: 'epsilon',
-      scope: 'model',
-      kind: 'number',
-      range: { min: 0, max: 1, maxOpen: true },
-      default: 0.15,
-      doc: 'spread of the keep probabilities around density (della)',
-    },
+    numberParam('epsilon', 'model', { min: 0, max: 1, maxOpen: true }, 0.15, 'spread of the keep probabilities around density (della)'),
   ],
   inverse: 'element',
   inverseNote: 'p',

@@ -1,5 +1,5 @@
 import type { MergeKernelExports } from '../../kernel/exports.js';
-import type { ParamDecl } from '../param-decl.js';
+import { numberParam, type ParamDecl } from '../param-decl.js';
 import type { RescaleMode } from '../param-decl.js';
 import type { Cut } from '../radix-select.js';
 
@@ -70,11 +70,4 @@ export interface SparsifierUnit<S extends { kind: string }> {
 }
 
 /** The density every sparsifier declares: the fraction of the delta kept. */
-export const DENSITY: ParamDecl = {
-  name: 'density',
-  scope: 'model',
-  kind: 'number',
-  range: { min: 0, max: 1, minOpen: true },
-  default: 1,
-  doc: 'fraction of the delta kept',
-};
+export const DENSITY = numberParam('density', 'model', { min: 0, max: 1, minOpen: true }, 1, 'fraction of the delta kept');
