@@ -1,6 +1,4 @@
-import { writeSync } from 'node:fs';
 import { runtimeError } from '../errors.js';
-import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import { OpenFiles } from '../io/open-files.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
@@ -9,6 +7,7 @@ import type { ChunkResult, EngineContext, EngineLayout, NonfiniteAt, OutputOverf
 import { combineChunk, combinePrep, combinerOf } from './combiners/index.js';
 import { jobChunkElements, type InputRef, type TensorJob, type TermPrep } from './job.js';
 import { CUT_ALL, CUT_NONE, RadixSelect, SELECT_HIST_BYTES, type ChunkPass, type SelectRequest } from './radix-select.js';
+import type { OutputSink } from './sink.js';
 import { applySparsifier, sparsifierOf, sparsifierSelection } from './sparsifiers/index.js';
 
 export type { ChunkResult, NonfiniteAt, OutputOverflow } from './chunk.js';
@@ -227,7 +226,7 @@ export class ChunkEngine implements EngineContext {
    * chunk-wide path (each stage is elementwise and the mask a function of the element index), so the output bytes
    * are identical; it saves the memory traffic of running each stage over the whole chunk.
    */
-  private mergeChunkBlocked(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
+  private mergeChunkBlocked(job: TensorJob, prep: TermPrep[] | undefined, c: number, sink: OutputSink): ChunkResult {
     const { start, n } = this.range(job, c);
     const S = Math.min(SUB_BLOCK, this.chunkElements); // the f32 areas below hold chunkElements per input
     const inputs = job.base ? [job.base, ...job.terms.map((t) => t.input)] : job.terms.map((t) => t.input);
@@ -311,7 +310,7 @@ export class ChunkEngine implements EngineContext {
         overflow.count += bad;
       }
     }
-    this.write(job, start, n, this.at.raw);
+    this.write(job, start, n, this.at.raw, sink);
     const nonfinite = counts.reduce((a, b) => a + b, 0);
     if (nonfinite === 0) return overflow ? { bytesRead, nonfinite, overflow } : { bytesRead, nonfinite };
     // rare path (the merge stops): the first input with NaN/Inf, read and decoded again, and its first bad element
@@ -323,30 +322,17 @@ export class ChunkEngine implements EngineContext {
     return { bytesRead, nonfinite, nonfiniteAt: { input: m - first, count: counts[m]!, firstElement: start + e, start, end: start + n } };
   }
 
-  /** Write n encoded elements at src (the chunk's output in its dtype) at their place in the output. */
-  private write(job: TensorJob, start: number, n: number, src: number): void {
+  /** Hand n encoded elements at src (the chunk's output in its dtype) to the sink, at their offset in the tensor. */
+  private write(job: TensorJob, start: number, n: number, src: number, sink: OutputSink): void {
     const bpe = bytesPerElement(job.out.dtype);
-    const bytes = new Uint8Array(this.memory.buffer, src, n * bpe);
-    const pos = job.out.byteOffset + start * bpe;
-    let done = 0;
-    while (done < bytes.length) done += writeSync(job.out.fd, bytes, done, bytes.length - done, pos + done);
+    sink.write(start * bpe, new Uint8Array(this.memory.buffer, src, n * bpe));
   }
 
-  /** Merge chunk c of a job and write it at its place in the output. */
-  mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number): ChunkResult {
-    if (this.blockable(job)) return this.mergeChunkBlocked(job, prep, c);
+  /** Merge chunk c of a job and hand it to the tensor's sink (the output file, or memory for the probe). */
+  mergeChunk(job: TensorJob, prep: TermPrep[] | undefined, c: number, sink: OutputSink): ChunkResult {
+    if (this.blockable(job)) return this.mergeChunkBlocked(job, prep, c, sink);
     const { res, bytes, start, n } = this.computeChunk(job, prep, c);
-    this.write(job, start, n, bytes.byteOffset);
-    return res;
-  }
-
-  /**
-   * Merge chunk c of a job in memory: the values a written merge would hold (encoded to the job's output dtype),
-   * decoded back to float32 into dst at the chunk's element offset. For the probe, which scores merges unwritten.
-   */
-  mergeChunkInto(job: TensorJob, prep: TermPrep[] | undefined, c: number, dst: Float32Array): ChunkResult {
-    const { res, bytes, start, n } = this.computeChunk(job, prep, c);
-    decodeToF32(job.out.dtype, bytes, dst.subarray(start, start + n), n);
+    this.write(job, start, n, bytes.byteOffset, sink);
     return res;
   }
 

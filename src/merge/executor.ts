@@ -16,6 +16,7 @@ import type { NonfiniteAt } from './engine.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
+import { fileSink } from './sink.js';
 import { WorkerPool } from './pool.js';
 import { MAX_THREADS } from '../limits.js';
 
@@ -298,8 +299,9 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
       for (const j of plan.jobs) {
         emptyDone(j);
         const prep = needsPrep(j) ? engine.prep(j) : undefined;
+        const sink = fileSink(j.out.fd, j.out.byteOffset);
         for (let c = 0; c < chunksOf(j); c++) {
-          const r = engine.mergeChunk(j, prep, c);
+          const r = engine.mergeChunk(j, prep, c, sink);
           if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j, r.nonfiniteAt);
           if (r.overflow && !o.allowNonfinite) throw overflowError(j, r.overflow);
           finishChunk(j, r.bytesRead);

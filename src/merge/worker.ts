@@ -3,6 +3,7 @@ import { isDarekitError } from '../errors.js';
 import type { ChunkEngine, NonfiniteAt, OutputOverflow } from './engine.js';
 import type { TensorJob, TermPrep } from './job.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
+import { fileSink } from './sink.js';
 
 /** What the pool sends a worker. */
 export type WorkerTask =
@@ -44,7 +45,12 @@ if (parentPort) {
     }
     try {
       if (task.type === 'prep') port.postMessage({ id: task.id, ok: true, preps: engine.prep(task.job) } satisfies WorkerReply);
-      else port.postMessage({ id: task.id, ok: true, ...engine.mergeChunk(task.job, task.prep, task.chunk) } satisfies WorkerReply);
+      else
+        port.postMessage({
+          id: task.id,
+          ok: true,
+          ...engine.mergeChunk(task.job, task.prep, task.chunk, fileSink(task.job.out.fd, task.job.out.byteOffset)),
+        } satisfies WorkerReply);
     } catch (err) {
       const kind = isDarekitError(err) ? err.kind : 'runtime';
       port.postMessage({ id: task.id, ok: false, kind, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
