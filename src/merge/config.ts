@@ -200,7 +200,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     });
   if (models.length === 0) throw inputError(`models: no model to merge besides the base model`);
   let baseAddedAsSource = false;
-  const joinNote = (spec as { baseJoinsModels?: string }).baseJoinsModels;
+  const joinNote = spec.baseJoinsModels;
   if (joinNote !== undefined && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
     // mergekit adds a base_model that is not among the models as one more source of the merge
     models.push({ spec: baseSpec!, path: baseModel, parameters: {} });
@@ -283,7 +283,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
   if (!slices) {
     checkWeights(models, parameters, method, baseModel);
-    combiner.checkConfig?.({ method, models, parameters, baseModel });
+    combiner.checkConfig?.({ models, parameters, baseModel });
   }
   combiner.checkOptions?.(parameters);
   const cfg: MergeConfig = { method, models, parameters: parameters as MergeConfig['parameters'], seed, notes };
@@ -398,7 +398,7 @@ function checkWeights(models: ModelEntry[], global: Record<string, ParamValue>, 
   const spec = methodSpec(method);
   models.forEach((m, i) => {
     if (m.parameters.weight !== undefined) return;
-    if ((spec as { baseJoinsModels?: string }).baseJoinsModels !== undefined && m.path === baseModel)
+    if (spec.baseJoinsModels !== undefined && m.path === baseModel)
       throw inputError(
         `base_model: ${method} averages base_model in as one more model (as mergekit does), but it has no weight; list it under models with a weight, set a default weight under parameters, or drop base_model`,
       );

@@ -431,7 +431,6 @@ export function planMerge(config: MergeConfig): MergePlan {
       shape: lt.shape,
       numel: lt.numel,
       terms,
-      hasBase: jobUsesBase,
       global: checkedGlobal,
       notes,
     });

@@ -16,7 +16,6 @@ export interface MethodTraits {
 
 /** A `models:` config as the combiner's checks see it (after parsing, before any file is opened). */
 export interface ConfigCheck {
-  method: string;
   /** The model entries to merge (without a base listed among them where the method drops it). */
   models: readonly { path: string; parameters: Readonly<Record<string, ParamValue | undefined>> }[];
   parameters: Readonly<Record<string, ParamValue | undefined>>;
@@ -30,7 +29,6 @@ export interface JobPlan {
   shape: readonly number[];
   numel: number;
   terms: ModelTerm[];
-  hasBase: boolean;
   /** A merge-wide parameter the combiner declares, for this tensor: checked against its declaration; undefined when unset. */
   global(name: string): ParamScalar | undefined;
   /** Notes for the merge summary (one line each, said once). */
