@@ -90,6 +90,23 @@ export interface MergeKernelExports {
   fusion_mask_f32(delta: number, importance: number, threshold: number, n: number): void;
   /** row_dots_f32(a: usize, b: usize, n: i32, cols: i32, out: usize): void */
   row_dots_f32(a: number, b: number, n: number, cols: number, out: number): void;
+  // issue 18
+  /**
+   * fused_merge16(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, divw: usize, lambda: f64, out: usize): i32
+   * — decode, delta, DARE mask, combine and encode of 16-bit inputs in one pass (see fused_merge16.ts); −1 when
+   * not applicable, else the fallback lanes | 1 << 30 (NaN/Inf input) | 1 << 29 (NaN/Inf output).
+   */
+  fused_merge16(
+    table: number,
+    k: number,
+    off: number,
+    n: number,
+    start: number,
+    coef: number,
+    divw: number,
+    lambda: number,
+    out: number,
+  ): number;
 }
 
 /** Every merge-kernel export, by name: the declared surface of build/kernel.wasm for merging. */
@@ -120,6 +137,8 @@ export const MERGE_KERNEL_EXPORTS = [
   'fusion_importance_f32',
   'fusion_mask_f32',
   'row_dots_f32',
+  // issue 18
+  'fused_merge16',
 ] as const satisfies readonly (keyof MergeKernelExports)[];
 
 /** Exports that belong to the module itself rather than to a kernel. */

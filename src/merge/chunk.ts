@@ -47,6 +47,8 @@ export interface EngineLayout {
   base: number;
   deltas: number;
   out: number;
+  /** fused_merge16's table and scratch. */
+  table: number;
   /** Radix-select histograms, SELECT_HIST_BYTES per term. */
   hist: number;
   scratch: number;

@@ -16,7 +16,6 @@ export const breadcrumbs: SparsifierUnit<BreadcrumbsState> = {
     numberParam('gamma', 'model', { min: 0, max: 1, maxOpen: true }, 0.01, 'fraction of the largest |δ| dropped as outliers (breadcrumbs)'),
   ],
   inverse: 'coefficient',
-  elementwise: false,
   plan: (t) => {
     const density = t.param('density');
     const gamma = t.param('gamma');

@@ -21,7 +21,6 @@ export const della: SparsifierUnit<DellaState> = {
   ],
   inverse: 'element',
   inverseNote: 'p',
-  elementwise: false,
   plan: (t) => {
     const density = t.param('density');
     const epsilon = t.param('epsilon');

@@ -11,7 +11,6 @@ export const magnitude: SparsifierUnit<MagnitudeState> = {
   name: 'magnitude',
   params: [DENSITY],
   inverse: 'coefficient',
-  elementwise: false,
   plan: (t) => ({ kind: 'magnitude', keepRank: Math.min(t.numel, Math.floor(t.param('density') * t.numel)), dropRank: 0 }),
   selection: (s, numel) => windowSelection(s, numel),
   apply: (k, _s, at) => applyWindow(k, at),

@@ -9,7 +9,7 @@ export interface NoneState {
 export const none: SparsifierUnit<NoneState> = {
   name: 'none',
   params: [],
-  elementwise: true,
+  elementwiseMask: () => ({ key: 0, threshold: 0 }),
   plan: () => ({ kind: 'none' }),
   apply: () => {},
 };

@@ -14,7 +14,7 @@ export const random: SparsifierUnit<RandomState> = {
   params: [DENSITY],
   inverse: 'coefficient',
   inverseNote: 'density',
-  elementwise: true,
+  elementwiseMask: (s) => ({ key: s.maskKey, threshold: s.dropThreshold }),
   plan: (t) => ({ kind: 'random', maskKey: maskKey(t.seed, t.position, t.tensor), dropThreshold: dropThreshold(1 - t.param('density')) }),
   apply: (k, s, at) => k.dare_mask_f32(at.ptr, at.n, s.maskKey, at.start, s.dropThreshold),
 };

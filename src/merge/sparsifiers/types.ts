@@ -57,8 +57,11 @@ export interface SparsifierUnit<S extends { kind: string }> {
   inverse?: 'coefficient' | 'element';
   /** What the inverse rescale divides by, for the note where darekit's default differs from mergekit's (random drops). */
   inverseNote?: string;
-  /** True when the kernel op is elementwise (a function of the element index only), so the blocked path may run it. */
-  elementwise: boolean;
+  /**
+   * For a sparsifier that is a DARE-style mask of the element index (none, random): its mask key and drop
+   * threshold. The blocked path may then run it sub-block by sub-block, and the fused 16-bit op computes it inline.
+   */
+  elementwiseMask?(s: S): { key: number; threshold: number };
   /** The term's state for one tensor (refusing parameters that do not fit together). */
   plan(t: TermContext): S;
   /** Row length the sparsifier works in (chunks then hold whole rows), or undefined. */
