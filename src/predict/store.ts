@@ -26,7 +26,11 @@ export const PREDICTION_COLUMNS: Column[] = [
   { name: 'embedding_share', type: 'DOUBLE' },
   { name: 'embedding_kurtosis', type: 'DOUBLE' },
   { name: 'tolerance', type: 'DOUBLE' },
-  { name: 'kappa', type: 'DOUBLE', doc: 'exp(−c) of the error model, c the intercept of task deltas (kept from v1: a scale, not the v1 constant)' },
+  {
+    name: 'kappa',
+    type: 'DOUBLE',
+    doc: 'exp(−c) of the error model, c the intercept of task deltas (kept from v1: a scale, not the v1 constant)',
+  },
   { name: 'predicted_drop_rate', type: 'DOUBLE', doc: 'point prediction (grid); recommended_drop_rate is the conservative end' },
   { name: 'drop_rate_low', type: 'DOUBLE', doc: 'predicted range of the safe drop rate, low end' },
   { name: 'drop_rate_high', type: 'DOUBLE', doc: 'predicted range of the safe drop rate, high end' },

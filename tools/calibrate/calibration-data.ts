@@ -7,6 +7,7 @@ import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { inputError } from '../../src/errors.js';
 import type { CalibrationPoint } from '../../src/predict/calibrate.js';
 import { modelFeatures } from '../../src/predict/features.js';
+import { runProbe } from '../../src/app/probe.js';
 import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from './calibration-variants.js';
 
 /** The fields of a family's truth.json that calibration uses. */
@@ -102,16 +103,10 @@ export interface ProbeRunner {
   }>;
 }
 
-/** The probe engine when this build has it (app/probe.js), else null. */
-export async function loadProbeRunner(): Promise<ProbeRunner | null> {
-  // a computed specifier: the calibration builds and runs (truth points only) before the probe lands
-  const url = new URL('../../src/app/probe.js', import.meta.url).href;
-  try {
-    const mod = (await import(url)) as Partial<ProbeRunner>;
-    return typeof mod.runProbe === 'function' ? (mod as ProbeRunner) : null;
-  } catch {
-    return null;
-  }
+/** The probe engine (app/probe.ts's runProbe). A static import: the tools build compiles only what tools/ imports,
+ * so a computed specifier left build/src/app/probe.js out and --variants refused to run. */
+export function loadProbeRunner(): Promise<ProbeRunner | null> {
+  return Promise.resolve({ runProbe: runProbe as ProbeRunner['runProbe'] });
 }
 
 /** The examples file of a fine-tune in a family dir: examples/<model>.jsonl or .txt. */
