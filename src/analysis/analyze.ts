@@ -5,7 +5,7 @@ import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/stats-abi.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/abi.js';
 import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';

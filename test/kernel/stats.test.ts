@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/analysis/chunk.js';
+import { STATS_KERNEL_EXPORTS, type StatsKernelExports } from '../../src/kernel/exports.js';
 import { decodeToF32, encodeFromF32 } from '../../src/io/codec.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, statsChunkRef } from '../../src/kernel/reference/stats.js';
 import { instantiateKernel, kernelModule, type KernelInstance } from '../../src/kernel/wasm.js';
