@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'reports/**', 'src/kernel/assembly/**'] },
   {
-    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    files: ['src/**/*.ts', 'src/**/*.tsx', 'tools/**/*.ts'],
     languageOptions: { parser: tseslint.parser },
     rules: {
       // The scalar kernel references are for tests and the `--kernel js` path only.
@@ -23,7 +23,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/kernel/reference/**', 'src/merge/kernel-factory.ts'],
+    // benchmarks and fuzzers (tools/) time and compare against the scalar references, like tests
+    files: ['src/kernel/reference/**', 'src/merge/kernel-factory.ts', 'tools/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -5,10 +5,10 @@ import { basename, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { openModel } from '../io/model.js';
 import { loadLlamaConfig } from '../model/config.js';
-import { loadExamples, type ProbeExamples } from '../model/examples.js';
+import { loadExamples } from '../model/examples.js';
 import { createKernelPool, scoreSequences, type SequenceScores } from '../model/forward.js';
 import { mergeWeightSource } from '../model/merge-source.js';
-import { probe, type ProbeModelResult, type ProbeProgress, type ProbeResult, type Scorer } from '../model/probe.js';
+import { probe, type ProbeFinetune, type ProbeModelResult, type ProbeProgress, type ProbeResult, type Scorer } from '../model/probe.js';
 import { modelWeightSource, type WeightSource } from '../model/weights.js';
 import type { MergeConfig } from '../merge/config.js';
 import type { SpecialistScore, TuneProbe } from '../tune/tune.js';
@@ -68,7 +68,7 @@ export function matchExamples(finetunes: string[], specs: string[]): Map<string,
 export function probeRows(result: ProbeResult): ProbeRow[] {
   return result.models.flatMap((m: ProbeModelResult) =>
     m.sweep.map((s) => ({
-      model: modelName(m.path),
+      model: m.name,
       path: m.path,
       metric: m.metric,
       examplesFile: m.examplesFile,
@@ -96,8 +96,8 @@ export async function runProbe(o: ProbeRunOptions): Promise<{ result: ProbeResul
   if (o.examples.length === 0)
     throw usageError('give examples for at least one fine-tune: --examples FT=FILE (JSONL of {"prompt","completion"}, or text)');
   const files = matchExamples(o.finetunes, o.examples);
-  const config = loadLlamaConfig(resolve(o.base));
-  const finetunes: { path: string; examples: ProbeExamples }[] = [];
+  const config = loadLlamaConfig(openModel(o.base).dir);
+  const finetunes: ProbeFinetune[] = [];
   for (const ft of o.finetunes) {
     const file = files.get(ft);
     if (file === undefined) {
@@ -110,10 +110,10 @@ export async function runProbe(o: ProbeRunOptions): Promise<{ result: ProbeResul
       maxPositions: config.maxPositionEmbeddings,
       ...(o.window !== undefined ? { window: o.window } : {}),
     });
-    finetunes.push({ path: resolve(ft), examples });
+    finetunes.push({ path: resolve(dir), name: modelName(ft), examples });
   }
   const result = await probe({
-    base: o.base,
+    base: openModel(o.base).dir,
     config,
     finetunes,
     ...(o.dropRates ? { dropRates: o.dropRates } : {}),
@@ -164,7 +164,8 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
   const missing = o.finetunes.filter((f) => !files.has(f));
   if (missing.length > 0)
     throw usageError(`--examples: give examples for every fine-tune to merge; missing: ${missing.map(modelName).join(', ')}`);
-  const config = loadLlamaConfig(resolve(o.base));
+  const baseDir = openModel(o.base).dir;
+  const config = loadLlamaConfig(baseDir);
   const score = o.score ?? scoreSequences;
   const specs = o.finetunes.map((ft) => {
     const dir = openModel(ft).dir;
@@ -175,6 +176,7 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
     });
     return {
       path: ft,
+      dir,
       model: modelName(ft),
       examples: ex,
       requests: ex.sequences.map((s) => ({ tokens: s.tokens, scoreFrom: s.scoreFrom })),
@@ -199,10 +201,10 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
   const alone: number[] = [];
   try {
     o.log?.("scoring the base on every specialist's examples");
-    base.push(...(await scoreAll(modelWeightSource(resolve(o.base), config))).map((s, i) => meanScore(specs[i]!.examples.metric, s)));
+    base.push(...(await scoreAll(modelWeightSource(baseDir, config))).map((s, i) => meanScore(specs[i]!.examples.metric, s)));
     for (const s of specs) {
       o.log?.(`scoring ${s.model} alone on its ${s.requests.length} examples`);
-      const src = modelWeightSource(resolve(s.path), config);
+      const src = modelWeightSource(s.dir, config);
       try {
         alone.push(meanScore(s.examples.metric, await score(src, s.requests, fwd)));
       } finally {

@@ -24,7 +24,10 @@ export const BOOTSTRAP_QUANTILES: readonly [number, number] = [0.025, 0.975];
 
 /** A fine-tune to probe, with its examples. */
 export interface ProbeFinetune {
+  /** The model dir its weights are read from. */
   path: string;
+  /** The name tables and progress use (default: the dir's name; a Hub repo id's snapshot dir is named by its commit). */
+  name?: string;
   examples: ProbeExamples;
 }
 
@@ -55,6 +58,8 @@ export interface SweepPoint {
 /** The probe's result for one fine-tune. */
 export interface ProbeModelResult {
   path: string;
+  /** The fine-tune's name in tables (its dir name, or what the caller named it). */
+  name: string;
   examplesFile: string;
   examples: number;
   metric: ProbeMetric;
@@ -247,7 +252,7 @@ async function sweep(o: ProbeOptions, score: Scorer, fwd: ForwardOptions): Promi
     const n = seqs.length;
     const baseScores: ExampleScores = { loss: baseAll.loss.slice(at, at + n), exact: baseAll.exact.slice(at, at + n) };
     at += n;
-    const name = basename(ft.path);
+    const name = ft.name ?? basename(ft.path);
     const ftScores = await run(modelWeightSource(resolve(ft.path), o.config), seqs, `${name} fine-tune`);
     const baseVec = perExample(metric, baseScores);
     const ftVec = perExample(metric, ftScores);
@@ -279,6 +284,7 @@ async function sweep(o: ProbeOptions, score: Scorer, fwd: ForwardOptions): Promi
     }
     models.push({
       path: resolve(ft.path),
+      name,
       examplesFile: resolve(ft.examples.file),
       examples: n,
       metric,

@@ -1,6 +1,6 @@
 // Calibration: fit the error model's constants (log x* = c + a·log r + β·log(n/n_ref)) to measured points, and
 // validate it by leave-one-model-out (every variant of a held-out fine-tune left out together). Pure functions;
-// measuring and loading the points is src/tools/ (`npm run calibrate`).
+// measuring and loading the points is tools/calibrate/ (`npm run calibrate`).
 import { DROP_RATE_GRID, dropRateOf, gridFloor, predictTolerance, type ErrorModelConstants } from './error-model.js';
 
 /** One calibration point: a (possibly modified) fine-tune's weight features and its measured retained-gain sweep. */

@@ -11,6 +11,6 @@ describe('published package', () => {
     expect(files).toContain('dist/index.js');
     expect(files).toContain('build/kernel.wasm');
     expect(files).toContain('fixtures/families/S/base/model.safetensors');
-    expect(files.filter((f) => /^dist\/(bench|reliability|tools)\/|^fixtures\/generated\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /^(dist\/(bench|reliability|tools)|tools|build\/(src|tools))\/|^fixtures\/generated\//.test(f))).toEqual([]);
   });
 });

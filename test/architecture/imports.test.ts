@@ -80,6 +80,18 @@ describe('architecture', () => {
     ).toEqual([]);
   });
 
+  it('the library never imports from outside src/ (tools/, test/ and scripts/ import it, never the reverse)', () => {
+    const outside: string[] = [];
+    for (const file of FILES) {
+      for (const m of readFileSync(join(SRC, file), 'utf8').matchAll(IMPORT_RE)) {
+        const spec = m[1] ?? m[2] ?? m[3];
+        if (spec?.startsWith('.') && relative(SRC, resolve(dirname(join(SRC, file)), spec)).startsWith('..'))
+          outside.push(`${file} → ${spec}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+
   it('kernel/reference is imported only by kernel/reference itself (tests and the --kernel js path load it)', () => {
     const allowed = (f: string): boolean => f.startsWith('kernel/reference/') || ALLOW_REFERENCE.has(f);
     const offenders = [...GRAPH].flatMap(([file, deps]) =>

@@ -121,6 +121,28 @@ describe('a repo id resolves from the local Hugging Face cache, offline', () => 
     expect(sameTensors(join(root, 'm-hub'), join(root, 'm-local'))).toBe(true);
   });
 
+  it('probe takes repo ids: the same measurement as from local paths, the model named by its repo', async () => {
+    const ex = join(root, 'probe-up.jsonl');
+    writeFileSync(
+      ex,
+      readFileSync(join(S, 'examples', 'sft-up.jsonl'), 'utf8')
+        .split('\n')
+        .slice(0, 12)
+        .join('\n') + '\n',
+    );
+    const flags = ['--drop-rates', '0,0.5', '--seeds', '1', '--json'];
+    const h = await darekit(['probe', '--base', 'tiny/base', 'tiny/sft-up', '--examples', `sft-up=${ex}`, ...flags], env);
+    expect(h.code, h.stderr).toBe(0);
+    const l = await darekit(['probe', '--base', join(S, 'base'), join(S, 'sft-up'), '--examples', `sft-up=${ex}`, ...flags], env);
+    expect(l.code, l.stderr).toBe(0);
+    type Out = { models: { model: string; path: string; sweep: { loss: number; retained: number }[]; safeDropRate: number | null }[] };
+    const hub = JSON.parse(h.stdout) as Out;
+    const local = JSON.parse(l.stdout) as Out;
+    expect(hub.models[0]!.path).toContain(join('models--tiny--sft-up', 'snapshots', C1));
+    expect([hub.models[0]!.model, local.models[0]!.model]).toEqual(['sft-up', 'sft-up']);
+    expect(hub.models.map((m) => [m.sweep, m.safeDropRate])).toEqual(local.models.map((m) => [m.sweep, m.safeDropRate]));
+  });
+
   it('a repo that is not cached is a one-line input error naming the cache and --download (no network use)', async () => {
     const r = await darekit(['inspect', 'tiny/missing', '--json'], env);
     expect(r.code).toBe(2);

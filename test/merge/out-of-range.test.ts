@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
-import { assembleFile } from '../../src/reliability/safetensors-cases.js';
+import { assembleFile } from '../../tools/reliability/safetensors-cases.js';
 import { oneLineError, runCli } from '../reliability/cli-harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'darekit-range-'));

@@ -8,7 +8,7 @@ import { CALIBRATION } from '../../src/predict/calibration.js';
 import { predictTolerance } from '../../src/predict/error-model.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { loadFamilies } from './families.js';
-import { pointFeatures } from '../../src/tools/calibration-data.js';
+import { pointFeatures } from '../../tools/calibrate/calibration-data.js';
 
 const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'calibration', 'points.json'), 'utf8')) as {
   tolerance: number;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeModels } from '../../src/analysis/analyze.js';
 import type { AnalysisResult } from '../../src/schema/analysis.js';
-import { readTruth, type Truth } from '../../src/tools/calibration-data.js';
+import { readTruth, type Truth } from '../../tools/calibrate/calibration-data.js';
 import { referenceAnalysis } from './reference-analysis.js';
 import { familyN, familyS } from '../helpers/shared.js';
 

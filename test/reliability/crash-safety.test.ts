@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRng } from '../../src/reliability/rng.js';
+import { createRng } from '../../tools/reliability/rng.js';
 import { hashDir, makeFamily, oneLineError, runCli, runCliAndSignal, siblings, sleep, waitFor, writeConfig } from './cli-harness.js';
 
 // A family big enough that a merge takes about a second, so kills land at every stage.

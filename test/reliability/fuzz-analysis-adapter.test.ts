@@ -1,7 +1,7 @@
 // Deterministic slices of the analysis-dir and adapter-config fuzz targets (`npm run fuzz` runs them longer).
 import { describe, expect, it } from 'vitest';
-import { describeFailures, runFuzz } from '../../src/reliability/fuzz-loop.js';
-import { adapterConfigTarget, analysisDirTarget } from '../../src/reliability/targets.js';
+import { describeFailures, runFuzz } from '../../tools/reliability/fuzz-loop.js';
+import { adapterConfigTarget, analysisDirTarget } from '../../tools/reliability/targets.js';
 
 const RUN_SEED = Number(process.env.DAREKIT_FUZZ_SEED ?? 20240601);
 

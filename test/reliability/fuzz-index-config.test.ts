@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMergeConfig } from '../../src/merge/config.js';
-import { describeFailures, runFuzz } from '../../src/reliability/fuzz-loop.js';
-import { runCase } from '../../src/reliability/oracle.js';
-import { configTarget, indexTarget } from '../../src/reliability/targets.js';
+import { describeFailures, runFuzz } from '../../tools/reliability/fuzz-loop.js';
+import { runCase } from '../../tools/reliability/oracle.js';
+import { configTarget, indexTarget } from '../../tools/reliability/targets.js';
 
 const RUN_SEED = Number(process.env.DAREKIT_FUZZ_SEED ?? 20240601);
 const FAMILY = resolve('fixtures/families/S');

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inputError } from '../../src/errors.js';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
-import { describeFailures, runFuzz, type FuzzTarget } from '../../src/reliability/fuzz-loop.js';
-import { runCase, trackAllocations } from '../../src/reliability/oracle.js';
-import { assembleFile, generateSafetensorsCase, SAFETENSORS_MUTATIONS } from '../../src/reliability/safetensors-cases.js';
-import { checkAcceptedHeader } from '../../src/reliability/safetensors-check.js';
-import { safetensorsFileTarget, safetensorsMemoryTarget } from '../../src/reliability/targets.js';
+import { describeFailures, runFuzz, type FuzzTarget } from '../../tools/reliability/fuzz-loop.js';
+import { runCase, trackAllocations } from '../../tools/reliability/oracle.js';
+import { assembleFile, generateSafetensorsCase, SAFETENSORS_MUTATIONS } from '../../tools/reliability/safetensors-cases.js';
+import { checkAcceptedHeader } from '../../tools/reliability/safetensors-check.js';
+import { safetensorsFileTarget, safetensorsMemoryTarget } from '../../tools/reliability/targets.js';
 
 // Fixed seeds keep CI reproducible; DAREKIT_FUZZ_SEED explores other corners locally.
 const RUN_SEED = Number(process.env.DAREKIT_FUZZ_SEED ?? 20240601);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFamily } from '../../src/fixtures/family.js';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
-import { assembleFile } from '../../src/reliability/safetensors-cases.js';
+import { assembleFile } from '../../tools/reliability/safetensors-cases.js';
 import { oneLineError, runCli } from './cli-harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'darekit-lies-'));

@@ -5,6 +5,7 @@ import { generateFamily, type GeneratedFamily } from '../../fixtures/family.js';
 import { PRESETS } from '../../fixtures/presets.js';
 import type { CommandOutput } from '../command.js';
 import { formatBytes, formatTable } from '../text.js';
+import { intOption, numberOption, seedOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 
 export function configure(cmd: Command): void {
@@ -22,31 +23,23 @@ export function configure(cmd: Command): void {
     .option('--json', 'print one JSON object');
 }
 
-function positiveInt(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw usageError(`${flag} must be a non-negative integer, got "${String(v)}"`);
-  return n;
-}
-
 export async function run(_args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
   const preset = PRESETS[String(opts.preset)];
   if (!preset) throw usageError(`unknown --preset "${String(opts.preset)}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
   const dtype = parseOutDtype(String(opts.dtype));
   if (!dtype) throw usageError(`--dtype must be bf16, f16 or f32, got "${String(opts.dtype)}"`);
-  const hidden = positiveInt(opts.hidden, '--hidden') ?? preset.hidden;
+  const hidden = intOption(opts.hidden, '--hidden', 1) ?? preset.hidden;
   const intermediate =
-    positiveInt(opts.intermediate, '--intermediate') ?? (opts.hidden !== undefined ? Math.round(hidden * 2.75) : preset.intermediate);
-  const shardMb = opts.shardMb === undefined ? undefined : Number(opts.shardMb);
-  if (shardMb !== undefined && !(shardMb > 0)) throw usageError(`--shard-mb must be a positive number, got "${String(opts.shardMb)}"`);
+    intOption(opts.intermediate, '--intermediate', 1) ?? (opts.hidden !== undefined ? Math.round(hidden * 2.75) : preset.intermediate);
+  const shardMb = numberOption(opts.shardMb, '--shard-mb', (n) => n > 0, 'a positive number of MB');
   let bar: ProgressBar | undefined;
   const family = generateFamily({
     outDir: String(opts.out),
-    seed: positiveInt(opts.seed, '--seed') ?? 1,
+    seed: seedOption(opts.seed) ?? 1,
     hidden,
     intermediate,
-    layers: positiveInt(opts.layers, '--layers') ?? preset.layers,
-    vocab: positiveInt(opts.vocab, '--vocab') ?? preset.vocab,
+    layers: intOption(opts.layers, '--layers', 1) ?? preset.layers,
+    vocab: intOption(opts.vocab, '--vocab', 1) ?? preset.vocab,
     dtype,
     ...(shardMb !== undefined ? { maxShardBytes: Math.floor(shardMb * 1024 * 1024) } : {}),
     models: preset.models,

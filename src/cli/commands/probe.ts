@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { runProbe } from '../../app/probe.js';
-import { usageError } from '../../errors.js';
 import type { ProbeResult } from '../../model/probe.js';
 import type { CommandOutput } from '../command.js';
+import { addDownloadOption, prepareInputs } from '../hub.js';
+import { intOption, numberOption, threadsOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 
 /** Declare `darekit probe`'s arguments and options. */
 export function configure(cmd: Command): void {
   cmd
-    .argument('<finetunes...>', 'fine-tuned model dirs to probe')
-    .requiredOption('--base <model>', 'base model the fine-tunes were trained from')
+    .argument('<finetunes...>', 'fine-tuned model dirs (or Hugging Face repo ids) to probe')
+    .requiredOption('--base <model>', 'base model the fine-tunes were trained from (a dir or a repo id)')
     .option(
       '--examples <FT=FILE...>',
       'examples of a fine-tune (its path or dir name): JSONL of {"prompt","completion"} (exact match) or text (loss)',
@@ -21,20 +22,14 @@ export function configure(cmd: Command): void {
     .option('--out <dir>', 'analysis dir to store the table `probe` in (predict, report and dash use it)')
     .option('--threads <n>', 'worker threads for the forward pass')
     .option('--json', 'print one JSON object');
-}
-
-function num(v: unknown, flag: string, check: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (String(v).trim() === '' || !Number.isFinite(n) || !check(n)) throw usageError(`${flag}: ${String(v)} is not ${what}`);
-  return n;
+  addDownloadOption(cmd);
 }
 
 function dropRates(v: unknown): number[] | undefined {
   if (v === undefined) return undefined;
   return String(v)
     .split(',')
-    .map((s) => num(s.trim(), '--drop-rates', (x) => x >= 0 && x < 1, 'a drop rate in [0, 1)')!);
+    .map((s) => numberOption(s.trim(), '--drop-rates', (x) => x >= 0 && x < 1, 'a drop rate in [0, 1)')!);
 }
 
 /** The probe result as `--json` prints it (the issue's contract, plus the grid and settings). */
@@ -47,6 +42,7 @@ export function probeJson(r: ProbeResult, outDir?: string): Record<string, unkno
     bootstrap: r.bootstrap,
     forwardPasses: r.forwardPasses,
     models: r.models.map((m) => ({
+      model: m.name,
       path: m.path,
       metric: m.metric,
       examples: m.examples,
@@ -74,7 +70,7 @@ export function probeText(r: ProbeResult, outDir?: string): string {
   const lines: string[] = [];
   for (const m of r.models) {
     const what = m.metric === 'exact_match' ? 'exact match' : 'loss';
-    lines.push(`${m.path} — ${what} on ${m.examples} examples: base ${f3(m.baseScore)}, fine-tune ${f3(m.ftScore)}`);
+    lines.push(`${m.name} — ${what} on ${m.examples} examples: base ${f3(m.baseScore)}, fine-tune ${f3(m.ftScore)}`);
     lines.push(
       `  ${'p'.padEnd(5)} ${'loss'.padStart(7)} ${m.metric === 'exact_match' ? 'exact'.padStart(6) : ''} ${'retained'.padStart(8)}  ${'bootstrap 95%'.padEnd(16)} seeds`,
     );
@@ -99,6 +95,7 @@ export function probeText(r: ProbeResult, outDir?: string): string {
 
 /** Run `darekit probe`. */
 export async function run(args: string[], opts: Record<string, unknown>): Promise<CommandOutput> {
+  await prepareInputs({ base: String(opts.base), models: args }, opts);
   let bar: ProgressBar | undefined; // made at the first report, when the number of passes is known
   const tty = process.stderr.isTTY === true;
   let lastFt = '';
@@ -107,10 +104,10 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
     finetunes: args,
     examples: (opts.examples as string[] | undefined) ?? [],
     dropRates: dropRates(opts.dropRates),
-    seeds: num(opts.seeds, '--seeds', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'a seed count (1–1000)'),
-    tolerance: num(opts.tolerance, '--tolerance', (n) => n > 0 && n <= 1, 'a share of the gain in (0, 1]'),
-    window: num(opts.window, '--window', (n) => Number.isInteger(n) && n >= 2, 'a window length (an integer ≥ 2)'),
-    threads: num(opts.threads, '--threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a thread count (1–256)'),
+    seeds: intOption(opts.seeds, '--seeds', 1, 1000),
+    tolerance: numberOption(opts.tolerance, '--tolerance', (n) => n > 0 && n <= 1, 'a share of the gain in (0, 1]'),
+    window: intOption(opts.window, '--window', 2),
+    threads: threadsOption(opts.threads),
     ...(opts.out !== undefined ? { out: String(opts.out) } : {}),
     onNote: (line) => process.stderr.write(`${line}\n`),
     onProgress: (p) => {

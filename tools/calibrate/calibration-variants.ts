@@ -4,12 +4,12 @@
 // probe engine on the family's examples. The transforms are pure and deterministic. Not part of the library API.
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normal, streamKey } from '../fixtures/prng.js';
-import { inputError } from '../errors.js';
-import { decodeToF32 } from '../io/codec.js';
-import type { MathDtype } from '../io/dtypes.js';
-import { readSafetensorsHeader } from '../io/safetensors.js';
-import { writeSafetensorsFile } from '../io/writer.js';
+import { normal, streamKey } from '../../src/fixtures/prng.js';
+import { inputError } from '../../src/errors.js';
+import { decodeToF32 } from '../../src/io/codec.js';
+import type { MathDtype } from '../../src/io/dtypes.js';
+import { readSafetensorsHeader } from '../../src/io/safetensors.js';
+import { writeSafetensorsFile } from '../../src/io/writer.js';
 
 /** A tensor as float32 values. */
 export interface F32Tensor {

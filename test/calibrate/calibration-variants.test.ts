@@ -15,8 +15,8 @@ import {
   variantWeights,
   writeVariant,
   VARIANTS,
-} from '../../src/tools/calibration-variants.js';
-import { pointFeatures } from '../../src/tools/calibration-data.js';
+} from '../../tools/calibrate/calibration-variants.js';
+import { pointFeatures } from '../../tools/calibrate/calibration-data.js';
 import { familyS } from '../helpers/shared.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'darekit-variants-'));

@@ -2,17 +2,17 @@
 // the bench family's shape, against torch on the CPU doing the same prefill where python3 can import torch; peak
 // RSS of the forward pass (measured in a child process); and a probe-like run on family S (41 scoring passes over
 // 256 short examples). Prints a table and writes reports/bench/forward.{json,md}.
-//   node dist/bench/forward.js [--layers N] [--hidden H] [--intermediate I] [--seqs N] [--len T] [--threads N] [--skip-torch] [--skip-probe]
+//   npm run bench:forward -- [--layers N] [--hidden H] [--intermediate I] [--seqs N] [--len T] [--threads N] [--skip-torch] [--skip-probe]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateFamily } from '../fixtures/family.js';
-import { mulberry32 } from '../fixtures/prng.js';
-import { loadLlamaConfig, type LlamaConfig } from '../model/config.js';
-import { createKernelPool, scoreSequences, type ScoreRequest } from '../model/forward.js';
-import { modelWeightSource } from '../model/weights.js';
+import { generateFamily } from '../../src/fixtures/family.js';
+import { mulberry32 } from '../../src/fixtures/prng.js';
+import { loadLlamaConfig, type LlamaConfig } from '../../src/model/config.js';
+import { createKernelPool, scoreSequences, type ScoreRequest } from '../../src/model/forward.js';
+import { modelWeightSource } from '../../src/model/weights.js';
 import { benchShape, PACKAGE_ROOT } from './family.js';
 
 interface Args {

@@ -2,9 +2,9 @@
 // dropped, values of the wrong type or range, PEFT variants darekit refuses, rank/alpha patterns, broken JSON).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeLoraAdapter } from '../fixtures/lora-adapter.js';
-import { openModel, type Model } from '../io/model.js';
-import { writeSafetensorsFile } from '../io/writer.js';
+import { writeLoraAdapter } from '../../src/fixtures/lora-adapter.js';
+import { openModel, type Model } from '../../src/io/model.js';
+import { writeSafetensorsFile } from '../../src/io/writer.js';
 import type { Expectation } from './oracle.js';
 import type { Rng } from './rng.js';
 

@@ -13,14 +13,14 @@ import {
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openModel } from '../io/model.js';
-import { parseMergeConfig } from '../merge/config.js';
+import { join, sep } from 'node:path';
+import { openModel } from '../../src/io/model.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
+import { parseMergeConfig } from '../../src/merge/config.js';
 import { generateAnalysisDirCase, type AnalysisDirCase } from './analysis-dir-cases.js';
 import { generateConfigCase } from './config-cases.js';
 import { generateAdapterConfigCase, writeAdapterFixture } from './adapter-config-cases.js';
-import { openFinetune } from '../io/lora.js';
+import { openFinetune } from '../../src/io/lora.js';
 import type { FuzzTarget } from './fuzz-loop.js';
 import { tinyShard, writeIndexCase } from './index-cases.js';
 import { checkMessage, runCase, type Outcome } from './oracle.js';
@@ -102,8 +102,10 @@ export function configTarget(familyDir: string): FuzzTarget {
   };
 }
 
-// The built CLI and helpers (dist/), also when this module runs from src/ under the test runner.
-const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+// The built CLI (dist/) and the tools build (build/tools/, `npm run build:tools`), also when this module runs from
+// its source under the test runner.
+const DIST = join(PACKAGE_ROOT, 'dist');
+const TOOLS_BUILD = join(PACKAGE_ROOT, 'build', 'tools');
 
 /** The oracle for a CLI run: exit 0 (accepted), or exit 2 with one clean `darekit:` line; anything else (exit 1, a signal, a hang) is a violation. */
 export function cliOutcome(r: { status: number | null; signal: NodeJS.Signals | null; stderr: string; error?: Error }): Outcome {
@@ -163,7 +165,7 @@ export function analysisDirTarget(): FuzzTarget {
       try {
         const db = join(dir, 'analysis.duckdb');
         if (c.sql.length > 0) {
-          const applied = spawnSync(process.execPath, [join(DIST, 'reliability', 'apply-sql.js'), db, JSON.stringify(c.sql)], {
+          const applied = spawnSync(process.execPath, [join(TOOLS_BUILD, 'reliability', 'apply-sql.js'), db, JSON.stringify(c.sql)], {
             encoding: 'utf8',
             timeout: 60_000,
           });

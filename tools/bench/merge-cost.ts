@@ -5,14 +5,14 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenFiles } from '../io/open-files.js';
-import { readTensorBytes } from '../io/tensor-bytes.js';
-import type { MergeKernelExports } from '../kernel/exports.js';
-import { instantiateKernel } from '../kernel/wasm.js';
-import type { MergeConfig } from '../merge/config.js';
-import { ChunkEngine } from '../merge/engine.js';
-import { jobChunkElements } from '../merge/job.js';
-import { planMerge } from '../merge/plan.js';
+import { OpenFiles } from '../../src/io/open-files.js';
+import { readTensorBytes } from '../../src/io/tensor-bytes.js';
+import type { MergeKernelExports } from '../../src/kernel/exports.js';
+import { instantiateKernel } from '../../src/kernel/wasm.js';
+import type { MergeConfig } from '../../src/merge/config.js';
+import { ChunkEngine } from '../../src/merge/engine.js';
+import { jobChunkElements } from '../../src/merge/job.js';
+import { planMerge } from '../../src/merge/plan.js';
 
 /** CPU nanoseconds per element position of each merge stage (a position = one element of every input and of the output). */
 export interface MergeCost {

@@ -1,13 +1,12 @@
 // The benchmark family shared by bench:merge and bench:analyze, and the I/O floor both measure against.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generateFamily } from '../fixtures/family.js';
-import { PRESETS } from '../fixtures/presets.js';
+import { join } from 'node:path';
+import { generateFamily } from '../../src/fixtures/family.js';
+import { PRESETS } from '../../src/fixtures/presets.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 
-/** The package root (benchmarks run from dist/bench). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { PACKAGE_ROOT };
 
 /** The fine-tunes of the benchmark family (the `bench` preset). */
 export const BENCH_FINETUNES = PRESETS.bench!.models;

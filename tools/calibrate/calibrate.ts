@@ -6,14 +6,14 @@
 // Not part of the library API.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { isDarekitError } from '../errors.js';
-import { calibrate, renderCalibrationModule, type CalibrationPoint } from '../predict/calibrate.js';
+import { isDarekitError } from '../../src/errors.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
+import { calibrate, renderCalibrationModule, type CalibrationPoint } from '../../src/predict/calibrate.js';
 import { calibrationFamilyDirs, loadProbeRunner, sharedDir, truthPoints, variantPoints } from './calibration-data.js';
 
 const COMMAND = 'npm run calibrate -- --write';
-const repoFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+const repoFile = (rel: string): string => join(PACKAGE_ROOT, rel);
 
 async function main(argv: string[]): Promise<void> {
   const families = calibrationFamilyDirs();

@@ -1,11 +1,11 @@
 // Where the analyzer's CPU goes, per element position: the stats pass timed (CPU time) on one thread over real
 // chunks of the family with 1, 2 and 3 fine-tunes, and the reads of the same bytes timed alone. CPU time per position bounds what
 // any schedule of this kernel can reach on this machine: positions × ns / cores.
-import { DEFAULT_CHUNK_ELEMENTS } from '../analysis/analyze.js';
-import { ChunkProcessor, chunkTasks, type ChunkTask } from '../analysis/chunk.js';
-import { openModel } from '../io/model.js';
-import { OpenFiles } from '../io/open-files.js';
-import { readTensorBytes } from '../io/tensor-bytes.js';
+import { DEFAULT_CHUNK_ELEMENTS } from '../../src/analysis/analyze.js';
+import { ChunkProcessor, chunkTasks, type ChunkTask } from '../../src/analysis/chunk.js';
+import { openModel } from '../../src/io/model.js';
+import { OpenFiles } from '../../src/io/open-files.js';
+import { readTensorBytes } from '../../src/io/tensor-bytes.js';
 
 /** Nanoseconds per element position (one element of the base and of each model in the pass). */
 export interface StatsCost {

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { openModel } from '../io/model.js';
-import { parseMergeConfig } from '../merge/config.js';
-import { merge } from '../merge/executor.js';
-import type { KernelKind } from '../merge/kernel-factory.js';
+import { openModel } from '../../src/io/model.js';
+import { parseMergeConfig } from '../../src/merge/config.js';
+import { merge } from '../../src/merge/executor.js';
+import type { KernelKind } from '../../src/merge/kernel-factory.js';
 import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds } from './family.js';
 import { measureMergeCost } from './merge-cost.js';
 

@@ -1,5 +1,5 @@
-import { isDarekitError } from '../errors.js';
-import { safeName } from '../text/safe-text.js';
+import { isDarekitError } from '../../src/errors.js';
+import { safeName } from '../../src/text/safe-text.js';
 
 /** What a fuzz case must end in: acceptance, or a typed input error with a one-line message. */
 export type Expectation = 'valid' | 'invalid' | 'either';

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../io/model.js';
-import { parseHeader, readSafetensorsHeader, type SafetensorsHeader } from '../io/safetensors.js';
-import { TensorReader } from '../io/tensor-reader.js';
+import { openModel } from '../../src/io/model.js';
+import { parseHeader, readSafetensorsHeader, type SafetensorsHeader } from '../../src/io/safetensors.js';
+import { TensorReader } from '../../src/io/tensor-reader.js';
 import { runCase, trackAllocations, type Outcome, type Violation } from './oracle.js';
 import { SPEC_DTYPE_BITS, splitHeader, type SafetensorsCase } from './safetensors-cases.js';
 

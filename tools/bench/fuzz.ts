@@ -5,8 +5,7 @@
  * index, case seed, mutation and the exact input) under reports/fuzz/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFuzz, type FuzzFailure, type FuzzTarget } from '../reliability/fuzz-loop.js';
 import {
@@ -17,8 +16,9 @@ import {
   safetensorsFileTarget,
   safetensorsMemoryTarget,
 } from '../reliability/targets.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = PACKAGE_ROOT;
 
 // Share of each round per target: the in-memory parser is cheap, the on-disk targets cost more per case.
 const ROUND_MS: Record<string, number> = {
@@ -41,7 +41,7 @@ function writeFailure(dir: string, f: FuzzFailure): string {
     caseSeed: f.caseSeed,
     kind: f.kind,
     violation: f.violation,
-    rerun: `node dist/bench/fuzz.js --targets ${f.target} --seed ${f.runSeed} --start ${f.index} --cases 1`,
+    rerun: `npm run fuzz -- --targets ${f.target} --seed ${f.runSeed} --start ${f.index} --cases 1`,
   };
   writeFileSync(`${base}.json`, JSON.stringify(meta, null, 2) + '\n');
   return base;

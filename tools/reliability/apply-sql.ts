@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Fuzz helper: `node dist/reliability/apply-sql.js DB '["SQL", …]'` runs the statements on DB with DuckDB's
+// Fuzz helper: `node build/tools/reliability/apply-sql.js DB '["SQL", …]'` runs the statements on DB with DuckDB's
 // default settings (as a stranger preparing a hostile analysis dir would); exit 3 when DuckDB refuses one.
 import { DuckDBInstance } from '@duckdb/node-api';
 

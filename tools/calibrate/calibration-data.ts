@@ -2,11 +2,11 @@
 // measured sweep from the family's truth.json. Not part of the library API (npm run calibrate).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { analyzeModels } from '../analysis/analyze.js';
-import type { AnalysisResult } from '../schema/analysis.js';
-import { inputError } from '../errors.js';
-import type { CalibrationPoint } from '../predict/calibrate.js';
-import { blockFanIn, blockRelativeNorm, tensorsOf } from '../predict/features.js';
+import { analyzeModels } from '../../src/analysis/analyze.js';
+import type { AnalysisResult } from '../../src/schema/analysis.js';
+import { inputError } from '../../src/errors.js';
+import type { CalibrationPoint } from '../../src/predict/calibrate.js';
+import { blockFanIn, blockRelativeNorm, tensorsOf } from '../../src/predict/features.js';
 import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from './calibration-variants.js';
 
 /** The fields of a family's truth.json that calibration uses. */
@@ -85,7 +85,7 @@ export interface ProbeRunner {
 /** The probe engine when this build has it (app/probe.js), else null. */
 export async function loadProbeRunner(): Promise<ProbeRunner | null> {
   // a computed specifier: the calibration builds and runs (truth points only) before the probe lands
-  const url = new URL('../app/probe.js', import.meta.url).href;
+  const url = new URL('../../src/app/probe.js', import.meta.url).href;
   try {
     const mod = (await import(url)) as Partial<ProbeRunner>;
     return typeof mod.runProbe === 'function' ? (mod as ProbeRunner) : null;

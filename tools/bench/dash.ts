@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { importRunDashboard } from '../dash/launch.js';
-import { loadDashboardData } from '../app/dashboard.js';
-import { syntheticDashboard } from '../dash/synthetic.js';
-import type { DashboardData } from '../dash/model.js';
+import { importRunDashboard } from '../../src/dash/launch.js';
+import { loadDashboardData } from '../../src/app/dashboard.js';
+import { syntheticDashboard } from '../../src/dash/synthetic.js';
+import type { DashboardData } from '../../src/dash/model.js';
 import { PACKAGE_ROOT } from './family.js';
 
 /** Layers of the synthetic set (`-- --layers N` to compare; the target is stated for 1,000). */

@@ -3,8 +3,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { analyze } from '../app/analyze.js';
-import { openModel } from '../io/model.js';
+import { analyze } from '../../src/app/analyze.js';
+import { openModel } from '../../src/io/model.js';
 import { PACKAGE_ROOT, benchShape, ensureBenchFamily, evictFromPageCache, ioFloorSeconds } from './family.js';
 import { measureStatsCost } from './stats-cost.js';
 
