@@ -2,16 +2,14 @@ import { runtimeError } from '../errors.js';
 import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import type { Model } from '../io/model.js';
-import { OpenFiles } from '../io/open-files.js';
-import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
-import { locationOf } from '../io/tensor-reader.js';
+import { ReadContext } from '../io/read-context.js';
+import { readTensorBytes } from '../io/tensor-bytes.js';
+import { sourceOf } from '../io/tensor-reader.js';
+import type { TensorSource } from '../io/tensor-source.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP } from '../kernel/abi.js';
 import type { StatsKernelExports } from '../kernel/exports.js';
 import { fnv1a32, sampleKey } from '../kernel/mask-key.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
-
-/** Where one tensor's bytes are in one model (inputs[0] is the base); LoRA adapters give virtual F32 tensors. */
-export type TensorSource = TensorLocation;
 
 /** One unit of work: elements [start, start+count) of one tensor in the base and every fine-tune. */
 export interface ChunkTask {
@@ -59,7 +57,7 @@ export function chunkTasks(models: Model[], chunk: number, sampleAbove = DEFAULT
   const tasks: ChunkTask[] = [];
   models[0]!.names.forEach((name, t) => {
     const infos = models.map((m) => m.tensors.get(name)!);
-    const inputs = infos.map((i) => ({ ...locationOf(i), name }));
+    const inputs = infos.map((i) => ({ ...sourceOf(i), name }));
     const numel = infos[0]!.numel;
     const key = sampleKey(fnv1a32(name));
     const sampled = numel > sampleAbove;
@@ -77,7 +75,7 @@ export function pairCount(k: number): number {
 /** Runs chunks of the stats pass on its own kernel instance; owns the descriptors it opens. */
 export class ChunkProcessor {
   private readonly kernel: KernelInstance<StatsKernelExports>;
-  private readonly files = new OpenFiles();
+  private readonly files = new ReadContext();
   private scratch = new Uint8Array(0);
   private readonly layout: ReturnType<typeof planLayout>;
 

@@ -2,10 +2,11 @@ import { writeSync } from 'node:fs';
 import { runtimeError } from '../errors.js';
 import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
-import { OpenFiles } from '../io/open-files.js';
+import { ReadContext } from '../io/read-context.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
+import type { TensorSource } from '../io/tensor-source.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
-import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type InputRef, type TensorJob, type TermPrep } from './job.js';
+import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type TensorJob, type TermPrep } from './job.js';
 import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
 import { karcherCoefficients, multislerpCoefficients } from './spherical.js';
 import { fusionThreshold, quantileIndices, rowKl } from './fusion.js';
@@ -102,7 +103,7 @@ const F32_MAX = 3.4028234663852886e38;
  * its planned offset. One engine per thread; it owns its input descriptors.
  */
 export class ChunkEngine {
-  private readonly files = new OpenFiles();
+  private readonly files = new ReadContext();
   private readonly at: ReturnType<typeof layout>;
   // The first finite F64 value beyond float32 in the last F64 load (element offset in that load, and the value).
   private f64Overflow: { offset: number; value: number } | undefined;
@@ -127,7 +128,7 @@ export class ChunkEngine {
   }
 
   /** Read elements [start, start+n) of an input and decode them to f32 at dst; returns bytes read. */
-  private load(input: InputRef, start: number, n: number, dst: number): number {
+  private load(input: TensorSource, start: number, n: number, dst: number): number {
     const bpe = bytesPerElement(input.dtype);
     const len = n * bpe;
     const target = input.dtype === 'F32' ? dst : this.at.raw;
