@@ -15,31 +15,49 @@ describe('darekit demo', () => {
       const r = spawnSync(process.execPath, [CLI, 'demo', '--out', out, '--json'], { encoding: 'utf8', cwd: dir });
       expect(r.status, r.stderr).toBe(0);
       const j = JSON.parse(r.stdout) as {
-        models: { model: string; kind: string; verdict: string; recommendedDropRate: number; measuredSafeDropRate: number | null }[];
+        models: {
+          model: string;
+          kind: string;
+          verdict: string;
+          basis: string;
+          recommendedDropRate: number;
+          probedSafeDropRate: number | null;
+          measuredSafeDropRate: number | null;
+        }[];
+        probe: { forwardPasses: number; seeds: number } | null;
         tune: { outDir: string; recipePath: string; method: string; models: { model: string }[] };
         report: string[];
         analysisDir: string;
       };
       expect(j.models.map((m) => m.model).sort()).toEqual(['cpt-code', 'cpt-code-brief', 'sft-shift', 'sft-up']);
       for (const m of j.models) expect(['ready', 'caution', 'not-ready']).toContain(m.verdict);
+      // the probe measured every fine-tune (family S has examples for all four) and its rate is the one used,
+      // within one step of the grid of the independent measurement in truth.json
+      expect(j.probe?.seeds).toBe(3);
+      const GRID = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99];
+      for (const m of j.models) {
+        expect(m.basis, m.model).toBe('measured');
+        expect(m.recommendedDropRate, m.model).toBe(m.probedSafeDropRate);
+        expect(Math.abs(GRID.indexOf(m.probedSafeDropRate!) - GRID.indexOf(m.measuredSafeDropRate!)), m.model).toBeLessThanOrEqual(1);
+      }
       expect(j.tune.models.map((m) => m.model).sort()).toEqual(['sft-shift', 'sft-up']);
       expect(existsSync(join(j.tune.outDir, 'model.safetensors'))).toBe(true);
       expect(readFileSync(j.tune.recipePath, 'utf8')).toContain(`merge_method: ${j.tune.method}`);
       for (const f of j.report) expect(existsSync(f)).toBe(true);
       expect(existsSync(join(j.analysisDir, 'analysis.duckdb'))).toBe(true);
       // A second run replaces its own earlier output without --force.
-      const again = spawnSync(process.execPath, [CLI, 'demo', '--out', out], { encoding: 'utf8', cwd: dir });
+      const again = spawnSync(process.execPath, [CLI, 'demo', '--out', out, '--no-probe'], { encoding: 'utf8', cwd: dir });
       expect(again.status, again.stderr).toBe(0);
-      expect(again.stdout).toMatch(/1\. analyze.*\n2\. predict[\s\S]*3\. tune[\s\S]*4\. report/);
+      expect(again.stdout).toMatch(/1\. analyze.*\n2\. probe +skipped \(--no-probe\)[^\n]*\n3\. predict[\s\S]*4\. tune[\s\S]*5\. report/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 600_000);
 
   it('every "Next:" command it prints runs as written from the repo root (npx darekit, no download)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'darekit-demo-next-'));
     try {
-      const r = spawnSync(process.execPath, [CLI, 'demo', '--out', join(dir, 'demo')], { encoding: 'utf8', cwd: ROOT });
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--out', join(dir, 'demo'), '--no-probe'], { encoding: 'utf8', cwd: ROOT });
       expect(r.status, r.stderr).toBe(0);
       const lines = r.stdout.split('\n');
       const at = lines.findIndex((l) => /Next:$/.test(l));

@@ -85,5 +85,5 @@ describe('Markdown that darekit writes is valid GFM', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 600_000);
 });
