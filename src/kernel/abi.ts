@@ -17,6 +17,21 @@ export interface ExportDecl {
   readonly result: AbiType | 'void';
 }
 
+/** The parameters of the combine kernels (weighted_sum_f32, ties_sum_f32): k deltas at stride into out. */
+const COMBINE_PARAMS = [
+  'base: usize',
+  'hasBase: i32',
+  'deltas: usize',
+  'stride: usize',
+  'k: i32',
+  'n: i32',
+  'coef: usize',
+  'divw: usize',
+  'normalize: i32',
+  'lambda: f64',
+  'out: usize',
+] as const;
+
 /** Every kernel entry point of build/kernel.wasm, in declaration order. Pointers are byte addresses, n counts elements. */
 export const KERNEL_ABI = {
   decode_bf16: { group: 'merge', params: ['src: usize', 'dst: usize', 'n: i32'], result: 'void' },
@@ -40,36 +55,12 @@ export const KERNEL_ABI = {
   count_nonfinite_f32: { group: 'merge', params: ['ptr: usize', 'n: i32'], result: 'i32' },
   weighted_sum_f32: {
     group: 'merge',
-    params: [
-      'base: usize',
-      'hasBase: i32',
-      'deltas: usize',
-      'stride: usize',
-      'k: i32',
-      'n: i32',
-      'coef: usize',
-      'divw: usize',
-      'normalize: i32',
-      'lambda: f64',
-      'out: usize',
-    ],
+    params: COMBINE_PARAMS,
     result: 'void',
   },
   ties_sum_f32: {
     group: 'merge',
-    params: [
-      'base: usize',
-      'hasBase: i32',
-      'deltas: usize',
-      'stride: usize',
-      'k: i32',
-      'n: i32',
-      'coef: usize',
-      'divw: usize',
-      'normalize: i32',
-      'lambda: f64',
-      'out: usize',
-    ],
+    params: COMBINE_PARAMS,
     result: 'void',
   },
   slerp_dots_f32: { group: 'merge', params: ['a: usize', 'b: usize', 'n: i32', 'start: u32', 'acc: usize'], result: 'void' },
