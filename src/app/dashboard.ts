@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { query, withDb } from '../store/db.js';
-import { readMeasuredSafeRates } from '../predict/measured.js';
-import { predict } from '../predict/predict.js';
+import { predictAnalysisDir } from '../predict/measured.js';
 import type { DashboardData } from '../dash/model.js';
 import { toDashboardData } from '../dash/adapter.js';
 import { buildRecipe } from '../tune/recipe.js';
@@ -59,10 +58,7 @@ export async function loadDashboardData(dir: string, opts: LoadDashboardOptions 
   const stored = await storedPredictionParams(abs);
   const tolerance = opts.tolerance ?? stored?.tolerance;
   // a safe drop rate measured by `darekit probe --out DIR` wins; the weights' own prediction is kept beside it
-  const measured = await readMeasuredSafeRates(abs, result.models, tolerance ?? 0.95);
-  const fromWeights = predict(result, tolerance !== undefined ? { tolerance } : {});
-  const predictions =
-    Object.keys(measured).length === 0 ? fromWeights : predict(result, { ...(tolerance !== undefined ? { tolerance } : {}), measured });
+  const { predictions, fromWeights, measured } = await predictAnalysisDir(abs, result, tolerance);
   // seed 0 and the tensor names for its per-layer filters: the same recipe `darekit tune` starts from
   const recipe = buildRecipe(predictions, { seed: 0, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
   return Object.keys(measured).length === 0

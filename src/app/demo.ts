@@ -9,8 +9,7 @@ import { assertOutputApartFromInputs, describeEntries, hasOutputMarker } from '.
 import { readRegularFileText } from '../io/regular-file.js';
 import type { ProbeProgress, ProbeResult } from '../model/probe.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { readMeasuredSafeRates } from '../predict/measured.js';
-import { predict } from '../predict/predict.js';
+import { predictAnalysisDir } from '../predict/measured.js';
 import type { Predictions } from '../predict/types.js';
 import { writeReport } from '../report/write.js';
 import { tune, type TuneResult } from '../tune/tune.js';
@@ -194,9 +193,7 @@ async function demoSteps(family: string, out: string, work: string, o: DemoOptio
     probe = probed.result;
     probeSecs = secs(t);
   }
-  const fromWeights = predict(result);
-  const measured = await readMeasuredSafeRates(analysisDir, result.models, fromWeights.tolerance);
-  const predictions = Object.keys(measured).length > 0 ? predict(result, { measured }) : fromWeights;
+  const { predictions, fromWeights } = await predictAnalysisDir(analysisDir, result);
 
   // tune a merge of the SFT specialists (the CPT models are the family's warning, not merge material)
   const sft = predictions.models.filter((m) => m.kind === 'sft' && m.model.startsWith('sft')).map((m) => m.path);

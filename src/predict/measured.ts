@@ -1,7 +1,10 @@
 // A measured safe drop rate (darekit probe's `probe` table) always wins over the predicted one. predict() takes
 // measured rates through its `measured` option; this is the one place that reads them from a probe's rows, at the
 // tolerance the predictions use.
+import type { AnalysisResult } from '../schema/analysis.js';
 import { readProbeTable, type ProbeRow } from '../store/probe-table.js';
+import { predict } from './predict.js';
+import type { Predictions } from './types.js';
 
 /** The measured safe drop rate of one model's probe rows at `tolerance`: the largest p with retained ≥ tolerance; null without a gain. */
 export function measuredSafeDropRate(rows: readonly ProbeRow[], tolerance: number): number | null {
@@ -36,4 +39,27 @@ export async function readMeasuredSafeRates(
   tolerance: number,
 ): Promise<Record<string, number>> {
   return measuredSafeRates(await readProbeTable(dir), models, tolerance);
+}
+
+/** Predictions with the probe's measurements applied, and the weights' own prediction kept beside them. */
+export interface MeasuredPredictions {
+  /** What every consumer shows and uses: a probed model's safe drop rate is the measured one. */
+  predictions: Predictions;
+  /** The same from the weights alone (equal to predictions when nothing was probed). */
+  fromWeights: Predictions;
+  /** The measured safe drop rates at the predictions' tolerance, by model name. */
+  measured: Record<string, number>;
+}
+
+/** The one rule for measured beats predicted: predict at `tolerance` (default 0.95), then apply the probe rows. */
+export function predictWithProbe(result: AnalysisResult, rows: readonly ProbeRow[], tolerance?: number): MeasuredPredictions {
+  const fromWeights = predict(result, tolerance !== undefined ? { tolerance } : {});
+  const measured = measuredSafeRates(rows, result.models, fromWeights.tolerance);
+  const predictions = Object.keys(measured).length === 0 ? fromWeights : predict(result, { tolerance: fromWeights.tolerance, measured });
+  return { predictions, fromWeights, measured };
+}
+
+/** predictWithProbe with the `probe` table of an analysis dir (none: the predictions from the weights). */
+export async function predictAnalysisDir(dir: string, result: AnalysisResult, tolerance?: number): Promise<MeasuredPredictions> {
+  return predictWithProbe(result, await readProbeTable(dir), tolerance);
 }

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisResult } from '../schema/analysis.js';
-import { measuredSafeRates } from '../predict/measured.js';
-import { predict, setToJson } from '../predict/predict.js';
+import { predictWithProbe } from '../predict/measured.js';
+import { setToJson } from '../predict/predict.js';
 import { readProbeTable, type ProbeRow } from '../store/probe-table.js';
 import { codes } from '../predict/reasons.js';
 import { readAnalysis } from '../store/analysis-store.js';
@@ -35,9 +35,7 @@ export function reportDataFrom(
   probe: ProbeRow[] = [],
 ): ReportData {
   // a safe drop rate measured by `darekit probe --out` wins; the weights' own prediction is shown beside it
-  const measured = measuredSafeRates(probe, result.models, tolerance);
-  const fromWeights = predict(result, { tolerance });
-  const pred = Object.keys(measured).length === 0 ? fromWeights : predict(result, { tolerance, measured });
+  const { predictions: pred, fromWeights, measured } = predictWithProbe(result, probe, tolerance);
   return {
     dir,
     base: result.base,

@@ -9,9 +9,8 @@ import { registerCleanup } from '../io/cleanup.js';
 import { preflightOutputDir } from '../io/output-dir.js';
 import { assertOutputApartFromInputs, specPaths } from '../io/output-guard.js';
 import { parseMergeConfig, type MergeConfig } from '../merge/config.js';
-import { readMeasuredSafeRates } from '../predict/measured.js';
+import { predictAnalysisDir } from '../predict/measured.js';
 import { merge, type MergeSummary } from '../merge/executor.js';
-import { predict } from '../predict/predict.js';
 import type { Predictions } from '../predict/types.js';
 import { ANALYSIS_DB, readAnalysis } from '../store/analysis-store.js';
 import { runEval } from './eval-command.js';
@@ -197,7 +196,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   if (reused) assertOutputApartFromInputs(outDir, [result.base, ...result.models.map((m) => m.path)]);
   // a safe drop rate measured by `darekit probe --out` into this analysis dir wins over the predicted one
   const tolerance = o.tolerance ?? 0.95;
-  const predictions = predict(result, { tolerance, measured: await readMeasuredSafeRates(analysisDir, result.models, tolerance) });
+  const { predictions } = await predictAnalysisDir(analysisDir, result, tolerance);
   const recipe0 = buildRecipe(predictions, { seed, tensorNames: result.tensors.map((t) => ({ name: t.tensor, layer: t.layer })) });
 
   const recipePath = resolve(o.recipePath ?? join(outDir, 'recipe.yml'));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { readMeasuredSafeRates } from '../../predict/measured.js';
-import { predict, predictionsToJson } from '../../predict/predict.js';
+import { predictAnalysisDir } from '../../predict/measured.js';
+import { predictionsToJson } from '../../predict/predict.js';
 import { renderPredictions } from '../../predict/render.js';
 import { writePredictions } from '../../predict/store.js';
 import { readAnalysis } from '../../store/analysis-store.js';
@@ -19,7 +19,7 @@ export async function run(args: string[], opts: Record<string, unknown>): Promis
   const tolerance = toleranceOption(opts.tolerance) ?? 0.95;
   // a safe drop rate measured by `darekit probe --out DIR` wins over the predicted one
   const result = await readAnalysis(dir, { histograms: 'none' });
-  const pred = predict(result, { tolerance, measured: await readMeasuredSafeRates(dir, result.models, tolerance) });
+  const { predictions: pred } = await predictAnalysisDir(dir, result, tolerance);
   await writePredictions(dir, pred);
   return {
     json: predictionsToJson(pred, dir),
