@@ -31,6 +31,8 @@ function assemblyConstants(abi) {
     `export const HIST_BINS: i32 = ${abi.HIST_BINS};`,
     `export const SAMPLE_WEIGHT: f64 = ${abi.SAMPLE_WEIGHT};`,
     `export const STATS_TINY: f64 = ${abi.STATS_TINY};`,
+    `export const STATS_T0002_BITS: u32 = 0x${abi.STATS_T0002_BITS.toString(16)};`,
+    `export const STATS_T0005_BITS: u32 = 0x${abi.STATS_T0005_BITS.toString(16)};`,
     `export const DELTA_FIELDS: i32 = ${abi.DELTA_FIELDS};`,
     `export const PAIR_FIELDS: i32 = ${abi.PAIR_FIELDS};`,
   ];

@@ -205,6 +205,12 @@ export const STATS_GROUP = 64;
 export const SAMPLE_WEIGHT = 16;
 /** A fast-path sum of squares below this (2⁻⁹⁰) sends the block to the exact path (float32 underflow could matter). */
 export const STATS_TINY = 2 ** -90;
+/**
+ * float32 bits of the largest float32 ≤ 0.002 and ≤ 0.005, the thresholds of le0002 and le0005: a float32 compare
+ * with them equals the exact float64 compare of |Δ| with 0.002 and 0.005.
+ */
+export const STATS_T0002_BITS = 0x3b03126e;
+export const STATS_T0005_BITS = 0x3ba3d70a;
 
 /**
  * One float64 field of a block record: how blocks fold into a scope (`sum`, or `max`), whether it counts elements

@@ -23,14 +23,14 @@ import {
   DELTA_FIELDS, DELTA_LE0002, DELTA_LE0005, DELTA_MAX_ABS_DELTA, DELTA_NEGATIVE, DELTA_NON_FINITE, DELTA_POSITIVE,
   DELTA_SUM_ABS_DELTA, DELTA_SUM_CUBE_DELTA, DELTA_SUM_DELTA, DELTA_SUM_QUAD_DELTA, DELTA_SUM_SQ_BASE, DELTA_SUM_SQ_DELTA,
   DELTA_SUM_SQ_FT, DELTA_ZERO, HIST_BINS, PAIR_BOTH_NONZERO, PAIR_CONFLICTS, PAIR_DOT, PAIR_FIELDS, PAIR_MIN_BOTH,
-  PAIR_MIN_CONFLICT, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_TINY,
+  PAIR_MIN_CONFLICT, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_T0002_BITS, STATS_T0005_BITS, STATS_TINY,
 } from './abi_generated';
 
 const BLOCK: i32 = STATS_BLOCK;
 const BLOCK_BYTES: usize = <usize>BLOCK << 2;
 /** Largest f32 ≤ 0.002 and ≤ 0.005: so an f32 compare equals the exact float64 compare with 0.002 / 0.005. */
-const T0002: f32 = reinterpret<f32>(0x3b03126e);
-const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
+const T0002: f32 = reinterpret<f32>(STATS_T0002_BITS);
+const T0005: f32 = reinterpret<f32>(STATS_T0005_BITS);
 
 /** Histogram bins (f32 bits of |Δ| >>> 18) and the byte size of one packed copy (u64 per bin). */
 const BINS: i32 = HIST_BINS;

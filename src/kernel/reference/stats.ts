@@ -14,6 +14,8 @@ import {
   SAMPLE_WEIGHT,
   STATS_BLOCK,
   STATS_GROUP,
+  STATS_T0002_BITS,
+  STATS_T0005_BITS,
   STATS_TINY,
   type DeltaField,
   type PairField,
@@ -44,8 +46,8 @@ function fromBits(b: number): number {
 }
 
 /** Largest float32 ≤ 0.002 and ≤ 0.005 (an f32 compare with them equals the exact compare with 0.002/0.005). */
-export const T0002 = fromBits(0x3b03126e);
-export const T0005 = fromBits(0x3ba3d70a);
+export const T0002 = fromBits(STATS_T0002_BITS);
+export const T0005 = fromBits(STATS_T0005_BITS);
 
 const fr = Math.fround;
 
