@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { DELTA_FIELD, DELTA_RECORD, KERNEL_ABI, MODULE_EXPORTS, PAIR_FIELD, PAIR_RECORD, type AbiType } from '../../src/kernel/abi.js';
 import type { StatsKernelExports } from '../../src/kernel/exports.js';
-import { instantiateKernel, kernelModule, kernelWasmPath } from '../../src/kernel/wasm.js';
 import { readFileSync } from 'node:fs';
+import { instantiateKernel, kernelModule, kernelWasmPath } from '../../src/kernel/wasm.js';
+import { runChunk } from './stats-harness.js';
 
 type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 interface WasmSignature {
@@ -153,43 +154,19 @@ describe('kernel ABI', () => {
     return { dot, bothNonzero, conflicts, minBoth, minConflict };
   }
 
-  /** One stats_chunk over float32 models; the delta records of both fine-tunes and the pair record, by ABI offset. */
+  /** One stats_chunk over float32 models: both fine-tunes' delta records and the pair record, read by ABI offset. */
   function runStats(models: number[][]): { delta: Record<string, number>[]; pair: Record<string, number> } {
-    const kern = instantiateKernel<StatsKernelExports>();
-    const k = models.length - 1,
-      n = models[0]!.length;
-    const work = 1 << 16;
-    const workBytes = kern.exports.stats_work_bytes(k);
-    const table = work + workBytes;
-    const data = table + 64;
-    const deltaOut = data + 4 * n * models.length;
-    const pairOut = deltaOut + 8 * k * DELTA_RECORD.length;
-    const hist = pairOut + 8 * PAIR_RECORD.length;
-    kern.ensure(hist + 64 * 1024);
-    const mem = kern.memory.buffer;
-    models.forEach((m, i) => new Float32Array(mem, data + 4 * n * i, n).set(m));
-    new Uint32Array(mem, table, 2 * (k + 1)).set([...models.map((_, i) => data + 4 * n * i), ...models.map(() => 0)]);
-    kern.exports.stats_chunk(
-      k,
-      n,
-      table,
-      table + 4 * (k + 1),
-      work,
-      deltaOut,
-      pairOut,
-      hist,
-      hist + 64,
-      hist + 16448,
-      hist + 32832,
-      0,
-      0,
-      0,
+    const out = runChunk(
+      instantiateKernel<StatsKernelExports>(),
+      models.map((m) => new Uint8Array(new Float32Array(m).buffer)),
+      models.map(() => 'F32'),
+      models[0]!.length,
     );
-    const read = (fields: readonly { name: string }[], at: number): Record<string, number> =>
-      Object.fromEntries(fields.map((f, i) => [f.name, new Float64Array(mem, at, fields.length)[i]!]));
+    const read = (fields: readonly { name: string }[], rec: Float64Array, at: number): Record<string, number> =>
+      Object.fromEntries(fields.map((f, i) => [f.name, rec[at + i]!]));
     return {
-      delta: [0, 1].map((i) => read(DELTA_RECORD, deltaOut + 8 * i * DELTA_RECORD.length)),
-      pair: read(PAIR_RECORD, pairOut),
+      delta: [0, 1].map((i) => read(DELTA_RECORD, out.delta, i * DELTA_RECORD.length)),
+      pair: read(PAIR_RECORD, out.pair, 0),
     };
   }
 
