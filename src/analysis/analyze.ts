@@ -6,10 +6,12 @@ import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
 import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/abi.js';
-import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult, type ChunkTask } from './chunk.js';
+import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
-import { inProcessRunner, workerRunner, type ChunkRunner } from './pool.js';
+import { TaskPool } from '../exec/pool.js';
+import { runOrdered } from '../exec/window.js';
+import { statsTask } from './stats-task.js';
 import {
   addDeltaSums,
   addPairSums,
@@ -218,14 +220,23 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
 
   if (names.length === 0) throw inputError(`${opts.base}: the base model has no tensors`);
   let doneBytes = 0;
-  const runner: ChunkRunner = threads === 1 ? inProcessRunner(K, maxCount) : workerRunner(threads, K, maxCount);
+  // results fold strictly in task order (the window), so every float64 sum is added in the same order whatever
+  // the thread count; each worker is handed the window's tasks at once, so it never waits for the next
+  const window = 2 * threads + 1;
+  const pool = new TaskPool(statsTask, { k: K, maxCount }, { workers: threads === 1 ? 0 : threads, depth: window, name: 'analysis' });
   try {
-    await runOrdered(tasks, runner, 2 * threads + 1, (r) => {
-      fold(r);
-      opts.onProgress?.((doneBytes += r.bytes), totalBytes);
-    });
+    await runOrdered(
+      tasks.length,
+      (i) => tasks[i]!,
+      (t) => pool.run(t),
+      window,
+      (r) => {
+        fold(r);
+        opts.onProgress?.((doneBytes += r.bytes), totalBytes);
+      },
+    );
   } finally {
-    await runner.close();
+    await pool.close();
   }
   while (accT < names.length - 1) {
     if (accT >= 0) finalize();
@@ -273,47 +284,4 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
     histograms: histRows,
     densities,
   };
-}
-
-/**
- * Run tasks with at most `window` issued but not yet folded, and fold results strictly in task order, so the
- * memory held is bounded and every float64 sum is added in the same order whatever the thread count.
- */
-async function runOrdered(tasks: ChunkTask[], runner: ChunkRunner, window: number, onResult: (r: ChunkResult) => void): Promise<void> {
-  const ready = new Map<number, ChunkResult>();
-  let issued = 0;
-  let folded = 0;
-  let error: unknown;
-  let wake: (() => void) | undefined;
-  const issue = (): void => {
-    while (issued < tasks.length && issued - folded < window && error === undefined) {
-      const task = tasks[issued++]!;
-      runner.run(task).then(
-        (r) => {
-          ready.set(r.seq, r);
-          wake?.();
-        },
-        (e: unknown) => {
-          error ??= e;
-          wake?.();
-        },
-      );
-    }
-  };
-  issue();
-  while (folded < tasks.length) {
-    if (error !== undefined) throw error;
-    const r = ready.get(folded);
-    if (r) {
-      ready.delete(folded);
-      folded++;
-      onResult(r);
-      issue();
-      continue;
-    }
-    await new Promise<void>((res) => {
-      wake = res;
-    });
-    wake = undefined;
-  }
 }

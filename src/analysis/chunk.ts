@@ -1,5 +1,4 @@
 import { runtimeError } from '../errors.js';
-import { decodeToF32 } from '../io/codec.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import type { Model } from '../io/model.js';
 import { ReadContext } from '../io/read-context.js';
@@ -10,6 +9,8 @@ import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP } from '
 import type { StatsKernelExports } from '../kernel/exports.js';
 import { fnv1a32, sampleKey } from '../kernel/mask-key.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
+import { Arena } from '../exec/arena.js';
+import { decodeInArena, type DecodeKernel } from '../exec/dtype.js';
 
 /** One unit of work: elements [start, start+count) of one tensor in the base and every fine-tune. */
 export interface ChunkTask {
@@ -74,18 +75,17 @@ export function pairCount(k: number): number {
 
 /** Runs chunks of the stats pass on its own kernel instance; owns the descriptors it opens. */
 export class ChunkProcessor {
-  private readonly kernel: KernelInstance<StatsKernelExports>;
+  private readonly kernel: KernelInstance<StatsKernelExports & DecodeKernel>;
   private readonly files = new ReadContext();
-  private scratch = new Uint8Array(0);
   private readonly layout: ReturnType<typeof planLayout>;
 
   /** Lay out linear memory for chunks of up to maxCount elements and k fine-tunes. */
   constructor(
     private readonly k: number,
     maxCount: number,
-    module?: WebAssembly.Module,
+    kernel: KernelInstance<StatsKernelExports & DecodeKernel> = instantiateKernel(),
   ) {
-    this.kernel = instantiateKernel<StatsKernelExports>(undefined, module);
+    this.kernel = kernel;
     this.layout = planLayout(k, maxCount, this.kernel.exports.stats_work_bytes(k));
     this.kernel.ensure(this.layout.end);
   }
@@ -96,27 +96,17 @@ export class ChunkProcessor {
 
   /**
    * Read the chunk of one model to ptr: BF16/F16 raw (the kernel decodes them block by block, in cache), F32 as is,
-   * F64 decoded to F32 here. Returns the kernel's dtype code for it and the bytes read.
+   * F64 read past the layout's end and decoded to F32 at ptr by the dtype loader. Returns the kernel's dtype code
+   * for it and the bytes read.
    */
   private load(src: TensorSource, start: number, n: number, ptr: number): { code: number; bytes: number } {
-    const mem = this.kernel.memory.buffer;
     const bytes = n * bytesPerElement(src.dtype);
-    switch (src.dtype) {
-      case 'F32':
-        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
-        return { code: DTYPE_CODE.f32, bytes };
-      case 'BF16':
-        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
-        return { code: DTYPE_CODE.bf16, bytes };
-      case 'F16':
-        this.readInto(src, start, n, new Uint8Array(mem, ptr, bytes));
-        return { code: DTYPE_CODE.f16, bytes };
-      case 'F64':
-        if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
-        this.readInto(src, start, n, this.scratch);
-        decodeToF32('F64', this.scratch, new Float32Array(mem, ptr, n), n);
-        return { code: DTYPE_CODE.f32, bytes };
-    }
+    const at = src.dtype === 'F64' ? this.layout.end : ptr;
+    if (src.dtype === 'F64') this.kernel.ensure(at + bytes);
+    this.readInto(src, start, n, new Uint8Array(this.kernel.memory.buffer, at, bytes));
+    if (src.dtype !== 'F64') return { code: DTYPE_CODE[src.dtype], bytes };
+    decodeInArena(this.kernel.exports, this.kernel.memory, 'F64', at, ptr, n);
+    return { code: DTYPE_CODE.F32, bytes };
   }
 
   /** Read and run the stats pass over one chunk. */
@@ -184,22 +174,22 @@ export class ChunkProcessor {
 }
 
 /** The kernel's input dtype codes (stats_chunk's dtypes table). */
-const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
+const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 /** Byte offsets of every buffer in linear memory for k fine-tunes and chunks of up to maxCount elements. */
 function planLayout(k: number, maxCount: number, workBytes: number) {
-  const align = (x: number): number => Math.ceil(x / 64) * 64;
-  const bufBytes = align(4 * maxCount);
+  const bufBytes = Math.ceil((4 * maxCount) / 64) * 64;
   const blocks = Math.ceil(maxCount / STATS_BLOCK);
-  const table = 1024; // k+1 input pointers, then k+1 dtype codes
-  const models = table + align(8 * (k + 1));
-  const work = models + (k + 1) * bufBytes;
-  const deltaOut = work + align(workBytes);
-  const pairOut = deltaOut + align(k * blocks * DELTA_FIELDS * 8);
-  const histStart = pairOut + align(pairCount(k) * blocks * PAIR_FIELDS * 8);
-  const histBin = histStart + align(4 * (k + 1));
-  const histCount = histBin + align(4 * k * HIST_BINS);
-  const histEnergy = histCount + align(4 * k * HIST_BINS);
-  const end = histEnergy + 8 * k * HIST_BINS;
-  return { maxCount, bufBytes, table, models, work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy, end };
+  const arena = new Arena(1024);
+  const table = arena.take(8 * (k + 1)); // k+1 input pointers, then k+1 dtype codes
+  const models = arena.take((k + 1) * bufBytes);
+  const work = arena.take(workBytes);
+  const deltaOut = arena.take(k * blocks * DELTA_FIELDS * 8);
+  const pairOut = arena.take(pairCount(k) * blocks * PAIR_FIELDS * 8);
+  const histStart = arena.take(4 * (k + 1));
+  const histBin = arena.take(4 * k * HIST_BINS);
+  const histCount = arena.take(4 * k * HIST_BINS);
+  const histEnergy = arena.take(8 * k * HIST_BINS);
+  // F64 inputs are staged past the end (8-byte aligned), grown only when one comes
+  return { maxCount, bufBytes, table, models, work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy, end: arena.size(8) };
 }

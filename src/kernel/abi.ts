@@ -114,6 +114,16 @@ export const KERNEL_ABI = {
     result: 'void',
   },
   row_dots_f32: { group: 'merge', params: ['a: usize', 'b: usize', 'n: i32', 'cols: i32', 'out: usize'], result: 'void' },
+  // issue 18
+  /**
+   * Decode, delta, DARE mask, combine and encode of 16-bit inputs in one pass (see fused_merge16.ts): −1 when not
+   * applicable, else the fallback lanes | 1 << 30 (NaN/Inf input) | 1 << 29 (NaN/Inf output).
+   */
+  fused_merge16: {
+    group: 'merge',
+    params: ['table: usize', 'k: i32', 'off: i32', 'n: i32', 'start: u32', 'coef: usize', 'divw: usize', 'lambda: f64', 'out: usize'],
+    result: 'i32',
+  },
 
   // the analyzer's stats pass (assembly/stats.ts)
   /** Zeroed workspace bytes stats_chunk needs for k fine-tunes. */

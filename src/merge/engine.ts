@@ -6,6 +6,8 @@ import { ReadContext } from '../io/read-context.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
 import type { TensorSource } from '../io/tensor-source.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
+import { Arena } from '../exec/arena.js';
+import { decodeInArena, readPlace } from '../exec/dtype.js';
 import { CUT_ALL, CUT_NONE, chunkQuota, jobChunkElements, type Cut, type TensorJob, type TermPrep } from './job.js';
 import { modelStockCoefficient, nuslerpCoefficients, slerpCoefficients } from './slerp.js';
 import { karcherCoefficients, multislerpCoefficients } from './spherical.js';
@@ -25,10 +27,6 @@ const SUB_BLOCK = 8192;
 const HI_BUCKETS = 32768;
 const LO_BUCKETS = 65536;
 
-function align(x: number): number {
-  return Math.ceil(x / 64) * 64;
-}
-
 /** Bytes of kernel memory one engine needs for chunks of s elements, k terms and rows of maxRow (what layout() lays out). */
 export function engineBytes(s: number, k: number, maxRow: number): number {
   return layout(s, k, maxRow).end;
@@ -42,6 +40,7 @@ function layout(
   coef: number;
   divw: number;
   sums: number;
+  table: number;
   raw: number;
   base: number;
   deltas: number;
@@ -51,19 +50,22 @@ function layout(
   rawIn: number;
   end: number;
 } {
-  const coef = RESERVED;
-  const divw = coef + 8 * Math.max(k, 1);
-  const sums = align(divw + 8 * Math.max(k, 1));
-  const raw = align(sums + 64);
-  const base = align(raw + 8 * s);
-  const deltas = align(base + 4 * s);
-  const out = align(deltas + 4 * s * k);
-  const hist = align(out + 4 * s);
-  const scratch = align(hist + 4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
+  const arena = new Arena(RESERVED);
+  const coef = arena.take(8 * Math.max(k, 1));
+  const divw = arena.take(8 * Math.max(k, 1), 8);
+  const sums = arena.take(64);
+  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (1032 bytes per model)
+  const table = arena.take(16 + 16 * Math.max(k, 1) + 15 + 1032 * Math.max(k, 1));
+  const raw = arena.take(8 * s);
+  const base = arena.take(4 * s);
+  const deltas = arena.take(4 * s * k);
+  const out = arena.take(4 * s);
+  const hist = arena.take(4 * (HI_BUCKETS + 2 * LO_BUCKETS) * k);
+  const scratch = arena.take(maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0);
   // the raw 16-bit bytes of every input of a chunk (base and k terms), for the blocked merge
-  const rawIn = align(scratch + (maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0));
-  const end = align(rawIn + 2 * s * (Math.max(k, 1) + 1));
-  return { coef, divw, sums, raw, base, deltas, out, hist, scratch, rawIn, end };
+  const rawIn = arena.take(2 * s * (Math.max(k, 1) + 1));
+  const end = arena.size(64);
+  return { coef, divw, sums, table, raw, base, deltas, out, hist, scratch, rawIn, end };
 }
 
 /** Result of merging one chunk. */
@@ -96,6 +98,8 @@ export interface NonfiniteAt {
 }
 
 const F32_MAX = 3.4028234663852886e38;
+/** fused_merge16's flags: an input or an output value is NaN/Inf. */
+const FUSED_NONFINITE = (1 << 30) | (1 << 29);
 
 /**
  * Runs the merge of one tensor chunk (or a tensor's selection pre-pass) through a kernel: reads inputs straight
@@ -107,6 +111,10 @@ export class ChunkEngine {
   private readonly at: ReturnType<typeof layout>;
   // The first finite F64 value beyond float32 in the last F64 load (element offset in that load, and the value).
   private f64Overflow: { offset: number; value: number } | undefined;
+  /** Whether blocked merges of 16-bit inputs run the fused kernel op (false: the stages one by one; benchmarks compare both). */
+  useFused = true;
+  /** Sub-block elements the fused op merged, and how many of them it recomputed in f64 (its f32 result not certain). */
+  readonly fusedStats = { positions: 0, fallbacks: 0 };
 
   constructor(
     private readonly k: MergeKernelExports,
@@ -131,11 +139,8 @@ export class ChunkEngine {
   private load(input: TensorSource, start: number, n: number, dst: number): number {
     const bpe = bytesPerElement(input.dtype);
     const len = n * bpe;
-    const target = input.dtype === 'F32' ? dst : this.at.raw;
-    readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, target, len), this.files);
-    if (input.dtype === 'BF16') this.k.decode_bf16(this.at.raw, dst, n);
-    else if (input.dtype === 'F16') this.k.decode_f16(this.at.raw, dst, n);
-    else if (input.dtype === 'F64') {
+    readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, readPlace(input.dtype, dst, this.at.raw), len), this.files);
+    if (input.dtype === 'F64') {
       const src = new Float64Array(this.memory.buffer, this.at.raw, n);
       // F64 is read at float32 precision; note a finite value beyond float32 so the refusal can say so
       this.f64Overflow = undefined;
@@ -146,8 +151,8 @@ export class ChunkEngine {
           break;
         }
       }
-      new Float32Array(this.memory.buffer, dst, n).set(src);
     }
+    decodeInArena(this.k, this.memory, input.dtype, this.at.raw, dst, n);
     return len;
   }
 
@@ -270,13 +275,38 @@ export class ChunkEngine {
     let overflow: OutputOverflow | undefined;
     const combine = job.elect ? this.k.ties_sum_f32 : this.k.weighted_sum_f32;
     const dtype = job.out.dtype;
+    let fused = this.useFused && (dtype === 'BF16' || dtype === 'F16') && inputs.every((i) => i.dtype === 'BF16' || i.dtype === 'F16');
+    if (fused)
+      this.writeFusedTable(
+        job,
+        inputs.map((_, m) => raw(m)),
+      );
     for (let off = 0; off < n; off += S) {
       const len = Math.min(S, n - off);
+      if (fused) {
+        // every stage in one pass; on NaN/Inf (in or out) the stages below redo the sub-block and say where
+        const r = this.k.fused_merge16(
+          this.at.table,
+          job.terms.length,
+          off,
+          len,
+          start + off,
+          this.at.coef,
+          this.at.divw,
+          job.lambda,
+          this.at.raw + 2 * off,
+        );
+        if (r < 0) fused = false;
+        else if ((r & FUSED_NONFINITE) === 0) {
+          this.fusedStats.positions += len;
+          this.fusedStats.fallbacks += r;
+          continue;
+        }
+      }
       inputs.forEach((input, m) => {
         const d = dst(m);
-        if (input.dtype === 'BF16') this.k.decode_bf16(raw(m) + 2 * off, d, len);
-        else if (input.dtype === 'F16') this.k.decode_f16(raw(m) + 2 * off, d, len);
-        else readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
+        if (input.dtype === 'F32') readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
+        else decodeInArena(this.k, this.memory, input.dtype, raw(m) + 2 * off, d, len);
         counts[m]! += this.k.count_nonfinite_f32(d, len);
       });
       job.terms.forEach((t, i) => {
@@ -305,8 +335,7 @@ export class ChunkEngine {
       let probe = this.at.out;
       if (dtype === 'BF16' || dtype === 'F16') {
         probe = this.at.deltas;
-        if (dtype === 'BF16') this.k.decode_bf16(this.at.raw + 2 * off, probe, len);
-        else this.k.decode_f16(this.at.raw + 2 * off, probe, len);
+        decodeInArena(this.k, this.memory, dtype, this.at.raw + 2 * off, probe, len);
       }
       const bad = this.k.count_nonfinite_f32(probe, len);
       if (bad > 0) {
@@ -329,6 +358,29 @@ export class ChunkEngine {
     let e = 0;
     while (e < n && Number.isFinite(v[e]!)) e++;
     return { bytesRead, nonfinite, nonfiniteAt: { input: m - first, count: counts[m]!, firstElement: start + e, start, end: start + n } };
+  }
+
+  /** fused_merge16's table for a chunk of a blocked job: the inputs' raw chunks, dtypes, mask keys and thresholds. */
+  private writeFusedTable(job: TensorJob, rawAt: number[]): void {
+    const t = new Uint32Array(this.memory.buffer, this.at.table, 4 + 4 * job.terms.length);
+    const f16 = (d: string): number => (d === 'F16' ? 1 : 0);
+    t[0] = job.base ? rawAt[0]! : 0;
+    t[1] =
+      (job.base ? 1 : 0) |
+      (job.base ? f16(job.base.dtype) << 1 : 0) |
+      (job.elect ? 4 : 0) |
+      (job.normalize ? 8 : 0) |
+      (job.out.dtype === 'F16' ? 16 : 0);
+    const first = job.base ? 1 : 0;
+    job.terms.forEach((term, i) => {
+      // dare_mask_f32's cases: a threshold of 2^32 drops all, 0 keeps all (as no sparsification does)
+      const thr = term.sparsify === 'random' ? term.dropThreshold : 0;
+      const mode = thr >= 2 ** 32 ? 2 : Math.trunc(thr) >>> 0 === 0 ? 0 : 1;
+      t.set(
+        [rawAt[first + i]!, f16(term.input.dtype) | (mode << 1), term.maskKey >>> 0, mode === 1 ? Math.trunc(thr) >>> 0 : 0],
+        4 + 4 * i,
+      );
+    });
   }
 
   /** Write n encoded elements at src (the chunk's output in its dtype) at their place in the output. */
@@ -526,8 +578,7 @@ export class ChunkEngine {
     let probe = this.at.out;
     if (dtype === 'BF16' || dtype === 'F16') {
       probe = this.deltaPtr(0);
-      if (dtype === 'BF16') this.k.decode_bf16(this.at.raw, probe, n);
-      else this.k.decode_f16(this.at.raw, probe, n);
+      decodeInArena(this.k, this.memory, dtype, this.at.raw, probe, n);
     }
     const count = this.k.count_nonfinite_f32(probe, n);
     if (count === 0) return undefined;

@@ -8,15 +8,15 @@ import { checkFreeSpace, OutputDir, type SideFileEdits } from '../io/output-dir.
 import { assertOutputApartFromInputs } from '../io/output-guard.js';
 import { readRegularFileText } from '../io/regular-file.js';
 import { indexJson, planShards, SAFETENSORS_INDEX_NAME, type PlannedTensor } from '../io/writer.js';
-import { kernelModule } from '../kernel/wasm.js';
 import { recipeYaml, type MergeConfig } from './config.js';
-import { engineBytes, type OutputOverflow } from './engine.js';
+import { engineBytes, type ChunkResult, type OutputOverflow } from './engine.js';
 import { jobChunkElements, needsPrep, type TensorJob, type TermPrep } from './job.js';
 import type { NonfiniteAt } from './engine.js';
-import { createEngine, type KernelKind } from './kernel-factory.js';
+import type { KernelKind } from './kernel-factory.js';
+import { mergeTask, type MergeResult } from './merge-task.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
-import { WorkerPool } from './pool.js';
+import { TaskPool } from '../exec/pool.js';
 import { MAX_THREADS } from '../limits.js';
 
 /** Options of merge(). */
@@ -272,7 +272,25 @@ function overflowError(job: TensorJob, o: OutputOverflow): Error {
   );
 }
 
-/** Run every job's chunks (and pre-passes) on the pool or inline; chunks land at planned offsets, so order does not matter. */
+/** The refusal a merged chunk calls for (NaN/Inf inputs, values the output dtype cannot hold), unless allowed. */
+function chunkRefusal(job: TensorJob, r: ChunkResult, allowNonfinite: boolean): Error | undefined {
+  if (allowNonfinite) return undefined;
+  if (r.nonfinite > 0) return nonfiniteError(job, r.nonfiniteAt);
+  if (r.overflow) return overflowError(job, r.overflow);
+  return undefined;
+}
+
+function prepsOf(r: MergeResult): TermPrep[] {
+  if ('preps' in r) return r.preps;
+  throw runtimeError('internal: a pre-pass task answered with a chunk');
+}
+
+function chunkOf(r: MergeResult): ChunkResult {
+  if ('chunk' in r) return r.chunk;
+  throw runtimeError('internal: a chunk task answered with a pre-pass');
+}
+
+/** Run every job's chunks (and pre-passes) on the pool; chunks land at planned offsets, so order does not matter. */
 async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const maxTerms = Math.max(1, ...plan.jobs.map((j) => j.terms.length));
   const maxRow = Math.max(0, ...plan.jobs.map((j) => j.rowLen ?? 0));
@@ -292,58 +310,48 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
     }
   };
 
-  if (o.threads === 1) {
-    const engine = createEngine(o.kernel, o.chunkElements, maxTerms, undefined, maxRow);
-    try {
+  const pool = new TaskPool(
+    mergeTask,
+    { kernel: o.kernel, chunkElements: o.chunkElements, maxTerms, maxRow },
+    { workers: o.threads === 1 ? 0 : o.threads, name: 'merge' },
+  );
+  try {
+    if (o.threads === 1) {
+      // the calling thread, in plan order: the first refused chunk stops the merge before the next one is read
       for (const j of plan.jobs) {
         emptyDone(j);
-        const prep = needsPrep(j) ? engine.prep(j) : undefined;
+        const prep = needsPrep(j) ? prepsOf(await pool.run({ type: 'prep', job: j })) : undefined;
         for (let c = 0; c < chunksOf(j); c++) {
-          const r = engine.mergeChunk(j, prep, c);
-          if (r.nonfinite > 0 && !o.allowNonfinite) throw nonfiniteError(j, r.nonfiniteAt);
-          if (r.overflow && !o.allowNonfinite) throw overflowError(j, r.overflow);
+          const r = chunkOf(await pool.run({ type: 'chunk', job: j, prep, chunk: c }));
+          const refusal = chunkRefusal(j, r, o.allowNonfinite);
+          if (refusal) throw refusal;
           finishChunk(j, r.bytesRead);
         }
       }
-    } finally {
-      engine.close();
+      return;
     }
-    return;
-  }
-
-  const pool = new WorkerPool(o.threads, {
-    kernel: o.kernel,
-    chunkElements: o.chunkElements,
-    maxTerms,
-    maxRow,
-    ...(o.kernel === 'wasm' ? { module: kernelModule() } : {}),
-  });
-  const all: Promise<void>[] = [];
-  try {
+    // worker threads: every chunk queued at once, a tensor's pre-pass ahead of the queue (its chunks wait for it)
+    const all: Promise<void>[] = [];
     for (const j of plan.jobs) {
       emptyDone(j);
       const runChunks = (prep: TermPrep[] | undefined): Promise<void> => {
         const parts: Promise<void>[] = [];
         for (let c = 0; c < chunksOf(j); c++) {
           parts.push(
-            pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((r) => {
-              if (r.ok && (r.nonfinite ?? 0) > 0 && !o.allowNonfinite) {
-                const err = nonfiniteError(j, r.nonfiniteAt);
-                pool.cancel(err);
-                throw err;
+            pool.run({ type: 'chunk', job: j, prep, chunk: c }).then((res) => {
+              const r = chunkOf(res);
+              const refusal = chunkRefusal(j, r, o.allowNonfinite);
+              if (refusal) {
+                pool.cancel(refusal);
+                throw refusal;
               }
-              if (r.ok && r.overflow && !o.allowNonfinite) {
-                const err = overflowError(j, r.overflow);
-                pool.cancel(err);
-                throw err;
-              }
-              finishChunk(j, r.ok ? (r.bytesRead ?? 0) : 0);
+              finishChunk(j, r.bytesRead);
             }),
           );
         }
         return Promise.all(parts).then(() => undefined);
       };
-      if (needsPrep(j)) all.push(pool.run({ type: 'prep', job: j }, true).then((r) => runChunks(r.ok ? r.preps : undefined)));
+      if (needsPrep(j)) all.push(pool.run({ type: 'prep', job: j }, { urgent: true }).then((r) => runChunks(prepsOf(r))));
       else all.push(runChunks(undefined));
     }
     const results = await Promise.allSettled(all);

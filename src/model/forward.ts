@@ -1,11 +1,11 @@
 import { inputError, runtimeError } from '../errors.js';
 import { KERNEL_DATA_BYTES } from '../kernel/exports.js';
 import { KERNEL_MAX_PAGES } from '../kernel/wasm.js';
+import { Arena } from '../exec/arena.js';
 import type { LlamaConfig } from './config.js';
-import type { KernelCall } from './kernel-calls.js';
-import { KernelPool, laneCount } from './kernel-pool.js';
+import { KernelPool, laneCount, type KernelCall } from './lanes.js';
 
-export type { KernelPool } from './kernel-pool.js';
+export type { KernelPool } from './lanes.js';
 import { ropeTables } from './rope.js';
 import type { WeightSource } from './weights.js';
 
@@ -50,16 +50,6 @@ const ACTIVATION_BUDGET = 1 << 30;
 
 // Row blocks for the MLP intermediate and the logits: ~32 MiB each, at least 4 rows.
 const BLOCK_BYTES = 32 << 20;
-
-/** A bump layout of f32/i32 buffers in the kernel memory, from KERNEL_DATA_BYTES on, 16-byte aligned. */
-class Layout {
-  end = KERNEL_DATA_BYTES;
-  take(elements: number): number {
-    const at = this.end;
-    this.end += Math.ceil((elements * 4) / 16) * 16;
-    return at;
-  }
-}
 
 /** Split [0, n) into `parts` contiguous ranges whose bounds are multiples of `align` (the last takes the rest). */
 function splitRange(n: number, parts: number, align: number): [number, number][] {
@@ -147,7 +137,9 @@ async function runBatch(
   const headRows = Math.min(P, Math.max(4, Math.floor(BLOCK_BYTES / (4 * V))));
   const lanes = opts.pool ? opts.pool.lanes : laneCount(opts.threads ?? 1);
 
-  const L = new Layout();
+  // f32/i32 buffers in the kernel memory, from KERNEL_DATA_BYTES on, 16-byte aligned
+  const arena = new Arena(KERNEL_DATA_BYTES);
+  const L = { take: (elements: number): number => arena.take(4 * elements, 16) };
   const pos = L.take(P),
     cosT = L.take(batch.maxLen * (hd / 2)),
     sinT = L.take(batch.maxLen * (hd / 2));
@@ -168,15 +160,15 @@ async function runBatch(
   const W = L.take(0);
   const wElems = Math.max((QD + 2 * KD) * H, H * QD, 3 * I * H, V * H);
   L.take(wElems);
-  if (L.end > KERNEL_MAX_BYTES) {
+  if (arena.size(16) > KERNEL_MAX_BYTES) {
     throw runtimeError(
-      `the forward pass of this model needs ${(L.end / 2 ** 30).toFixed(1)} GiB of kernel memory for one layer's weights and the activations, more than wasm's 4 GiB`,
+      `the forward pass of this model needs ${(arena.size(16) / 2 ** 30).toFixed(1)} GiB of kernel memory for one layer's weights and the activations, more than wasm's 4 GiB`,
     );
   }
 
   const pool = opts.pool ?? new KernelPool(lanes);
   try {
-    pool.kernel.ensure(L.end);
+    pool.kernel.ensure(arena.size(16));
     const f32 = (): Float32Array => pool.kernel.f32();
     const i32 = new Int32Array(pool.kernel.memory.buffer);
     const { cos, sin } = ropeTables(cfg, batch.maxLen);

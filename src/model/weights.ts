@@ -4,6 +4,8 @@ import type { TensorInfo } from '../io/safetensors.js';
 import { mathDtypeOf, TensorReader } from '../io/tensor-reader.js';
 import { KERNEL_DATA_BYTES, type MergeKernelExports } from '../kernel/exports.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
+import { Arena } from '../exec/arena.js';
+import { decodeInArena } from '../exec/dtype.js';
 import { loadLlamaConfig, type LlamaConfig } from './config.js';
 
 /** Where the forward pass gets each weight tensor, as float32, when it needs it (layer by layer). */
@@ -15,24 +17,25 @@ export interface WeightSource {
   close(): void;
 }
 
-// decode in blocks so the raw-bytes scratch stays small whatever the tensor size
+// decode in blocks so the raw-bytes area stays small whatever the tensor size
 const DECODE_BLOCK = 1 << 20;
 
 interface Decoder {
   kernel: KernelInstance<MergeKernelExports>;
-  src: number;
+  raw: number;
   dst: number;
 }
 let decoder: Decoder | undefined;
 
-/** This thread's block decoder: the kernel's SIMD decode_bf16 / decode_f16 over a private 6 MiB memory. */
+/** This thread's block decoder: the dtype loader over a private 6 MiB kernel memory (raw bytes, then f32). */
 function blockDecoder(): Decoder {
   if (!decoder) {
     const kernel = instantiateKernel<MergeKernelExports>();
-    const src = KERNEL_DATA_BYTES,
-      dst = src + DECODE_BLOCK * 2;
-    kernel.ensure(dst + DECODE_BLOCK * 4);
-    decoder = { kernel, src, dst };
+    const arena = new Arena(KERNEL_DATA_BYTES);
+    const raw = arena.take(DECODE_BLOCK * 2),
+      dst = arena.take(DECODE_BLOCK * 4);
+    kernel.ensure(arena.end);
+    decoder = { kernel, raw, dst };
   }
   return decoder;
 }
@@ -46,10 +49,10 @@ function readTensorF32(reader: TensorReader, t: TensorInfo, out: Float32Array): 
       reader.readBytes(t, start, count, new Uint8Array(out.buffer, out.byteOffset + start * 4, count * 4));
     } else if (dtype === 'BF16' || dtype === 'F16') {
       const d = blockDecoder();
-      reader.readBytes(t, start, count, new Uint8Array(d.kernel.memory.buffer, d.src, count * 2));
-      if (dtype === 'BF16') d.kernel.exports.decode_bf16(d.src, d.dst, count);
-      else d.kernel.exports.decode_f16(d.src, d.dst, count);
-      out.set(new Float32Array(d.kernel.memory.buffer, d.dst, count), start);
+      const memory = d.kernel.memory;
+      reader.readBytes(t, start, count, new Uint8Array(memory.buffer, d.raw, count * 2));
+      decodeInArena(d.kernel.exports, memory, dtype, d.raw, d.dst, count);
+      out.set(new Float32Array(memory.buffer, d.dst, count), start);
     } else {
       reader.readF32(t, start, count, out.subarray(start, start + count));
     }

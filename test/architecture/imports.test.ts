@@ -80,6 +80,24 @@ describe('architecture', () => {
     ).toEqual([]);
   });
 
+  it('exec/ is a layer: it imports only kernel/ and the shared leaf modules, and only the engines (analysis, merge, model) import it', () => {
+    const wrong: string[] = [];
+    for (const [file, deps] of GRAPH) {
+      for (const dep of deps) {
+        const from = partOf(file),
+          to = partOf(dep);
+        if (from === 'exec' && !EXEC_MAY_IMPORT.has(to))
+          wrong.push(`${file} → ${dep} (exec runs handlers; it knows no engine, file or command)`);
+        if (to === 'exec' && from !== 'exec' && !MAY_IMPORT_EXEC.has(from))
+          wrong.push(`${file} → ${dep} (only engines run tasks on the executor)`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // the check sees the layer: every engine runs on it
+    for (const engine of MAY_IMPORT_EXEC)
+      expect([...GRAPH].some(([f, deps]) => partOf(f) === engine && deps.some((d) => partOf(d) === 'exec'))).toBe(true);
+  });
+
   it('the library never imports from outside src/ (tools/, test/ and scripts/ import it, never the reverse)', () => {
     const outside: string[] = [];
     for (const file of FILES) {
@@ -120,6 +138,11 @@ describe('architecture', () => {
     expect([...KNOWN_CYCLES].filter((k) => !cycles.includes(k))).toEqual([]);
   });
 });
+
+/** What exec/ may import (DESIGN: exec ↛ io): itself, the kernel, and the top-level leaf modules errors, limits, package-root. */
+const EXEC_MAY_IMPORT = new Set(['exec', 'kernel', 'errors', 'limits', 'package-root']);
+/** The parts that run work on exec/: the engines. */
+const MAY_IMPORT_EXEC = new Set(['analysis', 'merge', 'model']);
 
 /** The files outside kernel/reference that may load the scalar references: the `--kernel js` path. */
 const ALLOW_REFERENCE = new Set<string>(['merge/kernel-factory.ts']);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f32ToBf16Bits } from '../../src/io/codec.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/kernel/float-bits.js';
 import { writeSafetensorsFile } from '../../src/io/writer.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
@@ -19,11 +20,11 @@ const N = SHAPE[0]! * SHAPE[1]!;
 let root: string;
 const values: number[][] = [];
 
-function write(dir: string, v: number[], dtype: 'BF16' | 'F32' = 'BF16'): void {
+function write(dir: string, v: number[], dtype: 'BF16' | 'F16' | 'F32' = 'BF16'): void {
   mkdirSync(dir);
   const bits = new Uint16Array(v.length);
-  v.forEach((x, i) => (bits[i] = f32ToBf16Bits(x)));
-  const data = dtype === 'BF16' ? new Uint8Array(bits.buffer) : new Uint8Array(Float32Array.from(v).buffer);
+  v.forEach((x, i) => (bits[i] = dtype === 'F16' ? f32ToF16Bits(x) : f32ToBf16Bits(x)));
+  const data = dtype === 'F32' ? new Uint8Array(Float32Array.from(v).buffer) : new Uint8Array(bits.buffer);
   writeSafetensorsFile(join(dir, 'model.safetensors'), [{ name: NAME, dtype, shape: SHAPE, data }]);
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', torch_dtype: 'bfloat16' }));
 }
@@ -42,6 +43,9 @@ beforeAll(() => {
   // the same family stored as F32 (exact: values on a 1/256 grid)
   mkdirSync(join(root, 'f32'));
   values.forEach((v, m) => write(join(root, 'f32', m === 0 ? 'base' : `ft${m}`), v, 'F32'));
+  // and as F16 (exact too), with the base alone in BF16: mixed 16-bit inputs
+  mkdirSync(join(root, 'f16'));
+  values.forEach((v, m) => write(join(root, 'f16', m === 0 ? 'base' : `ft${m}`), v, m === 0 ? 'BF16' : 'F16'));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -89,6 +93,64 @@ describe('sub-blocked merge of elementwise methods', () => {
         expect(new Uint32Array(readF32(out, NAME).buffer), `${threads} threads, chunks of ${chunkElements}`).toEqual(
           new Uint32Array(want.buffer),
         );
+      }
+    });
+  }
+
+  for (const [method, elect] of [
+    ['dare_ties', true],
+    ['dare_linear', false],
+  ] as const) {
+    it(`${method} to BF16 and F16 outputs, from BF16 and F16 inputs (the fused kernel op): the reference rounded once to the output dtype`, async () => {
+      const ref: RefSpec = {
+        sparsify: 'random',
+        elect,
+        normalize: false,
+        lambda: 1,
+        hasBase: true,
+        seed: 5,
+        weights: W,
+        densities: D,
+        gammas: [0, 0, 0],
+        scale: (i) => 1 / D[i]!,
+      };
+      // the F16 family holds the values exactly (its base, in BF16, too); the BF16 family holds them rounded
+      const wants = {
+        '': referenceMergeTensor(
+          NAME,
+          asBf16(values[0]!),
+          [1, 2, 3].map((m) => asBf16(values[m]!)),
+          ref,
+        ),
+        f16: referenceMergeTensor(
+          NAME,
+          values[0]!,
+          [1, 2, 3].map((m) => values[m]!),
+          ref,
+        ),
+      };
+      const bits = new Uint16Array(1);
+      const asOut = (x: number, dtype: string): number => {
+        // the output's value: want encoded to the dtype and decoded back, as the merged file holds it
+        bits[0] = dtype === 'float16' ? f32ToF16Bits(x) : f32ToBf16Bits(x);
+        return dtype === 'float16' ? f16BitsToF32(bits[0]) : new Float32Array(new Uint32Array([bits[0] << 16]).buffer)[0]!;
+      };
+      for (const inputs of ['', 'f16'] as const) {
+        for (const outDtype of ['bfloat16', 'float16']) {
+          const doc = {
+            merge_method: method,
+            base_model: 'base',
+            models: [1, 2, 3].map((i) => ({ model: `ft${i}`, parameters: { weight: W[i - 1], density: D[i - 1] } })),
+            parameters: { seed: 5 },
+            out_dtype: outDtype,
+          };
+          const out = join(root, `out-fused-${method}-${inputs}-${outDtype}`);
+          await merge(parseMergeConfig(doc, { configDir: join(root, inputs) }), { out, threads: 2, chunkElements: 10_000 });
+          const expected = Float32Array.from(wants[inputs], (x) => asOut(x, outDtype));
+          expect(new Uint32Array(readF32(out, NAME).buffer), `${inputs || 'bf16'} inputs → ${outDtype}`).toEqual(
+            new Uint32Array(expected.buffer),
+          );
+        }
       }
     });
   }

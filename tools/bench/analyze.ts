@@ -22,6 +22,18 @@ const BEFORE = {
   readNsPerModelElement: 0.347,
   measured: '2026-12-01 01:03, 1-min load 6.6, run alternately with the new kernel',
 };
+/**
+ * The same figure for main at 682cf7c (float32 groups and sampled histogram, before the kernel's register-pressure
+ * and dependency-chain work): on the quiet machine (01:29) and alternating with the current kernel under load (02:46).
+ */
+const PREVIOUS = {
+  quiet: { kernelNsPerPosition: 3.65, readNsPerPosition: 1.25, measured: '2026-12-01 01:29, 1-min load 0.5' },
+  alternating: {
+    old: [1.21, 2.51, 3.62],
+    new: [1.01, 2.09, 2.97],
+    measured: '2026-12-01 02:57, 1-min load 15, old and new builds alternately, means of 3 runs each',
+  },
+};
 
 async function main(): Promise<void> {
   const loadAtStart = +loadavg()[0]!.toFixed(2);
@@ -126,6 +138,7 @@ async function main(): Promise<void> {
       cpuBoundRatioToFloor: +(cpuBoundSeconds / floor).toFixed(2),
       targetNsPerPosition: +targetNsPerPosition.toFixed(3),
       before: { ...BEFORE, nsPerPosition: +(BEFORE.kernelNsPerPosition[2]! + (fts.length + 1) * BEFORE.readNsPerModelElement).toFixed(3) },
+      previous: PREVIOUS,
     },
     coldCache: cold && {
       ioFloorSeconds: +cold.floor.toFixed(3),
@@ -141,7 +154,7 @@ async function main(): Promise<void> {
     '',
     `cold page cache (files evicted first, as for models larger than RAM): ${cold ? `analyze ${cold.run.wall.toFixed(3)} s against a cold I/O floor of ${cold.floor.toFixed(3)} s = ${(cold.run.wall / cold.floor).toFixed(2)}×` : 'not measured (GNU dd iflag=nocache unavailable)'}.`,
     '',
-    `CPU per element position (base + ${fts.length} fine-tunes, one thread, CPU time, ${cost.elements} positions timed): reads ${(cost.readNs * (fts.length + 1)).toFixed(2)} ns + stats kernel ${cost.kernelNs[2].toFixed(2)} ns (with 1 / 2 / 3 fine-tunes: ${cost.kernelNs.map((x) => x.toFixed(2)).join(' / ')} ns) = ${nsPerPosition.toFixed(2)} ns; before issue 18: reads ${(BEFORE.readNsPerModelElement * 4).toFixed(2)} + kernel ${BEFORE.kernelNsPerPosition[2]} ns (1 / 2 / 3: ${BEFORE.kernelNsPerPosition.join(' / ')}; ${BEFORE.measured}). Over ${positions} positions on ${threads} cores that is ≥ ${cpuBoundSeconds.toFixed(2)} s (${(cpuBoundSeconds / floor).toFixed(1)}× the warm floor) for any schedule; the ${TARGET}× target allows ${targetNsPerPosition.toFixed(2)} ns per position.`,
+    `CPU per element position (base + ${fts.length} fine-tunes, one thread, CPU time, ${cost.elements} positions timed): reads ${(cost.readNs * (fts.length + 1)).toFixed(2)} ns + stats kernel ${cost.kernelNs[2].toFixed(2)} ns (with 1 / 2 / 3 fine-tunes: ${cost.kernelNs.map((x) => x.toFixed(2)).join(' / ')} ns) = ${nsPerPosition.toFixed(2)} ns; before issue 18: reads ${(BEFORE.readNsPerModelElement * 4).toFixed(2)} + kernel ${BEFORE.kernelNsPerPosition[2]} ns (1 / 2 / 3: ${BEFORE.kernelNsPerPosition.join(' / ')}; ${BEFORE.measured}); main at 682cf7c, before the kernel's register and dependency-chain work: kernel ${PREVIOUS.quiet.kernelNsPerPosition} ns on a quiet machine (${PREVIOUS.quiet.measured}), and alternating under load ${PREVIOUS.alternating.old.join(' / ')} ns before against ${PREVIOUS.alternating.new.join(' / ')} ns now (${PREVIOUS.alternating.measured}). Over ${positions} positions on ${threads} cores that is ≥ ${cpuBoundSeconds.toFixed(2)} s (${(cpuBoundSeconds / floor).toFixed(1)}× the warm floor) for any schedule; the ${TARGET}× target allows ${targetNsPerPosition.toFixed(2)} ns per position.`,
     '',
     `stats pass alone (read + kernel, best): ${Math.min(...streamRuns).toFixed(3)} s = ${result.streamRatioToFloor}× the floor; rollups + table writing per run: ${result.writeSeconds.join(', ')} s.`,
     '',

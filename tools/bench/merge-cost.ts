@@ -22,6 +22,10 @@ export interface MergeCost {
   stages: Record<string, number>;
   /** the whole mergeChunk per position, untimed stages (the per-call timers above add their own overhead) */
   totalNs: number;
+  /** the same untimed, with the stages run one kernel call at a time (the blocked path before fused_merge16) */
+  unfusedTotalNs: number;
+  /** positions the fused op merged, and the share of them it recomputed in float64 (f32 result not certain) */
+  fused: { positions: number; fallbacks: number; fallbackRate: number };
 }
 
 /** Kernel exports by stage. */
@@ -35,6 +39,7 @@ const STAGE: Record<string, string> = {
   weighted_sum_f32: 'combine',
   encode_bf16: 'encode',
   encode_f16: 'encode',
+  fused_merge16: 'fused (decode … encode)',
 };
 
 function cpu(): number {
@@ -67,6 +72,8 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
   const engine = new ChunkEngine(timed, k.memory, chunkElements, maxTerms);
   const plainKernel = instantiateKernel<MergeKernelExports>();
   const plain = new ChunkEngine(plainKernel.exports, plainKernel.memory, chunkElements, maxTerms);
+  const unfused = new ChunkEngine(plainKernel.exports, plainKernel.memory, chunkElements, maxTerms);
+  unfused.useFused = false;
   const work = mkdtempSync(join(tmpdir(), 'darekit-merge-cost-'));
   const fd = openSync(join(work, 'out.bin'), 'w');
   const files = new ReadContext();
@@ -89,7 +96,19 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
     plain.mergeChunk(picked[0]!.job, undefined, picked[0]!.c);
     const p0 = cpu();
     for (const p of picked) plain.mergeChunk(p.job, undefined, p.c);
-    const total = cpu() - p0;
+    let total = cpu() - p0;
+    unfused.mergeChunk(picked[0]!.job, undefined, picked[0]!.c);
+    // fused and unfused alternately, best of 2 each (CPU time): robust to other processes' bursts
+    let unfusedTotal = Infinity;
+    for (let round = 0; round < 2; round++) {
+      const u0 = cpu();
+      for (const p of picked) unfused.mergeChunk(p.job, undefined, p.c);
+      unfusedTotal = Math.min(unfusedTotal, cpu() - u0);
+      if (round === 1) break;
+      const f0 = cpu();
+      for (const p of picked) plain.mergeChunk(p.job, undefined, p.c);
+      total = Math.min(total, cpu() - f0);
+    }
     const r0 = cpu();
     for (const p of picked) {
       const cs = jobChunkElements(p.job, chunkElements);
@@ -101,12 +120,20 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
     for (const [name, ns] of Object.entries(spent)) stages[name] = ns / positions;
     // what is left of mergeChunk: the output write (pwrite into the page cache) and the JS around the calls
     stages['write + JS + timers'] = (timedTotal - kernels - read) / positions;
-    return { positions, stages, totalNs: total / positions };
+    const fs = plain.fusedStats;
+    return {
+      positions,
+      stages,
+      totalNs: total / positions,
+      unfusedTotalNs: unfusedTotal / positions,
+      fused: { positions: fs.positions, fallbacks: fs.fallbacks, fallbackRate: fs.positions ? fs.fallbacks / fs.positions : 0 },
+    };
   } finally {
     closeSync(fd);
     files.close();
     engine.close();
     plain.close();
+    unfused.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -152,6 +152,11 @@ async function main(): Promise<void> {
         byStageNs: Object.fromEntries(Object.entries(cost.stages).map(([k, v]) => [k, +v.toFixed(3)])),
         cpuBoundSeconds: +((positions * cost.totalNs) / 1e9 / threads).toFixed(3),
         before: BEFORE,
+        // the same chunks stage by stage (the blocked path before fused_merge16), timed in this run alternately
+        unfusedTotalNs: +cost.unfusedTotalNs.toFixed(3),
+        fusedPositions: cost.fused.positions,
+        fusedFallbacks: cost.fused.fallbacks,
+        fusedFallbackRate: +cost.fused.fallbackRate.toExponential(3),
       },
       peakRssMiB,
       sampledMainRssMiB: Math.max(wasm.sampledRssMiB, wasm2.sampledRssMiB),
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
       '',
       `runs: ${result.mergeSeconds.join(', ')} s. Output tensor SHA-256 ${sha256}${MAIN_SHA256 === undefined ? " (set MAIN_SHA256 to compare with main's)" : sha256 === MAIN_SHA256 ? " = main's (byte-identical)" : " ≠ main's " + MAIN_SHA256 + ' — NOT byte-identical'}.`,
       '',
-      `CPU per element position (one thread, CPU time, ${cost.positions} positions timed): ${cost.totalNs.toFixed(2)} ns (before issue 18: ${BEFORE.totalNs} ns, ${BEFORE.measured}); by stage, each kernel call timed (the timers' own cost lands in the last item): ${Object.entries(
+      `CPU per element position (one thread, CPU time, ${cost.positions} positions timed): ${cost.totalNs.toFixed(2)} ns, the same chunks stage by stage (one kernel call per stage, the path before fused_merge16) ${cost.unfusedTotalNs.toFixed(2)} ns in this run (before issue 18: ${BEFORE.totalNs} ns, ${BEFORE.measured}); fused_merge16 recomputed ${cost.fused.fallbacks} of ${cost.fused.positions} positions in float64 (fallback rate ${(100 * cost.fused.fallbackRate).toFixed(3)}%); by stage, each kernel call timed (the timers' own cost lands in the last item): ${Object.entries(
         cost.stages,
       )
         .map(([k, v]) => `${k} ${v.toFixed(2)}`)

@@ -24,3 +24,5 @@ export * from './sce_f32';
 export * from './ram_f32';
 export * from './fusion_f32';
 export * from './row_dots_f32';
+// issue 18: the elementwise merge of 16-bit inputs in one pass
+export * from './fused_merge16';

@@ -1,5 +1,6 @@
-// Stats pass of the analyzer, fused over one chunk: every model's chunk is decoded block by block (BF16/F16 into
-// a block-sized scratch that stays in cache), then per fine-tune the partial sums of Δ = ft − base, a log-binned
+// Stats pass of the analyzer, fused over one chunk: every model's chunk is taken block by block (the base, F16 and
+// exact-path blocks decoded into a block-sized scratch that stays in cache; BF16 fine-tunes read raw by the fast
+// path), then per fine-tune the partial sums of Δ = ft − base, a log-binned
 // histogram of |Δ| with per-bin energy, and the pairwise interference sums, all from the same cache-resident block.
 // Block = STATS_BLOCK elements from the chunk start (chunks start at multiples of the block in a tensor), so
 // partials never depend on chunk size or thread count.
@@ -49,6 +50,12 @@ const FLUSH_BLOCKS: i32 = 128;
   return <f64>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
 }
 
+/** Sum of the 8 i16 lanes (each ≥ 0 and small). */
+// @ts-ignore: decorator
+@inline function hsum16(v: v128): f64 {
+  return hsumI(i32x4.extadd_pairwise_i16x8_s(v));
+}
+
 @inline function hi2lo(v: v128): v128 {
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
@@ -61,10 +68,16 @@ export function stats_work_bytes(k: i32): usize {
   return headerBytes(k) + <usize>(BLOCK / GROUP) + (<usize>(2 * k + 1)) * BLOCK_BYTES + <usize>k * FT_WORK;
 }
 
-/** The workspace header: one u32 block pointer per model, rounded up to 64 bytes. */
+/** The workspace header: the SIMD constants (64 bytes, see CONSTS), then one u32 block pointer per model, rounded up to 64 bytes. */
 @inline function headerBytes(k: i32): usize {
-  return ((<usize>(k + 1) << 2) + 63) & ~<usize>63;
+  return 64 + (((<usize>(k + 1) << 2) + 63) & ~<usize>63);
 }
+
+/**
+ * Byte offsets of the SIMD constants the Δ pass loads from the workspace (|x| mask, 0.002, 0.005 thresholds): loaded,
+ * not literal, because V8 rematerializes literal v128 constants inside loops (3 instructions each, every iteration).
+ */
+const C_ABS: usize = 0, C_T1: usize = 16, C_T2: usize = 32; // |x| mask; bits(0.002) + 1, bits(0.005) + 1
 
 /** Σ b² of one block in the lane order above; masked: only where Δ = f − b is finite. */
 function sumSqBlock(pb: usize, pf: usize, len: i32, masked: bool): f64 {
@@ -252,8 +265,22 @@ const TINY: f64 = STATS_TINY;
 /** Σ b² of one block on the fast path: float32 groups of 64 folded into float64, the tail in float64 by parity. */
 function sumSqFast(pb: usize, len: i32): f64 {
   const len64 = len & ~(GROUP - 1);
+  const len256 = len & ~(4 * GROUP - 1);
   let acc = f64x2.splat(0);
-  for (let g = 0; g < len64; g += GROUP) {
+  // four groups at a time: four independent float32 chains instead of one add latency per step (same sums)
+  for (let g = 0; g < len256; g += 4 * GROUP) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const p = pb + (<usize>i << 2);
+      const b0 = v128.load(p), b1 = v128.load(p, 256), b2 = v128.load(p, 512), b3 = v128.load(p, 768);
+      s0 = f32x4.add(s0, f32x4.mul(b0, b0));
+      s1 = f32x4.add(s1, f32x4.mul(b1, b1));
+      s2 = f32x4.add(s2, f32x4.mul(b2, b2));
+      s3 = f32x4.add(s3, f32x4.mul(b3, b3));
+    }
+    acc = fold(fold(fold(fold(acc, s0), s1), s2), s3);
+  }
+  for (let g = len256; g < len64; g += GROUP) {
     let s = f32x4.splat(0);
     for (let i = g; i < g + GROUP; i += 4) {
       const bv = v128.load(pb + (<usize>i << 2));
@@ -269,42 +296,103 @@ function sumSqFast(pb: usize, len: i32): f64 {
   return a0 + a1;
 }
 
+/** One fine-tune value: raw BF16 (u16 LE) at p when bf16, else f32. */
+// @ts-ignore: decorator
+@inline function ftAt(p: usize, bf16: bool, i: i32): f32 {
+  return bf16 ? reinterpret<f32>(<u32>load<u16>(p + (<usize>i << 1)) << 16) : load<f32>(p + (<usize>i << 2));
+}
+
 /**
  * Fast path of one fine-tune's block: Δ to pd and the block record to rec (same layout as deltaBlock). Returns
  * false when the block must take the exact path instead: a non-finite Δ, a float32 sum that overflowed, or sums of
  * squares below TINY (where float32 underflow could matter) unless every Δ is 0.
  */
-function deltaFast(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec: usize): bool {
-  const zf = f32x4.splat(0);
-  const t1 = f32x4.splat(T0002);
-  const t2 = f32x4.splat(T0005);
-  const absMask = i32x4.splat(0x7fffffff);
+function deltaFast(pb: usize, pf: usize, bf16: bool, pd: usize, len: i32, baseSq: f64, rec: usize, consts: usize): bool {
   const len64 = len & ~(GROUP - 1);
+  // Two passes over the block (in L1), so each loop's accumulators and constants fit the 16 SIMD registers: with
+  // all 11 accumulators in one loop the compiled code spilled and rematerialized constants every iteration.
+  // Pass 1: Δ to pd and the float32 group sums.
+  const absMask = v128.load(consts, C_ABS);
   let a1 = f64x2.splat(0), a2 = f64x2.splat(0), aa = f64x2.splat(0), a3 = f64x2.splat(0), a4 = f64x2.splat(0), af = f64x2.splat(0);
-  let cPos = i32x4.splat(0), cNeg = i32x4.splat(0), cT1 = i32x4.splat(0), cT2 = i32x4.splat(0), mxb = i32x4.splat(0);
-  for (let g = 0; g < len64; g += GROUP) {
-    let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
-    for (let i = g; i < g + GROUP; i += 4) {
-      const off = <usize>i << 2;
-      const bv = v128.load(pb + off);
-      const fv = v128.load(pf + off);
-      const d = f32x4.sub(fv, bv);
-      v128.store(pd + off, d);
-      const ad = v128.and(d, absMask);
-      mxb = i32x4.max_u(mxb, ad); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
-      s1 = f32x4.add(s1, d);
-      sa = f32x4.add(sa, ad);
-      const q = f32x4.mul(d, d);
-      s2 = f32x4.add(s2, q);
-      s3 = f32x4.add(s3, f32x4.mul(q, d));
-      s4 = f32x4.add(s4, f32x4.mul(q, q));
-      sf = f32x4.add(sf, f32x4.mul(fv, fv));
-      cPos = i32x4.sub(cPos, f32x4.gt(d, zf));
-      cNeg = i32x4.sub(cNeg, f32x4.lt(d, zf));
-      cT1 = i32x4.sub(cT1, f32x4.le(ad, t1));
-      cT2 = i32x4.sub(cT2, f32x4.le(ad, t2));
+  // (BF16 fine-tunes are read raw: each u16 into the high half of a u32 lane is its exact f32, so they need no
+  // decoding pass; the two loops below differ only in how they load the fine-tune)
+  if (bf16) {
+    const zv = i32x4.splat(0);
+    for (let g = 0; g < len64; g += GROUP) {
+      let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
+      for (let i = g; i < g + GROUP; i += 8) {
+        const raw = v128.load(pf + (<usize>i << 1));
+        const f0 = i8x16.shuffle(zv, raw, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        const f1 = i8x16.shuffle(zv, raw, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+      {
+        const off = <usize>(i + 0) << 2;
+        const bv = v128.load(pb + off);
+        const d = f32x4.sub(f0, bv);
+        v128.store(pd + off, d);
+        s1 = f32x4.add(s1, d);
+        sa = f32x4.add(sa, v128.and(d, absMask));
+        const q = f32x4.mul(d, d);
+        s2 = f32x4.add(s2, q);
+        s3 = f32x4.add(s3, f32x4.mul(q, d));
+        s4 = f32x4.add(s4, f32x4.mul(q, q));
+        sf = f32x4.add(sf, f32x4.mul(f0, f0));
+      }
+      {
+        const off = <usize>(i + 4) << 2;
+        const bv = v128.load(pb + off);
+        const d = f32x4.sub(f1, bv);
+        v128.store(pd + off, d);
+        s1 = f32x4.add(s1, d);
+        sa = f32x4.add(sa, v128.and(d, absMask));
+        const q = f32x4.mul(d, d);
+        s2 = f32x4.add(s2, q);
+        s3 = f32x4.add(s3, f32x4.mul(q, d));
+        s4 = f32x4.add(s4, f32x4.mul(q, q));
+        sf = f32x4.add(sf, f32x4.mul(f1, f1));
+      }
+      }
+      a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
     }
-    a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
+  } else {
+    for (let g = 0; g < len64; g += GROUP) {
+      let s1 = f32x4.splat(0), s2 = f32x4.splat(0), sa = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), sf = f32x4.splat(0);
+      for (let i = g; i < g + GROUP; i += 4) {
+        const fv = v128.load(pf + (<usize>i << 2));
+      {
+        const off = <usize>(i + 0) << 2;
+        const bv = v128.load(pb + off);
+        const d = f32x4.sub(fv, bv);
+        v128.store(pd + off, d);
+        s1 = f32x4.add(s1, d);
+        sa = f32x4.add(sa, v128.and(d, absMask));
+        const q = f32x4.mul(d, d);
+        s2 = f32x4.add(s2, q);
+        s3 = f32x4.add(s3, f32x4.mul(q, d));
+        s4 = f32x4.add(s4, f32x4.mul(q, q));
+        sf = f32x4.add(sf, f32x4.mul(fv, fv));
+      }
+      }
+      a1 = fold(a1, s1); a2 = fold(a2, s2); aa = fold(aa, sa); a3 = fold(a3, s3); a4 = fold(a4, s4); af = fold(af, sf);
+    }
+  }
+  // Pass 2: the counts and max |Δ| from the stored Δ.
+  // Eight elements per step, each condition as the sign of an i32 narrowed (with saturation, which keeps the sign
+  // and zero-ness) to i16, then compared and counted in i16 lanes (≤ 512 per lane and block): Δ > 0 ⇔ its bits as
+  // i32 > 0 (−0 and negatives are negative); Δ ≠ 0 ⇔ |Δ| bits > 0; |Δ| ≤ t ⇔ |Δ| bits − (bits(t) + 1) < 0 (bit order
+  // is value order for finite non-negative floats; a NaN or Inf sends the block to the exact path anyway).
+  const zi = i16x8.splat(0);
+  const t1 = v128.load(consts, C_T1);
+  const t2 = v128.load(consts, C_T2);
+  let cPos = i16x8.splat(0), cNz = i16x8.splat(0), cT1 = i16x8.splat(0), cT2 = i16x8.splat(0), mxb = i32x4.splat(0);
+  for (let i = 0; i < len64; i += 8) {
+    const p = pd + (<usize>i << 2);
+    const d0 = v128.load(p), d1 = v128.load(p, 16);
+    const ad0 = v128.and(d0, absMask), ad1 = v128.and(d1, absMask);
+    mxb = i32x4.max_u(i32x4.max_u(mxb, ad0), ad1); // bits of |Δ|: ≥ 0x7f800000 exactly when Δ is NaN or ±Inf
+    cPos = i16x8.sub(cPos, i16x8.gt_s(i16x8.narrow_i32x4_s(d0, d1), zi));
+    cNz = i16x8.sub(cNz, i16x8.gt_s(i16x8.narrow_i32x4_s(ad0, ad1), zi));
+    cT1 = i16x8.sub(cT1, i16x8.lt_s(i16x8.narrow_i32x4_s(i32x4.sub(ad0, t1), i32x4.sub(ad1, t1)), zi));
+    cT2 = i16x8.sub(cT2, i16x8.lt_s(i16x8.narrow_i32x4_s(i32x4.sub(ad0, t2), i32x4.sub(ad1, t2)), zi));
   }
   let a1_0 = f64x2.extract_lane(a1, 0), a1_1 = f64x2.extract_lane(a1, 1);
   let a2_0 = f64x2.extract_lane(a2, 0), a2_1 = f64x2.extract_lane(a2, 1);
@@ -312,11 +400,11 @@ function deltaFast(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec: 
   let a3_0 = f64x2.extract_lane(a3, 0), a3_1 = f64x2.extract_lane(a3, 1);
   let a4_0 = f64x2.extract_lane(a4, 0), a4_1 = f64x2.extract_lane(a4, 1);
   let af_0 = f64x2.extract_lane(af, 0), af_1 = f64x2.extract_lane(af, 1);
-  let nPos = hsumI(cPos), nNeg = hsumI(cNeg), nT1 = hsumI(cT1), nT2 = hsumI(cT2);
+  let nPos = hsum16(cPos), nNeg = hsum16(cNz) - nPos, nT1 = hsum16(cT1), nT2 = hsum16(cT2);
   let mx = max(max(i32x4.extract_lane(mxb, 0) as u32, i32x4.extract_lane(mxb, 1) as u32), max(i32x4.extract_lane(mxb, 2) as u32, i32x4.extract_lane(mxb, 3) as u32));
   for (let i = len64; i < len; i++) {
     const off = <usize>i << 2;
-    const bs = load<f32>(pb + off), fs = load<f32>(pf + off);
+    const bs = load<f32>(pb + off), fs = ftAt(pf, bf16, i);
     const raw = fs - bs;
     store<f32>(pd + off, raw);
     const bits = reinterpret<u32>(raw) & 0x7fffffff;
@@ -398,13 +486,29 @@ function pairSampled(pa: usize, pb: usize, len: i32, rec: usize, offs: usize): v
   const len64 = len & ~(GROUP - 1);
   let sDot = f64x2.splat(0), sMin = f64x2.splat(0), sMinC = f64x2.splat(0);
   let cBoth = i32x4.splat(0), cConf = i32x4.splat(0);
-  for (let g = 0; g < len64; g += GROUP) {
+  // the dot: four groups at a time (four independent float32 chains; folded in group order, so the same sums)
+  const len256 = len & ~(4 * GROUP - 1);
+  for (let g = 0; g < len256; g += 4 * GROUP) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let i = g; i < g + GROUP; i += 4) {
+      const off = <usize>i << 2;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(pa + off), v128.load(pb + off)));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(pa + off, 256), v128.load(pb + off, 256)));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(pa + off, 512), v128.load(pb + off, 512)));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(pa + off, 768), v128.load(pb + off, 768)));
+    }
+    sDot = fold(fold(fold(fold(sDot, s0), s1), s2), s3);
+  }
+  for (let g = len256; g < len64; g += GROUP) {
     let s = f32x4.splat(0);
     for (let i = g; i < g + GROUP; i += 4) {
       const off = <usize>i << 2;
       s = f32x4.add(s, f32x4.mul(v128.load(pa + off), v128.load(pb + off)));
     }
     sDot = fold(sDot, s);
+  }
+  // the sampled counts and min sums, group by group
+  for (let g = 0; g < len64; g += GROUP) {
     const off = <usize>(g + <i32>load<u8>(offs + <usize>(g >> 6))) << 2;
     const a = v128.load(pa + off), b = v128.load(pb + off);
     const both = v128.and(f32x4.ne(a, zf), f32x4.ne(b, zf));
@@ -438,16 +542,25 @@ function pairSampled(pa: usize, pb: usize, len: i32, rec: usize, offs: usize): v
   store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMinC, 0) + f64x2.extract_lane(sMinC, 1)) + (c0 + c1), PAIR_MIN_CONFLICT);
 }
 
-/** Unpack a fine-tune's 4 packed copies into its count/energy sums and zero them. */
+/** Whether the 64 bytes at p are all zero (one test for 8 histogram words: most bins stay empty). */
+// @ts-ignore: decorator
+@inline function zero64(p: usize): bool {
+  return !v128.any_true(v128.or(v128.or(v128.load(p), v128.load(p, 16)), v128.or(v128.load(p, 32), v128.load(p, 48))));
+}
+
+/** Unpack a fine-tune's 4 packed copies into its count/energy sums and zero them (skipping empty runs of 8 bins). */
 function flush(packed: usize, counts: usize, energy: usize): void {
   for (let c: usize = 0; c < 4; c++) {
     const copy = packed + c * COPY_STRIDE;
-    for (let j: usize = 0; j < <usize>BINS; j++) {
-      const w = load<u64>(copy + (j << 3));
-      if (w == 0) continue;
-      store<u32>(counts + (j << 2), load<u32>(counts + (j << 2)) + <u32>(w >>> COUNT_SHIFT));
-      store<u64>(energy + (j << 3), load<u64>(energy + (j << 3)) + (w & ENERGY_MASK));
-      store<u64>(copy + (j << 3), 0);
+    for (let j0: usize = 0; j0 < <usize>BINS; j0 += 8) {
+      if (zero64(copy + (j0 << 3))) continue;
+      for (let j = j0; j < j0 + 8; j++) {
+        const w = load<u64>(copy + (j << 3));
+        if (w == 0) continue;
+        store<u32>(counts + (j << 2), load<u32>(counts + (j << 2)) + <u32>(w >>> COUNT_SHIFT));
+        store<u64>(energy + (j << 3), load<u64>(energy + (j << 3)) + (w & ENERGY_MASK));
+        store<u64>(copy + (j << 3), 0);
+      }
     }
   }
 }
@@ -467,7 +580,11 @@ function flush(packed: usize, counts: usize, energy: usize): void {
  */
 export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: usize, deltaOut: usize, pairOut: usize, histStart: usize, histBin: usize, histCount: usize, histEnergy: usize, key: u32, group0: u32, sampled: i32): void {
   const blocks = (n + BLOCK - 1) / BLOCK;
-  const ptrs = work; // k+1 block pointers
+  const consts = work;
+  v128.store(consts, i32x4.splat(0x7fffffff), C_ABS);
+  v128.store(consts, i32x4.splat(reinterpret<i32>(T0002) + 1), C_T1);
+  v128.store(consts, i32x4.splat(reinterpret<i32>(T0005) + 1), C_T2);
+  const ptrs = work + 64; // k+1 block pointers
   const offs = work + headerBytes(k); // per group of the block: offset of its sampled run (u8)
   const decoded = offs + <usize>(BLOCK / GROUP);
   const deltas = decoded + <usize>(k + 1) * BLOCK_BYTES;
@@ -480,7 +597,8 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
       const code = load<i32>(dtypes + (<usize>m << 2));
       const dst = decoded + <usize>m * BLOCK_BYTES;
       let p = src + (<usize>b0 << 2);
-      if (code == 1) { decode_bf16(src + (<usize>b0 << 1), dst, len); p = dst; }
+      if (code == 1 && m > 0) p = src + (<usize>b0 << 1); // read raw by deltaFast; decoded below if the block goes exact
+      else if (code == 1) { decode_bf16(src + (<usize>b0 << 1), dst, len); p = dst; }
       else if (code == 2) { decode_f16(src + (<usize>b0 << 1), dst, len); p = dst; }
       store<u32>(ptrs + (<usize>m << 2), <u32>p);
     }
@@ -489,7 +607,8 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
     let fast = isFinite(baseSqFast) && baseSqFast >= TINY;
     for (let i = 0; i < k && fast; i++) {
       const rec = deltaOut + ((<usize>(i * blocks + b) * <usize>DELTA_FIELDS) << 3);
-      fast = deltaFast(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), deltas + <usize>i * BLOCK_BYTES, len, baseSqFast, rec);
+      const bf16 = load<i32>(dtypes + (<usize>(i + 1) << 2)) == 1;
+      fast = deltaFast(pb, <usize>load<u32>(ptrs + (<usize>(i + 1) << 2)), bf16, deltas + <usize>i * BLOCK_BYTES, len, baseSqFast, rec, consts);
     }
     if (fast) {
       const sample = sampled != 0 && len >= GROUP;
@@ -511,6 +630,12 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
         }
       }
     } else {
+      for (let m = 1; m <= k; m++) {
+        if (load<i32>(dtypes + (<usize>m << 2)) != 1) continue;
+        const dst = decoded + <usize>m * BLOCK_BYTES;
+        decode_bf16(<usize>load<u32>(inputs + (<usize>m << 2)) + (<usize>b0 << 1), dst, len);
+        store<u32>(ptrs + (<usize>m << 2), <u32>dst);
+      }
       const baseSq = sumSqBlock(pb, 0, len, false);
       for (let i = 0; i < k; i++) {
         const w = ftWork + <usize>i * FT_WORK;
@@ -543,15 +668,18 @@ export function stats_chunk(k: i32, n: i32, inputs: usize, dtypes: usize, work: 
   for (let i = 0; i < k; i++) {
     store<u32>(histStart + (<usize>i << 2), <u32>e);
     const counts = ftWork + <usize>i * FT_WORK + 4 * COPY_STRIDE, energy = counts + (<usize>BINS << 2);
-    for (let j: usize = 0; j < <usize>BINS; j++) {
-      const c = load<u32>(counts + (j << 2));
-      if (c == 0) continue;
-      store<u32>(histBin + (e << 2), <u32>j);
-      store<u32>(histCount + (e << 2), c);
-      store<f64>(histEnergy + (e << 3), <f64>load<u64>(energy + (j << 3)));
-      store<u32>(counts + (j << 2), 0);
-      store<u64>(energy + (j << 3), 0);
-      e++;
+    for (let j0: usize = 0; j0 < <usize>BINS; j0 += 16) {
+      if (zero64(counts + (j0 << 2))) continue; // a bin with energy has a count: empty counts mean empty bins
+      for (let j = j0; j < j0 + 16; j++) {
+        const c = load<u32>(counts + (j << 2));
+        if (c == 0) continue;
+        store<u32>(histBin + (e << 2), <u32>j);
+        store<u32>(histCount + (e << 2), c);
+        store<f64>(histEnergy + (e << 3), <f64>load<u64>(energy + (j << 3)));
+        store<u32>(counts + (j << 2), 0);
+        store<u64>(energy + (j << 3), 0);
+        e++;
+      }
     }
   }
   store<u32>(histStart + (<usize>k << 2), <u32>e);

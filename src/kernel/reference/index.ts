@@ -48,6 +48,8 @@ export function referenceKernel(memory: WebAssembly.Memory): MergeKernelExports 
     fusion_importance_f32: (x, b, n, c, kl, o) => fusionImportanceF32(views(memory), x, b, n, c, kl, o),
     fusion_mask_f32: (d, i, t, n) => fusionMaskF32(views(memory), d, i, t, n),
     row_dots_f32: (a, b, n, c, o) => rowDotsF32(views(memory), a, b, n, c, o),
+    // the reference has no fused path: −1 (not applicable) sends the engine to the stages above, which define it
+    fused_merge16: () => -1,
   };
 }
 
