@@ -7,18 +7,23 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { inputError } from '../errors.js';
 import { parseOutDtype, type OutDtype } from '../io/dtypes.js';
 import { isAdapterDir, splitModelPlusLora } from '../io/lora.js';
+import { combinerOf } from './combiners/index.js';
 import {
   ALL_PARAM_NAMES,
   closestName,
   isMethodName,
   METHODS,
+  methodParams,
   methodSpec,
   REFUSED_METHODS,
-  type GlobalParamName,
   type MethodName,
-  type ModelParamName,
 } from './methods.js';
-import { paramLeaves, parseParamValue, type ParamScalar, type ParamValue } from './params.js';
+import { INT8_MASK } from './combiners/types.js';
+import { checkParamLeaf, type ParamDecl } from './param-decl.js';
+import { paramLeaves, parseParamValue, type ParamValue } from './params.js';
+
+/** Parameters as written: name → value (the names a method takes are its declarations'). */
+export type ParamMap = Partial<Record<string, ParamValue>>;
 
 /** One model entry of a merge config. */
 export interface ModelEntry {
@@ -28,14 +33,14 @@ export interface ModelEntry {
   path: string;
   /** mergekit's `base+adapter` syntax: the absolute path of the model the LoRA adapter at `path` applies to. */
   loraBase?: string;
-  parameters: Partial<Record<ModelParamName, ParamValue>>;
+  parameters: ParamMap;
 }
 
 /** One source of a `slices:` entry: a model (index into MergeConfig.models) and a half-open layer range. */
 export interface SliceSource {
   model: number;
   layerRange: [number, number];
-  parameters: Partial<Record<ModelParamName, ParamValue>>;
+  parameters: ParamMap;
 }
 
 /** One output slice of a frankenmerge: its sources (all with the same number of layers) and slice-wide parameters. */
@@ -44,7 +49,7 @@ export interface SliceConfig {
   /** The slice's own base_model (absolute path, as written in baseSpec), overriding the top-level one for its tensors. */
   baseModel?: string;
   baseSpec?: string;
-  parameters: Partial<Record<ModelParamName | GlobalParamName, ParamValue>>;
+  parameters: ParamMap;
 }
 
 /** A validated merge config (mergekit YAML or CLI flags), paths resolved. */
@@ -55,7 +60,7 @@ export interface MergeConfig {
   baseSpec?: string;
   models: ModelEntry[];
   /** Global parameters: the method's own and per-model defaults. */
-  parameters: Partial<Record<ModelParamName | GlobalParamName, ParamValue>>;
+  parameters: ParamMap;
   outDtype?: OutDtype;
   /** mergekit's compute dtype: accepted, but darekit always computes in float32 (sums in float64). */
   dtype?: string;
@@ -101,7 +106,6 @@ const TOP_KEYS = [
   'seed',
   'truncate_vocab',
 ] as const;
-const GLOBAL_ONLY: readonly GlobalParamName[] = ['lambda', 'normalize', 'rescale', 'int8_mask', 't'];
 
 /** Most models one merge takes (each adds a chunk buffer and selection histograms to every worker's memory). */
 export const MAX_MERGE_MODELS = 128;
@@ -140,6 +144,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
   }
   const method = parseMethod(doc.merge_method);
   const spec = methodSpec(method);
+  const combiner = combinerOf(spec.combine);
   const notes: string[] = [];
 
   let baseModel: string | undefined;
@@ -182,7 +187,7 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
       if (typeof entry.model !== 'string') throw inputError(`${at}.model: must be a model path (a string)`);
       const { path, loraBase } = resolveModelSpec(entry.model, `${at}.model`, loc);
       const parameters = parseParams(entry.parameters, `${at}.parameters`, method, 'model', notes);
-      if (baseModel !== undefined && path === baseModel && (spec.usesBase || spec.combine === 'multislerp')) {
+      if (baseModel !== undefined && path === baseModel && (spec.usesBase || combiner.dropsListedBase)) {
         if (Object.keys(parameters).length > 0)
           notes.push(
             `${at}: the base model is listed among the models; its delta is zero, so it is not merged (its parameters are ignored)`,
@@ -195,15 +200,12 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     });
   if (models.length === 0) throw inputError(`models: no model to merge besides the base model`);
   let baseAddedAsSource = false;
-  if ((method === 'linear' || method === 'karcher') && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
-    // mergekit adds a base_model that is not among the models as one more source of the weighted average
+  const joinNote = spec.baseJoinsModels;
+  if (joinNote !== undefined && !hasSlices && baseModel !== undefined && !models.some((m) => m.path === baseModel)) {
+    // mergekit adds a base_model that is not among the models as one more source of the merge
     models.push({ spec: baseSpec!, path: baseModel, parameters: {} });
     baseAddedAsSource = true;
-    notes.push(
-      method === 'linear'
-        ? 'linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters'
-        : 'karcher: base_model is one more model of the mean (as mergekit does)',
-    );
+    notes.push(joinNote);
   }
 
   const parameters = parseParams(doc.parameters, 'parameters', method, 'global', notes);
@@ -281,24 +283,9 @@ export function parseMergeConfig(source: string | Record<string, unknown>, loc: 
     notes.push('int8_mask: ignored; darekit keeps masks implicit (a pure function of seed, model, tensor and index), so no mask is stored');
   if (!slices) {
     checkWeights(models, parameters, method, baseModel);
-    if (spec.combine === 'slerp') checkSlerp(models, parameters, baseModel);
-    if (spec.combine === 'nuslerp') checkNuslerp(models, baseModel);
-    if (spec.combine === 'arcee_fusion' && models.length !== 1)
-      throw inputError(`models: arcee_fusion takes base_model and exactly one other model, got ${models.length} besides the base`);
-    if (spec.combine === 'nearswap' && models.length !== 1)
-      throw inputError(`models: nearswap takes base_model and exactly one other model, got ${models.length} besides the base`);
-    if (spec.combine === 'nearswap' && parameters.t === undefined)
-      throw inputError(`parameters.t: nearswap needs t (the distance under which an element takes the other model's value)`);
-    if (spec.combine === 'model_stock' && models.length < 2)
-      throw inputError(
-        `models: model_stock needs at least two models besides base_model (mergekit: base plus two or more), got ${models.length}`,
-      );
-    if (spec.combine === 'passthrough' && models.length !== 1)
-      throw inputError(
-        `models: passthrough copies exactly one model per tensor, got ${models.length}; use slices: to stack layers from several models`,
-      );
+    combiner.checkConfig?.({ models, parameters, baseModel });
   }
-  checkUnsupportedOptions(parameters, method);
+  combiner.checkOptions?.(parameters);
   const cfg: MergeConfig = { method, models, parameters: parameters as MergeConfig['parameters'], seed, notes };
   if (slices) cfg.slices = slices;
   if (baseAddedAsSource) cfg.baseAddedAsSource = true;
@@ -381,157 +368,45 @@ function resolveModelPath(p: string, path: string, loc: ConfigLocation): string 
 function parseParams(raw: unknown, at: string, method: MethodName, scope: 'model' | 'global', notes: string[]): Record<string, ParamValue> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw inputError(`${at}: must be a mapping of parameter names to values`);
-  const spec = methodSpec(method);
-  const allowed: string[] = scope === 'model' ? [...spec.modelParams, 'int8_mask'] : [...spec.modelParams, ...spec.globalParams, 'seed'];
+  const decls = methodParams(method);
+  // a model entry takes the per-model parameters (and mergekit's int8_mask); `parameters:` all of them, and the seed
+  const allowed = (k: string): ParamDecl | undefined =>
+    k === 'int8_mask' && scope === 'model' ? INT8_MASK : decls.find((d) => d.name === k && (scope === 'global' || d.scope === 'model'));
   const out: Record<string, ParamValue> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const path = `${at}.${k}`;
-    if (!allowed.includes(k)) {
-      const all: string[] = [...spec.modelParams, ...spec.globalParams];
+    if (k === 'seed' && scope === 'global') continue; // read by the caller
+    const decl = allowed(k);
+    if (!decl) {
+      const all = decls.map((d) => d.name);
       const hint = ALL_PARAM_NAMES.includes(k) ? undefined : closestName(k, all);
-      const where =
-        scope === 'model' && (GLOBAL_ONLY as readonly string[]).includes(k) && all.includes(k)
-          ? ` (${k} is a merge-wide parameter: put it under the top-level parameters)`
-          : '';
+      const where = decls.some((d) => d.name === k) ? ` (${k} is a merge-wide parameter: put it under the top-level parameters)` : '';
       notes.push(
         `${path}: ${method} does not use "${k}"; ignored, as mergekit does${where}${hint && hint !== k ? ` (did you mean ${hint}?)` : ''}`,
       );
       continue;
     }
-    if (k === 'seed') continue; // read by the caller
     const value = parseParamValue(v, path);
-    for (const leaf of paramLeaves(value, path)) checkLeaf(k, leaf.value, leaf.path, method);
+    for (const leaf of paramLeaves(value, path)) checkParamLeaf(decl, leaf.value, leaf.path);
     out[k] = value;
   }
   return out;
 }
 
-/** Check one leaf value of a parameter: the ranges of mergekit's parameters. */
-export function checkLeaf(name: string, v: ParamScalar, path: string, method?: MethodName): void {
-  const num = (): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw inputError(`${path}: ${JSON.stringify(v)} is not a finite number`);
-    return v;
-  };
-  switch (name) {
-    case 'weight':
-    case 'lambda':
-      num();
-      return;
-    case 'density': {
-      const d = num();
-      if (!(d > 0 && d <= 1)) throw inputError(`${path}: ${d} is outside (0, 1]`);
-      return;
-    }
-    case 't': {
-      const t = num();
-      if (method === 'nearswap') {
-        if (!(t >= 0)) throw inputError(`${path}: ${t} is negative (nearswap's t is a distance)`);
-        return;
-      }
-      if (!(t >= 0 && t <= 1)) throw inputError(`${path}: ${t} is outside [0, 1] (0 = the first model, 1 = the second)`);
-      return;
-    }
-    case 'epsilon': {
-      const e = num();
-      if (method === 'ram' || method === 'ramplus_tl') {
-        if (!(e >= 0)) throw inputError(`${path}: ${e} is negative`);
-        return;
-      }
-      if (!(e >= 0 && e < 1)) throw inputError(`${path}: ${e} is outside [0, 1)`);
-      return;
-    }
-    case 'r':
-    case 'alpha': {
-      const x = num();
-      if (!(x >= 0)) throw inputError(`${path}: ${x} is negative`);
-      return;
-    }
-    case 'select_topk': {
-      const k = num();
-      if (!(k >= 0 && k <= 1)) throw inputError(`${path}: ${k} is outside [0, 1]`);
-      return;
-    }
-    case 'gamma': {
-      const g = num();
-      if (!(g >= 0 && g < 1)) throw inputError(`${path}: ${g} is outside [0, 1)`);
-      return;
-    }
-    case 'scale':
-      num();
-      return;
-    case 'eps':
-    case 'tol': {
-      const e = num();
-      if (!(e >= 0)) throw inputError(`${path}: ${e} is negative`);
-      return;
-    }
-    case 'max_iter': {
-      const k = num();
-      if (!Number.isInteger(k) || k < 0 || k > 1000)
-        throw inputError(`${path}: ${k} is not an iteration count (an integer from 0 to 1000)`);
-      return;
-    }
-    case 'normalize':
-    case 'int8_mask':
-    case 'filter_wise':
-    case 'nuslerp_flatten':
-    case 'nuslerp_row_wise':
-    case 'normalize_weights':
-      if (typeof v !== 'boolean') throw inputError(`${path}: ${JSON.stringify(v)} is not true or false`);
-      return;
-    case 'rescale':
-      parseRescale(v, path);
-      return;
-    default:
-      throw inputError(`${path}: unknown parameter`);
-  }
-}
-
-/** A rescale leaf: inverse | l1 | none, mergekit's true (= l1) / false (= none), or a positive factor q. */
-export function parseRescale(v: ParamScalar, path: string): 'inverse' | 'l1' | 'none' | number {
-  if (v === true || v === 'l1') return 'l1';
-  if (v === false || v === 'none') return 'none';
-  if (v === 'inverse') return 'inverse';
-  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-  throw inputError(
-    `${path}: ${JSON.stringify(v)} is not a rescale mode (inverse, l1, none, true = l1, false = none, or a positive factor)`,
-  );
-}
-
 function checkWeights(models: ModelEntry[], global: Record<string, ParamValue>, method: MethodName, baseModel: string | undefined): void {
-  if (global.weight !== undefined || !methodSpec(method).modelParams.includes('weight')) return;
+  if (global.weight !== undefined || !methodParams(method).some((d) => d.name === 'weight')) return;
+  const spec = methodSpec(method);
   models.forEach((m, i) => {
     if (m.parameters.weight !== undefined) return;
-    if (method === 'linear' && m.path === baseModel)
+    if (spec.baseJoinsModels !== undefined && m.path === baseModel)
       throw inputError(
-        `base_model: linear averages base_model in as one more model (as mergekit does), but it has no weight; list it under models with a weight, set a default weight under parameters, or drop base_model`,
+        `base_model: ${method} averages base_model in as one more model (as mergekit does), but it has no weight; list it under models with a weight, set a default weight under parameters, or drop base_model`,
       );
-    if (method === 'nuslerp' && m.path === baseModel) return;
+    if (combinerOf(spec.combine).optionalBase && m.path === baseModel) return;
     throw inputError(
       `models[${i}].parameters.weight: missing; ${method} needs a weight per model (or a default under the top-level parameters)`,
     );
   });
-}
-
-/** NuSLERP: two models, plus a base_model that is not one of them (then their deltas are interpolated). */
-function checkNuslerp(models: ModelEntry[], baseModel: string | undefined): void {
-  const others = models.filter((m) => m.path !== baseModel);
-  if (baseModel !== undefined && others.length !== models.length)
-    throw inputError(
-      `base_model: nuslerp's base model can not be one of the two models to merge (as in mergekit); drop it from models or from base_model`,
-    );
-  if (others.length !== 2)
-    throw inputError(`models: nuslerp interpolates exactly two models (plus an optional base_model), got ${others.length}`);
-}
-
-/** Options of mergekit's methods that darekit has no streaming form for yet: refused with the reason. */
-function checkUnsupportedOptions(global: Partial<Record<string, ParamValue>>, method: MethodName): void {
-  const on = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === true);
-  const off = (k: string): boolean => global[k] !== undefined && paramLeaves(global[k]!, k).some((l) => l.value === false);
-  if (method === 'nuslerp' && on('nuslerp_row_wise') && off('nuslerp_flatten'))
-    throw inputError(
-      `parameters.nuslerp_row_wise: not supported yet: SLERP per column (dim 0) is not implemented; nuslerp_flatten: true (whole tensors, the default) and nuslerp_flatten: false with nuslerp_row_wise: false (per row) are`,
-    );
 }
 
 /** The tokenizer block's `tokens:` mapping: token → {source: MODEL | {kind: zero} | {kind: model_token, model, token_id | token}, force}. */
@@ -708,22 +583,6 @@ function parseSlices(raw: unknown, method: MethodName, loc: ConfigLocation, mode
     }
     return sc;
   });
-}
-
-/**
- * SLERP takes two models and a t. With base_model one of them (mergekit's form) it is the t = 0 end; with a
- * separate base_model the two models' deltas are DARE-sparsified first (DARE-SLERP); densities need that base.
- */
-function checkSlerp(models: ModelEntry[], global: Record<string, ParamValue>, baseModel: string | undefined): void {
-  if (models.length !== 2) throw inputError(`models: slerp interpolates exactly two models, got ${models.length}`);
-  if (global.t === undefined)
-    throw inputError(`parameters.t: slerp needs t (0 = the first model, or base_model when it is one of the two; 1 = the other)`);
-  const separateBase = baseModel !== undefined && !models.some((m) => m.path === baseModel);
-  const density = global.density !== undefined || models.some((m) => m.parameters.density !== undefined);
-  if (density && !separateBase)
-    throw inputError(
-      `density: DARE-SLERP sparsifies deltas from a base, so base_model must be a third model (not one of the two being interpolated)`,
-    );
 }
 
 /** The recipe as canonical mergekit YAML (paths as written, seed included): stored in the output and its metadata. */

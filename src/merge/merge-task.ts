@@ -4,6 +4,7 @@ import type { MergeKernelExports } from '../kernel/exports.js';
 import type { ChunkResult } from './engine.js';
 import type { TensorJob, TermPrep } from './job.js';
 import { createEngine, type KernelKind } from './kernel-factory.js';
+import { fileSink } from './sink.js';
 
 /** What each thread's engine is laid out for. */
 export interface MergeInit {
@@ -14,7 +15,7 @@ export interface MergeInit {
   maxRow: number;
 }
 
-/** A tensor's selection pre-pass, or one chunk of it merged and written at its planned offset. */
+/** A tensor's selection pre-pass, or one chunk of it merged and written at its planned offset (through a file sink). */
 export type MergeTask = { type: 'prep'; job: TensorJob } | { type: 'chunk'; job: TensorJob; prep: TermPrep[] | undefined; chunk: number };
 
 /** The pre-pass's cuts, or the chunk's counts. */
@@ -29,7 +30,9 @@ export const mergeTask = taskKind<MergeInit, MergeTask, MergeResult>(
     const engine = createEngine(init.kernel, init.chunkElements, init.maxTerms, wasm, init.maxRow);
     return {
       run: (task) =>
-        task.type === 'prep' ? { preps: engine.prep(task.job) } : { chunk: engine.mergeChunk(task.job, task.prep, task.chunk) },
+        task.type === 'prep'
+          ? { preps: engine.prep(task.job) }
+          : { chunk: engine.mergeChunk(task.job, task.prep, task.chunk, fileSink(task.job.out.fd, task.job.out.byteOffset)) },
       close: () => engine.close(),
     };
   },

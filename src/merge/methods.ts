@@ -1,43 +1,12 @@
 /**
- * The merge methods, declared as data: every method is a configuration of one generalized task-arithmetic
- * method (sparsifier × sign election × normalize × rescale), as in mergekit's registry. No registration side
- * effects: this table is the registry.
+ * The merge methods, declared as data: every method is a combiner (./combiners/) fed by a sparsifier
+ * (./sparsifiers/), with TIES sign election and its defaults of normalize and rescale, as in mergekit's registry.
+ * A method's parameters are its combiner's and its sparsifier's declarations. No registration side effects: this
+ * table is the registry.
  */
-
-/** How each model's delta is sparsified before combining. */
-export type Sparsifier = 'none' | 'magnitude' | 'random' | 'breadcrumbs' | 'della';
-
-/**
- * How sparsified deltas (or weights) become the output: generalized task arithmetic, SLERP of two models,
- * mergekit's NuSLERP (weights → t, SLERP of the deltas when there is a base), Model Stock (base + t·mean δ with t
- * from the deltas' mean pairwise cosine), or passthrough (one source, optionally scaled).
- */
-export type Combiner =
-  'sum' | 'slerp' | 'nuslerp' | 'model_stock' | 'passthrough' | 'multislerp' | 'karcher' | 'nearswap' | 'sce' | 'ram' | 'arcee_fusion';
-
-/** How survivors of a sparsifier are rescaled: 1/density, mergekit's L1-norm match, none, or a fixed factor. */
-export type RescaleMode = 'inverse' | 'l1' | 'none' | number;
-
-/** Parameters a model entry may carry. */
-export type ModelParamName = 'weight' | 'density' | 'gamma' | 'epsilon' | 'scale';
-/** Parameters of the merge as a whole. */
-export type GlobalParamName =
-  | 'lambda'
-  | 'normalize'
-  | 'rescale'
-  | 'int8_mask'
-  | 't'
-  | 'filter_wise'
-  | 'nuslerp_flatten'
-  | 'nuslerp_row_wise'
-  | 'normalize_weights'
-  | 'eps'
-  | 'max_iter'
-  | 'tol'
-  | 'select_topk'
-  | 'epsilon'
-  | 'r'
-  | 'alpha';
+import { COMBINERS, type Combiner } from './combiners/index.js';
+import { describeParamDecl, type ParamDecl, type RescaleMode } from './param-decl.js';
+import { SPARSIFIERS, type Sparsifier } from './sparsifiers/index.js';
 
 /** One method of the registry. */
 export interface MethodSpec {
@@ -51,14 +20,15 @@ export interface MethodSpec {
   normalize: boolean;
   /** Default rescale of sparsified deltas. */
   rescale: RescaleMode;
-  modelParams: readonly ModelParamName[];
-  globalParams: readonly GlobalParamName[];
+  /** base_model not among the models joins them as one more source (as mergekit), with this note. */
+  baseJoinsModels?: string;
   summary: string;
 }
 
-const TA_GLOBALS = ['lambda', 'normalize', 'rescale', 'int8_mask'] as const;
+/** ram and ramplus_tl: one combiner (ramplus_tl adds its per-model gain), no sparsifier. */
+const RAM = { combine: 'ram', usesBase: true, sparsify: 'none', elect: false, normalize: false, rescale: 'none' } as const;
 
-/** The registry: method name → its configuration of generalized task arithmetic. */
+/** The registry: method name → its combiner, sparsifier and defaults. */
 export const METHODS = {
   linear: {
     combine: 'sum',
@@ -67,8 +37,7 @@ export const METHODS = {
     elect: false,
     normalize: true,
     rescale: 'none',
-    modelParams: ['weight'],
-    globalParams: ['normalize'],
+    baseJoinsModels: 'linear: base_model is averaged in as one more model (as mergekit does), with the default weight under parameters',
     summary: 'Σ wᵢθᵢ / Σ wᵢ on the weights themselves',
   },
   task_arithmetic: {
@@ -78,8 +47,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: ['weight'],
-    globalParams: ['lambda', 'normalize', 'int8_mask'],
     summary: 'base + λ·Σ wᵢδᵢ',
   },
   ties: {
@@ -89,8 +56,6 @@ export const METHODS = {
     elect: true,
     normalize: true,
     rescale: 'none',
-    modelParams: ['weight', 'density'],
-    globalParams: TA_GLOBALS,
     summary: 'top-k |δ| trim, sign election, agreement-weighted mean',
   },
   dare_linear: {
@@ -100,8 +65,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'inverse',
-    modelParams: ['weight', 'density'],
-    globalParams: TA_GLOBALS,
     summary: 'random drop with rescale, weighted sum',
   },
   dare_ties: {
@@ -111,8 +74,6 @@ export const METHODS = {
     elect: true,
     normalize: false,
     rescale: 'inverse',
-    modelParams: ['weight', 'density'],
-    globalParams: TA_GLOBALS,
     summary: 'random drop with rescale, sign election',
   },
   breadcrumbs: {
@@ -122,8 +83,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: ['weight', 'density', 'gamma'],
-    globalParams: TA_GLOBALS,
     summary: 'drop the top γ and the smallest |δ|, weighted sum',
   },
   breadcrumbs_ties: {
@@ -133,8 +92,6 @@ export const METHODS = {
     elect: true,
     normalize: false,
     rescale: 'none',
-    modelParams: ['weight', 'density', 'gamma'],
-    globalParams: TA_GLOBALS,
     summary: 'breadcrumbs trim, sign election',
   },
   della: {
@@ -144,8 +101,6 @@ export const METHODS = {
     elect: true,
     normalize: true,
     rescale: 'inverse',
-    modelParams: ['weight', 'density', 'epsilon'],
-    globalParams: TA_GLOBALS,
     summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, sign election',
   },
   della_linear: {
@@ -155,8 +110,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'inverse',
-    modelParams: ['weight', 'density', 'epsilon'],
-    globalParams: TA_GLOBALS,
     summary: 'per-row magnitude-ranked random drop (density ± ε), 1/p rescale, weighted sum',
   },
   slerp: {
@@ -166,8 +119,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'inverse',
-    modelParams: ['density'],
-    globalParams: ['t', 'rescale'],
     summary: 'spherical interpolation of two models at t (DARE-SLERP with a separate base_model and densities)',
   },
   nuslerp: {
@@ -177,8 +128,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: ['weight'],
-    globalParams: ['nuslerp_flatten', 'nuslerp_row_wise'],
     summary: 'spherical interpolation of two models (or of their deltas from base_model) at t = w₁/(w₀ + w₁)',
   },
   model_stock: {
@@ -188,8 +137,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: [],
-    globalParams: ['filter_wise'],
     summary: 'base + t·mean δᵢ, t = N·cos/(1 + (N − 1)·cos) from the mean pairwise cosine of the deltas',
   },
   multislerp: {
@@ -199,8 +146,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: ['weight'],
-    globalParams: ['normalize_weights', 'eps'],
     summary: 'barycentric SLERP of N models on the hypersphere (of their deltas from base_model when given)',
   },
   karcher: {
@@ -210,8 +155,7 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: [],
-    globalParams: ['max_iter', 'tol'],
+    baseJoinsModels: 'karcher: base_model is one more model of the mean (as mergekit does)',
     summary: 'Riemannian (Karcher) mean of the models on the hypersphere, scaled by their mean norm',
   },
   nearswap: {
@@ -221,8 +165,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: [],
-    globalParams: ['t'],
     summary: 'per element w = clamp(t/|θ − base|, 0, 1): θ where the two are within t, nearer the base farther apart',
   },
   sce: {
@@ -232,32 +174,10 @@ export const METHODS = {
     elect: true,
     normalize: true,
     rescale: 'none',
-    modelParams: [],
-    globalParams: ['select_topk', 'int8_mask'],
     summary: "keep the top select_topk of elements by variance across the deltas, sign election, mean weighted by each delta's mean square",
   },
-  ram: {
-    combine: 'ram',
-    usesBase: true,
-    sparsify: 'none',
-    elect: false,
-    normalize: false,
-    rescale: 'none',
-    modelParams: [],
-    globalParams: ['epsilon'],
-    summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)',
-  },
-  ramplus_tl: {
-    combine: 'ram',
-    usesBase: true,
-    sparsify: 'none',
-    elect: false,
-    normalize: false,
-    rescale: 'none',
-    modelParams: [],
-    globalParams: ['epsilon', 'r', 'alpha'],
-    summary: "ram with each model's unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)",
-  },
+  ram: { ...RAM, summary: 'base + per element the mean of the deltas with |δ| > epsilon (a delta alone is kept whole)' },
+  ramplus_tl: { ...RAM, summary: "ram with each model's unique entries scaled by 1 + r·clamp(shared/unique, 0, alpha)" },
   arcee_fusion: {
     combine: 'arcee_fusion',
     usesBase: true,
@@ -265,8 +185,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: [],
-    globalParams: [],
     summary: 'base + δ where |δ|·KL(softmax rows) ≥ median + 1.5·IQR of that importance',
   },
   passthrough: {
@@ -276,8 +194,6 @@ export const METHODS = {
     elect: false,
     normalize: false,
     rescale: 'none',
-    modelParams: ['scale'],
-    globalParams: [],
     summary: 'each output tensor copied from its one source (optionally × scale); with slices, a frankenmerge',
   },
 } as const satisfies Record<string, MethodSpec>;
@@ -290,18 +206,54 @@ export const REFUSED_METHODS: Readonly<Record<string, string>> = {
 /** A method name darekit knows. */
 export type MethodName = keyof typeof METHODS;
 
-/** Defaults of per-model parameters when neither the model nor the global `parameters` set them. */
-export const MODEL_PARAM_DEFAULTS: Record<ModelParamName, number | undefined> = {
-  weight: undefined,
-  density: 1,
-  gamma: 0.01,
-  epsilon: 0.15,
-  scale: 1,
-};
+/** A method's parameters: its combiner's model-scope ones, its sparsifier's, then its combiner's merge-wide ones. */
+export function methodParams(name: MethodName): readonly ParamDecl[] {
+  const m: MethodSpec = METHODS[name];
+  const own = COMBINERS[m.combine].params({
+    method: name,
+    usesBase: m.usesBase,
+    sparsified: SPARSIFIERS[m.sparsify].inverse !== undefined,
+    normalize: m.normalize,
+    rescale: m.rescale,
+  });
+  return [...own.filter((d) => d.scope === 'model'), ...SPARSIFIERS[m.sparsify].params, ...own.filter((d) => d.scope === 'global')];
+}
+
+/** The declaration of a method's parameter, or undefined when the method does not take it. */
+export function methodParam(name: MethodName, param: string): ParamDecl | undefined {
+  return methodParams(name).find((d) => d.name === param);
+}
+
+/**
+ * The methods and their parameters for `darekit merge --help`: one line a method (its parameter names and
+ * summary), then each distinct declaration once with the methods that take it.
+ */
+export function methodHelp(): string {
+  const names = Object.keys(METHODS) as MethodName[];
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = ['Methods (merge_method), the parameters each takes, and what it does:'];
+  for (const n of names)
+    lines.push(
+      `  ${n.padEnd(width)}  ${
+        methodParams(n)
+          .map((d) => d.name)
+          .join(', ') || '–'
+      }: ${METHODS[n].summary}`,
+    );
+  lines.push('', 'Parameters (per model: under models[i].parameters, or a default under parameters; merge-wide: under parameters):');
+  const seen = new Map<string, MethodName[]>();
+  for (const n of names)
+    for (const d of methodParams(n)) {
+      const line = describeParamDecl(d);
+      seen.set(line, [...(seen.get(line) ?? []), n]);
+    }
+  for (const [line, ms] of seen) lines.push(`  ${line} [${ms.length === names.length ? 'all' : ms.join(', ')}]`);
+  return lines.join('\n');
+}
 
 /** Every parameter name some registered method takes (to tell "ignored here" from "unknown anywhere"). */
 export const ALL_PARAM_NAMES: readonly string[] = [
-  ...new Set(Object.values(METHODS).flatMap((m: MethodSpec) => [...m.modelParams, ...m.globalParams])),
+  ...new Set(Object.keys(METHODS).flatMap((m) => methodParams(m as MethodName).map((d) => d.name))),
 ];
 
 /** True when name is a registered method. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import type { MergeConfig } from './config.js';
-import { METHODS } from './methods.js';
+import { METHODS, methodParams } from './methods.js';
 import type { ParamValue } from './params.js';
 import { DAREKIT_VERSION } from '../version.js';
 
@@ -47,6 +47,18 @@ export function describeParam(key: string, p: ParamValue): string {
   }
 }
 
+/** The method's parameters that the recipe leaves at their declared defaults, as `name=value`. */
+export function methodDefaults(cfg: MergeConfig): string[] {
+  const given = new Set([
+    ...Object.keys(cfg.parameters),
+    ...cfg.models.flatMap((m) => Object.keys(m.parameters)),
+    ...(cfg.slices ?? []).flatMap((sl) => [...Object.keys(sl.parameters), ...sl.sources.flatMap((s) => Object.keys(s.parameters))]),
+  ]);
+  return methodParams(cfg.method)
+    .filter((d) => !given.has(d.name) && d.default !== undefined)
+    .map((d) => `${d.name}=${String(d.default)}`);
+}
+
 /**
  * The README.md of a merged model: Hugging Face front matter (base_model, tags, library_name) and a body with
  * the models and parameters, the seed, the darekit version, the readiness verdict when known, and the recipe.
@@ -73,6 +85,8 @@ export function modelCard(cfg: MergeConfig, recipe: string, verdict?: CardVerdic
   });
   const globals = params(cfg.parameters);
   if (globals.length > 0) lines.push(`- parameters: ${globals.join('; ')}`);
+  const defaults = methodDefaults(cfg);
+  if (defaults.length > 0) lines.push(`- defaults: ${defaults.join('; ')}`);
   lines.push('');
   if (verdict) {
     lines.push('## Merge readiness', '', `darekit's verdict before merging: **${verdict.verdict}**`);

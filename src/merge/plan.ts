@@ -8,11 +8,14 @@ import { parseTensorName, withLayerIndex } from '../io/tensor-names.js';
 import type { ModelTensor } from '../io/model.js';
 import type { RowsSource } from '../io/tensor-source.js';
 import { isIdentity, planVocab, readModelVocab, type TokenConfig, type VocabPlan } from './tokenizer.js';
-import { dropThreshold, maskKey } from '../kernel/mask-key.js';
-import { checkLeaf, parseRescale, type MergeConfig, type ModelEntry, type SliceConfig } from './config.js';
+import type { MergeConfig, ModelEntry, SliceConfig } from './config.js';
+import { combinerOf } from './combiners/index.js';
 import { assertAddressable } from './engine.js';
 import type { ModelTerm, TensorJob } from './job.js';
-import { METHODS, MODEL_PARAM_DEFAULTS, type GlobalParamName, type MethodSpec, type ModelParamName, type RescaleMode } from './methods.js';
+import { METHODS, methodParams, type MethodSpec } from './methods.js';
+import { checkParamLeaf, parseRescale, type ParamDecl, type RescaleMode } from './param-decl.js';
+import { SPARSIFIERS, sparsifierSelection, type SparsifierState } from './sparsifiers/index.js';
+import type { SparsifierUnit, TermContext } from './sparsifiers/types.js';
 import { layerPosition, resolveParamAt, type ParamScalar, type ParamValue } from './params.js';
 
 /** A merge resolved down to one job per output tensor (no tensor data read yet). */
@@ -43,7 +46,7 @@ export interface MergePlan {
 interface OutSource {
   model: number;
   name: string;
-  params: Partial<Record<ModelParamName, ParamValue>>;
+  params: Readonly<Record<string, ParamValue | undefined>>;
 }
 
 /** One output tensor before parameters are resolved: its name, inputs, gradient position and slice parameters. */
@@ -254,15 +257,16 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
     });
   const firstSlice = slices[0]!,
     lastSlice = slices[slices.length - 1]!;
-  for (const name of outside(models[firstSlice.sources[0]!.model]!, true))
-    outs.push({
-      name,
-      layout: layoutModel.tensors.get(name) ?? first.tensors.get(name)!,
-      sources: sourcesOf(firstSlice, () => name),
-      t: 0,
-      slice: firstSlice.parameters,
-      sliceIndex: 0,
-    });
+  // a tensor outside the layer stack (embeddings first, final norm and lm_head last): from one slice's sources at t = 0
+  const endTensor = (name: string, lead: Model, si: number): OutTensor => ({
+    name,
+    layout: layoutModel.tensors.get(name) ?? lead.tensors.get(name)!,
+    sources: sourcesOf(slices[si]!, () => name),
+    t: 0,
+    slice: slices[si]!.parameters,
+    sliceIndex: si,
+  });
+  for (const name of outside(models[firstSlice.sources[0]!.model]!, true)) outs.push(endTensor(name, first, 0));
   let outLayer = 0;
   slices.forEach((sl, si) => {
     const len = sl.sources[0]!.layerRange[1] - sl.sources[0]!.layerRange[0];
@@ -289,15 +293,7 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
     }
   });
   const lastLead = models[lastSlice.sources[0]!.model]!;
-  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER))
-    outs.push({
-      name,
-      layout: layoutModel.tensors.get(name) ?? lastLead.tensors.get(name)!,
-      sources: sourcesOf(lastSlice, () => name),
-      t: 0,
-      slice: lastSlice.parameters,
-      sliceIndex: slices.length - 1,
-    });
+  for (const name of byPlanOrder(outside(lastLead, false), LLAMA_POST_ORDER)) outs.push(endTensor(name, lastLead, slices.length - 1));
   // every source tensor exists and has the output's shape
   for (const o of outs) {
     o.sources.forEach((s, j) => {
@@ -317,6 +313,9 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
 /** Open every model, check homology and resolve every parameter for every tensor; all before any tensor data is read. */
 export function planMerge(config: MergeConfig): MergePlan {
   const spec: MethodSpec = METHODS[config.method];
+  const combiner = combinerOf(spec.combine);
+  const decls = methodParams(config.method);
+  const declared = (p: string): ParamDecl | undefined => decls.find((d) => d.name === p);
   const { models, layoutModel, base, outs, vocab, outputLayers, vocabPlan } = config.slices
     ? sliceTensors(config, config.slices)
     : modelTensors(config);
@@ -338,199 +337,129 @@ export function planMerge(config: MergeConfig): MergePlan {
     // the base: a separate input (models: form), or the slice source that is base_model
     let baseIn = o.base;
     let srcs = o.sources;
-    if (config.slices && (spec.usesBase || spec.combine === 'nuslerp' || spec.combine === 'multislerp' || spec.combine === 'slerp')) {
+    if (config.slices && (spec.usesBase || combiner.optionalBase)) {
       const bi = srcs.findIndex(isBase);
-      if (bi >= 0 && spec.combine !== 'slerp') {
+      if (bi >= 0) {
         baseIn = { info: models[srcs[bi]!.model]!.tensors.get(srcs[bi]!.name)!, model: config.models[srcs[bi]!.model]!.path };
         srcs = srcs.filter((_, j) => j !== bi);
-      } else if (bi < 0 && spec.usesBase) {
+      } else if (spec.usesBase) {
         throw inputError(
           `${where}.sources: ${config.method} merges deltas from base_model, so base_model must be one of each slice's sources (as in mergekit)`,
         );
       }
     }
-    const count = srcs.length;
-    if (spec.combine === 'passthrough' && count !== 1)
-      throw inputError(`${where}: passthrough copies one source per tensor, got ${count} for "${name}"`);
-    if ((spec.combine === 'slerp' || spec.combine === 'nuslerp') && count !== 2)
-      throw inputError(`${where}: ${config.method} interpolates exactly two models, got ${count} for "${name}"`);
-    if (spec.combine === 'model_stock' && count < 2)
-      throw inputError(`${where}: model_stock needs base_model plus at least two models, got ${count} besides the base for "${name}"`);
+    combiner.checkSources?.(srcs.length, where, name, config.method);
     const baseDtype = mathDtypeOf(lt);
     const outDtype: OutDtype = config.outDtype ?? o.outDtype ?? (baseDtype === 'F64' ? 'F32' : baseDtype);
     // merge-wide parameters: the slice's, then the top level's; filters match the output tensor's name (mergekit)
-    const global = (p: GlobalParamName): ParamScalar | undefined => {
+    const global = (p: string): ParamScalar | undefined => {
       const sv = o.slice?.[p];
       const v = sv !== undefined ? resolveParamAt(sv, name, o.t) : undefined;
       if (v !== undefined) return v;
       const g = config.parameters[p];
       return g === undefined ? undefined : resolveParamAt(g, name, o.t);
     };
-    const lambda = spec.globalParams.includes('lambda') ? Number(global('lambda') ?? 1) : 1;
+    // a merge-wide parameter the method declares, checked against its declaration
+    const checkedGlobal = (p: string): ParamScalar | undefined => {
+      const d = declared(p);
+      const v = d ? global(p) : undefined;
+      if (d && v !== undefined) checkParamLeaf(d, v, `parameters.${p} (tensor ${name})`);
+      return v;
+    };
+    const lambda = declared('lambda') ? Number(global('lambda') ?? declared('lambda')!.default) : 1;
     const normalize = Boolean(global('normalize') ?? spec.normalize);
     const globalRescale = global('rescale');
     const rescale: RescaleMode = globalRescale === undefined ? spec.rescale : parseRescale(globalRescale, 'parameters.rescale');
-    // slerp: terms are [t = 0 end, t = 1 end]; base_model, when it is one of the two, is the t = 0 end (mergekit)
-    const baseAt = spec.combine === 'slerp' ? srcs.findIndex(isBase) : -1;
-    const order = baseAt >= 0 ? [baseAt, 1 - baseAt] : srcs.map((_, i) => i);
+    const order = combiner.order ? combiner.order(srcs.map(isBase)) : srcs.map((_, i) => i);
     const jobUsesBase = baseIn !== undefined;
-    const sparsify = spec.combine === 'slerp' && !jobUsesBase ? 'none' : spec.sparsify;
+    const sparsifier = SPARSIFIERS[
+      combiner.sparsifiesWithoutBase === false && !jobUsesBase ? 'none' : spec.sparsify
+    ] as SparsifierUnit<SparsifierState>;
+    let rowLen: number | undefined;
     const terms: ModelTerm[] = order.map((i) => {
       const src = srcs[i]!;
       const t = models[src.model]!.tensors.get(src.name)!;
       const entryAt = config.slices ? `${where}.sources[${o.sources.indexOf(src)}]` : `models[${src.model}]`;
       // per-model parameters: the source's own, the slice's, the top level's, the default; filters match the input tensor's name
-      const param = (p: ModelParamName): number | undefined => {
+      const param = (p: string): number | undefined => {
         const own = src.params[p];
         const fromSlice = o.slice?.[p];
         const v = own !== undefined ? resolveParamAt(own, src.name, o.t) : undefined;
         const sv = v ?? (fromSlice !== undefined ? resolveParamAt(fromSlice, src.name, o.t) : undefined);
         const g = sv ?? (config.parameters[p] !== undefined ? resolveParamAt(config.parameters[p]!, src.name, o.t) : undefined);
-        const r = g ?? MODEL_PARAM_DEFAULTS[p];
-        if (r !== undefined) checkLeaf(p, r, `${entryAt}.parameters.${p} (tensor ${name})`);
+        const d = declared(p)!;
+        const r = g ?? d.default;
+        if (r !== undefined) checkParamLeaf(d, r, `${entryAt}.parameters.${p} (tensor ${name})`);
         return r as number | undefined;
       };
-      const weight = spec.modelParams.includes('weight') ? param('weight') : 1;
+      const weight = declared('weight') ? param('weight') : 1;
       if (weight === undefined)
         throw inputError(
           `${entryAt}.parameters.weight: no value for tensor "${name}"; ${config.method} needs a weight per model (add one, or a rule without a filter as the default)`,
         );
-      const density = spec.modelParams.includes('density') ? param('density')! : 1;
-      const gamma = spec.modelParams.includes('gamma') ? param('gamma')! : 0;
-      const epsilon = spec.modelParams.includes('epsilon') ? param('epsilon')! : 0;
-      const scaleParam = spec.modelParams.includes('scale') ? param('scale')! : 1;
-      if (sparsify === 'della' && density < 1 && !(density - epsilon > 0 && density + epsilon <= 1)) {
-        throw inputError(
-          `${entryAt}.parameters: density ${density} ± epsilon ${epsilon} must stay inside (0, 1] (tensor ${name}); lower epsilon`,
-        );
-      }
-      // breadcrumbs at density 1 leaves the delta unchanged, as mergekit's magnitude_outliers does (γ is not applied)
-      const crumbs = spec.sparsify === 'breadcrumbs' && density < 1;
-      if (crumbs && density + gamma > 1)
-        throw inputError(`${entryAt}.parameters: density ${density} + gamma ${gamma} exceeds 1 (tensor ${name})`);
-      let scale = scaleParam;
+      const ctx: TermContext = {
+        param: (p) => (declared(p) ? param(p)! : 1),
+        seed: config.seed,
+        position: i,
+        tensor: name,
+        numel: lt.numel,
+        shape: lt.shape,
+        rescale,
+        where: `${entryAt}.parameters`,
+        method: config.method,
+      };
+      const sparse = sparsifier.plan(ctx);
+      rowLen = sparsifier.rowLen?.(ctx) ?? rowLen;
+      const density = ctx.param('density');
+      let scale = declared('scale') ? param('scale')! : 1;
       let l1 = false;
-      if (sparsify !== 'none') {
+      if (sparsifier.inverse) {
         if (rescale === 'inverse')
-          scale = sparsify === 'della' ? 1 : 1 / density; // della: 1/p per element, in the kernel
+          scale = sparsifier.inverse === 'element' ? 1 : 1 / density; // per element: 1/p of each survivor, in the kernel
         else if (rescale === 'l1') l1 = density < 1;
         else if (typeof rescale === 'number') scale = rescale;
-        if (globalRescale === undefined && density < 1 && (sparsify === 'random' || sparsify === 'della') && spec.combine === 'sum') {
+        if (globalRescale === undefined && density < 1 && sparsifier.inverseNote && combiner.taskArithmetic) {
           notes.add(
-            `rescale: inverse (darekit's default: DARE/DELLA survivors × 1/${sparsify === 'della' ? 'p' : 'density'}); mergekit's default (rescale: true) matches the L1 norm instead, so set rescale: l1 for mergekit's numbers`,
+            `rescale: inverse (darekit's default: DARE/DELLA survivors × 1/${sparsifier.inverseNote}); mergekit's default (rescale: true) matches the L1 norm instead, so set rescale: l1 for mergekit's numbers`,
           );
         }
       }
-      const n = lt.numel;
-      const nTop = crumbs ? Math.floor(gamma * n) : 0;
-      const term: ModelTerm = {
-        input: sourceOf(t),
-        model: models[src.model]!.path,
-        coef: weight * scale,
-        divw: weight,
-        sparsify,
-        maskKey: maskKey(config.seed, i, name),
-        dropThreshold: dropThreshold(1 - density),
-        keepRank: sparsify === 'magnitude' || crumbs ? Math.min(n, nTop + Math.floor(density * n)) : n,
-        dropRank: nTop,
-        l1,
-        density,
-        epsilon,
-        dellaInverse: rescale === 'inverse',
-      };
       inputBytes += t.byteLength;
-      return term;
+      return { input: sourceOf(t), model: models[src.model]!.path, coef: weight * scale, divw: weight, sparse, l1 };
     });
-    if (sparsify !== 'none') rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
+    if (sparsifier.inverse) rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
+    const planned = combiner.plan({
+      method: config.method,
+      tensor: name,
+      shape: lt.shape,
+      numel: lt.numel,
+      terms,
+      global: checkedGlobal,
+      notes,
+    });
     const job: TensorJob = {
       index,
       name,
       numel: lt.numel,
       terms,
       elect: spec.elect,
-      normalize: spec.combine === 'sum' ? normalize : false,
+      normalize: combiner.taskArithmetic ? normalize : false,
       lambda,
+      combine: planned.state,
+      prepass: false,
       out: { fd: -1, byteOffset: 0, dtype: outDtype },
     };
-    if (spec.combine === 'slerp') {
-      const t = global('t');
-      if (t === undefined)
-        throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
-      checkLeaf('t', t, `parameters.t (tensor ${name})`);
-      job.slerp = { t: t as number };
-    } else if (spec.combine === 'nuslerp') {
-      // mergekit: t = w₁/(w₀ + w₁), 0.5 when the weights sum to ~0
-      const [w0, w1] = [terms[0]!.divw, terms[1]!.divw];
-      const t = Math.abs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1);
-      // nuslerp_row_wise only matters without flattening (mergekit: flatten wins)
-      if (global('nuslerp_flatten') === false) {
-        job.rowPass = { kind: 'nuslerp', t };
-        job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
-      } else job.coefPass = { kind: 'nuslerp', t };
-      for (const tm of terms) tm.coef = 1;
-    } else if (spec.combine === 'model_stock') {
-      // filter_wise: one t per row of the last dimension (a 1-D tensor is one row), as mergekit
-      if (global('filter_wise') === true) {
-        job.rowPass = { kind: 'model_stock' };
-        job.rowLen = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
-      } else job.coefPass = { kind: 'model_stock' };
-    } else if (spec.combine === 'sce') {
-      const k = global('select_topk');
-      if (k !== undefined) checkLeaf('select_topk', k, `parameters.select_topk (tensor ${name})`);
-      job.sce = { topk: Number(k ?? 1) };
-    } else if (spec.combine === 'ram') {
-      const leaf = (p: GlobalParamName, dflt: number): number => {
-        const v = global(p);
-        if (v !== undefined) checkLeaf(p, v, `parameters.${p} (tensor ${name})`, config.method);
-        return Number(v ?? dflt);
-      };
-      job.ram = { eps: leaf('epsilon', 1e-5) };
-      if (config.method === 'ramplus_tl') job.ram.plus = { r: leaf('r', 0.1), alpha: leaf('alpha', 0.2) };
-    } else if (spec.combine === 'arcee_fusion') {
-      // softmax over the last dimension, as mergekit's dim=-1; chunks hold whole rows
-      const cols = lt.shape.length === 0 ? 1 : lt.shape[lt.shape.length - 1]!;
-      job.fusion = { cols };
-      job.rowLen = cols;
-      if (lt.numel > 1e6)
-        notes.add(
-          `arcee_fusion: exact quantiles of the importance on tensors over 10⁶ elements (e.g. "${name}"), where mergekit takes them from 10⁶ values sampled at random (its result changes from run to run there)`,
-        );
-    } else if (spec.combine === 'nearswap') {
-      const t = global('t');
-      if (t === undefined)
-        throw inputError(`parameters.t: no filter rule matches tensor "${name}"; add a rule without a filter as the default`);
-      checkLeaf('t', t, `parameters.t (tensor ${name})`, config.method);
-      job.nearswap = { t: t as number };
-    } else if (spec.combine === 'multislerp') {
-      const eps = global('eps');
-      if (eps !== undefined) checkLeaf('eps', eps, `parameters.eps (tensor ${name})`);
-      job.coefPass = {
-        kind: 'multislerp',
-        weights: terms.map((tm) => tm.divw),
-        normalizeWeights: Boolean(global('normalize_weights') ?? true),
-        eps: Number(eps ?? 1e-8),
-      };
-      for (const tm of terms) tm.coef = 1;
-    } else if (spec.combine === 'karcher') {
-      const maxIter = global('max_iter'),
-        tol = global('tol');
-      if (maxIter !== undefined) checkLeaf('max_iter', maxIter, `parameters.max_iter (tensor ${name})`);
-      if (tol !== undefined) checkLeaf('tol', tol, `parameters.tol (tensor ${name})`);
-      job.coefPass = { kind: 'karcher', maxIter: Number(maxIter ?? 10), tol: Number(tol ?? 1e-5) };
-    }
-    if (sparsify === 'della') {
-      if (lt.shape.length > 2)
-        throw inputError(
-          `tensor "${name}" has shape [${lt.shape.join(', ')}]; ${config.method} ranks magnitudes per row of 1-D and 2-D tensors only`,
-        );
-      job.rowLen = lt.shape.length === 2 ? lt.shape[1]! : lt.numel;
-    }
+    rowLen = planned.rowLen ?? rowLen;
+    if (rowLen !== undefined) job.rowLen = rowLen;
+    job.prepass =
+      (combiner.prep !== undefined && (combiner.needsPrep?.(planned.state) ?? true)) ||
+      terms.some((t) => t.l1 || sparsifierSelection(t.sparse, lt.numel) !== undefined);
     if (baseIn) {
       job.base = sourceOf(baseIn.info);
       job.baseModel = baseIn.model;
       inputBytes += baseIn.info.byteLength;
     }
-    if (spec.combine === 'sum' && normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
+    if (combiner.taskArithmetic && normalize && !spec.elect && terms.reduce((s, t) => s + t.divw, 0) === 0) {
       throw inputError(
         `parameters.normalize: the weights of tensor "${name}" sum to 0, so normalizing would divide by zero; change the weights or set normalize: false`,
       );

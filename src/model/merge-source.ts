@@ -4,6 +4,7 @@ import type { ChunkEngine } from '../merge/engine.js';
 import { needsPrep, type TensorJob } from '../merge/job.js';
 import { createEngine } from '../merge/kernel-factory.js';
 import { planMerge, type MergePlan } from '../merge/plan.js';
+import { decodingSink } from '../merge/sink.js';
 import type { LlamaConfig } from './config.js';
 import type { WeightSource } from './weights.js';
 
@@ -52,8 +53,9 @@ export class MergedTensors {
     const prep = needsPrep(job) ? this.engine.prep(job) : undefined;
     const cs = Math.max(CHUNK_ELEMENTS, job.rowLen ?? 0);
     const chunkLen = job.rowLen ? job.rowLen * Math.max(1, Math.floor(cs / job.rowLen)) : cs;
+    const sink = decodingSink(job.out.dtype, out);
     for (let c = 0; c * chunkLen < job.numel; c++) {
-      const r = this.engine.mergeChunkInto(job, prep, c, out);
+      const r = this.engine.mergeChunk(job, prep, c, sink);
       if (r.nonfinite > 0) {
         const who =
           r.nonfiniteAt === undefined || r.nonfiniteAt.input < 0

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MergeKernelExports } from '../../src/kernel/exports.js';
 import { dropThreshold, maskKey } from '../../src/kernel/reference/mask.js';
 import { instantiateKernel } from '../../src/kernel/wasm.js';
-import { CUT_NONE } from '../../src/merge/job.js';
+import { CUT_NONE } from '../../src/merge/radix-select.js';
 import { rng } from './fixtures.js';
 
 const k = instantiateKernel<MergeKernelExports>();

@@ -12,6 +12,7 @@ import { instantiateKernel } from '../../src/kernel/wasm.js';
 import type { MergeConfig } from '../../src/merge/config.js';
 import { ChunkEngine } from '../../src/merge/engine.js';
 import { jobChunkElements } from '../../src/merge/job.js';
+import { fileSink, type OutputSink } from '../../src/merge/sink.js';
 import { planMerge } from '../../src/merge/plan.js';
 
 /** CPU nanoseconds per element position of each merge stage (a position = one element of every input and of the output). */
@@ -78,6 +79,7 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
   const fd = openSync(join(work, 'out.bin'), 'w');
   const files = new ReadContext();
   const buf = new Uint8Array(8 * chunkElements);
+  const sinkOf = (job: (typeof plan.jobs)[number]): OutputSink => fileSink(fd, job.out.byteOffset);
   try {
     const picked: { job: (typeof plan.jobs)[number]; c: number; n: number }[] = [];
     let i = 0;
@@ -88,25 +90,25 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
           picked.push({ job: { ...job, out: { ...job.out, fd, byteOffset: 0 } }, c, n: Math.min(cs, job.numel - c * cs) });
     }
     const positions = picked.reduce((s, p) => s + p.n, 0);
-    engine.mergeChunk(picked[0]!.job, undefined, picked[0]!.c); // warm the code and memory
+    engine.mergeChunk(picked[0]!.job, undefined, picked[0]!.c, sinkOf(picked[0]!.job)); // warm the code and memory
     for (const key of Object.keys(spent)) delete spent[key];
     const t0 = cpu();
-    for (const p of picked) engine.mergeChunk(p.job, undefined, p.c);
+    for (const p of picked) engine.mergeChunk(p.job, undefined, p.c, sinkOf(p.job));
     const timedTotal = cpu() - t0;
-    plain.mergeChunk(picked[0]!.job, undefined, picked[0]!.c);
+    plain.mergeChunk(picked[0]!.job, undefined, picked[0]!.c, sinkOf(picked[0]!.job));
     const p0 = cpu();
-    for (const p of picked) plain.mergeChunk(p.job, undefined, p.c);
+    for (const p of picked) plain.mergeChunk(p.job, undefined, p.c, sinkOf(p.job));
     let total = cpu() - p0;
-    unfused.mergeChunk(picked[0]!.job, undefined, picked[0]!.c);
+    unfused.mergeChunk(picked[0]!.job, undefined, picked[0]!.c, sinkOf(picked[0]!.job));
     // fused and unfused alternately, best of 2 each (CPU time): robust to other processes' bursts
     let unfusedTotal = Infinity;
     for (let round = 0; round < 2; round++) {
       const u0 = cpu();
-      for (const p of picked) unfused.mergeChunk(p.job, undefined, p.c);
+      for (const p of picked) unfused.mergeChunk(p.job, undefined, p.c, sinkOf(p.job));
       unfusedTotal = Math.min(unfusedTotal, cpu() - u0);
       if (round === 1) break;
       const f0 = cpu();
-      for (const p of picked) plain.mergeChunk(p.job, undefined, p.c);
+      for (const p of picked) plain.mergeChunk(p.job, undefined, p.c, sinkOf(p.job));
       total = Math.min(total, cpu() - f0);
     }
     const r0 = cpu();

@@ -10,6 +10,7 @@ import { merge, type MergeOptions, type MergeSummary } from '../../merge/executo
 import type { CommandOutput } from '../command.js';
 import { formatBytes, formatTable } from '../text.js';
 import { describeParam } from '../../merge/model-card.js';
+import { METHODS, methodHelp } from '../../merge/methods.js';
 import type { ParamValue } from '../../merge/params.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { configModelInputs, type ModelInputs } from '../../app/hub.js';
@@ -44,10 +45,7 @@ export function configure(cmd: Command): void {
     .argument('[config]', 'a mergekit-style YAML config (or use --method/--base/--model)')
     .argument('[out]', 'output model dir, as mergekit-yaml CONFIG OUT_PATH (or --out)')
     .option('--out <dir>', 'output model dir (written atomically)')
-    .option(
-      '--method <name>',
-      'merge method, instead of a config: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, nuslerp, model_stock, multislerp, karcher, sce, ram, ramplus_tl, nearswap, arcee_fusion, passthrough',
-    )
+    .option('--method <name>', `merge method, instead of a config: ${Object.keys(METHODS).join(', ')}`)
     .option('--base <model>', 'base model, with --method')
     .option(
       '--model <path[:weight[:density[:gamma]]]>',
@@ -79,6 +77,7 @@ export function configure(cmd: Command): void {
     .option('--force', 'replace an existing output dir')
     .option('--json', 'print one JSON object');
   addDownloadOption(cmd);
+  cmd.addHelpText('after', `\n${methodHelp()}`);
   for (const [flag, , why] of INERT_FLAGS) {
     cmd.option(flag, `accepted for mergekit-yaml compatibility; no effect: ${why}`);
     const bool = !flag.includes('<') && !flag.startsWith('-v');
