@@ -1,12 +1,14 @@
 // darekit's library API: the documented functions and the types they take and return (README "Library API").
 // Internals (codecs, planners, pools, table builders, fixture helpers) are not exported.
 export { DarekitError, isDarekitError, type ErrorKind } from './errors.js';
-export { openModel, type Model } from './io/model.js';
+export { openModel, type Model, type ModelTensor } from './io/model.js';
 export { inspectModel, type ModelInspection } from './io/inspect.js';
 export type { TensorInfo } from './io/safetensors.js';
 export { TensorReader } from './io/tensor-reader.js';
-export { readTensorBytes, type TensorLocation } from './io/tensor-bytes.js';
-export { openFinetune, type LoraSource } from './io/lora.js';
+export { readTensorBytes } from './io/tensor-bytes.js';
+export type { TensorSource, FileSource, LoraSource, VocabSource, RowsSource } from './io/tensor-source.js';
+export type { ReadContext } from './io/read-context.js';
+export { openFinetune } from './io/lora.js';
 export { OutputDir } from './io/output-dir.js';
 export { generateFamily, type FamilyOptions, type GeneratedFamily } from './fixtures/family.js';
 export { analyze, type AnalyzeOptions } from './app/analyze.js';

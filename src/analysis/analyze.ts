@@ -5,7 +5,7 @@ import { inputError, usageError } from '../errors.js';
 import { openFinetune } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
 import { parseTensorName } from '../io/tensor-names.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/stats-abi.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK } from '../kernel/abi.js';
 import { DEFAULT_SAMPLE_ABOVE, chunkTasks, pairCount, type ChunkResult } from './chunk.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { addHistogram, binHi, binLo, emptyHistogram, energyScale, type AbsHistogram } from './histogram.js';
@@ -162,6 +162,11 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
   const modelPairs = Array.from({ length: P }, () => emptyPairSums());
   const pairNames: [number, number][] = [];
   for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) pairNames.push([a, b]);
+  /** The row of pair p over one scope, from its sums and the two fine-tunes' Σ Δ² there. */
+  const pairRow = (p: number, where: Pick<PairStats, 'scope' | 'layer' | 'tensor'>, ps: PairSums, sqA: number, sqB: number): PairStats => {
+    const [a, b] = pairNames[p]!;
+    return { a: labels[a]!, b: labels[b]!, ...where, ...derivePair(ps, sqA, sqB, densities) };
+  };
 
   const finalize = (): void => {
     const name = names[accT]!;
@@ -187,14 +192,7 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
     }
     pairNames.forEach(([a, b], p) => {
       const ps = accPairs[p]!;
-      pairRows.push({
-        a: labels[a]!,
-        b: labels[b]!,
-        scope: 'tensor',
-        layer,
-        tensor: name,
-        ...derivePair(ps, accSums[a]!.sumSqDelta, accSums[b]!.sumSqDelta, densities),
-      });
+      pairRows.push(pairRow(p, { scope: 'tensor', layer, tensor: name }, ps, accSums[a]!.sumSqDelta, accSums[b]!.sumSqDelta));
       let lp = layerPairs[p]!.get(layer);
       if (!lp) layerPairs[p]!.set(layer, (lp = emptyPairSums()));
       addPairSums(lp, ps);
@@ -270,24 +268,10 @@ export async function analyzeModels(opts: AnalyzeModelsOptions): Promise<Analysi
     layer === undefined ? modelRoll[k]!.sums.sumSqDelta : layerRoll[k]!.get(layer)!.sums.sumSqDelta;
   const rollPairs: PairStats[] = [];
   pairNames.forEach(([a, b], p) => {
-    rollPairs.push({
-      a: labels[a]!,
-      b: labels[b]!,
-      scope: 'model',
-      layer: null,
-      tensor: null,
-      ...derivePair(modelPairs[p]!, sqOf(a, undefined), sqOf(b, undefined), densities),
-    });
+    rollPairs.push(pairRow(p, { scope: 'model', layer: null, tensor: null }, modelPairs[p]!, sqOf(a, undefined), sqOf(b, undefined)));
     const keys = [...layerPairs[p]!.keys()].sort((x, y) => (x === null ? 1 : y === null ? -1 : x - y));
     for (const layer of keys) {
-      rollPairs.push({
-        a: labels[a]!,
-        b: labels[b]!,
-        scope: 'layer',
-        layer,
-        tensor: null,
-        ...derivePair(layerPairs[p]!.get(layer)!, sqOf(a, layer), sqOf(b, layer), densities),
-      });
+      rollPairs.push(pairRow(p, { scope: 'layer', layer, tensor: null }, layerPairs[p]!.get(layer)!, sqOf(a, layer), sqOf(b, layer)));
     }
   });
   // absolute paths, so a stored analysis can be reused (tune --analysis, dash) from any working dir

@@ -1,48 +1,16 @@
 import { runtimeError } from '../errors.js';
 import { bytesPerElement } from '../io/dtypes.js';
 import type { Model } from '../io/model.js';
-import { OpenFiles } from '../io/open-files.js';
-import { readTensorBytes, type TensorLocation } from '../io/tensor-bytes.js';
-import { locationOf } from '../io/tensor-reader.js';
-import { fnv1a32 } from '../kernel/mask-key.js';
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP, sampleKey } from '../kernel/stats-abi.js';
+import { ReadContext } from '../io/read-context.js';
+import { readTensorBytes } from '../io/tensor-bytes.js';
+import { sourceOf } from '../io/tensor-reader.js';
+import type { TensorSource } from '../io/tensor-source.js';
+import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, STATS_BLOCK, STATS_GROUP } from '../kernel/abi.js';
+import type { StatsKernelExports } from '../kernel/exports.js';
+import { fnv1a32, sampleKey } from '../kernel/mask-key.js';
 import { instantiateKernel, type KernelInstance } from '../kernel/wasm.js';
 import { Arena } from '../exec/arena.js';
 import { decodeInArena, type DecodeKernel } from '../exec/dtype.js';
-
-/** The wasm exports the stats pass uses (pointer + length convention; see src/kernel/assembly/stats.ts). */
-export interface StatsKernelExports {
-  /** stats_work_bytes(k: i32): usize — zeroed workspace bytes stats_chunk needs for k fine-tunes */
-  stats_work_bytes(k: number): number;
-  /**
-   * stats_chunk(k, n, inputs, dtypes, work, deltaOut, pairOut, histStart, histBin, histCount, histEnergy): void —
-   * the whole stats pass over one chunk (decode, per-fine-tune sums and histogram, pair sums);
-   * key: u32, group0: u32, sampled: i32 — the tensor's sampling key, the chunk's first group (start / 64), and
-   * whether the histogram and pair counts are sampled
-   */
-  stats_chunk(
-    k: number,
-    n: number,
-    inputs: number,
-    dtypes: number,
-    work: number,
-    deltaOut: number,
-    pairOut: number,
-    histStart: number,
-    histBin: number,
-    histCount: number,
-    histEnergy: number,
-    key: number,
-    group0: number,
-    sampled: number,
-  ): void;
-}
-
-/** The analyzer's own kernel entry points (every `stats_*` export of build/kernel.wasm). */
-export const STATS_KERNEL_EXPORTS = ['stats_work_bytes', 'stats_chunk'] as const satisfies readonly (keyof StatsKernelExports)[];
-
-/** Where one tensor's bytes are in one model (inputs[0] is the base); LoRA adapters give virtual F32 tensors. */
-export type TensorSource = TensorLocation;
 
 /** One unit of work: elements [start, start+count) of one tensor in the base and every fine-tune. */
 export interface ChunkTask {
@@ -90,7 +58,7 @@ export function chunkTasks(models: Model[], chunk: number, sampleAbove = DEFAULT
   const tasks: ChunkTask[] = [];
   models[0]!.names.forEach((name, t) => {
     const infos = models.map((m) => m.tensors.get(name)!);
-    const inputs = infos.map((i) => ({ ...locationOf(i), name }));
+    const inputs = infos.map((i) => ({ ...sourceOf(i), name }));
     const numel = infos[0]!.numel;
     const key = sampleKey(fnv1a32(name));
     const sampled = numel > sampleAbove;
@@ -108,7 +76,7 @@ export function pairCount(k: number): number {
 /** Runs chunks of the stats pass on its own kernel instance; owns the descriptors it opens. */
 export class ChunkProcessor {
   private readonly kernel: KernelInstance<StatsKernelExports & DecodeKernel>;
-  private readonly files = new OpenFiles();
+  private readonly files = new ReadContext();
   private readonly layout: ReturnType<typeof planLayout>;
 
   /** Lay out linear memory for chunks of up to maxCount elements and k fine-tunes. */

@@ -1,4 +1,4 @@
-import { HIST_BINS } from '../kernel/stats-abi.js';
+import { HIST_BINS } from '../kernel/abi.js';
 
 /**
  * The log-binned histogram of |Δ|: bin j holds the float32 values whose bits >>> 18 equal j (exponent + top 5

@@ -1,7 +1,8 @@
 // The stats pass as a task kind of the executor: one ChunkProcessor per thread (its kernel instance and descriptors).
 import type { DecodeKernel } from '../exec/dtype.js';
 import { taskKind } from '../exec/task.js';
-import { ChunkProcessor, type ChunkResult, type ChunkTask, type StatsKernelExports } from './chunk.js';
+import type { StatsKernelExports } from '../kernel/exports.js';
+import { ChunkProcessor, type ChunkResult, type ChunkTask } from './chunk.js';
 
 /** What each thread's processor is laid out for. */
 export interface StatsInit {

@@ -1,109 +1,71 @@
-import { DELTA_FIELD, DELTA_FIELDS, PAIR_FIELD } from '../kernel/stats-abi.js';
+import { DELTA_FIELDS, DELTA_RECORD, PAIR_RECORD, type DeltaField, type PairField } from '../kernel/abi.js';
 import { droppableShare, histogramQuantile, type AbsHistogram } from './histogram.js';
 import type { DeltaStats, DeltaSums } from '../schema/analysis.js';
 
-/** Float64 sums behind the pairwise statistics of one scope. */
-export interface PairSums {
-  numel: number;
-  dot: number;
-  bothNonzero: number;
-  conflicts: number;
-  minBoth: number;
-  minConflict: number;
-}
+/** Float64 sums behind the pairwise statistics of one scope: the pair record's fields over numel elements. */
+export type PairSums = { numel: number } & { [K in PairField]: number };
 
-/** Zeroed delta sums for a scope of `numel` elements. */
+// The fold of each record field, from the ABI's field lists: a sum, or (maxAbsDelta) a max.
+const DELTA_KEYS: readonly DeltaField[] = DELTA_RECORD.map((f) => f.name);
+const DELTA_IS_MAX: readonly boolean[] = DELTA_RECORD.map((f) => f.fold === 'max');
+const PAIR_KEYS: readonly PairField[] = PAIR_RECORD.map((f) => f.name);
+
+/** Zeroed delta sums for a scope of `numel` elements (fields in record order). */
 export function emptyDeltaSums(numel = 0): DeltaSums {
-  return {
-    numel,
-    nonFinite: 0,
-    sumDelta: 0,
-    sumSqDelta: 0,
-    sumAbsDelta: 0,
-    sumCubeDelta: 0,
-    sumQuadDelta: 0,
-    maxAbsDelta: 0,
-    sumSqBase: 0,
-    sumSqFt: 0,
-    positive: 0,
-    negative: 0,
-    zero: 0,
-    le0002: 0,
-    le0005: 0,
-  };
+  const s = { numel } as { numel: number } & Record<DeltaField, number>;
+  for (const key of DELTA_KEYS) s[key] = 0;
+  return s;
 }
 
 /** Zeroed pair sums for a scope of `numel` elements. */
 export function emptyPairSums(numel = 0): PairSums {
-  return { numel, dot: 0, bothNonzero: 0, conflicts: 0, minBoth: 0, minConflict: 0 };
+  const s = { numel } as PairSums;
+  for (const key of PAIR_KEYS) s[key] = 0;
+  return s;
 }
-
-const SUM_KEYS = [
-  'nonFinite',
-  'sumDelta',
-  'sumSqDelta',
-  'sumAbsDelta',
-  'sumCubeDelta',
-  'sumQuadDelta',
-  'sumSqBase',
-  'sumSqFt',
-  'positive',
-  'negative',
-  'zero',
-  'le0002',
-  'le0005',
-] as const;
 
 /** Fold `blocks` kernel block records starting at rec[offset] into s, in block order. */
 export function foldDeltaRecords(s: DeltaSums, rec: Float64Array, offset: number, blocks: number): void {
-  // field by field (not a key loop): this runs for every block of every chunk on the main thread
-  const F = DELTA_FIELD;
-  for (let b = 0; b < blocks; b++) {
-    const o = offset + b * DELTA_FIELDS;
-    s.nonFinite += rec[o + F.nonFinite]!;
-    s.sumDelta += rec[o + F.sumDelta]!;
-    s.sumSqDelta += rec[o + F.sumSqDelta]!;
-    s.sumAbsDelta += rec[o + F.sumAbsDelta]!;
-    s.sumCubeDelta += rec[o + F.sumCubeDelta]!;
-    s.sumQuadDelta += rec[o + F.sumQuadDelta]!;
-    s.maxAbsDelta = Math.max(s.maxAbsDelta, rec[o + F.maxAbsDelta]!);
-    s.sumSqBase += rec[o + F.sumSqBase]!;
-    s.sumSqFt += rec[o + F.sumSqFt]!;
-    s.positive += rec[o + F.positive]!;
-    s.negative += rec[o + F.negative]!;
-    s.zero += rec[o + F.zero]!;
-    s.le0002 += rec[o + F.le0002]!;
-    s.le0005 += rec[o + F.le0005]!;
-  }
+  foldRecords(s, DELTA_KEYS, DELTA_IS_MAX, rec, offset, blocks, DELTA_FIELDS);
 }
 
-/** Fold `blocks` pair block records (PAIR_FIELDS each) starting at rec[offset] into s, in block order. */
+/** Fold `blocks` pair block records (`fields` float64 each) starting at rec[offset] into s, in block order. */
 export function foldPairRecords(s: PairSums, rec: Float64Array, offset: number, blocks: number, fields: number): void {
-  for (let b = 0; b < blocks; b++) {
-    const o = offset + b * fields;
-    s.dot += rec[o + PAIR_FIELD.dot]!;
-    s.bothNonzero += rec[o + PAIR_FIELD.bothNonzero]!;
-    s.conflicts += rec[o + PAIR_FIELD.conflicts]!;
-    s.minBoth += rec[o + PAIR_FIELD.minBoth]!;
-    s.minConflict += rec[o + PAIR_FIELD.minConflict]!;
+  foldRecords(s, PAIR_KEYS, [], rec, offset, blocks, fields);
+}
+
+/** Each field (index f of keys) over the blocks in order: s[key] += rec (or max); fields fold independently. */
+function foldRecords<K extends string>(
+  s: Record<K, number>,
+  keys: readonly K[],
+  isMax: readonly boolean[],
+  rec: Float64Array,
+  offset: number,
+  blocks: number,
+  stride: number,
+): void {
+  for (let f = 0; f < keys.length; f++) {
+    const key = keys[f]!;
+    let acc = s[key];
+    if (isMax[f] === true) for (let b = 0, o = offset + f; b < blocks; b++, o += stride) acc = Math.max(acc, rec[o]!);
+    else for (let b = 0, o = offset + f; b < blocks; b++, o += stride) acc += rec[o]!;
+    s[key] = acc;
   }
 }
 
 /** dst += src for a rollup (numel, sums and counts add; the max is the max). */
 export function addDeltaSums(dst: DeltaSums, src: DeltaSums): void {
   dst.numel += src.numel;
-  for (const key of SUM_KEYS) dst[key] += src[key];
-  dst.maxAbsDelta = Math.max(dst.maxAbsDelta, src.maxAbsDelta);
+  for (let f = 0; f < DELTA_KEYS.length; f++) {
+    const key = DELTA_KEYS[f]!;
+    dst[key] = DELTA_IS_MAX[f] ? Math.max(dst[key], src[key]) : dst[key] + src[key];
+  }
 }
 
 /** dst += src for a rollup. */
 export function addPairSums(dst: PairSums, src: PairSums): void {
   dst.numel += src.numel;
-  dst.dot += src.dot;
-  dst.bothNonzero += src.bothNonzero;
-  dst.conflicts += src.conflicts;
-  dst.minBoth += src.minBoth;
-  dst.minConflict += src.minConflict;
+  for (const key of PAIR_KEYS) dst[key] += src[key];
 }
 
 function ratio(num: number, den: number): number {

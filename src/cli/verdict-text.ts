@@ -1,4 +1,5 @@
-import { wrapText } from './text.js';
+import type { Recipe } from '../schema/recipe.js';
+import { formatTable, wrapText } from './text.js';
 
 /** What the set-verdict lines need: the verdict, its method, how many reasons there are, and the one to show. */
 export interface SetVerdictView {
@@ -29,4 +30,18 @@ export function setVerdictLines(label: string, v: SetVerdictView, width: number,
  */
 export function modelsPredictedToLoseSkill(reasons: readonly string[], models: readonly string[]): string[] {
   return models.filter((m) => reasons.some((r) => r.startsWith(`${m} keeps `) || r.startsWith(`${m} is predicted to lose`)));
+}
+
+/** A recipe's models as a table: weight, density and the per-layer density rules of each fine-tune. */
+export function recipeTable(recipe: Recipe, indent: string): string[] {
+  return formatTable(
+    ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
+    recipe.models.map((m) => [
+      m.model,
+      String(m.weight),
+      String(m.density.value),
+      m.density.rules.map((q) => `${q.filter} ${q.value}`).join(', ') || '–',
+    ]),
+    indent,
+  );
 }

@@ -1,9 +1,9 @@
 import { inputError } from '../errors.js';
 import { bytesPerElement, isMathDtype, type Dtype, type MathDtype } from './dtypes.js';
-import type { Model } from './model.js';
-import type { TensorInfo } from './safetensors.js';
+import type { Model, ModelTensor } from './model.js';
 import { parseTensorName } from './tensor-names.js';
-import { locationOf } from './tensor-reader.js';
+import { sourceOf } from './tensor-reader.js';
+import type { VocabSource } from './tensor-source.js';
 
 /** A tensor whose shape differs from the base's. */
 export interface ShapeMismatch {
@@ -158,14 +158,13 @@ export interface VocabAdjustment {
 }
 
 /** The fine-tune's tensor seen with the base's shape: its own first rows, the base's rows past them. */
-function vocabView(own: TensorInfo, base: TensorInfo): TensorInfo {
+function vocabView(own: ModelTensor, base: ModelTensor): ModelTensor {
   const ownDtype = own.dtype as MathDtype;
   const dtype: MathDtype = ownDtype === base.dtype ? ownDtype : 'F32';
   const rowElements = base.shape.slice(1).reduce((a, b) => a * b, 1);
   const ownElements = Math.min(own.shape[0]!, base.shape[0]!) * rowElements;
-  const view: TensorInfo = { ...own, dtype, shape: [...base.shape], numel: base.numel, byteLength: base.numel * bytesPerElement(dtype) };
-  view.vocab = { ownElements, ownDtype, base: locationOf(base) };
-  return view;
+  const source: VocabSource = { kind: 'vocab', name: own.name, dtype, ownElements, own: sourceOf(own), base: sourceOf(base) };
+  return { ...own, dtype, shape: [...base.shape], numel: base.numel, byteLength: base.numel * bytesPerElement(dtype), source };
 }
 
 /**

@@ -1,11 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { inputError } from '../errors.js';
-import { decodeToF32, decodeToF64 } from './codec.js';
-import { bytesPerElement, isMathDtype } from './dtypes.js';
+import { isMathDtype } from './dtypes.js';
 import type { AdapterInfo, LoraMatrixRef, LoraSource } from './tensor-source.js';
 import { openModel, type Model } from './model.js';
-import type { OpenFiles } from './open-files.js';
 import { compileModulePattern, type ModulePattern } from './module-pattern.js';
 import { readRegularFileText } from './regular-file.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
@@ -15,7 +13,8 @@ import { resolveModelLocation } from '../hub/cache.js';
  * LoRA adapters (PEFT) as fine-tunes: an adapter dir over a base model reads as a Model whose adapted tensors
  * are virtual — F32 values base + scale·B·A computed on the fly for any element range, rows of B against A —
  * so the analyzer and the merge engine stream adapters exactly like full fine-tunes. Everything here is plain
- * data (paths, shapes, a scale), so a virtual TensorInfo can be posted to worker threads.
+ * data (paths, shapes, a scale: a LoraSource), so a virtual tensor can be posted to worker threads; its values are
+ * computed by io/readers/lora.ts.
  */
 
 export type { AdapterInfo, LoraMatrixRef, LoraSource } from './tensor-source.js';
@@ -249,11 +248,15 @@ export function openLoraAdapter(path: string, base: Model): Model {
       );
     const alpha = patternValue(cfg.alphaPattern, module) ?? cfg.alpha;
     const lora: LoraSource = {
+      kind: 'lora',
+      name: baseName,
+      dtype: 'F32',
       adapter: dir,
       a,
       b,
       scale: loraScale(alpha, rank, cfg.rslora),
       base: {
+        kind: 'file',
         name: baseName,
         file: target.file,
         ...(target.fileId !== undefined ? { fileId: target.fileId } : {}),
@@ -269,7 +272,7 @@ export function openLoraAdapter(path: string, base: Model): Model {
       byteOffset: 0,
       byteLength: 4 * target.numel,
       file: weights,
-      lora,
+      source: lora,
     });
     maxRank = Math.max(maxRank, rank);
   }
@@ -302,12 +305,11 @@ export function splitModelPlusLora(spec: string): { base: string; adapter: strin
 /**
  * Limits that bound a LoRA adapter's memory whatever its rank: A is decoded once per module and cached (in
  * float32, exact for F32/F16/BF16 factors; float64 for F64), so rank × in_features is capped; B is read a few
- * rows at a time, at most LORA_B_BLOCK_ELEMENTS per read.
+ * rows at a time (io/readers/lora.ts).
  */
 export const MAX_LORA_RANK = 65_536;
 /** Most elements of one lora_A (rank × in_features): 256 MiB as float32. */
 export const MAX_LORA_A_ELEMENTS = 64 * 1024 * 1024;
-const LORA_B_BLOCK_ELEMENTS = 1 << 20;
 
 /** Refuse a module whose factors the limits above do not allow (called when the adapter is opened). */
 export function checkLoraSize(weights: string, module: string, rank: number, inFeatures: number): void {
@@ -320,78 +322,6 @@ export function checkLoraSize(weights: string, module: string, rank: number, inF
       `${weights}: module "${module}": lora_A is ${rank} × ${inFeatures} = ${rank * inFeatures} elements; darekit holds lora_A in memory up to ${MAX_LORA_A_ELEMENTS} elements (merge the adapter into the base with PEFT and pass the merged model instead)`,
     );
   }
-}
-
-function readMatrixRows(files: OpenFiles, m: LoraMatrixRef, row0: number, rows: number): Float64Array {
-  const bpe = bytesPerElement(m.dtype);
-  const n = rows * m.cols;
-  const raw = new Uint8Array(n * bpe);
-  files.readAt(m.file, m.byteOffset + row0 * m.cols * bpe, raw, `tensor "${m.name}"`, m.fileId);
-  const out = new Float64Array(n);
-  decodeToF64(m.dtype, raw, out, n);
-  return out;
-}
-
-// The whole of A, decoded once: float32 holds F32/F16/BF16 values exactly (half of float64's memory).
-function readWholeA(files: OpenFiles, m: LoraMatrixRef): Float32Array | Float64Array {
-  if (m.dtype === 'F64') return readMatrixRows(files, m, 0, m.rows);
-  const n = m.rows * m.cols;
-  const bpe = bytesPerElement(m.dtype);
-  const out = new Float32Array(n);
-  // decoded a block at a time: the raw bytes never exist whole beside the decoded matrix
-  const raw = new Uint8Array(Math.min(n, LORA_B_BLOCK_ELEMENTS) * bpe);
-  for (let at = 0; at < n; at += LORA_B_BLOCK_ELEMENTS) {
-    const len = Math.min(LORA_B_BLOCK_ELEMENTS, n - at);
-    const part = raw.subarray(0, len * bpe);
-    files.readAt(m.file, m.byteOffset + at * bpe, part, `tensor "${m.name}"`);
-    decodeToF32(m.dtype, part, out.subarray(at, at + len), len);
-  }
-  return out;
-}
-
-/**
- * The scaled LoRA delta of elements [start, start+count) (row-major in the base tensor) into out[0..count):
- * out = f32(scale · Σₖ B[i,k]·A[k,j]), the sum in float64 in k order. Reads B's rows of the range a block at a
- * time (A is cached), so memory does not grow with the rank beyond the limits checked at open.
- */
-export function loraDeltaRange(src: LoraSource, start: number, count: number, out: Float32Array, files: OpenFiles): void {
-  if (count === 0) return;
-  const { a, b, scale } = src;
-  const cols = a.cols;
-  const r = a.rows;
-  const A = files.cached(`lora-A:${a.file}:${a.byteOffset}`, () => readWholeA(files, a));
-  const row0 = Math.floor(start / cols);
-  const row1 = Math.floor((start + count - 1) / cols);
-  const blockRows = Math.max(1, Math.floor(LORA_B_BLOCK_ELEMENTS / r));
-  const acc = new Float64Array(cols);
-  let pos = 0;
-  for (let blk = row0; blk <= row1; blk += blockRows) {
-    const blkEnd = Math.min(row1, blk + blockRows - 1);
-    const B = readMatrixRows(files, b, blk, blkEnd - blk + 1);
-    for (let row = blk; row <= blkEnd; row++) {
-      const c0 = row === row0 ? start - row * cols : 0;
-      const c1 = row === row1 ? start + count - row * cols : cols;
-      acc.fill(0, c0, c1);
-      const bRow = (row - blk) * r;
-      for (let k = 0; k < r; k++) {
-        const bk = B[bRow + k]!;
-        const off = k * cols;
-        for (let c = c0; c < c1; c++) acc[c]! += bk * A[off + c]!;
-      }
-      for (let c = c0; c < c1; c++) out[pos++] = Math.fround(scale * acc[c]!);
-    }
-  }
-}
-
-/** The virtual fine-tune's weights of elements [start, start+count): f32(base + delta), into out[0..count). */
-export function loraWeightsRange(src: LoraSource, start: number, count: number, out: Float32Array, files: OpenFiles): void {
-  loraDeltaRange(src, start, count, out, files);
-  const bpe = bytesPerElement(src.base.dtype);
-  const raw = new Uint8Array(count * bpe);
-  files.readAt(src.base.file, src.base.byteOffset + start * bpe, raw, `tensor "${src.base.name}"`, src.base.fileId);
-  const base = new Float32Array(count);
-  decodeToF32(src.base.dtype, raw, base, count);
-  for (let i = 0; i < count; i++) out[i] = Math.fround(base[i]! + out[i]!);
 }
 
 /** A short label for an adapter path in messages and model cards. */

@@ -4,10 +4,19 @@ import { inputError } from '../errors.js';
 import type { AdapterInfo } from './tensor-source.js';
 import { openRegularFile, readRegularFileText, type OpenedFile } from './regular-file.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
+import type { LoraSource, RowsSource, VocabSource } from './tensor-source.js';
 import { parseStrictJson } from './strict-json.js';
 import { resolveModelLocation } from '../hub/cache.js';
 
 /** A model on disk: one or more validated safetensors files and the tensors they hold. */
+/**
+ * A tensor of a model: as its safetensors header declares it, or a virtual one (dtype and shape as read) whose
+ * values come from `source`: a LoRA adapter's tensor, a vocabulary-aligned view or a row gather.
+ */
+export interface ModelTensor extends TensorInfo {
+  source?: LoraSource | VocabSource | RowsSource;
+}
+
 export interface Model {
   /** The path the user gave. */
   path: string;
@@ -16,7 +25,7 @@ export interface Model {
   layout: 'file' | 'single' | 'sharded';
   files: string[];
   /** Tensor name → where it is. */
-  tensors: Map<string, TensorInfo>;
+  tensors: Map<string, ModelTensor>;
   /** Tensor names in a stable order: by file, then by data offset. */
   names: string[];
   /** config.json beside the weights, if any. */
@@ -185,7 +194,7 @@ export const MAX_TENSORS_PER_MODEL = 500_000;
 
 /** Read every file's header (from the already opened and validated descriptors when given, which are closed). */
 function fromFiles(path: string, dir: string, layout: Model['layout'], files: string[], opened?: OpenedFile[]): Model {
-  const tensors = new Map<string, TensorInfo>();
+  const tensors = new Map<string, ModelTensor>();
   const names: string[] = [];
   const metadata: Record<string, string> = {};
   for (const [i, f] of files.entries()) {

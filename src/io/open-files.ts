@@ -2,14 +2,9 @@ import { closeSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { fileIdOf, openRegularFile } from './regular-file.js';
 
-/**
- * The read descriptors of one reader (a merge engine, an analyzer chunk processor, a TensorReader), opened on
- * first use and closed together, plus a small cache of decoded side data (LoRA A matrices) keyed by the caller.
- */
+/** The read descriptors of one reader (part of its ReadContext), opened on first use and closed together. */
 export class OpenFiles {
   private readonly fds = new Map<string, number>();
-  private readonly cache = new Map<string, Float32Array | Float64Array>();
-  private cachedBytes = 0;
 
   /**
    * The descriptor of file, opened read-only on first use and validated on the descriptor: a regular file (a
@@ -43,22 +38,7 @@ export class OpenFiles {
     }
   }
 
-  /** A cached array, or make() it and keep it while the cache stays under 64 MiB (then start over). */
-  cached<T extends Float32Array | Float64Array>(key: string, make: () => T): T {
-    let v = this.cache.get(key) as T | undefined;
-    if (v === undefined) {
-      v = make();
-      if (this.cachedBytes + v.byteLength > 64 * 1024 * 1024) {
-        this.cache.clear();
-        this.cachedBytes = 0;
-      }
-      this.cache.set(key, v);
-      this.cachedBytes += v.byteLength;
-    }
-    return v;
-  }
-
-  /** Close every descriptor and drop the cache. */
+  /** Close every descriptor. */
   close(): void {
     for (const fd of this.fds.values()) {
       try {
@@ -68,7 +48,5 @@ export class OpenFiles {
       }
     }
     this.fds.clear();
-    this.cache.clear();
-    this.cachedBytes = 0;
   }
 }

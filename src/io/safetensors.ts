@@ -1,7 +1,7 @@
 import { closeSync, readSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { DTYPES, isDtype, type Dtype } from './dtypes.js';
-import type { LoraSource, RowGather, VocabFill } from './tensor-source.js';
+import { tensorLayout } from './tensor-layout.js';
 import { openRegularFile, type OpenedFile } from './regular-file.js';
 import { asNonNegativeInteger, parseStrictJsonEntries, type JsonValue } from './strict-json.js';
 
@@ -11,7 +11,7 @@ export const MAX_HEADER_BYTES = 100_000_000;
 /** Most tensors darekit reads from one safetensors file (memory is bounded by design: ~1 KB per catalogued tensor). */
 export const MAX_TENSORS_PER_FILE = 200_000;
 
-/** One tensor of a safetensors file: where its bytes are and what they mean. */
+/** One tensor of a safetensors file, as its header declares it: name, dtype, shape and byte range in `file`. */
 export interface TensorInfo {
   name: string;
   dtype: Dtype;
@@ -23,12 +23,6 @@ export interface TensorInfo {
   file: string;
   /** `dev:ino` of the file as validated: every later open must find the same file (a swapped file is refused). */
   fileId?: string;
-  /** Set on virtual tensors of a LoRA adapter read as a fine-tune: F32 values computed from base + scale·B·A (src/io/lora.ts). */
-  lora?: LoraSource;
-  /** Set on a fine-tune's embedding/lm_head viewed with the base's row count (--truncate-vocab; src/io/homology.ts). */
-  vocab?: VocabFill;
-  /** Set on an embedding/lm_head gathered for another vocabulary (tokenizer_source: union; src/merge/tokenizer.ts). */
-  rows?: RowGather;
 }
 
 /** A validated safetensors header. */
@@ -123,16 +117,7 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
       throw inputError(`${file}: tensor "${r.name}" data_offsets [${r.begin}, ${r.end}] ${what} (expected it to start at ${expected})`);
     }
     if (r.end < r.begin) throw inputError(`${file}: tensor "${r.name}" data_offsets end ${r.end} is before begin ${r.begin}`);
-    let numel = 1;
-    for (const d of r.shape) {
-      numel *= d;
-      if (!Number.isSafeInteger(numel))
-        throw inputError(`${file}: tensor "${r.name}" shape [${r.shape.join(', ')}] overflows the element count`);
-    }
-    const bits = numel * DTYPES[r.dtype].bits;
-    if (!Number.isSafeInteger(bits)) throw inputError(`${file}: tensor "${r.name}" size overflows`);
-    if (bits % 8 !== 0) throw inputError(`${file}: tensor "${r.name}" of ${numel} ${r.dtype} elements does not fill whole bytes`);
-    const byteLength = bits / 8;
+    const { numel, byteLength } = tensorLayout(`${file}: tensor "${r.name}"`, r.dtype, r.shape);
     if (r.end - r.begin !== byteLength) {
       throw inputError(
         `${file}: tensor "${r.name}" has ${r.end - r.begin} bytes but shape [${r.shape.join(', ')}] × ${r.dtype} needs ${byteLength}`,

@@ -1,9 +1,11 @@
 import { inputError, runtimeError } from '../errors.js';
 import { decodeToF32 } from './codec.js';
 import { bytesPerElement, isMathDtype, type MathDtype } from './dtypes.js';
-import { OpenFiles } from './open-files.js';
+import type { ModelTensor } from './model.js';
+import { ReadContext } from './read-context.js';
 import type { TensorInfo } from './safetensors.js';
-import { readTensorBytes, type TensorLocation } from './tensor-bytes.js';
+import { readTensorBytes } from './tensor-bytes.js';
+import type { TensorSource } from './tensor-source.js';
 
 /** The math dtype of a tensor, or a clear error naming the tensor when darekit cannot compute with it. */
 export function mathDtypeOf(t: TensorInfo): MathDtype {
@@ -15,31 +17,35 @@ export function mathDtypeOf(t: TensorInfo): MathDtype {
   return t.dtype;
 }
 
-/** Where a tensor's bytes are, as plain data for readTensorBytes (and for posting to workers). */
-export function locationOf(t: TensorInfo): TensorLocation {
-  const loc: TensorLocation = { name: t.name, file: t.file, byteOffset: t.byteOffset, dtype: mathDtypeOf(t) };
-  if (t.fileId !== undefined) loc.fileId = t.fileId;
-  if (t.lora) loc.lora = t.lora;
-  if (t.vocab) loc.vocab = t.vocab;
-  if (t.rows) loc.rows = t.rows;
-  return loc;
+/** Where a model tensor's values come from, as plain data for readTensorBytes (and for posting to workers). */
+export function sourceOf(t: ModelTensor): TensorSource {
+  const dtype = mathDtypeOf(t);
+  if (t.source) return t.source;
+  return {
+    kind: 'file',
+    name: t.name,
+    file: t.file,
+    ...(t.fileId !== undefined ? { fileId: t.fileId } : {}),
+    byteOffset: t.byteOffset,
+    dtype,
+  };
 }
 
 /** Reads element ranges of tensors from their files (LoRA virtual tensors included), keeping one descriptor per file open. */
 export class TensorReader {
-  private readonly files = new OpenFiles();
+  private readonly ctx = new ReadContext();
   private scratch = new Uint8Array(0);
 
   /** Copy the raw bytes of elements [start, start+count) of t into dst (which must be large enough). */
-  readBytes(t: TensorInfo, start: number, count: number, dst: Uint8Array): number {
-    const loc = locationOf(t);
+  readBytes(t: ModelTensor, start: number, count: number, dst: Uint8Array): number {
+    const src = sourceOf(t);
     if (start < 0 || count < 0 || start + count > t.numel)
       throw runtimeError(`internal: read of ${t.name} [${start}, ${start + count}) outside ${t.numel} elements`);
-    return readTensorBytes(loc, start, count, dst, this.files);
+    return readTensorBytes(src, start, count, dst, this.ctx);
   }
 
   /** Decode elements [start, start+count) of t into dst[0..count) as float32. */
-  readF32(t: TensorInfo, start: number, count: number, dst: Float32Array): void {
+  readF32(t: ModelTensor, start: number, count: number, dst: Float32Array): void {
     const dtype = mathDtypeOf(t);
     const need = count * bytesPerElement(dtype);
     if (this.scratch.length < need) this.scratch = new Uint8Array(need);
@@ -49,6 +55,6 @@ export class TensorReader {
 
   /** Close every open descriptor. */
   close(): void {
-    this.files.close();
+    this.ctx.close();
   }
 }

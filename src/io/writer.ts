@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { inputError, runtimeError } from '../errors.js';
-import { bytesPerElement, type OutDtype } from './dtypes.js';
+import type { OutDtype } from './dtypes.js';
+import { tensorLayout } from './tensor-layout.js';
 
 /** A tensor to be written: its name, output dtype and shape (the data comes later, by positional writes). */
 export interface PlannedTensor {
@@ -36,17 +37,9 @@ const INDEX_FILE = 'model.safetensors.index.json';
 /** The file name of an index for sharded output. */
 export const SAFETENSORS_INDEX_NAME = INDEX_FILE;
 
-/** Byte length of a tensor's data, refusing shapes that are not non-negative integers or overflow. */
+/** Byte length of a tensor's data, refusing shapes that are not non-negative integers or overflow (tensorLayout). */
 export function tensorByteLength(t: PlannedTensor): number {
-  let numel = 1;
-  for (const d of t.shape) {
-    if (!Number.isSafeInteger(d) || d < 0)
-      throw inputError(`tensor "${t.name}": shape [${t.shape.join(', ')}] has a dimension that is not a non-negative integer`);
-    numel *= d;
-  }
-  const bytes = numel * bytesPerElement(t.dtype);
-  if (!Number.isSafeInteger(bytes)) throw inputError(`tensor "${t.name}": shape [${t.shape.join(', ')}] is too large`);
-  return bytes;
+  return tensorLayout(`tensor "${t.name}"`, t.dtype, t.shape).byteLength;
 }
 
 /** The shard file name for shard i (0-based) of n, as Hugging Face names them. */

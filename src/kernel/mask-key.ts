@@ -1,5 +1,5 @@
-// The host side of darekit's DARE mask (README "Numeric contracts"): the per-tensor key and the keep threshold,
-// used by the merge planner, the probe and the fixtures; the wasm kernel computes the same hash per element.
+// The host side of the kernel's hashing (README "Numeric contracts"): the DARE mask's per-tensor key and keep threshold,
+// used by the merge planner, the probe and the fixtures, and the stats pass's sampling key; the wasm kernel hashes the same way.
 
 /** murmur3's 32-bit finalizer (unsigned result). */
 export function fmix32(h: number): number {
@@ -31,4 +31,9 @@ export function maskHash(key: number, index: number): number {
 /** round(p · 2^32): the keep threshold for drop probability p (2^32 when p = 1: nothing is kept). */
 export function dropThreshold(p: number): number {
   return Math.round(p * 4294967296);
+}
+
+/** The stats pass's sampling key of a tensor: fmix32(FNV-1a(name) ⊕ 0x53544154) (README "Analysis tables", histogram). */
+export function sampleKey(nameHash: number): number {
+  return fmix32((nameHash ^ 0x53544154) >>> 0);
 }

@@ -3,7 +3,8 @@
 // import each other).
 import type { MergeKernelExports } from '../kernel/exports.js';
 import type { RadixSelect, ChunkPass } from './radix-select.js';
-import type { InputRef, TensorJob, TermPrep } from './job.js';
+import type { TensorSource } from '../io/tensor-source.js';
+import type { TensorJob, TermPrep } from './job.js';
 
 /** Result of merging one chunk. */
 export interface ChunkResult {
@@ -70,7 +71,7 @@ export interface EngineContext {
   /** Where term i's float32 delta (or weights) of the current chunk is. */
   deltaPtr(i: number): number;
   /** Read elements [start, start+n) of an input and decode them to float32 at dst; returns bytes read. */
-  load(input: InputRef, start: number, n: number, dst: number): number;
+  load(input: TensorSource, start: number, n: number, dst: number): number;
   /** Load chunk c of the given terms as deltas (or weights when the job has no base); with check, NaN/Inf counted. */
   loadDeltas(job: TensorJob, c: number, which: number[], check: boolean): ChunkResult;
   /** Load chunk c of every term (and the base), NaN/Inf counted: loadDeltas of all terms. */

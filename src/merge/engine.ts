@@ -1,13 +1,14 @@
 import { runtimeError } from '../errors.js';
 import { bytesPerElement } from '../io/dtypes.js';
-import { OpenFiles } from '../io/open-files.js';
+import { ReadContext } from '../io/read-context.js';
 import { readTensorBytes } from '../io/tensor-bytes.js';
+import type { TensorSource } from '../io/tensor-source.js';
 import type { MergeKernelExports } from '../kernel/exports.js';
 import { Arena } from '../exec/arena.js';
 import { decodeInArena, readPlace } from '../exec/dtype.js';
 import type { ChunkResult, EngineContext, EngineLayout, NonfiniteAt, OutputOverflow } from './chunk.js';
 import { combineChunk, combinePrep, combinerOf } from './combiners/index.js';
-import { jobChunkElements, type InputRef, type TensorJob, type TermPrep } from './job.js';
+import { jobChunkElements, type TensorJob, type TermPrep } from './job.js';
 import { CUT_ALL, CUT_NONE, RadixSelect, SELECT_HIST_BYTES, type ChunkPass, type SelectRequest } from './radix-select.js';
 import type { OutputSink } from './sink.js';
 import { applySparsifier, sparsifierOf, sparsifierSelection } from './sparsifiers/index.js';
@@ -60,7 +61,7 @@ const FUSED_NONFINITE = (1 << 30) | (1 << 29);
  * its planned offset. One engine per thread; it owns its input descriptors.
  */
 export class ChunkEngine implements EngineContext {
-  private readonly files = new OpenFiles();
+  private readonly files = new ReadContext();
   readonly at: EngineLayout;
   // The first finite F64 value beyond float32 in the last F64 load (element offset in that load, and the value).
   private f64Overflow: { offset: number; value: number } | undefined;
@@ -89,7 +90,7 @@ export class ChunkEngine implements EngineContext {
   }
 
   /** Read elements [start, start+n) of an input and decode them to f32 at dst; returns bytes read. */
-  load(input: InputRef, start: number, n: number, dst: number): number {
+  load(input: TensorSource, start: number, n: number, dst: number): number {
     const bpe = bytesPerElement(input.dtype);
     const len = n * bpe;
     readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, readPlace(input.dtype, dst, this.at.raw), len), this.files);

@@ -1,14 +1,11 @@
 import type { OutDtype } from '../io/dtypes.js';
-import type { TensorLocation } from '../io/tensor-bytes.js';
+import type { TensorSource } from '../io/tensor-source.js';
 import type { Cut } from './radix-select.js';
 import type { SparsifierState } from './sparsifiers/index.js';
 
-/** Where one input tensor's bytes are (a file range, or a virtual LoRA tensor): plain data, posted to workers. */
-export type InputRef = TensorLocation;
-
 /** One model's contribution to a tensor: its delta (or weights, for linear) and how it is sparsified and weighed. */
 export interface ModelTerm {
-  input: InputRef;
+  input: TensorSource;
   /** The model's path as given (named in errors, e.g. NaN/Inf in its weights). */
   model: string;
   /** Multiplies the (sparsified) delta in the f64 combine: weight × rescale factor (l1: set after the prep pass). */
@@ -26,7 +23,7 @@ export interface TensorJob {
   index: number;
   name: string;
   numel: number;
-  base?: InputRef;
+  base?: TensorSource;
   terms: ModelTerm[];
   /** The base model's path as given, when the job reads a base. */
   baseModel?: string;

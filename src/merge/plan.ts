@@ -2,11 +2,11 @@ import { inputError, runtimeError } from '../errors.js';
 import { alignFinetunes, type VocabAdjustment } from '../io/homology.js';
 import { isAdapterDir, openLoraAdapter } from '../io/lora.js';
 import { openModel, type Model } from '../io/model.js';
-import { locationOf, mathDtypeOf } from '../io/tensor-reader.js';
+import { mathDtypeOf, sourceOf } from '../io/tensor-reader.js';
 import type { OutDtype } from '../io/dtypes.js';
 import { parseTensorName, withLayerIndex } from '../io/tensor-names.js';
-import type { TensorInfo } from '../io/safetensors.js';
-import type { RowGather } from '../io/tensor-bytes.js';
+import type { ModelTensor } from '../io/model.js';
+import type { RowsSource } from '../io/tensor-source.js';
 import { isIdentity, planVocab, readModelVocab, type TokenConfig, type VocabPlan } from './tokenizer.js';
 import type { MergeConfig, ModelEntry, SliceConfig } from './config.js';
 import { combinerOf } from './combiners/index.js';
@@ -43,7 +43,7 @@ export interface MergePlan {
 }
 
 /** One input of an output tensor: a model (index into config.models and MergePlan.models) and its tensor name there. */
-interface TensorSource {
+interface OutSource {
   model: number;
   name: string;
   params: Readonly<Record<string, ParamValue | undefined>>;
@@ -52,13 +52,13 @@ interface TensorSource {
 /** One output tensor before parameters are resolved: its name, inputs, gradient position and slice parameters. */
 interface OutTensor {
   name: string;
-  sources: TensorSource[];
+  sources: OutSource[];
   /** The tensor whose shape and dtype the output takes. */
-  layout: TensorInfo;
+  layout: ModelTensor;
   /** The output dtype when it is not the layout tensor's (a row-gathered embedding keeps the model's dtype). */
   outDtype?: OutDtype;
   /** The base's tensor when the base is not one of the sources (the `models:` form). */
-  base?: { info: TensorInfo; model: string };
+  base?: { info: ModelTensor; model: string };
   t: number;
   slice?: SliceConfig['parameters'];
   /** 0-based slice (for errors), when the config uses slices. */
@@ -155,7 +155,7 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
   }));
   const vp = planVocab(vocabs, source, base ? 0 : undefined, tokenCfg);
   const rowsOut = vp.tokens.length;
-  const gather = (part: number, info: TensorInfo): TensorInfo => {
+  const gather = (part: number, info: ModelTensor): ModelTensor => {
     if (info.shape.length !== 2)
       throw inputError(
         `tensor "${info.name}" of ${parts[part]!.path} has shape [${info.shape.join(', ')}]; an embedding must be 2-D to rebuild its rows`,
@@ -163,16 +163,19 @@ function rebuildVocabulary(config: MergeConfig, r: PlannedTensors, base: Model |
     if (isIdentity(vp, part, info.shape[0]!)) return info;
     const cols = info.shape[1]!;
     const perm = vp.perms[part]!;
-    const g: RowGather = {
-      own: locationOf(info),
+    const source: RowsSource = {
+      kind: 'rows',
+      name: info.name,
+      dtype: 'F32',
+      own: sourceOf(info),
       cols,
       rows: perm.map((row, id) => (row >= 0 ? row : -1 - id)),
       defaults: perm.map((row, id) =>
-        row >= 0 ? [] : vp.defaults[id]!.map((d) => ({ src: locationOf(parts[d.model]!.tensors.get(info.name)!), row: d.row })),
+        row >= 0 ? [] : vp.defaults[id]!.map((d) => ({ src: sourceOf(parts[d.model]!.tensors.get(info.name)!), row: d.row })),
       ),
     };
     const numel = rowsOut * cols;
-    return { ...info, dtype: 'F32', shape: [rowsOut, cols], numel, byteLength: numel * 4, rows: g };
+    return { ...info, dtype: 'F32', shape: [rowsOut, cols], numel, byteLength: numel * 4, source };
   };
   for (const o of r.outs) {
     const role = parseTensorName(o.name);
@@ -244,7 +247,7 @@ function sliceTensors(config: MergeConfig, slices: SliceConfig[]): PlannedTensor
         );
     }),
   );
-  const sourcesOf = (sl: SliceConfig, name: (s: SliceConfig['sources'][number]) => string): TensorSource[] =>
+  const sourcesOf = (sl: SliceConfig, name: (s: SliceConfig['sources'][number]) => string): OutSource[] =>
     sl.sources.map((s) => ({ model: s.model, name: name(s), params: s.parameters }));
   const outs: OutTensor[] = [];
   const outside = (m: Model, pre: boolean): string[] =>
@@ -325,7 +328,7 @@ export function planMerge(config: MergeConfig): MergePlan {
   outs.forEach((o, index) => {
     // the base of this tensor: its slice's base_model, else the top-level one (mergekit's ConfigReader.base_model)
     const baseOf = (o.sliceIndex !== undefined ? config.slices?.[o.sliceIndex]?.baseModel : undefined) ?? config.baseModel;
-    const isBase = (s: TensorSource): boolean =>
+    const isBase = (s: OutSource): boolean =>
       baseOf !== undefined && config.models[s.model]!.path === baseOf && config.models[s.model]!.loraBase === undefined;
     const name = o.name;
     const lt = o.layout;
@@ -422,7 +425,7 @@ export function planMerge(config: MergeConfig): MergePlan {
         }
       }
       inputBytes += t.byteLength;
-      return { input: locationOf(t), model: models[src.model]!.path, coef: weight * scale, divw: weight, sparse, l1 };
+      return { input: sourceOf(t), model: models[src.model]!.path, coef: weight * scale, divw: weight, sparse, l1 };
     });
     if (sparsifier.inverse) rescaleModes.add(typeof rescale === 'number' ? `×${rescale}` : rescale);
     const planned = combiner.plan({
@@ -452,7 +455,7 @@ export function planMerge(config: MergeConfig): MergePlan {
       (combiner.prep !== undefined && (combiner.needsPrep?.(planned.state) ?? true)) ||
       terms.some((t) => t.l1 || sparsifierSelection(t.sparse, lt.numel) !== undefined);
     if (baseIn) {
-      job.base = locationOf(baseIn.info);
+      job.base = sourceOf(baseIn.info);
       job.baseModel = baseIn.model;
       inputBytes += baseIn.info.byteLength;
     }

@@ -65,3 +65,28 @@ export function probeRows(probe: ReportData['probe'], escape: (s: string) => str
     `${num(r.retainedMin)}–${num(r.retainedMax)}`,
   ]);
 }
+
+/** The delta-statistics table's header (one row per fine-tune). */
+export const DELTA_HEADER = ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'];
+
+/** The delta-statistics table's rows, names escaped by the report format's own escaper. */
+export function deltaRows(models: ReportData['models'], escape: (s: string) => string): string[][] {
+  return models.map((m) => [
+    escape(m.model),
+    num(m.rho),
+    num(m.meanAbsDelta),
+    num(m.maxAbsDelta),
+    num(m.deltaL2),
+    frac(m.fracLe0005),
+    frac(m.droppableShare),
+    String(m.numel),
+  ]);
+}
+
+/** The pairwise-interference table's header (one row per pair of fine-tunes). */
+export const PAIR_HEADER = ['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'];
+
+/** The pairwise-interference table's rows, names escaped by the report format's own escaper. */
+export function pairRows(pairs: ReportData['pairs'], escape: (s: string) => string): string[][] {
+  return pairs.map((p) => [escape(p.a), escape(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)]);
+}

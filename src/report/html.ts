@@ -1,6 +1,6 @@
 import { DEFINITIONS, type ReportData } from './data.js';
 import { reportCharts } from './charts.js';
-import { frac, num, PROBE_HEADER, probeRows, recipeCoverage } from './format.js';
+import { DELTA_HEADER, deltaRows, frac, num, PAIR_HEADER, pairRows, PROBE_HEADER, probeRows, recipeCoverage } from './format.js';
 import { escapeMarkup } from '../text/safe-text.js';
 import { escapeXml as esc } from './svg/xml.js';
 
@@ -71,33 +71,12 @@ export function renderHtml(data: ReportData): string {
     parts.push(table(PROBE_HEADER, probeRows(data.probe, esc), [2, 3, 4, 5, 6]));
   }
   parts.push(`<h2>Delta statistics</h2>`);
-  parts.push(
-    table(
-      ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'],
-      data.models.map((m) => [
-        esc(m.model),
-        num(m.rho),
-        num(m.meanAbsDelta),
-        num(m.maxAbsDelta),
-        num(m.deltaL2),
-        frac(m.fracLe0005),
-        frac(m.droppableShare),
-        String(m.numel),
-      ]),
-      [1, 2, 3, 4, 5, 6, 7],
-    ),
-  );
+  parts.push(table(DELTA_HEADER, deltaRows(data.models, esc), [1, 2, 3, 4, 5, 6, 7]));
   parts.push(`<h2>Charts</h2>`);
   for (const c of charts) parts.push(`<figure id="${esc(c.id)}">${c.svg}<figcaption>${esc(c.caption)}</figcaption></figure>`);
   if (data.pairs.length) {
     parts.push(`<h2>Pairwise interference</h2>`);
-    parts.push(
-      table(
-        ['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'],
-        data.pairs.map((p) => [esc(p.a), esc(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)]),
-        [2, 3, 4],
-      ),
-    );
+    parts.push(table(PAIR_HEADER, pairRows(data.pairs, esc), [2, 3, 4]));
   }
   if (data.trials.length) {
     parts.push(`<h2>Tune trials</h2>`);

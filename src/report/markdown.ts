@@ -1,6 +1,6 @@
 import { markdownText as md, safeLines } from '../text/safe-text.js';
 import { DEFINITIONS, type ReportData } from './data.js';
-import { frac, num, PROBE_HEADER, probeRows, recipeCoverage } from './format.js';
+import { DELTA_HEADER, deltaRows, frac, num, PAIR_HEADER, pairRows, PROBE_HEADER, probeRows, recipeCoverage } from './format.js';
 
 // darekit's own text (headers, definitions) in a table cell; names and anything else from files go through md().
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -56,22 +56,7 @@ export function renderMarkdown(data: ReportData): string {
     out.push(table(PROBE_HEADER, probeRows(data.probe, md)), '');
   }
   out.push('## Delta statistics', '');
-  out.push(
-    table(
-      ['fine-tune', 'ρ', 'mean |Δ|', 'max |Δ|', '‖Δ‖', 'share |Δ| ≤ 0.005', 'droppable share', 'entries'],
-      data.models.map((m) => [
-        md(m.model),
-        num(m.rho),
-        num(m.meanAbsDelta),
-        num(m.maxAbsDelta),
-        num(m.deltaL2),
-        frac(m.fracLe0005),
-        frac(m.droppableShare),
-        String(m.numel),
-      ]),
-    ),
-    '',
-  );
+  out.push(table(DELTA_HEADER, deltaRows(data.models, md)), '');
   if (data.layers.length) {
     out.push('## Per layer', '');
     out.push(
@@ -84,13 +69,7 @@ export function renderMarkdown(data: ReportData): string {
   }
   if (data.pairs.length) {
     out.push('## Pairwise interference', '');
-    out.push(
-      table(
-        ['a', 'b', 'cosine', 'sign conflict', 'weighted conflict'],
-        data.pairs.map((p) => [md(p.a), md(p.b), num(p.cosine), frac(p.signConflict), frac(p.weightedConflict)]),
-      ),
-      '',
-    );
+    out.push(table(PAIR_HEADER, pairRows(data.pairs, md)), '');
   }
   if (data.trials.length) {
     out.push('## Tune trials', '');

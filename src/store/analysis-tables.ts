@@ -1,5 +1,6 @@
 // The analysis tables (models, tensors, layers, pairs, histograms, meta): one column list per table, with the
 // field each column comes from, its unit and its definition. The README "Analysis tables" section is this list.
+import { DELTA_RECORD, PAIR_RECORD, type RecordField } from '../kernel/abi.js';
 import type { AnalysisResult, DeltaStats, HistogramBin, LayerStats, ModelStats, PairStats, TensorStats } from '../schema/analysis.js';
 import { columnTable, type ColumnTable } from './column-data.js';
 import type { CellValue } from './db.js';
@@ -25,19 +26,25 @@ function field<T>(key: string, name: string, type: ColumnType, unit: string, doc
 }
 
 type StatKey = keyof DeltaStats;
-const STAT_SPECS: [StatKey, string, ColumnType, string, string][] = [
+type Spec<K extends string> = [K, string, ColumnType, string, string];
+
+/** The column spec of a kernel record field (kernel/abi.ts): its name, SQL type (counts are BIGINT), unit and doc. */
+function recordSpec<F extends RecordField>(fields: readonly F[], name: F['name']): Spec<F['name']> {
+  const f = fields.find((x) => x.name === name)!;
+  return [f.name, f.column, f.count ? 'BIGINT' : 'DOUBLE', f.unit, f.doc];
+}
+
+/** A column bound to a kernel record field. */
+function recordField<T, F extends RecordField>(fields: readonly F[], name: F['name']): FieldColumn<T> {
+  return field<T>(...recordSpec(fields, name));
+}
+const STAT_SPECS: Spec<StatKey>[] = [
   ['numel', 'numel', 'BIGINT', 'elements', 'number of entries in the scope (finite or not)'],
-  [
-    'nonFinite',
-    'non_finite',
-    'BIGINT',
-    'elements',
-    'entries where base, fine-tune or Δ = ft − base is NaN or ±Inf; excluded from every other column',
-  ],
+  recordSpec(DELTA_RECORD, 'nonFinite'),
   ['meanDelta', 'mean_delta', 'DOUBLE', 'weight units', 'ΣΔ / N over the N finite entries'],
   ['stdDelta', 'std_delta', 'DOUBLE', 'weight units', 'population standard deviation of Δ: √(ΣΔ²/N − mean²)'],
   ['meanAbsDelta', 'mean_abs_delta', 'DOUBLE', 'weight units', 'Σ|Δ| / N'],
-  ['maxAbsDelta', 'max_abs_delta', 'DOUBLE', 'weight units', 'max |Δ| (exact)'],
+  recordSpec(DELTA_RECORD, 'maxAbsDelta'),
   ['deltaL2', 'delta_l2', 'DOUBLE', 'weight units', '‖Δ‖ = √ΣΔ²'],
   ['baseL2', 'base_l2', 'DOUBLE', 'weight units', '‖W_base‖ over the finite entries'],
   ['ftL2', 'ft_l2', 'DOUBLE', 'weight units', '‖W_ft‖ over the finite entries'],
@@ -70,18 +77,8 @@ const STAT_SPECS: [StatKey, string, ColumnType, string, string][] = [
     'ratio',
     'm₄/m₂² − 3 from raw moments (central moments of Δ); NaN when the variance is 0',
   ],
-  ['sumDelta', 'sum_delta', 'DOUBLE', 'weight units', 'ΣΔ (float64)'],
-  ['sumSqDelta', 'sum_sq_delta', 'DOUBLE', 'weight units²', 'ΣΔ²'],
-  ['sumAbsDelta', 'sum_abs_delta', 'DOUBLE', 'weight units', 'Σ|Δ|'],
-  ['sumCubeDelta', 'sum_cube_delta', 'DOUBLE', 'weight units³', 'ΣΔ³'],
-  ['sumQuadDelta', 'sum_quad_delta', 'DOUBLE', 'weight units⁴', 'ΣΔ⁴'],
-  ['sumSqBase', 'sum_sq_base', 'DOUBLE', 'weight units²', 'ΣW_base²'],
-  ['sumSqFt', 'sum_sq_ft', 'DOUBLE', 'weight units²', 'ΣW_ft²'],
-  ['positive', 'positive', 'BIGINT', 'elements', '#Δ > 0'],
-  ['negative', 'negative', 'BIGINT', 'elements', '#Δ < 0'],
-  ['zero', 'zero', 'BIGINT', 'elements', '#Δ = 0 (finite entries)'],
-  ['le0002', 'le_0002', 'BIGINT', 'elements', '#|Δ| ≤ 0.002'],
-  ['le0005', 'le_0005', 'BIGINT', 'elements', '#|Δ| ≤ 0.005'],
+  // the raw sums: the rest of the delta record, in its order
+  ...DELTA_RECORD.filter((f) => f.name !== 'nonFinite' && f.name !== 'maxAbsDelta').map((f) => recordSpec(DELTA_RECORD, f.name)),
 ];
 
 function statColumns<T extends DeltaStats>(): FieldColumn<T>[] {
@@ -141,15 +138,15 @@ export function pairColumns(densities: number[]): FieldColumn<PairStats>[] {
     layerColumn('block index for layer/tensor scopes (NULL: outside the blocks, or the model scope)'),
     field('tensor', 'tensor', 'VARCHAR', '', 'tensor name for the tensor scope, else NULL'),
     field('numel', 'numel', 'BIGINT', 'elements', 'entries in the scope'),
-    field('dot', 'dot', 'DOUBLE', 'weight units²', 'Σ Δa·Δb over entries finite in both'),
+    recordField(PAIR_RECORD, 'dot'),
     field('sqA', 'sq_a', 'DOUBLE', 'weight units²', '‖Δa‖²'),
     field('sqB', 'sq_b', 'DOUBLE', 'weight units²', '‖Δb‖²'),
     field('cosine', 'cosine', 'DOUBLE', 'ratio in [−1, 1]', 'dot / √(sq_a·sq_b); 0 when either delta is 0'),
-    field('bothNonzero', 'both_nonzero', 'BIGINT', 'elements', 'entries where Δa ≠ 0 and Δb ≠ 0'),
-    field('conflicts', 'conflicts', 'BIGINT', 'elements', 'of those, entries with opposite signs'),
+    recordField(PAIR_RECORD, 'bothNonzero'),
+    recordField(PAIR_RECORD, 'conflicts'),
     field('signConflict', 'sign_conflict', 'DOUBLE', 'share', 'conflicts / both_nonzero (0 when none)'),
-    field('minBoth', 'min_both', 'DOUBLE', 'weight units', 'Σ min(|Δa|,|Δb|) over both-non-zero entries'),
-    field('minConflict', 'min_conflict', 'DOUBLE', 'weight units', 'Σ min(|Δa|,|Δb|) over conflicting entries'),
+    recordField(PAIR_RECORD, 'minBoth'),
+    recordField(PAIR_RECORD, 'minConflict'),
     field(
       'weightedConflict',
       'weighted_conflict',

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
 import { isDarekitError } from '../../src/errors.js';
-import { loraDeltaRange, openFinetune, openLoraAdapter } from '../../src/io/lora.js';
+import { openFinetune, openLoraAdapter, type LoraSource } from '../../src/io/lora.js';
 import { openModel } from '../../src/io/model.js';
-import { OpenFiles } from '../../src/io/open-files.js';
+import { ReadContext } from '../../src/io/read-context.js';
+import { loraDeltaRange } from '../../src/io/readers/lora.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import type { WrittenLoraModule } from '../../src/fixtures/lora-adapter.js';
@@ -50,9 +51,10 @@ describe('LoRA delta = (alpha/r)·B·A computed chunk by chunk', () => {
       [mods2, 'ad2', SCALE2],
     ] as const) {
       const model = openLoraAdapter(join(fx.root, dir), openModel(fx.base));
-      const files = new OpenFiles();
+      const files = new ReadContext();
       for (const m of mods) {
-        const src = model.tensors.get(m.target)!.lora!;
+        const src = model.tensors.get(m.target)!.source as LoraSource;
+        expect(src.kind).toBe('lora');
         expect(src.scale).toBeCloseTo(scale, 12);
         const want = deltaF64(m, scale);
         for (const chunk of [1, 7, 33, 100, want.length]) {
@@ -81,7 +83,7 @@ describe('LoRA delta = (alpha/r)·B·A computed chunk by chunk', () => {
     }
     const model = openFinetune(join(fx.root, 'ad1'), openModel(fx.base));
     expect(model.adapter?.rank).toBe(4);
-    expect(model.tensors.get('model.norm.weight')!.lora).toBeUndefined();
+    expect(model.tensors.get('model.norm.weight')!.source).toBeUndefined();
     expect(model.tensors.get(TARGETS[0]!)!.dtype).toBe('F32');
   });
 });

@@ -5,7 +5,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenFiles } from '../../src/io/open-files.js';
+import { ReadContext } from '../../src/io/read-context.js';
 import { readTensorBytes } from '../../src/io/tensor-bytes.js';
 import type { MergeKernelExports } from '../../src/kernel/exports.js';
 import { instantiateKernel } from '../../src/kernel/wasm.js';
@@ -77,7 +77,7 @@ export function measureMergeCost(config: MergeConfig, opts: { stride?: number; c
   unfused.useFused = false;
   const work = mkdtempSync(join(tmpdir(), 'darekit-merge-cost-'));
   const fd = openSync(join(work, 'out.bin'), 'w');
-  const files = new OpenFiles();
+  const files = new ReadContext();
   const buf = new Uint8Array(8 * chunkElements);
   const sinkOf = (job: (typeof plan.jobs)[number]): OutputSink => fileSink(fd, job.out.byteOffset);
   try {

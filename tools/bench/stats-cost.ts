@@ -4,7 +4,7 @@
 import { DEFAULT_CHUNK_ELEMENTS } from '../../src/analysis/analyze.js';
 import { ChunkProcessor, chunkTasks, type ChunkTask } from '../../src/analysis/chunk.js';
 import { openModel } from '../../src/io/model.js';
-import { OpenFiles } from '../../src/io/open-files.js';
+import { ReadContext } from '../../src/io/read-context.js';
 import { readTensorBytes } from '../../src/io/tensor-bytes.js';
 
 /** Nanoseconds per element position (one element of the base and of each model in the pass). */
@@ -40,7 +40,7 @@ function timeK(base: string, fts: string[], k: number, stride: number, reps: num
   const tasks = sampleTasks(base, fts, k, stride);
   const elements = tasks.reduce((s, t) => s + t.count, 0);
   const proc = new ChunkProcessor(k, CHUNK);
-  const files = new OpenFiles();
+  const files = new ReadContext();
   const buf = new Uint8Array(8 * CHUNK);
   try {
     proc.run(tasks[0]!); // warm the code and the memory

@@ -4,7 +4,7 @@ import { threadsOption } from '../options.js';
 import { verdictReason } from '../../tune/recipe.js';
 import { ProgressBar } from '../progress.js';
 import { formatTable, textWidth } from '../text.js';
-import { setVerdictLines } from '../verdict-text.js';
+import { recipeTable, setVerdictLines } from '../verdict-text.js';
 import { cliCommand, displayPath, shellWord } from '../../invocation.js';
 import type { CommandOutput } from '../command.js';
 
@@ -119,18 +119,7 @@ function demoText(r: DemoResult): string {
   lines.push(
     `4. tune     ${s1(r.timings.tune)}  ${tuned.recipe.models.map((m) => m.model).join(' + ')} → ${show(r.mergedDir)}/ (${tuned.recipe.method}, seed ${tuned.recipe.seed})`,
   );
-  lines.push(
-    ...formatTable(
-      ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
-      tuned.recipe.models.map((m) => [
-        m.model,
-        String(m.weight),
-        String(m.density.value),
-        m.density.rules.map((x) => `${x.filter} ${x.value}`).join(', ') || '–',
-      ]),
-      '   ',
-    ),
-  );
+  lines.push(...recipeTable(tuned.recipe, '   '));
   lines.push(`   recipe: ${show(tuned.recipePath)} (reproduce the merge with the command below)`);
   const pairSet = tuned.predictions.set;
   lines.push(

@@ -9,8 +9,8 @@ import type { CommandOutput } from '../command.js';
 import { addDownloadOption, prepareInputs } from '../hub.js';
 import { intOption, numberOption, seedOption, threadsOption, toleranceOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
-import { formatTable, textWidth, wrapText } from '../text.js';
-import { modelsPredictedToLoseSkill } from '../verdict-text.js';
+import { textWidth, wrapText } from '../text.js';
+import { modelsPredictedToLoseSkill, recipeTable } from '../verdict-text.js';
 
 /** Declare `darekit tune`'s arguments and options. */
 export function configure(cmd: Command): void {
@@ -69,16 +69,7 @@ export function tuneJson(r: TuneResult): Record<string, unknown> {
 export function tuneText(r: TuneResult, width = textWidth()): string {
   const lines = [
     `merged ${r.recipe.models.map((m) => m.model).join(' + ')} → ${r.outDir} (${r.recipe.method}, seed ${r.recipe.seed}, ${r.merge.seconds.toFixed(1)} s)`,
-    ...formatTable(
-      ['fine-tune', { head: 'weight', align: 'right' }, { head: 'density', align: 'right' }, 'per layer'],
-      r.recipe.models.map((m) => [
-        m.model,
-        String(m.weight),
-        String(m.density.value),
-        m.density.rules.map((q) => `${q.filter} ${q.value}`).join(', ') || '–',
-      ]),
-      '  ',
-    ),
+    ...recipeTable(r.recipe, '  '),
     `recipe:   ${r.recipePath}`,
     `analysis: ${r.analysisDir}${r.analysisReused ? ' (reused)' : ''}`,
   ];

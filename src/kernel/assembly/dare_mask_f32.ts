@@ -1,4 +1,4 @@
-import { fmix32 } from './hash';
+import { fmix32, fmix32x4 } from './hash';
 
 /**
  * DARE's random drop, counter-based: element i (absolute index start + j inside its tensor) is kept when
@@ -34,12 +34,3 @@ export function dare_mask_f32(ptr: usize, n: i32, key: u32, start: u32, threshol
   }
 }
 
-// @ts-ignore: decorator
-@inline
-function fmix32x4(h: v128, c1: v128, c2: v128): v128 {
-  h = v128.xor(h, i32x4.shr_u(h, 16));
-  h = i32x4.mul(h, c1);
-  h = v128.xor(h, i32x4.shr_u(h, 13));
-  h = i32x4.mul(h, c2);
-  return v128.xor(h, i32x4.shr_u(h, 16));
-}

@@ -1,4 +1,4 @@
-import { fmix32 } from './hash';
+import { fmix32, fmix32x4 } from './hash';
 import { halfBits, halfToF32Bits, halfToF32x4, halfx4 } from './float16';
 
 /**
@@ -305,16 +305,6 @@ function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, el
 @inline
 function bf16Finite(b: v128): v128 {
   return i32x4.shr_u(i32x4.add(i32x4.add(b, i32x4.splat(0x7fff)), v128.and(i32x4.shr_u(b, 16), i32x4.splat(1))), 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function fmix32x4(h: v128, c1: v128, c2: v128): v128 {
-  h = v128.xor(h, i32x4.shr_u(h, 16));
-  h = i32x4.mul(h, c1);
-  h = v128.xor(h, i32x4.shr_u(h, 13));
-  h = i32x4.mul(h, c2);
-  return v128.xor(h, i32x4.shr_u(h, 16));
 }
 
 // @ts-ignore: decorator

@@ -1,4 +1,4 @@
-import { hsum } from './dot_f32';
+import { dot, hsum } from './dot_f32';
 
 // Block sizes: a KC-deep slice of NC weight rows (64 KiB) stays in cache while every activation row passes over it.
 const KC: i32 = 256;
@@ -29,13 +29,13 @@ export function gemm_f32(a: usize, w: usize, c: usize, m: i32, n: i32, k: i32, n
         for (; j < je; j++) {
           const pw = w + <usize>j * rowA + koff;
           const pcj = pc + (<usize>j << 2);
-          for (let r = 0; r < 4; r++) put(pcj + <usize>r * rowC, dotk(pa + <usize>r * rowA, pw, kl), first);
+          for (let r = 0; r < 4; r++) put(pcj + <usize>r * rowC, dot(pa + <usize>r * rowA, pw, kl), first);
         }
       }
       for (; i < m; i++) {
         const pa = a + <usize>i * rowA + koff;
         const pc = c + <usize>i * rowC;
-        for (let j = jb; j < je; j++) put(pc + (<usize>j << 2), dotk(pa, w + <usize>j * rowA + koff, kl), first);
+        for (let j = jb; j < je; j++) put(pc + (<usize>j << 2), dot(pa, w + <usize>j * rowA + koff, kl), first);
       }
     }
   }
@@ -46,23 +46,7 @@ export function gemm_f32(a: usize, w: usize, c: usize, m: i32, n: i32, k: i32, n
   store<f32>(p, first ? s : load<f32>(p) + s);
 }
 
-// @ts-ignore: decorator
-@inline function dotk(a: usize, b: usize, n: i32): f32 {
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let s = hsum(acc);
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    s += load<f32>(a + o) * load<f32>(b + o);
-  }
-  return s;
-}
-
-/** Four activation rows × two weight rows over kl elements: 8 accumulators, the same per-element order as dotk. */
+/** Four activation rows × two weight rows over kl elements: 8 accumulators, the same per-element order as dot. */
 // @ts-ignore: decorator
 @inline function block4x2(pa: usize, sa: usize, pw: usize, sw: usize, kl: i32, pc: usize, sc: usize, first: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);

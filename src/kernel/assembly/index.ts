@@ -1,5 +1,5 @@
 // The kernel's entry points: one file per op and dtype. Pointer + length calling convention, imported memory,
-// no allocation inside kernels (the caller lays out buffers in linear memory). Declared list: src/kernel/exports.ts.
+// no allocation inside kernels (the caller lays out buffers in linear memory). Declared with signatures: src/kernel/abi.ts.
 export * from './decode_bf16';
 export * from './decode_f16';
 export * from './encode_bf16';

@@ -19,19 +19,22 @@
 import { decode_bf16 } from './decode_bf16';
 import { decode_f16 } from './decode_f16';
 import { fmix32 } from './hash';
+// sizes and record field offsets: generated from src/kernel/abi.ts by scripts/build-kernel.mjs
+import {
+  DELTA_FIELDS, DELTA_LE0002, DELTA_LE0005, DELTA_MAX_ABS_DELTA, DELTA_NEGATIVE, DELTA_NON_FINITE, DELTA_POSITIVE,
+  DELTA_SUM_ABS_DELTA, DELTA_SUM_CUBE_DELTA, DELTA_SUM_DELTA, DELTA_SUM_QUAD_DELTA, DELTA_SUM_SQ_BASE, DELTA_SUM_SQ_DELTA,
+  DELTA_SUM_SQ_FT, DELTA_ZERO, HIST_BINS, PAIR_BOTH_NONZERO, PAIR_CONFLICTS, PAIR_DOT, PAIR_FIELDS, PAIR_MIN_BOTH,
+  PAIR_MIN_CONFLICT, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_T0002_BITS, STATS_T0005_BITS, STATS_TINY,
+} from './abi_generated';
 
-const BLOCK: i32 = 4096;
+const BLOCK: i32 = STATS_BLOCK;
 const BLOCK_BYTES: usize = <usize>BLOCK << 2;
-/** f64 fields per block record of the delta sums. */
-const DELTA_FIELDS: i32 = 14;
-/** f64 fields per block record of the pair sums. */
-const PAIR_FIELDS: i32 = 5;
 /** Largest f32 ≤ 0.002 and ≤ 0.005: so an f32 compare equals the exact float64 compare with 0.002 / 0.005. */
-const T0002: f32 = reinterpret<f32>(0x3b03126e);
-const T0005: f32 = reinterpret<f32>(0x3ba3d70a);
+const T0002: f32 = reinterpret<f32>(STATS_T0002_BITS);
+const T0005: f32 = reinterpret<f32>(STATS_T0005_BITS);
 
 /** Histogram bins (f32 bits of |Δ| >>> 18) and the byte size of one packed copy (u64 per bin). */
-const BINS: i32 = 8192;
+const BINS: i32 = HIST_BINS;
 const PACKED_COPY: usize = <usize>BINS << 3;
 /** Distance between the 4 packed copies: skewed by 5 cache lines so one bin's copies do not alias at 4 KiB. */
 const COPY_STRIDE: usize = PACKED_COPY + 320;
@@ -185,20 +188,20 @@ function deltaBlock(pb: usize, pf: usize, pd: usize, len: i32, baseSq: f64, rec:
       a1_1 += d; a2_1 += q; aa_1 += abs(d); a3_1 += q * d; a4_1 += q * q; af_1 += fd * fd;
     }
   }
-  store<f64>(rec, nNf);
-  store<f64>(rec, a1_0 + a1_1, 8);
-  store<f64>(rec, a2_0 + a2_1, 16);
-  store<f64>(rec, aa_0 + aa_1, 24);
-  store<f64>(rec, a3_0 + a3_1, 32);
-  store<f64>(rec, a4_0 + a4_1, 40);
-  store<f64>(rec, <f64>mx, 48);
-  store<f64>(rec, nNf == 0 ? baseSq : sumSqBlock(pb, pf, len, true), 56);
-  store<f64>(rec, af_0 + af_1, 64);
-  store<f64>(rec, nPos, 72);
-  store<f64>(rec, nNeg, 80);
-  store<f64>(rec, <f64>len - nNf - nPos - nNeg, 88);
-  store<f64>(rec, nT1, 96);
-  store<f64>(rec, nT2, 104);
+  store<f64>(rec, nNf, DELTA_NON_FINITE);
+  store<f64>(rec, a1_0 + a1_1, DELTA_SUM_DELTA);
+  store<f64>(rec, a2_0 + a2_1, DELTA_SUM_SQ_DELTA);
+  store<f64>(rec, aa_0 + aa_1, DELTA_SUM_ABS_DELTA);
+  store<f64>(rec, a3_0 + a3_1, DELTA_SUM_CUBE_DELTA);
+  store<f64>(rec, a4_0 + a4_1, DELTA_SUM_QUAD_DELTA);
+  store<f64>(rec, <f64>mx, DELTA_MAX_ABS_DELTA);
+  store<f64>(rec, nNf == 0 ? baseSq : sumSqBlock(pb, pf, len, true), DELTA_SUM_SQ_BASE);
+  store<f64>(rec, af_0 + af_1, DELTA_SUM_SQ_FT);
+  store<f64>(rec, nPos, DELTA_POSITIVE);
+  store<f64>(rec, nNeg, DELTA_NEGATIVE);
+  store<f64>(rec, <f64>len - nNf - nPos - nNeg, DELTA_ZERO);
+  store<f64>(rec, nT1, DELTA_LE0002);
+  store<f64>(rec, nT2, DELTA_LE0005);
   for (let i = len4; i < len; i++) histOne(pd + (<usize>i << 2), packed);
   return <i32>nNf;
 }
@@ -241,19 +244,17 @@ function pairBlock(pa: usize, pb: usize, len: i32, rec: usize): void {
     const mc = isConf ? mn : 0.0;
     if ((i & 1) == 0) { d0 += p; m0 += mn; c0 += mc; } else { d1 += p; m1 += mn; c1 += mc; }
   }
-  store<f64>(rec, d0 + d1);
-  store<f64>(rec, nBoth, 8);
-  store<f64>(rec, nConf, 16);
-  store<f64>(rec, m0 + m1, 24);
-  store<f64>(rec, c0 + c1, 32);
+  store<f64>(rec, d0 + d1, PAIR_DOT);
+  store<f64>(rec, nBoth, PAIR_BOTH_NONZERO);
+  store<f64>(rec, nConf, PAIR_CONFLICTS);
+  store<f64>(rec, m0 + m1, PAIR_MIN_BOTH);
+  store<f64>(rec, c0 + c1, PAIR_MIN_CONFLICT);
 }
 
 /** Elements per float32 summation group (16 per lane) and per histogram/pair sample stratum. */
-const GROUP: i32 = 64;
-/** Weight of a sampled element: one aligned run of 4 elements out of each group of 64. */
-const SAMPLE_WEIGHT: f64 = 16;
+const GROUP: i32 = STATS_GROUP;
 /** Below this a float32 sum of squares may carry float32 underflow error that matters (2⁻⁹⁰): use the exact path. */
-const TINY: f64 = 8.077935669463161e-28;
+const TINY: f64 = STATS_TINY;
 
 /** f64 lane 0 += f32 lanes 0, 2 and lane 1 += lanes 1, 3 (in that order): one group's float32 sums into float64. */
 // @ts-ignore: decorator
@@ -424,20 +425,20 @@ function deltaFast(pb: usize, pf: usize, bf16: bool, pd: usize, len: i32, baseSq
   const s1 = a1_0 + a1_1, s2 = a2_0 + a2_1, sa = aa_0 + aa_1, s3 = a3_0 + a3_1, s4 = a4_0 + a4_1, sf = af_0 + af_1;
   if (!(isFinite(s1) && isFinite(s2) && isFinite(sa) && isFinite(s3) && isFinite(s4) && isFinite(sf))) return false;
   if ((sa != 0 && s4 < TINY) || sf < TINY) return false;
-  store<f64>(rec, 0);
-  store<f64>(rec, s1, 8);
-  store<f64>(rec, s2, 16);
-  store<f64>(rec, sa, 24);
-  store<f64>(rec, s3, 32);
-  store<f64>(rec, s4, 40);
-  store<f64>(rec, <f64>reinterpret<f32>(mx), 48);
-  store<f64>(rec, baseSq, 56);
-  store<f64>(rec, sf, 64);
-  store<f64>(rec, nPos, 72);
-  store<f64>(rec, nNeg, 80);
-  store<f64>(rec, <f64>len - nPos - nNeg, 88);
-  store<f64>(rec, nT1, 96);
-  store<f64>(rec, nT2, 104);
+  store<f64>(rec, 0, DELTA_NON_FINITE);
+  store<f64>(rec, s1, DELTA_SUM_DELTA);
+  store<f64>(rec, s2, DELTA_SUM_SQ_DELTA);
+  store<f64>(rec, sa, DELTA_SUM_ABS_DELTA);
+  store<f64>(rec, s3, DELTA_SUM_CUBE_DELTA);
+  store<f64>(rec, s4, DELTA_SUM_QUAD_DELTA);
+  store<f64>(rec, <f64>reinterpret<f32>(mx), DELTA_MAX_ABS_DELTA);
+  store<f64>(rec, baseSq, DELTA_SUM_SQ_BASE);
+  store<f64>(rec, sf, DELTA_SUM_SQ_FT);
+  store<f64>(rec, nPos, DELTA_POSITIVE);
+  store<f64>(rec, nNeg, DELTA_NEGATIVE);
+  store<f64>(rec, <f64>len - nPos - nNeg, DELTA_ZERO);
+  store<f64>(rec, nT1, DELTA_LE0002);
+  store<f64>(rec, nT2, DELTA_LE0005);
   return true;
 }
 
@@ -534,11 +535,11 @@ function pairSampled(pa: usize, pb: usize, len: i32, rec: usize, offs: usize): v
     const m = isBoth ? mn : 0.0;
     if ((i & 1) == 0) { d0 += p; m0 += m; c0 += mc; } else { d1 += p; m1 += m; c1 += mc; }
   }
-  store<f64>(rec, d0 + d1);
-  store<f64>(rec, nBoth, 8);
-  store<f64>(rec, nConf, 16);
-  store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMin, 0) + f64x2.extract_lane(sMin, 1)) + (m0 + m1), 24);
-  store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMinC, 0) + f64x2.extract_lane(sMinC, 1)) + (c0 + c1), 32);
+  store<f64>(rec, d0 + d1, PAIR_DOT);
+  store<f64>(rec, nBoth, PAIR_BOTH_NONZERO);
+  store<f64>(rec, nConf, PAIR_CONFLICTS);
+  store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMin, 0) + f64x2.extract_lane(sMin, 1)) + (m0 + m1), PAIR_MIN_BOTH);
+  store<f64>(rec, SAMPLE_WEIGHT * (f64x2.extract_lane(sMinC, 0) + f64x2.extract_lane(sMinC, 1)) + (c0 + c1), PAIR_MIN_CONFLICT);
 }
 
 /** Whether the 64 bytes at p are all zero (one test for 8 histogram words: most bins stay empty). */

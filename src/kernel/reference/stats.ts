@@ -5,7 +5,21 @@
  */
 import { fmix32 } from './mask.js';
 
-import { DELTA_FIELDS, HIST_BINS, PAIR_FIELDS, SAMPLE_WEIGHT, STATS_BLOCK, STATS_GROUP, STATS_TINY } from '../stats-abi.js';
+import {
+  DELTA_FIELDS,
+  DELTA_RECORD,
+  HIST_BINS,
+  PAIR_FIELDS,
+  PAIR_RECORD,
+  SAMPLE_WEIGHT,
+  STATS_BLOCK,
+  STATS_GROUP,
+  STATS_T0002_BITS,
+  STATS_T0005_BITS,
+  STATS_TINY,
+  type DeltaField,
+  type PairField,
+} from '../abi.js';
 
 export {
   DELTA_FIELD,
@@ -17,8 +31,8 @@ export {
   STATS_BLOCK,
   STATS_GROUP,
   STATS_TINY,
-  sampleKey,
-} from '../stats-abi.js';
+} from '../abi.js';
+export { sampleKey } from '../mask-key.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -32,10 +46,20 @@ function fromBits(b: number): number {
 }
 
 /** Largest float32 ≤ 0.002 and ≤ 0.005 (an f32 compare with them equals the exact compare with 0.002/0.005). */
-export const T0002 = fromBits(0x3b03126e);
-export const T0005 = fromBits(0x3ba3d70a);
+export const T0002 = fromBits(STATS_T0002_BITS);
+export const T0005 = fromBits(STATS_T0005_BITS);
 
 const fr = Math.fround;
+
+/** A delta block record from its fields by name, in the ABI's field order. */
+function deltaRecord(fields: Record<DeltaField, number>): number[] {
+  return DELTA_RECORD.map((f) => fields[f.name]);
+}
+
+/** A pair block record from its fields by name, in the ABI's field order. */
+function pairRecord(fields: Record<PairField, number>): number[] {
+  return PAIR_RECORD.map((f) => fields[f.name]);
+}
 
 /** Σ b² of one block in float64, two lanes by element parity, only where keep(i). */
 function sumSqExact(b: Float32Array, from: number, len: number, keep: (i: number) => boolean): number {
@@ -134,22 +158,22 @@ function deltaExact(
     histAdd(h, raw, 1);
   }
   const sqBase = nNf === 0 ? baseSq : sumSqExact(base, b0, len, (i) => finite[i] === 1);
-  const rec = [
-    nNf,
-    a1[0]! + a1[1]!,
-    a2[0]! + a2[1]!,
-    aa[0]! + aa[1]!,
-    a3[0]! + a3[1]!,
-    a4[0]! + a4[1]!,
-    mx,
-    sqBase,
-    af[0]! + af[1]!,
-    nPos,
-    nNeg,
-    len - nNf - nPos - nNeg,
-    nT1,
-    nT2,
-  ];
+  const rec = deltaRecord({
+    nonFinite: nNf,
+    sumDelta: a1[0]! + a1[1]!,
+    sumSqDelta: a2[0]! + a2[1]!,
+    sumAbsDelta: aa[0]! + aa[1]!,
+    sumCubeDelta: a3[0]! + a3[1]!,
+    sumQuadDelta: a4[0]! + a4[1]!,
+    maxAbsDelta: mx,
+    sumSqBase: sqBase,
+    sumSqFt: af[0]! + af[1]!,
+    positive: nPos,
+    negative: nNeg,
+    zero: len - nNf - nPos - nNeg,
+    le0002: nT1,
+    le0005: nT2,
+  });
   for (let k = 0; k < DELTA_FIELDS; k++) out[r + k] = rec[k]!;
 }
 
@@ -208,7 +232,22 @@ function deltaFast(base: Float32Array, ft: Float32Array, delta: Float32Array, b0
   );
   if (![s1, s2, sa, s3, s4, sf].every(Number.isFinite)) return null;
   if ((sa !== 0 && s4 < STATS_TINY) || sf < STATS_TINY) return null;
-  return [0, s1, s2, sa, s3, s4, fromBits(mxBits), baseSq, sf, nPos, nNeg, len - nPos - nNeg, nT1, nT2];
+  return deltaRecord({
+    nonFinite: 0,
+    sumDelta: s1,
+    sumSqDelta: s2,
+    sumAbsDelta: sa,
+    sumCubeDelta: s3,
+    sumQuadDelta: s4,
+    maxAbsDelta: fromBits(mxBits),
+    sumSqBase: baseSq,
+    sumSqFt: sf,
+    positive: nPos,
+    negative: nNeg,
+    zero: len - nPos - nNeg,
+    le0002: nT1,
+    le0005: nT2,
+  });
 }
 
 /** Pair record of two (masked) Δ blocks, every element in float64 lanes by parity (the exact path). */
@@ -231,7 +270,13 @@ function pairExact(da: Float32Array, db: Float32Array, b0: number, len: number):
     mn[l]! += m;
     mc[l]! += isConf ? m : 0;
   }
-  return [dot[0]! + dot[1]!, nBoth, nConf, mn[0]! + mn[1]!, mc[0]! + mc[1]!];
+  return pairRecord({
+    dot: dot[0]! + dot[1]!,
+    bothNonzero: nBoth,
+    conflicts: nConf,
+    minBoth: mn[0]! + mn[1]!,
+    minConflict: mc[0]! + mc[1]!,
+  });
 }
 
 /** Pair record of a sampled fast block: the dot over every element (fast sum), counts and mins from the sample. */
@@ -276,7 +321,13 @@ function pairSampled(da: Float32Array, db: Float32Array, b0: number, len: number
     nBoth += bo;
     nConf += co;
   }
-  return [dot, nBoth, nConf, SAMPLE_WEIGHT * (sm[0]! + sm[1]!) + (tm[0]! + tm[1]!), SAMPLE_WEIGHT * (sc[0]! + sc[1]!) + (tc[0]! + tc[1]!)];
+  return pairRecord({
+    dot,
+    bothNonzero: nBoth,
+    conflicts: nConf,
+    minBoth: SAMPLE_WEIGHT * (sm[0]! + sm[1]!) + (tm[0]! + tm[1]!),
+    minConflict: SAMPLE_WEIGHT * (sc[0]! + sc[1]!) + (tc[0]! + tc[1]!),
+  });
 }
 
 /** The sampled run's offset (0, 4, …, 60) in group g of a tensor: 4·(fmix32(fmix32(g ^ key) ^ key) mod 16). */

@@ -1,6 +1,6 @@
 import { el, escapeXml, formatNumber } from './xml.js';
 import { finiteExtent, linearScale, niceTicks, seriesColor } from './scale.js';
-import { DEFAULT_SIZE, legendAbove, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
+import { noData, seriesFrame, svgShell, xAxis, yAxis, type ChartSize } from './frame.js';
 
 /** Grouped bars: one group per category, one bar per series; a non-finite value draws no bar and a "n/a" mark. */
 export interface BarChartSpec extends ChartSize {
@@ -13,13 +13,10 @@ export interface BarChartSpec extends ChartSize {
 
 /** Render a grouped bar chart (bars grow from 0) as a standalone <svg> string. */
 export function barChart(spec: BarChartSpec): string {
-  const width = spec.width ?? DEFAULT_SIZE.width;
-  const height = spec.height ?? DEFAULT_SIZE.height;
-  const legendBlock = legendAbove(
+  const { width, height, legendBlock, area } = seriesFrame(
+    spec,
     spec.series.map((s) => s.name),
-    width,
   );
-  const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   const ext = finiteExtent(spec.series.flatMap((s) => s.values));
   if (!ext || spec.categories.length === 0) return svgShell(spec.title, width, height, [noData(area, 'no finite values to plot')]);
   const ticks = niceTicks(Math.min(0, ext.min), Math.max(0, ext.max));

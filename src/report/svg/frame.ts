@@ -64,6 +64,22 @@ export function xAxis(ticks: { at: number; label: string }[], area: PlotArea, la
   return out;
 }
 
+/** The layout of a chart with a series legend above its plot: its size, the legend and the plot area below it. */
+export interface SeriesFrame {
+  width: number;
+  height: number;
+  legendBlock: LegendLayout;
+  area: PlotArea;
+}
+
+/** The frame of a series chart (bar chart, histogram, line chart): default size, legend above, axes' margins. */
+export function seriesFrame(size: ChartSize, names: string[]): SeriesFrame {
+  const width = size.width ?? DEFAULT_SIZE.width;
+  const height = size.height ?? DEFAULT_SIZE.height;
+  const legendBlock = legendAbove(names, width);
+  return { width, height, legendBlock, area: { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 } };
+}
+
 /** A legend laid out above the plot: its height in pixels and its elements. */
 export interface LegendLayout {
   height: number;

@@ -1,6 +1,6 @@
 import { el, escapeXml, formatNumber } from './xml.js';
 import { finiteExtent, linearScale, logTicks, niceTicks, seriesColor } from './scale.js';
-import { DEFAULT_SIZE, legendAbove, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
+import { noData, seriesFrame, svgShell, xAxis, yAxis, type ChartSize } from './frame.js';
 
 /** One bin [lo, hi) with its count. */
 export interface HistogramBin {
@@ -20,13 +20,10 @@ export interface HistogramSpec extends ChartSize {
 
 /** Render overlaid histograms as a standalone <svg> string; bins with non-finite or (log) non-positive edges are skipped. */
 export function histogram(spec: HistogramSpec): string {
-  const width = spec.width ?? DEFAULT_SIZE.width;
-  const height = spec.height ?? DEFAULT_SIZE.height;
-  const legendBlock = legendAbove(
+  const { width, height, legendBlock, area } = seriesFrame(
+    spec,
     spec.series.map((s) => s.name),
-    width,
   );
-  const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   const usable = (b: HistogramBin) =>
     Number.isFinite(b.lo) && Number.isFinite(b.hi) && b.hi > b.lo && Number.isFinite(b.count) && b.count >= 0 && (!spec.logX || b.lo > 0);
   const series = spec.series.map((s) => {

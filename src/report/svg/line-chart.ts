@@ -1,6 +1,6 @@
 import { el, escapeXml, formatNumber } from './xml.js';
 import { finiteExtent, linearScale, logTicks, niceTicks, seriesColor } from './scale.js';
-import { DEFAULT_SIZE, legendAbove, noData, svgShell, xAxis, yAxis, type ChartSize, type PlotArea } from './frame.js';
+import { noData, seriesFrame, svgShell, xAxis, yAxis, type ChartSize } from './frame.js';
 
 /** One line: points with a non-finite x or y break the line (they are not drawn, nor joined across). */
 export interface LineSeries {
@@ -28,13 +28,10 @@ export interface LineChartSpec extends ChartSize {
 
 /** Render a line chart as a standalone <svg> string. */
 export function lineChart(spec: LineChartSpec): string {
-  const width = spec.width ?? DEFAULT_SIZE.width;
-  const height = spec.height ?? DEFAULT_SIZE.height;
-  const legendBlock = legendAbove(
+  const { width, height, legendBlock, area } = seriesFrame(
+    spec,
     spec.series.map((s) => s.name),
-    width,
   );
-  const area: PlotArea = { left: 60, top: 34 + legendBlock.height, right: width - 16, bottom: height - 40 };
   // On a log axis a non-positive y has no place: treat it as missing (it breaks the line).
   const series = spec.logY
     ? spec.series.map((s) => ({ ...s, points: s.points.map((p) => (p.y > 0 ? p : { x: p.x, y: NaN })) }))
