@@ -1,5 +1,6 @@
 // Composition of a probe run: resolve the fine-tunes and their examples, tokenize, run the probe engine, and
 // (with an analysis dir) store its `probe` table. The CLI calls this; the engine knows nothing of the store.
+import { defaultThreads } from '../limits.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { usageError } from '../errors.js';
@@ -184,7 +185,7 @@ export async function tuneProbe(o: TuneProbeOptions): Promise<TuneProbe> {
   });
   const all = specs.flatMap((s) => s.requests);
   // one kernel pool (workers and memory) for every candidate
-  const pool = o.score === undefined ? createKernelPool(o.threads ?? 1) : undefined;
+  const pool = o.score === undefined ? createKernelPool(o.threads ?? defaultThreads()) : undefined;
   const fwd = pool ? { pool } : o.threads === undefined ? {} : { threads: o.threads };
   const split = <T>(xs: T[]): T[][] => {
     let at = 0;

@@ -1,4 +1,3 @@
-import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { inputError, runtimeError, usageError } from '../errors.js';
@@ -17,7 +16,7 @@ import { mergeTask, type MergeResult } from './merge-task.js';
 import { modelCard, type CardVerdict } from './model-card.js';
 import { planMerge, type MergePlan } from './plan.js';
 import { TaskPool } from '../exec/pool.js';
-import { MAX_THREADS } from '../limits.js';
+import { defaultThreads, MAX_THREADS } from '../limits.js';
 
 /** Options of merge(). */
 export interface MergeOptions {
@@ -98,7 +97,7 @@ function modelPaths(m: Model): string[] {
 /** Merge models as the config says and write the result atomically to opts.out. */
 export async function merge(config: MergeConfig, opts: MergeOptions): Promise<MergeSummary> {
   const t0 = performance.now();
-  const threads = opts.threads ?? cpus().length;
+  const threads = opts.threads ?? defaultThreads();
   let chunkElements = opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
     throw usageError(`threads: ${threads} is not a thread count (1–${MAX_THREADS})`);

@@ -1,3 +1,4 @@
+import { defaultThreads } from '../limits.js';
 import { basename, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { mulberry32 } from '../fixtures/prng.js';
@@ -213,7 +214,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   if (o.finetunes.length === 0) throw usageError('give at least one fine-tune with --examples FT=FILE');
   const score = o.score ?? scoreSequences;
   // one kernel pool (workers and memory) for every pass of the sweep
-  const pool = o.score === undefined ? createKernelPool(o.threads ?? 1) : undefined;
+  const pool = o.score === undefined ? createKernelPool(o.threads ?? defaultThreads()) : undefined;
   try {
     return await sweep(o, score, pool ? { pool } : o.threads === undefined ? {} : { threads: o.threads });
   } finally {

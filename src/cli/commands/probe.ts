@@ -20,7 +20,7 @@ export function configure(cmd: Command): void {
     .option('--tolerance <share>', "share of the fine-tune's gain a safe drop rate keeps (default 0.95)")
     .option('--window <n>', 'tokens per window of a text examples file (default 128)')
     .option('--out <dir>', 'analysis dir to store the table `probe` in (predict, report and dash use it)')
-    .option('--threads <n>', 'worker threads for the forward pass')
+    .option('--threads <n>', 'worker threads for the forward pass (default: one per core; results do not depend on it)')
     .option('--json', 'print one JSON object');
   addDownloadOption(cmd);
 }
