@@ -11,19 +11,23 @@ export function trim_window_f32(ptr: usize, n: i32, keepBits: u32, keepTies: i32
   const vd = i32x4.splat(dropBits);
   let keepSeen = 0;
   let dropSeen = 0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  // four at a time while no lane equals a cut; otherwise (and for the last n % 4) element by element, in index
+  // order, so the tie quotas go to the lower indices
+  for (let i = 0; i < n; i += 4) {
     const p = ptr + ((<usize>i) << 2);
-    const x = v128.load(p);
-    const a = v128.and(x, absMask);
-    const anyEq = v128.or(i32x4.eq(a, vk), i32x4.eq(a, vd));
-    if (!v128.any_true(anyEq)) {
-      const keep = v128.andnot(i32x4.gt_u(a, vk), i32x4.gt_u(a, vd));
-      v128.store(p, v128.and(x, keep));
-      continue;
+    if (i + 4 <= n) {
+      const x = v128.load(p);
+      const a = v128.and(x, absMask);
+      const anyEq = v128.or(i32x4.eq(a, vk), i32x4.eq(a, vd));
+      if (!v128.any_true(anyEq)) {
+        const keep = v128.andnot(i32x4.gt_u(a, vk), i32x4.gt_u(a, vd));
+        v128.store(p, v128.and(x, keep));
+        continue;
+      }
     }
-    for (let j = 0; j < 4; j++) {
-      const q = p + ((<usize>j) << 2);
+    const end = min(i + 4, n);
+    for (let j = i; j < end; j++) {
+      const q = ptr + ((<usize>j) << 2);
       const u = load<u32>(q) & 0x7fffffff;
       let inKeep = u > keepBits;
       if (u == keepBits) {
@@ -37,20 +41,5 @@ export function trim_window_f32(ptr: usize, n: i32, keepBits: u32, keepTies: i32
       }
       if (!inKeep || inDrop) store<u32>(q, 0);
     }
-  }
-  for (; i < n; i++) {
-    const q = ptr + ((<usize>i) << 2);
-    const u = load<u32>(q) & 0x7fffffff;
-    let inKeep = u > keepBits;
-    if (u == keepBits) {
-      inKeep = keepSeen < keepTies;
-      keepSeen++;
-    }
-    let inDrop = u > dropBits;
-    if (u == dropBits) {
-      inDrop = dropSeen < dropTies;
-      dropSeen++;
-    }
-    if (!inKeep || inDrop) store<u32>(q, 0);
   }
 }
