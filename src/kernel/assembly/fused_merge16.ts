@@ -170,13 +170,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         inMaxU = i16x8.max_u(inMaxU, rb);
         inMaxS = i16x8.max_s(inMaxS, rb);
       }
-      if (baseF16) {
-        b0 = halfToF32x4(i32x4.extend_low_i16x8_u(rb), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
-        b1 = halfToF32x4(i32x4.extend_high_i16x8_u(rb), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
-      } else {
-        b0 = i32x4.shl(i32x4.extend_low_i16x8_u(rb), 16);
-        b1 = i32x4.shl(i32x4.extend_high_i16x8_u(rb), 16);
-      }
+      b0 = widen16(i32x4.extend_low_i16x8_u(rb), baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+      b1 = widen16(i32x4.extend_high_i16x8_u(rb), baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
     }
     let p0 = zero, n0 = zero, p1 = zero, n1 = zero;
     let dp0 = zero, dn0 = zero, dp1 = zero, dn1 = zero;
@@ -190,14 +185,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         inMaxU = i16x8.max_u(inMaxU, rv);
         inMaxS = i16x8.max_s(inMaxS, rv);
       }
-      let d0: v128, d1: v128;
-      if (f16) {
-        d0 = halfToF32x4(i32x4.extend_low_i16x8_u(rv), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
-        d1 = halfToF32x4(i32x4.extend_high_i16x8_u(rv), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
-      } else {
-        d0 = i32x4.shl(i32x4.extend_low_i16x8_u(rv), 16);
-        d1 = i32x4.shl(i32x4.extend_high_i16x8_u(rv), 16);
-      }
+      let d0 = widen16(i32x4.extend_low_i16x8_u(rv), f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+      let d1 = widen16(i32x4.extend_high_i16x8_u(rv), f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
       if (hasBase) {
         d0 = f32x4.sub(d0, b0);
         d1 = f32x4.sub(d1, b1);
@@ -385,4 +374,11 @@ function term(table: usize, m: i32, e: usize, idx: u32, coef: usize, hasBase: bo
 @inline
 function nonfinite16(h: u32, f16: bool): bool {
   return (h & 0x7fff) >= (f16 ? <u32>0x7c00 : <u32>0x7f80);
+}
+
+/** Four 16-bit words (zero-extended in i32 lanes) as f32: F16 decoded, BF16 shifted into the high half. */
+// @ts-ignore: decorator
+@inline
+function widen16(w: v128, f16: bool, hExp: v128, hRebias: v128, hInf: v128, hSub: v128, hMagic: v128, hLow15: v128, izero: v128): v128 {
+  return f16 ? halfToF32x4(w, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero) : i32x4.shl(w, 16);
 }
