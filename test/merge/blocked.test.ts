@@ -12,7 +12,7 @@ import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import { readWholeTensor as readF32 } from '../helpers/read.js';
 import { asBf16, rng } from './fixtures.js';
-import { referenceMergeTensor, type RefSpec } from './reference-merge.js';
+import { dareSpec, referenceMergeTensor, type RefSpec } from './reference-merge.js';
 
 const NAME = 'model.layers.0.mlp.down_proj.weight';
 const SHAPE = [97, 301]; // 29,197 elements: 3 whole sub-blocks and a ragged one
@@ -65,18 +65,7 @@ describe('sub-blocked merge of elementwise methods', () => {
         parameters: { seed: 5 },
         out_dtype: 'float32',
       };
-      const ref: RefSpec = {
-        sparsify: 'random',
-        elect: spec.elect,
-        normalize: false,
-        lambda: 1,
-        hasBase: true,
-        seed: 5,
-        weights: W,
-        densities: D,
-        gammas: [0, 0, 0],
-        scale: (i) => 1 / D[i]!,
-      };
+      const ref: RefSpec = dareSpec(spec.elect, 5, W, D);
       const want = referenceMergeTensor(
         NAME,
         asBf16(values[0]!),
@@ -102,18 +91,7 @@ describe('sub-blocked merge of elementwise methods', () => {
     ['dare_linear', false],
   ] as const) {
     it(`${method} to BF16 and F16 outputs, from BF16 and F16 inputs (the fused kernel op): the reference rounded once to the output dtype`, async () => {
-      const ref: RefSpec = {
-        sparsify: 'random',
-        elect,
-        normalize: false,
-        lambda: 1,
-        hasBase: true,
-        seed: 5,
-        weights: W,
-        densities: D,
-        gammas: [0, 0, 0],
-        scale: (i) => 1 / D[i]!,
-      };
+      const ref: RefSpec = dareSpec(elect, 5, W, D);
       // the F16 family holds the values exactly (its base, in BF16, too); the BF16 family holds them rounded
       const wants = {
         '': referenceMergeTensor(

@@ -17,6 +17,22 @@ export interface RefSpec {
   epsilons?: number[];
 }
 
+/** The reference spec of a DARE merge (dare_ties with elect, dare_linear without) of three models, unnormalized, with a base. */
+export function dareSpec(elect: boolean, seed: number, weights: number[], densities: number[]): RefSpec {
+  return {
+    sparsify: 'random',
+    elect,
+    normalize: false,
+    lambda: 1,
+    hasBase: true,
+    seed,
+    weights,
+    densities,
+    gammas: weights.map(() => 0),
+    scale: (i) => 1 / densities[i]!,
+  };
+}
+
 /** A whole-tensor float64 merge written the obvious way (sorting for magnitude, direct hashing for DARE), rounded once to f32. */
 export function referenceMergeTensor(name: string, base: number[], models: number[][], s: RefSpec): Float32Array {
   const n = base.length;

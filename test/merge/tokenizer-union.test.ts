@@ -16,7 +16,7 @@ import { merge } from '../../src/merge/executor.js';
 import { readWholeTensor } from '../helpers/read.js';
 import { rng } from '../helpers/rng.js';
 import { familyS } from '../helpers/shared.js';
-import { referenceMergeTensor } from './reference-merge.js';
+import { dareSpec, referenceMergeTensor } from './reference-merge.js';
 
 const S = familyS();
 let root: string;
@@ -116,18 +116,7 @@ out_dtype: float32
           [...first(sh), ...row(sh, 257), ...row(sh, 256)],
           [...first(cpt), ...mathAvg, ...code],
         ];
-        const want = referenceMergeTensor(name, baseP, inputs, {
-          sparsify: 'random',
-          elect: true,
-          normalize: false,
-          lambda: 1,
-          hasBase: true,
-          seed: 5,
-          weights: W,
-          densities: D,
-          gammas: [0, 0, 0],
-          scale: (i) => 1 / D[i]!,
-        });
+        const want = referenceMergeTensor(name, baseP, inputs, dareSpec(true, 5, W, D));
         const gotE = readWholeTensor(out, name);
         const bad = gotE.findIndex((x, i) => Object.is(x, want[i]) === false);
         expect(bad, `${name}: first difference at ${bad}: ${gotE[bad]} vs ${want[bad]}`).toBe(-1);

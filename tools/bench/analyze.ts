@@ -1,11 +1,11 @@
 // npm run bench:analyze — analysis throughput against the I/O floor on a ≥ 1 GiB-per-model BF16 family
 // (base + 3 fine-tunes, cached under fixtures/generated/bench and shared with the merge benchmark).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '../../src/app/analyze.js';
 import { openModel } from '../../src/io/model.js';
-import { PACKAGE_ROOT, benchShape, ensureBenchFamily, evictFromPageCache, ioFloorSeconds } from './family.js';
+import { PACKAGE_ROOT, benchShape, ensureBenchFamily, evictFromPageCache, ioFloorSeconds, machineFacts } from './family.js';
 import { measureStatsCost } from './stats-cost.js';
 
 const root = PACKAGE_ROOT;
@@ -97,11 +97,7 @@ async function main(): Promise<void> {
   const onDisk = existsSync(familyJson) ? (JSON.parse(readFileSync(familyJson, 'utf8')) as { shape?: typeof SHAPE; seed?: number }) : {};
   const result = {
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
-      node: process.version,
-      loadAverage1m: +loadavg()[0]!.toFixed(2),
+      ...machineFacts(),
       loadAverage1mAtStart: loadAtStart,
     },
     family: {

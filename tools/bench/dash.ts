@@ -4,13 +4,13 @@
 import { EventEmitter } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRunDashboard } from '../../src/dash/launch.js';
 import { loadDashboardData } from '../../src/app/dashboard.js';
 import { syntheticDashboard } from '../../src/dash/synthetic.js';
 import type { DashboardData } from '../../src/dash/model.js';
-import { PACKAGE_ROOT } from './family.js';
+import { PACKAGE_ROOT, machineFacts } from './family.js';
 
 /** Layers of the synthetic set (`-- --layers N` to compare; the target is stated for 1,000). */
 const LAYERS = layersArg();
@@ -220,12 +220,8 @@ async function main(): Promise<void> {
   const worstP95 = Math.max(...sizes.flatMap((s) => s.perKind.map((k) => k.p95Ms)).filter((v) => !Number.isNaN(v)));
   const result = {
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
-      node: process.version,
+      ...machineFacts(),
       nodeEnv: process.env.NODE_ENV ?? 'unset',
-      loadAverage1m: +loadavg()[0]!.toFixed(2),
     },
     data: { layers: LAYERS, finetunes: data.models.length, pairs: data.pairs.length, tensorRows: tensors, buildMs },
     pauseBetweenKeysMs: PAUSE_MS,

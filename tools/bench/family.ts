@@ -2,6 +2,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { generateFamily } from '../../src/fixtures/family.js';
 import { PRESETS } from '../../src/fixtures/presets.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
@@ -85,4 +86,15 @@ export function evictFromPageCache(files: string[]): boolean {
     if (r.status !== 0) return false;
   }
   return true;
+}
+
+/** What every benchmark report records of the machine: CPU, cores, memory, Node and the 1-min load average now. */
+export function machineFacts(): { cpu: string; cores: number; memGiB: number; node: string; loadAverage1m: number } {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    loadAverage1m: +loadavg()[0]!.toFixed(2),
+  };
 }

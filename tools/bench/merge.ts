@@ -2,13 +2,13 @@
 // the I/O floor, with peak RSS, and the same merge through the scalar TypeScript kernel reference for comparison.
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openModel } from '../../src/io/model.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import type { KernelKind } from '../../src/merge/kernel-factory.js';
-import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds } from './family.js';
+import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds, machineFacts } from './family.js';
 import { measureMergeCost } from './merge-cost.js';
 
 /** Issue 18's target: dare_ties within 1.5× of the warm I/O floor measured in the same run. */
@@ -127,12 +127,8 @@ async function main(): Promise<void> {
     const js = process.argv.includes('--skip-js') ? undefined : await timedMerge(base, fts, 'js', work);
     const result = {
       machine: {
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: cpus().length,
-        memGiB: +(totalmem() / 2 ** 30).toFixed(1),
-        node: process.version,
+        ...machineFacts(),
         loadAverage1mAtStart: loadAtStart,
-        loadAverage1m: +loadavg()[0]!.toFixed(2),
       },
       family: { dir: familyDir, ...SHAPE, dtype: 'BF16', finetunes: fts.length, bytesPerModel: perModel, totalBytes: bytes, scale },
       method: 'dare_ties',
