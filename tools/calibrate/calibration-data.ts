@@ -7,6 +7,7 @@ import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { inputError } from '../../src/errors.js';
 import type { CalibrationPoint } from '../../src/predict/calibrate.js';
 import { modelFeatures } from '../../src/predict/features.js';
+import { familyExamplesFile } from '../../src/app/demo.js';
 import { runProbe } from '../../src/app/probe.js';
 import { readF32, variantLabel, variantWeights, VARIANTS, writeVariant } from './calibration-variants.js';
 
@@ -109,15 +110,6 @@ export function loadProbeRunner(): Promise<ProbeRunner | null> {
   return Promise.resolve({ runProbe: runProbe as ProbeRunner['runProbe'] });
 }
 
-/** The examples file of a fine-tune in a family dir: examples/<model>.jsonl or .txt. */
-export function examplesFile(familyDir: string, model: string): string | null {
-  for (const ext of ['jsonl', 'txt']) {
-    const f = join(familyDir, 'examples', `${model}.${ext}`);
-    if (existsSync(f)) return f;
-  }
-  return null;
-}
-
 /**
  * Drop rates the variants are measured at (the truth grid up to 0.9, plus 0.05: N's SFT deltas fall below 0.95
  * before 0.1, and the crossing needs a point there) and the mask seeds per rate (their spread is the noise).
@@ -152,7 +144,7 @@ export async function variantPoints(
   const out: CalibrationPoint[] = [];
   for (const model of Object.keys(truth.models).sort()) {
     if (only !== null && !only.has(model)) continue;
-    const examples = examplesFile(dir, model);
+    const examples = familyExamplesFile(dir, model);
     if (examples === null) {
       log(`${name}/${model}: no examples, no variants`);
       continue;
