@@ -9,12 +9,12 @@ import { assertOutputApartFromInputs, describeEntries, hasOutputMarker } from '.
 import { readRegularFileText } from '../io/regular-file.js';
 import type { ProbeProgress, ProbeResult } from '../model/probe.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { predictAnalysisDir } from '../predict/measured.js';
+import { predictWithProbe } from '../predict/measured.js';
 import type { Predictions } from '../predict/types.js';
 import { writeReport } from '../report/write.js';
 import { tune, type TuneResult } from '../tune/tune.js';
 import { analyze } from './analyze.js';
-import { runProbe } from './probe.js';
+import { probeRows, runProbe } from './probe.js';
 
 /** What marks a dir as an earlier demo's output (the next demo replaces it without --force). */
 export const DEMO_MARKER = '.darekit-demo';
@@ -174,18 +174,18 @@ async function demoSteps(family: string, out: string, work: string, o: DemoOptio
   const analyzeSecs = secs(t);
 
   // the probe: every fine-tune that has examples in the family, stored as the analysis dir's `probe` table
-  const examples = finetunes.flatMap((f) => {
+  const withExamples = finetunes.flatMap((f) => {
     const file = familyExamplesFile(family, f);
-    return file ? [`${f}=${file}`] : [];
+    return file ? [{ ft: f, spec: `${f}=${file}` }] : [];
   });
   let probe: ProbeResult | null = null;
   let probeSecs: number | null = null;
-  if ((o.probe ?? true) && examples.length > 0) {
+  if ((o.probe ?? true) && withExamples.length > 0) {
     t = performance.now();
     const probed = await runProbe({
       base: join(family, 'base'),
-      finetunes: finetunes.filter((f) => familyExamplesFile(family, f) !== null).map((f) => join(family, f)),
-      examples,
+      finetunes: withExamples.map((e) => join(family, e.ft)),
+      examples: withExamples.map((e) => e.spec),
       out: analysisDir,
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
       ...(o.onProbeProgress ? { onProgress: o.onProbeProgress } : {}),
@@ -193,7 +193,8 @@ async function demoSteps(family: string, out: string, work: string, o: DemoOptio
     probe = probed.result;
     probeSecs = secs(t);
   }
-  const { predictions, fromWeights } = await predictAnalysisDir(analysisDir, result);
+  // the rule every consumer applies to the stored probe table, on the rows just stored
+  const { predictions, fromWeights } = predictWithProbe(result, probe ? probeRows(probe) : []);
 
   // tune a merge of the SFT specialists (the CPT models are the family's warning, not merge material)
   const sft = predictions.models.filter((m) => m.kind === 'sft' && m.model.startsWith('sft')).map((m) => m.path);

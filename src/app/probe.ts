@@ -97,7 +97,8 @@ export async function runProbe(o: ProbeRunOptions): Promise<{ result: ProbeResul
   if (o.examples.length === 0)
     throw usageError('give examples for at least one fine-tune: --examples FT=FILE (JSONL of {"prompt","completion"}, or text)');
   const files = matchExamples(o.finetunes, o.examples);
-  const config = loadLlamaConfig(openModel(o.base).dir);
+  const baseDir = openModel(o.base).dir;
+  const config = loadLlamaConfig(baseDir);
   const finetunes: ProbeFinetune[] = [];
   for (const ft of o.finetunes) {
     const file = files.get(ft);
@@ -114,7 +115,7 @@ export async function runProbe(o: ProbeRunOptions): Promise<{ result: ProbeResul
     finetunes.push({ path: resolve(dir), name: modelName(ft), examples });
   }
   const result = await probe({
-    base: openModel(o.base).dir,
+    base: baseDir,
     config,
     finetunes,
     ...(o.dropRates ? { dropRates: o.dropRates } : {}),
