@@ -74,8 +74,6 @@ function demoText(r: DemoResult): string {
     lines.push(
       `2. probe    skipped (${r.probeSkipped === 'disabled' ? '--no-probe' : 'the family has no examples/'}): the safe drop rates below are predicted from the weights only`,
     );
-  const measured = new Map((r.probe?.models ?? []).map((m) => [m.name, m.safeDropRate]));
-  const fromWeights = new Map(r.fromWeights.models.map((m) => [m.model, m]));
   lines.push(`3. predict  tolerance ${pred.tolerance} (a merge keeps ≥ ${Math.round(pred.tolerance * 100)}% of each fine-tune's gain)`);
   lines.push(
     ...formatTable(
@@ -89,20 +87,16 @@ function demoText(r: DemoResult): string {
         { head: 'density', align: 'right' },
         { head: 'truth.json p', align: 'right' },
       ],
-      pred.models.map((m) => {
-        const w = fromWeights.get(m.model) ?? m;
-        const probed = measured.get(m.model);
-        return [
-          m.model,
-          m.kind,
-          m.verdict,
-          `${w.predictedDropRate} (${w.dropRateLow}–${w.dropRateHigh})`,
-          probed === undefined ? '–' : probed === null ? 'no gain' : String(probed),
-          String(m.recommendedDropRate),
-          m.recommendedDensity.toFixed(2),
-          r.truthRates[m.model] === undefined ? '–' : String(r.truthRates[m.model]),
-        ];
-      }),
+      demoRows(r).map((m) => [
+        m.model,
+        m.kind,
+        m.verdict,
+        `${m.predictedDropRate} (${m.dropRateLow}–${m.dropRateHigh})`,
+        m.probed === undefined ? '–' : m.probed === null ? 'no gain' : String(m.probed),
+        String(m.recommendedDropRate),
+        m.recommendedDensity.toFixed(2),
+        m.truth === undefined ? '–' : String(m.truth),
+      ]),
       '   ',
     ),
   );
@@ -142,30 +136,40 @@ function demoText(r: DemoResult): string {
   return lines.join('\n');
 }
 
-function demoJson(r: DemoResult): Record<string, unknown> {
-  const measured = new Map((r.probe?.models ?? []).map((m) => [m.name, m.safeDropRate]));
+/** One row per fine-tune: the weights' prediction and range, the probe's rate, what is recommended, truth.json's rate. */
+function demoRows(r: DemoResult) {
+  const probed = new Map((r.probe?.models ?? []).map((m) => [m.name, m.safeDropRate]));
   const fromWeights = new Map(r.fromWeights.models.map((m) => [m.model, m]));
+  return r.predictions.models.map((m) => {
+    const w = fromWeights.get(m.model) ?? m;
+    return {
+      model: m.model,
+      kind: m.kind,
+      verdict: m.verdict,
+      basis: m.basis,
+      predictedDropRate: w.predictedDropRate,
+      dropRateLow: w.dropRateLow,
+      dropRateHigh: w.dropRateHigh,
+      /** undefined: not probed; null: probed, no gain over the base */
+      probed: probed.get(m.model),
+      recommendedDropRate: m.recommendedDropRate,
+      recommendedDensity: m.recommendedDensity,
+      truth: r.truthRates[m.model],
+      reasons: m.reasons,
+    };
+  });
+}
+
+function demoJson(r: DemoResult): Record<string, unknown> {
   return {
     family: r.family,
     outDir: r.out,
     analysisDir: r.analysisDir,
-    models: r.predictions.models.map((m) => {
-      const w = fromWeights.get(m.model) ?? m;
-      return {
-        model: m.model,
-        kind: m.kind,
-        verdict: m.verdict,
-        basis: m.basis,
-        predictedDropRate: w.predictedDropRate,
-        dropRateLow: w.dropRateLow,
-        dropRateHigh: w.dropRateHigh,
-        probedSafeDropRate: measured.has(m.model) ? measured.get(m.model) : null,
-        recommendedDropRate: m.recommendedDropRate,
-        recommendedDensity: m.recommendedDensity,
-        measuredSafeDropRate: r.truthRates[m.model] ?? null,
-        reasons: m.reasons,
-      };
-    }),
+    models: demoRows(r).map(({ probed, truth, ...m }) => ({
+      ...m,
+      probedSafeDropRate: probed ?? null,
+      measuredSafeDropRate: truth ?? null,
+    })),
     set: r.predictions.set,
     probe: r.probe ? { forwardPasses: r.probe.forwardPasses, seeds: r.probe.seeds.length, dropRates: r.probe.dropRates } : null,
     tune: {
