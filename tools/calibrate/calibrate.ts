@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { isDarekitError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { calibrate, renderCalibrationModule, type CalibrationFit, type CalibrationPoint } from '../../src/predict/calibrate.js';
-import { calibrationFamilyDirs, loadProbeRunner, sharedDir, truthPoints, variantPoints } from './calibration-data.js';
+import { calibrationFamilyDirs, sharedDir, truthPoints, variantPoints } from './calibration-data.js';
 
 const COMMAND = 'npm run calibrate -- --write';
 const repoFile = (rel: string): string => join(PACKAGE_ROOT, rel);
@@ -75,12 +75,6 @@ async function main(argv: string[]): Promise<void> {
     // --only m1,m2: measure the variants of these fine-tunes only (to split a long run; merge the files after)
     const onlyArg = argv.find((a) => a.startsWith('--only='));
     const only = onlyArg === undefined ? null : new Set(onlyArg.slice('--only='.length).split(','));
-    const runner = await loadProbeRunner();
-    if (runner === null) {
-      process.stderr.write('calibrate: --variants needs the probe engine (dist/app/probe.js, issue 13), which this build lacks\n');
-      process.exitCode = 2;
-      return;
-    }
     const work = mkdtempSync(join(tmpdir(), 'darekit-calibrate-'));
     try {
       const done: CalibrationPoint[] = [];
@@ -90,7 +84,6 @@ async function main(argv: string[]): Promise<void> {
           f.name,
           f.dir,
           work,
-          runner,
           only,
           (s) => process.stderr.write(`calibrate: ${s}\n`),
           2,

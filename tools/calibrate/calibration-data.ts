@@ -90,26 +90,6 @@ export async function truthPoints(name: string, dir: string): Promise<Calibratio
   });
 }
 
-/** What the calibration needs of the probe engine (app/probe.ts's runProbe, issue 13): measured sweeps per model. */
-export interface ProbeRunner {
-  runProbe(o: { base: string; finetunes: string[]; examples: string[]; dropRates?: number[]; seeds?: number; threads?: number }): Promise<{
-    result: {
-      models: {
-        path: string;
-        baseScore: number;
-        ftScore: number;
-        sweep: { dropRate: number; retained: number | null; seedRetained: (number | null)[] }[];
-      }[];
-    };
-  }>;
-}
-
-/** The probe engine (app/probe.ts's runProbe). A static import: the tools build compiles only what tools/ imports,
- * so a computed specifier left build/src/app/probe.js out and --variants refused to run. */
-export function loadProbeRunner(): Promise<ProbeRunner | null> {
-  return Promise.resolve({ runProbe: runProbe as ProbeRunner['runProbe'] });
-}
-
 /**
  * Drop rates the variants are measured at (the truth grid up to 0.9, plus 0.05: N's SFT deltas fall below 0.95
  * before 0.1, and the crossing needs a point there) and the mask seeds per rate (their spread is the noise).
@@ -133,7 +113,6 @@ export async function variantPoints(
   name: string,
   dir: string,
   workDir: string,
-  runner: ProbeRunner,
   only: Set<string> | null,
   log: (s: string) => void,
   threads = 2,
@@ -159,7 +138,7 @@ export async function variantPoints(
     const feats = pointFeatures(analysis);
     // first the scores at p = 0 (one pass each): the variants that keep the skill (gain share ≥ MIN_GAIN_SHARE of the
     // fine-tune's own gain on these examples, its 'as-is' variant) are swept; the rest are not points
-    const screen = await runner.runProbe({
+    const screen = await runProbe({
       base: join(dir, 'base'),
       finetunes: dirs.map((x) => x.d),
       examples: dirs.map((x) => `${x.d}=${examples}`),
@@ -180,7 +159,7 @@ export async function variantPoints(
       return ok;
     });
     log(`${name}/${model}: sweeping ${kept.length} of ${dirs.length} variants`);
-    const { result } = await runner.runProbe({
+    const { result } = await runProbe({
       base: join(dir, 'base'),
       finetunes: kept.map((x) => x.d),
       examples: kept.map((x) => `${x.d}=${examples}`),
