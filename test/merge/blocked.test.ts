@@ -141,18 +141,7 @@ describe('sub-blocked merge of elementwise methods', () => {
       parameters: { seed: 5 },
       out_dtype: 'float32',
     };
-    const ref: RefSpec = {
-      sparsify: 'random',
-      elect: true,
-      normalize: false,
-      lambda: 1,
-      hasBase: true,
-      seed: 5,
-      weights: W,
-      densities: D,
-      gammas: [0, 0, 0],
-      scale: (i) => 1 / D[i]!,
-    };
+    const ref: RefSpec = dareSpec(true, 5, W, D);
     const want = referenceMergeTensor(
       NAME,
       values[0]!,

@@ -127,18 +127,7 @@ out_dtype: float32
           name,
           Array.from(base),
           [up, sh, cpt].map((v) => Array.from(v)),
-          {
-            sparsify: 'random',
-            elect: true,
-            normalize: false,
-            lambda: 1,
-            hasBase: true,
-            seed: 5,
-            weights: W,
-            densities: D,
-            gammas: [0, 0, 0],
-            scale: (i) => 1 / D[i]!,
-          },
+          dareSpec(true, 5, W, D),
         );
         expect(new Uint32Array(readWholeTensor(out, name).buffer), name).toEqual(new Uint32Array(want.buffer));
       }

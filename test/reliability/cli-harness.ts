@@ -101,3 +101,16 @@ export function writeConfig(path: string, yaml: string): string {
   writeFileSync(path, yaml);
   return path;
 }
+
+/** The dare_ties config both reliability suites merge: two fine-tunes of the family in `fam/` beside the config. */
+export const FAMILY_DARE_TIES_YAML = [
+  'merge_method: dare_ties',
+  'base_model: fam/base',
+  'models:',
+  '  - model: fam/sft-a',
+  '    parameters: {weight: 1.0, density: 0.5}',
+  '  - model: fam/sft-hot',
+  '    parameters: {weight: 0.5, density: 0.7}',
+  'seed: 3',
+  '',
+].join('\n');

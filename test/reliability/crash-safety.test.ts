@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../tools/reliability/rng.js';
-import { hashDir, makeFamily, oneLineError, runCli, runCliAndSignal, siblings, sleep, waitFor, writeConfig } from './cli-harness.js';
+import {
+  hashDir,
+  makeFamily,
+  oneLineError,
+  runCli,
+  runCliAndSignal,
+  siblings,
+  sleep,
+  waitFor,
+  writeConfig,
+  FAMILY_DARE_TIES_YAML,
+} from './cli-harness.js';
 
 // A family big enough that a merge takes about a second, so kills land at every stage.
 const root = mkdtempSync(join(tmpdir(), 'darekit-crash-'));
@@ -14,20 +25,7 @@ let mergeMs = 1000;
 
 beforeAll(() => {
   makeFamily(join(root, 'fam'), ['--preset', 'small', '--hidden', '512', '--layers', '6', '--vocab', '4096']);
-  config = writeConfig(
-    join(root, 'merge.yml'),
-    [
-      'merge_method: dare_ties',
-      'base_model: fam/base',
-      'models:',
-      '  - model: fam/sft-a',
-      '    parameters: {weight: 1.0, density: 0.5}',
-      '  - model: fam/sft-hot',
-      '    parameters: {weight: 0.5, density: 0.7}',
-      'seed: 3',
-      '',
-    ].join('\n'),
-  );
+  config = writeConfig(join(root, 'merge.yml'), FAMILY_DARE_TIES_YAML);
   const started = Date.now();
   const r = runCli(['merge', config, '--out', join(root, 'reference')]);
   mergeMs = Date.now() - started;

@@ -18,7 +18,17 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashDir, makeFamily, oneLineError, runCli, runCliAndSignal, siblings, waitFor, writeConfig } from './cli-harness.js';
+import {
+  hashDir,
+  makeFamily,
+  oneLineError,
+  runCli,
+  runCliAndSignal,
+  siblings,
+  waitFor,
+  writeConfig,
+  FAMILY_DARE_TIES_YAML,
+} from './cli-harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'darekit-dataloss-'));
 const fam = join(root, 'fam');
@@ -54,20 +64,7 @@ function expectRefused(r: { code: number | null; stderr: string }, pattern: RegE
 
 beforeAll(() => {
   makeFamily(fam, ['--preset', 'tiny']);
-  config = writeConfig(
-    join(root, 'merge.yml'),
-    [
-      'merge_method: dare_ties',
-      'base_model: fam/base',
-      'models:',
-      '  - model: fam/sft-a',
-      '    parameters: {weight: 1.0, density: 0.5}',
-      '  - model: fam/sft-hot',
-      '    parameters: {weight: 0.5, density: 0.7}',
-      'seed: 3',
-      '',
-    ].join('\n'),
-  );
+  config = writeConfig(join(root, 'merge.yml'), FAMILY_DARE_TIES_YAML);
   const r = runCli(['merge', config, '--out', join(root, 'reference')]);
   if (r.code !== 0) throw new Error(`reference merge failed: ${r.stderr}`);
   reference = hashDir(join(root, 'reference'));
