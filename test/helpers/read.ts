@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Model } from '../../src/io/model.js';
+import { readSafetensorsHeader } from '../../src/io/safetensors.js';
+import type { EncodedTensor } from '../../src/io/writer.js';
 import { openModel } from '../../src/io/model.js';
 import { TensorReader } from '../../src/io/tensor-reader.js';
 
@@ -15,4 +19,16 @@ export function readWholeTensor(model: string | Model, name: string): Float32Arr
     r.close();
   }
   return out;
+}
+
+/** A single-file model's tensors with their stored bytes, ready to be edited and written back. */
+export function readTensors(dir: string): EncodedTensor[] {
+  const file = join(dir, 'model.safetensors');
+  const bytes = readFileSync(file);
+  return readSafetensorsHeader(file).tensors.map((t) => ({
+    name: t.name,
+    dtype: t.dtype as EncodedTensor['dtype'],
+    shape: t.shape,
+    data: new Uint8Array(bytes.subarray(t.byteOffset, t.byteOffset + t.byteLength)),
+  }));
 }

@@ -1,12 +1,12 @@
 // Inputs the predictor must catch (verdict not-ready with a reason code, never a crash or a "ready"), each built
 // from family S with darekit's own writer: the base passed as a fine-tune, a duplicate of sft-up, a random model of
 // the same shapes with the base's per-tensor norms, and a delta only in the embeddings and lm_head.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { analyzeModels } from '../../src/analysis/analyze.js';
-import { readSafetensorsHeader } from '../../src/io/safetensors.js';
+import { readTensors } from '../helpers/read.js';
 import { writeSafetensorsFile, type EncodedTensor } from '../../src/io/writer.js';
 import { predict } from '../../src/predict/predict.js';
 import { codes } from '../../src/predict/reasons.js';
@@ -17,17 +17,6 @@ import { gauss } from './synthetic.js';
 const S = familyS();
 const tmp = mkdtempSync(join(tmpdir(), 'darekit-inputs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function readTensors(dir: string): EncodedTensor[] {
-  const file = join(dir, 'model.safetensors');
-  const bytes = readFileSync(file);
-  return readSafetensorsHeader(file).tensors.map((t) => ({
-    name: t.name,
-    dtype: t.dtype as EncodedTensor['dtype'],
-    shape: t.shape,
-    data: new Uint8Array(bytes.subarray(t.byteOffset, t.byteOffset + t.byteLength)),
-  }));
-}
 
 function writeModel(name: string, tensors: EncodedTensor[]): string {
   const dir = join(tmp, name);

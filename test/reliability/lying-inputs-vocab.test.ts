@@ -6,6 +6,7 @@ import { analyzeModels } from '../../src/analysis/analyze.js';
 import type { AnalysisResult } from '../../src/schema/analysis.js';
 import { generateFamily } from '../../src/fixtures/family.js';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
+import { readTensors } from '../helpers/read.js';
 import { writeSafetensorsFile, type EncodedTensor } from '../../src/io/writer.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
@@ -22,18 +23,6 @@ const SMALL = 200;
 const BPE = 2; // BF16
 const VOCAB_TENSORS = ['model.embed_tokens.weight', 'lm_head.weight'];
 const p = (...parts: string[]): string => join(root, ...parts);
-
-/** A model's tensors with their stored bytes (single-file models). */
-function readTensors(dir: string): EncodedTensor[] {
-  const file = join(dir, 'model.safetensors');
-  const bytes = readFileSync(file);
-  return readSafetensorsHeader(file).tensors.map((t) => ({
-    name: t.name,
-    dtype: t.dtype as EncodedTensor['dtype'],
-    shape: t.shape,
-    data: new Uint8Array(bytes.subarray(t.byteOffset, t.byteOffset + t.byteLength)),
-  }));
-}
 
 /** Write `tensors` as a model dir beside a copy of `configFrom`'s config.json. */
 function writeModel(dir: string, tensors: EncodedTensor[], configFrom: string): void {
