@@ -26,6 +26,8 @@ const RESERVED = 64;
  * of one sub-block reused for every sub-block, so the inputs, deltas and output (~160 KiB) stay in the core's L2.
  */
 const SUB_BLOCK = 8192;
+/** Elements per read of a blocked merge's 16-bit inputs (128 KiB each, like `cat`'s reads; a multiple of SUB_BLOCK). */
+const READ_PIECE = 65536;
 
 /** Bytes of kernel memory one engine needs for chunks of s elements, k terms and rows of maxRow (what layout() lays out). */
 export function engineBytes(s: number, k: number, maxRow: number): number {
@@ -37,16 +39,16 @@ function layout(s: number, k: number, maxRow: number): EngineLayout {
   const coef = arena.take(8 * Math.max(k, 1));
   const divw = arena.take(8 * Math.max(k, 1), 8);
   const sums = arena.take(64);
-  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (1032 bytes per model)
-  const table = arena.take(16 + 16 * Math.max(k, 1) + 15 + 1032 * Math.max(k, 1));
+  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (32 bytes, 1032 per model)
+  const table = arena.take(16 + 16 * Math.max(k, 1) + 15 + 32 + 1032 * Math.max(k, 1));
   const raw = arena.take(8 * s);
   const base = arena.take(4 * s);
   const deltas = arena.take(4 * s * k);
   const out = arena.take(4 * s);
   const hist = arena.take(SELECT_HIST_BYTES * k);
   const scratch = arena.take(maxRow > 0 ? 16 * maxRow + 4 * 2048 : 0);
-  // the raw 16-bit bytes of every input of a chunk (base and k terms), for the blocked merge
-  const rawIn = arena.take(2 * s * (Math.max(k, 1) + 1));
+  // the raw 16-bit bytes of every input (base and k terms) of one read piece of a chunk, for the blocked merge
+  const rawIn = arena.take(2 * Math.min(s, READ_PIECE) * (Math.max(k, 1) + 1));
   const end = arena.size(64);
   return { coef, divw, sums, table, raw, base, deltas, out, hist, scratch, rawIn, end };
 }
@@ -239,13 +241,12 @@ export class ChunkEngine implements EngineContext {
     // f32 working buffers of one sub-block, reused for every sub-block (so they stay in cache): the base at the
     // start of its area, the terms' deltas S apart at the start of theirs, the combined result at the start of out
     const dst = (m: number): number => (job.base && m === 0 ? this.at.base : this.at.deltas + 4 * S * (m - first));
-    const raw = (m: number): number => this.at.rawIn + 2 * this.chunkElements * m;
-    let bytesRead = 0;
-    inputs.forEach((input, m) => {
-      const bpe = bytesPerElement(input.dtype);
-      if (input.dtype !== 'F32') readTensorBytes(input, start, n, new Uint8Array(this.memory.buffer, raw(m), n * bpe), this.files);
-      bytesRead += n * bpe;
-    });
+    // 16-bit inputs are read a piece at a time into buffers of one piece, so what the read copies is still in L2
+    // when the kernel decodes it, and each output piece is written while in cache
+    const P = Math.min(READ_PIECE, this.chunkElements);
+    const raw = (m: number): number => this.at.rawIn + 2 * P * m;
+    const bytesRead = inputs.reduce((sum, input) => sum + n * bytesPerElement(input.dtype), 0);
+    const outBpe = bytesPerElement(job.out.dtype);
     const coef = new Float64Array(this.memory.buffer, this.at.coef, job.terms.length);
     const divw = new Float64Array(this.memory.buffer, this.at.divw, job.terms.length);
     job.terms.forEach((t, i) => {
@@ -262,84 +263,92 @@ export class ChunkEngine implements EngineContext {
         job,
         inputs.map((_, m) => raw(m)),
       );
-    for (let off = 0; off < n; off += S) {
-      const len = Math.min(S, n - off);
-      if (fused) {
-        // every stage in one pass; on NaN/Inf (in or out) the stages below redo the sub-block and say where
-        const r = this.k.fused_merge16(
-          this.at.table,
+    for (let p0 = 0; p0 < n; p0 += P) {
+      const pn = Math.min(P, n - p0);
+      inputs.forEach((input, m) => {
+        if (input.dtype !== 'F32')
+          readTensorBytes(input, start + p0, pn, new Uint8Array(this.memory.buffer, raw(m), pn * bytesPerElement(input.dtype)), this.files);
+      });
+      for (let po = 0; po < pn; po += S) {
+        const off = p0 + po; // in the chunk; po: in the piece (the raw inputs)
+        const len = Math.min(S, pn - po);
+        if (fused) {
+          // every stage in one pass; on NaN/Inf (in or out) the stages below redo the sub-block and say where
+          const r = this.k.fused_merge16(
+            this.at.table,
+            job.terms.length,
+            po,
+            len,
+            start + off,
+            this.at.coef,
+            this.at.divw,
+            job.lambda,
+            this.at.raw + 2 * off,
+          );
+          if (r < 0) fused = false;
+          else if ((r & FUSED_NONFINITE) === 0) {
+            this.fusedStats.positions += len;
+            this.fusedStats.fallbacks += r;
+            continue;
+          }
+        }
+        inputs.forEach((input, m) => {
+          const d = dst(m);
+          if (input.dtype === 'F32') readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
+          else decodeInArena(this.k, this.memory, input.dtype, raw(m) + 2 * po, d, len);
+          counts[m]! += this.k.count_nonfinite_f32(d, len);
+        });
+        job.terms.forEach((t, i) => {
+          const p = dst(first + i);
+          if (job.base) this.k.delta_f32(p, this.at.base, p, len);
+          // elementwise sparsifiers only (blockable): the op sees the sub-block at its element offset
+          applySparsifier(this.k, t.sparse, {
+            ptr: p,
+            n: len,
+            start: start + off,
+            chunk: c,
+            rowLen: undefined,
+            scratch: this.at.scratch,
+            keep: CUT_ALL,
+            drop: CUT_NONE,
+          });
+        });
+        combine(
+          this.at.base,
+          job.base ? 1 : 0,
+          this.at.deltas,
+          4 * S,
           job.terms.length,
-          off,
           len,
-          start + off,
           this.at.coef,
           this.at.divw,
+          job.normalize ? 1 : 0,
           job.lambda,
-          this.at.raw + 2 * off,
+          this.at.out,
         );
-        if (r < 0) fused = false;
-        else if ((r & FUSED_NONFINITE) === 0) {
-          this.fusedStats.positions += len;
-          this.fusedStats.fallbacks += r;
-          continue;
+        // the chunk's encoded output collects in raw (8 bytes per element: room for any output dtype)
+        if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw + 2 * off, len);
+        else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw + 2 * off, len);
+        else new Uint8Array(this.memory.buffer).copyWithin(this.at.raw + 4 * off, this.at.out, this.at.out + 4 * len);
+        // values the output dtype cannot hold: the encoded sub-block decoded back into a free delta area and counted
+        let probe = this.at.out;
+        if (dtype === 'BF16' || dtype === 'F16') {
+          probe = this.at.deltas;
+          decodeInArena(this.k, this.memory, dtype, this.at.raw + 2 * off, probe, len);
+        }
+        const bad = this.k.count_nonfinite_f32(probe, len);
+        if (bad > 0) {
+          if (!overflow) {
+            const v = new Float32Array(this.memory.buffer, probe, len);
+            let e = 0;
+            while (e < len && Number.isFinite(v[e]!)) e++;
+            overflow = { count: 0, element: start + off + e, value: new Float32Array(this.memory.buffer, this.at.out, len)[e]! };
+          }
+          overflow.count += bad;
         }
       }
-      inputs.forEach((input, m) => {
-        const d = dst(m);
-        if (input.dtype === 'F32') readTensorBytes(input, start + off, len, new Uint8Array(this.memory.buffer, d, 4 * len), this.files);
-        else decodeInArena(this.k, this.memory, input.dtype, raw(m) + 2 * off, d, len);
-        counts[m]! += this.k.count_nonfinite_f32(d, len);
-      });
-      job.terms.forEach((t, i) => {
-        const p = dst(first + i);
-        if (job.base) this.k.delta_f32(p, this.at.base, p, len);
-        // elementwise sparsifiers only (blockable): the op sees the sub-block at its element offset
-        applySparsifier(this.k, t.sparse, {
-          ptr: p,
-          n: len,
-          start: start + off,
-          chunk: c,
-          rowLen: undefined,
-          scratch: this.at.scratch,
-          keep: CUT_ALL,
-          drop: CUT_NONE,
-        });
-      });
-      combine(
-        this.at.base,
-        job.base ? 1 : 0,
-        this.at.deltas,
-        4 * S,
-        job.terms.length,
-        len,
-        this.at.coef,
-        this.at.divw,
-        job.normalize ? 1 : 0,
-        job.lambda,
-        this.at.out,
-      );
-      // the chunk's encoded output collects in raw (8 bytes per element: room for any output dtype)
-      if (dtype === 'BF16') this.k.encode_bf16(this.at.out, this.at.raw + 2 * off, len);
-      else if (dtype === 'F16') this.k.encode_f16(this.at.out, this.at.raw + 2 * off, len);
-      else new Uint8Array(this.memory.buffer).copyWithin(this.at.raw + 4 * off, this.at.out, this.at.out + 4 * len);
-      // values the output dtype cannot hold: the encoded sub-block decoded back into a free delta area and counted
-      let probe = this.at.out;
-      if (dtype === 'BF16' || dtype === 'F16') {
-        probe = this.at.deltas;
-        decodeInArena(this.k, this.memory, dtype, this.at.raw + 2 * off, probe, len);
-      }
-      const bad = this.k.count_nonfinite_f32(probe, len);
-      if (bad > 0) {
-        if (!overflow) {
-          const v = new Float32Array(this.memory.buffer, probe, len);
-          let e = 0;
-          while (e < len && Number.isFinite(v[e]!)) e++;
-          overflow = { count: 0, element: start + off + e, value: new Float32Array(this.memory.buffer, this.at.out, len)[e]! };
-        }
-        overflow.count += bad;
-      }
+      this.write(job, start + p0, pn, this.at.raw + outBpe * p0, sink);
     }
-    this.write(job, start, n, this.at.raw, sink);
     const nonfinite = counts.reduce((a, b) => a + b, 0);
     if (nonfinite === 0) return overflow ? { bytesRead, nonfinite, overflow } : { bytesRead, nonfinite };
     // rare path (the merge stops): the first input with NaN/Inf, read and decoded again, and its first bad element

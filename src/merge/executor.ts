@@ -312,7 +312,9 @@ async function execute(plan: MergePlan, o: ExecOptions): Promise<void> {
   const pool = new TaskPool(
     mergeTask,
     { kernel: o.kernel, chunkElements: o.chunkElements, maxTerms, maxRow },
-    { workers: o.threads === 1 ? 0 : o.threads, name: 'merge' },
+    // two chunks per worker: a worker finishing one starts the next at once instead of waiting for the main
+    // thread to be scheduled on a busy core to hand it over (−0.1 s of 2.7 s on the bench family, 2 cores)
+    { workers: o.threads === 1 ? 0 : o.threads, name: 'merge', depth: 2 },
   );
   try {
     if (o.threads === 1) {

@@ -15,7 +15,7 @@ import { halfBits, halfToF32Bits, halfToF32x4, halfx4 } from './float16';
  *
  * table (host-written): +0 u32 base raw pointer, +4 u32 flags (1 has base, 2 base is F16, 4 elect, 8 normalize,
  * 16 output F16); per model m at +16 + 16m: u32 raw pointer, u32 flags (1 F16; bits 1–2 mask mode: 0 keep all,
- * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 15 + 1032·k bytes of scratch (a strip's masks, the
+ * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 47 + 1032·k bytes of scratch (two constants, a strip's masks, the
  * coefficients in f32). Raw pointers are to element 0 of the chunk; off is the
  * first element of this call inside it, start its index in the tensor (the mask's counter); coef, divw are the
  * f64 coefficients of the combine; out receives n encoded u16.
@@ -105,7 +105,13 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   const half = i32x4.splat(outF16 ? 0x1000 : 0x8000);
   const lo = f32x4.splat(outF16 ? <f32>6.103515625e-5 : <f32>7.888609052210118e-31); // 2^-14 (f16 normal) : 2^-100
   const relScale = f32x4.splat(outF16 ? <f32>16384.0 : <f32>2048.0);
-  const absMask = i32x4.splat(0x7fffffff);
+  // |x| mask and all ones, loaded from scratch rather than literal: V8 rematerializes literal v128 constants at each
+  // use inside the loop (two instructions each; six |x| and two "not" per 8 elements)
+  const consts = (table + 16 + (<usize>k << 4) + 15) & ~(<usize>15);
+  v128.store(consts, i32x4.splat(0x7fffffff));
+  v128.store(consts, i32x4.splat(-1), 16);
+  const absMask = v128.load(consts);
+  const ones = v128.load(consts, 16);
   const inBias = i16x8.splat(0x0080);
   const inBiasF16 = i16x8.splat(0x0400);
   const low15 = i16x8.splat(0x7fff);
@@ -131,7 +137,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   // the keep masks of a strip of STRIP elements are computed first, model by model, in a tight loop like
   // dare_mask_f32's (the hash's multiplies are long-latency: many independent elements must be in flight), into
   // scratch after the table (L1); the loop below then reads them
-  const masks = (table + 16 + (<usize>k << 4) + 15) & ~(<usize>15);
+  const masks = consts + 32;
   // the coefficients and weights as f32, after the masks (loaded with one splat per model and 8 elements)
   const cf = masks + <usize>k * (STRIP << 2);
   const wf = cf + (<usize>k << 2);
@@ -170,8 +176,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         inMaxU = i16x8.max_u(inMaxU, rb);
         inMaxS = i16x8.max_s(inMaxS, rb);
       }
-      b0 = widen16(i32x4.extend_low_i16x8_u(rb), baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
-      b1 = widen16(i32x4.extend_high_i16x8_u(rb), baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+      b0 = widenLow(rb, baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+      b1 = widenHigh(rb, baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
     }
     let p0 = zero, n0 = zero, p1 = zero, n1 = zero;
     let dp0 = zero, dn0 = zero, dp1 = zero, dn1 = zero;
@@ -185,8 +191,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         inMaxU = i16x8.max_u(inMaxU, rv);
         inMaxS = i16x8.max_s(inMaxS, rv);
       }
-      let d0 = widen16(i32x4.extend_low_i16x8_u(rv), f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
-      let d1 = widen16(i32x4.extend_high_i16x8_u(rv), f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+      let d0 = widenLow(rv, f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+      let d1 = widenHigh(rv, f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
       if (hasBase) {
         d0 = f32x4.sub(d0, b0);
         d1 = f32x4.sub(d1, b1);
@@ -217,8 +223,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         dn1 = f32x4.add(dn1, v128.and(w, f32x4.lt(t1, zero)));
       }
     }
-    const r0 = finish(p0, n0, dp0, dn0, b0, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask);
-    const r1 = finish(p1, n1, dp1, dn1, b1, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask);
+    const r0 = finish(p0, n0, dp0, dn0, b0, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask, ones);
+    const r1 = finish(p1, n1, dp1, dn1, b1, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask, ones);
     const enc = i16x8.narrow_i32x4_u(r0, r1);
     const dst = out + (<usize>i << 1);
     v128.store(dst, enc);
@@ -231,13 +237,13 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         const j = ctz<i32>(unsure);
         unsure &= unsure - 1;
         const maskAt = masks + (<usize>(i - s0 + j) << 2);
-        store<u16>(dst + (<usize>j << 1), <u16>exactLane(table, k, e + <usize>j, start + <u32>(i + j), coef, divw, lambda, flags, outF16, false, maskAt));
+        store<u16>(dst + (<usize>j << 1), <u16>exactLane(table, k, e + <usize>j, start + <u32>(i + j), coef, divw, lambda, flags, denAll, outF16, false, maskAt));
       }
     }
   }
   }
   for (i = n8; i < n; i++) {
-    store<u16>(out + (<usize>i << 1), <u16>exactLane(table, k, <usize>(off + i), start + <u32>i, coef, divw, lambda, flags, outF16, true, 0));
+    store<u16>(out + (<usize>i << 1), <u16>exactLane(table, k, <usize>(off + i), start + <u32>i, coef, divw, lambda, flags, denAll, outF16, true, 0));
   }
   let ret = fallbacks;
   const badMax = v128.or(i16x8.ge_u(inMaxU, i16x8.splat(<i16>0xff80)), i16x8.ge_s(inMaxS, i16x8.splat(0x7f80)));
@@ -252,7 +258,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
  */
 // @ts-ignore: decorator
 @inline
-function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, elect: bool, normalize: bool, outF16: bool, zero: v128, cs: v128, kv: v128, tv: v128, tinyS: v128, lam: v128, denV: v128, c4: v128, lowMask: v128, half: v128, lo: v128, relScale: v128, absMask: v128): v128 {
+function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, elect: bool, normalize: bool, outF16: bool, zero: v128, cs: v128, kv: v128, tv: v128, tinyS: v128, lam: v128, denV: v128, c4: v128, lowMask: v128, half: v128, lo: v128, relScale: v128, absMask: v128, ones: v128): v128 {
   const s = f32x4.add(p, n);
   const a = f32x4.sub(p, n); // Σ|t|: 0 exactly when every term is ±0
   let mixed: v128;
@@ -267,8 +273,8 @@ function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, el
     }
     // the election is certain when |s32| exceeds its error bound; the elected terms share one sign, so the
     // elected sum's error is relative to itself
-    sure = f32x4.gt(f32x4.abs(s), f32x4.add(f32x4.mul(cs, a), tinyS));
-    mag = f32x4.abs(mixed);
+    sure = f32x4.gt(v128.and(s, absMask), f32x4.add(f32x4.mul(cs, a), tinyS));
+    mag = v128.and(mixed, absMask);
   } else {
     mixed = normalize ? v128.and(f32x4.div(s, denV), f32x4.ne(denV, zero)) : s;
     sure = i32x4.splat(-1);
@@ -280,13 +286,13 @@ function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, el
   const er = f32x4.add(f32x4.mul(kv, mag), f32x4.add(f32x4.mul(c4, ra), tv));
   // the output format's rounding midpoint in r's cell of the output grid; exact distance (same binade)
   const mid = v128.or(v128.and(ra, lowMask), half);
-  const dist = f32x4.abs(f32x4.sub(ra, mid));
+  const dist = v128.and(f32x4.sub(ra, mid), absMask);
   // no upper limit: past the format's largest finite value every result rounds to Inf, monotonically
   let ok = v128.and(f32x4.ge(ra, lo), f32x4.lt(f32x4.mul(er, relScale), ra));
   ok = v128.and(ok, f32x4.gt(dist, er));
   sure = v128.or(v128.and(sure, ok), f32x4.eq(a, zero));
   const enc = outF16 ? halfx4(r) : bf16Finite(r);
-  return v128.or(enc, v128.not(sure));
+  return v128.or(enc, v128.xor(sure, ones));
 }
 
 /** encode_bf16 for finite values: round to nearest even. */
@@ -306,8 +312,9 @@ function decode16(h: u32, f16: bool): f32 {
  * One element exactly as the stages compute it: decode, f32 delta, mask, the f64 combine of combine_f32.ts
  * (its scalar loop, operation for operation), f32, encode. `check`: note NaN/Inf inputs (the vector loop counts
  * them itself). `maskAt`: the element's keep masks in the strip's scratch (model m at + m·4·STRIP), or 0 to hash.
+ * denAll: Σ divw in model order (as combine_f32 sums it).
  */
-function exactLane(table: usize, k: i32, e: usize, idx: u32, coef: usize, divw: usize, lambda: f64, flags: u32, outF16: bool, check: bool, maskAt: usize): u32 {
+function exactLane(table: usize, k: i32, e: usize, idx: u32, coef: usize, divw: usize, lambda: f64, flags: u32, denAll: f64, outF16: bool, check: bool, maskAt: usize): u32 {
   const hasBase = (flags & 1) != 0;
   const elect = (flags & 4) != 0;
   const normalize = (flags & 8) != 0;
@@ -317,23 +324,29 @@ function exactLane(table: usize, k: i32, e: usize, idx: u32, coef: usize, divw: 
     if (check && nonfinite16(hb, (flags & 2) != 0)) sawBadInput = 1;
     b = decode16(hb, (flags & 2) != 0);
   }
+  // one pass: Σ of every term, and the positive and the negative terms (and their weights) summed apart, each in
+  // model order: the elected side's sums are then exactly what a second pass over the elected terms would add
   let s = 0.0;
-  let denAll = 0.0;
-  for (let m = 0; m < k; m++) denAll += load<f64>(divw + (<usize>m << 3));
-  for (let m = 0; m < k; m++) s += term(table, m, e, idx, coef, hasBase, b, check, maskAt);
+  let numPos = 0.0, numNeg = 0.0, denPos = 0.0, denNeg = 0.0;
+  for (let m = 0; m < k; m++) {
+    const t = term(table, m, e, idx, coef, hasBase, b, check, maskAt);
+    s += t;
+    if (elect) {
+      if (t > 0) {
+        numPos += t;
+        denPos += load<f64>(divw + (<usize>m << 3));
+      } else if (t < 0) {
+        numNeg += t;
+        denNeg += load<f64>(divw + (<usize>m << 3));
+      }
+    }
+  }
   let num = s;
   let den = denAll;
   if (elect) {
-    num = 0;
-    den = 0;
     const pos = s >= 0;
-    for (let m = 0; m < k; m++) {
-      const t = term(table, m, e, idx, coef, hasBase, b, false, maskAt);
-      if (pos ? t > 0 : t < 0) {
-        num += t;
-        den += load<f64>(divw + (<usize>m << 3));
-      }
-    }
+    num = pos ? numPos : numNeg;
+    den = pos ? denPos : denNeg;
   }
   let mixed = num;
   if (normalize) mixed = den != 0 ? num / den : 0;
@@ -376,9 +389,21 @@ function nonfinite16(h: u32, f16: bool): bool {
   return (h & 0x7fff) >= (f16 ? <u32>0x7c00 : <u32>0x7f80);
 }
 
-/** Four 16-bit words (zero-extended in i32 lanes) as f32: F16 decoded, BF16 shifted into the high half. */
+/**
+ * The low four of eight 16-bit words as f32: F16 decoded; BF16 moved into the high half of each lane by one
+ * interleave with zero (vpunpcklwd) instead of a zero-extend and a shift.
+ */
 // @ts-ignore: decorator
 @inline
-function widen16(w: v128, f16: bool, hExp: v128, hRebias: v128, hInf: v128, hSub: v128, hMagic: v128, hLow15: v128, izero: v128): v128 {
-  return f16 ? halfToF32x4(w, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero) : i32x4.shl(w, 16);
+function widenLow(w: v128, f16: bool, hExp: v128, hRebias: v128, hInf: v128, hSub: v128, hMagic: v128, hLow15: v128, izero: v128): v128 {
+  if (f16) return halfToF32x4(i32x4.extend_low_i16x8_u(w), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+  return i8x16.shuffle(izero, w, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+}
+
+/** The high four of eight 16-bit words as f32 (as widenLow). */
+// @ts-ignore: decorator
+@inline
+function widenHigh(w: v128, f16: bool, hExp: v128, hRebias: v128, hInf: v128, hSub: v128, hMagic: v128, hLow15: v128, izero: v128): v128 {
+  if (f16) return halfToF32x4(i32x4.extend_high_i16x8_u(w), hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
+  return i8x16.shuffle(izero, w, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
 }
