@@ -15,7 +15,7 @@ import { halfBits, halfToF32Bits, halfToF32x4, halfx4 } from './float16';
  *
  * table (host-written): +0 u32 base raw pointer, +4 u32 flags (1 has base, 2 base is F16, 4 elect, 8 normalize,
  * 16 output F16); per model m at +16 + 16m: u32 raw pointer, u32 flags (1 F16; bits 1–2 mask mode: 0 keep all,
- * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 47 + 1032·k bytes of scratch (two constants, a strip's masks, the
+ * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 303 + 1032·k bytes of scratch (two constants, a strip's unsure groups, its masks, the
  * coefficients in f32). Raw pointers are to element 0 of the chunk; off is the
  * first element of this call inside it, start its index in the tensor (the mask's counter); coef, divw are the
  * f64 coefficients of the combine; out receives n encoded u16.
@@ -132,12 +132,16 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   let inMaxS = i16x8.splat(0);
   let outAcc = i16x8.splat(0);
   let fallbacks = 0;
+  let nUnsure = 0;
   sawBadInput = 0;
   sawBadOutput = 0;
   // the keep masks of a strip of STRIP elements are computed first, model by model, in a tight loop like
   // dare_mask_f32's (the hash's multiplies are long-latency: many independent elements must be in flight), into
   // scratch after the table (L1); the loop below then reads them
-  const masks = consts + 32;
+  // the groups of 8 of a strip with lanes to recompute (element index, lane bits), recomputed after the strip: a
+  // branch on them inside the loop would be mispredicted in ~7% of groups, each flushing the hashes in flight
+  const unsureList = consts + 32;
+  const masks = unsureList + ((<usize>STRIP >> 3) << 3);
   // the coefficients and weights as f32, after the masks (loaded with one splat per model and 8 elements)
   const cf = masks + <usize>k * (STRIP << 2);
   const wf = cf + (<usize>k << 2);
@@ -229,18 +233,26 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
     const dst = out + (<usize>i << 1);
     v128.store(dst, enc);
     outAcc = v128.or(outAcc, i16x8.add(v128.and(enc, low15), outBias));
-    // lanes whose bits are not certain were returned as all ones (sign bit set): recompute them exactly
-    let unsure = i32x4.bitmask(r0) | (i32x4.bitmask(r1) << 4);
-    if (unsure != 0) {
-      fallbacks += popcnt<i32>(unsure);
-      while (unsure != 0) {
-        const j = ctz<i32>(unsure);
-        unsure &= unsure - 1;
-        const maskAt = masks + (<usize>(i - s0 + j) << 2);
-        store<u16>(dst + (<usize>j << 1), <u16>exactLane(table, k, e + <usize>j, start + <u32>(i + j), coef, divw, lambda, flags, denAll, outF16, false, maskAt));
+    // lanes whose bits are not certain were returned as all ones (sign bit set): noted, recomputed after the strip
+    const unsure = i32x4.bitmask(r0) | (i32x4.bitmask(r1) << 4);
+    store<u32>(unsureList + (<usize>nUnsure << 3), <u32>i);
+    store<u32>(unsureList + (<usize>nUnsure << 3), <u32>unsure, 4);
+    nUnsure += <i32>(unsure != 0);
+  }
+    for (let q = 0; q < nUnsure; q++) {
+      const g = <i32>load<u32>(unsureList + (<usize>q << 3));
+      let lanes = <i32>load<u32>(unsureList + (<usize>q << 3), 4);
+      fallbacks += popcnt<i32>(lanes);
+      const e = <usize>(off + g);
+      const dst = out + (<usize>g << 1);
+      while (lanes != 0) {
+        const j = ctz<i32>(lanes);
+        lanes &= lanes - 1;
+        const maskAt = masks + (<usize>(g - s0 + j) << 2);
+        store<u16>(dst + (<usize>j << 1), <u16>exactLane(table, k, e + <usize>j, start + <u32>(g + j), coef, divw, lambda, flags, denAll, outF16, false, maskAt));
       }
     }
-  }
+    nUnsure = 0;
   }
   for (i = n8; i < n; i++) {
     store<u16>(out + (<usize>i << 1), <u16>exactLane(table, k, <usize>(off + i), start + <u32>i, coef, divw, lambda, flags, denAll, outF16, true, 0));
@@ -314,6 +326,8 @@ function decode16(h: u32, f16: bool): f32 {
  * them itself). `maskAt`: the element's keep masks in the strip's scratch (model m at + m·4·STRIP), or 0 to hash.
  * denAll: Σ divw in model order (as combine_f32 sums it).
  */
+// @ts-ignore: decorator
+@inline
 function exactLane(table: usize, k: i32, e: usize, idx: u32, coef: usize, divw: usize, lambda: f64, flags: u32, denAll: f64, outF16: bool, check: bool, maskAt: usize): u32 {
   const hasBase = (flags & 1) != 0;
   const elect = (flags & 4) != 0;
