@@ -39,8 +39,8 @@ function layout(s: number, k: number, maxRow: number): EngineLayout {
   const coef = arena.take(8 * Math.max(k, 1));
   const divw = arena.take(8 * Math.max(k, 1), 8);
   const sums = arena.take(64);
-  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (288 bytes, 1032 per model)
-  const table = arena.take(16 + 16 * Math.max(k, 1) + 15 + 288 + 1032 * Math.max(k, 1));
+  // fused_merge16's table: a 16-byte header and 16 bytes per model, then its scratch (320 bytes, 1032 per model)
+  const table = arena.take(16 + 16 * Math.max(k, 1) + 15 + 320 + 1032 * Math.max(k, 1));
   const raw = arena.take(8 * s);
   const base = arena.take(4 * s);
   const deltas = arena.take(4 * s * k);

@@ -349,5 +349,13 @@ describe('fused_merge16 equals the stages it fuses, bit for bit', () => {
     expect(fused.ret).toBeGreaterThanOrEqual(0);
     expect(fused.out).toEqual(runStages(c).out);
     expect(fused.ret).toBeLessThan(n / 50);
+    // dare_ties proper (normalized, every model hashed: its own specialized loop), with strips whose element
+    // indices share their high 16 bits (the hash's shortcut) and strips that cross a multiple of 65536 or 2^32
+    for (const start of [12345, 65536 - 300, 3 * 65536 - 8, 0xffffffff - 500]) {
+      const d = { ...c, start, normalize: true };
+      const f = runFused(d);
+      expect(f.ret).toBeGreaterThanOrEqual(0);
+      expect(f.out).toEqual(runStages(d).out);
+    }
   });
 });

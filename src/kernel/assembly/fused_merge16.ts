@@ -1,4 +1,4 @@
-import { fmix32, fmix32x4 } from './hash';
+import { fmix32, fmix32Tail, fmix32x4 } from './hash';
 import { halfBits, halfToF32Bits, halfToF32x4, halfx4 } from './float16';
 
 /**
@@ -15,7 +15,7 @@ import { halfBits, halfToF32Bits, halfToF32x4, halfx4 } from './float16';
  *
  * table (host-written): +0 u32 base raw pointer, +4 u32 flags (1 has base, 2 base is F16, 4 elect, 8 normalize,
  * 16 output F16); per model m at +16 + 16m: u32 raw pointer, u32 flags (1 F16; bits 1–2 mask mode: 0 keep all,
- * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 303 + 1032·k bytes of scratch (two constants, a strip's unsure groups, its masks, the
+ * 1 hash, 2 drop all), u32 mask key, u32 mask threshold; then 335 + 1032·k bytes of scratch (four constants, a strip's unsure groups, its masks, the
  * coefficients in f32). Raw pointers are to element 0 of the chunk; off is the
  * first element of this call inside it, start its index in the tensor (the mask's counter); coef, divw are the
  * f64 coefficients of the combine; out receives n encoded u16.
@@ -44,7 +44,14 @@ export function fused_merge16(table: usize, k: i32, off: i32, n: i32, start: u32
   for (let m = 0; m < k; m++) if ((load<u32>(table + 16 + (<usize>m << 4), 4) & 1) != 0) anyF16 = true;
   if (anyF16 || (flags & 16) != 0) return run(table, k, off, n, start, coef, divw, lambda, out, flags, denAll, true, elect, normalize);
   if (elect) {
-    if (normalize) return run(table, k, off, n, start, coef, divw, lambda, out, flags, denAll, false, true, true);
+    if (normalize) {
+      // dare_ties' case (a base, every model masked by hash): one more copy with that as constants too, so the
+      // loop over models has no branches
+      let hashAll = (flags & 1) != 0;
+      for (let m = 0; m < k; m++) if (((load<u32>(table + 16 + (<usize>m << 4), 4) >>> 1) & 3) != 1) hashAll = false;
+      if (hashAll) return run(table, k, off, n, start, coef, divw, lambda, out, flags, denAll, false, true, true, true);
+      return run(table, k, off, n, start, coef, divw, lambda, out, flags, denAll, false, true, true);
+    }
     return run(table, k, off, n, start, coef, divw, lambda, out, flags, denAll, false, true, false);
   }
   if (normalize) return run(table, k, off, n, start, coef, divw, lambda, out, flags, denAll, false, false, true);
@@ -72,9 +79,10 @@ let sawBadOutput: i32 = 0;
 
 // @ts-ignore: decorator
 @inline
-function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, divw: usize, lambda: f64, out: usize, flags: u32, denAll: f64, generic: bool, elect: bool, normalize: bool): i32 {
-  // generic: any F16 input or output (else every input and the output are BF16)
-  const hasBase = (flags & 1) != 0;
+function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, divw: usize, lambda: f64, out: usize, flags: u32, denAll: f64, generic: bool, elect: bool, normalize: bool, hashAll: bool = false): i32 {
+  // generic: any F16 input or output (else every input and the output are BF16); hashAll: a base and every model
+  // masked by hash (mode 1)
+  const hasBase = hashAll || (flags & 1) != 0;
   const baseF16 = generic && (flags & 2) != 0;
   const outF16 = generic && (flags & 16) != 0;
   const baseRaw = <usize>load<u32>(table);
@@ -105,16 +113,19 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   const half = i32x4.splat(outF16 ? 0x1000 : 0x8000);
   const lo = f32x4.splat(outF16 ? <f32>6.103515625e-5 : <f32>7.888609052210118e-31); // 2^-14 (f16 normal) : 2^-100
   const relScale = f32x4.splat(outF16 ? <f32>16384.0 : <f32>2048.0);
-  // |x| mask and all ones, loaded from scratch rather than literal: V8 rematerializes literal v128 constants at each
+  // |x| mask, all ones, 16-bit |x| mask and 2^-126, loaded from scratch rather than literal: V8 rematerializes literal v128 constants at each
   // use inside the loop (two instructions each; six |x| and two "not" per 8 elements)
   const consts = (table + 16 + (<usize>k << 4) + 15) & ~(<usize>15);
   v128.store(consts, i32x4.splat(0x7fffffff));
   v128.store(consts, i32x4.splat(-1), 16);
+  v128.store(consts, i16x8.splat(0x7fff), 32);
+  v128.store(consts, f32x4.splat(1.1754943508222875e-38), 48); // 2^-126
   const absMask = v128.load(consts);
   const ones = v128.load(consts, 16);
+  const low15 = v128.load(consts, 32);
+  const minDen = v128.load(consts, 48);
   const inBias = i16x8.splat(0x0080);
   const inBiasF16 = i16x8.splat(0x0400);
-  const low15 = i16x8.splat(0x7fff);
   const outBias = i16x8.splat(outF16 ? 0x0400 : 0x0080);
   const c1 = i32x4.splat(0x85ebca6b);
   const c2 = i32x4.splat(0xc2b2ae35);
@@ -127,9 +138,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   const hLow15 = i32x4.splat(0x7fff);
   const izero = i32x4.splat(0);
   let inAcc = i16x8.splat(0);
-  // BF16-only copies: the largest raw word as unsigned (negative NaN/Inf ≥ 0xff80) and as signed (positive ≥ 0x7f80)
-  let inMaxU = i16x8.splat(0);
-  let inMaxS = i16x8.splat(0);
+  // BF16-only copy: the largest raw word without its sign (NaN/Inf ≥ 0x7f80)
+  let inMax = i16x8.splat(0);
   let outAcc = i16x8.splat(0);
   let fallbacks = 0;
   let nUnsure = 0;
@@ -140,7 +150,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   // scratch after the table (L1); the loop below then reads them
   // the groups of 8 of a strip with lanes to recompute (element index, lane bits), recomputed after the strip: a
   // branch on them inside the loop would be mispredicted in ~7% of groups, each flushing the hashes in flight
-  const unsureList = consts + 32;
+  const unsureList = consts + 64;
   const masks = unsureList + ((<usize>STRIP >> 3) << 3);
   // the coefficients and weights as f32, after the masks (loaded with one splat per model and 8 elements)
   const cf = masks + <usize>k * (STRIP << 2);
@@ -155,7 +165,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
     const s1 = min(s0 + STRIP, n8);
     for (let m = 0; m < k; m++) {
       const rec = table + 16 + (<usize>m << 4);
-      if (((load<u32>(rec, 4) >>> 1) & 3) != 1) continue;
+      if (!hashAll && ((load<u32>(rec, 4) >>> 1) & 3) != 1) continue;
       const vk = i32x4.splat(load<u32>(rec, 8));
       // h ≥ t (unsigned, t ≥ 1) as a signed compare on sign-flipped values: one port-5-friendly xor instead of
       // the two-instruction unsigned compare x86 needs
@@ -164,10 +174,23 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
       let idx = i32x4.add(i32x4.splat(start + <u32>s0), i32x4(0, 1, 2, 3));
       const four = i32x4.splat(4);
       const mp = masks + <usize>m * (STRIP << 2) - (<usize>s0 << 2);
-      for (let j = s0; j < s1; j += 4) {
-        const h = fmix32x4(v128.xor(fmix32x4(v128.xor(idx, vk), c1, c2), vk), c1, c2);
-        v128.store(mp + (<usize>j << 2), i32x4.gt_s(v128.xor(h, sign), vt));
-        idx = i32x4.add(idx, four);
+      const first = start + <u32>s0;
+      const last = start + <u32>(s1 - 1);
+      if (first >>> 16 == last >>> 16 && last >= first) {
+        // the strip's indices share their high 16 bits, so the first fmix32's opening x ^= x >>> 16 on x = i ^ key
+        // is i ^ (key ^ ((i ^ key) >>> 16)) with a constant for the whole strip: one xor instead of three operations
+        const vk1 = i32x4.splat(load<u32>(rec, 8) ^ ((first ^ load<u32>(rec, 8)) >>> 16));
+        for (let j = s0; j < s1; j += 4) {
+          const h = fmix32x4(v128.xor(fmix32Tail(v128.xor(idx, vk1), c1, c2), vk), c1, c2);
+          v128.store(mp + (<usize>j << 2), i32x4.gt_s(v128.xor(h, sign), vt));
+          idx = i32x4.add(idx, four);
+        }
+      } else {
+        for (let j = s0; j < s1; j += 4) {
+          const h = fmix32x4(v128.xor(fmix32x4(v128.xor(idx, vk), c1, c2), vk), c1, c2);
+          v128.store(mp + (<usize>j << 2), i32x4.gt_s(v128.xor(h, sign), vt));
+          idx = i32x4.add(idx, four);
+        }
       }
     }
   for (i = s0; i < s1; i += 8) {
@@ -177,8 +200,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
       const rb = v128.load(baseRaw + (e << 1));
       if (generic) inAcc = v128.or(inAcc, i16x8.add(v128.and(rb, low15), baseF16 ? inBiasF16 : inBias));
       else {
-        inMaxU = i16x8.max_u(inMaxU, rb);
-        inMaxS = i16x8.max_s(inMaxS, rb);
+        inMax = i16x8.max_u(inMax, v128.and(rb, low15));
       }
       b0 = widenLow(rb, baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
       b1 = widenHigh(rb, baseF16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
@@ -192,8 +214,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
       const f16 = generic && (mf & 1) != 0;
       if (generic) inAcc = v128.or(inAcc, i16x8.add(v128.and(rv, low15), f16 ? inBiasF16 : inBias));
       else {
-        inMaxU = i16x8.max_u(inMaxU, rv);
-        inMaxS = i16x8.max_s(inMaxS, rv);
+        inMax = i16x8.max_u(inMax, v128.and(rv, low15));
       }
       let d0 = widenLow(rv, f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
       let d1 = widenHigh(rv, f16, hExp, hRebias, hInf, hSub, hMagic, hLow15, izero);
@@ -201,7 +222,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         d0 = f32x4.sub(d0, b0);
         d1 = f32x4.sub(d1, b1);
       }
-      const mode = (mf >>> 1) & 3;
+      const mode = hashAll ? 1 : (mf >>> 1) & 3;
       if (mode == 1) {
         // dare_mask_f32: keep ⇔ fmix32(fmix32(i ^ key) ^ key) ≥ threshold; a dropped element becomes +0
         const mp = masks + <usize>m * (STRIP << 2) + (<usize>(i - s0) << 2);
@@ -227,8 +248,8 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
         dn1 = f32x4.add(dn1, v128.and(w, f32x4.lt(t1, zero)));
       }
     }
-    const r0 = finish(p0, n0, dp0, dn0, b0, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask, ones);
-    const r1 = finish(p1, n1, dp1, dn1, b1, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask, ones);
+    const r0 = finish(p0, n0, dp0, dn0, b0, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask, ones, minDen);
+    const r1 = finish(p1, n1, dp1, dn1, b1, hasBase, elect, normalize, outF16, zero, cs, kv, tv, tinyS, lam, denV, c4, lowMask, half, lo, relScale, absMask, ones, minDen);
     const enc = i16x8.narrow_i32x4_u(r0, r1);
     const dst = out + (<usize>i << 1);
     v128.store(dst, enc);
@@ -258,7 +279,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
     store<u16>(out + (<usize>i << 1), <u16>exactLane(table, k, <usize>(off + i), start + <u32>i, coef, divw, lambda, flags, denAll, outF16, true, 0));
   }
   let ret = fallbacks;
-  const badMax = v128.or(i16x8.ge_u(inMaxU, i16x8.splat(<i16>0xff80)), i16x8.ge_s(inMaxS, i16x8.splat(0x7f80)));
+  const badMax = i16x8.ge_u(inMax, i16x8.splat(0x7f80));
   if (i16x8.bitmask(inAcc) != 0 || v128.any_true(badMax) || sawBadInput != 0) ret |= 1 << 30;
   if (i16x8.bitmask(outAcc) != 0 || sawBadOutput != 0) ret |= 1 << 29;
   return ret;
@@ -270,7 +291,7 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
  */
 // @ts-ignore: decorator
 @inline
-function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, elect: bool, normalize: bool, outF16: bool, zero: v128, cs: v128, kv: v128, tv: v128, tinyS: v128, lam: v128, denV: v128, c4: v128, lowMask: v128, half: v128, lo: v128, relScale: v128, absMask: v128, ones: v128): v128 {
+function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, elect: bool, normalize: bool, outF16: bool, zero: v128, cs: v128, kv: v128, tv: v128, tinyS: v128, lam: v128, denV: v128, c4: v128, lowMask: v128, half: v128, lo: v128, relScale: v128, absMask: v128, ones: v128, minDen: v128): v128 {
   const s = f32x4.add(p, n);
   const a = f32x4.sub(p, n); // Σ|t|: 0 exactly when every term is ±0
   let mixed: v128;
@@ -280,8 +301,10 @@ function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, el
     const pos = f32x4.ge(s, zero);
     mixed = v128.bitselect(p, n, pos);
     if (normalize) {
+      // no elected term: den = 0 and the elected sum +0; dividing by 2^-126 instead then gives the defined 0 (a
+      // non-zero den is ≥ 2^-15, so the pseudo-max leaves it alone)
       const den = v128.bitselect(dp, dn, pos);
-      mixed = v128.and(f32x4.div(mixed, den), f32x4.ne(den, zero));
+      mixed = f32x4.div(mixed, f32x4.pmax(den, minDen));
     }
     // the election is certain when |s32| exceeds its error bound; the elected terms share one sign, so the
     // elected sum's error is relative to itself
@@ -298,20 +321,16 @@ function finish(p: v128, n: v128, dp: v128, dn: v128, b: v128, hasBase: bool, el
   const er = f32x4.add(f32x4.mul(kv, mag), f32x4.add(f32x4.mul(c4, ra), tv));
   // the output format's rounding midpoint in r's cell of the output grid; exact distance (same binade)
   const mid = v128.or(v128.and(ra, lowMask), half);
-  const dist = v128.and(f32x4.sub(ra, mid), absMask);
+  const diff = f32x4.sub(ra, mid);
+  const dist = v128.and(diff, absMask);
   // no upper limit: past the format's largest finite value every result rounds to Inf, monotonically
   let ok = v128.and(f32x4.ge(ra, lo), f32x4.lt(f32x4.mul(er, relScale), ra));
   ok = v128.and(ok, f32x4.gt(dist, er));
   sure = v128.or(v128.and(sure, ok), f32x4.eq(a, zero));
-  const enc = outF16 ? halfx4(r) : bf16Finite(r);
+  // BF16: a sure lane is off the midpoint (or exact, every term 0, r = b), so round to nearest is "up" exactly
+  // when |r| is above it: the truncated bits plus one (a carry into the exponent is right, up to Inf)
+  const enc = outF16 ? halfx4(r) : i32x4.sub(i32x4.shr_u(r, 16), f32x4.gt(diff, zero));
   return v128.or(enc, v128.xor(sure, ones));
-}
-
-/** encode_bf16 for finite values: round to nearest even. */
-// @ts-ignore: decorator
-@inline
-function bf16Finite(b: v128): v128 {
-  return i32x4.shr_u(i32x4.add(i32x4.add(b, i32x4.splat(0x7fff)), v128.and(i32x4.shr_u(b, 16), i32x4.splat(1))), 16);
 }
 
 // @ts-ignore: decorator

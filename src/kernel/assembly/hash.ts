@@ -16,7 +16,13 @@ export function fmix32(h: u32): u32 {
 // @ts-ignore: decorator
 @inline
 export function fmix32x4(h: v128, c1: v128, c2: v128): v128 {
-  h = v128.xor(h, i32x4.shr_u(h, 16));
+  return fmix32Tail(v128.xor(h, i32x4.shr_u(h, 16)), c1, c2);
+}
+
+/** fmix32x4 after its first step (h ^= h >>> 16), for callers that have that step's result already. */
+// @ts-ignore: decorator
+@inline
+export function fmix32Tail(h: v128, c1: v128, c2: v128): v128 {
   h = i32x4.mul(h, c1);
   h = v128.xor(h, i32x4.shr_u(h, 13));
   h = i32x4.mul(h, c2);
