@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/kernel/float-bits.js';
 import type { MergeKernelExports } from '../../src/kernel/exports.js';
 import { referenceKernel } from '../../src/kernel/reference/index.js';
+import { maskHash } from '../../src/kernel/reference/mask.js';
 import { instantiateKernel } from '../../src/kernel/wasm.js';
 
 const MEM = 1 << 20;
@@ -353,6 +354,20 @@ describe('fused_merge16 equals the stages it fuses, bit for bit', () => {
     // indices share their high 16 bits (the hash's shortcut) and strips that cross a multiple of 65536 or 2^32
     for (const start of [12345, 65536 - 300, 3 * 65536 - 8, 0xffffffff - 500]) {
       const d = { ...c, start, normalize: true };
+      const f = runFused(d);
+      expect(f.ret).toBeGreaterThanOrEqual(0);
+      expect(f.out).toEqual(runStages(d).out);
+    }
+    // thresholds built from element hashes (at, around, and sharing their high 16 bits), where the kernel's folded
+    // last hash step decides on the low half; random thresholds almost never land there
+    for (let j = 0; j < 40; j++) {
+      const e = (j * 97) % n;
+      const thr = c.key.map((key, m) => {
+        const h = maskHash(key >>> 0, (12345 + e) >>> 0);
+        const t = [h, h + 1, h - 1, ((h & 0xffff0000) | ((j * 7919) & 0xffff)) >>> 0][(j + m) % 4]!;
+        return Math.min(Math.max(t, 1), 0xffffffff);
+      });
+      const d = { ...c, normalize: j % 2 === 0, thr };
       const f = runFused(d);
       expect(f.ret).toBeGreaterThanOrEqual(0);
       expect(f.out).toEqual(runStages(d).out);

@@ -29,6 +29,32 @@ describe('dare_mask_f32', () => {
     );
   });
 
+  it('equals the scalar reference at thresholds whose high 16 bits equal an element hash (the tie path of the compare)', () => {
+    // random thresholds almost never tie an element's hash in the high half, where the kernel's folded last step
+    // decides on the low half: build thresholds from the hashes themselves, at and around them
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xfffffff0 }),
+        fc.integer({ min: 0, max: 63 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        (key, start, j, delta, low) => {
+          const h = maskHash(key >>> 0, (start + j) >>> 0);
+          for (const t of [h + delta, ((h & 0xffff0000) | low) >>> 0]) {
+            if (t < 1 || t > 0xffffffff) continue;
+            const r = runBoth(
+              (u8) => new Float32Array(u8.buffer, P, 64).fill(1.5),
+              (k) => k.dare_mask_f32(P, 64, key, start, t),
+            );
+            expect(firstDiff(r.wasm, r.ref)).toBe(-1);
+          }
+        },
+      ),
+      { seed: 22, numRuns: 400 },
+    );
+  });
+
   it('p = 0 keeps every element (bits unchanged, NaN included) and p = 1 drops every element to +0', () => {
     const vals = [1, -2, NaN, -0, 3.5, Infinity, 1e-40];
     const keep = runBoth(
