@@ -14,10 +14,10 @@ import {
   rmSync,
   statfsSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { inputError, runtimeError } from '../errors.js';
+import { writeAllAt } from './write-all.js';
 import { registerCleanup } from './cleanup.js';
 import { readRegularFileBytes, readRegularFileText } from './regular-file.js';
 import { assertOutputApartFromInputs, describeEntries, hasOutputMarker, lexists, OUTPUT_MARKER } from './output-guard.js';
@@ -163,12 +163,9 @@ export class OutputDir {
     return fd;
   }
 
-  /** Write all of data at position (looping on short writes). */
+  /** Write all of data at position (in 128 KiB pieces, looping on short writes). */
   writeAt(fd: number, data: Uint8Array, position: number): void {
-    let done = 0;
-    while (done < data.length) {
-      done += writeSync(fd, data, done, data.length - done, position + done);
-    }
+    writeAllAt(fd, data, position);
   }
 
   /** Write a whole small file (an index, a recipe, a README) into the output dir. */
