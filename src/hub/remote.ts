@@ -2,9 +2,10 @@
 // commit from `resolve/`'s X-Repo-Commit), byte ranges of a file, and resumable, verified downloads. Only called
 // when the user asked for the network (`check`, `--download`).
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { pathsInfo } from '@huggingface/hub';
 import { inputError, runtimeError } from '../errors.js';
+import { writeAllAt } from '../io/write-all.js';
 import type { RepoRef } from './repo-ref.js';
 
 /** How to reach the Hub: $HF_ENDPOINT (default https://huggingface.co) and $HF_TOKEN. */
@@ -172,7 +173,7 @@ export async function downloadRemoteFile(
         if (chunk.done) break;
         if (pos + chunk.value.length > file.size)
           throw runtimeError(`${label}: the Hub sent more than the ${file.size} bytes it listed; the partial file was deleted`);
-        writeSync(fd, chunk.value, 0, chunk.value.length, pos);
+        writeAllAt(fd, chunk.value, pos);
         hash.update(chunk.value);
         pos += chunk.value.length;
         onBytes?.(chunk.value.length);
