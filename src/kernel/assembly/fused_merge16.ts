@@ -163,29 +163,33 @@ function run(table: usize, k: i32, off: i32, n: i32, start: u32, coef: usize, di
   const n8 = n & ~7;
   for (let s0 = 0; s0 < n8; s0 += STRIP) {
     const s1 = min(s0 + STRIP, n8);
+    const first = start + <u32>s0;
+    const last = start + <u32>(s1 - 1);
+    // the strip's indices share their high 16 bits (no wrap past 2^32 inside it): the hash's opening step folds
+    const sharedHigh = first >>> 16 == last >>> 16 && last >= first;
+    const idx0 = i32x4.add(i32x4.splat(first), i32x4(0, 1, 2, 3));
+    const four = i32x4.splat(4);
     for (let m = 0; m < k; m++) {
       const rec = table + 16 + (<usize>m << 4);
       if (!hashAll && ((load<u32>(rec, 4) >>> 1) & 3) != 1) continue;
-      const vk = i32x4.splat(load<u32>(rec, 8));
+      const key = load<u32>(rec, 8);
+      const t = load<u32>(rec, 12);
+      const vk = i32x4.splat(key);
       // h ≥ t (unsigned, t ≥ 1) as a signed compare on sign-flipped values: one port-5-friendly xor instead of
       // the two-instruction unsigned compare x86 needs
-      const vt = i32x4.splat((load<u32>(rec, 12) - 1) ^ 0x80000000);
+      const vt = i32x4.splat((t - 1) ^ 0x80000000);
       // fmix32's last step, h = y ^ (y >>> 16), keeps y's high half and only changes the low half: comparing h with t
       // (high halves first) is comparing y ^ (t >>> 16) with t, so that step folds into the sign flip's xor
-      const flip = i32x4.splat((load<u32>(rec, 12) >>> 16) ^ 0x80000000);
-      let idx = i32x4.add(i32x4.splat(start + <u32>s0), i32x4(0, 1, 2, 3));
-      const four = i32x4.splat(4);
+      const flip = i32x4.splat((t >>> 16) ^ 0x80000000);
+      let idx = idx0;
       const mp = masks + <usize>m * (STRIP << 2) - (<usize>s0 << 2);
-      const first = start + <u32>s0;
-      const last = start + <u32>(s1 - 1);
       // h = fmix32(fmix32(i ^ key) ^ key), each fmix32 = xorshift 16, mul, xorshift 13, mul, xorshift 16 (Mid is the
       // middle three). Between the two Mids: with y the first Mid's result, (y ^ y >>> 16 ^ key) then xorshifted by
       // 16 is y ^ key ^ (key >>> 16) (the high halves cancel), one xor with a constant instead of five operations
-      const vk2 = i32x4.splat(load<u32>(rec, 8) ^ (load<u32>(rec, 8) >>> 16));
-      if (first >>> 16 == last >>> 16 && last >= first) {
-        // the strip's indices share their high 16 bits, so the opening x ^= x >>> 16 on x = i ^ key is
-        // i ^ (key ^ ((first ^ key) >>> 16)): one xor with a constant for the whole strip
-        const vk1 = i32x4.splat(load<u32>(rec, 8) ^ ((first ^ load<u32>(rec, 8)) >>> 16));
+      const vk2 = i32x4.splat(key ^ (key >>> 16));
+      if (sharedHigh) {
+        // the opening x ^= x >>> 16 on x = i ^ key is i ^ (key ^ ((first ^ key) >>> 16)): one xor with a constant
+        const vk1 = i32x4.splat(key ^ ((first ^ key) >>> 16));
         for (let j = s0; j < s1; j += 4) {
           const y = fmix32x4Mid(v128.xor(fmix32x4Mid(v128.xor(idx, vk1), c1, c2), vk2), c1, c2);
           v128.store(mp + (<usize>j << 2), i32x4.gt_s(v128.xor(y, flip), vt));
