@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchMergeYaml } from './family.js';
 
 /** What one child process reports. */
 export interface RunsReport {
@@ -40,16 +41,7 @@ async function main(): Promise<void> {
         ? await (async () => {
             const { merge } = await load<MergeModule>(root, 'merge/executor.js');
             const { parseMergeConfig } = await load<ConfigModule>(root, 'merge/config.js');
-            // the config of bench:merge: dare_ties, density 0.3, equal weights, seed 1
-            const cfg = parseMergeConfig(
-              {
-                merge_method: 'dare_ties',
-                base_model: base,
-                models: fts.map((m) => ({ model: m, parameters: { weight: 1 / fts.length, density: 0.3 } })),
-                parameters: { seed: 1 },
-              },
-              { configDir: root },
-            );
+            const cfg = parseMergeConfig(benchMergeYaml(base, fts), { configDir: root });
             return (out: string) => merge(cfg, { out, threads: 2 });
           })()
         : await (async () => {

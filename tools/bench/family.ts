@@ -98,3 +98,13 @@ export function machineFacts(): { cpu: string; cores: number; memGiB: number; no
     loadAverage1m: +loadavg()[0]!.toFixed(2),
   };
 }
+
+/** bench:merge's config as parsed YAML (dare_ties, density 0.3, equal weights, seed 1): shared by bench:merge and bench:ab. */
+export function benchMergeYaml(base: string, fts: string[]): Record<string, unknown> {
+  return {
+    merge_method: 'dare_ties',
+    base_model: base,
+    models: fts.map((m) => ({ model: m, parameters: { weight: 1 / fts.length, density: 0.3 } })),
+    parameters: { seed: 1 },
+  };
+}

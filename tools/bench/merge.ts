@@ -8,7 +8,7 @@ import { openModel } from '../../src/io/model.js';
 import { parseMergeConfig } from '../../src/merge/config.js';
 import { merge } from '../../src/merge/executor.js';
 import type { KernelKind } from '../../src/merge/kernel-factory.js';
-import { PACKAGE_ROOT, benchShape, ensureBenchFamily, ioFloorSeconds, machineFacts } from './family.js';
+import { PACKAGE_ROOT, benchMergeYaml, benchShape, ensureBenchFamily, ioFloorSeconds, machineFacts } from './family.js';
 import { measureMergeCost } from './merge-cost.js';
 
 /** Issue 18's target: dare_ties within 1.5× of the warm I/O floor measured in the same run. */
@@ -64,15 +64,7 @@ function argValue(flag: string): string | undefined {
 }
 
 function benchConfig(base: string, fts: string[]) {
-  return parseMergeConfig(
-    {
-      merge_method: 'dare_ties',
-      base_model: base,
-      models: fts.map((m) => ({ model: m, parameters: { weight: 1 / fts.length, density: 0.3 } })),
-      parameters: { seed: 1 },
-    },
-    { configDir: root },
-  );
+  return parseMergeConfig(benchMergeYaml(base, fts), { configDir: root });
 }
 
 async function timedMerge(
